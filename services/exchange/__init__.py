@@ -1,0 +1,1 @@
+"""Exchange port and its adapters: ccxt (live) and paper (simulated fills)."""
