@@ -1,0 +1,319 @@
+"""Fake Telegram Bot API server on loopback, for driving real aiogram over HTTP.
+
+`FakeTelegramAPI` serves `POST /bot{token}/{method}` from a `LocalBotAPI` (state, recording,
+fault injection) and adds what only a server has: the `getUpdates` queue with long polling.
+`RecordingSession` is the socket-free variant with the same recording API.
+
+    async with FakeTelegramAPI() as telegram_api:
+        bot = telegram_api.make_bot()          # Bot("42:TEST", session=AiohttpSession(...))
+        telegram_api.feed(telegram_api.updates.message(7, "/start"))
+        await telegram_api.wait_for("sendMessage")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from types import TracebackType
+from typing import Any, Final, Self
+
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiohttp import web
+
+from bot.local_api import (
+    TEXT_FIELDS,
+    BotAPIError,
+    LocalBotAPI,
+    LocalSession,
+    UpdateFactory,
+    decode_param,
+)
+
+JSON = dict[str, Any]
+
+DEFAULT_TOKEN: Final = "42:TEST"
+MAX_UPDATES_LIMIT: Final = 100
+# Telegram's default when allowed_updates is an empty list.
+DEFAULT_ALLOWED_EXCLUDES: Final = frozenset(
+    {"chat_member", "message_reaction", "message_reaction_count"}
+)
+WEBHOOK_CONFLICT: Final = (
+    "Conflict: can't use getUpdates method while webhook is active; "
+    "use deleteWebhook to delete the webhook first"
+)
+
+
+def update_type(update: JSON) -> str:
+    """The update's payload key (`message`, `callback_query`, ...)."""
+    return next((key for key in update if key != "update_id"), "unknown")
+
+
+class FakeTelegramAPI:
+    """Bot API over HTTP on 127.0.0.1 (free port), backed by a `LocalBotAPI`.
+
+    `url` is the base for `TelegramAPIServer.from_base`. Updates queued with `feed()` are served
+    by `getUpdates` (offset confirms, `limit`, long polling for `timeout` seconds, and
+    `allowed_updates` filtering like Telegram: updates of other types are dropped).
+    """
+
+    def __init__(
+        self,
+        api: LocalBotAPI | None = None,
+        *,
+        token: str | None = None,
+    ) -> None:
+        self.api = api if api is not None else LocalBotAPI()
+        self.updates = UpdateFactory(self.api)
+        self.token = token
+        self.pending: list[JSON] = []
+        self.delivered: list[JSON] = []
+        self._delivered_ids: set[int] = set()
+        self.dropped: list[JSON] = []
+        self.offsets: list[int] = []
+        self.allowed_updates: list[str] | None = None
+        self._runner: web.AppRunner | None = None
+        self._closing = False
+        self._url: str | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. `http://127.0.0.1:43817`; raises RuntimeError before `start()`."""
+        if self._url is None:
+            msg = "FakeTelegramAPI is not started"
+            raise RuntimeError(msg)
+        return self._url
+
+    async def start(self) -> Self:
+        """Bind a free loopback port and start serving."""
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
+        await self._runner.setup()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        site = web.SockSite(self._runner, sock)
+        await site.start()
+        self._url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        self._closing = False
+        return self
+
+    async def close(self) -> None:
+        """Stop serving; pending long polls return at once."""
+        self._closing = True
+        self.api.notify()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def make_bot(self, token: str = DEFAULT_TOKEN, **session_kwargs: Any) -> Bot:
+        """A real `Bot` talking HTTP to this server (close it: `await bot.session.close()`)."""
+        session = AiohttpSession(api=TelegramAPIServer.from_base(self.url), **session_kwargs)
+        return Bot(token, session=session)
+
+    # -- updates ---------------------------------------------------------------------------------
+
+    def feed(self, update: JSON) -> None:
+        """Queue an update for `getUpdates` and wake a waiting long poll."""
+        self.pending.append(update)
+        self.api.notify()
+
+    # -- recording (delegated to the LocalBotAPI) ------------------------------------------------
+
+    @property
+    def calls(self) -> list[tuple[str, JSON]]:
+        return self.api.calls
+
+    def calls_of(self, method: str) -> list[JSON]:
+        """Params of every recorded call of `method`, oldest first."""
+        return self.api.calls_of(method)
+
+    def last(self, method: str) -> JSON:
+        """Params of the latest call of `method`; raises LookupError when there was none."""
+        return self.api.last(method)
+
+    async def wait_for(
+        self,
+        method: str,
+        count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109 - the deadline is part of the public API
+    ) -> list[JSON]:
+        """Wait until `count` calls of `method` were recorded; raises TimeoutError otherwise."""
+        return await self.api.wait_for(method, count=count, timeout=timeout)
+
+    def fail(
+        self,
+        method: str,
+        code: int,
+        description: str | None = None,
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
+        """Make the next `times` calls of `method` answer with error `code`."""
+        self.api.fail(method, code, description, retry_after=retry_after, times=times)
+
+    def messages(self, chat_id: int, *, include_incoming: bool = False) -> list[JSON]:
+        """Messages the bot sent to `chat_id`, current state."""
+        return self.api.messages(chat_id, include_incoming=include_incoming)
+
+    # -- HTTP ------------------------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        token, method = request.match_info["token"], request.match_info["method"]
+        if self.token is not None and token != self.token:
+            body: JSON = {"ok": False, "error_code": 401, "description": "Unauthorized"}
+            return web.json_response(body, status=401)
+        try:
+            params = await read_params(request)
+        except ValueError as error:
+            body = {"ok": False, "error_code": 400, "description": f"Bad Request: {error}"}
+            return web.json_response(body, status=400)
+        if method.lower() == "getupdates":
+            status, body = await self._respond_get_updates(params)
+        else:
+            status, body = await self.api.respond(method, params)
+            if body["ok"]:
+                self._after(method.lower(), params, body)
+        return web.json_response(body, status=status)
+
+    def _after(self, method: str, params: JSON, body: JSON) -> None:
+        """Server-side parts of methods `LocalBotAPI` answers (they concern the update queue)."""
+        if method == "deletewebhook" and params.get("drop_pending_updates"):
+            self.dropped.extend(self.pending)
+            self.pending.clear()
+        elif method == "getwebhookinfo":
+            body["result"]["pending_update_count"] = len(self.pending)
+
+    async def _respond_get_updates(self, params: JSON) -> tuple[int, JSON]:
+        try:
+            result = await self._get_updates(params)
+        except BotAPIError as error:
+            return error.code, error.to_response()
+        return 200, {"ok": True, "result": result}
+
+    async def _get_updates(self, params: JSON) -> list[JSON]:
+        self.api.record("getUpdates", params)
+        if (fault := self.api.pop_fault("getUpdates")) is not None:
+            raise fault
+        if self.api.webhook.get("url"):
+            raise BotAPIError(409, WEBHOOK_CONFLICT)
+        offset = params.get("offset")
+        if isinstance(offset, int):
+            self.offsets.append(offset)
+            self._confirm(offset)
+        if isinstance(params.get("allowed_updates"), list):
+            self.allowed_updates = params["allowed_updates"]
+        limit = min(max(int(params.get("limit") or MAX_UPDATES_LIMIT), 1), MAX_UPDATES_LIMIT)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + float(params.get("timeout") or 0)
+        while True:
+            self._drop_unwanted()
+            remaining = deadline - loop.time()
+            if self.pending or self._closing or remaining <= 0:
+                break
+            await self.api.wait_changed(remaining)
+        batch = self.pending[:limit]
+        for update in batch:
+            if update["update_id"] not in self._delivered_ids:
+                self._delivered_ids.add(update["update_id"])
+                self.delivered.append(update)
+        return batch
+
+    def _confirm(self, offset: int) -> None:
+        if offset < 0:
+            keep = self.pending[offset:]
+        else:
+            keep = [update for update in self.pending if update["update_id"] >= offset]
+        self.pending = keep
+
+    def _drop_unwanted(self) -> None:
+        allowed = self.allowed_updates
+        if allowed is None:
+            return
+
+        def wanted(update: JSON) -> bool:
+            kind = update_type(update)
+            return kind in allowed if allowed else kind not in DEFAULT_ALLOWED_EXCLUDES
+
+        self.dropped.extend(update for update in self.pending if not wanted(update))
+        self.pending = [update for update in self.pending if wanted(update)]
+
+
+async def read_params(request: web.Request) -> JSON:
+    """Decode a Bot API request: query string plus form-encoded, multipart or JSON body."""
+    params: JSON = {key: decode_param(key, value) for key, value in request.query.items()}
+    if not request.can_read_body:
+        return params
+    if request.content_type == "application/json":
+        try:
+            body = await request.json()
+        except json.JSONDecodeError as error:
+            msg = "can't parse JSON body"
+            raise ValueError(msg) from error
+        if not isinstance(body, dict):
+            msg = "JSON body must be an object"
+            raise ValueError(msg)
+        for key, value in body.items():
+            looks_nested = isinstance(value, str) and value[:1] in {"{", "["}
+            nested = looks_nested and key not in TEXT_FIELDS
+            params[key] = decode_param(key, value) if nested else value
+        return params
+    form = await request.post()
+    for key, value in form.items():
+        if isinstance(value, web.FileField):
+            params[key] = {
+                "filename": value.filename,
+                "content_type": value.content_type,
+                "size": len(value.file.read()),
+            }
+        else:
+            params[key] = decode_param(key, value)
+    return params
+
+
+class RecordingSession(LocalSession):
+    """Socket-free aiogram session with the `FakeTelegramAPI` recording API (for unit tests):
+    `Bot("42:TEST", session=RecordingSession())`."""
+
+    @property
+    def calls(self) -> list[tuple[str, JSON]]:
+        return self.local_api.calls
+
+    def calls_of(self, method: str) -> list[JSON]:
+        return self.local_api.calls_of(method)
+
+    def last(self, method: str) -> JSON:
+        return self.local_api.last(method)
+
+    async def wait_for(
+        self,
+        method: str,
+        count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109 - the deadline is part of the public API
+    ) -> list[JSON]:
+        return await self.local_api.wait_for(method, count=count, timeout=timeout)
+
+    def fail(
+        self,
+        method: str,
+        code: int,
+        description: str | None = None,
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
+        self.local_api.fail(method, code, description, retry_after=retry_after, times=times)
