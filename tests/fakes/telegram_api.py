@@ -46,6 +46,15 @@ WEBHOOK_CONFLICT: Final = (
 )
 
 
+class LoopbackSession(AiohttpSession):
+    """`AiohttpSession` without the 250 ms graceful-SSL-shutdown sleep in `close()`: the fake
+    server is plain HTTP on loopback, so there is nothing to wait for."""
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+
 def update_type(update: JSON) -> str:
     """The update's payload key (`message`, `callback_query`, ...)."""
     return next((key for key in update if key != "update_id"), "unknown")
@@ -123,7 +132,7 @@ class FakeTelegramAPI:
 
     def make_bot(self, token: str = DEFAULT_TOKEN, **session_kwargs: Any) -> Bot:
         """A real `Bot` talking HTTP to this server (close it: `await bot.session.close()`)."""
-        session = AiohttpSession(api=TelegramAPIServer.from_base(self.url), **session_kwargs)
+        session = LoopbackSession(api=TelegramAPIServer.from_base(self.url), **session_kwargs)
         return Bot(token, session=session)
 
     # -- updates ---------------------------------------------------------------------------------

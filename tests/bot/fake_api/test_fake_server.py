@@ -7,6 +7,8 @@ import asyncio
 import aiohttp
 import pytest
 from aiogram import Bot, Dispatcher, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     TelegramAPIError,
     TelegramBadRequest,
@@ -28,8 +30,11 @@ KEYBOARD = InlineKeyboardMarkup(
 )
 
 
-async def test_get_me_answers_the_local_bot(http_bot: Bot) -> None:
-    me = await http_bot.get_me()
+async def test_get_me_answers_the_local_bot(fake_server: FakeTelegramAPI) -> None:
+    """The plain production wiring works: AiohttpSession pointed at the fake's base URL."""
+    session = AiohttpSession(api=TelegramAPIServer.from_base(fake_server.url))
+    async with Bot("42:TEST", session=session) as bot:
+        me = await bot.get_me()
 
     assert (me.id, me.username, me.is_bot) == (42, "tsbot_local", True)
 
@@ -84,10 +89,14 @@ async def test_injected_403_raises_forbidden(http_bot: Bot, fake_server: FakeTel
 
 @pytest.mark.parametrize(
     ("code", "error"),
-    [(400, TelegramBadRequest), (401, TelegramUnauthorizedError), (500, TelegramServerError),
-     (502, TelegramServerError)],
+    [
+        (400, TelegramBadRequest),
+        (401, TelegramUnauthorizedError),
+        (500, TelegramServerError),
+        (502, TelegramServerError),
+    ],
     ids=["400", "401", "500", "502"],
-)  # fmt: skip
+)
 async def test_injected_errors_map_to_aiogram_exceptions(
     http_bot: Bot, fake_server: FakeTelegramAPI, code: int, error: type[TelegramAPIError]
 ) -> None:
