@@ -173,10 +173,15 @@ class CcxtExchangeClient:
                 markets=markets,
             )
             if sandbox:
+                no_sandbox = UserError(f"{exchange_id} has no testnet/sandbox to switch to.")
+                # ccxt (python) keeps urls["test"] = None for exchanges without a sandbox, and
+                # set_sandbox_mode then fails with a TypeError instead of NotSupported.
+                if not exchange.urls.get("test"):
+                    raise no_sandbox
                 try:
                     exchange.set_sandbox_mode(True)
                 except ccxt.NotSupported as exc:
-                    raise UserError(f"{exchange_id} has no testnet/sandbox to switch to.") from exc
+                    raise no_sandbox from exc
             if urls_override:
                 exchange.urls["api"] = rewrite_urls(exchange.urls["api"], urls_override)
         self._ex: Any = exchange
