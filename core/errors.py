@@ -39,7 +39,9 @@ class Conflict(UserError):
 class RateLimited(UserError):
     def __init__(self, retry_after: float, user_message: str | None = None) -> None:
         self.retry_after = retry_after
-        super().__init__(user_message or f"Slow down: try again in {max(1, round(retry_after))} s.")
+        super().__init__(
+            user_message or f"Slow down: try again in {max(1, round(retry_after))} s."
+        )
 
 
 class ExchangeError(AppError):

@@ -1,0 +1,277 @@
+"""Redis layer with in-memory equivalents behind the same interface.
+
+``KeyValue.from_url(url)`` gives Redis-backed cache, rate limiter and locks when a URL is set,
+and process-local ones when it is not (the embedded default). Values are JSON, never pickle.
+The rate limiter is GCRA (one key per subject holding its theoretical arrival time): on Redis it
+runs as one Lua script, so concurrent processes share the budget atomically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import redis.asyncio as aioredis
+from redis.exceptions import LockError
+from redis.exceptions import RedisError as _RedisError
+
+from core.errors import ServiceUnavailable
+
+RedisError = _RedisError
+
+GCRA_LUA = """
+local key = KEYS[1]
+local emission = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local tat = tonumber(redis.call('GET', key) or '0')
+if tat < now then tat = now end
+local new_tat = tat + emission * cost
+local allow_at = new_tat - emission * burst
+if now < allow_at then
+  return {0, allow_at - now}
+end
+redis.call('SET', key, new_tat, 'PX', math.ceil(new_tat - now) + 1)
+return {1, 0}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class RateDecision:
+    allowed: bool
+    retry_after: float  # seconds until the next hit would be allowed (0 when allowed)
+
+
+class Cache(Protocol):
+    async def get_json(self, key: str) -> Any | None: ...
+    async def set_json(self, key: str, value: Any, ttl_s: float) -> None: ...
+    async def add_json(self, key: str, value: Any, ttl_s: float) -> bool:
+        """Set only if absent; True when this call set it."""
+        ...
+
+    async def delete(self, key: str) -> None: ...
+
+
+class RateLimiter(Protocol):
+    async def hit(self, key: str, *, rate: float, burst: int, cost: int = 1) -> RateDecision:
+        """Take ``cost`` from the budget of ``key``: ``rate`` per second, bursts of ``burst``."""
+        ...
+
+
+class Locks(Protocol):
+    def lock(self, name: str, timeout_s: float = 30) -> Any:
+        """An async context manager holding a named lock."""
+        ...
+
+
+# --- memory ------------------------------------------------------------------------------
+
+
+class MemoryCache:
+    """Process-local TTL cache, bounded (least recently used entries go first)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, max_entries: int = 50_000):
+        self._data: OrderedDict[str, tuple[float, str]] = OrderedDict()
+        self._clock = clock
+        self._max = max_entries
+
+    def _live(self, key: str) -> str | None:
+        item = self._data.get(key)
+        if item is None:
+            return None
+        if item[0] <= self._clock():
+            del self._data[key]
+            return None
+        self._data.move_to_end(key)
+        return item[1]
+
+    async def get_json(self, key: str) -> Any | None:
+        raw = self._live(key)
+        return None if raw is None else json.loads(raw)
+
+    async def set_json(self, key: str, value: Any, ttl_s: float) -> None:
+        self._data[key] = (self._clock() + ttl_s, json.dumps(value))
+        self._data.move_to_end(key)
+        while len(self._data) > self._max:
+            self._data.popitem(last=False)
+
+    async def add_json(self, key: str, value: Any, ttl_s: float) -> bool:
+        if self._live(key) is not None:
+            return False
+        await self.set_json(key, value, ttl_s)
+        return True
+
+    async def delete(self, key: str) -> None:
+        self._data.pop(key, None)
+
+
+class MemoryRateLimiter:
+    """GCRA in process memory; same semantics as the Redis script."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._tat: dict[str, float] = {}
+        self._clock = clock
+
+    async def hit(self, key: str, *, rate: float, burst: int, cost: int = 1) -> RateDecision:
+        now = self._clock()
+        emission = 1.0 / rate
+        tat = max(self._tat.get(key, now), now)
+        new_tat = tat + emission * cost
+        allow_at = new_tat - emission * burst
+        if now < allow_at:
+            return RateDecision(False, allow_at - now)
+        self._tat[key] = new_tat
+        if len(self._tat) > 100_000:  # forget subjects whose budget is full again
+            self._tat = {k: v for k, v in self._tat.items() if v > now}
+        return RateDecision(True, 0.0)
+
+
+class MemoryLocks:
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    @asynccontextmanager
+    async def lock(self, name: str, timeout_s: float = 30) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(name, asyncio.Lock())
+        try:
+            await asyncio.wait_for(lock.acquire(), timeout_s)
+        except TimeoutError:
+            raise ServiceUnavailable(f"Busy: could not take lock {name!r}") from None
+        try:
+            yield
+        finally:
+            lock.release()
+            if not lock.locked() and not getattr(lock, "_waiters", None):
+                self._locks.pop(name, None)
+
+
+# --- redis -------------------------------------------------------------------------------
+
+
+class RedisCache:
+    def __init__(self, client: aioredis.Redis, prefix: str = "tsbot:cache:") -> None:
+        self._r = client
+        self._prefix = prefix
+
+    async def get_json(self, key: str) -> Any | None:
+        raw = await self._r.get(self._prefix + key)
+        return None if raw is None else json.loads(raw)
+
+    async def set_json(self, key: str, value: Any, ttl_s: float) -> None:
+        await self._r.set(self._prefix + key, json.dumps(value), px=max(1, int(ttl_s * 1000)))
+
+    async def add_json(self, key: str, value: Any, ttl_s: float) -> bool:
+        done = await self._r.set(
+            self._prefix + key, json.dumps(value), px=max(1, int(ttl_s * 1000)), nx=True
+        )
+        return bool(done)
+
+    async def delete(self, key: str) -> None:
+        await self._r.delete(self._prefix + key)
+
+
+class RedisRateLimiter:
+    def __init__(self, client: aioredis.Redis, prefix: str = "tsbot:rl:") -> None:
+        self._prefix = prefix
+        self._script = client.register_script(GCRA_LUA)
+
+    async def hit(self, key: str, *, rate: float, burst: int, cost: int = 1) -> RateDecision:
+        emission_ms = 1000.0 / rate
+        allowed, wait_ms = await self._script(
+            keys=[self._prefix + key], args=[emission_ms, burst, cost]
+        )
+        return RateDecision(bool(allowed), float(wait_ms) / 1000.0)
+
+
+class RedisLocks:
+    def __init__(self, client: aioredis.Redis, prefix: str = "tsbot:lock:") -> None:
+        self._r = client
+        self._prefix = prefix
+
+    @asynccontextmanager
+    async def lock(self, name: str, timeout_s: float = 30) -> AsyncIterator[None]:
+        lock = self._r.lock(self._prefix + name, timeout=timeout_s, blocking_timeout=timeout_s)
+        if not await lock.acquire():
+            raise ServiceUnavailable(f"Busy: could not take lock {name!r}")
+        try:
+            yield
+        finally:
+            try:
+                await lock.release()
+            except LockError:
+                pass  # expired while held: nothing left to release
+
+
+# --- bundle ------------------------------------------------------------------------------
+
+
+class KeyValue:
+    """Cache + rate limiter + locks, on Redis or in memory."""
+
+    def __init__(
+        self,
+        cache: Cache,
+        limiter: RateLimiter,
+        locks: Locks,
+        client: aioredis.Redis | None = None,
+    ) -> None:
+        self.cache = cache
+        self.limiter = limiter
+        self.locks = locks
+        self.redis = client
+
+    @classmethod
+    def memory(cls, clock: Callable[[], float] = time.monotonic) -> KeyValue:
+        return cls(MemoryCache(clock), MemoryRateLimiter(clock), MemoryLocks())
+
+    @classmethod
+    def from_url(cls, url: str | None) -> KeyValue:
+        if not url:
+            return cls.memory()
+        client = redis_client(url)
+        return cls(RedisCache(client), RedisRateLimiter(client), RedisLocks(client), client)
+
+    @property
+    def is_redis(self) -> bool:
+        return self.redis is not None
+
+    async def check_reachable(self) -> None:
+        if self.redis is None:
+            return
+        try:
+            await self.redis.ping()
+        except (RedisError, OSError) as exc:
+            kwargs = self.redis.connection_pool.connection_kwargs
+            where = f"{kwargs.get('host', '?')}:{kwargs.get('port', '?')}"
+            raise ServiceUnavailable(f"Redis unreachable at {where}: {exc}") from None
+
+    async def health(self) -> bool:
+        if self.redis is None:
+            return True
+        try:
+            return bool(await self.redis.ping())
+        except (RedisError, OSError):
+            return False
+
+    async def aclose(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
+
+
+def redis_client(url: str) -> aioredis.Redis:
+    return aioredis.Redis.from_url(
+        url, socket_connect_timeout=3, socket_timeout=5, health_check_interval=30
+    )
+
+
+def ceil_seconds(value: float) -> int:
+    return max(1, math.ceil(value))

@@ -1,0 +1,1 @@
+"""One repository per aggregate. Repositories never commit: the service owns the transaction."""

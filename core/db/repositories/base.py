@@ -1,0 +1,37 @@
+"""Shared repository helpers: dialect-neutral ``INSERT ... ON CONFLICT DO NOTHING``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.db.base import Base
+
+
+class Repository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    @property
+    def dialect(self) -> str:
+        return self._session.get_bind().dialect.name
+
+    async def insert_ignore(
+        self, model: type[Base], values: dict[str, Any], conflict: Sequence[str]
+    ) -> int | None:
+        """Insert unless a row with the same ``conflict`` key exists; return the new id or None.
+
+        Built from the dialect in use, so the same call works on PostgreSQL and SQLite.
+        """
+        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        stmt = (
+            insert(model)  # type: ignore[arg-type]
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=list(conflict))
+            .returning(model.id)  # type: ignore[attr-defined]
+        )
+        result = await self._session.execute(stmt)
+        return result.scalar_one_or_none()

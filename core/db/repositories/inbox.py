@@ -1,0 +1,72 @@
+"""Inbox: every incoming update, stored before Telegram is told it arrived."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+
+from core.db.models import InboxUpdate
+from core.db.repositories.base import Repository
+from core.domain import InboxStatus
+
+
+class InboxRepository(Repository):
+    async def add(self, update_id: int, payload: str, *, lease_until: datetime) -> bool:
+        """Store the update; False when this ``update_id`` was stored before (a redelivery)."""
+        new_id = await self.insert_ignore(
+            InboxUpdate,
+            {
+                "update_id": update_id,
+                "payload": payload,
+                "status": InboxStatus.PENDING,
+                "attempts": 1,
+                "locked_until": lease_until,
+            },
+            conflict=["update_id"],
+        )
+        return new_id is not None
+
+    async def get(self, update_id: int) -> InboxUpdate | None:
+        return await self._session.scalar(
+            select(InboxUpdate).where(InboxUpdate.update_id == update_id)
+        )
+
+    async def finish(
+        self, update_id: int, *, at: datetime, status: InboxStatus, error: str | None = None
+    ) -> None:
+        await self._session.execute(
+            update(InboxUpdate)
+            .where(InboxUpdate.update_id == update_id)
+            .values(status=status, processed_at=at, locked_until=None, error=error)
+        )
+
+    async def stale(self, now: datetime, limit: int = 100) -> list[int]:
+        """Update ids left unfinished past their lease (their process died)."""
+        stmt = (
+            select(InboxUpdate.update_id)
+            .where(
+                InboxUpdate.status == InboxStatus.PENDING,
+                or_(InboxUpdate.locked_until.is_(None), InboxUpdate.locked_until < now),
+            )
+            .order_by(InboxUpdate.update_id)
+            .limit(limit)
+        )
+        return list(await self._session.scalars(stmt))
+
+    async def claim(self, update_id: int, now: datetime, lease: timedelta) -> str | None:
+        """Atomically take a stale row for re-processing; return its payload, or None if another
+        worker holds it or it is finished."""
+        stmt = (
+            update(InboxUpdate)
+            .where(
+                and_(
+                    InboxUpdate.update_id == update_id,
+                    InboxUpdate.status == InboxStatus.PENDING,
+                    or_(InboxUpdate.locked_until.is_(None), InboxUpdate.locked_until < now),
+                )
+            )
+            .values(locked_until=now + lease, attempts=InboxUpdate.attempts + 1)
+            .returning(InboxUpdate.payload)
+        )
+        return (await self._session.execute(stmt)).scalar_one_or_none()

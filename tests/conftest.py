@@ -1,0 +1,113 @@
+"""Session-wide real services (PostgreSQL, redis-server on loopback) and per-test clean state."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+import structlog
+from sqlalchemy import text
+
+from core.cache import KeyValue, RedisCache, RedisLocks, RedisRateLimiter, redis_client
+from core.db import migrate
+from core.db.base import Base
+from core.db.session import Database
+from tests.services import PostgresServer, RedisServer, postgres_server, redis_server
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    with postgres_server(databases=("tsbot", "tsbot_migrations")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_srv() -> Iterator[RedisServer]:
+    with redis_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+async def pg_database(pg_server: PostgresServer) -> AsyncIterator[Database]:
+    db = Database(pg_server.url("tsbot"))
+    await migrate.upgrade(db)
+    yield db
+    await db.aclose()
+
+
+@pytest.fixture(scope="session")
+async def sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Database]:
+    path = tmp_path_factory.mktemp("sqlite") / "tsbot.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    await migrate.upgrade(db)
+    yield db
+    await db.aclose()
+
+
+async def _truncate(db: Database) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    async with db.engine.begin() as conn:
+        if db.is_sqlite:
+            for name in tables:
+                await conn.execute(text(f'DELETE FROM "{name}"'))  # noqa: S608 - our table names
+        else:
+            joined = ", ".join(f'"{n}"' for n in tables)
+            await conn.execute(text(f"TRUNCATE {joined} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def db(
+    request: pytest.FixtureRequest, sqlite_database: Database, pg_database: Database
+) -> AsyncIterator[Database]:
+    """A migrated database with empty tables, once on SQLite and once on PostgreSQL."""
+    database = sqlite_database if request.param == "sqlite" else pg_database
+    await _truncate(database)
+    yield database
+
+
+@pytest.fixture
+async def pg_db(pg_database: Database) -> AsyncIterator[Database]:
+    """PostgreSQL only, empty tables."""
+    await _truncate(pg_database)
+    yield pg_database
+
+
+@asynccontextmanager
+async def _redis_kv(server: RedisServer) -> AsyncIterator[KeyValue]:
+    client = redis_client(server.url())
+    await client.flushdb()
+    try:
+        yield KeyValue(RedisCache(client), RedisRateLimiter(client), RedisLocks(client), client)
+    finally:
+        await client.flushdb()
+        await client.aclose()
+
+
+@pytest.fixture
+async def redis_kv(redis_srv: RedisServer) -> AsyncIterator[KeyValue]:
+    """The key-value layer on the real redis-server, flushed before and after."""
+    async with _redis_kv(redis_srv) as kv:
+        yield kv
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def kv(request: pytest.FixtureRequest, redis_srv: RedisServer) -> AsyncIterator[KeyValue]:
+    """The key-value layer, once in memory and once on the real redis-server."""
+    if request.param == "memory":
+        yield KeyValue.memory()
+        return
+    async with _redis_kv(redis_srv) as redis_kv:
+        yield redis_kv
+
+
+@pytest.fixture(autouse=True)
+def _reset_structlog() -> Iterator[None]:
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()
+    yield
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()
