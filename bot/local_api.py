@@ -181,7 +181,7 @@ TEXT_FIELDS: Final = frozenset(
         "last_name", "query", "inline_message_id", "business_connection_id", "action",
         "language_code", "ip_address", "emoji", "custom_title", "question", "message_effect_id",
         "sticker", "photo", "document", "video", "audio", "voice", "animation", "certificate",
-        "switch_pm_text", "switch_pm_parameter", "cache_time_str", "invite_link", "address",
+        "switch_pm_text", "switch_pm_parameter", "invite_link", "address",
         "phone_number", "vcard", "game_short_name", "payload", "currency", "provider_token",
         "start_parameter", "error_message", "shipping_query_id", "pre_checkout_query_id",
         "foursquare_id", "foursquare_type", "google_place_id", "google_place_type",
