@@ -1,1 +1,203 @@
-def main(): pass
+"""The ``tsbot`` command line: run, console, migrate, keys rotate, admin grant, parse.
+
+Start-up problems (invalid settings, an unreachable database or Redis, a wrong encryption key)
+end in one clear message per cause and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from core.config import Settings, load_settings
+from core.errors import AppError, ConfigError, ServiceUnavailable
+
+EXIT_CONFIG = 2
+EXIT_UNAVAILABLE = 3
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(args.env_file)
+
+
+async def _migrate(args: argparse.Namespace) -> int:
+    from core.db import migrate
+    from core.db.session import Database
+
+    settings = _settings(args)
+    db = Database(settings.database.url)
+    try:
+        await db.check_reachable()
+        await migrate.upgrade(db, args.revision)
+    finally:
+        await db.aclose()
+    print(f"database migrated to {args.revision}")
+    return 0
+
+
+async def _keys_rotate(args: argparse.Namespace) -> int:
+    from bot.app import build_keystore
+    from core.db.session import Database
+    from services.keys import rotate_keys
+
+    settings = _settings(args)
+    db = Database(settings.database.url)
+    try:
+        await db.check_reachable()
+        count = await rotate_keys(db, build_keystore(settings))
+    finally:
+        await db.aclose()
+    print(f"re-encrypted the secrets of {count} exchange account(s) under the first key")
+    return 0
+
+
+async def _admin_grant(args: argparse.Namespace) -> int:
+    from core.db.session import Database
+    from services.users import UserService, parse_role
+
+    settings = _settings(args)
+    role = parse_role(args.role)
+    db = Database(settings.database.url)
+    try:
+        await db.check_reachable()
+        user = await UserService(db, settings.telegram.admin_ids).grant_role(
+            None, args.telegram_id, role
+        )
+    finally:
+        await db.aclose()
+    print(f"user {user.telegram_id} is now {user.role.value}")
+    return 0
+
+
+async def _parse(args: argparse.Namespace) -> int:
+    from bot.app import build_ai_parser
+    from services.signal_parser.cli import run_parse
+
+    settings = _settings(args)
+    ai = None if args.rules_only else build_ai_parser(settings)
+    if args.file and args.file != "-":
+        path = Path(args.file)
+        if not path.is_file():
+            print(f"tsbot parse: no such file: {path}", file=sys.stderr)
+            return 1
+        with path.open(encoding="utf-8", errors="replace") as source:
+            return await run_parse(source, sys.stdout, jsonl=args.jsonl, ai=ai)
+    return await run_parse(sys.stdin, sys.stdout, jsonl=args.jsonl, ai=ai)
+
+
+async def _run(args: argparse.Namespace) -> int:
+    from bot.runners import run_bot
+
+    return await run_bot(_settings(args))
+
+
+async def _console(args: argparse.Namespace) -> int:
+    from bot.runners import run_console
+
+    return await run_console(_settings(args), as_user=args.as_user)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tsbot",
+        description="Telegram trading-signals bot: read channel signals, trade them, track them.",
+    )
+    parser.add_argument(
+        "--env-file", default=".env", help="settings file to read besides the environment"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="command")
+
+    run = sub.add_parser(
+        "run",
+        help="run the bot (polling or webhook by BOT_MODE; the console when BOT_TOKEN is unset)",
+        description="Run the bot. Polling or webhook per BOT_MODE; without BOT_TOKEN it opens "
+        "the console chat instead.",
+    )
+    run.set_defaults(func=_run)
+
+    console = sub.add_parser(
+        "console",
+        help="chat with the bot in this terminal",
+        description="Chat with the bot in the terminal through the real dispatcher. "
+        "Commands: /as <user_id>, /post <channel> <text>, /forward <channel> <text>, "
+        "a number presses that button, /quit. Reads one message per line when stdin is "
+        "not a terminal.",
+    )
+    console.add_argument("--as-user", type=int, default=None, help="Telegram id to chat as")
+    console.set_defaults(func=_console)
+
+    migrate = sub.add_parser(
+        "migrate", help="upgrade the database schema", description="Run alembic migrations."
+    )
+    migrate.add_argument("revision", nargs="?", default="head", help="target (default: head)")
+    migrate.set_defaults(func=_migrate)
+
+    keys = sub.add_parser("keys", help="encryption key management", description="Key store.")
+    keys_sub = keys.add_subparsers(dest="keys_command", metavar="action", required=True)
+    rotate = keys_sub.add_parser(
+        "rotate",
+        help="re-encrypt every stored secret under the first ENCRYPTION_KEY",
+        description="Re-encrypt every stored exchange secret under the first key of "
+        "ENCRYPTION_KEY=new,old in one transaction; then drop the old key.",
+    )
+    rotate.set_defaults(func=_keys_rotate)
+
+    admin = sub.add_parser("admin", help="user administration", description="Administration.")
+    admin_sub = admin.add_subparsers(dest="admin_command", metavar="action", required=True)
+    grant = admin_sub.add_parser(
+        "grant",
+        help="give a Telegram user a role",
+        description="Give a Telegram user a role (admin, trader, viewer, api_user).",
+    )
+    grant.add_argument("telegram_id", type=int)
+    grant.add_argument("role")
+    grant.set_defaults(func=_admin_grant)
+
+    parse = sub.add_parser(
+        "parse",
+        help="parse a signal post and print the result as JSON",
+        description="Parse one post (FILE or stdin) and print JSON; with --jsonl read lines "
+        '{"id": ..., "text": ...} and write one result per line.',
+    )
+    parse.add_argument("file", nargs="?", help="file to read (default: stdin)")
+    parse.add_argument("--jsonl", action="store_true", help="one JSON post per input line")
+    parse.add_argument("--rules-only", action="store_true", help="never ask the AI fallback")
+    parse.set_defaults(func=_parse)
+    return parser
+
+
+def _fail(lines: Sequence[str], code: int) -> int:
+    for line in lines:
+        print(f"tsbot: {line}", file=sys.stderr)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], Awaitable[int]] | None = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 0
+    try:
+        return asyncio.run(func(args))
+    except ConfigError as exc:
+        return _fail(exc.problems, EXIT_CONFIG)
+    except ServiceUnavailable as exc:
+        return _fail([exc.user_message], EXIT_UNAVAILABLE)
+    except AppError as exc:
+        return _fail([exc.user_message], 1)
+    except KeyboardInterrupt:
+        return 130
+
+
+def entry(*_: Any) -> None:  # pragma: no cover - console script shim
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

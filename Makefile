@@ -1,0 +1,58 @@
+# Two commands on a fresh machine: `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install run console test lint bench services migrate clean help
+
+help:
+	@echo "make run    - install, migrate the embedded database, start the bot (console without BOT_TOKEN)"
+	@echo "make test   - install, start PostgreSQL + redis-server for the tests, lint, run the suite"
+	@echo "make lint   - ruff + import-linter layer contracts"
+	@echo "make bench  - every benchmark under bench/"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# PostgreSQL and redis-server binaries for the test services (the tests start their own
+# throwaway instances on loopback; nothing is left running).
+services:
+	@if ! command -v redis-server >/dev/null 2>&1 || \
+	    ! ( command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 ); then \
+	  echo "installing postgresql and redis-server with apt"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql redis-server >/dev/null; \
+	fi
+
+migrate: install
+	$(BIN)/tsbot migrate
+
+run: install
+	$(BIN)/tsbot migrate
+	$(BIN)/tsbot run
+
+console: install
+	$(BIN)/tsbot migrate
+	$(BIN)/tsbot console
+
+lint: install
+	$(BIN)/ruff check bot core handlers services tests bench migrations
+	$(BIN)/lint-imports
+
+test: install services lint
+	$(BIN)/pytest -q
+
+bench: install services
+	@set -e; for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f; done
+
+clean:
+	rm -rf $(VENV) build *.egg-info .ruff_cache

@@ -1,0 +1,119 @@
+"""Users: registration, admin seeding, roles, bans; every privileged change is audited."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from core.db.models import User
+from core.db.repositories.audit import AuditRepository
+from core.db.repositories.users import UserRepository
+from core.db.session import Database
+from core.domain import Role
+from core.errors import Forbidden, NotFound, UserError
+from services.dto import UserView
+
+
+def to_view(user: User) -> UserView:
+    return UserView(
+        id=user.id,
+        telegram_id=user.telegram_id,
+        username=user.username,
+        first_name=user.first_name,
+        role=user.role,
+        is_banned=user.is_banned,
+        is_active=user.is_active,
+        has_pin=user.pin_hash is not None,
+    )
+
+
+def parse_role(text: str) -> Role:
+    try:
+        return Role(text.strip().lower())
+    except ValueError:
+        names = ", ".join(r.value for r in Role)
+        raise UserError(f"Unknown role {text.strip()[:20]!r}; use one of: {names}.") from None
+
+
+class UserService:
+    def __init__(self, db: Database, admin_ids: Iterable[int] = ()) -> None:
+        self._db = db
+        self._admin_ids = frozenset(admin_ids)
+
+    async def ensure(
+        self, telegram_id: int, username: str | None, first_name: str | None
+    ) -> tuple[UserView, bool]:
+        """Load or create the user (admins seeded from ``ADMIN_IDS``); return it and whether new."""
+        role = Role.ADMIN if telegram_id in self._admin_ids else Role.TRADER
+        async with self._db.transaction() as session:
+            repo = UserRepository(session)
+            user, created = await repo.get_or_create(
+                telegram_id, username=username, first_name=first_name, role=role
+            )
+            if telegram_id in self._admin_ids and user.role is not Role.ADMIN:
+                user.role = Role.ADMIN
+            if not created and (user.username, user.first_name) != (username, first_name):
+                user.username, user.first_name = username, first_name
+            if not user.is_active:
+                user.is_active = True  # they wrote to us, so they have not blocked the bot
+            return to_view(user), created
+
+    async def get(self, telegram_id: int) -> UserView | None:
+        async with self._db.session() as session:
+            user = await UserRepository(session).by_telegram_id(telegram_id)
+            return None if user is None else to_view(user)
+
+    async def grant_role(self, actor: UserView | None, telegram_id: int, role: Role) -> UserView:
+        """Set a user's role (created if unknown). ``actor`` None means the operator's CLI."""
+        if actor is not None and actor.role is not Role.ADMIN:
+            raise Forbidden()
+        if actor is not None and actor.telegram_id == telegram_id and role is not Role.ADMIN:
+            raise UserError("You cannot demote yourself; ask another admin.")
+        async with self._db.transaction() as session:
+            repo = UserRepository(session)
+            user, _ = await repo.get_or_create(telegram_id)
+            previous = user.role
+            user.role = role
+            await AuditRepository(session).add(
+                "role_granted",
+                actor_user_id=actor.id if actor else None,
+                target=str(telegram_id),
+                details={"from": previous.value, "to": role.value, "via": "bot" if actor else "cli"},
+            )
+            return to_view(user)
+
+    async def set_banned(self, actor: UserView, telegram_id: int, banned: bool) -> UserView:
+        if actor.role is not Role.ADMIN:
+            raise Forbidden()
+        if actor.telegram_id == telegram_id:
+            raise UserError("You cannot ban yourself.")
+        async with self._db.transaction() as session:
+            user = await UserRepository(session).by_telegram_id(telegram_id)
+            if user is None:
+                raise NotFound(f"No user with Telegram id {telegram_id}.")
+            if user.role is Role.ADMIN and banned:
+                raise UserError("Demote an admin before banning them.")
+            user.is_banned = banned
+            await AuditRepository(session).add(
+                "user_banned" if banned else "user_unbanned",
+                actor_user_id=actor.id,
+                target=str(telegram_id),
+            )
+            return to_view(user)
+
+    async def should_notify_ban(self, user_id: int, now: datetime, interval_s: int) -> bool:
+        """True at most once per ``interval_s`` for a banned user (and records the notice)."""
+        async with self._db.transaction() as session:
+            user = await UserRepository(session).get(user_id)
+            if user is None:
+                return False
+            last = user.last_ban_notice_at
+            if last is not None and (now - last).total_seconds() < interval_s:
+                return False
+            user.last_ban_notice_at = now
+            return True
+
+    async def mark_blocked(self, telegram_id: int) -> None:
+        """The user blocked the bot (403): stop sending to them until they write again."""
+        async with self._db.transaction() as session:
+            await UserRepository(session).set_active(telegram_id, False)
