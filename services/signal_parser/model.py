@@ -1,0 +1,67 @@
+"""Result types of the signal parser: plain frozen dataclasses, no behaviour beyond helpers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Final, Literal
+
+from core.domain import Market, Side, SignalKind, UpdateType
+
+EntryValue = tuple[Decimal, ...] | Literal["market"] | None
+ParserName = Literal["rules", "ai"]
+
+MARKET_ENTRY: Final = "market"
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateInfo:
+    """What a follow-up post reports: the kind of event and, for a TP hit, which target."""
+
+    type: UpdateType
+    target_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParseResult:
+    """One parsed post. Numbers are ``Decimal`` exactly as written (thousands separators removed).
+
+    ``spans`` maps a field name (``base``, ``quote``, ``side``, ``market``, ``entry``, ``targets``,
+    ``stop_loss``, ``leverage``, ``update``) to ``(start, end)`` offsets into the original text.
+    """
+
+    kind: SignalKind
+    base: str | None = None
+    quote: str | None = None
+    side: Side | None = None
+    market: Market | None = None
+    entry: EntryValue = None
+    targets: tuple[Decimal, ...] = ()
+    stop_loss: Decimal | None = None
+    leverage: Decimal | None = None
+    update: UpdateInfo | None = None
+    confidence: float = 0.0
+    parser: ParserName = "rules"
+    spans: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def pair(self) -> str | None:
+        """``BASE/QUOTE`` or just ``BASE`` when the quote is not written."""
+        if self.base is None:
+            return None
+        return f"{self.base}/{self.quote}" if self.quote else self.base
+
+    def numbers(self) -> tuple[Decimal, ...]:
+        """Every price-like number the result carries (entry, targets, stop, leverage)."""
+        out: list[Decimal] = []
+        if isinstance(self.entry, tuple):
+            out.extend(self.entry)
+        out.extend(self.targets)
+        if self.stop_loss is not None:
+            out.append(self.stop_loss)
+        if self.leverage is not None:
+            out.append(self.leverage)
+        return tuple(out)
+
+
+OTHER: Final = ParseResult(kind=SignalKind.OTHER, confidence=0.0)

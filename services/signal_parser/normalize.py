@@ -1,0 +1,204 @@
+"""Text normalisation that keeps a map back to the original offsets.
+
+Most rewrites are one character for one character (``str.translate``: Unicode digits, full-width
+forms, dashes, quotes, odd spaces) or same-length blanking (markdown, links, URLs, HTML tags), so
+offsets stay put. The few that change the length (zero-width characters, HTML entities, spaces
+inserted between words glued together by a flattened export) are recorded as edits and
+``Normalized.to_orig`` maps a normalised offset back through them.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from bisect import bisect_right
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Final
+
+
+def _build_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for cp in range(0x80, 0x10000):
+        ch = chr(cp)
+        if unicodedata.category(ch) == "Nd":
+            table[cp] = str(unicodedata.decimal(ch))
+    for cp in range(0xFF01, 0xFF5F):  # full-width ASCII
+        table[cp] = chr(cp - 0xFEE0)
+    for cp in range(0x1D400, 0x1D800):  # mathematical bold/italic letters and digits
+        folded = unicodedata.normalize("NFKC", chr(cp))
+        if len(folded) == 1 and folded.isascii() and folded.isalnum():
+            table[cp] = folded
+    for cp in range(0x2460, 0x2474):  # circled 1..20: keep single digits only
+        folded = unicodedata.normalize("NFKC", chr(cp))
+        if len(folded) == 1:
+            table[cp] = folded
+    for ch in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\u2e3a\u301c\uff5e":
+        table[ord(ch)] = "-"
+    for ch in "\u2018\u2019\u201a\u201b\u2032":
+        table[ord(ch)] = "'"
+    for ch in "\u201c\u201d\u201e\u201f\u00ab\u00bb":
+        table[ord(ch)] = '"'
+    for ch in "\u00a0\u1680\u202f\u205f\u3000\u2028\u2029\t" + "".join(
+        chr(c) for c in range(0x2000, 0x200B)
+    ):
+        table[ord(ch)] = " "
+    table.update(
+        {
+            0x3001: ",",  # 、
+            0x3002: ".",  # 。
+            0x066B: ".",  # Arabic decimal separator
+            0x066C: ",",  # Arabic thousands separator
+            0x060C: ",",  # Arabic comma
+            0x061B: ";",  # Arabic semicolon
+            0x2044: "/",  # fraction slash
+            0x2215: "/",  # division slash
+            0x0130: "I",  # Turkish dotted capital I: its lower() is two characters
+            0x20E3: ")",  # combining keycap: "1️⃣" reads as a list marker "1)"
+            0x00D7: "x",  # multiplication sign, used for leverage
+            0x2024: ".",
+            0xFE52: ".",
+            0xFF0E: ".",
+            0x3010: "[",
+            0x3011: "]",
+        }
+    )
+    return table
+
+
+TRANSLATE: Final = _build_table()
+
+_LABEL_GLUE: Final = (
+    r"(?:Entry|Entries|Targets?|Take|Stop|SL|TP\d?|Leverage|Period|Profit|Pair|Exchange|"
+    r"Trailing|Direction|Side|Coin|Symbol)(?=[\s:(\d#]|$)"
+)
+_EDIT_RE: Final = re.compile(
+    r"(?P<zw>[\u200b-\u200f\u2060-\u2064\ufeff\ufe0e\ufe0f\u00ad\u180e\u202a-\u202e\u2066-\u2069]+)"
+    r"|(?P<link>\[(?P<ltext>[^\[\]\n]{1,300})\]\((?:https?|tg)://[^)\s]{0,500}\))"
+    r"|(?P<url>(?:https?://|tg://|www\.|t\.me/)[^\s<>\"]{1,500})"
+    r"|(?P<br><br\s*/?>)"
+    r"|(?P<tag></?[a-zA-Z][a-zA-Z0-9]{0,10}(?:\s[^<>\n]{0,300})?/?>)"
+    r"|(?P<md>\*\*+|__+|~~+|`+|\|\|)"
+    r"|(?P<ent>&(?:[a-zA-Z]{2,8}|#\d{1,7}|#[xX][0-9a-fA-F]{1,6});)"
+    r"|(?P<glue>(?<=[a-z0-9%])(?=" + _LABEL_GLUE + r")|(?<=[A-Z]{2})(?=" + _LABEL_GLUE + r"))"
+)
+_NEEDS_EDIT: Final = re.compile(
+    r"[\u200b-\u200f\u2060-\u2064\ufeff\ufe0e\ufe0f\u00ad\u180e\u202a-\u202e\u2066-\u2069"
+    r"\[<*_~`|&]|https?:|www\.|t\.me/|[a-z0-9%A-Z][A-Z][a-z]|[0-9a-z][A-Z]{2}"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Normalized:
+    """A normalised text plus what is needed to map offsets back to the original."""
+
+    text: str
+    lower: str
+    original: str
+    # (norm_start, norm_end, orig_start, orig_end) for every length-changing edit, sorted
+    edits: tuple[tuple[int, int, int, int], ...]
+
+    def to_orig(self, pos: int) -> int:
+        """Map an offset in ``text`` to the matching offset in ``original``."""
+        if not self.edits:
+            return pos
+        idx = bisect_right(self._starts(), pos) - 1
+        if idx < 0:
+            return pos
+        n_start, n_end, o_start, o_end = self.edits[idx]
+        if pos < n_end:
+            return min(o_start + (pos - n_start), o_end)
+        return min(o_end + (pos - n_end), len(self.original))
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a ``(start, end)`` span of ``text`` onto ``original``."""
+        o_start = self.to_orig(start)
+        if end <= start:
+            return (o_start, o_start)
+        return (o_start, max(o_start, self.to_orig(end - 1) + 1))
+
+    def _starts(self) -> list[int]:
+        return [e[0] for e in self.edits]
+
+
+def normalize(text: str) -> Normalized:
+    """Normalise a post for matching; never raises on any ``str``."""
+    base = text.translate(TRANSLATE)
+    if not _NEEDS_EDIT.search(base):
+        return Normalized(base, base.lower(), text, ())
+    pieces: list[str] = []
+    edits: list[tuple[int, int, int, int]] = []
+    last = 0
+    npos = 0
+    for m in _EDIT_RE.finditer(base):
+        start, end = m.span()
+        kind = m.lastgroup
+        if kind == "link":
+            ltext = m.group("ltext")
+            repl = " " + ltext + " " * (end - start - 1 - len(ltext))
+        elif kind == "br":
+            repl = "\n" + " " * (end - start - 1)
+        elif kind in ("url", "tag", "md"):
+            repl = " " * (end - start)
+        elif kind == "ent":
+            repl = html.unescape(m.group()).translate(TRANSLATE)
+        elif kind == "glue":
+            repl = " "
+        else:  # zero-width characters
+            repl = ""
+        pieces.append(base[last:start])
+        npos += start - last
+        if len(repl) != end - start:
+            edits.append((npos, npos + len(repl), start, end))
+        pieces.append(repl)
+        npos += len(repl)
+        last = end
+    pieces.append(base[last:])
+    out = "".join(pieces)
+    return Normalized(out, out.lower(), text, tuple(edits))
+
+
+# A number as channels write it: thousands separators, comma decimals, a leading dot, a k suffix.
+# Atomic group: "11.563SL" must not be read as "11.56"; "27.02.2026" is not a number.
+NUMBER_PATTERN: Final = (
+    r"(?<![A-Za-z0-9\u0400-\u04ff])(?<![0-9][.,])"
+    r"(?>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?:\.\d{3})+,\d+|\d+(?:[.,]\d+)?|\.\d+)"
+    r"(?P<k>[kK](?![A-Za-z]))?"
+    r"(?![A-Za-z0-9\u0400-\u04ff]|[.,]\d)"
+)
+NUMBER_RE: Final = re.compile(NUMBER_PATTERN)
+_THOUSANDS_RE: Final = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")
+_EURO_RE: Final = re.compile(r"\d{1,3}(?:\.\d{3})+,\d+")
+
+
+def to_decimal(token: str) -> Decimal | None:
+    """Convert one number token (as matched by ``NUMBER_RE``) to a Decimal, as written."""
+    kilo = token[-1:] in ("k", "K")
+    if kilo:
+        token = token[:-1]
+    if "," in token:
+        if _EURO_RE.fullmatch(token):
+            token = token.replace(".", "").replace(",", ".")
+        elif _THOUSANDS_RE.fullmatch(token):
+            token = token.replace(",", "")
+        else:
+            token = token.replace(",", ".")
+    try:
+        value = Decimal(token)
+    except InvalidOperation:
+        return None
+    if kilo:
+        value = value * 1000
+    return value
+
+
+def numbers_in(text: str) -> set[Decimal]:
+    """Every number written in ``text`` after normalisation (used to validate model answers)."""
+    norm = normalize(text).text
+    out: set[Decimal] = set()
+    for m in NUMBER_RE.finditer(norm):
+        value = to_decimal(m.group())
+        if value is not None:
+            out.add(value)
+    return out

@@ -1,0 +1,590 @@
+"""Rule-based parser: normalise, pre-classify, extract fields, apply sanity rules.
+
+Pure and fast: every regular expression is compiled at import (``patterns``); one call does a
+handful of C-level scans over a few hundred characters.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Final
+
+from core.domain import Market, Side, SignalKind, UpdateType
+from services.signal_parser import lexicon as lx
+from services.signal_parser import patterns as p
+from services.signal_parser.model import EntryValue, ParseResult, UpdateInfo
+from services.signal_parser.normalize import NUMBER_RE, Normalized, normalize, to_decimal
+
+MAX_CHARS: Final = 20_000
+MAX_LEVERAGE: Final = Decimal(250)
+_UPDATE_ORDER: Final = (
+    UpdateType.TP_HIT,
+    UpdateType.SL_HIT,
+    UpdateType.CANCEL,
+    UpdateType.ENTRY_FILLED,
+    UpdateType.PARTIAL_CLOSE,
+    UpdateType.CLOSE,
+    UpdateType.MOVE_SL,
+    UpdateType.OTHER,
+)
+_STABLES: Final = frozenset({"USDT", "USDC", "BUSD", "USD", "FDUSD", "TUSD", "EUR", "USDE"})
+_LABEL_TOKEN: Final = re.compile(r"(?:tp|sl|tps|target|entry|stop)\d*")
+_NUMBERED_SPACE: Final = re.compile(r"\s+")
+
+
+@dataclass(slots=True)
+class _Num:
+    value: Decimal
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class _Pair:
+    base: str
+    quote: str | None
+    start: int
+    end: int
+    quote_span: tuple[int, int] | None
+    perp: bool = False
+
+
+@dataclass(slots=True)
+class _Update:
+    type: UpdateType
+    index: int | None
+    strong: bool
+    start: int
+    end: int
+    all_types: set[UpdateType] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class _Levels:
+    entry: list[_Num] = field(default_factory=list)
+    entry_market: tuple[int, int] | None = None
+    targets: list[_Num] = field(default_factory=list)
+    stop: _Num | None = None
+    leverage: _Num | None = None
+    has_labels: bool = False
+
+
+def parse_rules(text: str) -> ParseResult:
+    """Parse one post with the rules only. Never raises."""
+    try:
+        return _parse(text if len(text) <= MAX_CHARS else text[:MAX_CHARS])
+    except Exception:  # a parser bug must never take the caller down
+        return ParseResult(kind=SignalKind.OTHER, confidence=0.0)
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def _numbers(n: Normalized, start: int, end: int) -> list[_Num]:
+    """Price-like numbers in ``text[start:end]``: no percentages, leverage, list markers, times."""
+    low = n.lower
+    out: list[_Num] = []
+    for m in NUMBER_RE.finditer(low, start, end):
+        s, e = m.span()
+        if p.PERCENT_AFTER_RE.match(low, e) or p.LEV_AFTER_RE.match(low, e):
+            continue
+        if p.DCA_AFTER_RE.match(low, e) or p.TIME_AFTER_RE.match(low, e):
+            continue
+        tok = m.group()
+        if tok.isdigit() and len(tok) <= 2 and p.MARKER_AFTER_RE.match(low, e):
+            continue
+        if s > 0 and low[s - 1] == "(" and low[e : e + 1] == ")" and tok.isdigit():
+            continue
+        value = to_decimal(tok)
+        if value is not None:
+            out.append(_Num(value, s, e))
+    return out
+
+
+def _line_bounds(text: str) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.split("\n"):
+        out.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    return out
+
+
+# --------------------------------------------------------------------------- pair
+
+
+def _upper_or_lower(token: str) -> bool:
+    return token.isupper() or token.islower() or token.isdigit()
+
+
+def _find_pair(n: Normalized, with_labels: bool) -> _Pair | None:
+    t = n.text
+    for rx in (p.SLASH_PAIR_RE, p.DASH_PAIR_RE):
+        for m in rx.finditer(t):
+            base = m.group("base")
+            if not any(c.isalpha() for c in base) or base.lower() in lx.NOT_TICKERS:
+                continue
+            if not _upper_or_lower(base):
+                continue
+            return _Pair(base.upper(), m.group("quote").upper(), m.start("base"), m.end("base"),
+                         m.span("quote"), perp=rx is p.DASH_PAIR_RE and "perp" in m.group().lower())
+    for m in p.GLUED_PAIR_RE.finditer(t):
+        base, quote = m.group("base"), m.group("quote")
+        token = base + quote
+        if not any(c.isalpha() for c in base) or base.upper() in _STABLES:
+            continue
+        if not token.isupper() and not (token.islower() and quote in lx.STRONG_QUOTES):
+            continue
+        if token.lower() in lx.NOT_TICKERS and token.upper() != "BTCUSDT":
+            continue
+        return _Pair(base.upper(), quote.upper(), m.start("base"), m.end("base"),
+                     m.span("quote"), perp=m.group("perp") is not None)
+    for m in p.LABEL_PAIR_RE.finditer(t):
+        base = m.group("base")
+        if any(c.isalpha() for c in base) and base.lower() not in lx.NOT_TICKERS:
+            if _upper_or_lower(base):
+                return _Pair(base.upper(), None, m.start("base"), m.end("base"), None)
+    for m in p.TAG_RE.finditer(t):
+        base = m.group("base")
+        if base.lower() not in lx.NOT_TICKERS and _upper_or_lower(base):
+            return _Pair(base.upper(), None, m.start("base"), m.end("base"), None)
+    if not with_labels:
+        return None
+    for m in p.OPEN_TOKEN_RE.finditer(t):
+        base = m.group("base")
+        if base.lower() not in lx.NOT_TICKERS and _upper_or_lower(base):
+            return _Pair(base.upper(), None, m.start("base"), m.end("base"), None)
+    first = t.lstrip()
+    offset = len(t) - len(first)
+    m = p.LEAD_TOKEN_RE.match(first)
+    if m:
+        base = m.group("base")
+        if (
+            base.lower() not in lx.NOT_TICKERS
+            and _upper_or_lower(base)
+            and not _LABEL_TOKEN.fullmatch(base.lower())
+        ):
+            return _Pair(base.upper(), None, offset + m.start("base"), offset + m.end("base"),
+                         None)
+    return None
+
+
+# --------------------------------------------------------------------------- side
+
+
+def _find_side(n: Normalized) -> tuple[Side | None, tuple[int, int] | None, int]:
+    """Vote over side words; returns (side, span of the deciding word, margin)."""
+    low = n.lower
+    blocked = [m.span() for m in p.SIDE_NOT_RE.finditer(low)] if "term" in low or "long" in low \
+        or "лонги" in low or "шорты" in low or "/sell" in low or "sell " in low else []
+    votes = {Side.LONG: 0, Side.SHORT: 0}
+    first: dict[Side, tuple[int, int]] = {}
+    for m in p.SIDE_RE.finditer(low):
+        s, e = m.span()
+        if any(bs <= s < be for bs, be in blocked):
+            continue
+        if m.lastgroup == "zh":
+            side = Side.LONG if m.group("zh") == "多" else Side.SHORT
+            weight = 2
+        else:
+            side = Side.LONG if m.lastgroup == "long" else Side.SHORT
+            word = _NUMBERED_SPACE.sub(" ", m.group())
+            weight = p.SIDE_WEIGHT.get(word, 1)
+            if side is Side.SHORT and word == "sell" and votes[Side.LONG] and _is_label(low, e):
+                continue  # "Buy zone ... Sell: x" - a target label, not a side
+        votes[side] += weight
+        first.setdefault(side, (s, e))
+    if votes[Side.LONG] == votes[Side.SHORT]:
+        if not first:
+            return None, None, 0
+        side = min(first, key=lambda k: first[k][0])
+        return side, first[side], 0
+    side = Side.LONG if votes[Side.LONG] > votes[Side.SHORT] else Side.SHORT
+    return side, first[side], abs(votes[Side.LONG] - votes[Side.SHORT])
+
+
+def _is_label(low: str, end: int) -> bool:
+    return bool(re.match(r"\s*[:：]", low[end : end + 3]))
+
+
+# --------------------------------------------------------------------------- levels
+
+
+def _segment_values(
+    n: Normalized, kind: str, start: int, seg_end: int, line_end: int,
+    lines: list[tuple[int, int]], line_idx: int, next_label: int,
+) -> tuple[list[_Num], int]:
+    """Numbers belonging to one label: rest of its line, else the list lines below it."""
+    low = n.lower
+    if kind in ("entry", "target", "stop"):
+        m = p.INDEX_RE.match(low, start, seg_end)
+        if m and NUMBER_RE.search(low, m.end(), seg_end):
+            start = m.end()
+    nums = _numbers(n, start, seg_end)
+    if nums or seg_end < line_end:
+        return nums, seg_end
+    # header style: "Take-Profit Targets:" followed by one value per line
+    out: list[_Num] = []
+    last_end = seg_end
+    blanks = 0
+    for ls, le in lines[line_idx + 1 :]:
+        if ls >= next_label or le > next_label:
+            break
+        body = low[ls:le].strip()
+        if not body:
+            blanks += 1
+            if blanks > 1 or out:
+                break
+            continue
+        mk = p.LIST_MARKER_RE.match(low, ls, le)
+        pos = mk.end() if mk else ls
+        line_nums = _numbers(n, pos, le)
+        if not line_nums:
+            if mk and mk.end() > ls and re.search(r"\d", low[ls:mk.end()]):
+                continue  # "7) 🚀🚀🚀": an open target
+            break
+        out.append(line_nums[0])
+        if len(line_nums) > 1 and kind == "entry" and not p.PERCENT_AFTER_RE.search(low, pos, le):
+            out.extend(line_nums[1:])
+        last_end = le
+    return out, last_end
+
+
+def _extract_levels(n: Normalized, work_end: int) -> _Levels:
+    low = n.lower
+    lv = _Levels()
+    labels = [
+        (m.lastgroup or "", m.start(), m.end())
+        for m in p.LABEL_RE.finditer(low, 0, work_end)
+    ]
+    if not labels:
+        return lv
+    lv.has_labels = any(k in ("entry", "target", "stop") for k, _, _ in labels)
+    lines = _line_bounds(n.text)
+    line_starts = [s for s, _ in lines]
+    used_until = -1
+    for i, (kind, ls, le) in enumerate(labels):
+        if le <= used_until and kind != "lev":
+            continue
+        next_label = labels[i + 1][1] if i + 1 < len(labels) else work_end
+        li = _bisect(line_starts, ls)
+        line_end = min(lines[li][1], work_end)
+        seg_end = min(next_label, line_end)
+        if kind == "lev":
+            if lv.leverage is None:
+                lv.leverage = _leverage_in(low, le, seg_end, labelled=True)
+            continue
+        if kind == "dca":
+            continue
+        nums, consumed = _segment_values(n, kind, le, seg_end, line_end, lines, li, next_label)
+        if consumed > seg_end:
+            used_until = consumed
+        if kind == "entry":
+            if lv.entry or lv.entry_market:
+                continue
+            mk = p.MARKET_ENTRY_RE.search(low, le, max(seg_end, consumed))
+            if mk:
+                lv.entry_market = mk.span()
+            elif nums:
+                lv.entry = nums
+        elif kind == "target":
+            lv.targets.extend(nums)
+        elif kind == "stop" and lv.stop is None and nums:
+            lv.stop = nums[0]
+    return lv
+
+
+def _bisect(starts: list[int], pos: int) -> int:
+    lo, hi = 0, len(starts)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if starts[mid] <= pos:
+            lo = mid + 1
+        else:
+            hi = mid
+    return max(lo - 1, 0)
+
+
+def _leverage_in(low: str, start: int, end: int, *, labelled: bool) -> _Num | None:
+    rx = p.LEV_VALUE_RE if labelled else p.LEV_FREE_RE
+    for m in rx.finditer(low, start, end):
+        group = "lo" if m.group("lo") else "lo2"
+        raw = m.group(group)
+        if raw is None:
+            continue
+        value = Decimal(raw)
+        if Decimal(1) <= value <= MAX_LEVERAGE:
+            return _Num(value, m.start(group), m.end(group))
+        if labelled:
+            break
+    return None
+
+
+def _side_line_entry(n: Normalized, side_span: tuple[int, int], pair: _Pair | None,
+                     work_end: int) -> tuple[list[_Num], tuple[int, int] | None]:
+    """Entry written on the side line: "ETH 3665-3635附近多", "LONG : 0.027"."""
+    low = n.lower
+    ls = low.rfind("\n", 0, side_span[0]) + 1
+    le = low.find("\n", side_span[1])
+    le = min(work_end, len(low) if le < 0 else le)
+    nxt = p.LABEL_RE.search(low, side_span[1], le)
+    if nxt and nxt.lastgroup in ("target", "stop"):
+        le = nxt.start()
+    mk = p.MARKET_ENTRY_RE.search(low, ls, le)
+    if mk:
+        return [], mk.span()
+    nums = [x for x in _numbers(n, ls, le)
+            if pair is None or not (pair.start <= x.start < pair.end)]
+    return nums, None
+
+
+# --------------------------------------------------------------------------- updates
+
+
+def _find_update(low: str) -> _Update | None:
+    found: dict[UpdateType, tuple[int | None, bool, int, int]] = {}
+    for utype, rx, strong in p.UPDATE_PATTERNS:
+        best: tuple[int | None, bool, int, int] | None = None
+        for m in rx.finditer(low):
+            idx = _index_of(m)
+            if best is None or (idx is not None and (best[0] is None or idx > best[0])):
+                best = (idx, strong, m.start(), m.end())
+            if utype is not UpdateType.TP_HIT:
+                break
+        if best is not None:
+            found[utype] = best
+    stripped = low.strip()
+    if len(stripped) <= 40:
+        m = p.SHORT_TP_RE.match(stripped)
+        if m and UpdateType.TP_HIT not in found:
+            off = low.find(stripped)
+            found[UpdateType.TP_HIT] = (int(m.group("idx")), True, off + m.start(), off + m.end())
+        m = p.SL_WEAK_RE.match(low)
+        if m and UpdateType.SL_HIT not in found and not NUMBER_RE.search(low):
+            found[UpdateType.SL_HIT] = (None, False, m.start(), m.end())
+    if not found:
+        if p.PROFIT_RE.search(low):
+            m = p.PROFIT_RE.search(low)
+            assert m is not None
+            return _Update(UpdateType.TP_HIT, None, True, m.start(), m.end(), {UpdateType.TP_HIT})
+        return None
+    for utype in _UPDATE_ORDER:
+        if utype in found:
+            idx, strong, s, e = found[utype]
+            strong = strong or any(v[1] for v in found.values()) or bool(p.PROFIT_RE.search(low))
+            return _Update(utype, idx, strong, s, e, set(found))
+    return None
+
+
+def _index_of(m: re.Match[str]) -> int | None:
+    groups = m.groupdict()
+    for name in ("idx", "idx2", "idx3"):
+        raw = groups.get(name)
+        if raw:
+            return int(raw)
+    for name in ("ord", "zh"):
+        raw = groups.get(name)
+        if raw:
+            return int(raw) if raw.isdigit() else p.ORDINALS.get(raw)
+    return None
+
+
+def _move_level(n: Normalized) -> _Num | None:
+    for m in p.MOVE_LEVEL_RE.finditer(n.lower):
+        nums = _numbers(n, m.end(), min(len(n.lower), m.end() + 24))
+        if nums and nums[0].start == m.end() + (len(n.lower[m.end():]) -
+                                                 len(n.lower[m.end():].lstrip("$ "))):
+            return nums[0]
+        if nums and n.lower[m.end() : nums[0].start].strip(" $") == "":
+            return nums[0]
+    return None
+
+
+# --------------------------------------------------------------------------- market
+
+
+def _find_market(low: str, leverage: bool, perp: bool) -> tuple[Market | None, tuple[int, int] | None]:
+    fut = p.FUTURES_RE.search(low)
+    spot = p.SPOT_RE.search(low)
+    if fut and (not spot or leverage or fut.start() < spot.start()):
+        return Market.FUTURES, fut.span()
+    if spot:
+        return Market.SPOT, spot.span()
+    if leverage or perp:
+        return Market.FUTURES, None
+    return None, None
+
+
+# --------------------------------------------------------------------------- sanity
+
+
+def _sanity_penalty(side: Side | None, entry: list[Decimal], targets: list[Decimal],
+                    stop: Decimal | None) -> float:
+    """How much the levels contradict each other (0 = consistent)."""
+    penalty = 0.0
+    levels = [*entry, *targets] + ([stop] if stop is not None else [])
+    positive = [x for x in levels if x > 0]
+    if len(positive) != len(levels):
+        penalty += 0.3
+    if len(positive) >= 2:
+        ordered = sorted(positive)
+        median = ordered[len(ordered) // 2]
+        if any(x > median * 10 or x * 10 < median for x in positive):
+            penalty += 0.35
+    if side is None:
+        return penalty
+    long = side is Side.LONG
+    if entry:
+        lo, hi = min(entry), max(entry)
+        if stop is not None and ((long and stop >= lo) or (not long and stop <= hi)):
+            penalty += 0.25
+        bad = [t for t in targets if (long and t <= lo) or (not long and t >= hi)]
+        if bad:
+            penalty += 0.25 if len(bad) < len(targets) else 0.35
+    elif stop is not None and targets:
+        if (long and min(targets) <= stop) or (not long and max(targets) >= stop):
+            penalty += 0.3
+    return penalty
+
+
+# --------------------------------------------------------------------------- main
+
+
+def _parse(text: str) -> ParseResult:
+    if not text or not text.strip():
+        return ParseResult(kind=SignalKind.OTHER, confidence=1.0)
+    n = normalize(text)
+    low = n.lower
+    trailing = p.TRAILING_RE.search(low)
+    work_end = trailing.start() if trailing else len(low)
+
+    levels = _extract_levels(n, work_end)
+    pair = _find_pair(n, with_labels=levels.has_labels)
+    side, side_span, side_margin = _find_side(n)
+    update = _find_update(low)
+    if levels.leverage is None:
+        levels.leverage = _leverage_in(low, 0, work_end, labelled=False)
+
+    if not levels.entry and not levels.entry_market and side_span is not None:
+        nums, mk = _side_line_entry(n, side_span, pair, work_end)
+        used = {x.start for x in levels.targets}
+        if levels.stop is not None:
+            used.add(levels.stop.start)
+        levels.entry = [x for x in nums if x.start not in used]
+        levels.entry_market = mk
+    if not levels.entry and not levels.entry_market:
+        at = re.search(r"@\s*\$?\s*", low)
+        if at:
+            levels.entry = _numbers(n, at.end(), min(len(low), at.end() + 20))[:1]
+
+    has_entry = bool(levels.entry) or levels.entry_market is not None
+    n_fields = sum((side is not None, has_entry, bool(levels.targets), levels.stop is not None))
+    complete = bool(levels.entry) and levels.stop is not None and bool(levels.targets)
+    entry_like = pair is not None and n_fields >= 2 and (
+        bool(levels.targets) or levels.stop is not None or bool(levels.entry)
+    )
+
+    if update is not None and update.strong and not complete:
+        kind = SignalKind.UPDATE
+    elif entry_like and (has_entry or levels.targets or levels.stop is not None):
+        kind = SignalKind.ENTRY
+    elif update is not None:
+        kind = SignalKind.UPDATE
+    elif pair is not None and side is not None and p.OPEN_VERB_RE.search(low):
+        kind = SignalKind.ENTRY
+    else:
+        kind = SignalKind.OTHER
+
+    market, market_span = _find_market(low[:work_end], levels.leverage is not None,
+                                       pair is not None and pair.perp)
+    spans: dict[str, tuple[int, int]] = {}
+    if kind is SignalKind.OTHER:
+        has_stuff = pair is not None or bool(levels.targets) or side is not None
+        return ParseResult(kind=SignalKind.OTHER, confidence=0.45 if has_stuff else 0.9)
+
+    if pair is not None:
+        spans["base"] = n.span(pair.start, pair.end)
+        if pair.quote_span is not None:
+            spans["quote"] = n.span(*pair.quote_span)
+    if side_span is not None:
+        spans["side"] = n.span(*side_span)
+    if market_span is not None:
+        spans["market"] = n.span(*market_span)
+
+    if kind is SignalKind.UPDATE:
+        assert update is not None
+        spans["update"] = n.span(update.start, update.end)
+        stop = None
+        if UpdateType.MOVE_SL in update.all_types:
+            lvl = _move_level(n)
+            if lvl is not None:
+                stop = lvl.value
+                spans["stop_loss"] = n.span(lvl.start, lvl.end)
+        targets: tuple[Decimal, ...] = ()
+        if update.type is UpdateType.OTHER and levels.targets:
+            targets = tuple(x.value for x in levels.targets)
+            spans["targets"] = n.span(levels.targets[0].start, levels.targets[-1].end)
+        conf = 0.9 if update.strong else 0.75
+        if update.type is UpdateType.SL_HIT and not update.strong:
+            conf = 0.65
+        return ParseResult(
+            kind=SignalKind.UPDATE,
+            base=pair.base if pair else None,
+            quote=pair.quote if pair else None,
+            side=side,
+            market=market,
+            targets=targets,
+            stop_loss=stop,
+            update=UpdateInfo(update.type, update.index),
+            confidence=conf,
+            spans=spans,
+        )
+
+    entry_value: EntryValue
+    if levels.entry_market is not None:
+        entry_value = "market"
+        spans["entry"] = n.span(*levels.entry_market)
+    elif levels.entry:
+        vals = [x.value for x in levels.entry]
+        entry_value = (vals[0],) if len(vals) == 1 else (min(vals), max(vals))
+        spans["entry"] = n.span(levels.entry[0].start, levels.entry[-1].end)
+    else:
+        entry_value = "market"
+    if levels.targets:
+        spans["targets"] = n.span(levels.targets[0].start, levels.targets[-1].end)
+    if levels.stop is not None:
+        spans["stop_loss"] = n.span(levels.stop.start, levels.stop.end)
+    if levels.leverage is not None:
+        spans["leverage"] = n.span(levels.leverage.start, levels.leverage.end)
+
+    conf = 0.35
+    conf += 0.15 if pair is not None else 0.0
+    conf += 0.2 if side is not None else 0.0
+    conf += 0.1 if levels.entry else (0.05 if levels.entry_market else 0.0)
+    conf += 0.1 if levels.targets else 0.0
+    conf += 0.1 if levels.stop is not None else 0.0
+    if side is not None and side_margin == 0 and n_fields < 4:
+        conf -= 0.05
+    conf -= _sanity_penalty(
+        side,
+        [x.value for x in levels.entry],
+        [x.value for x in levels.targets],
+        levels.stop.value if levels.stop else None,
+    )
+    if update is not None:
+        conf -= 0.1
+    return ParseResult(
+        kind=SignalKind.ENTRY,
+        base=pair.base if pair else None,
+        quote=pair.quote if pair else None,
+        side=side,
+        market=market,
+        entry=entry_value,
+        targets=tuple(x.value for x in levels.targets),
+        stop_loss=levels.stop.value if levels.stop else None,
+        leverage=levels.leverage.value if levels.leverage else None,
+        confidence=max(0.0, min(1.0, round(conf, 3))),
+        spans=spans,
+    )
