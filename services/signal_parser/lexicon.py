@@ -81,7 +81,7 @@ MARKET_WORDS: Final = (
 )
 FUTURES_WORDS: Final = (
     "futures", "future", "perpetual", "perp", "usdt-m", "usdⓈ-m", "coin-m", "cross", "isolated",
-    "leverage", "bybit usdt", "binance futures", "фьючерс", "фьючи", "фьючерсы", "плечо",
+    "leverage", "bybit usdt", "binance futures", "funding", "фандинг", "фандингу", "фьючерс", "фьючи", "фьючерсы", "плечо",
     "合約", "合约", "永续", "永續", "槓桿", "杠杆", "vadeli", "futuros", "hợp đồng", "فیوچرز",
     "فیوچر", "عقود",
 )
@@ -89,12 +89,5 @@ SPOT_WORDS: Final = ("spot", "спот", "现货", "現貨", "à vista", "اسپ
 
 # words that look like tickers but are not
 NOT_TICKERS: Final = frozenset(
-    """
-    signal signals vip free new long short buy sell entry entries target targets tp sl stop
-    loss leverage cross isolated spot futures future perp binance bybit okx kucoin kraken
-    mexc bitget gate exchange pair coin name update profit alert crypto trade trading idea
-    take the and for with now cmp market limit usdt usd usdc busd btcusdt period direction
-    type strategy note risk setup zone price close closed all done hit premium channel
-    results result news analysis chart scalp swing daily weekly hot top best big pump
-    """.split()
+    ["signal", "signals", "vip", "free", "new", "long", "short", "buy", "sell", "entry", "entries", "target", "targets", "tp", "sl", "stop", "loss", "leverage", "cross", "isolated", "spot", "futures", "future", "perp", "binance", "bybit", "okx", "kucoin", "kraken", "mexc", "bitget", "gate", "exchange", "pair", "coin", "name", "update", "profit", "alert", "crypto", "trade", "trading", "idea", "take", "the", "and", "for", "with", "now", "cmp", "market", "limit", "usdt", "usd", "usdc", "busd", "btcusdt", "period", "direction", "type", "strategy", "note", "risk", "setup", "zone", "price", "close", "closed", "all", "done", "hit", "premium", "channel", "results", "result", "news", "analysis", "chart", "scalp", "swing", "daily", "weekly", "hot", "top", "best", "big", "pump"]
 )

@@ -31,6 +31,10 @@ _UPDATE_ORDER: Final = (
 )
 _STABLES: Final = frozenset({"USDT", "USDC", "BUSD", "USD", "FDUSD", "TUSD", "EUR", "USDE"})
 _LABEL_TOKEN: Final = re.compile(r"(?:tp|sl|tps|target|entry|stop)\d*")
+_INSTANT_RE: Final = re.compile(
+    r"instant\s+execution|market\s+(?:order|price|execution)|\bat\s+market\b|\bcmp\b|\bnow\b"
+    r"|市價|市价|現價|现价|по\s+рынку"
+)
 _NUMBERED_SPACE: Final = re.compile(r"\s+")
 
 
@@ -69,6 +73,7 @@ class _Levels:
     stop: _Num | None = None
     leverage: _Num | None = None
     has_labels: bool = False
+    entry_word: str = ""
 
 
 def parse_rules(text: str) -> ParseResult:
@@ -282,8 +287,14 @@ def _extract_levels(n: Normalized, work_end: int) -> _Levels:
         if consumed > seg_end:
             used_until = consumed
         if kind == "entry":
+            word = low[ls:le]
+            if (lv.entry or lv.entry_market) and word in ("sell", "buy") and nums:
+                if lv.entry_word.startswith("sell" if word == "buy" else "buy"):
+                    lv.targets.extend(nums)  # "Buy zone: a - b / Sell: c": c is a target
+                continue
             if lv.entry or lv.entry_market:
                 continue
+            lv.entry_word = word
             mk = p.MARKET_ENTRY_RE.search(low, le, max(seg_end, consumed))
             if mk:
                 lv.entry_market = mk.span()
@@ -294,6 +305,11 @@ def _extract_levels(n: Normalized, work_end: int) -> _Levels:
         elif kind == "stop" and lv.stop is None and nums:
             lv.stop = nums[0]
     return lv
+
+
+def _line_end(text: str, pos: int) -> int:
+    end = text.find("\n", pos)
+    return len(text) if end < 0 else end
 
 
 def _bisect(starts: list[int], pos: int) -> int:
@@ -361,8 +377,9 @@ def _find_update(low: str) -> _Update | None:
         if m and UpdateType.TP_HIT not in found:
             off = low.find(stripped)
             found[UpdateType.TP_HIT] = (int(m.group("idx")), True, off + m.start(), off + m.end())
+    if len(stripped) <= 100:
         m = p.SL_WEAK_RE.match(low)
-        if m and UpdateType.SL_HIT not in found and not NUMBER_RE.search(low):
+        if m and not found and not p.LABEL_RE.search(low, m.end()):
             found[UpdateType.SL_HIT] = (None, False, m.start(), m.end())
     if not found:
         if p.PROFIT_RE.search(low):
@@ -467,6 +484,11 @@ def _parse(text: str) -> ParseResult:
     if levels.leverage is None:
         levels.leverage = _leverage_in(low, 0, work_end, labelled=False)
 
+    if side_span is not None and levels.entry and _INSTANT_RE.search(
+        low, low.rfind("\n", 0, side_span[0]) + 1, _line_end(low, side_span[1])
+    ):
+        levels.entry_market = side_span  # "Sell (Instant Execution)": the price is a reference
+        levels.entry = []
     if not levels.entry and not levels.entry_market and side_span is not None:
         nums, mk = _side_line_entry(n, side_span, pair, work_end)
         used = {x.start for x in levels.targets}
