@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from typing import Final
+from collections.abc import Iterable, Iterator
+from typing import Any, Final, NamedTuple
 
 from core.domain import UpdateType
 from services.signal_parser import lexicon as lx
@@ -15,27 +15,84 @@ RB: Final = r"(?![^\W\d_])"
 _CJK: Final = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 
 
+def _trie(items: Iterable[str]) -> str:
+    """A regex alternation shaped as a trie: Python's ``re`` tries long flat alternations one
+    by one at every position, a trie branches on the first character instead (3-5x faster)."""
+    root: dict[str, Any] = {}
+    for word in items:
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+    return _trie_node(root)
+
+
+def _trie_node(node: dict[str, Any]) -> str:
+    end = "" in node
+    branches = []
+    for ch in sorted((c for c in node if c), key=lambda c: -len(node[c])):
+        atom = r"\s+" if ch == " " else re.escape(ch)
+        branches.append(atom + _trie_node(node[ch]))
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    # longest match first: the optional tail is tried before stopping here
+    return "(?:" + body + ")?" if end else body
+
+
+class Scanner:
+    """Finds keywords fast: one trie regex with no leading assertion (so ``re`` can skip on the
+    first character), letter boundaries for non-CJK words checked in Python."""
+
+    def __init__(self, mapping: dict[str, str]) -> None:
+        self._map = {" ".join(k.split()): v for k, v in mapping.items()}
+        self._rx = re.compile("(?:" + _trie(mapping) + ")")
+
+    def finditer(self, text: str, start: int = 0, end: int | None = None) -> Iterator[Hit]:
+        stop = len(text) if end is None else end
+        for m in self._rx.finditer(text, start, stop):
+            s, e = m.span()
+            word = m.group()
+            if word[0].isalpha() and not _CJK.match(word):
+                if (s > 0 and text[s - 1].isalpha()) or (e < len(text) and text[e].isalpha()):
+                    continue
+            yield Hit(self._map.get(" ".join(word.split()), ""), word, s, e)
+
+    def search(self, text: str, start: int = 0, end: int | None = None) -> Hit | None:
+        return next(self.finditer(text, start, end), None)
+
+
+class Hit(NamedTuple):
+    kind: str
+    word: str
+    start: int
+    end: int
+
+
 def words(items: Iterable[str]) -> str:
-    """Alternation of words, longest first; letter boundaries except for CJK words."""
-    uniq = sorted(set(items), key=len, reverse=True)
-    latin = [re.escape(w).replace(r"\ ", r"\s+") for w in uniq if not _CJK.search(w)]
-    cjk = [re.escape(w) for w in uniq if _CJK.search(w)]
+    """Alternation of words, longest match first; letter boundaries except for CJK words."""
+    uniq = set(items)
+    latin = [w for w in uniq if not _CJK.search(w)]
+    cjk = [w for w in uniq if _CJK.search(w)]
     parts = []
     if latin:
-        parts.append(LB + "(?:" + "|".join(latin) + ")" + RB)
+        parts.append(LB + "(?:" + _trie(latin) + ")" + RB)
     if cjk:
-        parts.append("(?:" + "|".join(cjk) + ")")
+        parts.append("(?:" + _trie(cjk) + ")")
     return "(?:" + "|".join(parts) + ")"
 
 
-LABEL_RE: Final = re.compile(
-    "(?P<dca>" + words(lx.DCA_WORDS) + ")"
-    "|(?P<entry>" + words(lx.ENTRY_WORDS) + r"|@(?=\s*\$?\s*\d)"
-    r"|" + LB + r"(?:long|short|buy|sell|лонг|шорт)(?=\s*[:@]\s*\$?\s*\d))"
-    "|(?P<stop>" + words(lx.STOP_WORDS) + ")"
-    "|(?P<target>" + words(lx.TARGET_WORDS) + ")"
-    "|(?P<lev>" + words(lx.LEVERAGE_WORDS) + ")"
-)
+_LABEL_MAP: dict[str, str] = {}
+for _kind, _words in (
+    ("lev", lx.LEVERAGE_WORDS), ("target", lx.TARGET_WORDS), ("stop", lx.STOP_WORDS),
+    ("entry", lx.ENTRY_WORDS), ("dca", lx.DCA_WORDS),
+):
+    _LABEL_MAP.update(dict.fromkeys(_words, _kind))
+_LABEL_MAP.update(dict.fromkeys(("long", "short", "buy", "sell", "лонг", "шорт", "@"), "sidelabel"))
+LABELS: Final = Scanner(_LABEL_MAP)
+# a bare side word or "@" is an entry label only when a price follows: "LONG : 0.027", "@ 144.2"
+SIDE_LABEL_AFTER_RE: Final = re.compile(r"\s*[:@]\s*\$?\s*\d")
+AT_AFTER_RE: Final = re.compile(r"\s*\$?\s*\d")
 TRAILING_RE: Final = re.compile(r"trailing\s+(?:configuration|stop|take)|трейлинг")
 INDEX_RE: Final = re.compile(r"[ \t]*(?:#|№|no\.?)?[ \t]*(\d{1,2})(?!\d|[.,]\d)[ \t]*[:.)\-=]?")
 LIST_MARKER_RE: Final = re.compile(
@@ -47,17 +104,18 @@ DCA_AFTER_RE: Final = re.compile(r"\s*(?:附近)?\s*(?:補倉|补仓|加倉|加�
 MARKER_AFTER_RE: Final = re.compile(r"\s*(?:\)|\.\s)\s*(?:\S{0,3}\s*)?\$?\d")
 TIME_AFTER_RE: Final = re.compile(r":\d\d")
 
-SIDE_RE: Final = re.compile(
-    "(?P<long>" + words(w for w, _ in lx.LONG_WORDS) + ")"
-    "|(?P<short>" + words(w for w, _ in lx.SHORT_WORDS) + ")"
-    r"|(?:(?<=[0-9A-Za-z\s:;)\]])|(?<=附近)|(?<=位))(?P<zh>[多空])(?![單单頭头少空间間倉仓])"
+SIDES: Final = Scanner(
+    {w: "long" for w, _ in lx.LONG_WORDS} | {w: "short" for w, _ in lx.SHORT_WORDS}
 )
+ZH_SIDE_RE: Final = re.compile(r"[多空](?![單单頭头少空间間倉仓])")
+ZH_SIDE_BEFORE: Final = re.compile(r"(?:[0-9a-z\s:;)\]]|附近|位)$")
 SIDE_WEIGHT: Final = {w: n for w, n in lx.LONG_WORDS + lx.SHORT_WORDS}
-SIDE_NOT_RE: Final = re.compile(words(lx.SIDE_NOT))
+SIDE_NOT: Final = Scanner(dict.fromkeys(lx.SIDE_NOT, "not"))
 
-MARKET_ENTRY_RE: Final = re.compile(words(lx.MARKET_WORDS))
-FUTURES_RE: Final = re.compile(words(lx.FUTURES_WORDS))
-SPOT_RE: Final = re.compile(words(lx.SPOT_WORDS))
+MARKET_ENTRY: Final = Scanner(dict.fromkeys(lx.MARKET_WORDS, "market"))
+MARKETS: Final = Scanner(
+    dict.fromkeys(lx.FUTURES_WORDS, "futures") | dict.fromkeys(lx.SPOT_WORDS, "spot")
+)
 OPEN_VERB_RE: Final = re.compile(
     LB + r"(?:open|открыва\w*|открыть|открываем|abrir|abra|aç|mở)" + RB + r"|开|開"
 )
@@ -76,9 +134,8 @@ GLUED_PAIR_RE: Final = re.compile(
     r"(?P<perp>\.p|\.P|[-_.]?(?i:perp(?:etual)?)|_(?i:swap))?(?![A-Za-z0-9])"
 )
 TAG_RE: Final = re.compile(r"[#$](?P<base>[A-Za-z][A-Za-z0-9]{1,14}|\d{1,7}[A-Za-z][A-Za-z0-9]{1,14})(?![A-Za-z0-9])")
-LABEL_PAIR_RE: Final = re.compile(
-    "(?i:" + words(lx.PAIR_LABELS) + r")[ \t]*[:：\-=]?[ \t]*[#$]?(?P<base>[A-Za-z0-9]{2,15})(?![A-Za-z0-9])"
-)
+PAIR_LABELS: Final = Scanner(dict.fromkeys(lx.PAIR_LABELS, "pair"))
+PAIR_AFTER_RE: Final = re.compile(r"[ \t]*[:：\-=]?[ \t]*[#$]?(?P<base>[A-Za-z0-9]{2,15})(?![A-Za-z0-9])")
 LEAD_TOKEN_RE: Final = re.compile(r"^[^\w\n]*(?P<base>[A-Za-z][A-Za-z0-9]{1,11})(?![A-Za-z0-9])")
 OPEN_TOKEN_RE: Final = re.compile(r"(?:开|開)\s*(?P<base>[A-Za-z][A-Za-z0-9]{1,11})(?![A-Za-z0-9])")
 
@@ -86,6 +143,7 @@ LEV_VALUE_RE: Final = re.compile(
     r"(?<![a-z0-9.])[xх]?\s*(?P<lo>\d{1,3}(?:\.\d+)?)\s*(?:-\s*(?P<hi>\d{1,3}(?:\.\d+)?)\s*)?"
     r"(?:[xх]|倍)?(?![a-z0-9])"
 )
+LEV_GATE_RE: Final = re.compile(r"\d\s*[xх倍]|[xх]\s?\d")
 LEV_FREE_RE: Final = re.compile(
     r"(?<![a-z0-9.,])(?P<lo>\d{1,3}(?:\.\d+)?)\s*(?:-\s*(?P<hi>\d{1,3}(?:\.\d+)?)\s*)?"
     r"(?:[xх]|倍)(?![a-zа-я0-9])"
@@ -94,7 +152,10 @@ LEV_FREE_RE: Final = re.compile(
 
 
 def _rx(*parts: str) -> re.Pattern[str]:
-    return re.compile("|".join(parts))
+    # no leading \b: an assertion first stops ``re`` from skipping ahead on the first character
+    return re.compile(
+        "|".join(part.removeprefix(r"\b").replace(r"|\b", "|") for part in parts)
+    )
 
 
 _HIT: Final = (
@@ -112,10 +173,10 @@ UPDATE_PATTERNS: Final[tuple[tuple[UpdateType, re.Pattern[str], bool], ...]] = (
         UpdateType.TP_HIT,
         _rx(
             _TP_LABEL + r"\s*#?\s*(?P<idx>\d{1,2})(?!\d|[.,]\d)[^\n]{0,40}?(?:" + _HIT + ")",
-            r"(?P<ord>перв(?:ый|ая)|втор(?:ой|ая)|трет(?:ий|ья)|четв[её]рт(?:ый|ая)|пят(?:ый|ая)|шест(?:ой|ая)|(?<!\d)[1-9])"
+            r"(?P<ord>перв(?:ый|ая)|втор(?:ой|ая)|трет(?:ий|ья)|четв[её]рт(?:ый|ая)|пят(?:ый|ая)|шест(?:ой|ая)|[1-9](?<!\d\d))"
             r"(?:-?й)?\s*(?:тейк|тп|цель)" + RB,
             r"atingir\s+o\s+alvo\s*(?P<idx2>\d{1,2})",
-            r"第?(?P<zh>[一二三四五六1-6])(?:個|个)?(?:目標|目标|止盈)\s*(?:已經?|已经)?(?:到|達|达|完成)",
+            r"(?P<zh>[一二三四五六1-6])(?:個|个)?(?:目標|目标|止盈)\s*(?:已經?|已经)?(?:到|達|达|完成)",
             r"\ball\s+(?:take[- ]?profit\s+)?targets?\s+(?:achieved|hit|reached|done|completed"
             r"|smashed|blown)",
             r"\b(?:take[- ]?profit|tp|target)\s*(?:target\s*)?(?P<idx3>\d{1,2})\s*(?:✅|✔)",
@@ -201,8 +262,39 @@ UPDATE_PATTERNS: Final[tuple[tuple[UpdateType, re.Pattern[str], bool], ...]] = (
         False,
     ),
 )
+# substrings one of which every pattern of the type needs: a cheap gate before the regexes
+UPDATE_TRIGGERS: Final[dict[UpdateType, tuple[str, ...]]] = {
+    UpdateType.TP_HIT: (
+        "profit", "target", "tp", "тейк", "тп", "цел", "alvo", "objetivo", "hedef", "mục tiêu",
+        "تارگت", "هدف", "目標", "目标", "止盈",
+    ),
+    UpdateType.SL_HIT: (
+        "stop", "sl", "lll", "стоп", "止損", "止损", "dính", "chạm", "استاپ", "حد",
+    ),
+    UpdateType.CANCEL: ("cancel", "отмен", "撤", "取消", "iptal", "hủy", "لغو"),
+    UpdateType.ENTRY_FILLED: (
+        "enter", "entry", "filled", "вход", "已", "entrada", "giriş", "vào", "khớp",
+    ),
+    UpdateType.PARTIAL_CLOSE: (
+        "clos", "secure", "take", "book", "fix", "realiz", "partial", "част", "прикрыл", "減倉",
+        "减仓", "parcial", "kısmi", "chốt",
+    ),
+    UpdateType.CLOSE: (
+        "clos", "exit", "закр", "вышел", "выход", "выйд", "止盈了", "結束", "结束", "平倉", "平仓",
+        "encerrad", "fechad", "cerrad", "kapat", "đóng", "بست",
+    ),
+    UpdateType.MOVE_SL: (
+        "mov", "sl", "stop", "break", "безубыт", "б/у", "бу", "перенос", "переводим", "止", "保本",
+        "suba", "mova", "mover", "dời",
+    ),
+    UpdateType.OTHER: ("設錯", "设错", "correct", "typo", "更正", "修改", "исправ"),
+}
+UPDATE_GATES: Final[dict[UpdateType, re.Pattern[str]]] = {
+    utype: re.compile(_trie(words_)) for utype, words_ in UPDATE_TRIGGERS.items()
+}
+PROFIT_TRIGGERS: Final = ("profit", "прибыль", "lucro", "ganancia", "www")
 PROFIT_RE: Final = re.compile(
-    r"\bprofit\s*:?\s*\+?\d+(?:[.,]\d+)?\s*%|\d+(?:[.,]\d+)?\s*%\s*profit|прибыль\s*:?\s*\+?\d"
+    r"profit\s*:?\s*\+?\d+(?:[.,]\d+)?\s*%|\d+(?:[.,]\d+)?\s*%\s*profit|прибыль\s*:?\s*\+?\d"
     r"|lucro\s*:?\s*\+?\d|ganancia\s*:?\s*\+?\d|\bwww\b"
 )
 SL_WEAK_RE: Final = re.compile(r"^\W*(?:тут\s+|там\s+)?(?:стоп|stop|sl)\b")

@@ -127,6 +127,8 @@ def _upper_or_lower(token: str) -> bool:
 def _find_pair(n: Normalized, with_labels: bool) -> _Pair | None:
     t = n.text
     for rx in (p.SLASH_PAIR_RE, p.DASH_PAIR_RE):
+        if rx is p.SLASH_PAIR_RE and "/" not in t:
+            continue
         for m in rx.finditer(t):
             base = m.group("base")
             if not any(c.isalpha() for c in base) or base.lower() in lx.NOT_TICKERS:
@@ -146,7 +148,10 @@ def _find_pair(n: Normalized, with_labels: bool) -> _Pair | None:
             continue
         return _Pair(base.upper(), quote.upper(), m.start("base"), m.end("base"),
                      m.span("quote"), perp=m.group("perp") is not None)
-    for m in p.LABEL_PAIR_RE.finditer(t):
+    for h in p.PAIR_LABELS.finditer(n.lower):
+        m = p.PAIR_AFTER_RE.match(t, h.end)
+        if m is None:
+            continue
         base = m.group("base")
         if any(c.isalpha() for c in base) and base.lower() not in lx.NOT_TICKERS:
             if _upper_or_lower(base):
@@ -182,23 +187,26 @@ def _find_pair(n: Normalized, with_labels: bool) -> _Pair | None:
 def _find_side(n: Normalized) -> tuple[Side | None, tuple[int, int] | None, int]:
     """Vote over side words; returns (side, span of the deciding word, margin)."""
     low = n.lower
-    blocked = [m.span() for m in p.SIDE_NOT_RE.finditer(low)] if "term" in low or "long" in low \
-        or "лонги" in low or "шорты" in low or "/sell" in low or "sell " in low else []
+    blocked = [(h.start, h.end) for h in p.SIDE_NOT.finditer(low)]
     votes = {Side.LONG: 0, Side.SHORT: 0}
     first: dict[Side, tuple[int, int]] = {}
-    for m in p.SIDE_RE.finditer(low):
-        s, e = m.span()
+    hits: list[tuple[Side, int, int, int, str]] = []
+    for h in p.SIDES.finditer(low):
+        side = Side.LONG if h.kind == "long" else Side.SHORT
+        word = " ".join(h.word.split())
+        hits.append((side, p.SIDE_WEIGHT.get(word, 1), h.start, h.end, word))
+    if "多" in low or "空" in low:
+        for m in p.ZH_SIDE_RE.finditer(low):
+            s = m.start()
+            if s > 0 and p.ZH_SIDE_BEFORE.search(low, max(0, s - 2), s):
+                side = Side.LONG if m.group() == "多" else Side.SHORT
+                hits.append((side, 2, s, m.end(), m.group()))
+        hits.sort(key=lambda x: x[2])
+    for side, weight, s, e, word in hits:
         if any(bs <= s < be for bs, be in blocked):
             continue
-        if m.lastgroup == "zh":
-            side = Side.LONG if m.group("zh") == "多" else Side.SHORT
-            weight = 2
-        else:
-            side = Side.LONG if m.lastgroup == "long" else Side.SHORT
-            word = _NUMBERED_SPACE.sub(" ", m.group())
-            weight = p.SIDE_WEIGHT.get(word, 1)
-            if side is Side.SHORT and word == "sell" and votes[Side.LONG] and _is_label(low, e):
-                continue  # "Buy zone ... Sell: x" - a target label, not a side
+        if side is Side.SHORT and word == "sell" and votes[Side.LONG] and _is_label(low, e):
+            continue  # "Buy zone ... Sell: x" - a target label, not a side
         votes[side] += weight
         first.setdefault(side, (s, e))
     if votes[Side.LONG] == votes[Side.SHORT]:
@@ -260,10 +268,7 @@ def _segment_values(
 def _extract_levels(n: Normalized, work_end: int) -> _Levels:
     low = n.lower
     lv = _Levels()
-    labels = [
-        (m.lastgroup or "", m.start(), m.end())
-        for m in p.LABEL_RE.finditer(low, 0, work_end)
-    ]
+    labels = _labels(low, 0, work_end)
     if not labels:
         return lv
     lv.has_labels = any(k in ("entry", "target", "stop") for k, _, _ in labels)
@@ -295,9 +300,9 @@ def _extract_levels(n: Normalized, work_end: int) -> _Levels:
             if lv.entry or lv.entry_market:
                 continue
             lv.entry_word = word
-            mk = p.MARKET_ENTRY_RE.search(low, le, max(seg_end, consumed))
+            mk = p.MARKET_ENTRY.search(low, le, max(seg_end, consumed))
             if mk:
-                lv.entry_market = mk.span()
+                lv.entry_market = (mk.start, mk.end)
             elif nums:
                 lv.entry = nums
         elif kind == "target":
@@ -310,6 +315,19 @@ def _extract_levels(n: Normalized, work_end: int) -> _Levels:
 def _line_end(text: str, pos: int) -> int:
     end = text.find("\n", pos)
     return len(text) if end < 0 else end
+
+
+def _labels(low: str, start: int, end: int) -> list[tuple[str, int, int]]:
+    out: list[tuple[str, int, int]] = []
+    for h in p.LABELS.finditer(low, start, end):
+        kind = h.kind
+        if kind == "sidelabel":
+            after = p.AT_AFTER_RE if h.word == "@" else p.SIDE_LABEL_AFTER_RE
+            if not after.match(low, h.end):
+                continue
+            kind = "entry"
+        out.append((kind, h.start, h.end))
+    return out
 
 
 def _bisect(starts: list[int], pos: int) -> int:
@@ -325,6 +343,8 @@ def _bisect(starts: list[int], pos: int) -> int:
 
 def _leverage_in(low: str, start: int, end: int, *, labelled: bool) -> _Num | None:
     rx = p.LEV_VALUE_RE if labelled else p.LEV_FREE_RE
+    if not labelled and not p.LEV_GATE_RE.search(low, start, end):
+        return None
     for m in rx.finditer(low, start, end):
         group = "lo" if m.group("lo") else "lo2"
         raw = m.group(group)
@@ -345,12 +365,13 @@ def _side_line_entry(n: Normalized, side_span: tuple[int, int], pair: _Pair | No
     ls = low.rfind("\n", 0, side_span[0]) + 1
     le = low.find("\n", side_span[1])
     le = min(work_end, len(low) if le < 0 else le)
-    nxt = p.LABEL_RE.search(low, side_span[1], le)
-    if nxt and nxt.lastgroup in ("target", "stop"):
-        le = nxt.start()
-    mk = p.MARKET_ENTRY_RE.search(low, ls, le)
+    for kind, s, _ in _labels(low, side_span[1], le):
+        if kind in ("target", "stop"):
+            le = s
+            break
+    mk = p.MARKET_ENTRY.search(low, ls, le)
     if mk:
-        return [], mk.span()
+        return [], (mk.start, mk.end)
     nums = [x for x in _numbers(n, ls, le)
             if pair is None or not (pair.start <= x.start < pair.end)]
     return nums, None
@@ -362,6 +383,8 @@ def _side_line_entry(n: Normalized, side_span: tuple[int, int], pair: _Pair | No
 def _find_update(low: str) -> _Update | None:
     found: dict[UpdateType, tuple[int | None, bool, int, int]] = {}
     for utype, rx, strong in p.UPDATE_PATTERNS:
+        if not p.UPDATE_GATES[utype].search(low):
+            continue
         best: tuple[int | None, bool, int, int] | None = None
         for m in rx.finditer(low):
             idx = _index_of(m)
@@ -379,18 +402,20 @@ def _find_update(low: str) -> _Update | None:
             found[UpdateType.TP_HIT] = (int(m.group("idx")), True, off + m.start(), off + m.end())
     if len(stripped) <= 100:
         m = p.SL_WEAK_RE.match(low)
-        if m and not found and not p.LABEL_RE.search(low, m.end()):
+        if m and not found and not _labels(low, m.end(), len(low)):
             found[UpdateType.SL_HIT] = (None, False, m.start(), m.end())
+    profit = (
+        p.PROFIT_RE.search(low) if any(w in low for w in p.PROFIT_TRIGGERS) else None
+    )
     if not found:
-        if p.PROFIT_RE.search(low):
-            m = p.PROFIT_RE.search(low)
-            assert m is not None
+        if profit is not None:
+            m = profit
             return _Update(UpdateType.TP_HIT, None, True, m.start(), m.end(), {UpdateType.TP_HIT})
         return None
     for utype in _UPDATE_ORDER:
         if utype in found:
             idx, strong, s, e = found[utype]
-            strong = strong or any(v[1] for v in found.values()) or bool(p.PROFIT_RE.search(low))
+            strong = strong or any(v[1] for v in found.values()) or profit is not None
             return _Update(utype, idx, strong, s, e, set(found))
     return None
 
@@ -423,12 +448,16 @@ def _move_level(n: Normalized) -> _Num | None:
 
 
 def _find_market(low: str, leverage: bool, perp: bool) -> tuple[Market | None, tuple[int, int] | None]:
-    fut = p.FUTURES_RE.search(low)
-    spot = p.SPOT_RE.search(low)
-    if fut and (not spot or leverage or fut.start() < spot.start()):
-        return Market.FUTURES, fut.span()
+    fut = spot = None
+    for h in p.MARKETS.finditer(low):
+        if h.kind == "futures" and fut is None:
+            fut = (h.start, h.end)
+        elif h.kind == "spot" and spot is None:
+            spot = (h.start, h.end)
+    if fut and (not spot or leverage or fut[0] < spot[0]):
+        return Market.FUTURES, fut
     if spot:
-        return Market.SPOT, spot.span()
+        return Market.SPOT, spot
     if leverage or perp:
         return Market.FUTURES, None
     return None, None
