@@ -81,10 +81,11 @@ async def _parse(args: argparse.Namespace) -> int:
     ai = None if args.rules_only else build_ai_parser(settings)
     if args.file and args.file != "-":
         path = Path(args.file)
-        if not path.is_file():
+        # CLI start-up: reading the operator's file before any concurrent work begins.
+        if not path.is_file():  # noqa: ASYNC240
             print(f"tsbot parse: no such file: {path}", file=sys.stderr)
             return 1
-        with path.open(encoding="utf-8", errors="replace") as source:
+        with path.open(encoding="utf-8", errors="replace") as source:  # noqa: ASYNC230
             return await run_parse(source, sys.stdout, jsonl=args.jsonl, ai=ai)
     return await run_parse(sys.stdin, sys.stdout, jsonl=args.jsonl, ai=ai)
 

@@ -17,8 +17,10 @@ async def rotate_keys(db: Database, keystore: KeyStore) -> int:
     async with db.transaction() as session:
         accounts = await AccountRepository(session).with_secrets_for_update()
         for account in accounts:
-            account.api_key_enc = keystore.rotate(account.api_key_enc) if account.api_key_enc else None
-            account.secret_enc = keystore.rotate(account.secret_enc) if account.secret_enc else None
+            if account.api_key_enc:
+                account.api_key_enc = keystore.rotate(account.api_key_enc)
+            if account.secret_enc:
+                account.secret_enc = keystore.rotate(account.secret_enc)
             if account.passphrase_enc:
                 account.passphrase_enc = keystore.rotate(account.passphrase_enc)
         await AuditRepository(session).add(

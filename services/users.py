@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from core.cache import Cache
 from core.db.models import User
 from core.db.repositories.audit import AuditRepository
 from core.db.repositories.users import UserRepository
 from core.db.session import Database
 from core.domain import Role
 from core.errors import Forbidden, NotFound, UserError
-from services.dto import UserView
+from services.dto import AuditView, UserView
 
 
 def to_view(user: User) -> UserView:
@@ -35,15 +36,72 @@ def parse_role(text: str) -> Role:
         raise UserError(f"Unknown role {text.strip()[:20]!r}; use one of: {names}.") from None
 
 
+def _cache_key(telegram_id: int) -> str:
+    return f"user:{telegram_id}"
+
+
+def _to_cache(view: UserView) -> dict[str, object]:
+    return {
+        "id": view.id,
+        "telegram_id": view.telegram_id,
+        "username": view.username,
+        "first_name": view.first_name,
+        "role": view.role.value,
+        "is_banned": view.is_banned,
+        "is_active": view.is_active,
+        "has_pin": view.has_pin,
+    }
+
+
+def _from_cache(data: dict[str, object]) -> UserView:
+    return UserView(
+        id=int(data["id"]),  # type: ignore[call-overload]
+        telegram_id=int(data["telegram_id"]),  # type: ignore[call-overload]
+        username=data["username"],  # type: ignore[arg-type]
+        first_name=data["first_name"],  # type: ignore[arg-type]
+        role=Role(str(data["role"])),
+        is_banned=bool(data["is_banned"]),
+        is_active=bool(data["is_active"]),
+        has_pin=bool(data["has_pin"]),
+    )
+
+
 class UserService:
-    def __init__(self, db: Database, admin_ids: Iterable[int] = ()) -> None:
+    def __init__(
+        self,
+        db: Database,
+        admin_ids: Iterable[int] = (),
+        cache: Cache | None = None,
+        cache_ttl_s: int = 300,
+    ) -> None:
         self._db = db
         self._admin_ids = frozenset(admin_ids)
+        self._cache = cache
+        self._ttl = cache_ttl_s
+
+    async def invalidate(self, telegram_id: int) -> None:
+        if self._cache is not None:
+            await self._cache.delete(_cache_key(telegram_id))
+
+    async def resolve(
+        self, telegram_id: int, username: str | None, first_name: str | None
+    ) -> tuple[UserView, bool]:
+        """Like ``ensure`` but served from the cache for known, unchanged users (no DB trip)."""
+        if self._cache is not None:
+            cached = await self._cache.get_json(_cache_key(telegram_id))
+            if cached is not None:
+                view = _from_cache(cached)
+                if (view.username, view.first_name) == (username, first_name) and view.is_active:
+                    return view, False
+        view, created = await self.ensure(telegram_id, username, first_name)
+        if self._cache is not None:
+            await self._cache.set_json(_cache_key(telegram_id), _to_cache(view), self._ttl)
+        return view, created
 
     async def ensure(
         self, telegram_id: int, username: str | None, first_name: str | None
     ) -> tuple[UserView, bool]:
-        """Load or create the user (admins seeded from ``ADMIN_IDS``); return it and whether new."""
+        """Load or create the user (admins seeded from ``ADMIN_IDS``); return it, and if new."""
         role = Role.ADMIN if telegram_id in self._admin_ids else Role.TRADER
         async with self._db.transaction() as session:
             repo = UserRepository(session)
@@ -78,9 +136,15 @@ class UserService:
                 "role_granted",
                 actor_user_id=actor.id if actor else None,
                 target=str(telegram_id),
-                details={"from": previous.value, "to": role.value, "via": "bot" if actor else "cli"},
+                details={
+                    "from": previous.value,
+                    "to": role.value,
+                    "via": "bot" if actor else "cli",
+                },
             )
-            return to_view(user)
+            view = to_view(user)
+        await self.invalidate(telegram_id)
+        return view
 
     async def set_banned(self, actor: UserView, telegram_id: int, banned: bool) -> UserView:
         if actor.role is not Role.ADMIN:
@@ -99,7 +163,9 @@ class UserService:
                 actor_user_id=actor.id,
                 target=str(telegram_id),
             )
-            return to_view(user)
+            view = to_view(user)
+        await self.invalidate(telegram_id)
+        return view
 
     async def should_notify_ban(self, user_id: int, now: datetime, interval_s: int) -> bool:
         """True at most once per ``interval_s`` for a banned user (and records the notice)."""
@@ -117,3 +183,23 @@ class UserService:
         """The user blocked the bot (403): stop sending to them until they write again."""
         async with self._db.transaction() as session:
             await UserRepository(session).set_active(telegram_id, False)
+        await self.invalidate(telegram_id)
+
+    async def recent_audit(self, limit: int = 20) -> list[AuditView]:
+        async with self._db.session() as session:
+            entries = await AuditRepository(session).recent(limit)
+            actors = {e.actor_user_id for e in entries if e.actor_user_id is not None}
+            names: dict[int, str] = {}
+            for actor_id in actors:
+                actor = await UserRepository(session).get(actor_id)
+                if actor is not None:
+                    names[actor_id] = to_view(actor).display_name
+        return [
+            AuditView(
+                created_at=e.created_at,
+                action=e.action,
+                target=e.target,
+                actor=names.get(e.actor_user_id) if e.actor_user_id is not None else None,
+            )
+            for e in entries
+        ]

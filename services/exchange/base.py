@@ -110,7 +110,9 @@ class ExchangeClient(Protocol):
 
     async def fetch_order(self, symbol: str, exchange_order_id: str) -> OrderResult: ...
 
-    async def fetch_order_by_client_id(self, symbol: str, client_order_id: str) -> OrderResult | None:
+    async def fetch_order_by_client_id(
+        self, symbol: str, client_order_id: str
+    ) -> OrderResult | None:
         """``None`` when the exchange does not (yet) know the id."""
         ...
 

@@ -88,6 +88,14 @@ class OutboxRepository(Repository):
             )
         )
 
+    async def defer(self, message_id: int, at: datetime) -> None:
+        """Push back without counting an attempt (a rate limit, not a failure)."""
+        await self._session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(next_attempt_at=at, locked_until=None)
+        )
+
     async def mark_failed(self, message_id: int, error: str) -> None:
         await self._session.execute(
             update(OutboxMessage)

@@ -1,0 +1,242 @@
+"""Composition root: the only place that builds things, and closes them in reverse order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.fsm.storage.redis import RedisStorage
+
+from bot.dispatcher import create_dispatcher
+from bot.outbox import OutboxSender
+from core.cache import KeyValue
+from core.config import Settings
+from core.db.session import Database
+from core.logging import Redactor, configure_logging
+from core.metrics import Metrics
+from core.security import KeyStore, resolve_encryption_keys
+from services.inbox import InboxService
+from services.notifications import OutboxNotifier
+from services.ports import ClockFn, utc_now
+from services.users import UserService
+
+log = structlog.get_logger(__name__)
+
+CONSOLE_TOKEN = "1000000:console-local-bot-api-stand-in"  # noqa: S105 - not a secret
+
+
+def build_keystore(settings: Settings, redactor: Redactor | None = None) -> KeyStore:
+    key = settings.security.encryption_key
+    keys = resolve_encryption_keys(
+        key.get_secret_value() if key else None,
+        data_dir=settings.security.data_dir,
+        production=settings.is_production,
+    )
+    return KeyStore(keys, on_decrypt=redactor.register if redactor else None)
+
+
+def build_ai_parser(settings: Settings) -> Any:
+    """The signal parser's AI fallback, or None when no OpenAI-compatible key is configured."""
+    if not settings.ai.enabled or settings.ai.openai_api_key is None:
+        return None
+    from openai import AsyncOpenAI
+
+    from services.signal_parser.ai import AIParser
+
+    client = AsyncOpenAI(
+        api_key=settings.ai.openai_api_key.get_secret_value(),
+        base_url=settings.ai.openai_base_url,
+        timeout=settings.ai.timeout_s,
+        max_retries=0,
+    )
+    return AIParser(client, model=settings.ai.model, timeout=settings.ai.timeout_s)
+
+
+def build_storage(settings: Settings, kv: KeyValue) -> tuple[BaseStorage, BaseEventIsolation]:
+    if kv.redis is not None:
+        storage = RedisStorage(
+            kv.redis,
+            key_builder=DefaultKeyBuilder(with_bot_id=True, with_destiny=True),
+            state_ttl=settings.redis.fsm_ttl_s,
+            data_ttl=settings.redis.fsm_ttl_s,
+        )
+        return storage, storage.create_isolation()
+    return MemoryStorage(), SimpleEventIsolation()
+
+
+@dataclass
+class App:
+    settings: Settings
+    db: Database
+    kv: KeyValue
+    keystore: KeyStore
+    redactor: Redactor
+    metrics: Metrics
+    bot: Bot
+    dispatcher: Dispatcher
+    inbox: InboxService
+    users: UserService
+    outbox: OutboxSender
+    services: dict[str, Any]
+    clock: ClockFn = utc_now
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    start_hooks: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
+    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def on_start(self) -> None:
+        """Before taking new updates: finish what a dead process left, run start hooks."""
+        recovered = await self.recover_inbox()
+        if recovered:
+            log.warning("inbox_recovered_at_start", count=recovered)
+        for hook in self.start_hooks:
+            await hook()
+
+    def start_background(self) -> None:
+        """Outbox sender and inbox recovery, until ``aclose``."""
+        self._tasks.append(asyncio.create_task(self.outbox.run(self._stop), name="outbox"))
+        self._tasks.append(asyncio.create_task(self._recover_forever(), name="inbox-recovery"))
+
+    async def recover_inbox(self) -> int:
+        """Re-run updates left unfinished past their lease (their process died)."""
+        count = 0
+        while batch := await self.inbox.claim_stale():
+            for _update_id, payload in batch:
+                await self.feed_raw(payload, claimed=True)
+                count += 1
+        return count
+
+    async def feed_raw(self, payload: str, *, claimed: bool) -> Any:
+        from aiogram.types import Update
+
+        update = Update.model_validate_json(payload, context={"bot": self.bot})
+        return await self.dispatcher.feed_update(self.bot, update, inbox_claimed=claimed)
+
+    async def _recover_forever(self) -> None:
+        interval = max(1.0, self.settings.limits.inbox_lease_s / 2)
+        while not self._stop.is_set():
+            try:
+                await self.recover_inbox()
+            except Exception:  # keep recovering; the rows stay in the inbox
+                log.exception("inbox_recovery_failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), interval)
+
+    async def aclose(self) -> None:
+        self._stop.set()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        await self.dispatcher.storage.close()
+        await self.dispatcher.fsm.events_isolation.close()
+        await self.bot.session.close()
+        for closer in reversed(self.closers):
+            await closer()
+        await self.kv.aclose()
+        await self.db.aclose()
+
+
+async def build_app(
+    settings: Settings,
+    *,
+    session: BaseSession | None = None,
+    token: str | None = None,
+    redactor: Redactor | None = None,
+    configure_logs: bool = True,
+    check_services: bool = True,
+    kv: KeyValue | None = None,
+    clock: ClockFn = utc_now,
+) -> App:
+    """Build everything from settings. Raises ``ServiceUnavailable`` naming an unreachable
+    database or Redis, ``ConfigError`` for a bad encryption key."""
+    if configure_logs:
+        redactor = configure_logging(
+            settings.logging.level,
+            settings.logging.format,
+            production=settings.is_production,
+            redactor=redactor,
+        )
+    redactor = redactor or Redactor()
+    if settings.telegram.bot_token is not None:
+        redactor.register(settings.telegram.bot_token.get_secret_value())
+    metrics = Metrics()
+    db = Database(
+        settings.database.url, echo=settings.database.echo, pool_size=settings.database.pool_size
+    )
+    kv = kv or KeyValue.from_url(settings.redis.url)
+    try:
+        if check_services:
+            await db.check_reachable()
+            await kv.check_reachable()
+        keystore = build_keystore(settings, redactor)
+    except BaseException:
+        await kv.aclose()
+        await db.aclose()
+        raise
+
+    if session is None:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram.api_url))
+    if token is None:
+        token = (
+            settings.telegram.bot_token.get_secret_value()
+            if settings.telegram.bot_token
+            else CONSOLE_TOKEN
+        )
+    bot = Bot(
+        token,
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+    users = UserService(db, settings.telegram.admin_ids, cache=kv.cache)
+    inbox = InboxService(db, settings.limits.inbox_lease_s, clock)
+    notifier = OutboxNotifier(db)
+    services: dict[str, Any] = {
+        "user_service": users,
+        "notifier": notifier,
+        "keystore": keystore,
+        "metrics": metrics,
+        "clock": clock,
+    }
+    storage, isolation = build_storage(settings, kv)
+    dispatcher = create_dispatcher(
+        settings=settings,
+        services=services,
+        storage=storage,
+        isolation=isolation,
+        inbox=inbox,
+        users=users,
+        kv=kv,
+        metrics=metrics,
+        clock=clock,
+    )
+    outbox = OutboxSender(bot, db, kv, settings.limits, users, metrics, clock=clock)
+    return App(
+        settings=settings,
+        db=db,
+        kv=kv,
+        keystore=keystore,
+        redactor=redactor,
+        metrics=metrics,
+        bot=bot,
+        dispatcher=dispatcher,
+        inbox=inbox,
+        users=users,
+        outbox=outbox,
+        services=services,
+        clock=clock,
+    )

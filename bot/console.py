@@ -1,0 +1,220 @@
+"""Console mode: chat with the bot in a terminal through the real dispatcher and middlewares.
+
+The bot talks to an in-process Bot API stand-in (``bot.local_api``), not to a special path in
+the handlers: what works here works on Telegram. Lines you type become updates:
+
+- plain text and /commands are messages from the current user;
+- a number presses that inline button of the last message that had buttons;
+- ``/as <user_id>`` switches user; ``/post <channel> <text>`` posts into a simulated channel
+  (the bot is added to it by you on first use); ``/forward <channel> <text>`` forwards a post of
+  that channel to the bot; ``/quit`` ends.
+
+When stdin is not a terminal, each line is one message, every reply is printed as text and the
+console exits at the end of input (after queued notifications are delivered).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import zlib
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from aiogram.types import Update
+
+from bot.app import App, build_app
+from bot.local_api import LocalBotAPI, LocalSession, MessageEvent, UpdateFactory, html_to_plain
+from core.config import Settings
+
+DEFAULT_CONSOLE_USER = 100_001
+CHANNEL_ID_BASE = -1_000_000_000_000
+
+
+@dataclass
+class _Button:
+    chat_id: int
+    message: dict[str, Any]
+    data: str
+    text: str
+
+
+def channel_id_for(name: str) -> int:
+    """A stable negative id for a simulated channel name."""
+    return CHANNEL_ID_BASE - zlib.crc32(name.lower().encode()) % 1_000_000_000
+
+
+class Console:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        as_user: int | None = None,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+    ) -> None:
+        admin_ids = list(settings.telegram.admin_ids)
+        self.user_id = as_user or (admin_ids[0] if admin_ids else DEFAULT_CONSOLE_USER)
+        if as_user is None and not admin_ids:
+            # the default console user is an admin, so every command can be tried
+            telegram = settings.telegram.model_copy(update={"admin_ids": [self.user_id]})
+            settings = settings.model_copy(update={"telegram": telegram})
+        if settings.logging.level == "INFO":  # keep the chat readable; warnings still show
+            logging_ = settings.logging.model_copy(update={"level": "WARNING"})
+            settings = settings.model_copy(update={"logging": logging_})
+        self.settings = settings
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.api = LocalBotAPI(on_message=self._on_message)
+        self.updates = UpdateFactory(self.api)
+        self.buttons: list[_Button] = []
+        self.channels: dict[int, str] = {}
+        self.app: App | None = None
+
+    # -- output ----------------------------------------------------------------------------------
+
+    def _print(self, text: str) -> None:
+        self.stdout.write(text + "\n")
+        self.stdout.flush()
+
+    def _on_message(self, event: MessageEvent) -> None:
+        if event.kind == "deleted":
+            if event.chat_id == self.user_id:
+                self._print("bot: (deleted a message)")
+            return
+        message = event.message
+        text = html_to_plain(str(event.params.get("text", message.get("text", ""))))
+        prefix = "bot" if event.kind == "sent" else "bot (edited)"
+        if event.chat_id != self.user_id:
+            where = self.channels.get(event.chat_id, str(event.chat_id))
+            prefix = f"{prefix} → {where}"
+        self._print(f"{prefix}: {text}")
+        markup = message.get("reply_markup") or {}
+        rows = markup.get("inline_keyboard") or []
+        if rows and event.chat_id == self.user_id:
+            self.buttons = []
+            labels = []
+            for row in rows:
+                for button in row:
+                    if "callback_data" not in button:
+                        continue
+                    self.buttons.append(
+                        _Button(event.chat_id, message, button["callback_data"], button["text"])
+                    )
+                    labels.append(f"[{len(self.buttons)}] {button['text']}")
+            if labels:
+                self._print("     " + "  ".join(labels))
+
+    # -- input -----------------------------------------------------------------------------------
+
+    async def handle_line(self, line: str) -> bool:
+        """Turn one typed line into an update and feed it; False means quit."""
+        line = line.strip()
+        if not line:
+            return True
+        if line in {"/quit", "/exit"}:
+            return False
+        assert self.app is not None
+        if line.isdigit() and self.buttons:
+            index = int(line) - 1
+            if not 0 <= index < len(self.buttons):
+                self._print(f"(no button {line}; press 1-{len(self.buttons)})")
+                return True
+            button = self.buttons[index]
+            current = self.api.message(button.chat_id, button.message["message_id"])
+            await self._feed(
+                self.updates.callback(self.user_id, current or button.message, button.data)
+            )
+            return True
+        command, _, rest = line.partition(" ")
+        if command == "/as":
+            if not rest.strip().lstrip("-").isdigit():
+                self._print("(usage: /as <telegram_user_id>)")
+            else:
+                self.user_id = int(rest.strip())
+                self.buttons = []
+                self._print(f"(you are now user {self.user_id})")
+            return True
+        if command in {"/post", "/forward"}:
+            name, _, text = rest.strip().partition(" ")
+            if not name or not text.strip():
+                self._print(f"(usage: {command} <channel> <text>)")
+                return True
+            channel_id = await self._ensure_channel(name)
+            if command == "/post":
+                await self._feed(
+                    self.updates.channel_post(channel_id, text, title=self.channels[channel_id])
+                )
+            else:
+                origin = self.api.next_message_id(channel_id)
+                await self._feed(
+                    self.updates.forward(
+                        self.user_id, channel_id, self.channels[channel_id], text, origin
+                    )
+                )
+            return True
+        await self._feed(self.updates.message(self.user_id, line))
+        return True
+
+    async def _ensure_channel(self, name: str) -> int:
+        name = name.lstrip("@")
+        channel_id = channel_id_for(name)
+        if channel_id not in self.channels:
+            self.channels[channel_id] = name
+            self.api.add_chat(channel_id, "channel", title=name, username=name)
+            self.api.set_member(channel_id, self.user_id, "creator")
+            self._print(f"(you created channel @{name} and added the bot as an admin)")
+            await self._feed(
+                self.updates.my_chat_member(channel_id, self.user_id, chat_type="channel",
+                                            title=name)
+            )
+        return channel_id
+
+    async def _feed(self, raw: dict[str, Any]) -> None:
+        assert self.app is not None
+        update = Update.model_validate(raw, context={"bot": self.app.bot})
+        await self.app.dispatcher.feed_update(self.app.bot, update)
+        await self._deliver_due()
+
+    async def _deliver_due(self) -> None:
+        """Deliver notifications that are due now, so they print in order with replies."""
+        assert self.app is not None
+        while await self.app.outbox.drain_once():
+            pass
+
+    async def _read_lines(self, interactive: bool) -> None:
+        while True:
+            if interactive:
+                try:
+                    line = await asyncio.to_thread(input, "you> ")
+                except EOFError:
+                    return
+            else:
+                line = await asyncio.to_thread(self.stdin.readline)
+                if not line:
+                    return
+                self._print(f"you> {line.rstrip()}")
+            if not await self.handle_line(line):
+                return
+
+    async def run(self) -> int:
+        self.app = await build_app(
+            self.settings,
+            session=LocalSession(self.api),
+            configure_logs=True,
+        )
+        interactive = self.stdin.isatty()
+        try:
+            await self.app.on_start()
+            self.app.start_background()
+            if interactive:
+                self._print(
+                    f"Console chat as user {self.user_id}. /help lists commands; a number "
+                    "presses a button; /as <id>, /post <channel> <text>, /forward <channel> "
+                    "<text>, /quit."
+                )
+            await self._read_lines(interactive)
+            await self._deliver_due()
+        finally:
+            await self.app.aclose()
+        return 0

@@ -1,0 +1,63 @@
+"""create_dispatcher: storage, the middleware chain in order, and the routers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Dispatcher
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+
+from bot.middlewares.auth import AuthMiddleware
+from bot.middlewares.context import ContextMiddleware
+from bot.middlewares.inbox import InboxMiddleware
+from bot.middlewares.rate_limit import RateLimitMiddleware
+from bot.middlewares.rbac import RbacMiddleware
+from core.cache import KeyValue
+from core.config import Settings
+from core.metrics import Metrics
+from handlers import build_routers
+from services.inbox import InboxService
+from services.ports import ClockFn
+from services.users import UserService
+
+# Every observer a handler may use gets the RBAC middleware: deny by default everywhere.
+RBAC_OBSERVERS = (
+    "message",
+    "edited_message",
+    "callback_query",
+    "channel_post",
+    "edited_channel_post",
+    "my_chat_member",
+    "chat_member",
+    "inline_query",
+)
+
+
+def create_dispatcher(
+    *,
+    settings: Settings,
+    services: dict[str, Any],
+    storage: BaseStorage,
+    isolation: BaseEventIsolation,
+    inbox: InboxService,
+    users: UserService,
+    kv: KeyValue,
+    metrics: Metrics,
+    clock: ClockFn,
+) -> Dispatcher:
+    dp = Dispatcher(storage=storage, events_isolation=isolation, settings=settings, **services)
+    dp.update.outer_middleware(ContextMiddleware(metrics))
+    dp.update.outer_middleware(InboxMiddleware(inbox, metrics))
+    dp.update.outer_middleware(
+        AuthMiddleware(users, settings.limits.ban_notice_interval_s, clock)
+    )
+    dp.update.outer_middleware(
+        RateLimitMiddleware(
+            kv, settings.limits.rate_limit_per_minute, settings.limits.rate_limit_burst, metrics
+        )
+    )
+    rbac = RbacMiddleware(metrics)
+    for name in RBAC_OBSERVERS:
+        dp.observers[name].middleware(rbac)
+    dp.include_routers(*build_routers())
+    return dp

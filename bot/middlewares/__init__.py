@@ -1,0 +1,1 @@
+"""The middleware chain: context+metrics → inbox → auth → rate limit (outer), RBAC (inner)."""

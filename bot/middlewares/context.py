@@ -1,0 +1,45 @@
+"""Binds update/user/chat ids to the log context, times and counts every update."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from aiogram import BaseMiddleware
+from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.types import TelegramObject, Update
+
+from core.metrics import Metrics
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class ContextMiddleware(BaseMiddleware):
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        assert isinstance(event, Update)
+        update_type = event.event_type
+        user = data.get("event_from_user")
+        chat = data.get("event_chat")
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(
+            update_id=event.update_id,
+            user_id=user.id if user else None,
+            chat_id=chat.id if chat else None,
+        )
+        data["update_id"] = event.update_id
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            result = await handler(event, data)
+            outcome = "unhandled" if result is UNHANDLED else "handled"
+            return result
+        finally:
+            self._metrics.updates.labels(update_type, outcome).inc()
+            self._metrics.update_seconds.labels(update_type).observe(time.perf_counter() - started)
+            structlog.contextvars.clear_contextvars()
+

@@ -1,0 +1,224 @@
+"""Run modes: polling and webhook without loss, and the console.
+
+Polling: each batch from ``getUpdates`` is written to the inbox in one transaction *before* the
+next ``getUpdates`` (whose offset confirms the batch to Telegram) is requested. Webhook: the
+secret token is mandatory, a wrong or missing header is a 401 that writes nothing, and the 200
+is sent only after the inbox write. Either way handling happens after, in tasks; an update whose
+process dies mid-way is re-run by inbox recovery once its lease is over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import secrets
+import signal
+from typing import Any
+
+import structlog
+from aiogram.exceptions import (
+    TelegramConflictError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.types import Update
+from aiohttp import web
+from pydantic import ValidationError
+
+from bot.app import App, build_app
+from bot.middlewares.inbox import raw_json
+from core.config import RunMode, Settings
+from core.errors import ConfigError, ServiceUnavailable
+
+log = structlog.get_logger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_CONCURRENT_UPDATES = 64
+
+
+class UpdateRunner:
+    """Handles stored updates as tasks (bounded), so receiving never waits on handling."""
+
+    def __init__(self, app: App) -> None:
+        self._app = app
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._slots = asyncio.Semaphore(MAX_CONCURRENT_UPDATES)
+
+    def spawn(self, update: Update) -> None:
+        task = asyncio.create_task(self._handle(update), name=f"update-{update.update_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _handle(self, update: Update) -> None:
+        async with self._slots:
+            try:
+                await self._app.dispatcher.feed_update(
+                    self._app.bot, update, inbox_claimed=True
+                )
+            except Exception:  # already logged and answered by the error router
+                log.debug("update_task_failed", update_id=update.update_id)
+
+    async def drain(self, timeout: float = 30) -> None:
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def poll(app: App, stop: asyncio.Event) -> None:
+    """Long polling that confirms a batch only once every update of it is in the inbox."""
+    bot, dp = app.bot, app.dispatcher
+    allowed = dp.resolve_used_update_types()
+    timeout = app.settings.telegram.polling_timeout_s
+    runner = UpdateRunner(app)
+    offset: int | None = None
+    backoff = 1.0
+    log.info("polling_started", allowed_updates=allowed)
+    while not stop.is_set():
+        try:
+            get = asyncio.ensure_future(
+                bot.get_updates(
+                    offset=offset,
+                    timeout=timeout,
+                    allowed_updates=allowed,
+                    request_timeout=timeout + 10,
+                )
+            )
+            stopper = asyncio.ensure_future(stop.wait())
+            done, _ = await asyncio.wait({get, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            stopper.cancel()
+            if get not in done:
+                get.cancel()
+                break
+            updates = get.result()
+        except TelegramUnauthorizedError:
+            raise ServiceUnavailable("Telegram refused BOT_TOKEN (401 Unauthorized).") from None
+        except TelegramRetryAfter as exc:
+            await _pause(stop, exc.retry_after)
+            continue
+        except (TelegramNetworkError, TelegramServerError, TelegramConflictError) as exc:
+            log.warning("polling_failed", error=type(exc).__name__, retry_in=backoff)
+            await _pause(stop, backoff)
+            backoff = min(backoff * 2, 30.0)
+            continue
+        backoff = 1.0
+        if not updates:
+            continue
+        mine = set(await app.inbox.store_batch([(u.update_id, raw_json(u)) for u in updates]))
+        offset = updates[-1].update_id + 1  # confirmed by the next getUpdates, after the write
+        for update in updates:
+            if update.update_id in mine:
+                runner.spawn(update)
+            else:
+                app.metrics.inbox_duplicates.inc()
+    await runner.drain()
+
+
+def webhook_app(app: App, secret: str, path: str) -> web.Application:
+    """aiohttp app: the webhook route (secret checked first), /healthz and /metrics."""
+    if not secret:
+        raise ConfigError(["WEBHOOK_SECRET: required in webhook mode"])
+    runner = UpdateRunner(app)
+    expected = secret.encode()
+
+    async def handle_update(request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not secrets.compare_digest(given, expected):
+            log.warning("webhook_bad_secret", remote=request.remote)
+            return web.json_response({"ok": False, "error": "unauthorized"}, status=401)
+        try:
+            body = await request.json(loads=json.loads)
+            update = Update.model_validate(body, context={"bot": app.bot})
+        except (ValueError, ValidationError):
+            log.warning("webhook_malformed_update")
+            return web.json_response({"ok": False, "error": "malformed update"}, status=400)
+        mine = await app.inbox.store_batch([(update.update_id, raw_json(update))])
+        if mine:
+            runner.spawn(update)
+        else:
+            app.metrics.inbox_duplicates.inc()
+        return web.json_response({})  # 200 only now: the update is safely stored
+
+    async def healthz(_request: web.Request) -> web.Response:
+        database = await app.db.health()
+        redis = await app.kv.health()
+        body = {
+            "database": "ok" if database else "down",
+            "redis": ("ok" if redis else "down") if app.kv.is_redis else "memory",
+        }
+        return web.json_response(body, status=200 if database and redis else 503)
+
+    async def metrics(_request: web.Request) -> web.Response:
+        return web.Response(body=app.metrics.render(), content_type="text/plain")
+
+    async def on_shutdown(_web: web.Application) -> None:
+        await runner.drain()
+
+    web_app = web.Application(client_max_size=1024 * 1024)
+    web_app.router.add_post(path, handle_update)
+    web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/metrics", metrics)
+    web_app.on_shutdown.append(on_shutdown)
+    return web_app
+
+
+async def serve_webhook(app: App, stop: asyncio.Event) -> None:
+    tg = app.settings.telegram
+    secret = tg.webhook_secret.get_secret_value() if tg.webhook_secret else ""
+    web_app = webhook_app(app, secret, tg.webhook_path)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, tg.webhook_host, tg.webhook_port)
+    await site.start()
+    await app.bot.set_webhook(
+        url=tg.webhook_url or "",
+        secret_token=secret,
+        allowed_updates=app.dispatcher.resolve_used_update_types(),
+        drop_pending_updates=False,
+    )
+    log.info("webhook_started", port=tg.webhook_port, path=tg.webhook_path)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def _install_signal_handlers(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+
+
+async def run_bot(settings: Settings) -> int:
+    """``tsbot run``: the console when no token is set; otherwise polling or webhook."""
+    if settings.telegram.bot_token is None:
+        log.info("no_bot_token_console_mode")
+        return await run_console(settings)
+    app = await build_app(settings)
+    stop = asyncio.Event()
+    _install_signal_handlers(stop)
+    try:
+        await app.on_start()
+        app.start_background()
+        if settings.telegram.mode is RunMode.WEBHOOK:
+            await serve_webhook(app, stop)
+        else:
+            with contextlib.suppress(TelegramNetworkError):
+                await app.bot.delete_webhook(drop_pending_updates=False)
+            await poll(app, stop)
+    finally:
+        await app.aclose()
+    return 0
+
+
+async def run_console(settings: Settings, as_user: int | None = None) -> int:
+    from bot.console import Console
+
+    return await Console(settings, as_user=as_user).run()

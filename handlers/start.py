@@ -1,0 +1,36 @@
+"""/start, /help, /whoami, /cancel."""
+
+from __future__ import annotations
+
+from aiogram import F
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message
+
+from core.domain import Role
+from handlers import render
+from handlers.commands import COMMANDS, Routes
+from services.dto import UserView
+
+routes = Routes(__name__, message=F.chat.type == "private")
+
+
+@routes.command("start", "register and see what the bot does", Role.VIEWER, order=0)
+async def start(message: Message, user: UserView, user_created: bool = False) -> None:
+    await message.answer(render.welcome(user, user_created))
+
+
+@routes.command("help", "the commands you can use", Role.VIEWER, order=1)
+async def show_help(message: Message, user: UserView) -> None:
+    await message.answer(render.help_text(user.role, COMMANDS.values()))
+
+
+@routes.command("whoami", "your id, role and settings", Role.VIEWER, order=2)
+async def whoami(message: Message, user: UserView) -> None:
+    await message.answer(render.whoami(user))
+
+
+@routes.command("cancel", "stop what you are doing (any open form)", Role.VIEWER, order=3)
+async def cancel(message: Message, state: FSMContext) -> None:
+    current = await state.get_state()
+    await state.clear()
+    await message.answer("Cancelled." if current else "Nothing to cancel.")
