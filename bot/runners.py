@@ -35,7 +35,7 @@ from core.errors import ConfigError, ServiceUnavailable
 
 log = structlog.get_logger(__name__)
 
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 MAX_CONCURRENT_UPDATES = 64
 
 
@@ -61,9 +61,9 @@ class UpdateRunner:
             except Exception:  # already logged and answered by the error router
                 log.debug("update_task_failed", update_id=update.update_id)
 
-    async def drain(self, timeout: float = 30) -> None:
+    async def drain(self, grace_s: float = 30) -> None:
         if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=timeout)
+            await asyncio.wait(set(self._tasks), timeout=grace_s)
 
 
 async def _pause(stop: asyncio.Event, seconds: float) -> None:
