@@ -35,6 +35,7 @@ _INSTANT_RE: Final = re.compile(
     r"instant\s+execution|market\s+(?:order|price|execution)|\bat\s+market\b|\bcmp\b|\bnow\b"
     r"|市價|市价|現價|现价|по\s+рынку"
 )
+_TICKER_RE: Final = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9]{1,9}(?![A-Za-z0-9])")
 _NUMBERED_SPACE: Final = re.compile(r"\s+")
 
 
@@ -552,7 +553,9 @@ def _parse(text: str) -> ParseResult:
                                        pair is not None and pair.perp)
     spans: dict[str, tuple[int, int]] = {}
     if kind is SignalKind.OTHER:
-        has_stuff = pair is not None or bool(levels.targets) or side is not None
+        has_stuff = pair is not None or bool(levels.targets) or side is not None or (
+            _TICKER_RE.search(n.text) is not None and len(NUMBER_RE.findall(low)) >= 2
+        )
         return ParseResult(kind=SignalKind.OTHER, confidence=0.45 if has_stuff else 0.9)
 
     if pair is not None:
