@@ -68,7 +68,13 @@ class AISignal(BaseModel):
     leverage: str | None
     update_type: (
         Literal[
-            "tp_hit", "sl_hit", "move_sl", "close", "partial_close", "cancel", "entry_filled",
+            "tp_hit",
+            "sl_hit",
+            "move_sl",
+            "close",
+            "partial_close",
+            "cancel",
+            "entry_filled",
             "other",
         ]
         | None
@@ -264,9 +270,10 @@ def _check_sides(
             raise AnswerRejected("targets on the wrong side of the entry")
         if stop is not None and ((stop >= lo) if long else (stop <= hi)):
             raise AnswerRejected("stop on the wrong side of the entry")
-    elif stop is not None and targets:
-        if any((t <= stop) if long else (t >= stop) for t in targets):
-            raise AnswerRejected("targets on the wrong side of the stop")
+    elif (
+        stop is not None and targets and any((t <= stop) if long else (t >= stop) for t in targets)
+    ):
+        raise AnswerRejected("targets on the wrong side of the stop")
 
 
 def _spans(text: str, base: str | None, answer: AISignal) -> dict[str, tuple[int, int]]:

@@ -12,18 +12,24 @@ if TYPE_CHECKING:
     from services.signal_parser.ai import AIParser
 
 OUTPUT_FIELDS = (
-    "kind", "base", "quote", "side", "market", "entry", "targets", "stop_loss", "leverage",
-    "update", "confidence", "parser",
+    "kind",
+    "base",
+    "quote",
+    "side",
+    "market",
+    "entry",
+    "targets",
+    "stop_loss",
+    "leverage",
+    "update",
+    "confidence",
+    "parser",
 )
 
 
 def to_output_dict(result: ParseResult, id: Any = None) -> dict[str, Any]:  # noqa: A002
     """The ``tsbot parse`` record of ``result``: numbers stay ``Decimal`` (see ``dumps``)."""
-    entry: Any
-    if isinstance(result.entry, tuple):
-        entry = list(result.entry)
-    else:
-        entry = result.entry
+    entry: Any = list(result.entry) if isinstance(result.entry, tuple) else result.entry
     out: dict[str, Any] = {}
     if id is not None:
         out["id"] = id
@@ -59,8 +65,11 @@ def _dump(value: Any, indent: int | None, level: int) -> str:
     if isinstance(value, Decimal):
         return str(value) if value.is_finite() else "null"
     if isinstance(value, dict):
-        items = [f"{json.dumps(str(k), ensure_ascii=False)}:{'' if indent is None else ' '}"
-                 f"{_dump(v, indent, level + 1)}" for k, v in value.items()]
+        items = [
+            f"{json.dumps(str(k), ensure_ascii=False)}:{'' if indent is None else ' '}"
+            f"{_dump(v, indent, level + 1)}"
+            for k, v in value.items()
+        ]
         return _wrap("{", "}", items, indent, level)
     if isinstance(value, list | tuple):
         return _wrap("[", "]", [_dump(v, indent, level + 1) for v in value], indent, level)

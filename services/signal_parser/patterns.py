@@ -53,9 +53,12 @@ class Scanner:
         for m in self._rx.finditer(text, start, stop):
             s, e = m.span()
             word = m.group()
-            if word[0].isalpha() and not _CJK.match(word):
-                if (s > 0 and text[s - 1].isalpha()) or (e < len(text) and text[e].isalpha()):
-                    continue
+            if (
+                word[0].isalpha()
+                and not _CJK.match(word)
+                and ((s > 0 and text[s - 1].isalpha()) or (e < len(text) and text[e].isalpha()))
+            ):
+                continue
             yield Hit(self._map.get(" ".join(word.split()), ""), word, s, e)
 
     def search(self, text: str, start: int = 0, end: int | None = None) -> Hit | None:
@@ -84,11 +87,16 @@ def words(items: Iterable[str]) -> str:
 
 _LABEL_MAP: dict[str, str] = {}
 for _kind, _words in (
-    ("lev", lx.LEVERAGE_WORDS), ("target", lx.TARGET_WORDS), ("stop", lx.STOP_WORDS),
-    ("entry", lx.ENTRY_WORDS), ("dca", lx.DCA_WORDS),
+    ("lev", lx.LEVERAGE_WORDS),
+    ("target", lx.TARGET_WORDS),
+    ("stop", lx.STOP_WORDS),
+    ("entry", lx.ENTRY_WORDS),
+    ("dca", lx.DCA_WORDS),
 ):
     _LABEL_MAP.update(dict.fromkeys(_words, _kind))
-_LABEL_MAP.update(dict.fromkeys(("long", "short", "buy", "sell", "лонг", "шорт", "@"), "sidelabel"))
+_LABEL_MAP.update(
+    dict.fromkeys(("long", "short", "buy", "sell", "лонг", "шорт", "@"), "sidelabel")
+)
 LABELS: Final = Scanner(_LABEL_MAP)
 # a bare side word or "@" is an entry label only when a price follows: "LONG : 0.027", "@ 144.2"
 SIDE_LABEL_AFTER_RE: Final = re.compile(r"\s*[:@]\s*\$?\s*\d")
@@ -133,11 +141,17 @@ GLUED_PAIR_RE: Final = re.compile(
     r"(?<![A-Za-z0-9])[#$]?(?P<base>[A-Za-z0-9]{2,15}?)(?P<quote>(?i:" + _Q + r"))"
     r"(?P<perp>\.p|\.P|[-_.]?(?i:perp(?:etual)?)|_(?i:swap))?(?![A-Za-z0-9])"
 )
-TAG_RE: Final = re.compile(r"[#$](?P<base>[A-Za-z][A-Za-z0-9]{1,14}|\d{1,7}[A-Za-z][A-Za-z0-9]{1,14})(?![A-Za-z0-9])")
+TAG_RE: Final = re.compile(
+    r"[#$](?P<base>[A-Za-z][A-Za-z0-9]{1,14}|\d{1,7}[A-Za-z][A-Za-z0-9]{1,14})(?![A-Za-z0-9])"
+)
 PAIR_LABELS: Final = Scanner(dict.fromkeys(lx.PAIR_LABELS, "pair"))
-PAIR_AFTER_RE: Final = re.compile(r"[ \t]*[:：\-=]?[ \t]*[#$]?(?P<base>[A-Za-z0-9]{2,15})(?![A-Za-z0-9])")
+PAIR_AFTER_RE: Final = re.compile(
+    r"[ \t]*[:：\-=]?[ \t]*[#$]?(?P<base>[A-Za-z0-9]{2,15})(?![A-Za-z0-9])"
+)
 LEAD_TOKEN_RE: Final = re.compile(r"^[^\w\n]*(?P<base>[A-Za-z][A-Za-z0-9]{1,11})(?![A-Za-z0-9])")
-OPEN_TOKEN_RE: Final = re.compile(r"(?:开|開)\s*(?P<base>[A-Za-z][A-Za-z0-9]{1,11})(?![A-Za-z0-9])")
+OPEN_TOKEN_RE: Final = re.compile(
+    r"(?:开|開)\s*(?P<base>[A-Za-z][A-Za-z0-9]{1,11})(?![A-Za-z0-9])"
+)
 
 LEV_VALUE_RE: Final = re.compile(
     r"(?<![a-z0-9.])[xх]?\s*(?P<lo>\d{1,3}(?:\.\d+)?)\s*(?:-\s*(?P<hi>\d{1,3}(?:\.\d+)?)\s*)?"
@@ -153,9 +167,7 @@ LEV_FREE_RE: Final = re.compile(
 
 def _rx(*parts: str) -> re.Pattern[str]:
     # no leading \b: an assertion first stops ``re`` from skipping ahead on the first character
-    return re.compile(
-        "|".join(part.removeprefix(r"\b").replace(r"|\b", "|") for part in parts)
-    )
+    return re.compile("|".join(part.removeprefix(r"\b").replace(r"|\b", "|") for part in parts))
 
 
 _HIT: Final = (
@@ -265,27 +277,97 @@ UPDATE_PATTERNS: Final[tuple[tuple[UpdateType, re.Pattern[str], bool], ...]] = (
 # substrings one of which every pattern of the type needs: a cheap gate before the regexes
 UPDATE_TRIGGERS: Final[dict[UpdateType, tuple[str, ...]]] = {
     UpdateType.TP_HIT: (
-        "profit", "target", "tp", "тейк", "тп", "цел", "alvo", "objetivo", "hedef", "mục tiêu",
-        "تارگت", "هدف", "目標", "目标", "止盈",
+        "profit",
+        "target",
+        "tp",
+        "тейк",
+        "тп",
+        "цел",
+        "alvo",
+        "objetivo",
+        "hedef",
+        "mục tiêu",
+        "تارگت",
+        "هدف",
+        "目標",
+        "目标",
+        "止盈",
     ),
     UpdateType.SL_HIT: (
-        "stop", "sl", "lll", "стоп", "止損", "止损", "dính", "chạm", "استاپ", "حد",
+        "stop",
+        "sl",
+        "lll",
+        "стоп",
+        "止損",
+        "止损",
+        "dính",
+        "chạm",
+        "استاپ",
+        "حد",
     ),
     UpdateType.CANCEL: ("cancel", "отмен", "撤", "取消", "iptal", "hủy", "لغو"),
     UpdateType.ENTRY_FILLED: (
-        "enter", "entry", "filled", "вход", "已", "entrada", "giriş", "vào", "khớp",
+        "enter",
+        "entry",
+        "filled",
+        "вход",
+        "已",
+        "entrada",
+        "giriş",
+        "vào",
+        "khớp",
     ),
     UpdateType.PARTIAL_CLOSE: (
-        "clos", "secure", "take", "book", "fix", "realiz", "partial", "част", "прикрыл", "減倉",
-        "减仓", "parcial", "kısmi", "chốt",
+        "clos",
+        "secure",
+        "take",
+        "book",
+        "fix",
+        "realiz",
+        "partial",
+        "част",
+        "прикрыл",
+        "減倉",
+        "减仓",
+        "parcial",
+        "kısmi",
+        "chốt",
     ),
     UpdateType.CLOSE: (
-        "clos", "exit", "закр", "вышел", "выход", "выйд", "止盈了", "結束", "结束", "平倉", "平仓",
-        "encerrad", "fechad", "cerrad", "kapat", "đóng", "بست",
+        "clos",
+        "exit",
+        "закр",
+        "вышел",
+        "выход",
+        "выйд",
+        "止盈了",
+        "結束",
+        "结束",
+        "平倉",
+        "平仓",
+        "encerrad",
+        "fechad",
+        "cerrad",
+        "kapat",
+        "đóng",
+        "بست",
     ),
     UpdateType.MOVE_SL: (
-        "mov", "sl", "stop", "break", "безубыт", "б/у", "бу", "перенос", "переводим", "止", "保本",
-        "suba", "mova", "mover", "dời",
+        "mov",
+        "sl",
+        "stop",
+        "break",
+        "безубыт",
+        "б/у",
+        "бу",
+        "перенос",
+        "переводим",
+        "止",
+        "保本",
+        "suba",
+        "mova",
+        "mover",
+        "dời",
     ),
     UpdateType.OTHER: ("設錯", "设错", "correct", "typo", "更正", "修改", "исправ"),
 }
@@ -302,9 +384,26 @@ SHORT_TP_RE: Final = re.compile(
     r"^\W*(?:已經?|已经|已)?(?:過|过|到|達|达|hit|reached)?\s*tp\s*(?P<idx>\d)(?!\d)"
 )
 ORDINALS: Final = {
-    "первый": 1, "второй": 2, "третий": 3, "четвертый": 4, "четвёртый": 4, "пятый": 5,
-    "шестой": 6, "первая": 1, "вторая": 2, "третья": 3, "четвертая": 4, "четвёртая": 4,
-    "пятая": 5, "шестая": 6, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+    "первый": 1,
+    "второй": 2,
+    "третий": 3,
+    "четвертый": 4,
+    "четвёртый": 4,
+    "пятый": 5,
+    "шестой": 6,
+    "первая": 1,
+    "вторая": 2,
+    "третья": 3,
+    "четвертая": 4,
+    "четвёртая": 4,
+    "пятая": 5,
+    "шестая": 6,
+    "一": 1,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
 }
 MOVE_LEVEL_RE: Final = re.compile(
     r"(?:stop|sl|стоп|止[損损])[^\n\d%]{0,30}?(?:to|para|на|放在|移到|移至|at|@|:)\s*\$?\s*"

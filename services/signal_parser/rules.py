@@ -136,8 +136,14 @@ def _find_pair(n: Normalized, with_labels: bool) -> _Pair | None:
                 continue
             if not _upper_or_lower(base):
                 continue
-            return _Pair(base.upper(), m.group("quote").upper(), m.start("base"), m.end("base"),
-                         m.span("quote"), perp=rx is p.DASH_PAIR_RE and "perp" in m.group().lower())
+            return _Pair(
+                base.upper(),
+                m.group("quote").upper(),
+                m.start("base"),
+                m.end("base"),
+                m.span("quote"),
+                perp=rx is p.DASH_PAIR_RE and "perp" in m.group().lower(),
+            )
     for m in p.GLUED_PAIR_RE.finditer(t):
         base, quote = m.group("base"), m.group("quote")
         token = base + quote
@@ -147,16 +153,25 @@ def _find_pair(n: Normalized, with_labels: bool) -> _Pair | None:
             continue
         if token.lower() in lx.NOT_TICKERS and token.upper() != "BTCUSDT":
             continue
-        return _Pair(base.upper(), quote.upper(), m.start("base"), m.end("base"),
-                     m.span("quote"), perp=m.group("perp") is not None)
+        return _Pair(
+            base.upper(),
+            quote.upper(),
+            m.start("base"),
+            m.end("base"),
+            m.span("quote"),
+            perp=m.group("perp") is not None,
+        )
     for h in p.PAIR_LABELS.finditer(n.lower):
         m = p.PAIR_AFTER_RE.match(t, h.end)
         if m is None:
             continue
         base = m.group("base")
-        if any(c.isalpha() for c in base) and base.lower() not in lx.NOT_TICKERS:
-            if _upper_or_lower(base):
-                return _Pair(base.upper(), None, m.start("base"), m.end("base"), None)
+        if (
+            any(c.isalpha() for c in base)
+            and base.lower() not in lx.NOT_TICKERS
+            and _upper_or_lower(base)
+        ):
+            return _Pair(base.upper(), None, m.start("base"), m.end("base"), None)
     for m in p.TAG_RE.finditer(t):
         base = m.group("base")
         if base.lower() not in lx.NOT_TICKERS and _upper_or_lower(base):
@@ -177,8 +192,9 @@ def _find_pair(n: Normalized, with_labels: bool) -> _Pair | None:
             and _upper_or_lower(base)
             and not _LABEL_TOKEN.fullmatch(base.lower())
         ):
-            return _Pair(base.upper(), None, offset + m.start("base"), offset + m.end("base"),
-                         None)
+            return _Pair(
+                base.upper(), None, offset + m.start("base"), offset + m.end("base"), None
+            )
     return None
 
 
@@ -227,8 +243,14 @@ def _is_label(low: str, end: int) -> bool:
 
 
 def _segment_values(
-    n: Normalized, kind: str, start: int, seg_end: int, line_end: int,
-    lines: list[tuple[int, int]], line_idx: int, next_label: int,
+    n: Normalized,
+    kind: str,
+    start: int,
+    seg_end: int,
+    line_end: int,
+    lines: list[tuple[int, int]],
+    line_idx: int,
+    next_label: int,
 ) -> tuple[list[_Num], int]:
     """Numbers belonging to one label: rest of its line, else the list lines below it."""
     low = n.lower
@@ -256,7 +278,7 @@ def _segment_values(
         pos = mk.end() if mk else ls
         line_nums = _numbers(n, pos, le)
         if not line_nums:
-            if mk and mk.end() > ls and re.search(r"\d", low[ls:mk.end()]):
+            if mk and mk.end() > ls and re.search(r"\d", low[ls : mk.end()]):
                 continue  # "7) 🚀🚀🚀": an open target
             break
         out.append(line_nums[0])
@@ -359,8 +381,9 @@ def _leverage_in(low: str, start: int, end: int, *, labelled: bool) -> _Num | No
     return None
 
 
-def _side_line_entry(n: Normalized, side_span: tuple[int, int], pair: _Pair | None,
-                     work_end: int) -> tuple[list[_Num], tuple[int, int] | None]:
+def _side_line_entry(
+    n: Normalized, side_span: tuple[int, int], pair: _Pair | None, work_end: int
+) -> tuple[list[_Num], tuple[int, int] | None]:
     """Entry written on the side line: "ETH 3665-3635附近多", "LONG : 0.027"."""
     low = n.lower
     ls = low.rfind("\n", 0, side_span[0]) + 1
@@ -373,8 +396,9 @@ def _side_line_entry(n: Normalized, side_span: tuple[int, int], pair: _Pair | No
     mk = p.MARKET_ENTRY.search(low, ls, le)
     if mk:
         return [], (mk.start, mk.end)
-    nums = [x for x in _numbers(n, ls, le)
-            if pair is None or not (pair.start <= x.start < pair.end)]
+    nums = [
+        x for x in _numbers(n, ls, le) if pair is None or not (pair.start <= x.start < pair.end)
+    ]
     return nums, None
 
 
@@ -405,9 +429,7 @@ def _find_update(low: str) -> _Update | None:
         m = p.SL_WEAK_RE.match(low)
         if m and not found and not _labels(low, m.end(), len(low)):
             found[UpdateType.SL_HIT] = (None, False, m.start(), m.end())
-    profit = (
-        p.PROFIT_RE.search(low) if any(w in low for w in p.PROFIT_TRIGGERS) else None
-    )
+    profit = p.PROFIT_RE.search(low) if any(w in low for w in p.PROFIT_TRIGGERS) else None
     if not found:
         if profit is not None:
             m = profit
@@ -437,8 +459,9 @@ def _index_of(m: re.Match[str]) -> int | None:
 def _move_level(n: Normalized) -> _Num | None:
     for m in p.MOVE_LEVEL_RE.finditer(n.lower):
         nums = _numbers(n, m.end(), min(len(n.lower), m.end() + 24))
-        if nums and nums[0].start == m.end() + (len(n.lower[m.end():]) -
-                                                 len(n.lower[m.end():].lstrip("$ "))):
+        if nums and nums[0].start == m.end() + (
+            len(n.lower[m.end() :]) - len(n.lower[m.end() :].lstrip("$ "))
+        ):
             return nums[0]
         if nums and n.lower[m.end() : nums[0].start].strip(" $") == "":
             return nums[0]
@@ -448,7 +471,9 @@ def _move_level(n: Normalized) -> _Num | None:
 # --------------------------------------------------------------------------- market
 
 
-def _find_market(low: str, leverage: bool, perp: bool) -> tuple[Market | None, tuple[int, int] | None]:
+def _find_market(
+    low: str, leverage: bool, perp: bool
+) -> tuple[Market | None, tuple[int, int] | None]:
     fut = spot = None
     for h in p.MARKETS.finditer(low):
         if h.kind == "futures" and fut is None:
@@ -467,8 +492,9 @@ def _find_market(low: str, leverage: bool, perp: bool) -> tuple[Market | None, t
 # --------------------------------------------------------------------------- sanity
 
 
-def _sanity_penalty(side: Side | None, entry: list[Decimal], targets: list[Decimal],
-                    stop: Decimal | None) -> float:
+def _sanity_penalty(
+    side: Side | None, entry: list[Decimal], targets: list[Decimal], stop: Decimal | None
+) -> float:
     """How much the levels contradict each other (0 = consistent)."""
     penalty = 0.0
     levels = [*entry, *targets] + ([stop] if stop is not None else [])
@@ -490,9 +516,12 @@ def _sanity_penalty(side: Side | None, entry: list[Decimal], targets: list[Decim
         bad = [t for t in targets if (long and t <= lo) or (not long and t >= hi)]
         if bad:
             penalty += 0.25 if len(bad) < len(targets) else 0.35
-    elif stop is not None and targets:
-        if (long and min(targets) <= stop) or (not long and max(targets) >= stop):
-            penalty += 0.3
+    elif (
+        stop is not None
+        and targets
+        and ((long and min(targets) <= stop) or (not long and max(targets) >= stop))
+    ):
+        penalty += 0.3
     return penalty
 
 
@@ -514,8 +543,12 @@ def _parse(text: str) -> ParseResult:
     if levels.leverage is None:
         levels.leverage = _leverage_in(low, 0, work_end, labelled=False)
 
-    if side_span is not None and levels.entry and _INSTANT_RE.search(
-        low, low.rfind("\n", 0, side_span[0]) + 1, _line_end(low, side_span[1])
+    if (
+        side_span is not None
+        and levels.entry
+        and _INSTANT_RE.search(
+            low, low.rfind("\n", 0, side_span[0]) + 1, _line_end(low, side_span[1])
+        )
     ):
         levels.entry_market = side_span  # "Sell (Instant Execution)": the price is a reference
         levels.entry = []
@@ -534,8 +567,10 @@ def _parse(text: str) -> ParseResult:
     has_entry = bool(levels.entry) or levels.entry_market is not None
     n_fields = sum((side is not None, has_entry, bool(levels.targets), levels.stop is not None))
     complete = bool(levels.entry) and levels.stop is not None and bool(levels.targets)
-    entry_like = pair is not None and n_fields >= 2 and (
-        bool(levels.targets) or levels.stop is not None or bool(levels.entry)
+    entry_like = (
+        pair is not None
+        and n_fields >= 2
+        and (bool(levels.targets) or levels.stop is not None or bool(levels.entry))
     )
 
     if update is not None and update.strong and not complete:
@@ -549,12 +584,16 @@ def _parse(text: str) -> ParseResult:
     else:
         kind = SignalKind.OTHER
 
-    market, market_span = _find_market(low[:work_end], levels.leverage is not None,
-                                       pair is not None and pair.perp)
+    market, market_span = _find_market(
+        low[:work_end], levels.leverage is not None, pair is not None and pair.perp
+    )
     spans: dict[str, tuple[int, int]] = {}
     if kind is SignalKind.OTHER:
-        has_stuff = pair is not None or bool(levels.targets) or side is not None or (
-            _TICKER_RE.search(n.text) is not None and len(NUMBER_RE.findall(low)) >= 2
+        has_stuff = (
+            pair is not None
+            or bool(levels.targets)
+            or side is not None
+            or (_TICKER_RE.search(n.text) is not None and len(NUMBER_RE.findall(low)) >= 2)
         )
         return ParseResult(kind=SignalKind.OTHER, confidence=0.45 if has_stuff else 0.9)
 

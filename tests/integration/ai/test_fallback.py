@@ -21,9 +21,18 @@ WEAK_POST = "ONDO\n想法：0.95 上车 / 1.05 和 1.12 下车 / 0.90 认错"
 
 def answer(**overrides: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
-        "kind": "entry", "base": "ONDO", "quote": None, "side": "long", "market": None,
-        "entry_market": False, "entry": ["0.95"], "targets": ["1.05", "1.12"],
-        "stop_loss": "0.90", "leverage": None, "update_type": None, "target_index": None,
+        "kind": "entry",
+        "base": "ONDO",
+        "quote": None,
+        "side": "long",
+        "market": None,
+        "entry_market": False,
+        "entry": ["0.95"],
+        "targets": ["1.05", "1.12"],
+        "stop_loss": "0.90",
+        "leverage": None,
+        "update_type": None,
+        "target_index": None,
     }
     base.update(overrides)
     return base
@@ -122,8 +131,15 @@ async def test_cache_hit_makes_no_second_request(
 async def test_update_answer(openai_api: FakeOpenAI, openai_client: AsyncOpenAI) -> None:
     text = "ONDO 第二个目标到了 🎉"
     openai_api.answer(
-        answer(kind="update", side=None, entry=[], targets=[], stop_loss=None,
-               update_type="tp_hit", target_index=2)
+        answer(
+            kind="update",
+            side=None,
+            entry=[],
+            targets=[],
+            stop_loss=None,
+            update_type="tp_hit",
+            target_index=2,
+        )
     )
     ai = AIParser(openai_client, "gpt-test", timeout=5.0)
     result = await ai.ask(text)

@@ -20,81 +20,153 @@ ENTRY_CASES: list[tuple[str, str, dict[str, Any]]] = [
     (
         "plain_english",
         "BTC/USDT LONG\nEntry: 42000 - 42500\nTP1: 43000\nTP2: 44000\nSL: 41000\nLeverage: 10x",
-        {"base": "BTC", "quote": "USDT", "side": "long", "market": "futures",
-         "entry": D("42000", "42500"), "targets": D("43000", "44000"), "stop_loss": Decimal(41000),
-         "leverage": Decimal(10)},
+        {
+            "base": "BTC",
+            "quote": "USDT",
+            "side": "long",
+            "market": "futures",
+            "entry": D("42000", "42500"),
+            "targets": D("43000", "44000"),
+            "stop_loss": Decimal(41000),
+            "leverage": Decimal(10),
+        },
     ),
     (
         "one_line_hashtag",
         "#SOL buy 100 tp 110 sl 95",
-        {"base": "SOL", "quote": None, "side": "long", "entry": D("100"), "targets": D("110"),
-         "stop_loss": Decimal(95)},
+        {
+            "base": "SOL",
+            "quote": None,
+            "side": "long",
+            "entry": D("100"),
+            "targets": D("110"),
+            "stop_loss": Decimal(95),
+        },
     ),
     (
         "persian_digits",
         "#BTC لانگ\nورود: ۴۲۰۰۰\nتارگت: ۴۳۰۰۰ - ۴۴۰۰۰\nحد ضرر: ۴۱۰۰۰",
-        {"base": "BTC", "side": "long", "entry": D("42000"), "targets": D("43000", "44000"),
-         "stop_loss": Decimal(41000)},
+        {
+            "base": "BTC",
+            "side": "long",
+            "entry": D("42000"),
+            "targets": D("43000", "44000"),
+            "stop_loss": Decimal(41000),
+        },
     ),
     (
         "persian_short",
         "ETH/USDT شورت\nورود: 3000\nهدف: 2900\nحد ضرر: 3100",
-        {"base": "ETH", "quote": "USDT", "side": "short", "entry": D("3000"),
-         "targets": D("2900"), "stop_loss": Decimal(3100)},
+        {
+            "base": "ETH",
+            "quote": "USDT",
+            "side": "short",
+            "entry": D("3000"),
+            "targets": D("2900"),
+            "stop_loss": Decimal(3100),
+        },
     ),
     (
         "portuguese_compra_comma_decimal",
         "ADA/USDT\nCompra\nEntrada: 0,45\nAlvos: 0,50 - 0,55\nStop: 0,40",
-        {"base": "ADA", "quote": "USDT", "side": "long", "entry": D("0.45"),
-         "targets": D("0.50", "0.55"), "stop_loss": Decimal("0.40")},
+        {
+            "base": "ADA",
+            "quote": "USDT",
+            "side": "long",
+            "entry": D("0.45"),
+            "targets": D("0.50", "0.55"),
+            "stop_loss": Decimal("0.40"),
+        },
     ),
     (
         "portuguese_venda",
         "XRP/USDT VENDA\nEntrada: 0.60\nAlvo 1: 0.55\nAlvo 2: 0.50\nStop: 0.65",
-        {"base": "XRP", "side": "short", "entry": D("0.60"), "targets": D("0.55", "0.50"),
-         "stop_loss": Decimal("0.65")},
+        {
+            "base": "XRP",
+            "side": "short",
+            "entry": D("0.60"),
+            "targets": D("0.55", "0.50"),
+            "stop_loss": Decimal("0.65"),
+        },
     ),
     (
         "spanish_largo",
         "ETH/USDT LARGO\nEntrada: 3000\nObjetivos: 3100, 3200\nStop loss: 2900",
-        {"base": "ETH", "side": "long", "entry": D("3000"), "targets": D("3100", "3200"),
-         "stop_loss": Decimal(2900)},
+        {
+            "base": "ETH",
+            "side": "long",
+            "entry": D("3000"),
+            "targets": D("3100", "3200"),
+            "stop_loss": Decimal(2900),
+        },
     ),
     (
         "turkish",
         "#SOL Long\nGiriş: 100\nHedef 1: 110\nHedef 2: 120\nStop: 95\nKaldıraç: 5x",
-        {"base": "SOL", "side": "long", "market": "futures", "entry": D("100"),
-         "targets": D("110", "120"), "stop_loss": Decimal(95), "leverage": Decimal(5)},
+        {
+            "base": "SOL",
+            "side": "long",
+            "market": "futures",
+            "entry": D("100"),
+            "targets": D("110", "120"),
+            "stop_loss": Decimal(95),
+            "leverage": Decimal(5),
+        },
     ),
     (
         "vietnamese_mua",
         "BTC/USDT Mua\nVùng vào: 42000-42500\nMục tiêu: 43000 - 44000\nCắt lỗ: 41000",
-        {"base": "BTC", "side": "long", "entry": D("42000", "42500"),
-         "targets": D("43000", "44000"), "stop_loss": Decimal(41000)},
+        {
+            "base": "BTC",
+            "side": "long",
+            "entry": D("42000", "42500"),
+            "targets": D("43000", "44000"),
+            "stop_loss": Decimal(41000),
+        },
     ),
     (
         "vietnamese_ban",
         "ETH/USDT Bán\nĐiểm vào: 3000\nMục tiêu: 2900\nCắt lỗ: 3100",
-        {"base": "ETH", "side": "short", "entry": D("3000"), "targets": D("2900"),
-         "stop_loss": Decimal(3100)},
+        {
+            "base": "ETH",
+            "side": "short",
+            "entry": D("3000"),
+            "targets": D("2900"),
+            "stop_loss": Decimal(3100),
+        },
     ),
     (
         "chinese_long",
         "BTC 多\n進場：42000\n目標：43000\n止損：41000",
-        {"base": "BTC", "side": "long", "entry": D("42000"), "targets": D("43000"),
-         "stop_loss": Decimal(41000)},
+        {
+            "base": "BTC",
+            "side": "long",
+            "entry": D("42000"),
+            "targets": D("43000"),
+            "stop_loss": Decimal(41000),
+        },
     ),
     (
         "chinese_short_simplified",
         "ETH 做空\n进场：3000-3050\n目标：2900-2800\n止损：3100",
-        {"base": "ETH", "side": "short", "entry": D("3000", "3050"),
-         "targets": D("2900", "2800"), "stop_loss": Decimal(3100)},
+        {
+            "base": "ETH",
+            "side": "short",
+            "entry": D("3000", "3050"),
+            "targets": D("2900", "2800"),
+            "stop_loss": Decimal(3100),
+        },
     ),
     (
         "russian_long",
         "BTC/USDT лонг\nВход: 42000\nЦели: 43000, 44000\nСтоп: 41000",
-        {"base": "BTC", "side": "long", "entry": D("42000"), "targets": D("43000", "44000"),
-         "stop_loss": Decimal(41000)},
+        {
+            "base": "BTC",
+            "side": "long",
+            "entry": D("42000"),
+            "targets": D("43000", "44000"),
+            "stop_loss": Decimal(41000),
+        },
     ),
     (
         "russian_short",
@@ -104,8 +176,14 @@ ENTRY_CASES: list[tuple[str, str, dict[str, Any]]] = [
     (
         "perp_suffix_x_leverage",
         "BTCUSDT.P short x20\nEntry 42000\nTP 41000\nSL 43000",
-        {"base": "BTC", "quote": "USDT", "side": "short", "market": "futures",
-         "leverage": Decimal(20), "entry": D("42000")},
+        {
+            "base": "BTC",
+            "quote": "USDT",
+            "side": "short",
+            "market": "futures",
+            "leverage": Decimal(20),
+            "entry": D("42000"),
+        },
     ),
     (
         "usdtperp_glued",
@@ -129,7 +207,8 @@ ENTRY_CASES: list[tuple[str, str, dict[str, Any]]] = [
     ),
     (
         "range_leverage_lower_bound",
-        "COIN: $ETH/USDT (5-10x)\nDirection: LONG\nENTRY: 1800 - 1820\nTARGETS: 1850 - 1900\nSL: 1750",
+        "COIN: $ETH/USDT (5-10x)\nDirection: LONG\nENTRY: 1800 - 1820\n"
+        "TARGETS: 1850 - 1900\nSL: 1750",
         {"leverage": Decimal(5), "market": "futures", "entry": D("1800", "1820")},
     ),
     (
@@ -180,7 +259,12 @@ ENTRY_CASES: list[tuple[str, str, dict[str, Any]]] = [
     (
         "spot_market",
         "#ATOM/USDT Spot Buy\nBuy zone: 8.0 - 8.4\nTargets: 9 - 10 - 11\nStop: 7.5",
-        {"market": "spot", "side": "long", "entry": D("8.0", "8.4"), "targets": D("9", "10", "11")},
+        {
+            "market": "spot",
+            "side": "long",
+            "entry": D("8.0", "8.4"),
+            "targets": D("9", "10", "11"),
+        },
     ),
     (
         "written_as_is",
@@ -190,8 +274,9 @@ ENTRY_CASES: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 
-@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in ENTRY_CASES],
-                         ids=[c[0] for c in ENTRY_CASES])
+@pytest.mark.parametrize(
+    ("text", "expected"), [c[1:] for c in ENTRY_CASES], ids=[c[0] for c in ENTRY_CASES]
+)
 def test_entry_formats(text: str, expected: dict[str, Any]) -> None:
     result = parse(text)
     assert result.kind is SignalKind.ENTRY, result
@@ -224,13 +309,16 @@ UPDATE_CASES: list[tuple[str, str, str, int | None, str | None]] = [
     (
         "results_post_with_targets",
         "COIN: $BTC/USDT\nDirection: LONG\nTarget 1: 25900✅\nTarget 2: 26300✅\n🔥50% Profit🔥",
-        "tp_hit", 2, "BTC",
+        "tp_hit",
+        2,
+        "BTC",
     ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("text", "utype", "index", "base"), [c[1:] for c in UPDATE_CASES],
+    ("text", "utype", "index", "base"),
+    [c[1:] for c in UPDATE_CASES],
     ids=[c[0] for c in UPDATE_CASES],
 )
 def test_update_formats(text: str, utype: str, index: int | None, base: str | None) -> None:
