@@ -114,6 +114,7 @@ async def poll(app: App, stop: asyncio.Event) -> None:
         offset = updates[-1].update_id + 1  # confirmed by the next getUpdates, after the write
         for update in updates:
             if update.update_id in mine:
+                mine.discard(update.update_id)  # a batch may carry the same update twice
                 runner.spawn(update)
             else:
                 app.metrics.inbox_duplicates.inc()

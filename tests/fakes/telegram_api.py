@@ -86,6 +86,7 @@ class FakeTelegramAPI:
         self._runner: web.AppRunner | None = None
         self._closing = False
         self._url: str | None = None
+        self._holds: dict[str, asyncio.Event] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -114,6 +115,8 @@ class FakeTelegramAPI:
     async def close(self) -> None:
         """Stop serving; pending long polls return at once."""
         self._closing = True
+        for gate in self._holds.values():
+            gate.set()
         self.api.notify()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -176,6 +179,17 @@ class FakeTelegramAPI:
         """Make the next `times` calls of `method` answer with error `code`."""
         self.api.fail(method, code, description, retry_after=retry_after, times=times)
 
+    def hold(self, method: str) -> asyncio.Event:
+        """Hold every call of `method` until the returned event is set (or the server closes):
+        the bot is stuck mid-request, as when a process dies half-way."""
+        gate = self._holds.setdefault(method.lower(), asyncio.Event())
+        return gate
+
+    def release(self, method: str) -> None:
+        gate = self._holds.pop(method.lower(), None)
+        if gate is not None:
+            gate.set()
+
     def messages(self, chat_id: int, *, include_incoming: bool = False) -> list[JSON]:
         """Messages the bot sent to `chat_id`, current state."""
         return self.api.messages(chat_id, include_incoming=include_incoming)
@@ -192,6 +206,10 @@ class FakeTelegramAPI:
         except ValueError as error:
             body = {"ok": False, "error_code": 400, "description": f"Bad Request: {error}"}
             return web.json_response(body, status=400)
+        gate = self._holds.get(method.lower())
+        if gate is not None:
+            self.api.record(f"held:{method}", params)
+            await gate.wait()
         if method.lower() == "getupdates":
             status, body = await self._respond_get_updates(params)
         else:
