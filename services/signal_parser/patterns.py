@@ -374,6 +374,16 @@ UPDATE_TRIGGERS: Final[dict[UpdateType, tuple[str, ...]]] = {
 UPDATE_GATES: Final[dict[UpdateType, re.Pattern[str]]] = {
     utype: re.compile(_trie(words_)) for utype, words_ in UPDATE_TRIGGERS.items()
 }
+# what a results post repeating the whole signal must contain to be read as an update
+RESULT_GATE: Final = re.compile(
+    _trie(("✅", "✔", "☑", "hit", "reached", "achieved", "smashed", "stopped", "profit:",
+           "www", "lll", "сработал", "взят", "достигнут", "止盈了", "止損了", "止损了",
+           "atingid", "alcanzad", "ulaştı", "đạt"))
+)
+CONDITIONAL_RE: Final = re.compile(
+    r"(?:\b(?:if|after|when|once|until|before|unless|если|после|когда|как\s+только)|如果|当|當)"
+    r"[\s,]*(?:the\s+|our\s+)?$"
+)
 PROFIT_TRIGGERS: Final = ("profit", "прибыль", "lucro", "ganancia", "www")
 PROFIT_RE: Final = re.compile(
     r"profit\s*:?\s*\+?\d+(?:[.,]\d+)?\s*%|\d+(?:[.,]\d+)?\s*%\s*profit|прибыль\s*:?\s*\+?\d"

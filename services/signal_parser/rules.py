@@ -412,6 +412,8 @@ def _find_update(low: str) -> _Update | None:
             continue
         best: tuple[int | None, bool, int, int] | None = None
         for m in rx.finditer(low):
+            if p.CONDITIONAL_RE.search(low, max(0, m.start() - 16), m.start()):
+                continue  # "after TP1 is hit, move SL": an instruction, not a report
             idx = _index_of(m)
             if best is None or (idx is not None and (best[0] is None or idx > best[0])):
                 best = (idx, strong, m.start(), m.end())
@@ -539,7 +541,12 @@ def _parse(text: str) -> ParseResult:
     levels = _extract_levels(n, work_end)
     pair = _find_pair(n, with_labels=levels.has_labels)
     side, side_span, side_margin = _find_side(n)
-    update = _find_update(low)
+    # a complete entry (pair, entry, targets and stop) stays an entry whatever it mentions, so
+    # the update scan is skipped for it: half the cost of a typical signal post
+    complete_early = (
+        pair is not None and bool(levels.entry) and levels.stop is not None and bool(levels.targets)
+    )
+    update = None if complete_early and not p.RESULT_GATE.search(low) else _find_update(low)
     if levels.leverage is None:
         levels.leverage = _leverage_in(low, 0, work_end, labelled=False)
 
@@ -575,6 +582,13 @@ def _parse(text: str) -> ParseResult:
 
     if update is not None and update.strong and not complete:
         kind = SignalKind.UPDATE
+    elif (
+        update is not None
+        and complete
+        and update.type in (UpdateType.TP_HIT, UpdateType.SL_HIT)
+        and update.strong
+    ):
+        kind = SignalKind.UPDATE  # a results post repeating the whole signal
     elif entry_like and (has_entry or levels.targets or levels.stop is not None):
         kind = SignalKind.ENTRY
     elif update is not None:

@@ -364,3 +364,21 @@ def test_inconsistent_levels_lower_confidence() -> None:
     assert good.confidence > bad.confidence
     assert good.confidence > far.confidence
     assert bad.targets == (Decimal(41000),)  # lowered confidence, values kept as written
+
+
+def test_results_post_repeating_the_whole_signal_is_an_update() -> None:
+    text = (
+        "#BTC/USDT LONG\nEntry: 42000\nTarget 1: 43000 ✅\nTarget 2: 44000 ✅\nTarget 3: 45000\n"
+        "SL: 41000\nProfit: 45% 🔥"
+    )
+    result = parse(text)
+    assert result.kind is SignalKind.UPDATE
+    assert result.update is not None and result.update.target_index == 2
+
+
+def test_entry_with_management_notes_stays_an_entry() -> None:
+    text = (
+        "#BTC/USDT LONG\nEntry: 42000\nTP1: 43000\nTP2: 44000\nSL: 41000\n"
+        "After TP1 move SL to breakeven. Cancel if TP1 is hit before entry."
+    )
+    assert parse(text).kind is SignalKind.ENTRY
