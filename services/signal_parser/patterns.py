@@ -115,7 +115,7 @@ TIME_AFTER_RE: Final = re.compile(r":\d\d")
 SIDES: Final = Scanner(
     {w: "long" for w, _ in lx.LONG_WORDS} | {w: "short" for w, _ in lx.SHORT_WORDS}
 )
-ZH_SIDE_RE: Final = re.compile(r"[多空](?![單单頭头少空间間倉仓])")
+ZH_SIDE_RE: Final = re.compile(r"[多空](?![頭头少空间間倉仓])")
 ZH_SIDE_BEFORE: Final = re.compile(r"(?:[0-9a-z\s:;)\]]|附近|位)$")
 SIDE_WEIGHT: Final = {w: n for w, n in lx.LONG_WORDS + lx.SHORT_WORDS}
 SIDE_NOT: Final = Scanner(dict.fromkeys(lx.SIDE_NOT, "not"))
@@ -149,6 +149,9 @@ PAIR_AFTER_RE: Final = re.compile(
     r"[ \t]*[:：\-=]?[ \t]*[#$]?(?P<base>[A-Za-z0-9]{2,15})(?![A-Za-z0-9])"
 )
 LEAD_TOKEN_RE: Final = re.compile(r"^[^\w\n]*(?P<base>[A-Za-z][A-Za-z0-9]{1,11})(?![A-Za-z0-9])")
+SIDE_TOKEN_RE: Final = re.compile(
+    r"(?i:buy|sell|long|short|лонг|шорт)\s+[#$]?(?P<base>[A-Z][A-Z0-9]{1,9})(?![A-Za-z0-9])"
+)
 OPEN_TOKEN_RE: Final = re.compile(
     r"(?:开|開)\s*(?P<base>[A-Za-z][A-Za-z0-9]{1,11})(?![A-Za-z0-9])"
 )
@@ -189,8 +192,8 @@ UPDATE_PATTERNS: Final[tuple[tuple[UpdateType, re.Pattern[str], bool], ...]] = (
             r"(?:-?й)?\s*(?:тейк|тп|цель)" + RB,
             r"atingir\s+o\s+alvo\s*(?P<idx2>\d{1,2})",
             r"(?P<zh>[一二三四五六1-6])(?:個|个)?(?:目標|目标|止盈)\s*(?:已經?|已经)?(?:到|達|达|完成)",
-            r"\ball\s+(?:take[- ]?profit\s+)?targets?\s+(?:achieved|hit|reached|done|completed"
-            r"|smashed|blown)",
+            r"\ball\s+(?:take[- ]?profit\s+)?targets?\b[^\n]{0,30}?(?:achieved|hit|reached|done"
+            r"|completed|smashed|blown)",
             r"\b(?:take[- ]?profit|tp|target)\s*(?:target\s*)?(?P<idx3>\d{1,2})\s*(?:✅|✔)",
         ),
         True,
@@ -247,6 +250,7 @@ UPDATE_PATTERNS: Final[tuple[tuple[UpdateType, re.Pattern[str], bool], ...]] = (
         _rx(
             r"\bclosed\s+(?:due|manually|in\s+profit|with|at|by)\b",
             r"\bclose\s+(?:all|the\s+trade|the\s+position|position|now)\b",
+            r"\bclosed\b",
             r"\b(?:position|trade)\s+closed\b|\bexit\s+(?:now|the\s+trade|trade|position)\b",
             r"закро[юй]\w*|закрыл\w*\s+(?:позици|сделк)|\bвышел\b|\bвыходим\b|\bвыйдите\b",
             r"止盈了|結束|结束|平倉|平仓|encerrad\w*|fechad\w*|cerrad\w*|kapat\w*|đóng\s+lệnh",
@@ -376,9 +380,31 @@ UPDATE_GATES: Final[dict[UpdateType, re.Pattern[str]]] = {
 }
 # what a results post repeating the whole signal must contain to be read as an update
 RESULT_GATE: Final = re.compile(
-    _trie(("✅", "✔", "☑", "hit", "reached", "achieved", "smashed", "stopped", "profit:",
-           "www", "lll", "сработал", "взят", "достигнут", "止盈了", "止損了", "止损了",
-           "atingid", "alcanzad", "ulaştı", "đạt"))
+    _trie(
+        (
+            "✅",
+            "✔",
+            "☑",
+            "hit",
+            "reached",
+            "achieved",
+            "smashed",
+            "stopped",
+            "profit:",
+            "www",
+            "lll",
+            "сработал",
+            "взят",
+            "достигнут",
+            "止盈了",
+            "止損了",
+            "止损了",
+            "atingid",
+            "alcanzad",
+            "ulaştı",
+            "đạt",
+        )
+    )
 )
 CONDITIONAL_RE: Final = re.compile(
     r"(?:\b(?:if|after|when|once|until|before|unless|если|после|когда|как\s+только)|如果|当|當)"

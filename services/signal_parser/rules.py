@@ -178,6 +178,10 @@ def _find_pair(n: Normalized, with_labels: bool) -> _Pair | None:
             return _Pair(base.upper(), None, m.start("base"), m.end("base"), None)
     if not with_labels:
         return None
+    for m in p.SIDE_TOKEN_RE.finditer(t):
+        base = m.group("base")
+        if base.lower() not in lx.NOT_TICKERS:
+            return _Pair(base, None, m.start("base"), m.end("base"), None)
     for m in p.OPEN_TOKEN_RE.finditer(t):
         base = m.group("base")
         if base.lower() not in lx.NOT_TICKERS and _upper_or_lower(base):
@@ -281,9 +285,7 @@ def _segment_values(
             if mk and mk.end() > ls and re.search(r"\d", low[ls : mk.end()]):
                 continue  # "7) 🚀🚀🚀": an open target
             break
-        out.append(line_nums[0])
-        if len(line_nums) > 1 and kind == "entry" and not p.PERCENT_AFTER_RE.search(low, pos, le):
-            out.extend(line_nums[1:])
+        out.extend(line_nums)
         last_end = le
     return out, last_end
 
@@ -544,7 +546,10 @@ def _parse(text: str) -> ParseResult:
     # a complete entry (pair, entry, targets and stop) stays an entry whatever it mentions, so
     # the update scan is skipped for it: half the cost of a typical signal post
     complete_early = (
-        pair is not None and bool(levels.entry) and levels.stop is not None and bool(levels.targets)
+        pair is not None
+        and bool(levels.entry)
+        and levels.stop is not None
+        and bool(levels.targets)
     )
     update = None if complete_early and not p.RESULT_GATE.search(low) else _find_update(low)
     if levels.leverage is None:
@@ -571,13 +576,16 @@ def _parse(text: str) -> ParseResult:
         if at:
             levels.entry = _numbers(n, at.end(), min(len(low), at.end() + 20))[:1]
 
+    entry_labelled = bool(levels.entry) and bool(levels.entry_word)
     has_entry = bool(levels.entry) or levels.entry_market is not None
     n_fields = sum((side is not None, has_entry, bool(levels.targets), levels.stop is not None))
     complete = bool(levels.entry) and levels.stop is not None and bool(levels.targets)
     entry_like = (
         pair is not None
         and n_fields >= 2
-        and (bool(levels.targets) or levels.stop is not None or bool(levels.entry))
+        # an entry price alone only counts when a label says so ("Entry: 5"); commentary such
+        # as "ETH could go long above 2000" has a side and a number but no trade
+        and (bool(levels.targets) or levels.stop is not None or entry_labelled)
     )
 
     if update is not None and update.strong and not complete:

@@ -267,6 +267,37 @@ ENTRY_CASES: list[tuple[str, str, dict[str, Any]]] = [
         },
     ),
     (
+        "killers_sub_labelled_targets",
+        "COIN: $BNB/USDT (2-5x)\nDirection: LONG\nENTRY: 237 - 245\n\nTARGETS\n"
+        "Short Term: 248 - 251 - 255\nMid Term: 270 - 290\n\nSTOP LOSS: 222.1",
+        {"side": "long", "targets": D("248", "251", "255", "270", "290"), "leverage": Decimal(2)},
+    ),
+    (
+        "buy_then_sell_targets",
+        "ETH/USDT\nBuy: 1800-1820\nSell: 1850-1900-1950\nStop: 1750",
+        {"side": "long", "entry": D("1800", "1820"), "targets": D("1850", "1900", "1950")},
+    ),
+    (
+        "free_text_side_before_coin",
+        "Buy BTC at 42000. Target 45000. Stop 40000.",
+        {"base": "BTC", "side": "long", "entry": D("42000"), "targets": D("45000")},
+    ),
+    (
+        "chinese_duodan_leverage_bei",
+        "BTC/USDT 多单\n入场：42000-42500\n止盈：43000/44000\n止损：41000\n杠杆：10倍",
+        {"side": "long", "leverage": Decimal(10), "market": "futures"},
+    ),
+    (
+        "persian_buy_signal",
+        "سیگنال خرید\nارز: BTC/USDT\nنقطه ورود: 42000\nهدف اول: 43000\nحد ضرر: 41000",
+        {"base": "BTC", "side": "long", "entry": D("42000"), "stop_loss": Decimal(41000)},
+    ),
+    (
+        "one_line_everything",
+        "#DOGE LONG 0.081-0.079 TP 0.085 0.09 0.1 SL 0.075",
+        {"entry": D("0.079", "0.081"), "targets": D("0.085", "0.09", "0.1")},
+    ),
+    (
         "written_as_is",
         "ARB/USDT LONG\nEntry: 1.0450\nTP: 1.0900\nSL: 0.9900",
         {"entry": D("1.0450"), "stop_loss": Decimal("0.9900")},
@@ -306,6 +337,8 @@ UPDATE_CASES: list[tuple[str, str, str, int | None, str | None]] = [
     ("vi_cancel", "Hủy lệnh BTC/USDT", "cancel", None, "BTC"),
     ("tr_cancel", "BTC/USDT iptal", "cancel", None, "BTC"),
     ("pt_stop", "ETH/USDT stop atingido", "sl_hit", None, "ETH"),
+    ("all_targets_done", "All targets of #XRP done 🎯🎯🎯", "tp_hit", None, "XRP"),
+    ("closed_in_profit", "Closed BTC/USDT in profit +35%", "close", None, "BTC"),
     (
         "results_post_with_targets",
         "COIN: $BTC/USDT\nDirection: LONG\nTarget 1: 25900✅\nTarget 2: 26300✅\n🔥50% Profit🔥",
@@ -338,6 +371,9 @@ OTHER_CASES = [
     ("emoji_only", "🔥🔥🔥💎🙌"),
     ("chit_chat", "Good morning traders, market looks calm today."),
     ("commentary_levels", "BTC broke 42000, watching 41000 support and 45000 resistance."),
+    ("commentary_side", "ETH/USDT: support 1800, resistance 2000. Could go long above 2000."),
+    ("teaser", "Next week we will share a LONG signal on ETH/USDT. Stay tuned!"),
+    ("sales", "Free signals every day! 95% win rate. Buy our VIP now for $99"),
 ]
 
 
