@@ -118,7 +118,7 @@ async def run_parse(source: TextIO, out: TextIO, *, jsonl: bool, ai: AIParser | 
             if not isinstance(text, str):
                 raise TypeError('"text" must be a string')
             result = await _parse_one(text, ai)
-            out.write(dumps(to_output_dict(result, post_id)) + "\n")
+            out.write(dumps({"id": post_id, **to_output_dict(result)}) + "\n")
         except (ValueError, TypeError) as exc:
             failures += 1
             out.write(dumps({"id": post_id, "line": lineno, "error": str(exc)}) + "\n")
