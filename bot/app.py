@@ -72,7 +72,10 @@ def build_storage(settings: Settings, kv: KeyValue) -> tuple[BaseStorage, BaseEv
             state_ttl=settings.redis.fsm_ttl_s,
             data_ttl=settings.redis.fsm_ttl_s,
         )
-        return storage, storage.create_isolation()
+        # A handler that outlives the inbox lease is presumed dead (its update is re-run), so
+        # its per-user lock must not outlive it either, or the re-run would wait on a ghost.
+        lease = settings.limits.inbox_lease_s
+        return storage, storage.create_isolation(lock_kwargs={"timeout": lease})
     return MemoryStorage(), SimpleEventIsolation()
 
 

@@ -87,6 +87,7 @@ class FakeTelegramAPI:
         self._closing = False
         self._url: str | None = None
         self._holds: dict[str, asyncio.Event] = {}
+        self._abandoned: set[asyncio.Event] = set()
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -185,9 +186,12 @@ class FakeTelegramAPI:
         gate = self._holds.setdefault(method.lower(), asyncio.Event())
         return gate
 
-    def release(self, method: str) -> None:
+    def release(self, method: str, *, abandon: bool = False) -> None:
+        """Let held calls go on; with ``abandon`` they fail as if their caller had died."""
         gate = self._holds.pop(method.lower(), None)
         if gate is not None:
+            if abandon:
+                self._abandoned.add(gate)
             gate.set()
 
     def messages(self, chat_id: int, *, include_incoming: bool = False) -> list[JSON]:
@@ -210,6 +214,9 @@ class FakeTelegramAPI:
         if gate is not None:
             self.api.record(f"held:{method}", params)
             await gate.wait()
+            if gate in self._abandoned:  # its caller died: the request never took effect
+                body = {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+                return web.json_response(body, status=502)
         if method.lower() == "getupdates":
             status, body = await self._respond_get_updates(params)
         else:
