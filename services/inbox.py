@@ -1,7 +1,13 @@
-"""The inbox: updates are stored before they are acknowledged and handled once."""
+"""The inbox: updates are stored before they are acknowledged and handled once.
+
+Marking updates done uses group commit: ``finish`` waits until its row is written, but all
+the rows finished while one write was in flight go out together in the next one. Nothing is
+acknowledged before it is durable; the database just sees one transaction per batch.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -14,12 +20,16 @@ from services.ports import ClockFn, utc_now
 
 log = structlog.get_logger(__name__)
 
+_Pending = tuple[int, str | None, asyncio.Future[None]]
+
 
 class InboxService:
     def __init__(self, db: Database, lease_s: int, clock: ClockFn = utc_now) -> None:
         self._db = db
         self._lease = timedelta(seconds=lease_s)
         self._clock = clock
+        self._pending: list[_Pending] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     async def store(self, update_id: int, payload: str) -> bool:
         """Store one update; False when it was stored before (a redelivery: drop it)."""
@@ -36,23 +46,47 @@ class InboxService:
         if not updates:
             return []
         now = self._clock()
-        mine: list[int] = []
+        unique = list({update_id: (update_id, raw) for update_id, raw in updates}.values())
         async with self._db.transaction() as session:
             repo = InboxRepository(session)
-            for update_id, payload in updates:
-                if (
-                    await repo.add(update_id, payload, lease_until=now + self._lease)
-                    or await repo.claim(update_id, now, self._lease) is not None
-                ):
+            new = await repo.add_many(unique, now=now, lease_until=now + self._lease)
+            mine = [update_id for update_id, _ in unique if update_id in new]
+            for update_id, _ in unique:
+                if update_id not in new and await repo.claim(update_id, now, self._lease):
                     mine.append(update_id)
         return mine
 
     async def finish(self, update_id: int, *, error: str | None = None) -> None:
-        status = InboxStatus.DONE if error is None else InboxStatus.FAILED
-        async with self._db.transaction() as session:
-            await InboxRepository(session).finish(
-                update_id, at=self._clock(), status=status, error=error
-            )
+        """Mark the update done (or failed); returns once that is written."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((update_id, error, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        await future
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            done = [update_id for update_id, error, _ in batch if error is None]
+            try:
+                async with self._db.transaction() as session:
+                    repo = InboxRepository(session)
+                    at = self._clock()
+                    if done:
+                        await repo.finish_many(done, at=at, status=InboxStatus.DONE, error=None)
+                    for update_id, error, _ in batch:
+                        if error is not None:
+                            await repo.finish(
+                                update_id, at=at, status=InboxStatus.FAILED, error=error
+                            )
+            except Exception as exc:  # the waiters see it; rows stay pending, recovery re-runs
+                for _, _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for _, _, future in batch:
+                if not future.done():
+                    future.set_result(None)
 
     async def claim_stale(self, limit: int = 100) -> list[tuple[int, str]]:
         """Take over updates whose handler died (lease expired); return (id, raw JSON)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -34,6 +35,10 @@ def parse_role(text: str) -> Role:
     except ValueError:
         names = ", ".join(r.value for r in Role)
         raise UserError(f"Unknown role {text.strip()[:20]!r}; use one of: {names}.") from None
+
+
+LOCAL_TTL_S = 5.0
+LOCAL_MAX = 50_000
 
 
 def _cache_key(telegram_id: int) -> str:
@@ -78,8 +83,13 @@ class UserService:
         self._admin_ids = frozenset(admin_ids)
         self._cache = cache
         self._ttl = cache_ttl_s
+        # A short in-process front for the shared cache: a hot user costs no round trip at all.
+        # Changes made here drop it at once; changes made by another process show within
+        # LOCAL_TTL_S.
+        self._local: dict[int, tuple[float, UserView]] = {}
 
     async def invalidate(self, telegram_id: int) -> None:
+        self._local.pop(telegram_id, None)
         if self._cache is not None:
             await self._cache.delete(_cache_key(telegram_id))
 
@@ -87,16 +97,29 @@ class UserService:
         self, telegram_id: int, username: str | None, first_name: str | None
     ) -> tuple[UserView, bool]:
         """Like ``ensure`` but served from the cache for known, unchanged users (no DB trip)."""
+        now = time.monotonic()
+        local = self._local.get(telegram_id)
+        if local is not None and local[0] > now:
+            view = local[1]
+            if (view.username, view.first_name) == (username, first_name):
+                return view, False
         if self._cache is not None:
             cached = await self._cache.get_json(_cache_key(telegram_id))
             if cached is not None:
                 view = _from_cache(cached)
                 if (view.username, view.first_name) == (username, first_name) and view.is_active:
+                    self._remember(view, now)
                     return view, False
         view, created = await self.ensure(telegram_id, username, first_name)
         if self._cache is not None:
             await self._cache.set_json(_cache_key(telegram_id), _to_cache(view), self._ttl)
+        self._remember(view, now)
         return view, created
+
+    def _remember(self, view: UserView, now: float) -> None:
+        if len(self._local) >= LOCAL_MAX:
+            self._local.clear()
+        self._local[view.telegram_id] = (now + LOCAL_TTL_S, view)
 
     async def ensure(
         self, telegram_id: int, username: str | None, first_name: str | None

@@ -27,6 +27,42 @@ class InboxRepository(Repository):
         )
         return new_id is not None
 
+    async def add_many(
+        self, updates: list[tuple[int, str]], *, now: datetime, lease_until: datetime
+    ) -> set[int]:
+        """Store a batch with one statement; return the ids that were new."""
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        stmt = (
+            insert(InboxUpdate)
+            .values(
+                [
+                    {
+                        "update_id": update_id,
+                        "payload": payload,
+                        "status": InboxStatus.PENDING,
+                        "attempts": 1,
+                        "locked_until": lease_until,
+                        "received_at": now,
+                    }
+                    for update_id, payload in updates
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["update_id"])
+            .returning(InboxUpdate.update_id)
+        )
+        return set((await self._session.execute(stmt)).scalars())
+
+    async def finish_many(
+        self, update_ids: list[int], *, at: datetime, status: InboxStatus, error: str | None
+    ) -> None:
+        await self._session.execute(
+            update(InboxUpdate)
+            .where(InboxUpdate.update_id.in_(update_ids))
+            .values(status=status, processed_at=at, locked_until=None, error=error)
+        )
+
     async def get(self, update_id: int) -> InboxUpdate | None:
         return await self._session.scalar(
             select(InboxUpdate).where(InboxUpdate.update_id == update_id)

@@ -1,0 +1,158 @@
+"""Update pipeline benchmark: the full middleware chain on PostgreSQL + Redis vs bare aiogram.
+
+Starts its own throwaway PostgreSQL and redis-server (as the tests do), builds the real app
+with an in-process Bot API stand-in (so Telegram's network is not what is measured), and feeds
+N ``/start``-like updates from many users:
+
+- bare: an aiogram ``Dispatcher`` with no middlewares and the same ``/start`` handler;
+- full: the whole chain (context+metrics, inbox on PostgreSQL, auth with the user cache on
+  Redis, GCRA rate limit on Redis, RBAC) and the real handler.
+
+Rates are measured with C updates in flight (as polling hands them out), latency one update at
+a time. The last line is one JSON object: bare_rate, full_rate, ratio, p50_ms, p99_ms.
+Run: ``python bench/pipeline.py [N]``. Target: ratio >= 0.5, p99 < 20 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from aiogram import Bot, Dispatcher  # noqa: E402
+from aiogram.filters import CommandStart  # noqa: E402
+from aiogram.types import Message, Update  # noqa: E402
+
+from bot.app import App, build_app  # noqa: E402
+from bot.local_api import LocalBotAPI, LocalSession, UpdateFactory  # noqa: E402
+from bot.middlewares.inbox import raw_json  # noqa: E402
+from core.config import load_settings  # noqa: E402
+from core.db import migrate  # noqa: E402
+from core.db.session import Database  # noqa: E402
+from core.logging import configure_logging  # noqa: E402
+from tests.services import postgres_server, redis_server  # noqa: E402
+
+USERS = 500
+BATCH = 100  # getUpdates returns up to 100 updates
+CONCURRENCY = 32
+
+
+_factories: dict[int, UpdateFactory] = {}
+
+
+def make_updates(api: LocalBotAPI, n: int, first_user: int = 10_000) -> list[dict[str, Any]]:
+    factory = _factories.setdefault(id(api), UpdateFactory(api, first_update_id=1_000_000))
+    return [factory.message(first_user + i % USERS, "/start") for i in range(n)]
+
+
+async def run_rate(
+    dp: Dispatcher, bot: Bot, raws: list[dict[str, Any]], app: App | None = None
+) -> float:
+    """Updates/s with ``CONCURRENCY`` in flight. With ``app``, updates arrive as polling hands
+    them over: each batch of 100 is stored in the inbox first, then handled."""
+    updates = [Update.model_validate(r, context={"bot": bot}) for r in raws]
+    slots = asyncio.Semaphore(CONCURRENCY)
+    kwargs = {"inbox_claimed": True} if app is not None else {}
+
+    async def one(update: Update) -> None:
+        async with slots:
+            await dp.feed_update(bot, update, **kwargs)
+
+    started = time.perf_counter()
+    tasks = []
+    for i in range(0, len(updates), BATCH):
+        batch = updates[i : i + BATCH]
+        if app is not None:
+            await app.inbox.store_batch([(u.update_id, raw_json(u)) for u in batch])
+        tasks.extend(asyncio.create_task(one(u)) for u in batch)
+    await asyncio.gather(*tasks)
+    return len(updates) / (time.perf_counter() - started)
+
+
+async def run_latency(dp: Dispatcher, bot: Bot, raws: list[dict[str, Any]]) -> list[float]:
+    """One update at a time, each stored on its own (no batching helps it)."""
+    samples = []
+    for raw in raws:
+        update = Update.model_validate(raw, context={"bot": bot})
+        started = time.perf_counter()
+        await dp.feed_update(bot, update)
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def bare_dispatcher() -> Dispatcher:
+    dp = Dispatcher()
+
+    @dp.message(CommandStart())
+    async def start(message: Message) -> None:
+        await message.answer("Welcome! I read trading signals.\nI trade them.\nSend /help.")
+
+    return dp
+
+
+async def main(n: int) -> dict[str, Any]:
+    configure_logging("WARNING", "console")
+    with postgres_server() as pg, redis_server() as redis:
+        db = Database(pg.url())
+        await migrate.upgrade(db)
+        await db.aclose()
+        settings = load_settings(
+            None,
+            database={"url": pg.url(), "pool_size": 40},
+            redis={"url": redis.url()},
+            telegram={"admin_ids": []},
+            limits={"rate_limit_per_minute": 1_000_000, "rate_limit_burst": 1_000_000},
+            logging={"level": "WARNING"},
+        )
+        api = LocalBotAPI()
+        app = await build_app(settings, session=LocalSession(api), configure_logs=False)
+        bare_api = LocalBotAPI()
+        bare_bot = Bot("42:TEST", session=LocalSession(bare_api))
+        bare = bare_dispatcher()
+        try:
+            # warm up: every user registered and cached, connections open, code paths hot
+            await run_rate(app.dispatcher, app.bot, make_updates(api, USERS, 10_000), app)
+            await run_rate(bare, bare_bot, make_updates(bare_api, USERS, 10_000))
+
+            bare_rate = await run_rate(bare, bare_bot, make_updates(bare_api, n))
+            full_rate = await run_rate(app.dispatcher, app.bot, make_updates(api, n), app)
+            bare_rate = max(bare_rate, await run_rate(bare, bare_bot, make_updates(bare_api, n)))
+            full_rate = max(
+                full_rate, await run_rate(app.dispatcher, app.bot, make_updates(api, n), app)
+            )
+            samples = await run_latency(app.dispatcher, app.bot, make_updates(api, min(n, 1000)))
+            bare_samples = await run_latency(bare, bare_bot, make_updates(bare_api, min(n, 1000)))
+        finally:
+            await bare_bot.session.close()
+            await app.aclose()
+    samples.sort()
+    result = {
+        "updates": n,
+        "concurrency": CONCURRENCY,
+        "bare_rate": round(bare_rate, 1),
+        "full_rate": round(full_rate, 1),
+        "ratio": round(full_rate / bare_rate, 3),
+        "p50_ms": round(statistics.median(samples), 3),
+        "p99_ms": round(samples[int(len(samples) * 0.99) - 1], 3),
+        "bare_p50_ms": round(statistics.median(bare_samples), 3),
+    }
+    print(f"bare aiogram dispatcher : {result['bare_rate']:>9.1f} updates/s")
+    print(f"full chain (PG + Redis) : {result['full_rate']:>9.1f} updates/s")
+    print(f"ratio full/bare         : {result['ratio']:>9.3f}  (target >= 0.5)")
+    print(
+        f"full chain latency      : p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms "
+        "(target p99 < 20 ms)"
+    )
+    return result
+
+
+if __name__ == "__main__":
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
+    print(json.dumps(asyncio.run(main(count))))
