@@ -20,6 +20,7 @@ from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisStorage
 
 from bot.dispatcher import create_dispatcher
+from bot.features import FeatureContext, feature_builders
 from bot.outbox import OutboxSender
 from core.cache import KeyValue
 from core.config import Settings
@@ -96,6 +97,7 @@ class App:
     clock: ClockFn = utc_now
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     start_hooks: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
+    background: list[Callable[[asyncio.Event], Awaitable[Any]]] = field(default_factory=list)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -111,6 +113,8 @@ class App:
         """Outbox sender and inbox recovery, until ``aclose``."""
         self._tasks.append(asyncio.create_task(self.outbox.run(self._stop), name="outbox"))
         self._tasks.append(asyncio.create_task(self._recover_forever(), name="inbox-recovery"))
+        for job in self.background:
+            self._tasks.append(asyncio.create_task(job(self._stop)))
 
     async def recover_inbox(self) -> int:
         """Re-run updates left unfinished past their lease (their process died)."""
@@ -215,6 +219,22 @@ async def build_app(
         "metrics": metrics,
         "clock": clock,
     }
+    context = FeatureContext(
+        settings=settings,
+        db=db,
+        kv=kv,
+        keystore=keystore,
+        notifier=notifier,
+        users=users,
+        metrics=metrics,
+        clock=clock,
+        services=services,
+    )
+    features = []
+    for builder in feature_builders():
+        feature = await builder(context)
+        services.update(feature.services)
+        features.append(feature)
     storage, isolation = build_storage(settings, kv)
     dispatcher = create_dispatcher(
         settings=settings,
@@ -226,9 +246,10 @@ async def build_app(
         kv=kv,
         metrics=metrics,
         clock=clock,
+        feature_routers=[router for f in features for router in f.routers],
     )
     outbox = OutboxSender(bot, db, kv, settings.limits, users, metrics, clock=clock)
-    return App(
+    app = App(
         settings=settings,
         db=db,
         kv=kv,
@@ -243,3 +264,8 @@ async def build_app(
         services=services,
         clock=clock,
     )
+    for feature in features:
+        app.start_hooks.extend(feature.start_hooks)
+        app.background.extend(feature.background)
+        app.closers.extend(feature.closers)
+    return app

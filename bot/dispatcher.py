@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram import Dispatcher
+from aiogram import Dispatcher, Router
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 
 from bot.middlewares.auth import AuthMiddleware
@@ -44,6 +44,7 @@ def create_dispatcher(
     kv: KeyValue,
     metrics: Metrics,
     clock: ClockFn,
+    feature_routers: list[Router] | None = None,
 ) -> Dispatcher:
     dp = Dispatcher(storage=storage, events_isolation=isolation, settings=settings, **services)
     dp.update.outer_middleware(ContextMiddleware(metrics))
@@ -59,5 +60,5 @@ def create_dispatcher(
     rbac = RbacMiddleware(metrics)
     for name in RBAC_OBSERVERS:
         dp.observers[name].middleware(rbac)
-    dp.include_routers(*build_routers())
+    dp.include_routers(*build_routers(feature_routers or []))
     return dp

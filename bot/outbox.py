@@ -97,8 +97,15 @@ class OutboxSender:
                 now, limit=self._batch, lease=self._lease
             )
             claimed = [(r.id, r.chat_id, r.text, r.reply_markup, r.attempts) for r in rows]
+        held: dict[int, float] = {}  # chat -> seconds: later rows of a held chat keep its order
         for row in claimed:
-            await self._deliver(*row)
+            chat_id = row[1]
+            if chat_id in held:
+                await self._defer(row[0], held[chat_id])
+                continue
+            wait = await self._deliver(*row)
+            if wait is not None:
+                held[chat_id] = wait
         async with self._db.session() as session:
             self._metrics.outbox_pending.set(
                 await OutboxRepository(session).count(OutboxStatus.PENDING)
@@ -112,16 +119,18 @@ class OutboxSender:
 
     async def _deliver(
         self, row_id: int, chat_id: int, text: str, markup: dict[str, Any] | None, attempts: int
-    ) -> None:
+    ) -> float | None:
+        """Send one row; return the seconds its chat is held (deferred), else None."""
         paused = await self._kv.cache.get_json(f"chat-pause:{chat_id}")
         if paused is not None:
-            await self._defer(row_id, float(paused) - self._clock().timestamp())
-            return
+            wait = float(paused) - self._clock().timestamp()
+            await self._defer(row_id, wait)
+            return wait
         rate, burst = self._chat_budget(chat_id)
         chat = await self._kv.limiter.hit(f"out:chat:{chat_id}", rate=rate, burst=burst)
         if not chat.allowed:
             await self._defer(row_id, chat.retry_after)
-            return
+            return chat.retry_after
         while True:  # the global budget is the bottleneck by design: wait for a slot
             bulk = await self._kv.limiter.hit(
                 "out:global", rate=self._limits.outbox_global_per_s, burst=1
@@ -138,6 +147,7 @@ class OutboxSender:
             self._metrics.outbox_sent.labels("retry_after").inc()
             log.warning("outbox_retry_after", chat_id=chat_id, retry_after=exc.retry_after)
             await self._defer(row_id, exc.retry_after)
+            return float(exc.retry_after)
         except TelegramForbiddenError as exc:
             self._metrics.outbox_sent.labels("forbidden").inc()
             log.info("outbox_forbidden", chat_id=chat_id)
@@ -152,17 +162,19 @@ class OutboxSender:
             self._metrics.outbox_sent.labels("transient").inc()
             if attempts + 1 >= MAX_ATTEMPTS:
                 await self._fail(row_id, f"gave up after {attempts + 1} attempts: {exc}")
-                return
+                return None
             backoff = min(MAX_BACKOFF_S, 2.0 ** attempts)
             log.warning("outbox_transient_error", chat_id=chat_id, retry_in=backoff)
             async with self._db.transaction() as session:
                 await OutboxRepository(session).retry_at(
                     row_id, self._clock() + timedelta(seconds=backoff), str(exc)
                 )
+            return backoff
         else:
             self._metrics.outbox_sent.labels("sent").inc()
             async with self._db.transaction() as session:
                 await OutboxRepository(session).mark_sent(row_id, self._clock())
+        return None
 
     async def _defer(self, row_id: int, seconds: float) -> None:
         async with self._db.transaction() as session:

@@ -8,7 +8,14 @@ from __future__ import annotations
 from aiogram import Router
 
 
-def build_routers() -> list[Router]:
+def build_routers(feature_routers: list[Router]) -> list[Router]:
+    """Errors first, then admin, the features' routers, /start & co, and the fallback last."""
     from handlers import admin, errors, fallback, start
 
-    return [r.build() for r in (errors.routes, admin.routes, start.routes, fallback.routes)]
+    return [
+        errors.routes.build(),
+        admin.routes.build(),
+        *feature_routers,
+        start.routes.build(),
+        fallback.routes.build(),
+    ]
