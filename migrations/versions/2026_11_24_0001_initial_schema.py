@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 10:52:36.092715
+Create Date: 2026-11-24 11:14:42.997664
 """
 
 from __future__ import annotations
