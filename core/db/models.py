@@ -212,6 +212,8 @@ class Order(TimestampMixin, Base):
     error: Mapped[str | None] = mapped_column(Text)
     reconcile_attempts: Mapped[int] = mapped_column(Integer, default=0)
     notified_status: Mapped[str | None] = mapped_column(String(20))
+    # paper: what a resting order holds back (quote for buys, base for sells), released on fill
+    reserved: Mapped[Decimal | None]
 
 
 class PaperBalance(Base):

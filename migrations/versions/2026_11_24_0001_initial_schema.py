@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 11:14:42.997664
+Create Date: 2026-11-24 11:18:15.156156
 """
 
 from __future__ import annotations
@@ -485,6 +485,7 @@ def upgrade() -> None:
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("reconcile_attempts", sa.Integer(), nullable=False),
         sa.Column("notified_status", sa.String(length=20), nullable=True),
+        sa.Column("reserved", core.db.base.Money(length=64), nullable=True),
         sa.Column("created_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
