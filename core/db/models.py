@@ -103,6 +103,9 @@ class Signal(TimestampMixin, Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     message_id: Mapped[int] = mapped_column(BigInteger)
     is_tracked: Mapped[bool] = mapped_column(Boolean, default=True)
+    submitted_by_user_id: Mapped[int | None] = mapped_column(  # who forwarded it, if anyone
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
     raw_text: Mapped[str] = mapped_column(Text)
     text_sha256: Mapped[str] = mapped_column(String(64), index=True)
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -123,6 +126,8 @@ class Signal(TimestampMixin, Base):
     status: Mapped[SignalStatus] = mapped_column(_enum(SignalStatus), default=SignalStatus.PENDING)
     targets_hit: Mapped[int] = mapped_column(Integer, default=0)
     edit_count: Mapped[int] = mapped_column(Integer, default=0)
+    # where each field came from: "text" (found in the post), "inferred", "edited"
+    fields_meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
     closed_at: Mapped[datetime | None]
 
 
@@ -142,8 +147,9 @@ class SignalEvent(Base):
     target_index: Mapped[int | None] = mapped_column(Integer)
     linked_by: Mapped[str | None] = mapped_column(String(10))  # reply | pair | None
     raw_text: Mapped[str] = mapped_column(Text, default="")
+    text_sha256: Mapped[str] = mapped_column(String(64), default="")
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)  # first seen
 
 
 class ExchangeAccount(TimestampMixin, Base):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 11:18:15.156156
+Create Date: 2026-11-24 11:18:25.698696
 """
 
 from __future__ import annotations
@@ -310,6 +310,11 @@ def upgrade() -> None:
         sa.Column("chat_id", sa.BigInteger(), nullable=False),
         sa.Column("message_id", sa.BigInteger(), nullable=False),
         sa.Column("is_tracked", sa.Boolean(), nullable=False),
+        sa.Column(
+            "submitted_by_user_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=True,
+        ),
         sa.Column("raw_text", sa.Text(), nullable=False),
         sa.Column("text_sha256", sa.String(length=64), nullable=False),
         sa.Column("first_seen_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
@@ -362,6 +367,11 @@ def upgrade() -> None:
         ),
         sa.Column("targets_hit", sa.Integer(), nullable=False),
         sa.Column("edit_count", sa.Integer(), nullable=False),
+        sa.Column(
+            "fields_meta",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("closed_at", core.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
@@ -375,6 +385,12 @@ def upgrade() -> None:
             ["source_id"],
             ["sources.id"],
             name=op.f("fk_signals_source_id_sources"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["submitted_by_user_id"],
+            ["users.id"],
+            name=op.f("fk_signals_submitted_by_user_id_users"),
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_signals")),
@@ -531,6 +547,7 @@ def upgrade() -> None:
         sa.Column("target_index", sa.Integer(), nullable=True),
         sa.Column("linked_by", sa.String(length=10), nullable=True),
         sa.Column("raw_text", sa.Text(), nullable=False),
+        sa.Column("text_sha256", sa.String(length=64), nullable=False),
         sa.Column(
             "details",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
