@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import structlog
 
-from core.db.repositories.inbox import InboxRepository
+from core.db.repositories.inbox import InboxRepository, finish_statement
 from core.db.session import Database
 from core.domain import InboxStatus
 from services.ports import ClockFn, utc_now
@@ -69,15 +69,14 @@ class InboxService:
             batch, self._pending = self._pending, []
             done = [update_id for update_id, error, _ in batch if error is None]
             try:
-                async with self._db.transaction() as session:
-                    repo = InboxRepository(session)
+                async with self._db.connection() as conn:
                     at = self._clock()
                     if done:
-                        await repo.finish_many(done, at=at, status=InboxStatus.DONE, error=None)
+                        await conn.execute(finish_statement(done, InboxStatus.DONE, at, None))
                     for update_id, error, _ in batch:
                         if error is not None:
-                            await repo.finish(
-                                update_id, at=at, status=InboxStatus.FAILED, error=error
+                            await conn.execute(
+                                finish_statement([update_id], InboxStatus.FAILED, at, error)
                             )
             except Exception as exc:  # the waiters see it; rows stay pending, recovery re-runs
                 for _, _, future in batch:

@@ -12,6 +12,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -60,6 +61,12 @@ class Database:
         """One unit of work: commits when the block ends, rolls back when it raises."""
         async with self.sessionmaker.begin() as session:
             yield session
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection in a transaction (hot paths that need no ORM)."""
+        async with self.engine.begin() as conn:
+            yield conn
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

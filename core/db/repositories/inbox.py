@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Update, and_, or_, select, update
 
 from core.db.models import InboxUpdate
 from core.db.repositories.base import Repository
 from core.domain import InboxStatus
+
+
+def finish_statement(
+    update_ids: list[int], status: InboxStatus, at: datetime, error: str | None
+) -> Update:
+    """Mark updates finished: a Core statement, cheap enough for the hot path."""
+    return (
+        update(InboxUpdate)
+        .where(InboxUpdate.update_id.in_(update_ids))
+        .values(status=status, processed_at=at, locked_until=None, error=error)
+    )
 
 
 class InboxRepository(Repository):
@@ -57,11 +68,7 @@ class InboxRepository(Repository):
     async def finish_many(
         self, update_ids: list[int], *, at: datetime, status: InboxStatus, error: str | None
     ) -> None:
-        await self._session.execute(
-            update(InboxUpdate)
-            .where(InboxUpdate.update_id.in_(update_ids))
-            .values(status=status, processed_at=at, locked_until=None, error=error)
-        )
+        await self._session.execute(finish_statement(update_ids, status, at, error))
 
     async def get(self, update_id: int) -> InboxUpdate | None:
         return await self._session.scalar(
