@@ -9,12 +9,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.config import Settings, load_settings
 from core.errors import AppError, ConfigError, ServiceUnavailable
+
+if TYPE_CHECKING:
+    from core.db.session import Database
 
 EXIT_CONFIG = 2
 EXIT_UNAVAILABLE = 3
@@ -24,51 +28,48 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(args.env_file)
 
 
-async def _migrate(args: argparse.Namespace) -> int:
-    from core.db import migrate
+@asynccontextmanager
+async def _database(settings: Settings) -> AsyncIterator[Database]:
+    """The configured database, checked reachable first (one clear line if not)."""
     from core.db.session import Database
 
-    settings = _settings(args)
     db = Database(settings.database.url)
     try:
         await db.check_reachable()
-        await migrate.upgrade(db, args.revision)
+        yield db
     finally:
         await db.aclose()
+
+
+async def _migrate(args: argparse.Namespace) -> int:
+    from core.db import migrate
+
+    async with _database(_settings(args)) as db:
+        await migrate.upgrade(db, args.revision)
     print(f"database migrated to {args.revision}")
     return 0
 
 
 async def _keys_rotate(args: argparse.Namespace) -> int:
     from bot.app import build_keystore
-    from core.db.session import Database
     from services.keys import rotate_keys
 
     settings = _settings(args)
-    db = Database(settings.database.url)
-    try:
-        await db.check_reachable()
+    async with _database(settings) as db:
         count = await rotate_keys(db, build_keystore(settings))
-    finally:
-        await db.aclose()
     print(f"re-encrypted the secrets of {count} exchange account(s) under the first key")
     return 0
 
 
 async def _admin_grant(args: argparse.Namespace) -> int:
-    from core.db.session import Database
     from services.users import UserService, parse_role
 
     settings = _settings(args)
     role = parse_role(args.role)
-    db = Database(settings.database.url)
-    try:
-        await db.check_reachable()
+    async with _database(settings) as db:
         user = await UserService(db, settings.telegram.admin_ids).grant_role(
             None, args.telegram_id, role
         )
-    finally:
-        await db.aclose()
     print(f"user {user.telegram_id} is now {user.role.value}")
     return 0
 
