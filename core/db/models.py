@@ -128,6 +128,7 @@ class Signal(TimestampMixin, Base):
     edit_count: Mapped[int] = mapped_column(Integer, default=0)
     # where each field came from: "text" (found in the post), "inferred", "edited"
     fields_meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    activated_at: Mapped[datetime | None]  # when it became active (auto-trading cut-off)
     closed_at: Mapped[datetime | None]
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 11:18:25.698696
+Create Date: 2026-11-24 11:23:25.476764
 """
 
 from __future__ import annotations
@@ -372,6 +372,7 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
+        sa.Column("activated_at", core.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("closed_at", core.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
