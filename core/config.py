@@ -53,6 +53,8 @@ EXAMPLES: dict[str, str] = {
     "LOG_LEVEL": "INFO",
     "LOG_FORMAT": "console",
     "PAPER_START_BALANCE": "10000",
+    "EXCHANGE_API_URL": "http://127.0.0.1:9000",
+    "STATIC_PRICES": "BTC/USDT=64000,ETH/USDT=3000",
     "RATE_LIMIT_PER_MINUTE": "40",
 }
 
@@ -205,6 +207,51 @@ class ExchangeSettings(BaseSettings):
     max_price_deviation: Decimal = Field(
         default=Decimal(10), gt=1, validation_alias="MAX_PRICE_DEVIATION"
     )
+    # Point every live ccxt client at a mirror or a test server (scheme + host replaced).
+    api_url_override: str | None = Field(default=None, validation_alias="EXCHANGE_API_URL")
+    # Saved ccxt markets, one <exchange_id>.json per exchange: the first load needs no HTTP.
+    markets_dir: Path | None = Field(default=None, validation_alias="EXCHANGE_MARKETS_DIR")
+    static_prices: Annotated[dict[str, Decimal], NoDecode] = Field(
+        default_factory=dict, validation_alias="STATIC_PRICES"
+    )
+    paper_min_notional: Decimal = Field(
+        default=Decimal(1), ge=0, validation_alias="PAPER_MIN_NOTIONAL"
+    )
+    reconcile_interval_s: float = Field(default=15, gt=0, validation_alias="RECONCILE_INTERVAL")
+    reconcile_max_attempts: int = Field(default=10, ge=1, validation_alias="RECONCILE_ATTEMPTS")
+    reconcile_give_up_s: int = Field(default=600, ge=0, validation_alias="RECONCILE_GIVE_UP_AFTER")
+
+    @field_validator("api_url_override")
+    @classmethod
+    def _url_or_none(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("static_prices", mode="before")
+    @classmethod
+    def _pairs(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            prices: dict[str, str] = {}
+            for part in value.replace(";", ",").split(","):
+                if not part.strip():
+                    continue
+                symbol, sep, price = part.partition("=")
+                if not sep or not symbol.strip() or not price.strip():
+                    raise ValueError("must look like BTC/USDT=64000,ETH/USDT=3000")
+                prices[symbol.strip().upper()] = price.strip()
+            return prices
+        return value
+
+    @field_validator("static_prices")
+    @classmethod
+    def _positive(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        for symbol, price in value.items():
+            if "/" not in symbol or not price.is_finite() or price <= 0:
+                raise ValueError("must look like BTC/USDT=64000,ETH/USDT=3000 (prices above 0)")
+        return value
 
 
 class AISettings(BaseSettings):

@@ -1,0 +1,182 @@
+"""/price, /balance, /buy, /sell, /orders, /cancel <id>, /positions, /history and the Confirm
+buttons of live orders (with the trading PIN when the user set one).
+
+Paper orders execute at once; live orders show exactly what will be sent, behind Confirm/Cancel
+buttons that carry only an opaque token (the service re-checks owner, status and freshness).
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from aiogram import F
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from core.domain import OrderSide
+from core.errors import UserError
+from handlers import trading_render as render
+from handlers.commands import Routes
+from handlers.trading_callbacks import CONFIRM, OrderCallback, PinForm, confirm_keyboard
+from services.dto import UserView
+from services.symbols import parse_order_args
+from services.trading import PinRequired, TradingService
+
+routes = Routes(__name__, message=F.chat.type == "private")
+
+TRADE = "trade"
+
+
+@routes.command("price", "current price of a pair", "market.read", args="<pair>", order=20)
+async def show_price(
+    message: Message, command: CommandObject, user: UserView, trading_service: TradingService
+) -> None:
+    if not command.args:
+        raise UserError("Which pair? For example: /price btc or /price ETH/USDT.")
+    view = await trading_service.price(user, command.args.split()[0])
+    await message.answer(render.price(view))
+
+
+@routes.command(
+    "balance", "your balances (paper or an account)", TRADE, args="[account]", order=21
+)
+async def show_balance(
+    message: Message, command: CommandObject, user: UserView, trading_service: TradingService
+) -> None:
+    label = command.args.split()[0] if command.args else None
+    view = await trading_service.balance(user, label)
+    await message.answer(render.balance(view))
+
+
+async def _place(
+    message: Message,
+    command: CommandObject,
+    user: UserView,
+    trading_service: TradingService,
+    side: OrderSide,
+) -> None:
+    args = parse_order_args(command.args, side.value)
+    plan = await trading_service.prepare_order(
+        user,
+        symbol=args.symbol_text,
+        side=side,
+        amount=args.amount,
+        amount_in_quote=args.amount_in_quote,
+        price=args.price,
+        account_label=args.account_label,
+        order_type=args.order_type,
+    )
+    if plan.account.is_paper:
+        order = await trading_service.execute_now(user, plan)
+        await message.answer(render.order_result(order))
+        return
+    await message.answer(
+        render.plan(plan, trading_service.confirm_ttl_s), reply_markup=confirm_keyboard(plan.token)
+    )
+
+
+@routes.command(
+    "buy",
+    "buy: 0.01 is coins, 100usdt or $100 is money",
+    TRADE,
+    args="<pair> <amount> [price] [@account]",
+    order=22,
+)
+async def buy(
+    message: Message, command: CommandObject, user: UserView, trading_service: TradingService
+) -> None:
+    await _place(message, command, user, trading_service, OrderSide.BUY)
+
+
+@routes.command(
+    "sell", "sell, same form as /buy", TRADE, args="<pair> <amount> [price] [@account]", order=23
+)
+async def sell(
+    message: Message, command: CommandObject, user: UserView, trading_service: TradingService
+) -> None:
+    await _place(message, command, user, trading_service, OrderSide.SELL)
+
+
+@routes.command("orders", "your open orders", TRADE, args="[pair]", order=24)
+async def show_orders(
+    message: Message, command: CommandObject, user: UserView, trading_service: TradingService
+) -> None:
+    symbol = command.args.split()[0] if command.args else None
+    await message.answer(render.open_orders(await trading_service.open_orders(user, symbol)))
+
+
+# "/cancel" alone clears a form (handlers/start.py); with an argument it cancels orders. This
+# router is included before start.py's, and the filter only matches when there is an argument.
+@routes.message(Command("cancel", magic=F.args), flags={"role": TRADE})
+async def cancel_order(
+    message: Message, command: CommandObject, user: UserView, trading_service: TradingService
+) -> None:
+    words = (command.args or "").split()
+    if words[0].lower() == "all":
+        symbol = words[1] if len(words) > 1 else None
+        await message.answer(render.cancelled(await trading_service.cancel_all(user, symbol)))
+        return
+    text = words[0].lstrip("#")
+    if not text.isdigit() or len(text) > 18:
+        raise UserError("Usage: /cancel <order id> (see /orders), or /cancel all [pair].")
+    order = await trading_service.cancel_order(user, int(text))
+    await message.answer(render.order_result(order))
+
+
+@routes.command("positions", "what you hold, per account", TRADE, order=25)
+async def show_positions(
+    message: Message, user: UserView, trading_service: TradingService
+) -> None:
+    await message.answer(render.positions(await trading_service.positions(user)))
+
+
+@routes.command("history", "your recent orders", TRADE, order=26)
+async def show_history(message: Message, user: UserView, trading_service: TradingService) -> None:
+    await message.answer(render.history(await trading_service.history(user)))
+
+
+@routes.callback_query(OrderCallback.filter(), flags={"role": TRADE})
+async def order_button(
+    query: CallbackQuery,
+    callback_data: OrderCallback,
+    user: UserView,
+    state: FSMContext,
+    trading_service: TradingService,
+) -> None:
+    message = query.message if isinstance(query.message, Message) else None
+    if callback_data.action != CONFIRM:
+        await trading_service.cancel_plan(user, callback_data.token)
+        await query.answer("Cancelled; nothing was sent.")
+        if message is not None:
+            await message.edit_text(f"{message.html_text}\n\n✖ Cancelled; nothing was sent.")
+        return
+    try:
+        order = await trading_service.confirm(user, callback_data.token)
+    except PinRequired as exc:
+        await state.set_state(PinForm.waiting)
+        await state.update_data(token=callback_data.token)
+        await query.answer()
+        if message is not None:
+            await message.answer(render.pin_prompt(exc.user_message))
+        return
+    await query.answer("Order sent." if message is not None else "Order sent; see /history.")
+    if message is not None:
+        await message.edit_text(render.order_result(order))
+
+
+@routes.message(PinForm.waiting, F.text, ~F.text.startswith("/"), flags={"role": TRADE})
+async def receive_pin(
+    message: Message, state: FSMContext, user: UserView, trading_service: TradingService
+) -> None:
+    pin = message.text or ""
+    # The PIN is a secret: it leaves the chat before anything else happens.
+    with contextlib.suppress(TelegramBadRequest):
+        await message.delete()
+    token = (await state.get_data()).get("token")
+    await state.clear()
+    if not isinstance(token, str):
+        raise UserError("There is no order waiting for a PIN; place it again.")
+    order = await trading_service.confirm(user, token, pin=pin)
+    await message.answer(render.order_result(order))

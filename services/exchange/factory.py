@@ -1,0 +1,176 @@
+"""ExchangeFactory: the one place exchange clients are made from keys or stored accounts.
+
+Live clients are ``CcxtExchangeClient``s; paper accounts get the ``PaperEngine``'s client. A
+stored account's secrets are decrypted with the key store only when its client is first built,
+then the client is cached until ``invalidate`` or ``aclose``. ``urls_override`` (settings:
+``EXCHANGE_API_URL``) points every live client at a mirror or a test server and
+``saved_markets`` (``EXCHANGE_MARKETS_DIR``) spares the first market download.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+
+import ccxt
+import ccxt.async_support as ccxt_async
+import structlog
+
+from core.config import ExchangeSettings
+from core.db.models import ExchangeAccount
+from core.db.session import Database
+from core.errors import NotFound, UserError
+from core.security import KeyStore
+from services.exchange.base import ExchangeClient
+from services.exchange.ccxt_client import CcxtExchangeClient
+from services.exchange.paper import PaperEngine
+
+log = structlog.get_logger(__name__)
+
+# Spot exchanges offered in /connect, in this order (those the installed ccxt knows).
+OFFERED_EXCHANGES: Final = (
+    "binance",
+    "bybit",
+    "okx",
+    "kucoin",
+    "kraken",
+    "coinbase",
+    "bitget",
+    "gateio",
+    "mexc",
+    "htx",
+    "bitfinex",
+    "bitstamp",
+)
+
+
+def load_markets_dir(directory: Path | None) -> dict[str, dict[str, Any]]:
+    """``<exchange_id>.json`` files of saved ccxt markets -> {exchange_id: markets}."""
+    if directory is None:
+        return {}
+    if not directory.is_dir():
+        raise UserError(f"EXCHANGE_MARKETS_DIR {directory} is not a directory.")
+    return {path.stem: json.loads(path.read_text()) for path in sorted(directory.glob("*.json"))}
+
+
+@functools.cache
+def _needs_password(exchange_id: str) -> bool:
+    # describe() of the sync class: no event loop, no session to close
+    required = getattr(ccxt, exchange_id)().describe().get("requiredCredentials") or {}
+    return bool(required.get("password"))
+
+
+class ExchangeFactory:
+    """Builds and caches exchange clients; see the module docstring."""
+
+    def __init__(
+        self,
+        db: Database,
+        keystore: KeyStore,
+        settings: ExchangeSettings,
+        paper: PaperEngine,
+        *,
+        urls_override: str | None = None,
+        saved_markets: Mapping[str, Mapping[str, Any]] | None = None,
+        rate_limit: bool = True,
+        clock: Callable[[], datetime] | None = None,
+        client_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._db = db
+        self._keystore = keystore
+        self._settings = settings
+        self.paper = paper
+        self._urls_override = urls_override or settings.api_url_override
+        self._saved_markets = dict(
+            saved_markets if saved_markets is not None else load_markets_dir(settings.markets_dir)
+        )
+        self._rate_limit = rate_limit
+        self._clock = clock
+        self._client_options = dict(client_options or {})
+        self._clients: dict[int, ExchangeClient] = {}
+        self._lock = asyncio.Lock()
+
+    def client_for_keys(
+        self,
+        exchange_id: str,
+        api_key: str,
+        secret: str,
+        password: str | None = None,
+        sandbox: bool = False,
+    ) -> ExchangeClient:
+        """A live client for these keys; the caller closes it. Raises ``UserError`` for an
+        unknown exchange id or a sandbox the exchange does not have."""
+        kwargs: dict[str, Any] = {
+            "sandbox": sandbox,
+            "markets_ttl_s": float(self._settings.markets_ttl_s),
+            "timeout_ms": self._settings.timeout_ms,
+            "urls_override": self._urls_override,
+            "markets": self._saved_markets.get(exchange_id),
+            "rate_limit": self._rate_limit,
+            **self._client_options,
+        }
+        if self._clock is not None:
+            kwargs["clock"] = self._clock
+        return CcxtExchangeClient(exchange_id, api_key, secret, password, **kwargs)
+
+    async def client_for_account(self, account_id: int) -> ExchangeClient:
+        """The (cached) client of a stored account; raises ``NotFound`` for an unknown or
+        deactivated account."""
+        cached = self._clients.get(account_id)
+        if cached is not None:
+            return cached
+        async with self._lock:
+            cached = self._clients.get(account_id)
+            if cached is not None:
+                return cached
+            async with self._db.session() as session:
+                account = await session.get(ExchangeAccount, account_id)
+            if account is None or not account.is_active:
+                raise NotFound("That exchange account does not exist (any more).")
+            client = self._build(account)
+            self._clients[account_id] = client
+            return client
+
+    def _build(self, account: ExchangeAccount) -> ExchangeClient:
+        if account.is_paper:
+            return self.paper.client(account.id)
+        if not account.api_key_enc or not account.secret_enc:
+            raise UserError(f"The account {account.label!r} has no API keys stored.")
+        return self.client_for_keys(
+            account.exchange_id,
+            self._keystore.decrypt(account.api_key_enc),
+            self._keystore.decrypt(account.secret_enc),
+            self._keystore.decrypt(account.passphrase_enc) if account.passphrase_enc else None,
+            sandbox=account.sandbox,
+        )
+
+    async def invalidate(self, account_id: int) -> None:
+        """Forget (and close) an account's client, e.g. after its keys changed or it was
+        removed."""
+        client = self._clients.pop(account_id, None)
+        if client is not None:
+            await client.close()
+
+    def exchange_ids(self) -> list[str]:
+        """ccxt exchange ids offered in /connect."""
+        known = set(ccxt_async.exchanges)
+        return [e for e in OFFERED_EXCHANGES if e in known]
+
+    def needs_passphrase(self, exchange_id: str) -> bool:
+        """True when the exchange wants a passphrase besides key and secret (okx, kucoin...)."""
+        if exchange_id not in ccxt_async.exchanges:
+            raise UserError(f"Unknown exchange {exchange_id[:32]!r}.")
+        return _needs_password(exchange_id)
+
+    async def aclose(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            try:
+                await client.close()
+            except Exception:  # closing must go on for the others
+                log.warning("exchange_client_close_failed", exc_info=True)

@@ -1,0 +1,470 @@
+"""The paper exchange: simulated fills on a price feed, balances and orders in the database.
+
+``PaperEngine`` is one per process (database, feed, fee and slippage); ``engine.client(id)``
+gives the ``ExchangeClient`` of one paper account. The ledger is ``PaperBalance`` rows (free and
+used per asset) and the orders are the ``Order`` rows themselves: a fill changes the order row
+and the balances in one transaction, so a paper order is executed exactly once however often
+``create_order`` is called with its client order id.
+
+- market orders fill at once at the feed's price, ``slippage`` worse, paying ``fee_rate`` of
+  the cost in the quote asset;
+- limit orders that are not marketable rest, holding back what they need (quote for buys, base
+  for sells), and fill at their limit when the price crosses it;
+- stop orders rest until the price reaches the trigger, then fill as market orders;
+- ``check_resting()`` fills what crossed: the feature runs it periodically and on every price
+  request. Every fill names the feed that priced it (``priced_by``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Final
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.config import ExchangeSettings
+from core.db.models import ExchangeAccount, Order, PaperBalance
+from core.db.repositories.orders import OrderRepository
+from core.db.repositories.paper import PaperBalanceRepository
+from core.db.session import Database
+from core.domain import OrderSide, OrderStatus, OrderType
+from core.errors import NotFound, OrderRejected, UserError
+from services.exchange.base import (
+    Balance,
+    MarketInfo,
+    OrderRequest,
+    OrderResult,
+    Position,
+    Ticker,
+)
+from services.exchange.feeds import PriceFeed
+from services.symbols import fmt_number, price_step_for, round_to
+
+log = structlog.get_logger(__name__)
+
+PAPER_EXCHANGE_ID: Final = "paper"
+AMOUNT_STEP: Final = Decimal("0.00000001")
+MONEY_QUANTUM: Final = Decimal("1e-10")
+RESTING: Final = (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
+
+
+def _q(value: Decimal) -> Decimal:
+    return value.quantize(MONEY_QUANTUM, rounding=ROUND_HALF_EVEN).normalize()
+
+
+def _split(symbol: str) -> tuple[str, str]:
+    base, _, quote = symbol.partition("/")
+    return base, quote
+
+
+class _Refused(Exception):
+    """Internal: the order cannot be executed; the row is marked and the reason shown."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class PaperEngine:
+    """Simulated exchange shared by every paper account."""
+
+    def __init__(
+        self,
+        db: Database,
+        feed: PriceFeed,
+        settings: ExchangeSettings,
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self._db = db
+        self.feed = feed
+        self.fee_rate = settings.paper_fee_rate
+        self.slippage = settings.paper_slippage
+        self.quote = settings.paper_quote.upper()
+        self.start_balance = settings.paper_start_balance
+        self.min_notional = settings.paper_min_notional
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._symbols_loaded = False
+
+    def client(self, account_id: int) -> PaperExchange:
+        return PaperExchange(self, account_id)
+
+    # -- markets --------------------------------------------------------------------------------
+
+    async def symbols(self) -> list[str]:
+        symbols = self.feed.symbols()
+        load = getattr(self.feed, "load_symbols", None)
+        if not symbols and load is not None and not self._symbols_loaded:
+            symbols = await load()
+            self._symbols_loaded = True
+        return symbols
+
+    async def market(self, symbol: str) -> MarketInfo:
+        """Raises ``UserError`` when the feed does not price ``symbol``."""
+        known = await self.symbols()
+        if known and symbol not in known:
+            raise UserError(f"Paper trading does not list {symbol}.")
+        ticker = await self.feed.ticker(symbol)
+        base, quote = _split(symbol)
+        return MarketInfo(
+            symbol=symbol,
+            base=base,
+            quote=quote,
+            amount_step=AMOUNT_STEP,
+            price_step=price_step_for(ticker.last),
+            min_amount=AMOUNT_STEP,
+            min_cost=self.min_notional,
+        )
+
+    async def markets(self) -> dict[str, MarketInfo]:
+        return {symbol: await self.market(symbol) for symbol in await self.symbols()}
+
+    # -- orders ---------------------------------------------------------------------------------
+
+    async def create_order(self, account_id: int, request: OrderRequest) -> OrderResult:
+        """Execute or rest the order whose row carries ``request.client_order_id``.
+
+        Idempotent: a row already past ``pending``/``unknown`` is answered as it stands.
+        Raises ``OrderRejected`` (insufficient funds) after marking the row rejected.
+        """
+        market = await self.market(request.symbol)
+        if request.amount <= 0:
+            raise UserError("The amount must be above zero.")
+        if request.type is not OrderType.MARKET and (request.price is None or request.price <= 0):
+            raise UserError(f"A {request.type.value} order needs a price above zero.")
+        ticker = await self.feed.ticker(request.symbol)
+        refused: str | None = None
+        async with self._db.transaction() as session:
+            orders = OrderRepository(session)
+            row = await orders.by_client_id(request.client_order_id, lock=True)
+            if row is None:
+                row = await self._new_row(session, account_id, request)
+            if row.account_id != account_id:
+                raise UserError("That client order id belongs to another account.")
+            if row.status not in (OrderStatus.PENDING, OrderStatus.UNKNOWN):
+                return self._result(row)
+            row.exchange_order_id = f"paper-{row.id}"
+            try:
+                await self._place(session, row, market, ticker)
+            except _Refused as exc:
+                row.status = OrderStatus.REJECTED
+                row.error = exc.reason
+                refused = exc.reason
+            result = self._result(row)
+        if refused is not None:
+            raise OrderRejected(refused)
+        log.info(
+            "paper_order_placed",
+            order_id=result.exchange_order_id,
+            status=result.status.value,
+            symbol=request.symbol,
+        )
+        return result
+
+    async def _new_row(self, session: AsyncSession, account_id: int, req: OrderRequest) -> Order:
+        account = await session.get(ExchangeAccount, account_id)
+        if account is None or not account.is_paper:
+            raise NotFound("No such paper account.")
+        row = Order(
+            user_id=account.user_id,
+            account_id=account_id,
+            client_order_id=req.client_order_id,
+            symbol=req.symbol,
+            side=req.side,
+            type=req.type,
+            amount=req.amount,
+            price=req.price,
+            status=OrderStatus.PENDING,
+        )
+        session.add(row)
+        await session.flush()
+        return row
+
+    async def _place(
+        self, session: AsyncSession, row: Order, market: MarketInfo, ticker: Ticker
+    ) -> None:
+        last = ticker.last
+        if row.type is OrderType.MARKET:
+            await self._fill(session, row, self._slipped(row.side, last), ticker.source)
+            return
+        assert row.price is not None
+        if self._crossed(row, last):
+            if row.type is OrderType.LIMIT:  # marketable limit: taker fill, never past the limit
+                slipped = self._slipped(row.side, last)
+                price = (
+                    min(slipped, row.price)
+                    if row.side is OrderSide.BUY
+                    else max(slipped, row.price)
+                )
+            else:
+                price = self._slipped(row.side, last)
+            await self._fill(session, row, price, ticker.source)
+            return
+        await self._reserve(session, row, market)
+        row.status = OrderStatus.OPEN
+
+    def _slipped(self, side: OrderSide, price: Decimal) -> Decimal:
+        """``price`` moved ``slippage`` against the taker, on the market's price grid."""
+        factor = 1 + self.slippage if side is OrderSide.BUY else 1 - self.slippage
+        return round_to(price * factor, price_step_for(price))
+
+    @staticmethod
+    def _crossed(row: Order, last: Decimal) -> bool:
+        """Limit: the market is at or better than the limit. Stop: it reached the trigger."""
+        assert row.price is not None
+        if row.type is OrderType.LIMIT:
+            return last <= row.price if row.side is OrderSide.BUY else last >= row.price
+        return last >= row.price if row.side is OrderSide.BUY else last <= row.price
+
+    def _reserve_amount(self, row: Order) -> tuple[str, Decimal]:
+        base, quote = _split(row.symbol)
+        assert row.price is not None
+        if row.side is OrderSide.SELL:
+            return base, row.amount
+        price = row.price if row.type is OrderType.LIMIT else row.price * (1 + self.slippage)
+        return quote, _q(row.amount * price * (1 + self.fee_rate))
+
+    async def _reserve(self, session: AsyncSession, row: Order, market: MarketInfo) -> None:
+        asset, amount = self._reserve_amount(row)
+        balance = await PaperBalanceRepository(session).for_update(row.account_id, asset)
+        if balance.free < amount:
+            raise _Refused(self._insufficient(row, asset, amount, balance.free))
+        balance.free -= amount
+        balance.used += amount
+        row.reserved = amount
+
+    async def _release(self, session: AsyncSession, row: Order) -> None:
+        if not row.reserved:
+            return
+        base, quote = _split(row.symbol)
+        asset = base if row.side is OrderSide.SELL else quote
+        balance = await PaperBalanceRepository(session).for_update(row.account_id, asset)
+        balance.used -= row.reserved
+        balance.free += row.reserved
+        row.reserved = None
+
+    async def _fill(self, session: AsyncSession, row: Order, price: Decimal, source: str) -> None:
+        """Fill the whole order at ``price``; raises ``_Refused`` when funds do not cover it."""
+        base, quote = _split(row.symbol)
+        repo = PaperBalanceRepository(session)
+        # Lock in a fixed order (base, quote sorted) so two fills never deadlock.
+        balances: dict[str, PaperBalance] = {}
+        for asset in sorted({base, quote}):
+            balances[asset] = await repo.for_update(row.account_id, asset)
+        base_balance, quote_balance = balances[base], balances[quote]
+        await self._release(session, row)
+        cost = _q(row.amount * price)
+        fee = _q(cost * self.fee_rate)
+        if row.side is OrderSide.BUY:
+            need = cost + fee
+            if quote_balance.free < need:
+                raise _Refused(self._insufficient(row, quote, need, quote_balance.free))
+            held = base_balance.free + base_balance.used
+            old_cost = (base_balance.avg_price or Decimal(0)) * held
+            quote_balance.free -= need
+            base_balance.free += row.amount
+            base_balance.avg_price = _q((old_cost + need) / (held + row.amount))
+        else:
+            if base_balance.free < row.amount:
+                raise _Refused(self._insufficient(row, base, row.amount, base_balance.free))
+            base_balance.free -= row.amount
+            quote_balance.free += cost - fee
+            if base_balance.free + base_balance.used == 0:
+                base_balance.avg_price = None
+        row.status = OrderStatus.FILLED
+        row.filled = row.amount
+        row.average = price
+        row.fee = fee
+        row.fee_asset = quote
+        row.priced_by = source
+        row.error = None
+
+    def _insufficient(self, row: Order, asset: str, need: Decimal, free: Decimal) -> str:
+        base, _ = _split(row.symbol)
+        return (
+            f"Insufficient funds: tried to {row.side.value} {fmt_number(row.amount)} {base}, "
+            f"which needs {fmt_number(need)} {asset}; you have {fmt_number(free)} {asset} free."
+        )
+
+    async def cancel_order(self, account_id: int, exchange_order_id: str) -> OrderResult:
+        """Raises ``NotFound`` unless the order is resting on this account."""
+        order_id = _paper_id(exchange_order_id)
+        async with self._db.transaction() as session:
+            row = await OrderRepository(session).get(order_id, lock=True)
+            if row is None or row.account_id != account_id or row.status not in RESTING:
+                raise NotFound("That order is not open on the paper exchange.")
+            await self._release(session, row)
+            row.status = OrderStatus.CANCELLED
+            return self._result(row)
+
+    async def check_resting(self) -> list[int]:
+        """Fill resting orders the price has crossed; returns the ids of the orders filled.
+
+        A symbol the feed cannot price right now is skipped (tried again next pass).
+        """
+        async with self._db.session() as session:
+            waiting = [(o.id, o.symbol) for o in await OrderRepository(session).resting_paper()]
+        tickers: dict[str, Ticker | None] = {}
+        filled: list[int] = []
+        for order_id, symbol in waiting:
+            if symbol not in tickers:
+                try:
+                    tickers[symbol] = await self.feed.ticker(symbol)
+                except (UserError, OrderRejected) as exc:
+                    log.warning("paper_price_missing", symbol=symbol, error=str(exc))
+                    tickers[symbol] = None
+            ticker = tickers[symbol]
+            if ticker is None:
+                continue
+            if await self._fill_if_crossed(order_id, ticker):
+                filled.append(order_id)
+        return filled
+
+    async def _fill_if_crossed(self, order_id: int, ticker: Ticker) -> bool:
+        async with self._db.transaction() as session:
+            row = await OrderRepository(session).get(order_id, lock=True)
+            if row is None or row.status not in RESTING or not self._crossed(row, ticker.last):
+                return False
+            assert row.price is not None
+            if row.type is OrderType.LIMIT:
+                price = row.price
+            else:
+                price = self._slipped(row.side, ticker.last)
+            try:
+                await self._fill(session, row, price, ticker.source)
+            except _Refused as exc:
+                # _fill released the hold before finding the funds short; nothing else moved
+                row.status = OrderStatus.CANCELLED
+                row.error = exc.reason
+            log.info("paper_order_triggered", order_id=row.id, status=row.status.value)
+            return row.status is OrderStatus.FILLED
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    async def balances(self, account_id: int) -> list[Balance]:
+        async with self._db.session() as session:
+            rows = await PaperBalanceRepository(session).for_account(account_id)
+        return [Balance(r.asset, r.free, r.used) for r in rows if r.free or r.used]
+
+    async def positions(self, account_id: int) -> list[Position]:
+        async with self._db.session() as session:
+            rows = await PaperBalanceRepository(session).for_account(account_id)
+        result = []
+        for row in rows:
+            amount = row.free + row.used
+            if row.asset == self.quote or amount <= 0:
+                continue
+            symbol = f"{row.asset}/{self.quote}"
+            mark: Decimal | None
+            try:
+                mark = (await self.feed.ticker(symbol)).last
+            except UserError:
+                mark = None
+            pnl = None
+            if mark is not None and row.avg_price is not None:
+                pnl = _q((mark - row.avg_price) * amount)
+            result.append(Position(symbol, amount, row.avg_price, mark, pnl))
+        return result
+
+    async def order_by_client_id(
+        self, account_id: int, client_order_id: str
+    ) -> OrderResult | None:
+        async with self._db.session() as session:
+            row = await OrderRepository(session).by_client_id(client_order_id)
+        if row is None or row.account_id != account_id:
+            return None
+        if row.status in (OrderStatus.PENDING, OrderStatus.UNKNOWN):
+            return None  # the paper exchange never executed it (its fill is transactional)
+        return self._result(row)
+
+    async def order(self, account_id: int, exchange_order_id: str) -> OrderResult:
+        async with self._db.session() as session:
+            row = await OrderRepository(session).get(_paper_id(exchange_order_id))
+        if row is None or row.account_id != account_id:
+            raise NotFound("The paper exchange does not know that order.")
+        return self._result(row)
+
+    async def open_orders(self, account_id: int, symbol: str | None) -> list[OrderResult]:
+        async with self._db.session() as session:
+            rows = await OrderRepository(session).resting_paper()
+        return [
+            self._result(r)
+            for r in rows
+            if r.account_id == account_id and (symbol is None or r.symbol == symbol)
+        ]
+
+    @staticmethod
+    def _result(row: Order) -> OrderResult:
+        return OrderResult(
+            exchange_order_id=row.exchange_order_id,
+            client_order_id=row.client_order_id,
+            symbol=row.symbol,
+            side=row.side,
+            type=row.type,
+            status=row.status,
+            amount=row.amount,
+            filled=row.filled,
+            price=row.price,
+            average=row.average,
+            fee=row.fee,
+            fee_asset=row.fee_asset,
+            priced_by=row.priced_by,
+        )
+
+
+def _paper_id(exchange_order_id: str) -> int:
+    text = exchange_order_id.removeprefix("paper-")
+    if not text.isdigit():
+        raise NotFound("The paper exchange does not know that order.")
+    return int(text)
+
+
+@dataclasses.dataclass
+class PaperExchange:
+    """``ExchangeClient`` of one paper account (see ``PaperEngine``)."""
+
+    engine: PaperEngine
+    account_id: int
+    name: str = PAPER_EXCHANGE_ID
+
+    async def markets(self) -> dict[str, MarketInfo]:
+        return await self.engine.markets()
+
+    async def market(self, symbol: str) -> MarketInfo:
+        return await self.engine.market(symbol)
+
+    async def ticker(self, symbol: str) -> Ticker:
+        return await self.engine.feed.ticker(symbol)
+
+    async def balances(self) -> list[Balance]:
+        return await self.engine.balances(self.account_id)
+
+    async def create_order(self, request: OrderRequest) -> OrderResult:
+        return await self.engine.create_order(self.account_id, request)
+
+    async def cancel_order(self, symbol: str, exchange_order_id: str) -> OrderResult:
+        return await self.engine.cancel_order(self.account_id, exchange_order_id)
+
+    async def fetch_order(self, symbol: str, exchange_order_id: str) -> OrderResult:
+        return await self.engine.order(self.account_id, exchange_order_id)
+
+    async def fetch_order_by_client_id(
+        self, symbol: str, client_order_id: str
+    ) -> OrderResult | None:
+        return await self.engine.order_by_client_id(self.account_id, client_order_id)
+
+    async def open_orders(self, symbol: str | None = None) -> list[OrderResult]:
+        return await self.engine.open_orders(self.account_id, symbol)
+
+    async def positions(self) -> list[Position]:
+        return await self.engine.positions(self.account_id)
+
+    async def withdrawals_enabled(self) -> bool | None:
+        return False
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,69 @@
+"""Frozen views the trading service hands out (ORM rows never leave the service)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from core.domain import OrderSide, OrderStatus, OrderType
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    id: int
+    label: str
+    exchange_id: str
+    is_paper: bool
+    sandbox: bool
+    key_hint: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPlan:
+    """What a Confirm button stands for; ``token`` is the opaque id the button carries."""
+
+    token: str
+    account: AccountView
+    symbol: str
+    side: OrderSide
+    type: OrderType
+    amount: Decimal
+    price: Decimal | None
+    est_cost: Decimal
+    quote: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    id: int
+    account_label: str
+    is_paper: bool
+    symbol: str
+    side: OrderSide
+    type: OrderType
+    amount: Decimal
+    price: Decimal | None
+    filled: Decimal
+    average: Decimal | None
+    status: OrderStatus
+    fee: Decimal
+    priced_by: str | None
+    created_at: datetime
+    client_order_id: str
+    fee_asset: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceView:
+    account: AccountView
+    assets: list[tuple[str, Decimal, Decimal]]  # (asset, free, used)
+
+
+@dataclass(frozen=True, slots=True)
+class PriceView:
+    symbol: str
+    price: Decimal
+    source: str
