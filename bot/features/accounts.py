@@ -1,9 +1,53 @@
-"""Wiring of the accounts feature: its services, routers and lifecycle hooks."""
+"""Wiring of the accounts feature: exchange accounts, the trading PIN, plain-language commands."""
 
 from __future__ import annotations
 
+import structlog
+
 from bot.features import Feature, FeatureContext
+
+log = structlog.get_logger(__name__)
 
 
 async def build(ctx: FeatureContext) -> Feature:
-    return Feature()
+    trading = ctx.services.get("trading_service")
+    factory = ctx.services.get("exchange_factory")
+    if trading is None or factory is None:
+        # Both come from the trading feature, built first; without it there is nothing to
+        # connect accounts to or to trade with.
+        log.warning("accounts_feature_disabled", reason="no trading_service/exchange_factory")
+        return Feature()
+    # imported here: importing the handlers registers their commands for /help and RBAC
+    from handlers import accounts as accounts_handlers
+    from handlers import language as language_handlers
+    from services.accounts import AccountService
+    from services.ai_commands import LanguageService
+    from services.intents import AIIntentParser
+
+    accounts = AccountService(
+        ctx.db, ctx.keystore, factory, trading, users=ctx.users, limiter=ctx.kv.limiter
+    )
+    closers = []
+    ai = None
+    ai_settings = ctx.settings.ai
+    if ai_settings.enabled and ai_settings.openai_api_key is not None:
+        ai = AIIntentParser.from_config(
+            api_key=ai_settings.openai_api_key.get_secret_value(),
+            model=ai_settings.model,
+            base_url=ai_settings.openai_base_url,
+            timeout=ai_settings.timeout_s,
+        )
+        closers.append(ai.aclose)
+    language = LanguageService(
+        ctx.db,
+        trading,
+        pins=accounts,
+        ai=ai,
+        ttl_s=ctx.settings.security.confirm_ttl_s,
+        clock=ctx.clock,
+    )
+    return Feature(
+        services={"account_service": accounts, "language_service": language},
+        routers=[accounts_handlers.routes.build(), language_handlers.routes.build()],
+        closers=closers,
+    )

@@ -1,0 +1,325 @@
+"""/connect (exchange keys), /accounts, /disconnect and /pin.
+
+Every message that carries a key, secret, passphrase or PIN is deleted first thing, before it is
+even validated; if Telegram refuses the delete, the user is told to delete it. Key material in
+the /connect form is kept in FSM data only sealed by the key store, and the form is cleared on
+every exit (done, refused, /cancel).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import structlog
+from aiogram import F
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import CommandObject
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from core.errors import UserError
+from core.security import validate_pin
+from handlers import accounts_render as render
+from handlers.accounts_states import ConnectForm, PinForm
+from handlers.commands import Routes
+from services.accounts import AccountService, check_key_text
+from services.dto import UserView
+
+routes = Routes(__name__, message=F.chat.type == "private")
+log = structlog.get_logger(__name__)
+
+MANAGE: Final = "accounts.manage"
+PAGE_SIZE: Final = 6
+NOT_A_COMMAND: Final = ~F.text.startswith("/")
+
+
+class ExchangePickCallback(CallbackData, prefix="xp"):
+    exchange: str
+
+
+class ExchangePageCallback(CallbackData, prefix="xg"):
+    page: int
+
+
+class NetworkCallback(CallbackData, prefix="xn"):
+    testnet: bool
+
+
+class DisconnectCallback(CallbackData, prefix="dc"):
+    account_id: int
+    yes: bool
+
+
+async def delete_secret_message(message: Message) -> bool:
+    """Delete a message holding a secret; on failure tell the user to do it. Never logs text."""
+    try:
+        await message.delete()
+    except TelegramAPIError as exc:
+        log.warning("secret_message_not_deleted", error=type(exc).__name__)
+        await message.answer(render.delete_failed())
+        return False
+    return True
+
+
+# -- /connect ----------------------------------------------------------------------------------
+
+
+def _exchange_keyboard(matches: list[str], page: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    pages = max(1, -(-len(matches) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    for exchange_id in matches[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
+        builder.button(text=exchange_id, callback_data=ExchangePickCallback(exchange=exchange_id))
+    builder.adjust(2)
+    nav = []
+    if page > 0:
+        nav.append(("« prev", ExchangePageCallback(page=page - 1)))
+    if page < pages - 1:
+        nav.append(("next »", ExchangePageCallback(page=page + 1)))
+    if nav:
+        nav_builder = InlineKeyboardBuilder()
+        for text, data in nav:
+            nav_builder.button(text=text, callback_data=data)
+        builder.attach(nav_builder)
+    return builder.as_markup()
+
+
+async def _show_matches(
+    message: Message, state: FSMContext, account_service: AccountService, query: str
+) -> None:
+    matches = account_service.search_exchanges(query)
+    await state.update_data(query=query[:32])
+    if not matches:
+        await message.answer(render.exchange_matches(query, 0))
+        return
+    await message.answer(
+        render.exchange_matches(query, len(matches)), reply_markup=_exchange_keyboard(matches, 0)
+    )
+
+
+@routes.command("connect", "connect an exchange account (API keys)", MANAGE, args="[exchange]")
+async def start_connect(
+    message: Message, command: CommandObject, state: FSMContext, account_service: AccountService
+) -> None:
+    await state.clear()
+    await state.set_state(ConnectForm.exchange)
+    if command.args and command.args.strip():
+        await _show_matches(message, state, account_service, command.args.strip())
+    else:
+        await message.answer(render.exchange_prompt())
+
+
+@routes.message(ConnectForm.exchange, F.text, NOT_A_COMMAND, flags={"role": MANAGE})
+async def search_exchange(
+    message: Message, state: FSMContext, account_service: AccountService
+) -> None:
+    await _show_matches(message, state, account_service, message.text or "")
+
+
+@routes.callback_query(ExchangePageCallback.filter(), ConnectForm.exchange, flags={"role": MANAGE})
+async def page_exchanges(
+    callback: CallbackQuery,
+    callback_data: ExchangePageCallback,
+    state: FSMContext,
+    account_service: AccountService,
+) -> None:
+    query = str((await state.get_data()).get("query", ""))
+    matches = account_service.search_exchanges(query)
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(
+            reply_markup=_exchange_keyboard(matches, callback_data.page)
+        )
+    await callback.answer()
+
+
+@routes.callback_query(ExchangePickCallback.filter(), ConnectForm.exchange, flags={"role": MANAGE})
+async def pick_exchange(
+    callback: CallbackQuery,
+    callback_data: ExchangePickCallback,
+    state: FSMContext,
+    account_service: AccountService,
+) -> None:
+    options = account_service.exchange_options(callback_data.exchange)  # data is not trusted
+    await state.update_data(
+        exchange=options.exchange_id, passphrase_needed=options.needs_passphrase
+    )
+    await callback.answer()
+    if not isinstance(callback.message, Message):
+        return
+    if options.has_testnet:
+        await state.set_state(ConnectForm.network)
+        builder = InlineKeyboardBuilder()
+        builder.button(text="Live", callback_data=NetworkCallback(testnet=False))
+        builder.button(text="Testnet", callback_data=NetworkCallback(testnet=True))
+        await callback.message.edit_text(
+            render.network_prompt(options.exchange_id), reply_markup=builder.as_markup()
+        )
+        return
+    await state.update_data(sandbox=False)
+    await state.set_state(ConnectForm.api_key)
+    await callback.message.edit_text(render.key_prompt(options.exchange_id, sandbox=False))
+
+
+@routes.callback_query(NetworkCallback.filter(), ConnectForm.network, flags={"role": MANAGE})
+async def pick_network(
+    callback: CallbackQuery, callback_data: NetworkCallback, state: FSMContext
+) -> None:
+    data = await state.get_data()
+    await state.update_data(sandbox=callback_data.testnet)
+    await state.set_state(ConnectForm.api_key)
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.edit_text(
+            render.key_prompt(str(data.get("exchange")), callback_data.testnet)
+        )
+
+
+@routes.message(ConnectForm.api_key, NOT_A_COMMAND, flags={"role": MANAGE})
+async def read_api_key(
+    message: Message, state: FSMContext, account_service: AccountService
+) -> None:
+    await delete_secret_message(message)
+    key = check_key_text(message.text or "", "key")
+    await state.update_data(key=account_service.seal(key))
+    await state.set_state(ConnectForm.secret)
+    await message.answer(render.secret_prompt())
+
+
+@routes.message(ConnectForm.secret, NOT_A_COMMAND, flags={"role": MANAGE})
+async def read_secret(
+    message: Message, state: FSMContext, user: UserView, account_service: AccountService
+) -> None:
+    await delete_secret_message(message)
+    secret = check_key_text(message.text or "", "secret")
+    await state.update_data(secret=account_service.seal(secret))
+    if (await state.get_data()).get("passphrase_needed"):
+        await state.set_state(ConnectForm.passphrase)
+        await message.answer(render.passphrase_prompt())
+        return
+    await _finish_connect(message, state, user, account_service)
+
+
+@routes.message(ConnectForm.passphrase, NOT_A_COMMAND, flags={"role": MANAGE})
+async def read_passphrase(
+    message: Message, state: FSMContext, user: UserView, account_service: AccountService
+) -> None:
+    await delete_secret_message(message)
+    passphrase = check_key_text(message.text or "", "passphrase")
+    await state.update_data(passphrase=account_service.seal(passphrase))
+    await _finish_connect(message, state, user, account_service)
+
+
+async def _finish_connect(
+    message: Message, state: FSMContext, user: UserView, account_service: AccountService
+) -> None:
+    data: dict[str, Any] = await state.get_data()
+    await state.clear()  # whatever the exchange says next, the form is over
+    sealed_passphrase = data.get("passphrase")
+    account = await account_service.connect(
+        user,
+        exchange_id=str(data["exchange"]),
+        api_key=account_service.unseal(str(data["key"])),
+        secret=account_service.unseal(str(data["secret"])),
+        passphrase=account_service.unseal(str(sealed_passphrase)) if sealed_passphrase else None,
+        sandbox=bool(data.get("sandbox")),
+    )
+    await message.answer(render.connected(account))
+
+
+# -- /accounts, /disconnect --------------------------------------------------------------------
+
+
+@routes.command("accounts", "your exchange accounts (paper included)", MANAGE)
+async def list_accounts(message: Message, user: UserView, account_service: AccountService) -> None:
+    await message.answer(render.accounts(await account_service.accounts(user)))
+
+
+@routes.command("disconnect", "remove an exchange account and its keys", MANAGE, args="<label>")
+async def ask_disconnect(
+    message: Message, command: CommandObject, user: UserView, account_service: AccountService
+) -> None:
+    account = await account_service.find_for_disconnect(user, command.args or "")
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text="Disconnect", callback_data=DisconnectCallback(account_id=account.id, yes=True)
+    )
+    builder.button(
+        text="Keep it", callback_data=DisconnectCallback(account_id=account.id, yes=False)
+    )
+    await message.answer(render.disconnect_question(account), reply_markup=builder.as_markup())
+
+
+@routes.callback_query(DisconnectCallback.filter(), flags={"role": MANAGE})
+async def answer_disconnect(
+    callback: CallbackQuery,
+    callback_data: DisconnectCallback,
+    user: UserView,
+    account_service: AccountService,
+) -> None:
+    if not callback_data.yes:
+        await callback.answer("Kept.")
+        if isinstance(callback.message, Message):
+            await callback.message.edit_text("Kept; nothing changed.")
+        return
+    account = await account_service.disconnect(user, callback_data.account_id)  # owner re-checked
+    await callback.answer("Disconnected.")
+    if isinstance(callback.message, Message):
+        await callback.message.edit_text(render.disconnected(account))
+
+
+# -- /pin ----------------------------------------------------------------------------------------
+
+
+@routes.command("pin", "set or change your trading PIN; /pin off removes it", MANAGE, args="[off]")
+async def start_pin(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    user: UserView,
+    account_service: AccountService,
+) -> None:
+    await state.clear()
+    arg = (command.args or "").strip().lower()
+    if arg not in {"", "off"}:
+        raise UserError("Send /pin to set or change your PIN, or /pin off to remove it.")
+    has_pin = await account_service.has_pin(user)
+    if arg == "off" and not has_pin:
+        await message.answer("You have no PIN to remove.")
+        return
+    if has_pin:
+        purpose = "remove" if arg == "off" else "change"
+        await state.set_state(PinForm.current)
+        await state.update_data(purpose=purpose)
+        await message.answer(render.pin_prompt_current(purpose))
+        return
+    await state.set_state(PinForm.new)
+    await message.answer(render.pin_prompt_new())
+
+
+@routes.message(PinForm.current, NOT_A_COMMAND, flags={"role": MANAGE})
+async def read_current_pin(
+    message: Message, state: FSMContext, user: UserView, account_service: AccountService
+) -> None:
+    await delete_secret_message(message)
+    purpose = (await state.get_data()).get("purpose")
+    await state.clear()
+    if purpose == "remove":
+        await account_service.clear_pin(user, message.text or "")
+        await message.answer("PIN removed. Live orders no longer ask for it.")
+        return
+    await account_service.verify_pin(user, message.text or "")
+    await state.set_state(PinForm.new)
+    await message.answer(render.pin_prompt_new())
+
+
+@routes.message(PinForm.new, NOT_A_COMMAND, flags={"role": MANAGE})
+async def read_new_pin(
+    message: Message, state: FSMContext, user: UserView, account_service: AccountService
+) -> None:
+    await delete_secret_message(message)
+    pin = validate_pin(message.text or "")  # a malformed PIN keeps the form open for another try
+    await state.clear()
+    await account_service.set_pin(user, pin)
+    await message.answer("PIN set. Live orders will ask for it.")

@@ -1,0 +1,90 @@
+"""Plain-language commands: private text that is not a command becomes a plan with buttons.
+
+Only text outside any form reaches this router (other features' forms keep their input), and
+nothing runs until Confirm is pressed; a live order of a user with a PIN asks for it first.
+"""
+
+from __future__ import annotations
+
+from aiogram import F
+from aiogram.filters import StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from handlers import accounts_render as render
+from handlers.accounts import delete_secret_message
+from handlers.accounts_states import LanguagePinForm
+from handlers.commands import Routes
+from services.ai_commands import CommandOutcome, LanguageService, PinRequired
+from services.dto import UserView
+
+routes = Routes(__name__, message=F.chat.type == "private")
+
+USE = "bot.use"  # the service checks the role each action needs ("trade", "market.read")
+
+
+class LanguageCallback(CallbackData, prefix="lc"):
+    command_id: int
+    ok: bool
+
+
+def _buttons(command_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text="Confirm", callback_data=LanguageCallback(command_id=command_id, ok=True))
+    builder.button(text="Cancel", callback_data=LanguageCallback(command_id=command_id, ok=False))
+    return builder.as_markup()
+
+
+@routes.message(StateFilter(None), F.text, ~F.text.startswith("/"), flags={"role": USE})
+async def plan_command(
+    message: Message, user: UserView, language_service: LanguageService
+) -> None:
+    plan = await language_service.plan(user, message.text or "")
+    await message.answer(render.plan(plan), reply_markup=_buttons(plan.command_id))
+
+
+async def _show(callback: CallbackQuery, outcome: CommandOutcome) -> None:
+    if isinstance(callback.message, Message):
+        await callback.message.edit_text(render.outcome(outcome))
+    else:
+        await callback.bot.send_message(callback.from_user.id, render.outcome(outcome))  # type: ignore[union-attr]
+
+
+@routes.callback_query(LanguageCallback.filter(), flags={"role": USE})
+async def answer_plan(
+    callback: CallbackQuery,
+    callback_data: LanguageCallback,
+    user: UserView,
+    state: FSMContext,
+    language_service: LanguageService,
+) -> None:
+    if not callback_data.ok:
+        await language_service.cancel(user, callback_data.command_id)
+        await callback.answer("Cancelled.")
+        if isinstance(callback.message, Message):
+            await callback.message.edit_text(render.cancelled())
+        return
+    try:
+        outcome = await language_service.confirm(user, callback_data.command_id)
+    except PinRequired:
+        await state.set_state(LanguagePinForm.pin)
+        await state.update_data(command_id=callback_data.command_id)
+        await callback.answer()
+        if isinstance(callback.message, Message):
+            await callback.message.answer(render.language_pin_prompt())
+        return
+    await callback.answer("Done.")
+    await _show(callback, outcome)
+
+
+@routes.message(LanguagePinForm.pin, ~F.text.startswith("/"), flags={"role": USE})
+async def read_order_pin(
+    message: Message, state: FSMContext, user: UserView, language_service: LanguageService
+) -> None:
+    await delete_secret_message(message)
+    command_id = int((await state.get_data()).get("command_id", 0))
+    await state.clear()
+    outcome = await language_service.confirm(user, command_id, pin=message.text or "")
+    await message.answer(render.outcome(outcome))

@@ -1,0 +1,339 @@
+"""Plain-language commands: parse -> plan -> (Confirm) -> outcome, each step in ``ai_commands``.
+
+Nothing runs without the button: an order becomes an ``OrderPlan`` from the trading service
+(its token is kept with the command), a read-only command ("what is my balance") becomes a
+"Show it?" plan. Confirm and Cancel move the command row with a compare-and-set on its status,
+so a second press (or a press racing the first) does nothing; the trading token underneath is
+single-use as well. Every command is recorded with its parser ("grammar" | "ai") and outcome.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Final, Protocol
+
+import structlog
+
+from core.db.repositories.ai_commands import AICommandRepository
+from core.db.session import Database
+from core.domain import OrderSide
+from core.errors import AppError, Conflict, Forbidden, NotFound, UserError
+from core.permissions import role_allows
+from services.dto import UserView
+from services.intents import NOT_UNDERSTOOD, AIIntentParser, Intent, IntentAction, parse_intent
+from services.ports import ClockFn, utc_now
+from services.trading_dto import BalanceView, OrderPlan, OrderView, PriceView
+
+log = structlog.get_logger(__name__)
+
+MAX_STORED_TEXT: Final = 1000
+PLANNED, CONFIRMED, CANCELLED, FAILED, NOT_UNDERSTOOD_STATUS = (
+    "planned",
+    "confirmed",
+    "cancelled",
+    "failed",
+    "not_understood",
+)
+
+
+class LanguageTradingPort(Protocol):
+    """What plain-language commands need of ``TradingService``."""
+
+    async def resolve_symbol(self, text: str, account: Any = None) -> str: ...
+
+    async def price(self, user: UserView, symbol_text: str) -> PriceView: ...
+
+    async def balance(self, user: UserView, account_label: str | None = None) -> BalanceView: ...
+
+    async def prepare_order(
+        self,
+        user: UserView,
+        *,
+        symbol: str,
+        side: OrderSide,
+        amount: Decimal,
+        amount_in_quote: bool = False,
+        price: Decimal | None = None,
+        account_label: str | None = None,
+        signal_id: int | None = None,
+    ) -> OrderPlan: ...
+
+    async def confirm(self, user: UserView, token: str, pin: str | None = None) -> OrderView: ...
+
+    async def cancel_plan(self, user: UserView, token: str) -> None: ...
+
+    async def open_orders(self, user: UserView, symbol: str | None = None) -> list[OrderView]: ...
+
+    async def cancel_all(self, user: UserView, symbol: str | None = None) -> list[OrderView]: ...
+
+
+class PinCheckPort(Protocol):
+    async def verify_pin(self, user: UserView, pin: str) -> None: ...
+
+
+class PinRequired(UserError):
+    """Confirming this command needs the user's trading PIN (a live order)."""
+
+    default_message = "Send your trading PIN to confirm this order."
+
+
+@dataclass(frozen=True, slots=True)
+class CommandPlan:
+    """A planned command waiting for Confirm/Cancel (``order`` set for buy/sell)."""
+
+    command_id: int
+    intent: Intent
+    parser: str
+    symbol: str | None = None  # resolved, e.g. "SOL/USDT"
+    order: OrderPlan | None = None
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CommandOutcome:
+    command_id: int
+    action: IntentAction
+    summary: str  # plain text, as stored in ai_commands.outcome
+    order: OrderView | None = None
+    orders: tuple[OrderView, ...] = field(default_factory=tuple)
+    balance: BalanceView | None = None
+    price: PriceView | None = None
+
+
+class LanguageService:
+    """Turns a trader's sentence into a confirmed action; see the module docstring."""
+
+    def __init__(
+        self,
+        db: Database,
+        trading: LanguageTradingPort,
+        *,
+        pins: PinCheckPort,
+        ai: AIIntentParser | None = None,
+        ttl_s: int = 120,
+        clock: ClockFn = utc_now,
+    ) -> None:
+        self._db = db
+        self._trading = trading
+        self._pins = pins
+        self._ai = ai
+        self._ttl = timedelta(seconds=ttl_s)
+        self._clock = clock
+
+    async def plan(self, user: UserView, text: str) -> CommandPlan:
+        """Parse ``text`` and plan it. Raises ``UserError`` (after recording the command) when it
+        is not understood or cannot be planned (unknown pair, nothing to sell, too small...)."""
+        intent, parser = parse_intent(text), "grammar"
+        if intent.action is IntentAction.UNKNOWN and self._ai is not None:
+            ai_intent = await self._ai.ask(text)
+            if ai_intent is not None and await self._symbol_resolves(ai_intent):
+                intent, parser = ai_intent, "ai"
+        if intent.action is IntentAction.UNKNOWN:
+            await self._record(user, text, None, parser, NOT_UNDERSTOOD_STATUS, NOT_UNDERSTOOD)
+            raise UserError(NOT_UNDERSTOOD)
+        try:
+            self._check_role(user, intent)
+            symbol, order = await self._prepare(user, intent)
+        except AppError as exc:
+            await self._record(user, text, intent.to_json(), parser, FAILED, exc.user_message)
+            raise
+        plan_data: dict[str, Any] = {"symbol": symbol}
+        if order is not None:
+            plan_data.update(
+                token=order.token,
+                is_paper=order.account.is_paper,
+                account=order.account.label,
+                amount=str(order.amount),
+            )
+        command_id = await self._record(
+            user, text, {**intent.to_json(), "plan": plan_data}, parser, PLANNED, None
+        )
+        log.info("language_command_planned", command_id=command_id, action=intent.action.value)
+        return CommandPlan(
+            command_id=command_id,
+            intent=intent,
+            parser=parser,
+            symbol=symbol,
+            order=order,
+            expires_at=order.expires_at if order else self._clock() + self._ttl,
+        )
+
+    async def confirm(
+        self, user: UserView, command_id: int, pin: str | None = None
+    ) -> CommandOutcome:
+        """Run a planned command once. Raises ``PinRequired`` for a live order of a user with
+        a PIN when ``pin`` is None, ``UserError`` for a wrong PIN (the plan stays), ``Conflict``
+        when it was already confirmed/cancelled or expired, ``NotFound`` for another's command.
+        """
+        intent, plan = await self._load_planned(user, command_id)
+        token = plan.get("token")
+        if token is not None and not plan.get("is_paper", True) and user.has_pin:
+            if pin is None:
+                raise PinRequired()
+            await self._pins.verify_pin(user, pin)
+        async with self._db.transaction() as session:
+            if not await AICommandRepository(session).transition(command_id, PLANNED, CONFIRMED):
+                raise Conflict("This command was already handled.")
+        try:
+            outcome = await self._run(user, command_id, intent, plan, pin)
+        except AppError as exc:
+            await self._finish(command_id, FAILED, exc.user_message)
+            raise
+        await self._finish(command_id, CONFIRMED, outcome.summary)
+        log.info("language_command_confirmed", command_id=command_id)
+        return outcome
+
+    async def cancel(self, user: UserView, command_id: int) -> None:
+        """Drop a planned command (and its order plan); ``Conflict`` when already handled."""
+        _intent, plan = await self._load_planned(user, command_id, allow_expired=True)
+        async with self._db.transaction() as session:
+            if not await AICommandRepository(session).transition(
+                command_id, PLANNED, CANCELLED, outcome="cancelled by the user"
+            ):
+                raise Conflict("This command was already handled.")
+        token = plan.get("token")
+        if token is not None:
+            try:
+                await self._trading.cancel_plan(user, token)
+            except UserError as exc:  # expired or gone already: nothing will run either way
+                log.info("language_plan_cancel_noop", reason=type(exc).__name__)
+
+    # -- steps ------------------------------------------------------------------------------
+
+    async def _symbol_resolves(self, intent: Intent) -> bool:
+        if intent.symbol is None:
+            return True
+        try:
+            await self._trading.resolve_symbol(intent.symbol)
+        except UserError:
+            log.info("ai_intent_rejected", reason="symbol does not resolve")
+            return False
+        return True
+
+    @staticmethod
+    def _check_role(user: UserView, intent: Intent) -> None:
+        needed = "market.read" if intent.action is IntentAction.PRICE else "trade"
+        if not role_allows(user.role, needed):
+            raise Forbidden("Only traders can do that; ask an admin for the trader role.")
+
+    async def _prepare(
+        self, user: UserView, intent: Intent
+    ) -> tuple[str | None, OrderPlan | None]:
+        symbol = None
+        if intent.symbol is not None:
+            symbol = await self._trading.resolve_symbol(intent.symbol)
+        if not intent.action.is_order:
+            return symbol, None
+        assert symbol is not None  # the grammar and the AI validation both demand one
+        side = OrderSide.BUY if intent.action is IntentAction.BUY else OrderSide.SELL
+        amount, in_quote = intent.amount, intent.amount_in_quote
+        if intent.fraction is not None:
+            amount, in_quote = await self._share_of_holding(user, symbol, side, intent.fraction)
+        assert amount is not None
+        order = await self._trading.prepare_order(
+            user,
+            symbol=symbol,
+            side=side,
+            amount=amount,
+            amount_in_quote=in_quote,
+            price=intent.price,
+        )
+        return symbol, order
+
+    async def _share_of_holding(
+        self, user: UserView, symbol: str, side: OrderSide, fraction: Decimal
+    ) -> tuple[Decimal, bool]:
+        """Sell: the fraction of the base asset held; buy: of the quote asset (spent)."""
+        base, _, quote = symbol.partition("/")
+        asset = base if side is OrderSide.SELL else quote
+        balance = await self._trading.balance(user)
+        free = next((f for a, f, _u in balance.assets if a.upper() == asset.upper()), Decimal(0))
+        if free <= 0:
+            verb = "sell" if side is OrderSide.SELL else "spend"
+            raise UserError(f"You have no free {asset} to {verb} on {balance.account.label}.")
+        return free * fraction, side is OrderSide.BUY
+
+    async def _run(
+        self,
+        user: UserView,
+        command_id: int,
+        intent: Intent,
+        plan: dict[str, Any],
+        pin: str | None,
+    ) -> CommandOutcome:
+        action, symbol = intent.action, plan.get("symbol")
+        if action.is_order:
+            order = await self._trading.confirm(user, str(plan["token"]), pin)
+            summary = (
+                f"order {order.id} {order.side.value} {order.amount} {order.symbol}: "
+                f"{order.status.value}"
+            )
+            return CommandOutcome(command_id, action, summary, order=order)
+        if action is IntentAction.BALANCE:
+            balance = await self._trading.balance(user)
+            summary = f"balance of {balance.account.label}: {len(balance.assets)} assets"
+            return CommandOutcome(command_id, action, summary, balance=balance)
+        if action is IntentAction.PRICE:
+            assert symbol is not None
+            price = await self._trading.price(user, symbol)
+            summary = f"{price.symbol} {price.price}"
+            return CommandOutcome(command_id, action, summary, price=price)
+        if action is IntentAction.ORDERS:
+            orders = tuple(await self._trading.open_orders(user, symbol))
+            return CommandOutcome(command_id, action, f"{len(orders)} open orders", orders=orders)
+        if action is IntentAction.CANCEL_ALL:
+            cancelled = tuple(await self._trading.cancel_all(user, symbol))
+            summary = f"cancelled {len(cancelled)} orders"
+            return CommandOutcome(command_id, action, summary, orders=cancelled)
+        raise UserError(NOT_UNDERSTOOD)  # unknown never gets a plan; kept for completeness
+
+    # -- storage ----------------------------------------------------------------------------
+
+    async def _record(
+        self,
+        user: UserView,
+        text: str,
+        intent: dict[str, Any] | None,
+        parser: str,
+        status: str,
+        outcome: str | None,
+    ) -> int:
+        async with self._db.transaction() as session:
+            command = await AICommandRepository(session).add(
+                user_id=user.id,
+                text=text[:MAX_STORED_TEXT],
+                intent=intent,
+                parser=parser,
+                status=status,
+                outcome=outcome,
+            )
+            return command.id
+
+    async def _finish(self, command_id: int, status: str, outcome: str) -> None:
+        async with self._db.transaction() as session:
+            await AICommandRepository(session).finish(command_id, status, outcome[:1000])
+
+    async def _load_planned(
+        self, user: UserView, command_id: int, *, allow_expired: bool = False
+    ) -> tuple[Intent, dict[str, Any]]:
+        async with self._db.session() as session:
+            command = await AICommandRepository(session).get(command_id)
+            if command is None or command.user_id != user.id or command.intent is None:
+                raise NotFound("This button is no longer valid.")
+            status, created_at, data = command.status, command.created_at, dict(command.intent)
+        if status != PLANNED:
+            raise Conflict(f"This command was already handled ({status.replace('_', ' ')}).")
+        if not allow_expired and _aware(created_at) + self._ttl < self._clock():
+            async with self._db.transaction() as session:
+                await AICommandRepository(session).transition(
+                    command_id, PLANNED, FAILED, outcome="expired before confirmation"
+                )
+            raise Conflict("This plan expired; send the command again.")
+        plan = dict(data.pop("plan", None) or {})
+        return Intent.from_json(data), plan
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
