@@ -71,7 +71,6 @@ TOKEN_KIND: Final = "order"  # noqa: S105 - an action kind, not a secret
 MAX_PIN_FAILURES: Final = 3
 LOCK_TIMEOUT_S: Final = 30.0
 RECONCILE_LOCK_WAIT_S: Final = 2.0
-RECONCILE_GRACE_S: Final = 5.0  # an order younger than this may still be on its way out
 NOT_FINAL: Final = (
     OrderStatus.PENDING,
     OrderStatus.UNKNOWN,
@@ -644,7 +643,7 @@ class TradingService:
             except ExchangeError as exc:  # e.g. a clock-skew refusal: outcome unclear, check
                 await self._mark(order_id, account, OrderStatus.UNKNOWN, exc.user_message)
                 return await self._view(order_id)
-            await self._apply(order_id, account, result, notified=True)
+            await self._apply(order_id, account, result, notified=True, known=OrderStatus.PENDING)
         return await self._view(order_id)
 
     async def _mark(
@@ -659,23 +658,30 @@ class TradingService:
         async with self._db.transaction() as session:
             row = await OrderRepository(session).get(order_id, lock=True)
             assert row is not None
-            if row.status.is_final:
-                return
-            row.status = status
-            row.error = error
+            if not row.status.is_final:  # the paper engine may have written it already
+                row.status = status
+                row.error = error
+            status = row.status
             if notified:
                 row.notified_status = status.value
         self._count(account, status)
         log.info("order_status", order_id=order_id, status=status.value)
 
     async def _apply(
-        self, order_id: int, account: AccountView, result: OrderResult, *, notified: bool
+        self,
+        order_id: int,
+        account: AccountView,
+        result: OrderResult,
+        *,
+        notified: bool,
+        known: OrderStatus | None = None,
     ) -> OrderStatus:
-        """Copy what the exchange says into the row; returns the status now stored."""
+        """Copy what the exchange says into the row; returns the status now stored. ``known``:
+        the status this process last saw (the paper engine writes the row itself)."""
         async with self._db.transaction() as session:
             row = await OrderRepository(session).get(order_id, lock=True)
             assert row is not None
-            before = row.status
+            before = known or row.status
             status = result.status
             if status is OrderStatus.UNKNOWN:
                 status = before
@@ -894,12 +900,13 @@ class TradingService:
 
     async def reconcile(self, limit: int = 100) -> int:
         """Settle orders whose outcome is not known yet by asking the exchange about their
-        client order id; never sends an order. Returns how many orders changed status."""
-        cutoff = self._clock() - timedelta(seconds=RECONCILE_GRACE_S)
+        client order id; never sends an order. Returns how many orders changed status.
+
+        An order still being placed is safe: placement holds the user's lock until the
+        exchange answered, and the reconciler takes the same lock (or skips the order).
+        """
         async with self._db.session() as session:
-            rows = await OrderRepository(session).to_reconcile(
-                NOT_FINAL, created_before=cutoff, limit=limit
-            )
+            rows = await OrderRepository(session).to_reconcile(NOT_FINAL, limit=limit)
             checks = []
             for row in rows:
                 account = await AccountRepository(session).get(row.account_id)

@@ -53,15 +53,18 @@ class OrderRepository(Repository):
         return [(o, a) for o, a in (await self._session.execute(stmt)).all()]
 
     async def to_reconcile(
-        self, statuses: Sequence[OrderStatus], *, created_before: datetime, limit: int = 100
+        self,
+        statuses: Sequence[OrderStatus],
+        *,
+        created_before: datetime | None = None,
+        limit: int = 100,
     ) -> list[Order]:
-        """Orders in ``statuses`` older than ``created_before``, least recently checked first."""
-        stmt = (
-            select(Order)
-            .where(Order.status.in_(list(statuses)), Order.created_at < created_before)
-            .order_by(Order.updated_at, Order.id)
-            .limit(limit)
-        )
+        """Orders in ``statuses`` (older than ``created_before``), least recently checked
+        first."""
+        stmt = select(Order).where(Order.status.in_(list(statuses)))
+        if created_before is not None:
+            stmt = stmt.where(Order.created_at < created_before)
+        stmt = stmt.order_by(Order.updated_at, Order.id).limit(limit)
         return list(await self._session.scalars(stmt))
 
     async def resting_paper(self, limit: int = 500) -> list[Order]:
