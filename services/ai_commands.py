@@ -70,6 +70,8 @@ class LanguageTradingPort(Protocol):
 
 
 class PinCheckPort(Protocol):
+    async def has_pin(self, user: UserView) -> bool: ...
+
     async def verify_pin(self, user: UserView, pin: str) -> None: ...
 
 
@@ -169,10 +171,12 @@ class LanguageService:
         """
         intent, plan = await self._load_planned(user, command_id)
         token = plan.get("token")
-        if token is not None and not plan.get("is_paper", True) and user.has_pin:
+        self._check_role(user, intent)  # the role may have changed since the plan
+        live = token is not None and not plan.get("is_paper", True)
+        if live and await self._pins.has_pin(user):  # the DB, not the cached view
             if pin is None:
                 raise PinRequired()
-            await self._pins.verify_pin(user, pin)
+            await self._pins.verify_pin(user, pin)  # a wrong PIN leaves the plan planned
         async with self._db.transaction() as session:
             if not await AICommandRepository(session).transition(command_id, PLANNED, CONFIRMED):
                 raise Conflict("This command was already handled.")
