@@ -2,8 +2,36 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.features import Feature, FeatureContext
+from handlers import channel_posts, signals, sources
+from handlers.signals_render import SignalHtml
+from services.signals import SignalService, SignalTrading
+from services.sources import SourceService
 
 
 async def build(ctx: FeatureContext) -> Feature:
-    return Feature()
+    from bot.app import build_ai_parser
+
+    trading: SignalTrading = ctx.services["trading_service"]
+    messages = SignalHtml()
+    ai = build_ai_parser(ctx.settings)
+    source_service = SourceService(ctx.db, ctx.kv.cache, messages)
+    signal_service = SignalService(
+        ctx.db,
+        source_service,
+        trading,
+        messages,
+        ai=ai,
+        threshold=ctx.settings.ai.parser_threshold,
+        forward_max_age_h=ctx.settings.limits.forward_max_age_h,
+        default_quote=ctx.settings.exchange.paper_quote,
+        clock=ctx.clock,
+    )
+    closers: list[Any] = [ai.aclose] if ai is not None else []
+    return Feature(
+        services={"signal_service": signal_service, "source_service": source_service},
+        routers=[sources.routes.build(), channel_posts.routes.build(), signals.routes.build()],
+        closers=closers,
+    )

@@ -1,0 +1,10 @@
+"""Callback data of the signal card's buttons: the action and the signal id, nothing else."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class SignalCallback(CallbackData, prefix="sg"):
+    action: str  # track | edit | ignore
+    signal_id: int

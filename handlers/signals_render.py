@@ -1,0 +1,279 @@
+"""Pure rendering of the signals feature: DTOs in, Telegram HTML out. Every channel or user
+string is escaped; ``SignalHtml`` renders what the services queue in the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any, Final
+
+from core.domain import SignalStatus
+from handlers.signals_callbacks import SignalCallback
+from services.signal_dto import (
+    CardKind,
+    EventView,
+    FieldOrigin,
+    SignalDetail,
+    SignalView,
+    SourceView,
+    SubscriptionView,
+)
+from services.text import escape
+from services.trading_dto import OrderView
+
+LABELS: Final = {
+    "pair": "Pair",
+    "side": "Side",
+    "market": "Market",
+    "entry": "Entry",
+    "targets": "Targets",
+    "stop_loss": "Stop loss",
+    "leverage": "Leverage",
+}
+MARKS: Final = {
+    FieldOrigin.TEXT: "✅",
+    FieldOrigin.INFERRED: "❔ inferred",
+    FieldOrigin.EDITED: "✏️ edited",
+    FieldOrigin.MISSING: "❌ missing",
+}
+PROMPTS: Final = {
+    "pair": "the pair (e.g. BTC/USDT)",
+    "side": "the side (long or short)",
+    "entry": "the entry (market, one price or a zone like 60000-61000)",
+    "targets": "the targets (e.g. 62000 64000 66000)",
+    "stop_loss": "the stop loss (a price, or none)",
+    "leverage": "the leverage (e.g. 10, or none)",
+}
+AWAITING: Final = frozenset({SignalStatus.PENDING, SignalStatus.HELD, SignalStatus.IGNORED})
+EVENT_WORDS: Final = {
+    "tp_hit": "target hit",
+    "sl_hit": "stop loss hit",
+    "move_sl": "stop loss moved",
+    "close": "closed",
+    "partial_close": "partially closed",
+    "cancel": "cancelled",
+    "entry_filled": "entry filled",
+    "other": "update",
+    "edit": "edited in the channel",
+    "manual_edit": "edited",
+}
+
+
+def number(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def field_value(signal: SignalView, name: str) -> str | None:
+    """The plain-text value of a card field, or None when missing."""
+    if name == "pair":
+        return signal.pair
+    if name == "side":
+        return signal.side.value if signal.side else None
+    if name == "market":
+        return signal.market.value if signal.market else None
+    if name == "entry":
+        if signal.entry_is_market:
+            return "market"
+        if signal.entry_low is None:
+            return None
+        if signal.entry_high is None or signal.entry_high == signal.entry_low:
+            return number(signal.entry_low)
+        return f"{number(signal.entry_low)} - {number(signal.entry_high)}"
+    if name == "targets":
+        return ", ".join(number(t) for t in signal.targets) or None
+    if name == "stop_loss":
+        return number(signal.stop_loss) if signal.stop_loss is not None else None
+    if name == "leverage":
+        return f"{number(signal.leverage)}x" if signal.leverage is not None else None
+    raise KeyError(name)
+
+
+def headline(signal: SignalView) -> str:
+    parts = [f"#{signal.id}", signal.pair or "?"]
+    if signal.side:
+        parts.append(signal.side.value)
+    return escape(" ".join(parts))
+
+
+def status_text(signal: SignalView) -> str:
+    text = signal.status.value
+    if signal.targets_hit:
+        text += f", {signal.targets_hit}/{len(signal.targets) or '?'} targets hit"
+    return text
+
+
+def card(signal: SignalView, kind: CardKind, note: str | None = None) -> str:
+    """The confidence card: every field with where it came from, the overall confidence."""
+    if kind is CardKind.PRIVATE:
+        header = f"<b>Private signal {headline(signal)}</b>\n⚠️ Not tracked for any channel"
+        if note:
+            header += f": {escape(note)}"
+        header += "."
+    else:
+        source = escape(signal.source_name or "unknown channel")
+        header = f"<b>Signal {headline(signal)}</b> from {source}"
+    lines = [header, f"Confidence: {signal.confidence:.0%} ({escape(signal.parser)})"]
+    for name, label in LABELS.items():
+        value = field_value(signal, name)
+        origin = signal.origin(name) if value is not None else FieldOrigin.MISSING
+        shown = escape(value) if value is not None else "-"
+        lines.append(f"{label}: <b>{shown}</b> {MARKS[origin]}")
+    lines.append(f"Status: {escape(status_text(signal))}")
+    if kind is CardKind.TRACKED and note:
+        lines.append(f"<i>{escape(note)}</i>")
+    return "\n".join(lines)
+
+
+def card_buttons(signal: SignalView) -> list[list[dict[str, Any]]]:
+    """Track / Edit / Ignore while undecided; Edit only once active; nothing after."""
+
+    def button(text: str, action: str) -> dict[str, Any]:
+        return {
+            "text": text,
+            "callback_data": SignalCallback(action=action, signal_id=signal.id).pack(),
+        }
+
+    if signal.status in AWAITING:
+        row = [button("Track", "track"), button("Edit", "edit")]
+        if signal.status is not SignalStatus.IGNORED:
+            row.append(button("Ignore", "ignore"))
+        return [row]
+    if signal.status is SignalStatus.ACTIVE:
+        return [[button("Edit", "edit")]]
+    return []
+
+
+def new_signal(signal: SignalView) -> str:
+    return (
+        f"🔔 <b>New signal</b> from {escape(signal.source_name or 'a followed channel')}\n"
+        + card(signal, CardKind.TRACKED).split("\n", 1)[1]
+        + f"\n/signal {signal.id} for details"
+    )
+
+
+def event_line(event: EventView) -> str:
+    what = EVENT_WORDS.get(event.kind, event.kind)
+    if event.kind == "tp_hit" and event.target_index is not None:
+        what = f"target {event.target_index} hit"
+    text = f"{event.created_at:%Y-%m-%d %H:%M} {escape(what)}"
+    changes = event.details.get("changes")
+    if isinstance(changes, dict) and changes:
+        text += ": " + escape("; ".join(f"{k} {v}" for k, v in changes.items()))
+    if event.kind == "edit" and not event.details.get("applied"):
+        text += escape(f" (not applied: {event.details.get('reason') or 'kept as it was'})")
+    if event.linked_by:
+        text += f" <i>(linked by {escape(event.linked_by)})</i>"
+    return text
+
+
+def event(signal: SignalView, event: EventView) -> str:
+    source = escape(signal.source_name or "a followed channel")
+    return (
+        f"📣 <b>Update</b> on signal {headline(signal)} from {source}\n"
+        f"{event_line(event)}\nStatus: {escape(status_text(signal))}"
+    )
+
+
+def auto_trade_note(signal: SignalView, reason: str) -> str:
+    return f"Signal {headline(signal)} was not auto-traded: {escape(reason)}."
+
+
+def auto_traded(signal: SignalView, order: OrderView) -> str:
+    price = f" at {number(order.average)}" if order.average is not None else ""
+    account = "paper" if order.is_paper else escape(order.account_label)
+    return (
+        f"🤖 Auto-traded signal {headline(signal)} on your {account} account: "
+        f"{escape(order.side.value)} {number(order.amount)} {escape(order.symbol)}{price} "
+        f"({escape(order.status.value)})."
+    )
+
+
+def source_registered(source: SourceView) -> str:
+    return (
+        f"📡 <b>{escape(source.name)}</b> is now a signal source and you are its owner.\n"
+        "I read its posts; those I am not sure about come to you to confirm first."
+    )
+
+
+def detail(item: SignalDetail) -> str:
+    signal = item.signal
+    kind = CardKind.TRACKED if signal.is_tracked else CardKind.PRIVATE
+    lines = [card(signal, kind)]
+    if item.events:
+        lines.append("\n<b>Events</b>")
+        lines.extend(event_line(e) for e in item.events)
+    else:
+        lines.append("\nNo updates yet.")
+    return "\n".join(lines)
+
+
+def signal_list(signals: Sequence[SignalView]) -> str:
+    if not signals:
+        return "No signals yet from the sources you follow. /sources lists what you can follow."
+    lines = ["<b>Recent signals</b>"]
+    for signal in signals:
+        lines.append(
+            f"{headline(signal)} · {escape(status_text(signal))} · "
+            f"{escape(signal.source_name or '?')} · {signal.first_seen_at:%m-%d %H:%M}"
+        )
+    lines.append("/signal &lt;id&gt; for one of them")
+    return "\n".join(lines)
+
+
+def source_list(sources: Iterable[SourceView]) -> str:
+    rows = list(sources)
+    if not rows:
+        return "No sources yet. Add the bot to a channel as an administrator to register one."
+    lines = ["<b>Sources</b>"]
+    for source in rows:
+        state = "active" if source.is_active else "stopped"
+        if source.verified:
+            state += ", verified"
+        lines.append(
+            f"{source.id}. {escape(source.name)} · {state} · "
+            f"{source.followers} followers · {source.signals} signals"
+        )
+    lines.append("/follow &lt;number&gt; to follow one")
+    return "\n".join(lines)
+
+
+def followed(sub: SubscriptionView) -> str:
+    if sub.order_size_quote is not None:
+        how = f"auto mode: {number(sub.order_size_quote)} USDT per signal on your paper account"
+    else:
+        how = "you will be told about every new signal and update"
+    return f"You follow {escape(sub.source.name)} ({escape(how)})."
+
+
+def edit_prompt(signal: SignalView, name: str) -> str:
+    now = field_value(signal, name)
+    current = escape(now) if now is not None else "missing"
+    return (
+        f"Signal #{signal.id}: send {escape(PROMPTS[name])}.\n"
+        f"Now: <b>{current}</b>. Send - to keep it, /cancel to stop."
+    )
+
+
+class SignalHtml:
+    """The renderer the services use for outbox messages (``SignalMessages`` port)."""
+
+    def card(self, signal: SignalView, kind: CardKind, note: str | None = None) -> str:
+        return card(signal, kind, note)
+
+    def card_buttons(self, signal: SignalView) -> list[list[dict[str, Any]]]:
+        return card_buttons(signal)
+
+    def new_signal(self, signal: SignalView) -> str:
+        return new_signal(signal)
+
+    def event(self, signal: SignalView, event_view: EventView) -> str:
+        return event(signal, event_view)
+
+    def auto_trade_note(self, signal: SignalView, reason: str) -> str:
+        return auto_trade_note(signal, reason)
+
+    def auto_traded(self, signal: SignalView, order: OrderView) -> str:
+        return auto_traded(signal, order)
+
+    def source_registered(self, source: SourceView) -> str:
+        return source_registered(source)

@@ -1,0 +1,165 @@
+"""Frozen dataclasses of the signals feature: what crosses the service boundary.
+
+Inputs (``ChannelPost``, ``ForwardedPost``, ``ChatInfo``) are plain values the handlers read
+from Telegram updates; outputs (``SignalView``, ``SourceView`` ...) are what the services return.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from core.domain import Market, Side, SignalKind, SignalStatus, SubscriptionMode
+
+# The fields a card shows, in order, and the ones the Edit form walks.
+CARD_FIELDS: tuple[str, ...] = (
+    "pair",
+    "side",
+    "market",
+    "entry",
+    "targets",
+    "stop_loss",
+    "leverage",
+)
+EDIT_FIELDS: tuple[str, ...] = ("pair", "side", "entry", "targets", "stop_loss", "leverage")
+
+
+class FieldOrigin(StrEnum):
+    TEXT = "text"  # found in the post
+    INFERRED = "inferred"  # set by the parser without a span in the text
+    EDITED = "edited"  # changed by a person through the Edit form
+    MISSING = "missing"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelPost:
+    """A post as seen in a channel (``channel_post`` / ``edited_channel_post``)."""
+
+    chat_id: int
+    message_id: int
+    text: str
+    date: datetime | None = None
+    reply_to_message_id: int | None = None
+    edit_date: int | None = None  # epoch seconds, for edits
+    title: str | None = None
+    username: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardedPost:
+    """A private message a user sent: a forward of a channel post, or a plain copy."""
+
+    chat_id: int  # the user's private chat
+    message_id: int  # in that private chat
+    text: str
+    origin_chat_id: int | None = None  # set when ``forward_origin`` is a channel
+    origin_message_id: int | None = None
+    origin_date: datetime | None = None
+    origin_title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatInfo:
+    """What ``getChat`` / a chat-member update says about a chat."""
+
+    chat_id: int
+    type: str
+    title: str | None = None
+    username: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceView:
+    id: int
+    chat_id: int
+    title: str | None
+    username: str | None
+    verified: bool
+    is_active: bool
+    owner_telegram_id: int | None = None
+    followers: int = 0
+    signals: int = 0
+
+    @property
+    def name(self) -> str:
+        if self.username:
+            return "@" + self.username
+        return self.title or str(self.chat_id)
+
+
+@dataclass(frozen=True, slots=True)
+class SignalView:
+    id: int
+    source_id: int | None
+    source_name: str | None
+    is_tracked: bool
+    kind: SignalKind
+    base: str | None
+    quote: str | None
+    side: Side | None
+    market: Market | None
+    entry_low: Decimal | None
+    entry_high: Decimal | None
+    entry_is_market: bool
+    targets: tuple[Decimal, ...]
+    stop_loss: Decimal | None
+    leverage: Decimal | None
+    confidence: float
+    parser: str
+    status: SignalStatus
+    targets_hit: int
+    edit_count: int
+    first_seen_at: datetime
+    origins: dict[str, FieldOrigin] = field(default_factory=dict)
+
+    @property
+    def pair(self) -> str | None:
+        if self.base is None:
+            return None
+        return f"{self.base}/{self.quote}" if self.quote else self.base
+
+    def origin(self, name: str) -> FieldOrigin:
+        return self.origins.get(name, FieldOrigin.MISSING)
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    id: int
+    signal_id: int | None
+    kind: str
+    target_index: int | None
+    linked_by: str | None
+    created_at: datetime
+    details: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SignalDetail:
+    signal: SignalView
+    events: tuple[EventView, ...]
+
+
+class CardKind(StrEnum):
+    """Why a card is shown, which decides its header and buttons."""
+
+    TRACKED = "tracked"  # the channel's signal (forwarded by an admin / held for its owner)
+    PRIVATE = "private"  # the forwarder's own parse; not attributed to any channel
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeReply:
+    """What to answer a user who sent a post: a card, or a short note."""
+
+    card: SignalView | None = None
+    card_kind: CardKind | None = None
+    note: str | None = None  # why private / "not a signal" / update recorded ...
+    duplicate: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionView:
+    source: SourceView
+    mode: SubscriptionMode
+    order_size_quote: Decimal | None
