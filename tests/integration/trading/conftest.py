@@ -46,6 +46,7 @@ class Trading:
     keystore: KeyStore
     users: UserService
     metrics: Metrics
+    fake: FakeExchangeAPI | None = None
 
     async def user(self, telegram_id: int = TRADER) -> UserView:
         view, _ = await self.users.ensure(telegram_id, f"u{telegram_id}", None)
@@ -112,7 +113,9 @@ def build_trading(
         confirm_ttl_s=settings.security.confirm_ttl_s,
         metrics=metrics,
     )
-    return Trading(db, service, paper, factory, feed, keystore, UserService(db), metrics)
+    return Trading(
+        db, service, paper, factory, feed, keystore, UserService(db), metrics, exchange_api
+    )
 
 
 @pytest.fixture
