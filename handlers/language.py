@@ -1,7 +1,8 @@
 """Plain-language commands: private text that is not a command becomes a plan with buttons.
 
-Only text outside any form reaches this router (other features' forms keep their input), and
-nothing runs until Confirm is pressed; a live order of a user with a PIN asks for it first.
+Only the user's own typed text (not a forward, not a command) outside any form is read here,
+so other features' forms keep their input. Nothing runs until Confirm is pressed; a live order
+of a user with a PIN asks for it first.
 """
 
 from __future__ import annotations
@@ -37,7 +38,14 @@ def _buttons(command_id: int) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-@routes.message(StateFilter(None), F.text, ~F.text.startswith("/"), flags={"role": USE})
+@routes.message(
+    StateFilter(None),
+    F.text,
+    ~F.text.startswith("/"),
+    F.forward_origin.is_(None),  # forwarded posts are signals, for the signals feature
+    F.via_bot.is_(None),
+    flags={"role": USE},
+)
 async def plan_command(
     message: Message, user: UserView, language_service: LanguageService
 ) -> None:
