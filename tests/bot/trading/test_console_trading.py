@@ -1,0 +1,44 @@
+"""The console, as an operator tries it: ``tsbot console`` in a fresh directory, paper trading
+on the shipped replay prices (offline), one process per run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _tsbot(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    executable = Path(sys.executable).parent / "tsbot"
+    command = [str(executable)] if executable.exists() else [sys.executable, "-m", "bot"]
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'console.db'}",
+        "DATA_DIR": str(tmp_path / "data"),
+    }
+    return subprocess.run(  # noqa: S603 - our own CLI with fixed arguments
+        [*command, "--env-file", "/dev/null", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_console_buys_on_paper_and_shows_balance_and_history(tmp_path: Path) -> None:
+    migrated = _tsbot(tmp_path, "migrate")
+    assert migrated.returncode == 0, migrated.stderr
+    run = _tsbot(tmp_path, "console", stdin="/buy btc 100usdt\n/balance\n/history\n")
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert "bot: ✅ Bought 0.00" in out
+    assert "BTC on paper: filled at " in out
+    assert "priced by replay of Binance BTC/USDT 1h candles (Harthor/marketlab)" in out
+    assert "bot: Balance · paper" in out and "USDT: 9,89" in out and "BTC: 0.00" in out
+    assert "bot: Recent orders" in out and "#1 buy 0.00" in out and "· filled · paper" in out
+    assert "Traceback" not in run.stderr
