@@ -230,6 +230,11 @@ class ExchangeSettings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @field_validator("markets_dir", mode="before")
+    @classmethod
+    def _dir_or_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("static_prices", mode="before")
     @classmethod
     def _pairs(cls, value: Any) -> Any:
