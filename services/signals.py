@@ -140,7 +140,8 @@ def parse_decimal(text: str, what: str) -> Decimal:
 
 
 def _numbers(text: str, what: str) -> list[Decimal]:
-    parts = [p for p in re.split(r"[\s;/|]+|(?<=\d)-(?=\d)", text.strip()) if p]
+    joined = re.sub(r"(?<=\d)\s*[-\u2013~]\s*(?=\d)", " ", text.strip())  # zone "1 - 2"
+    parts = [p for p in re.split(r"[\s;/|]+", joined) if p]
     return [parse_decimal(p, what) for p in parts]
 
 
@@ -992,7 +993,7 @@ class SignalService:
             raise UserError(f"{source.name} is not read any more; pick another source.")
         async with self._db.transaction() as session:
             sub, _created = await SubscriptionRepository(session).upsert(
-                user.id, source.id, mode=mode, order_size_quote=amount
+                user.id, source.id, mode=mode, order_size_quote=amount, now=self._clock()
             )
             log.info("source_followed", source_id=source.id, mode=mode.value)
             return SubscriptionView(source, sub.mode, sub.order_size_quote)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import delete, select
@@ -26,8 +27,11 @@ class SubscriptionRepository(Repository):
         *,
         mode: SubscriptionMode,
         order_size_quote: Decimal | None,
+        now: datetime,
     ) -> tuple[Subscription, bool]:
-        """Create or change the subscription; return it and whether it was created."""
+        """Create or change the subscription; return it and whether it was created.
+        ``now`` (the service clock) is its creation time: auto-trading compares it with the
+        time a signal became active."""
         new_id = await self.insert_ignore(
             Subscription,
             {
@@ -35,6 +39,8 @@ class SubscriptionRepository(Repository):
                 "source_id": source_id,
                 "mode": mode,
                 "order_size_quote": order_size_quote,
+                "created_at": now,
+                "updated_at": now,
             },
             conflict=["user_id", "source_id"],
         )

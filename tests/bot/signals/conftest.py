@@ -1,10 +1,10 @@
-"""Apps for the signals tests, with the signals routers ahead of the plain-language catch-all.
+"""Apps for the signals tests.
 
-The accounts feature's ``handlers.language`` router takes every private text outside a form and
-is built before the signals feature, so forwards and pasted posts never reach
-``handlers.signals`` in the app as wired today. Until the feature order is changed (reported),
-these tests put the signals routers before it, as the feature needs;
-``test_forwards_reach_the_signals_feature_in_the_app_as_wired`` tracks the real order.
+``app`` is wired exactly as ``build_app`` does. The accounts feature's plain-language router
+(``handlers.language``) is built before the signals feature and reads every typed private text
+outside a form, so a *pasted* signal post never reaches ``handlers.signals`` there (reported;
+``test_pasted_post_reaches_the_signals_feature_as_wired`` tracks it). ``paste_app`` puts the
+signals routers before it, as that case needs.
 """
 
 from __future__ import annotations
@@ -34,21 +34,13 @@ def signals_first(app: App) -> App:
 
 
 @pytest.fixture
-def wired_make_app(make_app: AppFactory) -> AppFactory:
-    """The app exactly as ``build_app`` wires it."""
-    return make_app
-
-
-@pytest.fixture
 def signals_make_app(make_app: AppFactory) -> AppFactory:
+    """The app as wired, with limits that let a test chat fast and drain the outbox at once."""
+
     async def factory(**sections: dict[str, Any]) -> App:
-        # a conversation of many short messages; the outbox may deliver a chat's queue at once
-        limits = {
-            "rate_limit_burst": 1000,
-            "outbox_chat_per_s": 1000,
-            **sections.pop("limits", {}),
-        }
-        return signals_first(await make_app(limits=limits, **sections))
+        limits = {"rate_limit_burst": 1000, "outbox_chat_per_s": 1000}
+        limits.update(sections.pop("limits", {}))
+        return await make_app(limits=limits, **sections)
 
     return factory
 
@@ -56,3 +48,8 @@ def signals_make_app(make_app: AppFactory) -> AppFactory:
 @pytest.fixture
 async def app(signals_make_app: AppFactory) -> App:
     return await signals_make_app()
+
+
+@pytest.fixture
+async def paste_app(signals_make_app: AppFactory) -> App:
+    return signals_first(await signals_make_app())
