@@ -1,0 +1,172 @@
+"""Plain-language commands through the bot: always a plan with buttons; Confirm runs it once,
+Cancel runs nothing; every command and outcome is recorded in ai_commands."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.app import App
+from core.db.models import AICommand, Order
+from core.domain import Role
+from tests.bot.accounts.conftest import button_data
+from tests.bot.conftest import TRADER_ID, VIEWER_ID, feed
+from tests.fakes.telegram_api import FakeTelegramAPI
+
+
+async def say(app: App, api: FakeTelegramAPI, text: str, user_id: int = TRADER_ID) -> None:
+    await feed(app, api.updates.message(user_id, text))
+
+
+def plan_message(api: FakeTelegramAPI, chat_id: int = TRADER_ID) -> dict[str, Any]:
+    return [m for m in api.messages(chat_id) if "reply_markup" in m][-1]
+
+
+async def press(
+    app: App, api: FakeTelegramAPI, message: dict[str, Any], label: str, user_id: int = TRADER_ID
+) -> None:
+    await feed(app, api.updates.callback(user_id, message, button_data(message)[label]))
+
+
+async def orders(app: App) -> list[Order]:
+    async with app.db.session() as session:
+        return list(await session.scalars(select(Order)))
+
+
+async def commands(app: App) -> list[AICommand]:
+    async with app.db.session() as session:
+        return list(await session.scalars(select(AICommand).order_by(AICommand.id)))
+
+
+async def test_order_plan_confirm_places_exactly_one_paper_order(
+    accounts_app: App, telegram_api: FakeTelegramAPI
+) -> None:
+    await say(accounts_app, telegram_api, "please buy 0.01 btc at market")
+    plan = plan_message(telegram_api)
+    assert "buy 0.01 BTC/USDT at market" in plan["text"] and "paper" in plan["text"]
+    assert set(button_data(plan)) == {"Confirm", "Cancel"}
+    assert await orders(accounts_app) == []  # a plan, never executed directly
+    await press(accounts_app, telegram_api, plan, "Confirm")
+    [order] = await orders(accounts_app)
+    assert (order.symbol, order.side.value, order.amount) == ("BTC/USDT", "buy", Decimal("0.01"))
+    assert "Done." in telegram_api.last("editMessageText")["text"]
+    await press(accounts_app, telegram_api, plan, "Confirm")  # pressed twice: still one
+    assert len(await orders(accounts_app)) == 1
+    assert "already handled" in telegram_api.last("answerCallbackQuery")["text"]
+    [command] = await commands(accounts_app)
+    assert (command.parser, command.status) == ("grammar", "confirmed")
+    assert command.intent is not None and command.intent["action"] == "buy"
+    assert command.outcome is not None and f"order {order.id}" in command.outcome
+
+
+async def test_cancel_places_nothing(accounts_app: App, telegram_api: FakeTelegramAPI) -> None:
+    await say(accounts_app, telegram_api, "buy $50 of sol")
+    plan = plan_message(telegram_api)
+    await press(accounts_app, telegram_api, plan, "Cancel")
+    await press(accounts_app, telegram_api, plan, "Confirm")
+    assert await orders(accounts_app) == []
+    assert "Cancelled" in telegram_api.last("editMessageText")["text"]
+    [command] = await commands(accounts_app)
+    assert command.status == "cancelled"
+
+
+async def test_sell_half_uses_the_balance_at_plan_time(
+    accounts_app: App, telegram_api: FakeTelegramAPI
+) -> None:
+    await say(accounts_app, telegram_api, "buy 0.02 btc")
+    await press(accounts_app, telegram_api, plan_message(telegram_api), "Confirm")
+    await say(accounts_app, telegram_api, "sell half my btc at 60000")
+    plan = plan_message(telegram_api)
+    assert "sell 0.01 BTC/USDT at 60000" in plan["text"]
+    await press(accounts_app, telegram_api, plan, "Confirm")
+    sells = [o for o in await orders(accounts_app) if o.side.value == "sell"]
+    assert len(sells) == 1 and sells[0].amount == Decimal("0.01") and sells[0].price == 60000
+
+
+async def test_read_only_commands_are_plans_too(
+    accounts_app: App, telegram_api: FakeTelegramAPI
+) -> None:
+    await say(accounts_app, telegram_api, "what is my balance")
+    plan = plan_message(telegram_api)
+    assert "Show your balance?" in plan["text"]
+    await press(accounts_app, telegram_api, plan, "Confirm")
+    assert "USDT: 10000" in telegram_api.last("editMessageText")["text"]
+    await say(accounts_app, telegram_api, "price of sol")
+    await press(accounts_app, telegram_api, plan_message(telegram_api), "Confirm")
+    assert "SOL/USDT: 150" in telegram_api.last("editMessageText")["text"]
+    await say(accounts_app, telegram_api, "show my orders")
+    await press(accounts_app, telegram_api, plan_message(telegram_api), "Confirm")
+    assert "No open orders." in telegram_api.last("editMessageText")["text"]
+    statuses = [(c.intent or {}).get("action") for c in await commands(accounts_app)]
+    assert statuses == ["balance", "price", "orders"]
+    assert all(c.status == "confirmed" for c in await commands(accounts_app))
+
+
+async def test_cancel_all_cancels_open_orders_after_confirm(
+    accounts_app: App, telegram_api: FakeTelegramAPI
+) -> None:
+    await say(accounts_app, telegram_api, "buy 0.01 btc at 40000")  # a resting limit order
+    await press(accounts_app, telegram_api, plan_message(telegram_api), "Confirm")
+    [order] = await orders(accounts_app)
+    assert order.status.value == "open"
+    await say(accounts_app, telegram_api, "cancel all my open orders on BTC")
+    plan = plan_message(telegram_api)
+    assert "Cancel all your open orders on BTC/USDT?" in plan["text"]
+    [order] = await orders(accounts_app)
+    assert order.status.value == "open"  # nothing before the button
+    await press(accounts_app, telegram_api, plan, "Confirm")
+    [order] = await orders(accounts_app)
+    assert order.status.value == "cancelled"
+
+
+async def test_not_understood_and_failures_are_recorded(
+    accounts_app: App, telegram_api: FakeTelegramAPI
+) -> None:
+    await say(accounts_app, telegram_api, "hello there")
+    assert (
+        "did not understand; try: buy 0.1 btc at market"
+        in telegram_api.last("sendMessage")["text"]
+    )
+    await say(accounts_app, telegram_api, "buy 1 notacoin")
+    assert "don't know the pair" in telegram_api.last("sendMessage")["text"]
+    await say(accounts_app, telegram_api, "x" * 10_000)
+    rows = await commands(accounts_app)
+    assert [(r.status, r.parser) for r in rows] == [
+        ("not_understood", "grammar"),
+        ("failed", "grammar"),
+        ("not_understood", "grammar"),
+    ]
+    assert rows[1].outcome is not None and "notacoin" in rows[1].outcome.lower()
+    assert len(rows[2].text) == 1000
+    assert await orders(accounts_app) == []
+
+
+async def test_foreign_and_forged_plan_buttons_do_nothing(
+    accounts_app: App, telegram_api: FakeTelegramAPI
+) -> None:
+    await say(accounts_app, telegram_api, "buy 0.01 btc")
+    plan = plan_message(telegram_api)
+    await press(accounts_app, telegram_api, plan, "Confirm", user_id=TRADER_ID + 1)
+    assert "no longer valid" in telegram_api.last("answerCallbackQuery")["text"]
+    [command] = await commands(accounts_app)
+    for forged in (f"lc:{command.id + 99}:1", "lc:x:1", f"lc:{command.id}:perhaps"):
+        await feed(accounts_app, telegram_api.updates.callback(TRADER_ID, plan, forged))
+    assert await orders(accounts_app) == []
+    [command] = await commands(accounts_app)
+    assert command.status == "planned"
+
+
+async def test_viewer_may_ask_prices_but_not_trade(
+    accounts_app: App, telegram_api: FakeTelegramAPI
+) -> None:
+    await accounts_app.users.grant_role(None, VIEWER_ID, Role.VIEWER)
+    await say(accounts_app, telegram_api, "buy 0.01 btc", user_id=VIEWER_ID)
+    assert "Only traders" in telegram_api.last("sendMessage")["text"]
+    await say(accounts_app, telegram_api, "btc price", user_id=VIEWER_ID)
+    plan = plan_message(telegram_api, VIEWER_ID)
+    await press(accounts_app, telegram_api, plan, "Confirm", user_id=VIEWER_ID)
+    assert "BTC/USDT: 50000" in telegram_api.last("editMessageText")["text"]
+    async with accounts_app.db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Order)) == 0
