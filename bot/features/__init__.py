@@ -46,7 +46,8 @@ FeatureBuilder = Callable[[FeatureContext], Awaitable[Feature]]
 
 
 def feature_builders() -> list[FeatureBuilder]:
-    """In dependency order: trading first (signals may trade), then signals."""
+    """In dependency order (trading first: the others use it). Routers follow the same order,
+    so pasted signal posts reach the signals feature before plain-language commands do."""
     from bot.features import accounts, signals, trading
 
-    return [trading.build, accounts.build, signals.build]
+    return [trading.build, signals.build, accounts.build]

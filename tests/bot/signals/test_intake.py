@@ -256,9 +256,9 @@ async def test_forward_older_than_the_window_is_private(
 
 
 async def test_forward_from_unregistered_channel_and_plain_copy_are_private(
-    paste_app: App, telegram_api: FakeTelegramAPI
+    app: App, telegram_api: FakeTelegramAPI
 ) -> None:
-    app = paste_app
+    app = app
     await feed(app, telegram_api.updates.forward(ADMIN_ID, OTHER_CHANNEL, "Beta", ENTRY, 5))
     assert "not a registered source" in await last_text(telegram_api, ADMIN_ID)
     await feed(app, telegram_api.updates.message(TRADER_ID, ENTRY))
@@ -534,9 +534,9 @@ async def test_signal_commands_show_followed_signals_and_respect_roles(
 
 
 async def test_private_signals_are_their_owners_only(
-    paste_app: App, telegram_api: FakeTelegramAPI
+    app: App, telegram_api: FakeTelegramAPI
 ) -> None:
-    app = paste_app
+    app = app
     await feed(app, telegram_api.updates.message(TRADER_ID, ENTRY))
     [signal] = await rows(app, Signal)
     await feed(app, telegram_api.updates.message(STRANGER_ID, f"/signal {signal.id}"))
@@ -560,10 +560,6 @@ async def test_commands_do_not_touch_state_for_unknown_sources(
         assert await session.scalar(select(func.count()).select_from(Subscription)) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handlers.language (accounts feature) reads typed private text before handlers.signals",
-)
 async def test_pasted_post_reaches_the_signals_feature_as_wired(
     app: App, telegram_api: FakeTelegramAPI
 ) -> None:
