@@ -46,6 +46,7 @@ console: install
 
 lint: install
 	$(BIN)/ruff check bot core handlers services tests bench migrations
+	$(BIN)/ruff format --check --quiet bot core handlers services tests bench migrations
 	$(BIN)/lint-imports
 
 test: install services lint

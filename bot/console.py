@@ -165,8 +165,9 @@ class Console:
             self.api.set_member(channel_id, self.user_id, "creator")
             self._print(f"(you created channel @{name} and added the bot as an admin)")
             await self._feed(
-                self.updates.my_chat_member(channel_id, self.user_id, chat_type="channel",
-                                            title=name)
+                self.updates.my_chat_member(
+                    channel_id, self.user_id, chat_type="channel", title=name
+                )
             )
         return channel_id
 

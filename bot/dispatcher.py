@@ -49,9 +49,7 @@ def create_dispatcher(
     dp = Dispatcher(storage=storage, events_isolation=isolation, settings=settings, **services)
     dp.update.outer_middleware(ContextMiddleware(metrics))
     dp.update.outer_middleware(InboxMiddleware(inbox, metrics))
-    dp.update.outer_middleware(
-        AuthMiddleware(users, settings.limits.ban_notice_interval_s, clock)
-    )
+    dp.update.outer_middleware(AuthMiddleware(users, settings.limits.ban_notice_interval_s, clock))
     dp.update.outer_middleware(
         RateLimitMiddleware(
             kv, settings.limits.rate_limit_per_minute, settings.limits.rate_limit_burst, metrics

@@ -163,7 +163,7 @@ class OutboxSender:
             if attempts + 1 >= MAX_ATTEMPTS:
                 await self._fail(row_id, f"gave up after {attempts + 1} attempts: {exc}")
                 return None
-            backoff = min(MAX_BACKOFF_S, 2.0 ** attempts)
+            backoff = min(MAX_BACKOFF_S, 2.0**attempts)
             log.warning("outbox_transient_error", chat_id=chat_id, retry_in=backoff)
             async with self._db.transaction() as session:
                 await OutboxRepository(session).retry_at(
@@ -185,4 +185,3 @@ class OutboxSender:
     async def _fail(self, row_id: int, error: str) -> None:
         async with self._db.transaction() as session:
             await OutboxRepository(session).mark_failed(row_id, error)
-

@@ -55,9 +55,7 @@ class UpdateRunner:
     async def _handle(self, update: Update) -> None:
         async with self._slots:
             try:
-                await self._app.dispatcher.feed_update(
-                    self._app.bot, update, inbox_claimed=True
-                )
+                await self._app.dispatcher.feed_update(self._app.bot, update, inbox_claimed=True)
             except Exception:  # already logged and answered by the error router
                 log.debug("update_task_failed", update_id=update.update_id)
 

@@ -136,6 +136,8 @@ def configure_logging(
     # aiogram logs every update at INFO; that is noise at our scale.
     logging.getLogger("aiogram.event").setLevel(max(logging.WARNING, root.level))
     logging.getLogger("aiohttp.access").setLevel(max(logging.WARNING, root.level))
+    # ccxt logs whole signed requests (API key header included) at DEBUG: never let it.
+    logging.getLogger("ccxt").setLevel(max(logging.INFO, root.level))
     return redactor
 
 

@@ -91,6 +91,18 @@ class KeyStore:
             self._on_decrypt(value)
         return value
 
+    def seal(self, data: str) -> str:
+        """Encrypt data that may *contain* secrets (a raw update), rather than be one."""
+        return self._fernet.encrypt(data.encode()).decode()
+
+    def unseal(self, token: str) -> str:
+        """Decrypt sealed data; unlike ``decrypt`` the whole value is not registered as a
+        secret with the log redactor (it is a document, not a credential)."""
+        try:
+            return self._fernet.decrypt(token.encode()).decode()
+        except InvalidToken:
+            raise SecretDecryptError() from None
+
     def rotate(self, token: str) -> str:
         """Re-encrypt under the first key (raises ``SecretDecryptError`` for unknown keys)."""
         try:

@@ -1,4 +1,8 @@
-"""Every key injected into handler data, with its type (the DI contract for handlers)."""
+"""Every key injected into handler data, with its type (the DI contract for handlers).
+
+Workflow data (``Dispatcher(**services)``, built by ``bot.app`` and the features) and the
+per-update keys the outer middlewares add. Handlers declare only the parameters they use.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,35 @@ from aiogram.dispatcher.middlewares.data import MiddlewareData
 
 if TYPE_CHECKING:
     from core.config import Settings
+    from core.metrics import Metrics
+    from core.security import KeyStore
+    from services.accounts import AccountService
+    from services.ai_commands import LanguageService
     from services.dto import UserView
+    from services.exchange.factory import ExchangeFactory
+    from services.notifications import OutboxNotifier
+    from services.ports import ClockFn
+    from services.signals import SignalService
+    from services.sources import SourceService
+    from services.trading import TradingService
     from services.users import UserService
 
 
 class HandlerData(MiddlewareData, total=False):
+    # workflow data
     settings: Settings
+    user_service: UserService
+    notifier: OutboxNotifier
+    keystore: KeyStore
+    metrics: Metrics
+    clock: ClockFn
+    trading_service: TradingService
+    exchange_factory: ExchangeFactory
+    account_service: AccountService
+    language_service: LanguageService
+    signal_service: SignalService
+    source_service: SourceService
+    # per update (outer middlewares)
+    update_id: int
     user: UserView | None
     user_created: bool
-    user_service: UserService
-    update_id: int

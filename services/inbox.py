@@ -16,6 +16,7 @@ import structlog
 from core.db.repositories.inbox import InboxRepository, finish_statement
 from core.db.session import Database
 from core.domain import InboxStatus
+from core.security import KeyStore, SecretDecryptError
 from services.ports import ClockFn, utc_now
 
 log = structlog.get_logger(__name__)
@@ -24,8 +25,15 @@ _Pending = tuple[int, str | None, asyncio.Future[None]]
 
 
 class InboxService:
-    def __init__(self, db: Database, lease_s: int, clock: ClockFn = utc_now) -> None:
+    """Raw updates are sealed with the key store before they touch the database: a message
+    that carries an API secret or a PIN must never be stored in clear, and the handler that
+    reads it only runs after the write. Finished rows keep no payload at all."""
+
+    def __init__(
+        self, db: Database, lease_s: int, sealer: KeyStore, clock: ClockFn = utc_now
+    ) -> None:
         self._db = db
+        self._sealer = sealer
         self._lease = timedelta(seconds=lease_s)
         self._clock = clock
         self._pending: list[_Pending] = []
@@ -35,7 +43,7 @@ class InboxService:
         """Store one update; False when it was stored before (a redelivery: drop it)."""
         async with self._db.transaction() as session:
             return await InboxRepository(session).add(
-                update_id, payload, lease_until=self._clock() + self._lease
+                update_id, self._sealer.seal(payload), lease_until=self._clock() + self._lease
             )
 
     async def store_batch(self, updates: Sequence[tuple[int, str]]) -> list[int]:
@@ -46,7 +54,9 @@ class InboxService:
         if not updates:
             return []
         now = self._clock()
-        unique = list({update_id: (update_id, raw) for update_id, raw in updates}.values())
+        unique = list(
+            {update_id: (update_id, self._sealer.seal(raw)) for update_id, raw in updates}.values()
+        )
         async with self._db.transaction() as session:
             repo = InboxRepository(session)
             new = await repo.add_many(unique, now=now, lease_until=now + self._lease)
@@ -95,8 +105,18 @@ class InboxService:
             repo = InboxRepository(session)
             for update_id in await repo.stale(now, limit):
                 payload = await repo.claim(update_id, now, self._lease)
-                if payload is not None:
-                    claimed.append((update_id, payload))
+                if payload is None:
+                    continue
+                try:
+                    claimed.append((update_id, self._sealer.unseal(payload)))
+                except SecretDecryptError:  # sealed under a key no longer configured
+                    log.error("inbox_payload_unreadable", update_id=update_id)
+                    await repo.finish(
+                        update_id,
+                        at=now,
+                        status=InboxStatus.FAILED,
+                        error="payload sealed with an unknown key",
+                    )
         if claimed:
             log.warning("inbox_recovered", count=len(claimed))
         return claimed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.db.repositories.accounts import AccountRepository
 from core.db.repositories.audit import AuditRepository
+from core.db.repositories.inbox import InboxRepository
 from core.db.session import Database
 from core.security import KeyStore
 
@@ -23,7 +24,12 @@ async def rotate_keys(db: Database, keystore: KeyStore) -> int:
                 account.secret_enc = keystore.rotate(account.secret_enc)
             if account.passphrase_enc:
                 account.passphrase_enc = keystore.rotate(account.passphrase_enc)
+        pending = await InboxRepository(session).pending_payloads_for_update()
+        for row in pending:
+            row.payload = keystore.rotate(row.payload)
         await AuditRepository(session).add(
-            "keys_rotated", actor_user_id=None, details={"accounts": len(accounts)}
+            "keys_rotated",
+            actor_user_id=None,
+            details={"accounts": len(accounts), "inbox": len(pending)},
         )
         return len(accounts)

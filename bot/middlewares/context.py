@@ -42,4 +42,3 @@ class ContextMiddleware(BaseMiddleware):
             self._metrics.updates.labels(update_type, outcome).inc()
             self._metrics.update_seconds.labels(update_type).observe(time.perf_counter() - started)
             structlog.contextvars.clear_contextvars()
-

@@ -308,7 +308,7 @@ class InboxUpdate(Base):
 
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     update_id: Mapped[int] = mapped_column(BigInteger, unique=True)
-    payload: Mapped[str] = mapped_column(Text)  # raw update JSON as received
+    payload: Mapped[str] = mapped_column(Text)  # raw update JSON, sealed; emptied when finished
     status: Mapped[InboxStatus] = mapped_column(_enum(InboxStatus), default=InboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 
 import pytest
 from aiogram import Dispatcher, Router
@@ -348,3 +349,31 @@ async def test_unexpected_error_answers_with_a_reference(
     assert replies == [f"Something went wrong (ref {update['update_id']}). It has been logged."]
     rows = await inbox_rows(app)
     assert rows[0].status is InboxStatus.FAILED
+
+
+async def test_inbox_never_holds_a_message_in_clear(
+    app: App, telegram_api: FakeTelegramAPI
+) -> None:
+    """A message may carry an API secret or a PIN: the stored update is sealed, then emptied."""
+    secret = "sk-live-0123456789abcdefSECRET"
+    update = telegram_api.updates.message(TRADER_ID, secret)
+    stored = await app.inbox.store_batch([(update["update_id"], json.dumps(update))])
+    assert stored == [update["update_id"]]
+    async with app.db.session() as session:
+        raw = await session.scalar(select(InboxUpdate.payload))
+    assert raw and secret not in raw
+    await app.recover_inbox()  # lease not over: nothing to take yet
+    await app.inbox.finish(update["update_id"])
+    [row] = await inbox_rows(app)
+    assert row.payload == "" and row.status is InboxStatus.DONE
+
+
+async def test_recovery_reads_sealed_payloads(
+    make_app: AppFactory, telegram_api: FakeTelegramAPI
+) -> None:
+    app = await make_app(limits={"inbox_lease": 1})
+    update = telegram_api.updates.message(TRADER_ID, "/whoami")
+    await app.inbox.store_batch([(update["update_id"], json.dumps(update))])
+    app.inbox._clock = lambda: app.clock() + timedelta(seconds=5)  # the lease is over
+    assert await app.recover_inbox() == 1
+    assert "Telegram id" in (await texts_to(telegram_api, TRADER_ID))[0]

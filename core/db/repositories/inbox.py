@@ -18,7 +18,7 @@ def finish_statement(
     return (
         update(InboxUpdate)
         .where(InboxUpdate.update_id.in_(update_ids))
-        .values(status=status, processed_at=at, locked_until=None, error=error)
+        .values(status=status, processed_at=at, locked_until=None, error=error, payload="")
     )
 
 
@@ -70,6 +70,14 @@ class InboxRepository(Repository):
     ) -> None:
         await self._session.execute(finish_statement(update_ids, status, at, error))
 
+    async def pending_payloads_for_update(self) -> list[InboxUpdate]:
+        stmt = select(InboxUpdate).where(
+            InboxUpdate.status == InboxStatus.PENDING, InboxUpdate.payload != ""
+        )
+        if self.dialect == "postgresql":
+            stmt = stmt.with_for_update()
+        return list(await self._session.scalars(stmt))
+
     async def get(self, update_id: int) -> InboxUpdate | None:
         return await self._session.scalar(
             select(InboxUpdate).where(InboxUpdate.update_id == update_id)
@@ -81,7 +89,7 @@ class InboxRepository(Repository):
         await self._session.execute(
             update(InboxUpdate)
             .where(InboxUpdate.update_id == update_id)
-            .values(status=status, processed_at=at, locked_until=None, error=error)
+            .values(status=status, processed_at=at, locked_until=None, error=error, payload="")
         )
 
     async def stale(self, now: datetime, limit: int = 100) -> list[int]:
