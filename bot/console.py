@@ -142,8 +142,9 @@ class Console:
                 return True
             channel_id = await self._ensure_channel(name)
             if command == "/post":
+                name = self.channels[channel_id]
                 await self._feed(
-                    self.updates.channel_post(channel_id, text, title=self.channels[channel_id])
+                    self.updates.channel_post(channel_id, text, title=name, username=name)
                 )
             else:
                 origin = self.api.next_message_id(channel_id)
@@ -164,17 +165,18 @@ class Console:
             self.api.add_chat(channel_id, "channel", title=name, username=name)
             self.api.set_member(channel_id, self.user_id, "creator")
             self._print(f"(you created channel @{name} and added the bot as an admin)")
-            await self._feed(
-                self.updates.my_chat_member(
-                    channel_id, self.user_id, chat_type="channel", title=name
-                )
-            )
+            # the chat is registered above with its @username, so the update carries it
+            await self._feed(self.updates.my_chat_member(channel_id, self.user_id))
         return channel_id
 
     async def _feed(self, raw: dict[str, Any]) -> None:
         assert self.app is not None
         update = Update.model_validate(raw, context={"bot": self.app.bot})
+        answered = len(self.api.calls_of("answerCallbackQuery"))
         await self.app.dispatcher.feed_update(self.app.bot, update)
+        for answer in self.api.calls_of("answerCallbackQuery")[answered:]:
+            if answer.get("text"):  # toasts and alerts shown on the pressed button
+                self._print(f"bot (alert): {answer['text']}")
         await self._deliver_due()
 
     async def _deliver_due(self) -> None:
@@ -215,7 +217,9 @@ class Console:
                     "<text>, /quit."
                 )
             await self._read_lines(interactive)
-            await self._deliver_due()
+            left = await self.app.outbox.flush()  # notifications still waiting on rate limits
+            if left:
+                self._print(f"({left} notification(s) not delivered yet; they stay queued)")
         finally:
             await self.app.aclose()
         return 0

@@ -79,8 +79,26 @@ class OutboxSender:
                 sent = 0
             if sent == 0:
                 self._wake.clear()
+                idle = await self._idle_for()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), await self._idle_for())
+                    await asyncio.wait_for(self._wake.wait(), idle)
+
+    async def flush(self, limit_s: float = 60.0) -> int:
+        """Deliver everything queued, waiting out rate limits, for at most ``limit_s``;
+        return how many rows are still pending (used when a console session ends)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit_s
+        while loop.time() < deadline:
+            if await self.drain_once():
+                continue
+            async with self._db.session() as session:
+                due = await OutboxRepository(session).next_due_at()
+            if due is None:
+                return 0
+            wait = (due - self._clock()).total_seconds()
+            await asyncio.sleep(min(max(wait, 0.01), max(0.0, deadline - loop.time())))
+        async with self._db.session() as session:
+            return await OutboxRepository(session).count(OutboxStatus.PENDING)
 
     async def _idle_for(self) -> float:
         async with self._db.session() as session:

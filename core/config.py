@@ -55,7 +55,7 @@ EXAMPLES: dict[str, str] = {
     "PAPER_START_BALANCE": "10000",
     "EXCHANGE_API_URL": "http://127.0.0.1:9000",
     "STATIC_PRICES": "BTC/USDT=64000,ETH/USDT=3000",
-    "RATE_LIMIT_PER_MINUTE": "40",
+    "RATE_LIMIT_PER_MINUTE": "60",
 }
 
 
@@ -283,8 +283,8 @@ class AISettings(BaseSettings):
 class LimitsSettings(BaseSettings):
     model_config = _config()
 
-    rate_limit_per_minute: int = Field(default=40, ge=1, validation_alias="RATE_LIMIT_PER_MINUTE")
-    rate_limit_burst: int = Field(default=8, ge=1, validation_alias="RATE_LIMIT_BURST")
+    rate_limit_per_minute: int = Field(default=60, ge=1, validation_alias="RATE_LIMIT_PER_MINUTE")
+    rate_limit_burst: int = Field(default=20, ge=1, validation_alias="RATE_LIMIT_BURST")
     outbox_global_per_s: float = Field(default=25, gt=0, le=30, validation_alias="OUTBOX_RATE")
     outbox_chat_per_s: float = Field(default=1, gt=0, validation_alias="OUTBOX_CHAT_RATE")
     outbox_group_per_min: float = Field(default=20, gt=0, validation_alias="OUTBOX_GROUP_RATE")

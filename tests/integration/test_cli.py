@@ -173,3 +173,31 @@ def test_keys_rotate_cli_with_a_wrong_key_exits_with_one_line(tmp_path: Path) ->
 async def _account_and_close(db: Database, keystore: KeyStore) -> None:
     await _account(db, keystore, "the-secret-value")
     await db.aclose()
+
+
+def test_console_channel_follow_and_notifications(tmp_path: Path) -> None:
+    """A scripted console session waits for queued notifications before it exits."""
+    assert tsbot("migrate", cwd=tmp_path).returncode == 0
+    script = (
+        "/post signalsdemo #ETH/USDT LONG Entry: 3300-3350 Targets: 3400, 3500 Stop: 3200\n"
+        "/follow signalsdemo\n"
+        "/post signalsdemo #BTC/USDT LONG Entry 60000 Targets: 62000, 64000 Stop: 58000\n"
+        "/post signalsdemo BTC TP1 hit!\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--env-file", "/dev/null", "console"],
+        cwd=tmp_path,
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "You follow @signalsdemo" in out
+    new_signal = out.index("New signal from @signalsdemo")
+    update = out.index("Update on signal #2 BTC/USDT long")
+    assert new_signal < update  # a chat's notifications arrive in order
+    assert "not delivered yet" not in out

@@ -53,7 +53,7 @@ class OutboxRepository(Repository):
                 OutboxMessage.next_attempt_at <= now,
                 or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now),
             )
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .order_by(OutboxMessage.id)  # FIFO among due rows: a chat's messages keep order
             .limit(limit)
         )
         if self.dialect == "postgresql":
