@@ -29,6 +29,7 @@ from core.permissions import role_allows
 from core.security import KeyStore, hash_secret, mask, validate_pin, verify_secret
 from services.dto import UserView
 from services.exchange.base import ExchangeClient
+from services.trading import account_view
 from services.trading_dto import AccountView
 
 log = structlog.get_logger(__name__)
@@ -107,17 +108,6 @@ def check_key_text(value: str, what: str) -> str:
             "Send it again, or /cancel."
         )
     return value
-
-
-def to_view(account: ExchangeAccount) -> AccountView:
-    return AccountView(
-        id=account.id,
-        label=account.label,
-        exchange_id=account.exchange_id,
-        is_paper=account.is_paper,
-        sandbox=account.sandbox,
-        key_hint=account.key_hint,
-    )
 
 
 class AccountService:
@@ -233,7 +223,7 @@ class AccountService:
                 target=label,
                 details={"exchange": exchange_id, "sandbox": sandbox},
             )
-            view = to_view(account)
+            view = account_view(account)
         log.info("account_connected", account_id=view.id, exchange=exchange_id, sandbox=sandbox)
         return view
 
@@ -265,7 +255,7 @@ class AccountService:
                 raise NotFound("You have no account with that label; /accounts lists them.")
             if account.is_paper:
                 raise UserError("The paper account stays; only exchange accounts can go.")
-            return to_view(account)
+            return account_view(account)
 
     async def disconnect(self, user: UserView, account_id: int) -> AccountView:
         """Remove the user's account and its keys. Accounts with order history are kept
@@ -278,7 +268,7 @@ class AccountService:
                 raise NotFound("That account is not connected (any more).")
             if account.is_paper:
                 raise UserError("The paper account stays; only exchange accounts can go.")
-            view = to_view(account)
+            view = account_view(account)
             if await repo.has_orders(account.id):
                 account.is_active = False
                 account.api_key_enc = account.secret_enc = account.passphrase_enc = None
