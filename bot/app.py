@@ -136,6 +136,7 @@ class App:
         while not self._stop.is_set():
             try:
                 await self.recover_inbox()
+                await self.inbox.prune()
             except Exception:  # keep recovering; the rows stay in the inbox
                 log.exception("inbox_recovery_failed")
             with contextlib.suppress(TimeoutError):

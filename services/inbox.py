@@ -21,6 +21,8 @@ from services.ports import ClockFn, utc_now
 
 log = structlog.get_logger(__name__)
 
+RETENTION = timedelta(hours=48)
+
 _Pending = tuple[int, str | None, asyncio.Future[None]]
 
 
@@ -96,6 +98,16 @@ class InboxService:
             for _, _, future in batch:
                 if not future.done():
                     future.set_result(None)
+
+    async def prune(self) -> int:
+        """Forget finished updates older than ``RETENTION``. Telegram keeps an update at most
+        24 h, so no redelivery can be older; and after a long silence it restarts update ids
+        at a random value, which must not collide with a remembered one."""
+        async with self._db.transaction() as session:
+            removed = await InboxRepository(session).prune(self._clock() - RETENTION)
+        if removed:
+            log.info("inbox_pruned", count=removed)
+        return removed
 
     async def claim_stale(self, limit: int = 100) -> list[tuple[int, str]]:
         """Take over updates whose handler died (lease expired); return (id, raw JSON)."""

@@ -118,3 +118,24 @@ async def test_audit_entries_append(db: Database) -> None:
 
 async def test_health_check(db: Database) -> None:
     assert await db.health()
+
+
+async def test_inbox_prune_forgets_only_old_finished_updates(db: Database) -> None:
+    """Telegram restarts update ids at random after a long silence: old ids must be gone."""
+    old, recent = NOW - timedelta(hours=72), NOW - timedelta(hours=1)
+    async with db.transaction() as session:
+        repo = InboxRepository(session)
+        for update_id, received in ((1, old), (2, old), (3, recent)):
+            await repo.add(update_id, "{}", lease_until=received)
+            row = await repo.get(update_id)
+            assert row is not None
+            row.received_at = received
+        await repo.finish(1, at=old, status=InboxStatus.DONE)
+        await repo.finish(3, at=recent, status=InboxStatus.DONE)
+    async with db.transaction() as session:
+        assert await InboxRepository(session).prune(NOW - timedelta(hours=48)) == 1
+    async with db.transaction() as session:
+        repo = InboxRepository(session)
+        assert await repo.get(1) is None  # old and done: forgotten
+        assert await repo.get(2) is not None  # old but never finished: kept for recovery
+        assert await repo.add(1, "{}", lease_until=NOW)  # a reused id is a new update

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Update, and_, or_, select, update
+from sqlalchemy import Update, and_, delete, or_, select, update
 
 from core.db.models import InboxUpdate
 from core.db.repositories.base import Repository
@@ -69,6 +69,15 @@ class InboxRepository(Repository):
         self, update_ids: list[int], *, at: datetime, status: InboxStatus, error: str | None
     ) -> None:
         await self._session.execute(finish_statement(update_ids, status, at, error))
+
+    async def prune(self, before: datetime) -> int:
+        """Forget finished updates received before ``before``; return how many."""
+        result = await self._session.execute(
+            delete(InboxUpdate).where(
+                InboxUpdate.status != InboxStatus.PENDING, InboxUpdate.received_at < before
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def pending_payloads_for_update(self) -> list[InboxUpdate]:
         stmt = select(InboxUpdate).where(
