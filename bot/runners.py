@@ -197,8 +197,7 @@ def _install_signal_handlers(stop: asyncio.Event) -> None:
 
 async def run_bot(settings: Settings) -> int:
     """``tsbot run``: the console when no token is set; otherwise polling or webhook."""
-    if settings.telegram.bot_token is None:
-        log.info("no_bot_token_console_mode")
+    if settings.telegram.bot_token is None:  # nothing to connect to: chat in the terminal
         return await run_console(settings)
     app = await build_app(settings)
     stop = asyncio.Event()
