@@ -40,6 +40,7 @@ LONG_WORDS: Final = (
     ("mua", 1),
     ("mua vào", 1),
     ("buy", 1),
+    ("buying", 1),
     ("покупка", 1),
     ("покупаем", 1),
     ("купить", 1),
@@ -72,6 +73,7 @@ SHORT_WORDS: Final = (
     ("bán", 1),
     ("bán ra", 1),
     ("sell", 1),
+    ("selling", 1),
     ("продажа", 1),
     ("продаем", 1),
     ("продаём", 1),
@@ -109,6 +111,8 @@ SIDE_NOT: Final = (
     "лонги получают",
     "шорты получают",
     "short covering",
+    "selling targets",
+    "selling target",
 )
 
 ENTRY_WORDS: Final = (
@@ -128,6 +132,7 @@ ENTRY_WORDS: Final = (
     "enter above",
     "enter below",
     "enter at",
+    "get in",
     "enter between",
     "enter around",
     "enter zone",
@@ -176,6 +181,8 @@ ENTRY_WORDS: Final = (
     "vào lệnh",
     "giá vào",
     "نقطه ورود",
+    "در نقاط",
+    "در نقطه",
     "ناحیه ورود",
     "ورود",
     "قیمت ورود",
@@ -306,6 +313,7 @@ PAIR_LABELS: Final = (
     "交易对",
     "交易對",
     "ارز",
+    "رمزارز",
     "نماد",
     "moeda",
     "par",
@@ -465,5 +473,27 @@ NOT_TICKERS: Final = frozenset(
         "best",
         "big",
         "pump",
+        # verbs that open management posts ("put stop at BE", "move SL to entry")
+        "put",
+        "move",
+        "set",
+        "please",
+        "exit",
+        "cancel",
+        "ignore",
+        "book",
+        "booked",
+        "secure",
+        "hold",
+        "get",
+        "enter",
+        "consider",
+        "just",
+        "last",
+        "our",
+        "you",
+        "this",
     ]
 )
+# real tickers that are also in NOT_TICKERS: accepted when written as a pair ("#HOT/USDT")
+PAIR_TICKERS: Final = frozenset(["hot", "top", "big", "pump", "gate", "alert", "one", "just"])

@@ -92,6 +92,8 @@ _LABEL_GLUE: Final = (
     r"(?:Entry|Entries|Targets?|Take|Stop|SL|TP\d?|Leverage|Period|Profit|Pair|Exchange|"
     r"Trailing|Direction|Side|Coin|Symbol)(?=[\s:(\d#]|$)"
 )
+# flattened all-caps posts: "LONGLEVERAGE:2x"
+_UPPER_GLUE: Final = r"(?:LEVERAGE|ENTRY|TARGETS?|STOP)(?=[\s:(\d#]|$)"
 _EDIT_RE: Final = re.compile(
     r"(?P<zw>[\u200b-\u200f\u2060-\u2064\ufeff\ufe0e\ufe0f\u00ad\u180e\u202a-\u202e\u2066-\u2069]+)"
     r"|(?P<link>\[(?P<ltext>[^\[\]\n]{1,300})\]\((?:https?|tg)://[^)\s]{0,500}\))"
@@ -100,11 +102,13 @@ _EDIT_RE: Final = re.compile(
     r"|(?P<tag></?[a-zA-Z][a-zA-Z0-9]{0,10}(?:\s[^<>\n]{0,300})?/?>)"
     r"|(?P<md>\*\*+|__+|~~+|`+|\|\|)"
     r"|(?P<ent>&(?:[a-zA-Z]{2,8}|#\d{1,7}|#[xX][0-9a-fA-F]{1,6});)"
-    r"|(?P<glue>(?<=[a-z0-9%])(?=" + _LABEL_GLUE + r")|(?<=[A-Z]{2})(?=" + _LABEL_GLUE + r"))"
+    r"|(?P<glue>(?<=[a-z0-9%])(?=" + _LABEL_GLUE + r")|(?<=[A-Z]{2})(?=" + _LABEL_GLUE + r")"
+    r"|(?:(?<=LONG)|(?<=SHORT))(?=" + _UPPER_GLUE + r"))"
 )
 _NEEDS_EDIT: Final = re.compile(
     r"[\u200b-\u200f\u2060-\u2064\ufeff\ufe0e\ufe0f\u00ad\u180e\u202a-\u202e\u2066-\u2069"
     r"\[<*_~`|&]|https?:|www\.|t\.me/|[a-z0-9%A-Z][A-Z][a-z]|[0-9a-z][A-Z]{2}"
+    r"|(?:LONG|SHORT)(?:LEVERAGE|ENTRY|TARGET|STOP)"
 )
 
 

@@ -97,10 +97,19 @@ for _kind, _words in (
 _LABEL_MAP.update(
     dict.fromkeys(("long", "short", "buy", "sell", "лонг", "шорт", "@"), "sidelabel")
 )
+_LABEL_MAP["exit"] = "exitlabel"  # "EXIT: 0.212 , 0.218": targets, only with a price after it
 LABELS: Final = Scanner(_LABEL_MAP)
 # a bare side word or "@" is an entry label only when a price follows: "LONG : 0.027", "@ 144.2"
 SIDE_LABEL_AFTER_RE: Final = re.compile(r"\s*[:@]\s*\$?\s*\d")
 AT_AFTER_RE: Final = re.compile(r"\s*\$?\s*\d")
+# "Sell 250 300" opening a line (Cornix free text): a label even without a colon
+LINE_HEAD_RE: Final = re.compile(r"(?:^|\n)[^\w\n]{0,4}$")
+SPACE_NUMBER_RE: Final = re.compile(r"[ \t]+\$?\d")
+# a line that holds nothing but prices (continuation of "Tp 1.11" on the lines below)
+NUMBERS_ONLY_LINE_RE: Final = re.compile(
+    r"[^\w\n]*\$?\d[\d.,]*(?:[ \t]*[-–/,|][ \t]*\$?\d[\d.,]*)*[^\w\n]*"
+)
+PIPS_AFTER_RE: Final = re.compile(r"\s*(?:pips?|pts|points?|пп|пункт\w*|پیپ)(?![a-z])")
 TRAILING_RE: Final = re.compile(r"trailing\s+(?:configuration|stop|take)|трейлинг")
 INDEX_RE: Final = re.compile(r"[ \t]*(?:#|№|no\.?)?[ \t]*(\d{1,2})(?!\d|[.,]\d)[ \t]*[:.)\-=]?")
 LIST_MARKER_RE: Final = re.compile(
@@ -188,6 +197,14 @@ UPDATE_PATTERNS: Final[tuple[tuple[UpdateType, re.Pattern[str], bool], ...]] = (
         UpdateType.TP_HIT,
         _rx(
             _TP_LABEL + r"\s*#?\s*(?P<idx>\d{1,2})(?!\d|[.,]\d)[^\n]{0,40}?(?:" + _HIT + ")",
+            # "Target 1,2,3 done": the last index counts
+            _TP_LABEL
+            + r"\s*(?:\d{1,2}\s*[,&/]\s*)+(?P<idx5>\d{1,2})(?!\d|[.,]\d)[^\n]{0,40}?(?:"
+            + _HIT
+            + ")",
+            # Cornix "Target Touch 1"
+            r"\btarget\s+(?:touch(?:ed)?|hit|reached|achieved|done)\s*#?\s*(?P<idx4>\d{1,2})(?!\d)",
+            r"\b(?:tp|target|take[- ]?profit)s?\s+(?:was\s+|is\s+)?(?:reached|hit|achieved|done)\b",
             r"(?P<ord>перв(?:ый|ая)|втор(?:ой|ая)|трет(?:ий|ья)|четв[её]рт(?:ый|ая)|пят(?:ый|ая)|шест(?:ой|ая)|[1-9](?<!\d\d))"
             r"(?:-?й)?\s*(?:тейк|тп|цель)" + RB,
             r"atingir\s+o\s+alvo\s*(?P<idx2>\d{1,2})",
@@ -206,6 +223,7 @@ UPDATE_PATTERNS: Final[tuple[tuple[UpdateType, re.Pattern[str], bool], ...]] = (
             r"\bsl\s+(?:was\s+)?(?:hit|triggered|reached|taken)",
             r"\bstopped\s+out\b|\bhit\s+(?:the\s+|our\s+)?(?:sl|stop)",
             r"\blll\b",
+            r"\bstop\s+target\s+hit|\bstop\s*-?loss\s+target\s+hit",
             r"выбило\s+по\s+стопу|словили\s+стоп|стоп\s+сработал|закрылись\s+по\s+стопу",
             r"(?:單|单|被|打)止[損损]|止[損损]了|止[損损]出[场場]",
             r"stop\s+(?:atingido|ativado|alcanzado|tocado)|stopad[oa]|stop\s+oldu",
@@ -217,6 +235,8 @@ UPDATE_PATTERNS: Final[tuple[tuple[UpdateType, re.Pattern[str], bool], ...]] = (
         UpdateType.CANCEL,
         _rx(
             r"\bcancel(?:l?ed|ling|lation)?\b|отмен\w*|撤銷|撤销|取消|cancelad\w*|iptal|hủy|لغو",
+            r"\bignore\s+(?:the\s+|my\s+|our\s+)?(?:previous|last|this)\b|\binvalidated\b"
+            r"|\bdisregard\b",
         ),
         True,
     ),
@@ -225,7 +245,9 @@ UPDATE_PATTERNS: Final[tuple[tuple[UpdateType, re.Pattern[str], bool], ...]] = (
         _rx(
             r"\bentered\s+(?:the\s+)?entry|\bentry\s+(?:zone\s+|order\s+|orders\s+)?"
             r"(?:reached|hit|filled|triggered|activated)",
-            r"\ball\s+entry\s+targets?\s+(?:achieved|reached|hit|filled|done)",
+            r"\ball\s+entr(?:y|ies)\s+(?:targets?\s+)?(?:achieved|reached|hit|filled|done)",
+            r"\bentry\s+(?:target\s+)?#?\d{1,2}\s*(?:✅|✔|filled|hit|reached|achieved|done"
+            r"|triggered|activated)",
             r"\border\s+filled|вход\s+(?:выполнен|сработал|исполнен)",
             r"已(?:進場|进场|入場|入场|成交)",
             r"entrada\s+(?:executada|ativada|atingida|realizada)|giriş\s+(?:yapıldı|gerçekleşti)",
@@ -251,6 +273,8 @@ UPDATE_PATTERNS: Final[tuple[tuple[UpdateType, re.Pattern[str], bool], ...]] = (
             r"\bclosed\s+(?:due|manually|in\s+profit|with|at|by)\b",
             r"\bclose\s+(?:all|the\s+trade|the\s+position|position|now)\b",
             r"\bclosed\b",
+            r"\bclose\s+everything\b|^\W*(?:please\s+)?(?:close|exit)\s+[#$]?[a-z0-9]{2,20}"
+            r"(?:/[a-z]{3,5})?(?:\s+now)?\W*$",
             r"\b(?:position|trade)\s+closed\b|\bexit\s+(?:now|the\s+trade|trade|position)\b",
             r"закро[юй]\w*|закрыл\w*\s+(?:позици|сделк)|\bвышел\b|\bвыходим\b|\bвыйдите\b",
             r"止盈了|結束|结束|平倉|平仓|encerrad\w*|fechad\w*|cerrad\w*|kapat\w*|đóng\s+lệnh",
@@ -265,7 +289,10 @@ UPDATE_PATTERNS: Final[tuple[tuple[UpdateType, re.Pattern[str], bool], ...]] = (
             r"\b(?:sl|stops?)\s+(?:moved|move|to|at|on|in)\s+(?:to\s+)?"
             r"(?:be\b|breakeven|break\s*even|entry|entries)",
             r"\bset\s+(?:sl\s+|stop\s+)?(?:be|breakeven)\b|\bbreak[\s-]?even\b",
+            r"\b(?:new|update|updated)\s+(?:the\s+)?(?:sl|stop(?:\s*-?loss)?)\b",
+            r"\b(?:put|set|place)\s+(?:the\s+)?(?:sl|stop)\s+(?:at|to|on)\s+(?:be|entry)\b",
             r"безубыт\w*|б/у|\bв\s+бу\b|перенос\w*\s+стоп|переводим",
+            r"استاپ[^\n]{0,20}(?:نقطه\s+ورود|ورود)",
             r"移動止損|移动止损|止[損损](?:放在|移到|移至|上移|调整|調整|改)|保本",
             r"suba\s+(?:seu|o)\s+stop|mova\s+o\s+stop|mover\s+(?:el|o)\s+stop",
             r"stop\s+(?:a|para)\s+(?:entrada|breakeven)|stop\s+girişe|dời\s+sl",
@@ -309,10 +336,22 @@ UPDATE_TRIGGERS: Final[dict[UpdateType, tuple[str, ...]]] = {
         "استاپ",
         "حد",
     ),
-    UpdateType.CANCEL: ("cancel", "отмен", "撤", "取消", "iptal", "hủy", "لغو"),
+    UpdateType.CANCEL: (
+        "cancel",
+        "отмен",
+        "撤",
+        "取消",
+        "iptal",
+        "hủy",
+        "لغو",
+        "ignore",
+        "invalidated",
+        "disregard",
+    ),
     UpdateType.ENTRY_FILLED: (
         "enter",
         "entry",
+        "entries",
         "filled",
         "вход",
         "已",
@@ -372,6 +411,7 @@ UPDATE_TRIGGERS: Final[dict[UpdateType, tuple[str, ...]]] = {
         "mova",
         "mover",
         "dời",
+        "استاپ",
     ),
     UpdateType.OTHER: ("設錯", "设错", "correct", "typo", "更正", "修改", "исправ"),
 }

@@ -96,6 +96,8 @@ def _numbers(n: Normalized, start: int, end: int) -> list[_Num]:
         s, e = m.span()
         if p.PERCENT_AFTER_RE.match(low, e) or p.LEV_AFTER_RE.match(low, e):
             continue
+        if p.PIPS_AFTER_RE.match(low, e):
+            continue  # "TP1: 1910 50 pips": a distance, not a price
         if p.DCA_AFTER_RE.match(low, e) or p.TIME_AFTER_RE.match(low, e):
             continue
         tok = m.group()
@@ -132,10 +134,13 @@ def _find_pair(n: Normalized, with_labels: bool) -> _Pair | None:
             continue
         for m in rx.finditer(t):
             base = m.group("base")
-            if not any(c.isalpha() for c in base) or base.lower() in lx.NOT_TICKERS:
+            low_base = base.lower()
+            if not any(c.isalpha() for c in base) or (
+                low_base in lx.NOT_TICKERS and low_base not in lx.PAIR_TICKERS
+            ):
                 continue
-            if not _upper_or_lower(base):
-                continue
+            if not (_upper_or_lower(base) or base.istitle()):
+                continue  # "Bnb/usdt" is fine, "SiGnAl/USDT" is not
             return _Pair(
                 base.upper(),
                 m.group("quote").upper(),
@@ -147,7 +152,7 @@ def _find_pair(n: Normalized, with_labels: bool) -> _Pair | None:
     for m in p.GLUED_PAIR_RE.finditer(t):
         base, quote = m.group("base"), m.group("quote")
         token = base + quote
-        if not any(c.isalpha() for c in base) or base.upper() in _STABLES:
+        if not any(c.isalpha() for c in base) or (base.upper() in _STABLES and base != "EUR"):
             continue
         if not token.isupper() and not (token.islower() and quote in lx.STRONG_QUOTES):
             continue
@@ -263,6 +268,18 @@ def _segment_values(
         if m and NUMBER_RE.search(low, m.end(), seg_end):
             start = m.end()
     nums = _numbers(n, start, seg_end)
+    if nums and kind == "target" and seg_end == line_end:
+        # "Tp 1.11" then "1.3" and "1.48" alone on the lines below
+        last_end = seg_end
+        for ls, le in lines[line_idx + 1 :]:
+            if le > next_label or not p.NUMBERS_ONLY_LINE_RE.fullmatch(low, ls, le):
+                break
+            more = _numbers(n, ls, le)
+            if not more:
+                break
+            nums.extend(more)
+            last_end = le
+        return nums, last_end
     if nums or seg_end < line_end:
         return nums, seg_end
     # header style: "Take-Profit Targets:" followed by one value per line
@@ -348,9 +365,17 @@ def _labels(low: str, start: int, end: int) -> list[tuple[str, int, int]]:
         kind = h.kind
         if kind == "sidelabel":
             after = p.AT_AFTER_RE if h.word == "@" else p.SIDE_LABEL_AFTER_RE
-            if not after.match(low, h.end):
+            if not after.match(low, h.end) and not (
+                h.word != "@"
+                and p.SPACE_NUMBER_RE.match(low, h.end)
+                and p.LINE_HEAD_RE.search(low, max(0, h.start - 5), h.start)
+            ):
                 continue
             kind = "entry"
+        elif kind == "exitlabel":
+            if not p.SIDE_LABEL_AFTER_RE.match(low, h.end):
+                continue
+            kind = "target"
         out.append((kind, h.start, h.end))
     return out
 
@@ -416,6 +441,10 @@ def _find_update(low: str) -> _Update | None:
         for m in rx.finditer(low):
             if p.CONDITIONAL_RE.search(low, max(0, m.start() - 16), m.start()):
                 continue  # "after TP1 is hit, move SL": an instruction, not a report
+            if utype is UpdateType.TP_HIT and low[
+                max(0, m.start() - 7) : m.start()
+            ].rstrip().endswith(("entry", "stop")):
+                continue  # "Entry target 2 ✅", "Stop Target Hit": not a take-profit
             idx = _index_of(m)
             if best is None or (idx is not None and (best[0] is None or idx > best[0])):
                 best = (idx, strong, m.start(), m.end())
@@ -449,7 +478,7 @@ def _find_update(low: str) -> _Update | None:
 
 def _index_of(m: re.Match[str]) -> int | None:
     groups = m.groupdict()
-    for name in ("idx", "idx2", "idx3"):
+    for name in ("idx", "idx2", "idx3", "idx4", "idx5"):
         raw = groups.get(name)
         if raw:
             return int(raw)
