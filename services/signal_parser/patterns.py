@@ -204,7 +204,8 @@ UPDATE_PATTERNS: Final[tuple[tuple[UpdateType, re.Pattern[str], bool], ...]] = (
             + ")",
             # Cornix "Target Touch 1"
             r"\btarget\s+(?:touch(?:ed)?|hit|reached|achieved|done)\s*#?\s*(?P<idx4>\d{1,2})(?!\d)",
-            r"\b(?:tp|target|take[- ]?profit)s?\s+(?:was\s+|is\s+)?(?:reached|hit|achieved|done)\b",
+            r"\b(?:tp|target|take[- ]?profit)s?\s+(?:was\s+|is\s+)?"
+            r"(?:reached|hit|achieved|done)\b",
             r"(?P<ord>перв(?:ый|ая)|втор(?:ой|ая)|трет(?:ий|ья)|четв[её]рт(?:ый|ая)|пят(?:ый|ая)|шест(?:ой|ая)|[1-9](?<!\d\d))"
             r"(?:-?й)?\s*(?:тейк|тп|цель)" + RB,
             r"atingir\s+o\s+alvo\s*(?P<idx2>\d{1,2})",
