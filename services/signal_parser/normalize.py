@@ -102,14 +102,32 @@ _EDIT_RE: Final = re.compile(
     r"|(?P<tag></?[a-zA-Z][a-zA-Z0-9]{0,10}(?:\s[^<>\n]{0,300})?/?>)"
     r"|(?P<md>\*\*+|__+|~~+|`+|\|\|)"
     r"|(?P<ent>&(?:[a-zA-Z]{2,8}|#\d{1,7}|#[xX][0-9a-fA-F]{1,6});)"
-    r"|(?P<glue>(?<=[a-z0-9%])(?=" + _LABEL_GLUE + r")|(?<=[A-Z]{2})(?=" + _LABEL_GLUE + r")"
-    r"|(?:(?<=LONG)|(?<=SHORT))(?=" + _UPPER_GLUE + r"))"
 )
+# where an _EDIT_RE match can start; no match starts before the first hit of this gate
 _NEEDS_EDIT: Final = re.compile(
     r"[\u200b-\u200f\u2060-\u2064\ufeff\ufe0e\ufe0f\u00ad\u180e\u202a-\u202e\u2066-\u2069"
-    r"\[<*_~`|&]|https?:|www\.|t\.me/|[a-z0-9%A-Z][A-Z][a-z]|[0-9a-z][A-Z]{2}"
-    r"|(?:LONG|SHORT)(?:LEVERAGE|ENTRY|TARGET|STOP)"
+    r"\[<*_~`|&]|https?:|www\.|t\.me/|tg://"
 )
+# words glued to a label by a flattened export ("0.345Targets", "LONGLeverage", "LONGLEVERAGE"):
+# a space goes after the character matched here. A leading character class lets ``re`` scan in C.
+_GLUE_RE: Final = re.compile(
+    r"[a-z0-9%A-Z](?=[ETSLPDC])(?:(?=" + _LABEL_GLUE + r")|(?=" + _UPPER_GLUE + r"))"
+)
+
+
+def _glue_points(text: str) -> list[int]:
+    out: list[int] = []
+    for m in _GLUE_RE.finditer(text):
+        pos = m.end()
+        ch = text[pos - 1]
+        if ch.isupper():
+            if text.startswith(("LEVERAGE", "ENTRY", "TARGET", "STOP"), pos):
+                if not text.endswith(("LONG", "SHORT"), 0, pos):
+                    continue
+            elif pos < 2 or not text[pos - 2].isupper() or not text[pos - 2].isascii():
+                continue
+        out.append(pos)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,16 +166,29 @@ class Normalized:
 def normalize(text: str) -> Normalized:
     """Normalise a post for matching; never raises on any ``str``."""
     base = text.translate(TRANSLATE) if _TRANSLATABLE.search(text) else text
-    if not _NEEDS_EDIT.search(base):
+    gate = _NEEDS_EDIT.search(base)
+    glue = _glue_points(base)
+    if gate is None and not glue:
         return Normalized(base, base.lower(), text, ())
+    found: list[tuple[int, int, str, re.Match[str] | None]] = []
+    if gate is not None:
+        found = [
+            (m.start(), m.end(), m.lastgroup or "", m)
+            for m in _EDIT_RE.finditer(base, gate.start())
+        ]
+    if glue:
+        found.extend((pos, pos, "glue", None) for pos in glue)
+        found.sort(key=lambda x: x[0])
     pieces: list[str] = []
     edits: list[tuple[int, int, int, int]] = []
     last = 0
     npos = 0
-    for m in _EDIT_RE.finditer(base):
-        start, end = m.span()
-        kind = m.lastgroup
-        if kind == "link":
+    for start, end, kind, m in found:
+        if start < last:
+            continue  # a glue point inside a link, URL or tag
+        if m is None:
+            repl = " "
+        elif kind == "link":
             ltext = m.group("ltext")
             repl = " " + ltext + " " * (end - start - 1 - len(ltext))
         elif kind == "br":
@@ -166,8 +197,6 @@ def normalize(text: str) -> Normalized:
             repl = " " * (end - start)
         elif kind == "ent":
             repl = html.unescape(m.group()).translate(TRANSLATE)
-        elif kind == "glue":
-            repl = " "
         else:  # zero-width characters
             repl = ""
         pieces.append(base[last:start])
