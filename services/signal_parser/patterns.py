@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any, Final, NamedTuple
 
 from core.domain import UpdateType
@@ -46,23 +46,42 @@ class Scanner:
 
     def __init__(self, mapping: dict[str, str]) -> None:
         self._map = {" ".join(k.split()): v for k, v in mapping.items()}
+        # word -> (kind, whether letter boundaries apply); words with inner whitespace are looked
+        # up again after collapsing it
+        self._info = {k: (v, k[0].isalpha() and not _CJK.match(k)) for k, v in self._map.items()}
         self._rx = re.compile("(?:" + _trie(mapping) + ")")
 
-    def finditer(self, text: str, start: int = 0, end: int | None = None) -> Iterator[Hit]:
+    def finditer(self, text: str, start: int = 0, end: int | None = None) -> list[Hit]:
         stop = len(text) if end is None else end
+        n = len(text)
+        info = self._info
+        out: list[Hit] = []
         for m in self._rx.finditer(text, start, stop):
             s, e = m.span()
             word = m.group()
-            if (
-                word[0].isalpha()
-                and not _CJK.match(word)
-                and ((s > 0 and text[s - 1].isalpha()) or (e < len(text) and text[e].isalpha()))
-            ):
+            got = info.get(word)
+            if got is None:
+                got = info.get(" ".join(word.split()), ("", False))
+            kind, bounded = got
+            if bounded and ((s > 0 and text[s - 1].isalpha()) or (e < n and text[e].isalpha())):
                 continue
-            yield Hit(self._map.get(" ".join(word.split()), ""), word, s, e)
+            out.append(Hit(kind, word, s, e))
+        return out
 
     def search(self, text: str, start: int = 0, end: int | None = None) -> Hit | None:
-        return next(self.finditer(text, start, end), None)
+        stop = len(text) if end is None else end
+        n = len(text)
+        info = self._info
+        for m in self._rx.finditer(text, start, stop):
+            s, e = m.span()
+            word = m.group()
+            got = info.get(word)
+            if got is None:
+                got = info.get(" ".join(word.split()), ("", False))
+            if got[1] and ((s > 0 and text[s - 1].isalpha()) or (e < n and text[e].isalpha())):
+                continue
+            return Hit(got[0], word, s, e)
+        return None
 
 
 class Hit(NamedTuple):
