@@ -452,6 +452,9 @@ def _find_update(low: str) -> _Update | None:
                 break
         if best is not None:
             found[utype] = best
+    tp = found.get(UpdateType.TP_HIT)
+    if tp is not None and tp[0] is None and UpdateType.CANCEL in found:
+        del found[UpdateType.TP_HIT]  # "Cancelled ❌ Target achieved before entering": a cancel
     stripped = low.strip()
     if len(stripped) <= 40:
         m = p.SHORT_TP_RE.match(stripped)

@@ -1011,6 +1011,12 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ),
     # RodrigoPerezDomanico/cpt-telegram-tradingsignals-interpreter:Trading/signals.py
     (
+        "cornix_cancelled_target_before_entry",
+        "Binance Futures\n#WAVES/USDT Cancelled ❌\nTarget achieved before entering the entry zone",
+        {"kind": "update", "base": "WAVES", "update": {"type": "cancel", "target_index": None}},
+    ),
+    # RodrigoPerezDomanico/cpt-telegram-tradingsignals-interpreter:Trading/signals.py
+    (
         "cornix_tp_target_3",
         "#DOT/USDT Take-Profit target 3 ✅\nProfit: 85.8204% 📈\nPeriod: 11 Hours 49 Minutes ⏰",
         {"kind": "update", "base": "DOT", "update": {"type": "tp_hit", "target_index": 3}},
