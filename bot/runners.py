@@ -27,6 +27,7 @@ from aiogram.exceptions import (
 from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import App, build_app
 from bot.middlewares.inbox import raw_json
@@ -108,7 +109,15 @@ async def poll(app: App, stop: asyncio.Event) -> None:
         backoff = 1.0
         if not updates:
             continue
-        mine = set(await app.inbox.store_batch([(u.update_id, raw_json(u)) for u in updates]))
+        try:
+            stored = await app.inbox.store_batch([(u.update_id, raw_json(u)) for u in updates])
+        except (OSError, SQLAlchemyError) as exc:
+            # Not stored, so not confirmed: the same batch comes again once the database is back.
+            log.error("inbox_store_failed", error=type(exc).__name__, retry_in=backoff)
+            await _pause(stop, backoff)
+            backoff = min(backoff * 2, 30.0)
+            continue
+        mine = set(stored)
         offset = updates[-1].update_id + 1  # confirmed by the next getUpdates, after the write
         for update in updates:
             if update.update_id in mine:
@@ -137,7 +146,11 @@ def webhook_app(app: App, secret: str, path: str) -> web.Application:
         except (ValueError, ValidationError):
             log.warning("webhook_malformed_update")
             return web.json_response({"ok": False, "error": "malformed update"}, status=400)
-        mine = await app.inbox.store_batch([(update.update_id, raw_json(update))])
+        try:
+            mine = await app.inbox.store_batch([(update.update_id, raw_json(update))])
+        except (OSError, SQLAlchemyError) as exc:  # Telegram retries a non-2xx delivery
+            log.error("inbox_store_failed", error=type(exc).__name__)
+            return web.json_response({"ok": False, "error": "unavailable"}, status=503)
         if mine:
             runner.spawn(update)
         else:

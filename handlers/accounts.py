@@ -23,11 +23,11 @@ from core.errors import UserError
 from core.security import validate_pin
 from handlers import accounts_render as render
 from handlers.accounts_states import ConnectForm, PinForm
-from handlers.commands import Routes
+from handlers.commands import Routes, in_private_chat
 from services.accounts import AccountService, check_key_text
 from services.dto import UserView
 
-routes = Routes(__name__, message=F.chat.type == "private")
+routes = Routes(__name__, message=in_private_chat)
 log = structlog.get_logger(__name__)
 
 MANAGE: Final = "accounts.manage"

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from aiogram import F
 from aiogram.filters import CommandObject
 from aiogram.types import Message
 
 from core.domain import Role
 from core.errors import UserError
-from handlers.commands import Routes
+from handlers.commands import Routes, in_private_chat
 from services.dto import UserView
 from services.text import escape
 from services.users import UserService, parse_role
 
-routes = Routes(__name__, message=F.chat.type == "private")
+routes = Routes(__name__, message=in_private_chat)
 
 
 def _telegram_id(raw: str) -> int:

@@ -9,12 +9,15 @@ command there is.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
 from aiogram import Router
-from aiogram.filters import Command
+from aiogram.filters import Command, Filter
+from aiogram.types import Message
+from aiogram.utils.magic_filter import MagicFilter
 
 from core.domain import Role
 
@@ -33,6 +36,50 @@ class CommandSpec:
 
 
 COMMANDS: dict[str, CommandSpec] = {}
+
+
+async def in_private_chat(message: Message) -> bool:
+    """Router filter for private chats."""
+    return message.chat.type == "private"
+
+
+def inline_filter(flt: Any) -> Any:
+    """Run a synchronous filter inline on the event loop.
+
+    aiogram runs every non-async filter, magic filters (``F.text``) included, through
+    ``asyncio.to_thread``: one thread hop per filter per handler per update, dozens per message
+    once every router has its handlers. These filters are trivial, so evaluate them inline.
+    """
+    if isinstance(flt, MagicFilter):
+        magic = flt
+
+        async def resolve(event: Any) -> Any:
+            return magic.resolve(event)
+
+        return resolve
+    if isinstance(flt, Filter) or not callable(flt) or inspect.iscoroutinefunction(flt):
+        return flt
+    params = set(inspect.signature(flt).parameters)
+
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        return flt(*args, **{k: v for k, v in kwargs.items() if k in params})
+
+    return call
+
+
+def _command_prefix(name: str) -> Callable[[Message], Awaitable[bool]]:
+    """A cheap pre-check so aiogram's full ``Command`` filter (parsing, mention check) only
+    runs for text that starts with this command; every message passes every router."""
+    prefix = "/" + name
+
+    async def starts_with_command(message: Message) -> bool:
+        text = message.text
+        if text is None or not text.startswith(prefix):
+            return False
+        rest = text[len(prefix) : len(prefix) + 1]
+        return rest in {"", " ", "@", "\n", "\t"}
+
+    return starts_with_command
 
 
 class Routes:
@@ -78,12 +125,14 @@ class Routes:
         order: int = 100,
     ) -> Callable[[HandlerT], HandlerT]:
         COMMANDS[name] = CommandSpec(name, description, required, args, order)
-        return self.message(Command(name), *filters, flags={"role": required})
+        return self.message(
+            _command_prefix(name), Command(name), *filters, flags={"role": required}
+        )
 
     def build(self) -> Router:
         router = Router(name=self.name)
         for observer, flt in self._observer_filters.items():
-            getattr(router, observer).filter(flt)
+            getattr(router, observer).filter(inline_filter(flt))
         for observer, filters, kwargs, handler in self._registrations:
-            getattr(router, observer)(*filters, **kwargs)(handler)
+            getattr(router, observer)(*map(inline_filter, filters), **kwargs)(handler)
         return router

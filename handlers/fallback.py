@@ -6,9 +6,9 @@ from aiogram import F
 from aiogram.types import CallbackQuery, Message
 
 from handlers import render
-from handlers.commands import Routes
+from handlers.commands import Routes, in_private_chat
 
-routes = Routes(__name__, message=F.chat.type == "private")
+routes = Routes(__name__, message=in_private_chat)
 
 
 @routes.message(F.text.startswith("/"), flags={"role": "bot.use"})

@@ -17,11 +17,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from handlers import accounts_render as render
 from handlers.accounts import delete_secret_message
 from handlers.accounts_states import LanguagePinForm
-from handlers.commands import Routes
+from handlers.commands import Routes, in_private_chat
 from services.ai_commands import CommandOutcome, LanguageService, PinRequired
 from services.dto import UserView
 
-routes = Routes(__name__, message=F.chat.type == "private")
+routes = Routes(__name__, message=in_private_chat)
 
 USE = "bot.use"  # the service checks the role each action needs ("trade", "market.read")
 

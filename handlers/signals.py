@@ -21,7 +21,7 @@ from aiogram.types import (
 from core.domain import SignalKind
 from core.errors import UserError
 from handlers import signals_render as render
-from handlers.commands import Routes
+from handlers.commands import Routes, in_private_chat
 from handlers.signals_callbacks import SignalCallback
 from handlers.signals_states import STEPS, EditSignalForm, field_of
 from handlers.sources import BotChatDirectory
@@ -31,7 +31,7 @@ from services.signal_parser import parse
 from services.signals import SignalService, parse_edit_value
 from services.text import escape
 
-routes = Routes(__name__, message=F.chat.type == "private")
+routes = Routes(__name__, message=in_private_chat)
 
 KEEP = "-"
 

@@ -7,20 +7,20 @@ this layer, the services get plain values.
 from __future__ import annotations
 
 import structlog
-from aiogram import Bot, F
+from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import CommandObject
 from aiogram.types import ChatMemberUpdated, Message
 
 from core.errors import UserError
 from handlers import signals_render as render
-from handlers.commands import PUBLIC, Routes
+from handlers.commands import PUBLIC, Routes, in_private_chat
 from services.dto import UserView
 from services.signal_dto import ChatInfo
 from services.sources import SourceService
 from services.text import escape
 
-routes = Routes(__name__, message=F.chat.type == "private")
+routes = Routes(__name__, message=in_private_chat)
 log = structlog.get_logger(__name__)
 
 

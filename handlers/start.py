@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from core.domain import Role
 from handlers import render
-from handlers.commands import COMMANDS, Routes
+from handlers.commands import COMMANDS, Routes, in_private_chat
 from services.dto import UserView
 
-routes = Routes(__name__, message=F.chat.type == "private")
+routes = Routes(__name__, message=in_private_chat)
 
 
 @routes.command("start", "register and see what the bot does", Role.VIEWER, order=0)

@@ -18,13 +18,13 @@ from aiogram.types import CallbackQuery, Message
 from core.domain import OrderSide
 from core.errors import UserError
 from handlers import trading_render as render
-from handlers.commands import Routes
+from handlers.commands import Routes, in_private_chat
 from handlers.trading_callbacks import CONFIRM, OrderCallback, PinForm, confirm_keyboard
 from services.dto import UserView
 from services.symbols import parse_order_args
 from services.trading import PinRequired, TradingService
 
-routes = Routes(__name__, message=F.chat.type == "private")
+routes = Routes(__name__, message=in_private_chat)
 
 TRADE = "trade"
 

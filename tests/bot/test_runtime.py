@@ -377,3 +377,31 @@ async def test_recovery_reads_sealed_payloads(
     app.inbox._clock = lambda: app.clock() + timedelta(seconds=5)  # the lease is over
     assert await app.recover_inbox() == 1
     assert "Telegram id" in (await texts_to(telegram_api, TRADER_ID))[0]
+
+
+async def test_polling_survives_a_database_outage_without_confirming(
+    app: App, telegram_api: FakeTelegramAPI
+) -> None:
+    """The inbox write fails once: the batch is not confirmed and is handled after recovery."""
+    from sqlalchemy.exc import OperationalError
+
+    real_store = app.inbox.store_batch
+    failures = [OperationalError("INSERT", {}, ConnectionRefusedError("database down"))]
+
+    async def flaky_store(updates: list[tuple[int, str]]) -> list[int]:
+        if failures:
+            raise failures.pop()
+        return await real_store(updates)
+
+    app.inbox.store_batch = flaky_store  # type: ignore[method-assign]
+    update = telegram_api.updates.message(TRADER_ID, "/whoami")
+    telegram_api.feed(update)
+    stop = asyncio.Event()
+    task = asyncio.create_task(poll(app, stop))
+    await telegram_api.wait_for("sendMessage", timeout=10)
+    stop.set()
+    await task
+    # the first batch was requested again without the confirming offset
+    requested = [c.get("offset") for c in telegram_api.calls_of("getUpdates")]
+    assert requested[:2] == [None, None]
+    assert len(await texts_to(telegram_api, TRADER_ID)) == 1
