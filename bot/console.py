@@ -115,12 +115,8 @@ class Console:
         if line in {"/quit", "/exit"}:
             return False
         assert self.app is not None
-        if line.isdigit() and self.buttons:
-            index = int(line) - 1
-            if not 0 <= index < len(self.buttons):
-                self._print(f"(no button {line}; press 1-{len(self.buttons)})")
-                return True
-            button = self.buttons[index]
+        if line.isdigit() and 0 < int(line) <= len(self.buttons):
+            button = self.buttons[int(line) - 1]  # other numbers (a PIN, an amount) are text
             current = self.api.message(button.chat_id, button.message["message_id"])
             await self._feed(
                 self.updates.callback(self.user_id, current or button.message, button.data)

@@ -136,7 +136,7 @@ async def verify_secret(value: str, hashed: str) -> bool:
 def validate_pin(pin: str) -> str:
     pin = pin.strip()
     if not pin.isdigit() or not 4 <= len(pin) <= 12:
-        raise UserError("A PIN is 4 to 12 digits.")
+        raise UserError("A PIN is 4 to 12 digits. Send it again, or /cancel.")
     return pin
 
 

@@ -85,9 +85,12 @@ def accounts(items: list[AccountView]) -> str:
     lines = ["<b>Your accounts</b>"]
     for a in items:
         hint = f", key {escape(a.key_hint)}" if a.key_hint else ""
-        lines.append(
-            f"• <b>{escape(a.label)}</b>: {escape(a.exchange_id)}, {account_kind(a)}{hint}"
-        )
+        if a.is_paper:
+            lines.append(f"• <b>{escape(a.label)}</b>: paper trading, simulated fills")
+        else:
+            lines.append(
+                f"• <b>{escape(a.label)}</b>: {escape(a.exchange_id)}, {account_kind(a)}{hint}"
+            )
     lines.append("/connect adds one; /disconnect &lt;label&gt; removes one.")
     return "\n".join(lines)
 
