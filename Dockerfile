@@ -9,7 +9,8 @@ COPY core ./core
 COPY handlers ./handlers
 COPY services ./services
 COPY migrations ./migrations
-RUN pip install . && useradd --create-home --uid 10001 tsbot && mkdir -p /app/data \
+# Editable: alembic.ini and migrations/ stay next to the code that runs them.
+RUN pip install -e . && useradd --create-home --uid 10001 tsbot && mkdir -p /app/data \
     && chown tsbot /app/data
 USER tsbot
 EXPOSE 8080
