@@ -30,6 +30,7 @@ LABELS: Final = {
     "stop_loss": "Stop loss",
     "leverage": "Leverage",
 }
+OPTIONAL: Final = frozenset({"market", "leverage"})
 MARKS: Final = {
     FieldOrigin.TEXT: "✅",
     FieldOrigin.INFERRED: "❔ inferred",
@@ -115,6 +116,9 @@ def card(signal: SignalView, kind: CardKind, note: str | None = None) -> str:
     lines = [header, f"Confidence: {signal.confidence:.0%} ({escape(signal.parser)})"]
     for name, label in LABELS.items():
         value = field_value(signal, name)
+        if value is None and name in OPTIONAL:  # many posts leave these out; nothing is wrong
+            lines.append(f"{label}: not stated")
+            continue
         origin = signal.origin(name) if value is not None else FieldOrigin.MISSING
         shown = escape(value) if value is not None else "-"
         lines.append(f"{label}: <b>{shown}</b> {MARKS[origin]}")
