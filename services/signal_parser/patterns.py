@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from re._parser import parse as _sre_parse
 from typing import Any, Final, NamedTuple
 
 from core.domain import UpdateType
@@ -325,6 +326,104 @@ UPDATE_PATTERNS: Final[tuple[tuple[UpdateType, re.Pattern[str], bool], ...]] = (
         False,
     ),
 )
+
+
+def _first_chars(items: Any) -> tuple[set[str] | None, bool, bool]:
+    """What a match of the parsed sequence ``items`` can start with: (the first characters,
+    or None when not known; whether it can be empty; whether some way through it can only
+    match at the start of the text, ``^``, without adding a first character)."""
+    chars: set[str] = set()
+    at_start = False
+    for op, av in items:
+        name = str(op)
+        if name == "AT":
+            if str(av) in ("AT_BEGINNING", "AT_BEGINNING_STRING"):
+                return chars, False, True
+            continue
+        if name in ("ASSERT", "ASSERT_NOT"):
+            continue  # zero width: the next item gives the first character
+        if name == "LITERAL":
+            chars.add(chr(av))
+            return chars, False, at_start
+        if name == "IN":
+            for kind, value in av:
+                if str(kind) == "LITERAL":
+                    chars.add(chr(value))
+                elif str(kind) == "RANGE" and value[1] - value[0] <= 4096:
+                    chars.update(chr(c) for c in range(value[0], value[1] + 1))
+                else:
+                    return None, False, False
+            return chars, False, at_start
+        if name == "SUBPATTERN":
+            if av[1] or av[2]:
+                return None, False, False  # inline flags
+            alts = [av[3]]
+            nullable_body = None
+        elif name == "BRANCH":
+            alts = av[1]
+            nullable_body = None
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            alts = [av[2]]
+            nullable_body = av[0] == 0
+        elif name == "ATOMIC_GROUP":
+            alts = [av]
+            nullable_body = None
+        else:
+            return None, False, False
+        nullable = False
+        for alt in alts:
+            sub, sub_nullable, sub_start = _first_chars(alt)
+            if sub is None:
+                return None, False, False
+            chars |= sub
+            nullable |= sub_nullable
+            at_start |= sub_start
+        if nullable_body:
+            nullable = True
+        if not nullable:
+            return chars, False, at_start
+    return chars, True, at_start
+
+
+def _fast(rx: re.Pattern[str]) -> tuple[re.Pattern[str] | None, bool]:
+    """A pattern finding the same matches as ``rx`` at the same places, but led by a character
+    class so ``re`` skips in C to the places a match can start (``rx`` is tried only there,
+    inside a lookahead; group ``_m`` spans its match); and whether ``rx`` can also match at
+    the start of the text without one of those characters. (None, False) when not known."""
+    parsed = _sre_parse(rx.pattern, rx.flags)
+    chars, nullable, at_start = _first_chars(parsed)
+    if chars is None or nullable or not chars or parsed.getwidth()[0] == 0:
+        return None, False
+    cls = "[" + "".join(re.escape(c) for c in sorted(chars)) + "]"
+    fast = re.compile(cls + r"(?<=(?=(?P<_m>" + rx.pattern + r"))[\s\S])", rx.flags)
+    return fast, at_start
+
+
+# per update pattern (in ``UPDATE_PATTERNS`` order): (pattern, fast pattern, may match at 0)
+UPDATE_SCANS: Final = tuple((rx, *_fast(rx)) for _, rx, _ in UPDATE_PATTERNS)
+
+
+def update_matches(i: int, low: str) -> Iterator[tuple[int, int, re.Match[str]]]:
+    """``(start, end, match)`` of each match of update pattern ``i`` in ``low``, exactly as
+    ``finditer`` finds them (start and end of the pattern's own match)."""
+    rx, fast, at_start = UPDATE_SCANS[i]
+    if fast is None:
+        for m in rx.finditer(low):
+            yield m.start(), m.end(), m
+        return
+    pos = 0
+    if at_start:
+        m = rx.match(low)
+        if m is not None:
+            yield m.start(), m.end(), m
+            pos = m.end()
+    search = fast.search
+    while (m := search(low, pos)) is not None:
+        s, e = m.span("_m")
+        yield s, e, m
+        pos = e
+
+
 # substrings one of which every pattern of the type needs: a cheap gate before the regexes
 UPDATE_TRIGGERS: Final[dict[UpdateType, tuple[str, ...]]] = {
     UpdateType.TP_HIT: (

@@ -434,20 +434,20 @@ def _side_line_entry(
 
 def _find_update(low: str) -> _Update | None:
     found: dict[UpdateType, tuple[int | None, bool, int, int]] = {}
-    for utype, rx, strong in p.UPDATE_PATTERNS:
+    for i, (utype, _, strong) in enumerate(p.UPDATE_PATTERNS):
         if not p.UPDATE_GATES[utype].search(low):
             continue
         best: tuple[int | None, bool, int, int] | None = None
-        for m in rx.finditer(low):
-            if p.CONDITIONAL_RE.search(low, max(0, m.start() - 16), m.start()):
+        for s, e, m in p.update_matches(i, low):
+            if p.CONDITIONAL_RE.search(low, max(0, s - 16), s):
                 continue  # "after TP1 is hit, move SL": an instruction, not a report
-            if utype is UpdateType.TP_HIT and low[
-                max(0, m.start() - 7) : m.start()
-            ].rstrip().endswith(("entry", "stop")):
+            if utype is UpdateType.TP_HIT and low[max(0, s - 7) : s].rstrip().endswith(
+                ("entry", "stop")
+            ):
                 continue  # "Entry target 2 ✅", "Stop Target Hit": not a take-profit
             idx = _index_of(m)
             if best is None or (idx is not None and (best[0] is None or idx > best[0])):
-                best = (idx, strong, m.start(), m.end())
+                best = (idx, strong, s, e)
             if utype is not UpdateType.TP_HIT:
                 break
         if best is not None:
