@@ -140,6 +140,13 @@ LEV_AFTER_RE: Final = re.compile(r"\s*[xх](?![a-zа-я])")
 DCA_AFTER_RE: Final = re.compile(r"\s*(?:附近)?\s*(?:補倉|补仓|加倉|加仓)")
 MARKER_AFTER_RE: Final = re.compile(r"\s*(?:\)|\.\s)\s*(?:\S{0,3}\s*)?\$?\d")
 TIME_AFTER_RE: Final = re.compile(r":\d\d")
+# any of the five above in one ``match`` (a match of an alternation = a match of one of them)
+NOT_PRICE_AFTER_RE: Final = re.compile(
+    "|".join(
+        "(?:" + rx.pattern + ")"
+        for rx in (PERCENT_AFTER_RE, LEV_AFTER_RE, PIPS_AFTER_RE, DCA_AFTER_RE, TIME_AFTER_RE)
+    )
+)
 
 SIDES: Final = Scanner(
     {w: "long" for w, _ in lx.LONG_WORDS} | {w: "short" for w, _ in lx.SHORT_WORDS}

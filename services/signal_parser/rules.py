@@ -92,13 +92,11 @@ def _numbers(n: Normalized, start: int, end: int) -> list[_Num]:
     """Price-like numbers in ``text[start:end]``: no percentages, leverage, list markers, times."""
     low = n.lower
     out: list[_Num] = []
+    not_price = p.NOT_PRICE_AFTER_RE.match
     for m in NUMBER_RE.finditer(low, start, end):
         s, e = m.span()
-        if p.PERCENT_AFTER_RE.match(low, e) or p.LEV_AFTER_RE.match(low, e):
-            continue
-        if p.PIPS_AFTER_RE.match(low, e):
-            continue  # "TP1: 1910 50 pips": a distance, not a price
-        if p.DCA_AFTER_RE.match(low, e) or p.TIME_AFTER_RE.match(low, e):
+        # percentages, leverage, "50 pips" (a distance), DCA add-ons, times
+        if not_price(low, e) is not None:
             continue
         tok = m.group()
         if tok.isdigit() and len(tok) <= 2 and p.MARKER_AFTER_RE.match(low, e):
