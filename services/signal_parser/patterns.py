@@ -335,10 +335,36 @@ UPDATE_PATTERNS: Final[tuple[tuple[UpdateType, re.Pattern[str], bool], ...]] = (
 )
 
 
+_CATEGORY_CLASS: Final = {
+    "CATEGORY_DIGIT": r"\d",
+    "CATEGORY_NOT_DIGIT": r"\D",
+    "CATEGORY_SPACE": r"\s",
+    "CATEGORY_NOT_SPACE": r"\S",
+    "CATEGORY_WORD": r"\w",
+    "CATEGORY_NOT_WORD": r"\W",
+}
+
+
+def _class_items(av: Any) -> set[str] | None:
+    """The items of a parsed character class as class-syntax strings (None: not handled)."""
+    out: set[str] = set()
+    for kind, value in av:
+        name = str(kind)
+        if name == "LITERAL":
+            out.add(re.escape(chr(value)))
+        elif name == "RANGE":
+            out.add(re.escape(chr(value[0])) + "-" + re.escape(chr(value[1])))
+        elif name == "CATEGORY" and str(value) in _CATEGORY_CLASS:
+            out.add(_CATEGORY_CLASS[str(value)])
+        else:
+            return None
+    return out
+
+
 def _first_chars(items: Any) -> tuple[set[str] | None, bool, bool]:
-    """What a match of the parsed sequence ``items`` can start with: (the first characters,
-    or None when not known; whether it can be empty; whether some way through it can only
-    match at the start of the text, ``^``, without adding a first character)."""
+    """What a match of the parsed sequence ``items`` can start with: (the first characters as
+    character-class items, or None when not known; whether it can be empty; whether some way
+    through it can only match at the start of the text, ``^``, without adding to the first)."""
     chars: set[str] = set()
     at_start = False
     for op, av in items:
@@ -350,34 +376,30 @@ def _first_chars(items: Any) -> tuple[set[str] | None, bool, bool]:
         if name in ("ASSERT", "ASSERT_NOT"):
             continue  # zero width: the next item gives the first character
         if name == "LITERAL":
-            chars.add(chr(av))
+            chars.add(re.escape(chr(av)))
             return chars, False, at_start
         if name == "IN":
-            for kind, value in av:
-                if str(kind) == "LITERAL":
-                    chars.add(chr(value))
-                elif str(kind) == "RANGE" and value[1] - value[0] <= 4096:
-                    chars.update(chr(c) for c in range(value[0], value[1] + 1))
-                else:
-                    return None, False, False
-            return chars, False, at_start
+            got = _class_items(av)
+            if got is None:
+                return None, False, False
+            return chars | got, False, at_start
         if name == "SUBPATTERN":
             if av[1] or av[2]:
                 return None, False, False  # inline flags
             alts = [av[3]]
-            nullable_body = None
+            nullable_body = False
         elif name == "BRANCH":
             alts = av[1]
-            nullable_body = None
+            nullable_body = False
         elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
             alts = [av[2]]
             nullable_body = av[0] == 0
         elif name == "ATOMIC_GROUP":
             alts = [av]
-            nullable_body = None
+            nullable_body = False
         else:
             return None, False, False
-        nullable = False
+        nullable = nullable_body
         for alt in alts:
             sub, sub_nullable, sub_start = _first_chars(alt)
             if sub is None:
@@ -385,8 +407,6 @@ def _first_chars(items: Any) -> tuple[set[str] | None, bool, bool]:
             chars |= sub
             nullable |= sub_nullable
             at_start |= sub_start
-        if nullable_body:
-            nullable = True
         if not nullable:
             return chars, False, at_start
     return chars, True, at_start
@@ -401,9 +421,36 @@ def _fast(rx: re.Pattern[str]) -> tuple[re.Pattern[str] | None, bool]:
     chars, nullable, at_start = _first_chars(parsed)
     if chars is None or nullable or not chars or parsed.getwidth()[0] == 0:
         return None, False
-    cls = "[" + "".join(re.escape(c) for c in sorted(chars)) + "]"
+    cls = "[" + "".join(sorted(chars)) + "]"
     fast = re.compile(cls + r"(?<=(?=(?P<_m>" + rx.pattern + r"))[\s\S])", rx.flags)
     return fast, at_start
+
+
+def fast(rx: re.Pattern[str]) -> re.Pattern[str]:
+    """``_fast(rx)`` for a pattern known to be handled (checked at import); spans in ``_m``."""
+    got, at_start = _fast(rx)
+    if got is None or at_start:
+        raise ValueError(f"no fast form for {rx.pattern!r}")
+    return got
+
+
+# the same patterns led by the class of their first characters (matches span group ``_m``)
+OPEN_VERB_FAST: Final = fast(OPEN_VERB_RE)
+LEV_FREE_FAST: Final = fast(LEV_FREE_RE)
+LEV_GATE_FAST: Final = fast(LEV_GATE_RE)
+
+
+def fast_finditer(
+    rx: re.Pattern[str], text: str, pos: int = 0, endpos: int | None = None
+) -> Iterator[tuple[int, int, re.Match[str]]]:
+    """``(start, end, match)`` for each match of a ``fast`` pattern, as ``finditer`` of the
+    original finds them: each search goes on from the end of the previous match."""
+    end = len(text) if endpos is None else endpos
+    search = rx.search
+    while (m := search(text, pos, end)) is not None:
+        s, e = m.span("_m")
+        yield s, e, m
+        pos = e
 
 
 # per update pattern (in ``UPDATE_PATTERNS`` order): (pattern, fast pattern, may match at 0)
@@ -610,3 +657,5 @@ ORDINALS: Final = {
 MOVE_LEVEL_RE: Final = re.compile(
     r"(?:stop|sl|стоп|止[損损])[^\n\d%]{0,30}?(?:to|para|на|放在|移到|移至|at|@|:)\s*\$?\s*"
 )
+CONDITIONAL_FAST: Final = fast(CONDITIONAL_RE)
+PROFIT_FAST: Final = fast(PROFIT_RE)

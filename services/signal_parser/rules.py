@@ -7,6 +7,7 @@ handful of C-level scans over a few hundred characters.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Final
@@ -37,6 +38,9 @@ _INSTANT_RE: Final = re.compile(
 )
 _TICKER_RE: Final = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9]{1,9}(?![A-Za-z0-9])")
 _NUMBERED_SPACE: Final = re.compile(r"\s+")
+# led by the class of their first characters: ``re`` skips in C to where a match can start
+_NUMBER_FAST: Final = p.fast(NUMBER_RE)
+_INSTANT_FAST: Final = p.fast(_INSTANT_RE)
 
 
 @dataclass(slots=True)
@@ -93,12 +97,11 @@ def _numbers(n: Normalized, start: int, end: int) -> list[_Num]:
     low = n.lower
     out: list[_Num] = []
     not_price = p.NOT_PRICE_AFTER_RE.match
-    for m in NUMBER_RE.finditer(low, start, end):
-        s, e = m.span()
+    for s, e, m in p.fast_finditer(_NUMBER_FAST, low, start, end):
         # percentages, leverage, "50 pips" (a distance), DCA add-ons, times
         if not_price(low, e) is not None:
             continue
-        tok = m.group()
+        tok = m.group("_m")
         if tok.isdigit() and len(tok) <= 2 and p.MARKER_AFTER_RE.match(low, e):
             continue
         if s > 0 and low[s - 1] == "(" and low[e : e + 1] == ")" and tok.isdigit():
@@ -263,7 +266,7 @@ def _segment_values(
     low = n.lower
     if kind in ("entry", "target", "stop"):
         m = p.INDEX_RE.match(low, start, seg_end)
-        if m and NUMBER_RE.search(low, m.end(), seg_end):
+        if m and _NUMBER_FAST.search(low, m.end(), seg_end):
             start = m.end()
     nums = _numbers(n, start, seg_end)
     if nums and kind == "target" and seg_end == line_end:
@@ -390,10 +393,15 @@ def _bisect(starts: list[int], pos: int) -> int:
 
 
 def _leverage_in(low: str, start: int, end: int, *, labelled: bool) -> _Num | None:
-    rx = p.LEV_VALUE_RE if labelled else p.LEV_FREE_RE
-    if not labelled and not p.LEV_GATE_RE.search(low, start, end):
+    if labelled:
+        matches: Iterator[tuple[int, int, re.Match[str]]] = (
+            (0, 0, m) for m in p.LEV_VALUE_RE.finditer(low, start, end)
+        )
+    elif not p.LEV_GATE_FAST.search(low, start, end):
         return None
-    for m in rx.finditer(low, start, end):
+    else:
+        matches = p.fast_finditer(p.LEV_FREE_FAST, low, start, end)
+    for _, _, m in matches:
         group = "lo" if m.group("lo") else "lo2"
         raw = m.group(group)
         if raw is None:
@@ -437,7 +445,7 @@ def _find_update(low: str) -> _Update | None:
             continue
         best: tuple[int | None, bool, int, int] | None = None
         for s, e, m in p.update_matches(i, low):
-            if p.CONDITIONAL_RE.search(low, max(0, s - 16), s):
+            if p.CONDITIONAL_FAST.search(low, max(0, s - 16), s):
                 continue  # "after TP1 is hit, move SL": an instruction, not a report
             if utype is UpdateType.TP_HIT and low[max(0, s - 7) : s].rstrip().endswith(
                 ("entry", "stop")
@@ -463,11 +471,11 @@ def _find_update(low: str) -> _Update | None:
         m = p.SL_WEAK_RE.match(low)
         if m and not found and not _labels(low, m.end(), len(low)):
             found[UpdateType.SL_HIT] = (None, False, m.start(), m.end())
-    profit = p.PROFIT_RE.search(low) if any(w in low for w in p.PROFIT_TRIGGERS) else None
+    profit = p.PROFIT_FAST.search(low) if any(w in low for w in p.PROFIT_TRIGGERS) else None
     if not found:
         if profit is not None:
-            m = profit
-            return _Update(UpdateType.TP_HIT, None, True, m.start(), m.end(), {UpdateType.TP_HIT})
+            s, e = profit.span("_m")
+            return _Update(UpdateType.TP_HIT, None, True, s, e, {UpdateType.TP_HIT})
         return None
     for utype in _UPDATE_ORDER:
         if utype in found:
@@ -588,7 +596,7 @@ def _parse(text: str) -> ParseResult:
     if (
         side_span is not None
         and levels.entry
-        and _INSTANT_RE.search(
+        and _INSTANT_FAST.search(
             low, low.rfind("\n", 0, side_span[0]) + 1, _line_end(low, side_span[1])
         )
     ):
@@ -631,7 +639,7 @@ def _parse(text: str) -> ParseResult:
         kind = SignalKind.ENTRY
     elif update is not None:
         kind = SignalKind.UPDATE
-    elif pair is not None and side is not None and p.OPEN_VERB_RE.search(low):
+    elif pair is not None and side is not None and p.OPEN_VERB_FAST.search(low):
         kind = SignalKind.ENTRY
     else:
         kind = SignalKind.OTHER
