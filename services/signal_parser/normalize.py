@@ -171,6 +171,8 @@ class Normalized:
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Map a ``(start, end)`` span of ``text`` onto ``original``."""
+        if not self.edits:  # offsets are the same in both
+            return (start, end) if end > start else (start, start)
         o_start = self.to_orig(start)
         if end <= start:
             return (o_start, o_start)

@@ -7,6 +7,7 @@ handful of C-level scans over a few hundred characters.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -38,6 +39,7 @@ _INSTANT_RE: Final = re.compile(
 )
 _TICKER_RE: Final = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9]{1,9}(?![A-Za-z0-9])")
 _NUMBERED_SPACE: Final = re.compile(r"\s+")
+_NEWLINE_RE: Final = re.compile("\n")
 # led by the class of their first characters: ``re`` skips in C to where a match can start
 _NUMBER_FAST: Final = p.fast(NUMBER_RE)
 _INSTANT_FAST: Final = p.fast(_INSTANT_RE)
@@ -97,11 +99,13 @@ def _numbers(n: Normalized, start: int, end: int) -> list[_Num]:
     low = n.lower
     out: list[_Num] = []
     not_price = p.NOT_PRICE_AFTER_RE.match
-    for s, e, m in p.fast_finditer(_NUMBER_FAST, low, start, end):
+    # a label's segment is short: ``finditer`` in C beats the skipping ``fast`` search loop
+    for m in NUMBER_RE.finditer(low, start, end):
+        s, e = m.span()
         # percentages, leverage, "50 pips" (a distance), DCA add-ons, times
         if not_price(low, e) is not None:
             continue
-        tok = m.group("_m")
+        tok = m.group()
         if tok.isdigit() and len(tok) <= 2 and p.MARKER_AFTER_RE.match(low, e):
             continue
         if s > 0 and low[s - 1] == "(" and low[e : e + 1] == ")" and tok.isdigit():
@@ -113,12 +117,9 @@ def _numbers(n: Normalized, start: int, end: int) -> list[_Num]:
 
 
 def _line_bounds(text: str) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    pos = 0
-    for line in text.split("\n"):
-        out.append((pos, pos + len(line)))
-        pos += len(line) + 1
-    return out
+    ends = [m.start() for m in _NEWLINE_RE.finditer(text)]
+    ends.append(len(text))
+    return list(zip([0, *[e + 1 for e in ends[:-1]]], ends, strict=True))
 
 
 # --------------------------------------------------------------------------- pair
@@ -382,14 +383,7 @@ def _labels(low: str, start: int, end: int) -> list[tuple[str, int, int]]:
 
 
 def _bisect(starts: list[int], pos: int) -> int:
-    lo, hi = 0, len(starts)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if starts[mid] <= pos:
-            lo = mid + 1
-        else:
-            hi = mid
-    return max(lo - 1, 0)
+    return max(bisect_right(starts, pos) - 1, 0)
 
 
 def _leverage_in(low: str, start: int, end: int, *, labelled: bool) -> _Num | None:
