@@ -98,6 +98,22 @@ _ASTRAL_BLOCK: Final = re.compile(
 _TRANSLATABLE_ASTRAL: Final = re.compile(_char_class(_ASTRAL_KEYS))
 
 
+def _translate_one(m: re.Match[str]) -> str:
+    return TRANSLATE[ord(m.group())]
+
+
+def _translate(text: str) -> str:
+    """``text.translate(TRANSLATE)``; a post holds few such characters, and replacing just those
+    is several times faster than ``translate`` looking up every character."""
+    if _ASTRAL_BLOCK.search(text) is not None:
+        return text.translate(TRANSLATE) if _TRANSLATABLE_ASTRAL.search(text) else _sub_bmp(text)
+    return _sub_bmp(text)
+
+
+def _sub_bmp(text: str) -> str:
+    return _TRANSLATABLE_BMP.sub(_translate_one, text)
+
+
 def _translatable(text: str) -> bool:
     """Whether ``text`` holds a character of ``TRANSLATE`` (``_TRANSLATABLE.search``, faster)."""
     if _TRANSLATABLE_BMP.search(text) is not None:
@@ -125,17 +141,28 @@ _NEEDS_EDIT: Final = re.compile(
     r"[\u200b-\u200f\u2060-\u2064\ufeff\ufe0e\ufe0f\u00ad\u180e\u202a-\u202e\u2066-\u2069"
     r"\[<*_~`|&]|https?:|www\.|t\.me/|tg://"
 )
+# ``_NEEDS_EDIT`` led by the class of the characters its matches can start with
+_NEEDS_EDIT_AT: Final = re.compile(
+    r"[\u200b-\u200f\u2060-\u2064\ufeff\ufe0e\ufe0f\u00ad\u180e\u202a-\u202e\u2066-\u2069"
+    r"\[<*_~`|&hwt](?<=(?=" + _NEEDS_EDIT.pattern + r")[\s\S])"
+)
 # words glued to a label by a flattened export ("0.345Targets", "LONGLeverage", "LONGLEVERAGE"):
 # a space goes after the character matched here. A leading character class lets ``re`` scan in C.
 _GLUE_RE: Final = re.compile(
     r"[a-z0-9%A-Z](?=[ETSLPDC])(?:(?=" + _LABEL_GLUE + r")|(?=" + _UPPER_GLUE + r"))"
 )
+# the same places found from the capital that starts the label (capitals are rarer than the
+# letters and digits before them, so ``re`` skips ahead in C): the match is that capital
+_GLUE_AT_RE: Final = re.compile(
+    r"[ETSLPDC](?<=[a-z0-9%A-Z][ETSLPDC])"
+    r"(?<=(?:(?=" + _LABEL_GLUE + r")|(?=" + _UPPER_GLUE + r"))[ETSLPDC])"
+)
 
 
 def _glue_points(text: str) -> list[int]:
     out: list[int] = []
-    for m in _GLUE_RE.finditer(text):
-        pos = m.end()
+    for m in _GLUE_AT_RE.finditer(text):
+        pos = m.start()
         ch = text[pos - 1]
         if ch.isupper():
             if text.startswith(("LEVERAGE", "ENTRY", "TARGET", "STOP"), pos):
@@ -184,8 +211,8 @@ class Normalized:
 
 def normalize(text: str) -> Normalized:
     """Normalise a post for matching; never raises on any ``str``."""
-    base = text.translate(TRANSLATE) if _translatable(text) else text
-    gate = _NEEDS_EDIT.search(base)
+    base = _translate(text)
+    gate = _NEEDS_EDIT_AT.search(base)
     glue = _glue_points(base)
     if gate is None and not glue:
         return Normalized(base, base.lower(), text, ())

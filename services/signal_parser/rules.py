@@ -479,14 +479,27 @@ def _find_update(low: str) -> _Update | None:
     return None
 
 
+_INDEX_GROUPS: Final = ("idx", "idx2", "idx3", "idx4", "idx5")
+_ORDINAL_GROUPS: Final = ("ord", "zh")
+# per pattern: which of the index groups it has (looked up once, not a groupdict per match)
+_GROUPS_OF: dict[re.Pattern[str], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+
 def _index_of(m: re.Match[str]) -> int | None:
-    groups = m.groupdict()
-    for name in ("idx", "idx2", "idx3", "idx4", "idx5"):
-        raw = groups.get(name)
+    names = _GROUPS_OF.get(m.re)
+    if names is None:
+        index = m.re.groupindex
+        names = (
+            tuple(x for x in _INDEX_GROUPS if x in index),
+            tuple(x for x in _ORDINAL_GROUPS if x in index),
+        )
+        _GROUPS_OF[m.re] = names
+    for name in names[0]:
+        raw = m.group(name)
         if raw:
             return int(raw)
-    for name in ("ord", "zh"):
-        raw = groups.get(name)
+    for name in names[1]:
+        raw = m.group(name)
         if raw:
             return int(raw) if raw.isdigit() else p.ORDINALS.get(raw)
     return None
