@@ -591,6 +591,12 @@ UPDATE_TRIGGERS: Final[dict[UpdateType, tuple[str, ...]]] = {
 UPDATE_GATES: Final[dict[UpdateType, re.Pattern[str]]] = {
     utype: re.compile(_trie(words_)) for utype, words_ in UPDATE_TRIGGERS.items()
 }
+# the types whose triggers few posts hold: one search over all their triggers first, and their
+# own gates only when it finds one
+RARE_UPDATE_TYPES: Final = frozenset({UpdateType.CANCEL, UpdateType.CLOSE, UpdateType.OTHER})
+RARE_UPDATE_GATE: Final = re.compile(
+    _trie(w for utype in RARE_UPDATE_TYPES for w in UPDATE_TRIGGERS[utype])
+)
 # what a results post repeating the whole signal must contain to be read as an update
 RESULT_GATE: Final = re.compile(
     _trie(

@@ -40,6 +40,10 @@ _INSTANT_RE: Final = re.compile(
 _TICKER_RE: Final = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9]{1,9}(?![A-Za-z0-9])")
 _NUMBERED_SPACE: Final = re.compile(r"\s+")
 _NEWLINE_RE: Final = re.compile("\n")
+# compiled here, not looked up in ``re``'s cache on every call
+_LABEL_COLON_RE: Final = re.compile(r"\s*[:：]")
+_DIGIT_RE: Final = re.compile(r"\d")
+_AT_PRICE_RE: Final = re.compile(r"@\s*\$?\s*")
 # led by the class of their first characters: ``re`` skips in C to where a match can start
 _NUMBER_FAST: Final = p.fast(NUMBER_RE)
 _INSTANT_FAST: Final = p.fast(_INSTANT_RE)
@@ -215,7 +219,6 @@ def _find_pair(n: Normalized, with_labels: bool) -> _Pair | None:
 def _find_side(n: Normalized) -> tuple[Side | None, tuple[int, int] | None, int]:
     """Vote over side words; returns (side, span of the deciding word, margin)."""
     low = n.lower
-    blocked = [(h.start, h.end) for h in p.SIDE_NOT.finditer(low)]
     votes = {Side.LONG: 0, Side.SHORT: 0}
     first: dict[Side, tuple[int, int]] = {}
     hits: list[tuple[Side, int, int, int, str]] = []
@@ -230,6 +233,8 @@ def _find_side(n: Normalized) -> tuple[Side | None, tuple[int, int] | None, int]
                 side = Side.LONG if m.group() == "多" else Side.SHORT
                 hits.append((side, 2, s, m.end(), m.group()))
         hits.sort(key=lambda x: x[2])
+    # the words that cancel a side word are looked for only when there is a side word
+    blocked = [(h.start, h.end) for h in p.SIDE_NOT.finditer(low)] if hits else []
     for side, weight, s, e, word in hits:
         if any(bs <= s < be for bs, be in blocked):
             continue
@@ -247,7 +252,7 @@ def _find_side(n: Normalized) -> tuple[Side | None, tuple[int, int] | None, int]
 
 
 def _is_label(low: str, end: int) -> bool:
-    return bool(re.match(r"\s*[:：]", low[end : end + 3]))
+    return bool(_LABEL_COLON_RE.match(low[end : end + 3]))
 
 
 # --------------------------------------------------------------------------- levels
@@ -301,7 +306,7 @@ def _segment_values(
         pos = mk.end() if mk else ls
         line_nums = _numbers(n, pos, le)
         if not line_nums:
-            if mk and mk.end() > ls and re.search(r"\d", low[ls : mk.end()]):
+            if mk and mk.end() > ls and _DIGIT_RE.search(low[ls : mk.end()]):
                 continue  # "7) 🚀🚀🚀": an open target
             break
         out.extend(line_nums)
@@ -434,8 +439,9 @@ def _side_line_entry(
 
 def _find_update(low: str) -> _Update | None:
     found: dict[UpdateType, tuple[int | None, bool, int, int]] = {}
+    rare = p.RARE_UPDATE_GATE.search(low) is not None
     for i, (utype, _, strong) in enumerate(p.UPDATE_PATTERNS):
-        if not p.UPDATE_GATES[utype].search(low):
+        if (not rare and utype in p.RARE_UPDATE_TYPES) or not p.UPDATE_GATES[utype].search(low):
             continue
         best: tuple[int | None, bool, int, int] | None = None
         for s, e, m in p.update_matches(i, low):
@@ -617,7 +623,7 @@ def _parse(text: str) -> ParseResult:
         levels.entry = [x for x in nums if x.start not in used]
         levels.entry_market = mk
     if not levels.entry and not levels.entry_market:
-        at = re.search(r"@\s*\$?\s*", low)
+        at = _AT_PRICE_RE.search(low)
         if at:
             levels.entry = _numbers(n, at.end(), min(len(low), at.end() + 20))[:1]
 
