@@ -39,7 +39,6 @@ _INSTANT_RE: Final = re.compile(
 )
 _TICKER_RE: Final = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9]{1,9}(?![A-Za-z0-9])")
 _NUMBERED_SPACE: Final = re.compile(r"\s+")
-_NEWLINE_RE: Final = re.compile("\n")
 # compiled here, not looked up in ``re``'s cache on every call
 _LABEL_COLON_RE: Final = re.compile(r"\s*[:：]")
 _DIGIT_RE: Final = re.compile(r"\d")
@@ -121,9 +120,13 @@ def _numbers(n: Normalized, start: int, end: int) -> list[_Num]:
 
 
 def _line_bounds(text: str) -> list[tuple[int, int]]:
-    ends = [m.start() for m in _NEWLINE_RE.finditer(text)]
-    ends.append(len(text))
-    return list(zip([0, *[e + 1 for e in ends[:-1]]], ends, strict=True))
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.split("\n"):
+        end = pos + len(line)
+        out.append((pos, end))
+        pos = end + 1
+    return out
 
 
 # --------------------------------------------------------------------------- pair
