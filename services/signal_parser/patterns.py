@@ -204,9 +204,13 @@ LEV_FREE_RE: Final = re.compile(
 )
 
 
-def _rx(*parts: str) -> re.Pattern[str]:
+def _clean(part: str) -> str:
     # no leading \b: an assertion first stops ``re`` from skipping ahead on the first character
-    return re.compile("|".join(part.removeprefix(r"\b").replace(r"|\b", "|") for part in parts))
+    return part.removeprefix(r"\b").replace(r"|\b", "|")
+
+
+def _rx(*parts: str) -> re.Pattern[str]:
+    return re.compile("|".join(_clean(part) for part in parts))
 
 
 _HIT: Final = (
@@ -218,29 +222,32 @@ _TP_LABEL: Final = (
     r"(?:take[- ]?profit(?:\s+target)?|short\s+term\s+target|target|tp|тейк|тп|цель|alvo|"
     r"objetivo|hedef|mục tiêu|تارگت|هدف|目標|目标|止盈)"
 )
+# the take-profit report patterns; by index: 4 (Russian ordinal) and 6 (Chinese numeral) start
+# with a digit, see ``update_matches``
+_TP_PARTS: Final = (
+    _TP_LABEL + r"\s*#?\s*(?P<idx>\d{1,2})(?!\d|[.,]\d)[^\n]{0,40}?(?:" + _HIT + ")",
+    # "Target 1,2,3 done": the last index counts
+    _TP_LABEL
+    + r"\s*(?:\d{1,2}\s*[,&/]\s*)+(?P<idx5>\d{1,2})(?!\d|[.,]\d)[^\n]{0,40}?(?:"
+    + _HIT
+    + ")",
+    # Cornix "Target Touch 1"
+    r"\btarget\s+(?:touch(?:ed)?|hit|reached|achieved|done)\s*#?\s*(?P<idx4>\d{1,2})(?!\d)",
+    r"\b(?:tp|target|take[- ]?profit)s?\s+(?:was\s+|is\s+)?"
+    r"(?:reached|hit|achieved|done)\b",
+    r"(?P<ord>перв(?:ый|ая)|втор(?:ой|ая)|трет(?:ий|ья)|четв[её]рт(?:ый|ая)|пят(?:ый|ая)|шест(?:ой|ая)|[1-9](?<!\d\d))"
+    r"(?:-?й)?\s*(?:тейк|тп|цель)" + RB,
+    r"atingir\s+o\s+alvo\s*(?P<idx2>\d{1,2})",
+    r"(?P<zh>[一二三四五六1-6])(?:個|个)?(?:目標|目标|止盈)\s*(?:已經?|已经)?(?:到|達|达|完成)",
+    r"\ball\s+(?:take[- ]?profit\s+)?targets?\b[^\n]{0,30}?(?:achieved|hit|reached|done"
+    r"|completed|smashed|blown)",
+    r"\b(?:take[- ]?profit|tp|target)\s*(?:target\s*)?(?P<idx3>\d{1,2})\s*(?:✅|✔)",
+)
 # (type, pattern, strong); a group named "idx" or "ord" carries the target index
 UPDATE_PATTERNS: Final[tuple[tuple[UpdateType, re.Pattern[str], bool], ...]] = (
     (
         UpdateType.TP_HIT,
-        _rx(
-            _TP_LABEL + r"\s*#?\s*(?P<idx>\d{1,2})(?!\d|[.,]\d)[^\n]{0,40}?(?:" + _HIT + ")",
-            # "Target 1,2,3 done": the last index counts
-            _TP_LABEL
-            + r"\s*(?:\d{1,2}\s*[,&/]\s*)+(?P<idx5>\d{1,2})(?!\d|[.,]\d)[^\n]{0,40}?(?:"
-            + _HIT
-            + ")",
-            # Cornix "Target Touch 1"
-            r"\btarget\s+(?:touch(?:ed)?|hit|reached|achieved|done)\s*#?\s*(?P<idx4>\d{1,2})(?!\d)",
-            r"\b(?:tp|target|take[- ]?profit)s?\s+(?:was\s+|is\s+)?"
-            r"(?:reached|hit|achieved|done)\b",
-            r"(?P<ord>перв(?:ый|ая)|втор(?:ой|ая)|трет(?:ий|ья)|четв[её]рт(?:ый|ая)|пят(?:ый|ая)|шест(?:ой|ая)|[1-9](?<!\d\d))"
-            r"(?:-?й)?\s*(?:тейк|тп|цель)" + RB,
-            r"atingir\s+o\s+alvo\s*(?P<idx2>\d{1,2})",
-            r"(?P<zh>[一二三四五六1-6])(?:個|个)?(?:目標|目标|止盈)\s*(?:已經?|已经)?(?:到|達|达|完成)",
-            r"\ball\s+(?:take[- ]?profit\s+)?targets?\b[^\n]{0,30}?(?:achieved|hit|reached|done"
-            r"|completed|smashed|blown)",
-            r"\b(?:take[- ]?profit|tp|target)\s*(?:target\s*)?(?P<idx3>\d{1,2})\s*(?:✅|✔)",
-        ),
+        _rx(*_TP_PARTS),
         True,
     ),
     (
@@ -455,12 +462,36 @@ def fast_finditer(
 
 # per update pattern (in ``UPDATE_PATTERNS`` order): (pattern, fast pattern, may match at 0)
 UPDATE_SCANS: Final = tuple((rx, *_fast(rx)) for _, rx, _ in UPDATE_PATTERNS)
+# The take-profit pattern without its parts that can match nowhere in a post: those led by a
+# digit need "тейк"/"тп"/"цель" (a "т" or "ц") or "目標"/"目标"/"止盈" (a "目" or "止"). Without
+# them digits leave the leading class, and digits are most of a signal. Dropping alternatives
+# that match nowhere changes no match: ``re`` tries them in order at each place, and a dropped
+# one fails everywhere. Keyed by (Russian part kept, Chinese part kept).
+_TP_RU: Final = 4
+_TP_ZH: Final = 6
+_TP_SCANS: Final = {
+    (ru, zh): (rx, *_fast(rx))
+    for ru in (False, True)
+    for zh in (False, True)
+    for rx in [
+        re.compile(
+            "|".join(
+                _clean(part)
+                for i, part in enumerate(_TP_PARTS)
+                if (i != _TP_RU or ru) and (i != _TP_ZH or zh)
+            )
+        )
+    ]
+}
 
 
 def update_matches(i: int, low: str) -> Iterator[tuple[int, int, re.Match[str]]]:
     """``(start, end, match)`` of each match of update pattern ``i`` in ``low``, exactly as
     ``finditer`` finds them (start and end of the pattern's own match)."""
-    rx, fast, at_start = UPDATE_SCANS[i]
+    if i == 0:  # take-profit: only the parts the post can match
+        rx, fast, at_start = _TP_SCANS[("т" in low or "ц" in low, "目" in low or "止" in low)]
+    else:
+        rx, fast, at_start = UPDATE_SCANS[i]
     if fast is None:
         for m in rx.finditer(low):
             yield m.start(), m.end(), m
