@@ -661,10 +661,9 @@ CONDITIONAL_RE: Final = re.compile(
     r"[\s,]*(?:the\s+|our\s+)?$"
 )
 PROFIT_TRIGGERS: Final = ("profit", "прибыль", "lucro", "ganancia", "www")
-PROFIT_RE: Final = re.compile(
-    r"profit\s*:?\s*\+?\d+(?:[.,]\d+)?\s*%|\d+(?:[.,]\d+)?\s*%\s*profit|прибыль\s*:?\s*\+?\d"
-    r"|lucro\s*:?\s*\+?\d|ganancia\s*:?\s*\+?\d|\bwww\b"
-)
+_PROFIT_EN: Final = r"profit\s*:?\s*\+?\d+(?:[.,]\d+)?\s*%|\d+(?:[.,]\d+)?\s*%\s*profit"
+_PROFIT_OTHER: Final = r"прибыль\s*:?\s*\+?\d|lucro\s*:?\s*\+?\d|ganancia\s*:?\s*\+?\d|\bwww\b"
+PROFIT_RE: Final = re.compile(_PROFIT_EN + "|" + _PROFIT_OTHER)
 SL_WEAK_RE: Final = re.compile(r"^\W*(?:тут\s+|там\s+)?(?:стоп|stop|sl)\b")
 SHORT_TP_RE: Final = re.compile(
     r"^\W*(?:已經?|已经|已)?(?:過|过|到|達|达|hit|reached)?\s*tp\s*(?P<idx>\d)(?!\d)"
@@ -696,3 +695,6 @@ MOVE_LEVEL_RE: Final = re.compile(
 )
 CONDITIONAL_FAST: Final = fast(CONDITIONAL_RE)
 PROFIT_FAST: Final = fast(PROFIT_RE)
+# for a post without "profit": its two English parts need that word and match nowhere, and the
+# digit that leads one of them leaves the leading class
+PROFIT_NO_EN_FAST: Final = fast(re.compile(_PROFIT_OTHER))

@@ -474,7 +474,12 @@ def _find_update(low: str) -> _Update | None:
         m = p.SL_WEAK_RE.match(low)
         if m and not found and not _labels(low, m.end(), len(low)):
             found[UpdateType.SL_HIT] = (None, False, m.start(), m.end())
-    profit = p.PROFIT_FAST.search(low) if any(w in low for w in p.PROFIT_TRIGGERS) else None
+    if "profit" in low:
+        profit = p.PROFIT_FAST.search(low)
+    elif any(w in low for w in p.PROFIT_TRIGGERS):
+        profit = p.PROFIT_NO_EN_FAST.search(low)
+    else:
+        profit = None
     if not found:
         if profit is not None:
             s, e = profit.span("_m")
@@ -490,25 +495,29 @@ def _find_update(low: str) -> _Update | None:
 
 _INDEX_GROUPS: Final = ("idx", "idx2", "idx3", "idx4", "idx5")
 _ORDINAL_GROUPS: Final = ("ord", "zh")
-# per pattern: which of the index groups it has (looked up once, not a groupdict per match)
-_GROUPS_OF: dict[re.Pattern[str], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+# per pattern: the positions in ``groups()`` of the index groups it has, in the order they are
+# read (looked up once, not a groupdict per match)
+_GROUPS_OF: dict[re.Pattern[str], tuple[tuple[int, ...], tuple[int, ...]]] = {}
 
 
 def _index_of(m: re.Match[str]) -> int | None:
-    names = _GROUPS_OF.get(m.re)
-    if names is None:
+    at = _GROUPS_OF.get(m.re)
+    if at is None:
         index = m.re.groupindex
-        names = (
-            tuple(x for x in _INDEX_GROUPS if x in index),
-            tuple(x for x in _ORDINAL_GROUPS if x in index),
+        at = (
+            tuple(index[x] - 1 for x in _INDEX_GROUPS if x in index),
+            tuple(index[x] - 1 for x in _ORDINAL_GROUPS if x in index),
         )
-        _GROUPS_OF[m.re] = names
-    for name in names[0]:
-        raw = m.group(name)
+        _GROUPS_OF[m.re] = at
+    if not at[0] and not at[1]:
+        return None
+    groups = m.groups()
+    for i in at[0]:
+        raw = groups[i]
         if raw:
             return int(raw)
-    for name in names[1]:
-        raw = m.group(name)
+    for i in at[1]:
+        raw = groups[i]
         if raw:
             return int(raw) if raw.isdigit() else p.ORDINALS.get(raw)
     return None
