@@ -399,8 +399,10 @@ def _leverage_in(low: str, start: int, end: int, *, labelled: bool) -> _Num | No
         matches: Iterator[tuple[int, int, re.Match[str]]] = (
             (0, 0, m) for m in p.LEV_VALUE_RE.finditer(low, start, end)
         )
-    elif not p.LEV_GATE_FAST.search(low, start, end):
-        return None
+    elif ("x" not in low and "х" not in low and "倍" not in low) or not p.LEV_GATE_FAST.search(
+        low, start, end
+    ):
+        return None  # both leverage patterns need an "x" (Latin or Cyrillic) or a "倍"
     else:
         matches = p.fast_finditer(p.LEV_FREE_FAST, low, start, end)
     for _, _, m in matches:
@@ -600,7 +602,8 @@ def _parse(text: str) -> ParseResult:
         return ParseResult(kind=SignalKind.OTHER, confidence=1.0)
     n = normalize(text)
     low = n.lower
-    trailing = p.TRAILING_RE.search(low)
+    # every match holds one of these words: two substring tests spare most posts the search
+    trailing = p.TRAILING_RE.search(low) if "trailing" in low or "трейлинг" in low else None
     work_end = trailing.start() if trailing else len(low)
 
     levels = _extract_levels(n, work_end)
