@@ -498,27 +498,31 @@ def _find_update(low: str) -> _Update | None:
 _INDEX_GROUPS: Final = ("idx", "idx2", "idx3", "idx4", "idx5")
 _ORDINAL_GROUPS: Final = ("ord", "zh")
 # per pattern: the positions in ``groups()`` of the index groups it has, in the order they are
-# read (looked up once, not a groupdict per match)
-_GROUPS_OF: dict[re.Pattern[str], tuple[tuple[int, ...], tuple[int, ...]]] = {}
+# read (looked up once, not a groupdict per match). Keyed by ``id``: hashing a pattern hashes
+# all its compiled code; the pattern is kept in the value, so the id stays its own.
+_GROUPS_OF: dict[int, tuple[re.Pattern[str], tuple[int, ...], tuple[int, ...]]] = {}
 
 
 def _index_of(m: re.Match[str]) -> int | None:
-    at = _GROUPS_OF.get(m.re)
-    if at is None:
-        index = m.re.groupindex
-        at = (
+    rx = m.re
+    got = _GROUPS_OF.get(id(rx))
+    if got is None or got[0] is not rx:
+        index = rx.groupindex
+        got = (
+            rx,
             tuple(index[x] - 1 for x in _INDEX_GROUPS if x in index),
             tuple(index[x] - 1 for x in _ORDINAL_GROUPS if x in index),
         )
-        _GROUPS_OF[m.re] = at
-    if not at[0] and not at[1]:
+        _GROUPS_OF[id(rx)] = got
+    _, numbered, ordinal = got
+    if not numbered and not ordinal:
         return None
     groups = m.groups()
-    for i in at[0]:
+    for i in numbered:
         raw = groups[i]
         if raw:
             return int(raw)
-    for i in at[1]:
+    for i in ordinal:
         raw = groups[i]
         if raw:
             return int(raw) if raw.isdigit() else p.ORDINALS.get(raw)
