@@ -628,6 +628,11 @@ RARE_UPDATE_TYPES: Final = frozenset({UpdateType.CANCEL, UpdateType.CLOSE, Updat
 RARE_UPDATE_GATE: Final = re.compile(
     _trie(w for utype in RARE_UPDATE_TYPES for w in UPDATE_TRIGGERS[utype])
 )
+# the update scan's loop, looked up once: (index, type, strong, gate, one of the rare types)
+UPDATE_LOOP: Final = tuple(
+    (i, utype, strong, UPDATE_GATES[utype], utype in RARE_UPDATE_TYPES)
+    for i, (utype, _, strong) in enumerate(UPDATE_PATTERNS)
+)
 # what a results post repeating the whole signal must contain to be read as an update
 RESULT_GATE: Final = re.compile(
     _trie(

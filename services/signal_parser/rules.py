@@ -445,8 +445,8 @@ def _side_line_entry(
 def _find_update(low: str) -> _Update | None:
     found: dict[UpdateType, tuple[int | None, bool, int, int]] = {}
     rare = p.RARE_UPDATE_GATE.search(low) is not None
-    for i, (utype, _, strong) in enumerate(p.UPDATE_PATTERNS):
-        if (not rare and utype in p.RARE_UPDATE_TYPES) or not p.UPDATE_GATES[utype].search(low):
+    for i, utype, strong, gate, rare_type in p.UPDATE_LOOP:
+        if (rare_type and not rare) or not gate.search(low):
             continue
         best: tuple[int | None, bool, int, int] | None = None
         for s, e, m in p.update_matches(i, low):
