@@ -60,7 +60,47 @@ def update_type(update: JSON) -> str:
     return next((key for key in update if key != "update_id"), "unknown")
 
 
-class FakeTelegramAPI:
+class Recording:
+    """The recording and fault-injection API, delegated to a `LocalBotAPI` (`_recorder`)."""
+
+    @property
+    def _recorder(self) -> LocalBotAPI:
+        raise NotImplementedError
+
+    @property
+    def calls(self) -> list[tuple[str, JSON]]:
+        return self._recorder.calls
+
+    def calls_of(self, method: str) -> list[JSON]:
+        """Params of every recorded call of `method`, oldest first."""
+        return self._recorder.calls_of(method)
+
+    def last(self, method: str) -> JSON:
+        """Params of the latest call of `method`; raises LookupError when there was none."""
+        return self._recorder.last(method)
+
+    async def wait_for(
+        self,
+        method: str,
+        count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109 - the deadline is part of the public API
+    ) -> list[JSON]:
+        """Wait until `count` calls of `method` were recorded; raises TimeoutError otherwise."""
+        return await self._recorder.wait_for(method, count=count, timeout=timeout)
+
+    def fail(
+        self,
+        method: str,
+        code: int,
+        description: str | None = None,
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
+        """Make the next `times` calls of `method` answer with error `code`."""
+        self._recorder.fail(method, code, description, retry_after=retry_after, times=times)
+
+
+class FakeTelegramAPI(Recording):
     """Bot API over HTTP on 127.0.0.1 (free port), backed by a `LocalBotAPI`.
 
     `url` is the base for `TelegramAPIServer.from_base`. Updates queued with `feed()` are served
@@ -146,39 +186,9 @@ class FakeTelegramAPI:
         self.pending.append(update)
         self.api.notify()
 
-    # -- recording (delegated to the LocalBotAPI) ------------------------------------------------
-
     @property
-    def calls(self) -> list[tuple[str, JSON]]:
-        return self.api.calls
-
-    def calls_of(self, method: str) -> list[JSON]:
-        """Params of every recorded call of `method`, oldest first."""
-        return self.api.calls_of(method)
-
-    def last(self, method: str) -> JSON:
-        """Params of the latest call of `method`; raises LookupError when there was none."""
-        return self.api.last(method)
-
-    async def wait_for(
-        self,
-        method: str,
-        count: int = 1,
-        timeout: float = 5.0,  # noqa: ASYNC109 - the deadline is part of the public API
-    ) -> list[JSON]:
-        """Wait until `count` calls of `method` were recorded; raises TimeoutError otherwise."""
-        return await self.api.wait_for(method, count=count, timeout=timeout)
-
-    def fail(
-        self,
-        method: str,
-        code: int,
-        description: str | None = None,
-        retry_after: int | None = None,
-        times: int = 1,
-    ) -> None:
-        """Make the next `times` calls of `method` answer with error `code`."""
-        self.api.fail(method, code, description, retry_after=retry_after, times=times)
+    def _recorder(self) -> LocalBotAPI:
+        return self.api
 
     def hold(self, method: str) -> asyncio.Event:
         """Hold every call of `method` until the returned event is set (or the server closes):
@@ -320,34 +330,10 @@ async def read_params(request: web.Request) -> JSON:
     return params
 
 
-class RecordingSession(LocalSession):
+class RecordingSession(Recording, LocalSession):
     """Socket-free aiogram session with the `FakeTelegramAPI` recording API (for unit tests):
     `Bot("42:TEST", session=RecordingSession())`."""
 
     @property
-    def calls(self) -> list[tuple[str, JSON]]:
-        return self.local_api.calls
-
-    def calls_of(self, method: str) -> list[JSON]:
-        return self.local_api.calls_of(method)
-
-    def last(self, method: str) -> JSON:
-        return self.local_api.last(method)
-
-    async def wait_for(
-        self,
-        method: str,
-        count: int = 1,
-        timeout: float = 5.0,  # noqa: ASYNC109 - the deadline is part of the public API
-    ) -> list[JSON]:
-        return await self.local_api.wait_for(method, count=count, timeout=timeout)
-
-    def fail(
-        self,
-        method: str,
-        code: int,
-        description: str | None = None,
-        retry_after: int | None = None,
-        times: int = 1,
-    ) -> None:
-        self.local_api.fail(method, code, description, retry_after=retry_after, times=times)
+    def _recorder(self) -> LocalBotAPI:
+        return self.local_api
