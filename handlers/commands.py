@@ -59,10 +59,14 @@ def inline_filter(flt: Any) -> Any:
         return resolve
     if isinstance(flt, Filter) or not callable(flt) or inspect.iscoroutinefunction(flt):
         return flt
-    params = set(inspect.signature(flt).parameters)
+    parameters = inspect.signature(flt).parameters.values()
+    takes_all = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+    names = {p.name for p in parameters}
 
     async def call(*args: Any, **kwargs: Any) -> Any:
-        return flt(*args, **{k: v for k, v in kwargs.items() if k in params})
+        if takes_all:
+            return flt(*args, **kwargs)
+        return flt(*args, **{k: v for k, v in kwargs.items() if k in names})
 
     return call
 
