@@ -23,6 +23,7 @@ from redis.exceptions import LockError
 from redis.exceptions import RedisError as _RedisError
 
 from core.errors import ServiceUnavailable
+from core.redis_pipeline import AutoPipelineRedis
 
 RedisError = _RedisError
 
@@ -268,7 +269,8 @@ class KeyValue:
 
 
 def redis_client(url: str) -> aioredis.Redis:
-    return aioredis.Redis.from_url(
+    """The app's Redis client: pipelines the commands of concurrent updates together."""
+    return AutoPipelineRedis.from_url(
         url, socket_connect_timeout=3, socket_timeout=5, health_check_interval=30
     )
 

@@ -1,0 +1,125 @@
+"""A redis-py client that pipelines on its own: commands issued in the same event-loop turn
+go to Redis in one round trip.
+
+Every update costs a few Redis commands (rate limit, FSM state, the per-chat isolation lock)
+and with dozens of updates in flight they are issued side by side. Sent one by one, each pays
+a connection checkout, a write, a read and the client's bookkeeping; gathered into one
+pipeline (the way ioredis' ``enableAutoPipelining`` does it) they share all of that.
+
+Semantics stay those of single commands: the pipeline is not a transaction (Redis runs each
+command on its own, in order), every caller gets its own reply or its own error, and a
+connection error fails each waiting command just as it would have failed alone. Blocking
+commands go out on their own connection, so they never hold up the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import redis.asyncio as aioredis
+
+# Commands that may block the connection (or change its mode) are never pipelined.
+UNBATCHED = frozenset(
+    {
+        "BLPOP",
+        "BRPOP",
+        "BRPOPLPUSH",
+        "BLMOVE",
+        "BLMPOP",
+        "BZPOPMIN",
+        "BZPOPMAX",
+        "BZMPOP",
+        "XREAD",
+        "XREADGROUP",
+        "WAIT",
+        "WAITAOF",
+        "SUBSCRIBE",
+        "PSUBSCRIBE",
+        "SSUBSCRIBE",
+        "MONITOR",
+        "WATCH",
+        "MULTI",
+        "EXEC",
+        "DISCARD",
+        "UNWATCH",
+    }
+)
+
+_Queued = tuple[tuple[Any, ...], dict[str, Any], asyncio.Future[Any]]
+
+
+class AutoPipelineRedis(aioredis.Redis):
+    """``redis.asyncio.Redis`` whose commands are batched per event-loop turn."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._queued: list[_Queued] = []
+        self._flush_scheduled = False
+        self._in_flight: set[asyncio.Task[None]] = set()
+
+    async def execute_command(self, *args: Any, **options: Any) -> Any:
+        name = args[0]
+        if isinstance(name, bytes):
+            name = name.decode()
+        if name.partition(" ")[0].upper() in UNBATCHED:
+            return await super().execute_command(*args, **options)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._queued.append((args, options, future))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_soon(self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        """Runs once per loop turn that queued commands: one task sends them all."""
+        self._flush_scheduled = False
+        batch, self._queued = self._queued, []
+        if len(batch) == 1:
+            args, options, future = batch[0]
+            task = asyncio.ensure_future(self._send_one(args, options, future))
+        else:
+            task = asyncio.ensure_future(self._send_many(batch))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+    async def _send_one(
+        self, args: tuple[Any, ...], options: dict[str, Any], future: asyncio.Future[Any]
+    ) -> None:
+        try:
+            result = await super().execute_command(*args, **options)
+        except BaseException as exc:  # delivered to the caller, who awaits the future
+            if not future.done():
+                future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        if not future.done():
+            future.set_result(result)
+
+    async def _send_many(self, batch: list[_Queued]) -> None:
+        pipe = self.pipeline(transaction=False)
+        for args, options, _ in batch:
+            pipe.pipeline_execute_command(*args, **options)
+        try:
+            results = await pipe.execute(raise_on_error=False)
+        except BaseException as exc:  # the whole round trip failed: every caller sees it
+            for _, _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for (_, _, future), result in zip(batch, results, strict=True):
+            if future.done():  # the caller gave up (cancelled or timed out)
+                continue
+            if isinstance(result, Exception):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+
+    async def aclose(self, close_connection_pool: bool | None = None) -> None:
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+        await super().aclose(close_connection_pool)
