@@ -22,6 +22,7 @@ from aiogram.fsm.storage.redis import RedisStorage
 from bot.dispatcher import create_dispatcher
 from bot.features import FeatureContext, feature_builders
 from bot.outbox import OutboxSender
+from bot.response_models import pin_response_models
 from core.cache import KeyValue
 from core.config import Settings
 from core.db.session import Database
@@ -205,6 +206,7 @@ async def build_app(
             if settings.telegram.bot_token
             else CONSOLE_TOKEN
         )
+    pin_response_models()
     bot = Bot(
         token,
         session=session,
