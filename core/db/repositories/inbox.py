@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 
 from sqlalchemy import Update, and_, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import ReturningInsert
 
 from core.db.models import InboxUpdate
 from core.db.repositories.base import Repository
@@ -19,6 +22,16 @@ def finish_statement(
         update(InboxUpdate)
         .where(InboxUpdate.update_id.in_(update_ids))
         .values(status=status, processed_at=at, locked_until=None, error=error, payload="")
+    )
+
+
+@functools.cache
+def _insert_new(dialect: str) -> ReturningInsert[tuple[int]]:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(InboxUpdate)
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(InboxUpdate.update_id)
     )
 
 
@@ -41,29 +54,24 @@ class InboxRepository(Repository):
     async def add_many(
         self, updates: list[tuple[int, str]], *, now: datetime, lease_until: datetime
     ) -> set[int]:
-        """Store a batch with one statement; return the ids that were new."""
-        from sqlalchemy.dialects import postgresql, sqlite
+        """Store a batch with one round trip; return the ids that were new.
 
-        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        stmt = (
-            insert(InboxUpdate)
-            .values(
-                [
-                    {
-                        "update_id": update_id,
-                        "payload": payload,
-                        "status": InboxStatus.PENDING,
-                        "attempts": 1,
-                        "locked_until": lease_until,
-                        "received_at": now,
-                    }
-                    for update_id, payload in updates
-                ]
-            )
-            .on_conflict_do_nothing(index_elements=["update_id"])
-            .returning(InboxUpdate.update_id)
-        )
-        return set((await self._session.execute(stmt)).scalars())
+        An executemany of one cached statement: SQLAlchemy sends it as multi-row VALUES
+        ("insertmanyvalues") without compiling a new statement for every batch size."""
+        rows = [
+            {
+                "update_id": update_id,
+                "payload": payload,
+                "status": InboxStatus.PENDING,
+                "attempts": 1,
+                "locked_until": lease_until,
+                "received_at": now,
+            }
+            for update_id, payload in updates
+        ]
+        connection = await self._session.connection()
+        result = await connection.execute(_insert_new(self.dialect), rows)
+        return set(result.scalars())
 
     async def finish_many(
         self, update_ids: list[int], *, at: datetime, status: InboxStatus, error: str | None
