@@ -23,7 +23,7 @@ from core.errors import UserError
 from core.security import validate_pin
 from handlers import accounts_render as render
 from handlers.accounts_states import ConnectForm, PinForm
-from handlers.commands import Routes, in_private_chat
+from handlers.commands import NOT_A_COMMAND, Routes, in_private_chat
 from services.accounts import AccountService, check_key_text
 from services.dto import UserView
 
@@ -32,7 +32,6 @@ log = structlog.get_logger(__name__)
 
 MANAGE: Final = "accounts.manage"
 PAGE_SIZE: Final = 6
-NOT_A_COMMAND: Final = ~F.text.startswith("/")
 
 
 class ExchangePickCallback(CallbackData, prefix="xp"):

@@ -5,6 +5,12 @@ module records its handlers on a ``Routes`` recipe and ``Routes.build()`` makes 
 ``Routes.command(...)`` registers a command with its role flag *and* records it in ``COMMANDS``,
 so ``/help`` lists exactly the commands the caller may use and the RBAC table test covers every
 command there is.
+
+Routing rule: a command message (text or caption starting with ``/``, typed rather than
+forwarded) goes only to the handlers registered for that command, or to a handler that did not
+declare ``NOT_A_COMMAND`` (such as the fallback's unknown-command hint). Because every recipe
+knows which commands its handlers take, a router is not even entered for an event none of its
+handlers can take (``RouterGate``): with a dozen routers, that is most of the routing cost.
 """
 
 from __future__ import annotations
@@ -15,8 +21,9 @@ from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
 from aiogram import Router
+from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.filters import Command, Filter
-from aiogram.types import Message
+from aiogram.types import Message, TelegramObject
 from aiogram.utils.magic_filter import MagicFilter
 
 from core.domain import Role
@@ -41,6 +48,82 @@ COMMANDS: dict[str, CommandSpec] = {}
 async def in_private_chat(message: Message) -> bool:
     """Router filter for private chats."""
     return message.chat.type == "private"
+
+
+def command_name(message: Message) -> str | None:
+    """The command a message invokes (``"start"`` for ``/start@bot payload``), or None.
+
+    Text or caption, as aiogram's ``Command`` reads them; a forwarded post is never a command
+    the user typed."""
+    if message.forward_origin is not None:
+        return None
+    text = message.text or message.caption
+    if not text or text[0] != "/":
+        return None
+    words = text[1:].split(maxsplit=1)
+    return words[0].partition("@")[0] if words else ""
+
+
+async def not_a_command(message: Message) -> bool:
+    """Handler filter: the message is not a command. Declaring it lets the router be skipped
+    for commands it does not handle (see ``RouterGate``)."""
+    return command_name(message) is None
+
+
+NOT_A_COMMAND: Final = not_a_command
+
+
+@dataclass(frozen=True, slots=True)
+class RouterGate:
+    """What a router's handlers can take, known when it is built.
+
+    ``observers``: event types it has handlers for; ``commands``: the commands its message
+    handlers take; ``any_command``: some message handler may take any command (it declared no
+    command and not ``NOT_A_COMMAND``); ``plain``: some message handler takes non-commands."""
+
+    observers: frozenset[str]
+    commands: frozenset[str]
+    any_command: bool
+    plain: bool
+
+    def admits(self, update_type: str, event: TelegramObject) -> bool:
+        if update_type not in self.observers:
+            return False
+        if update_type != "message" or not isinstance(event, Message):
+            return True
+        name = command_name(event)
+        if name is None:
+            return self.plain
+        return self.any_command or name in self.commands
+
+
+class GatedRouter(Router):
+    """A router that is not entered for an event its gate says no handler of it can take.
+
+    Skipping it is what visiting it would do (every handler's filters fail), minus the cost:
+    these routers have no middlewares of their own and no sub-routers."""
+
+    def __init__(self, *, name: str) -> None:
+        super().__init__(name=name)
+        self.gate: RouterGate | None = None
+
+    async def propagate_event(self, update_type: str, event: TelegramObject, **kwargs: Any) -> Any:
+        if self.gate is not None and not self.gate.admits(update_type, event):
+            return UNHANDLED
+        return await super().propagate_event(update_type, event, **kwargs)
+
+
+def _message_commands(filters: tuple[Any, ...]) -> tuple[set[str], bool, bool]:
+    """(commands, any_command, plain) for one message handler from its filters."""
+    declared = [flt for flt in filters if isinstance(flt, Command)]
+    if declared:
+        names = [c for flt in declared for c in flt.commands]
+        if all(isinstance(c, str) for c in names):
+            return set(names), False, False
+        return set(), True, False  # a pattern command: any command may match
+    if any(flt is NOT_A_COMMAND for flt in filters):
+        return set(), False, True
+    return set(), True, True
 
 
 def inline_filter(flt: Any) -> Any:
@@ -134,9 +217,22 @@ class Routes:
         )
 
     def build(self) -> Router:
-        router = Router(name=self.name)
+        router = GatedRouter(name=self.name)
         for observer, flt in self._observer_filters.items():
             getattr(router, observer).filter(inline_filter(flt))
+        commands: set[str] = set()
+        any_command = plain = False
         for observer, filters, kwargs, handler in self._registrations:
             getattr(router, observer)(*map(inline_filter, filters), **kwargs)(handler)
+            if observer == "message":
+                names, takes_any, takes_plain = _message_commands(filters)
+                commands |= names
+                any_command |= takes_any
+                plain |= takes_plain
+        router.gate = RouterGate(
+            observers=frozenset(k for k, o in router.observers.items() if o.handlers),
+            commands=frozenset(commands),
+            any_command=any_command,
+            plain=plain,
+        )
         return router

@@ -17,7 +17,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from handlers import accounts_render as render
 from handlers.accounts import delete_secret_message
 from handlers.accounts_states import LanguagePinForm
-from handlers.commands import Routes, in_private_chat
+from handlers.commands import NOT_A_COMMAND, Routes, in_private_chat
 from services.ai_commands import CommandOutcome, LanguageService, PinRequired
 from services.dto import UserView
 
@@ -41,7 +41,7 @@ def _buttons(command_id: int) -> InlineKeyboardMarkup:
 @routes.message(
     StateFilter(None),
     F.text,
-    ~F.text.startswith("/"),
+    NOT_A_COMMAND,
     F.forward_origin.is_(None),  # forwarded posts are signals, for the signals feature
     F.via_bot.is_(None),
     flags={"role": USE},
@@ -87,7 +87,7 @@ async def answer_plan(
     await _show(callback, outcome)
 
 
-@routes.message(LanguagePinForm.pin, ~F.text.startswith("/"), flags={"role": USE})
+@routes.message(LanguagePinForm.pin, NOT_A_COMMAND, flags={"role": USE})
 async def read_order_pin(
     message: Message, state: FSMContext, user: UserView, language_service: LanguageService
 ) -> None:

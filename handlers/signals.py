@@ -21,7 +21,7 @@ from aiogram.types import (
 from core.domain import SignalKind
 from core.errors import UserError
 from handlers import signals_render as render
-from handlers.commands import Routes, in_private_chat
+from handlers.commands import NOT_A_COMMAND, Routes, in_private_chat
 from handlers.signals_callbacks import SignalCallback
 from handlers.signals_states import STEPS, EditSignalForm, field_of
 from handlers.sources import BotChatDirectory
@@ -72,7 +72,7 @@ def render_note(note: str | None) -> str:
 # -- the Edit form (before the intake handlers, so answers are not read as posts) ---------------
 
 
-@routes.message(EditSignalForm(), F.text, ~F.text.startswith("/"), flags={"role": "bot.use"})
+@routes.message(EditSignalForm(), F.text, NOT_A_COMMAND, flags={"role": "bot.use"})
 async def edit_step(
     message: Message, state: FSMContext, user: UserView, signal_service: SignalService
 ) -> None:
@@ -204,7 +204,7 @@ async def show_signal(
 # -- posts sent to the bot ----------------------------------------------------------------------
 
 
-@routes.message(F.forward_origin, flags={"role": "signals.forward"})
+@routes.message(F.forward_origin, NOT_A_COMMAND, flags={"role": "signals.forward"})
 async def read_forward(
     message: Message, user: UserView, bot: Bot, signal_service: SignalService
 ) -> None:
@@ -223,7 +223,7 @@ async def read_forward(
     await answer_intake(message, reply)
 
 
-@routes.message(looks_like_signal, flags={"role": "signals.forward"})
+@routes.message(NOT_A_COMMAND, looks_like_signal, flags={"role": "signals.forward"})
 async def read_copy(
     message: Message, user: UserView, bot: Bot, signal_service: SignalService
 ) -> None:

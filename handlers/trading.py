@@ -18,7 +18,7 @@ from aiogram.types import CallbackQuery, Message
 from core.domain import OrderSide
 from core.errors import UserError
 from handlers import trading_render as render
-from handlers.commands import Routes, in_private_chat
+from handlers.commands import NOT_A_COMMAND, Routes, in_private_chat
 from handlers.trading_callbacks import CONFIRM, OrderCallback, PinForm, confirm_keyboard
 from services.dto import UserView
 from services.symbols import parse_order_args
@@ -166,7 +166,7 @@ async def order_button(
         await message.edit_text(render.order_result(order))
 
 
-@routes.message(PinForm.waiting, F.text, ~F.text.startswith("/"), flags={"role": TRADE})
+@routes.message(PinForm.waiting, F.text, NOT_A_COMMAND, flags={"role": TRADE})
 async def receive_pin(
     message: Message, state: FSMContext, user: UserView, trading_service: TradingService
 ) -> None:
