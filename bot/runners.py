@@ -61,8 +61,10 @@ class UpdateRunner:
                 log.debug("update_task_failed", update_id=update.update_id)
 
     async def drain(self, grace_s: float = 30) -> None:
+        """Let running updates end, then write their done marks."""
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=grace_s)
+        await self._app.inbox.flush()
 
 
 async def _pause(stop: asyncio.Event, seconds: float) -> None:

@@ -1,8 +1,9 @@
 """The inbox: updates are stored before they are acknowledged and handled once.
 
 Marking updates done uses group commit: ``finish`` waits until its row is written, but all
-the rows finished while one write was in flight go out together in the next one. Nothing is
-acknowledged before it is durable; the database just sees one transaction per batch.
+the rows finished while one write was in flight (or within a short commit delay before it, like
+PostgreSQL's ``commit_delay``) go out together in one statement. Nothing is reported done
+before it is durable; the database just sees one write per batch instead of one per update.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 
-from core.db.repositories.inbox import InboxRepository, finish_statement
+from core.db.repositories.inbox import FINISH, InboxRepository, finish_params
 from core.db.session import Database
 from core.domain import InboxStatus
 from core.security import KeyStore, SecretDecryptError
@@ -22,8 +24,12 @@ from services.ports import ClockFn, utc_now
 log = structlog.get_logger(__name__)
 
 RETENTION = timedelta(hours=48)
+# How long the first finished update waits for others to share its write. The user has had
+# the reply by then; only the row's "done" mark waits (a crash in between re-runs the update
+# after its lease, as any crash before the mark would).
+COMMIT_DELAY_S = 0.005
 
-_Pending = tuple[int, str | None, asyncio.Future[None]]
+_Pending = tuple[int, str | None]  # (update_id, error)
 
 
 class InboxService:
@@ -32,8 +38,14 @@ class InboxService:
     reads it only runs after the write. Finished rows keep no payload at all."""
 
     def __init__(
-        self, db: Database, lease_s: int, sealer: KeyStore, clock: ClockFn = utc_now
+        self,
+        db: Database,
+        lease_s: int,
+        sealer: KeyStore,
+        clock: ClockFn = utc_now,
+        commit_delay_s: float = COMMIT_DELAY_S,
     ) -> None:
+        self._commit_delay = commit_delay_s
         self._db = db
         self._sealer = sealer
         self._lease = timedelta(seconds=lease_s)
@@ -68,36 +80,57 @@ class InboxService:
                     mine.append(update_id)
         return mine
 
-    async def finish(self, update_id: int, *, error: str | None = None) -> None:
-        """Mark the update done (or failed); returns once that is written."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((update_id, error, future))
+    def finish(self, update_id: int, *, error: str | None = None) -> None:
+        """Mark the update done (or failed). Returns at once; the mark is written with the
+        others of its batch (``flush`` waits for it). The handler's slot is not held for it."""
+        self._pending.append((update_id, error))
         if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
-        await future
+            self._flusher = asyncio.create_task(self._flush(), name="inbox-finish")
+
+    async def flush(self) -> None:
+        """Wait until every mark made so far is written."""
+        while self._flusher is not None and not self._flusher.done():
+            await asyncio.shield(self._flusher)
+
+    async def aclose(self, timeout_s: float = 10) -> None:
+        """Write what is pending before the database goes (an unwritten mark only means the
+        update is re-run after its lease)."""
+        try:
+            await asyncio.wait_for(self.flush(), timeout_s)
+        except TimeoutError:
+            log.error("inbox_finish_unwritten", count=len(self._pending))
+            if self._flusher is not None:
+                self._flusher.cancel()
 
     async def _flush(self) -> None:
+        if self._commit_delay:
+            await asyncio.sleep(self._commit_delay)
+        retry_in = 0.1
         while self._pending:
             batch, self._pending = self._pending, []
-            done = [update_id for update_id, error, _ in batch if error is None]
             try:
-                async with self._db.connection() as conn:
-                    at = self._clock()
-                    if done:
-                        await conn.execute(finish_statement(done, InboxStatus.DONE, at, None))
-                    for update_id, error, _ in batch:
-                        if error is not None:
-                            await conn.execute(
-                                finish_statement([update_id], InboxStatus.FAILED, at, error)
-                            )
-            except Exception as exc:  # the waiters see it; rows stay pending, recovery re-runs
-                for _, _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
+                await self._write(batch)
+            except (OSError, SQLAlchemyError) as exc:
+                # keep the marks and try again; meanwhile the rows stay pending under lease
+                log.warning("inbox_finish_failed", error=type(exc).__name__, retry_in=retry_in)
+                self._pending[:0] = batch
+                await asyncio.sleep(retry_in)
+                retry_in = min(retry_in * 2, 5.0)
                 continue
-            for _, _, future in batch:
-                if not future.done():
-                    future.set_result(None)
+            retry_in = 0.1
+
+    async def _write(self, batch: list[_Pending]) -> None:
+        done = [update_id for update_id, error in batch if error is None]
+        # each statement is atomic on its own: no transaction block (BEGIN/COMMIT)
+        async with self._db.autocommit() as conn:
+            at = self._clock()
+            if done:
+                await conn.execute(FINISH, finish_params(done, InboxStatus.DONE, at, None))
+            for update_id, error in batch:
+                if error is not None:
+                    await conn.execute(
+                        FINISH, finish_params([update_id], InboxStatus.FAILED, at, error)
+                    )
 
     async def prune(self) -> int:
         """Forget finished updates older than ``RETENTION``. Telegram keeps an update at most

@@ -42,7 +42,7 @@ class InboxMiddleware(BaseMiddleware):
             result = await handler(event, data)
         except Exception as exc:
             # The error router already answered the user; keep the row as failed, do not loop.
-            await self._inbox.finish(event.update_id, error=f"{type(exc).__name__}")
+            self._inbox.finish(event.update_id, error=f"{type(exc).__name__}")
             raise
-        await self._inbox.finish(event.update_id)
+        self._inbox.finish(event.update_id)
         return result

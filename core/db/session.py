@@ -51,6 +51,7 @@ class Database:
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @property
     def is_sqlite(self) -> bool:
@@ -66,6 +67,15 @@ class Database:
     async def connection(self) -> AsyncIterator[AsyncConnection]:
         """A Core connection in a transaction (hot paths that need no ORM)."""
         async with self.engine.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection without a transaction block: each statement commits on its own.
+
+        For hot-path writes that are one statement (atomic by themselves): no BEGIN and
+        COMMIT round trips around them."""
+        async with self._autocommit.connect() as conn:
             yield conn
 
     @asynccontextmanager

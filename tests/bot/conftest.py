@@ -74,4 +74,6 @@ async def app(make_app: AppFactory) -> App:
 async def feed(app: App, raw: dict[str, Any]) -> Any:
     """Feed one raw update dict through the whole chain (as the console does)."""
     update = Update.model_validate(raw, context={"bot": app.bot})
-    return await app.dispatcher.feed_update(app.bot, update)
+    result = await app.dispatcher.feed_update(app.bot, update)
+    await app.inbox.flush()  # the row's done mark is written after the update, in a batch
+    return result

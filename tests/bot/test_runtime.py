@@ -363,7 +363,8 @@ async def test_inbox_never_holds_a_message_in_clear(
         raw = await session.scalar(select(InboxUpdate.payload))
     assert raw and secret not in raw
     await app.recover_inbox()  # lease not over: nothing to take yet
-    await app.inbox.finish(update["update_id"])
+    app.inbox.finish(update["update_id"])
+    await app.inbox.flush()
     [row] = await inbox_rows(app)
     assert row.payload == "" and row.status is InboxStatus.DONE
 
