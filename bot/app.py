@@ -21,6 +21,7 @@ from aiogram.fsm.storage.redis import RedisStorage
 
 from bot.dispatcher import create_dispatcher
 from bot.features import FeatureContext, feature_builders
+from bot.isolation import RedisIsolation
 from bot.outbox import OutboxSender
 from bot.response_models import pin_response_models
 from core.cache import KeyValue
@@ -77,7 +78,7 @@ def build_storage(settings: Settings, kv: KeyValue) -> tuple[BaseStorage, BaseEv
         # A handler that outlives the inbox lease is presumed dead (its update is re-run), so
         # its per-user lock must not outlive it either, or the re-run would wait on a ghost.
         lease = settings.limits.inbox_lease_s
-        return storage, storage.create_isolation(lock_kwargs={"timeout": lease})
+        return storage, RedisIsolation(kv.redis, storage.key_builder, ttl_s=lease)
     return MemoryStorage(), SimpleEventIsolation()
 
 
@@ -151,6 +152,7 @@ class App:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
+        await self.inbox.aclose()
         await self.dispatcher.storage.close()
         await self.dispatcher.fsm.events_isolation.close()
         await self.bot.session.close()

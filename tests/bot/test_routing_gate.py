@@ -21,7 +21,7 @@ from handlers.commands import (
     command_name,
 )
 from handlers.signals_states import EditSignalForm
-from tests.bot.conftest import ADMIN_ID, feed
+from tests.bot.conftest import ADMIN_ID, AppFactory, feed
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -101,6 +101,12 @@ async def chosen_handlers(app: App, raw: dict[str, Any]) -> list[str]:
 
 def gated_routers(app: App) -> list[GatedRouter]:
     return [r for r in app.dispatcher.sub_routers if isinstance(r, GatedRouter)]
+
+
+@pytest.fixture
+async def app(make_app: AppFactory) -> App:
+    """Dozens of messages in a row from one user: no rate limit in the way."""
+    return await make_app(limits={"rate_limit_per_minute": 100_000, "rate_limit_burst": 100_000})
 
 
 @pytest.mark.parametrize("state", [None, ConnectForm.api_key, EditSignalForm.targets])

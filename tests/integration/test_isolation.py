@@ -1,0 +1,122 @@
+"""Event isolation on the real redis-server: one update at a time per chat, within a process and
+across processes (two isolation objects on one Redis stand for two processes)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
+
+from bot.isolation import RedisIsolation
+from core.cache import redis_client
+from core.redis_pipeline import AutoPipelineRedis
+from tests.services import RedisServer
+
+pytestmark = pytest.mark.redis
+
+KEY = StorageKey(bot_id=42, chat_id=7, user_id=7)
+OTHER = StorageKey(bot_id=42, chat_id=8, user_id=8)
+BUILDER = DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
+
+
+@pytest.fixture
+async def redis(redis_srv: RedisServer) -> AsyncIterator[AutoPipelineRedis]:
+    client = redis_client(redis_srv.url())
+    await client.flushdb()
+    try:
+        yield client  # type: ignore[misc]
+    finally:
+        await client.flushdb()
+        await client.aclose()
+
+
+async def run_together(isolation: RedisIsolation, keys: list[StorageKey]) -> list[str]:
+    """Each worker holds its key across a few loop turns; returns the enter/leave order."""
+    order: list[str] = []
+
+    async def worker(index: int, key: StorageKey) -> None:
+        async with isolation.lock(key):
+            order.append(f"+{index}")
+            for _ in range(3):
+                await asyncio.sleep(0)
+            order.append(f"-{index}")
+
+    await asyncio.gather(*(worker(i, k) for i, k in enumerate(keys)))
+    return order
+
+
+def nested(order: list[str]) -> bool:
+    """No two holders at once: every '+' is followed by its own '-'."""
+    return all(order[i][1:] == order[i + 1][1:] for i in range(0, len(order), 2))
+
+
+async def test_same_chat_runs_one_at_a_time(redis: AutoPipelineRedis) -> None:
+    isolation = RedisIsolation(redis, BUILDER, ttl_s=30)
+    order = await run_together(isolation, [KEY] * 5)
+    assert nested(order)
+    assert await redis.keys("*lock*") == []  # every lock given back
+    assert isolation._local == {}  # no local lock left behind
+
+
+async def test_different_chats_do_not_wait_for_each_other(redis: AutoPipelineRedis) -> None:
+    isolation = RedisIsolation(redis, BUILDER, ttl_s=30)
+    order = await run_together(isolation, [KEY, OTHER])
+    assert order[:2] in (["+0", "+1"], ["+1", "+0"])  # both inside at once
+
+
+class Watched(RedisIsolation):
+    """Tells when it has found the chat taken a few times."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.refusals = 0
+        self.kept_out = asyncio.Event()
+
+    async def _try_take(self, name: str, token: str) -> bool:
+        taken = await super()._try_take(name, token)
+        if not taken:
+            self.refusals += 1
+            if self.refusals == 3:
+                self.kept_out.set()
+        return taken
+
+
+async def test_another_process_waits_until_the_chat_is_free(redis: AutoPipelineRedis) -> None:
+    first = RedisIsolation(redis, BUILDER, ttl_s=30)
+    second = Watched(redis, BUILDER, ttl_s=30, poll_s=0.005)
+    inside = asyncio.Event()
+    order: list[str] = []
+
+    async def holder() -> None:
+        async with first.lock(KEY):
+            order.append("first in")
+            inside.set()
+            await second.kept_out.wait()  # the other process tried, and was kept out
+            order.append("first out")
+
+    async def waiter() -> None:
+        await inside.wait()
+        async with second.lock(KEY):
+            order.append("second in")
+
+    await asyncio.gather(holder(), waiter())
+    assert order == ["first in", "first out", "second in"]
+    assert second.refusals >= 3
+
+
+async def test_a_dead_holders_lock_expires(redis: AutoPipelineRedis) -> None:
+    name = BUILDER.build(KEY, "lock")
+    await redis.set(name, "token-of-a-dead-process", px=50)  # its TTL is short
+    isolation = RedisIsolation(redis, BUILDER, ttl_s=30, poll_s=0.01)
+    async with isolation.lock(KEY):
+        assert (await redis.get(name)).decode().startswith(isolation._token_prefix)
+
+
+async def test_giving_back_never_frees_someone_elses_lock(redis: AutoPipelineRedis) -> None:
+    isolation = RedisIsolation(redis, BUILDER, ttl_s=30)
+    name = BUILDER.build(KEY, "lock")
+    async with isolation.lock(KEY):
+        await redis.set(name, "taken-over-after-expiry")  # our TTL ran out, another took it
+    assert await redis.get(name) == b"taken-over-after-expiry"
