@@ -11,11 +11,11 @@ from aiogram import Router
 def build_routers(feature_routers: list[Router]) -> list[Router]:
     """Errors first, then admin, the features' routers, /start & co, and the fallback last."""
     from handlers import admin, errors, fallback, start
+    from handlers.commands import group
 
     return [
         errors.routes.build(),
-        admin.routes.build(),
-        *feature_routers,
+        group("handlers.features", [admin.routes.build(), *feature_routers]),
         start.routes.build(),
         fallback.routes.build(),
     ]

@@ -101,7 +101,8 @@ class GatedRouter(Router):
     """A router that is not entered for an event its gate says no handler of it can take.
 
     Skipping it is what visiting it would do (every handler's filters fail), minus the cost:
-    these routers have no middlewares of their own and no sub-routers."""
+    these routers have no middlewares of their own, and a group's gate admits whatever any of
+    its sub-routers admits."""
 
     def __init__(self, *, name: str) -> None:
         super().__init__(name=name)
@@ -111,6 +112,26 @@ class GatedRouter(Router):
         if self.gate is not None and not self.gate.admits(update_type, event):
             return UNHANDLED
         return await super().propagate_event(update_type, event, **kwargs)
+
+
+def group(name: str, routers: list[Router]) -> Router:
+    """One router holding ``routers`` in order, entered only for what one of them may take.
+
+    aiogram offers an event to every top-level router in turn, copying the handler data each
+    time; grouping the feature routers behind one gate makes a command of another router cost
+    one check instead of one per router."""
+    parent = GatedRouter(name=name)
+    parent.include_routers(*routers)
+    gates = [getattr(router, "gate", None) for router in routers]
+    if all(isinstance(gate, RouterGate) for gate in gates):
+        known = [gate for gate in gates if isinstance(gate, RouterGate)]
+        parent.gate = RouterGate(
+            observers=frozenset().union(*(g.observers for g in known)),
+            commands=frozenset().union(*(g.commands for g in known)),
+            any_command=any(g.any_command for g in known),
+            plain=any(g.plain for g in known),
+        )
+    return parent
 
 
 def _message_commands(filters: tuple[Any, ...]) -> tuple[set[str], bool, bool]:

@@ -100,7 +100,15 @@ async def chosen_handlers(app: App, raw: dict[str, Any]) -> list[str]:
 
 
 def gated_routers(app: App) -> list[GatedRouter]:
-    return [r for r in app.dispatcher.sub_routers if isinstance(r, GatedRouter)]
+    """Every gated router, groups and their members alike."""
+    found: list[GatedRouter] = []
+    pending = list(app.dispatcher.sub_routers)
+    while pending:
+        router = pending.pop(0)
+        if isinstance(router, GatedRouter):
+            found.append(router)
+        pending.extend(router.sub_routers)
+    return found
 
 
 @pytest.fixture
