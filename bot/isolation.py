@@ -22,6 +22,8 @@ import structlog
 from aiogram.fsm.storage.base import BaseEventIsolation, KeyBuilder, StorageKey
 from redis.exceptions import RedisError
 
+from core.cache import Script
+
 log = structlog.get_logger(__name__)
 
 RELEASE_LUA = """
@@ -47,7 +49,7 @@ class RedisIsolation(BaseEventIsolation):
         self._key_builder = key_builder
         self._ttl_ms = max(1, int(ttl_s * 1000))
         self._poll_s = poll_s
-        self._release = redis.register_script(RELEASE_LUA)
+        self._release = Script(redis, RELEASE_LUA)
         self._local: dict[str, asyncio.Lock] = {}
         # Tokens only need to be unique among holders: this process, then a counter.
         self._token_prefix = f"{os.getpid()}:{secrets.token_hex(6)}:"
@@ -80,11 +82,13 @@ class RedisIsolation(BaseEventIsolation):
             await asyncio.sleep(self._poll_s)
 
     async def _try_take(self, name: str, token: str) -> bool:
-        return bool(await self._redis.set(name, token, nx=True, px=self._ttl_ms))
+        return bool(
+            await self._redis.execute_command("SET", name, token, "PX", self._ttl_ms, "NX")
+        )
 
     async def _give_back(self, name: str, token: str) -> None:
         try:
-            await self._release(keys=[name], args=[token])
+            await self._release(name, token)
         except RedisError as exc:  # it expires by its TTL; the update itself is done
             log.warning("isolation_release_failed", error=type(exc).__name__)
 

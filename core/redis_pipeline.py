@@ -46,6 +46,14 @@ UNBATCHED = frozenset(
     }
 )
 
+
+def _unbatched(name: str | bytes) -> bool:
+    if isinstance(name, str) and name.isupper():  # how redis-py names its commands
+        return name in UNBATCHED
+    text = name.decode() if isinstance(name, bytes) else name
+    return text.partition(" ")[0].upper() in UNBATCHED
+
+
 _Queued = tuple[tuple[Any, ...], dict[str, Any], asyncio.Future[Any]]
 
 
@@ -59,10 +67,7 @@ class AutoPipelineRedis(aioredis.Redis):
         self._in_flight: set[asyncio.Task[None]] = set()
 
     async def execute_command(self, *args: Any, **options: Any) -> Any:
-        name = args[0]
-        if isinstance(name, bytes):
-            name = name.decode()
-        if name.partition(" ")[0].upper() in UNBATCHED:
+        if _unbatched(args[0]):
             return await super().execute_command(*args, **options)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()

@@ -19,6 +19,9 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 class ContextMiddleware(BaseMiddleware):
     def __init__(self, metrics: Metrics) -> None:
         self._metrics = metrics
+        # labelled children, looked up once: labels() validates and locks on every call
+        self._counted: dict[tuple[str, str], Any] = {}
+        self._timed: dict[str, Any] = {}
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
@@ -39,6 +42,14 @@ class ContextMiddleware(BaseMiddleware):
             outcome = "unhandled" if result is UNHANDLED else "handled"
             return result
         finally:
-            self._metrics.updates.labels(update_type, outcome).inc()
-            self._metrics.update_seconds.labels(update_type).observe(time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            counter = self._counted.get((update_type, outcome))
+            if counter is None:
+                counter = self._metrics.updates.labels(update_type, outcome)
+                self._counted[update_type, outcome] = counter
+            counter.inc()
+            timer = self._timed.get(update_type)
+            if timer is None:
+                timer = self._timed[update_type] = self._metrics.update_seconds.labels(update_type)
+            timer.observe(elapsed)
             structlog.contextvars.clear_contextvars()
