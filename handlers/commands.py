@@ -79,18 +79,22 @@ class RouterGate:
 
     ``observers``: event types it has handlers for; ``commands``: the commands its message
     handlers take; ``any_command``: some message handler may take any command (it declared no
-    command and not ``NOT_A_COMMAND``); ``plain``: some message handler takes non-commands."""
+    command and not ``NOT_A_COMMAND``); ``plain``: some message handler takes non-commands;
+    ``private_only``: it takes messages from private chats only (the gate is its filter)."""
 
     observers: frozenset[str]
     commands: frozenset[str]
     any_command: bool
     plain: bool
+    private_only: bool = False  # its messages are filtered by ``in_private_chat``
 
     def admits(self, update_type: str, event: TelegramObject) -> bool:
         if update_type not in self.observers:
             return False
         if update_type != "message" or not isinstance(event, Message):
             return True
+        if self.private_only and event.chat.type != "private":
+            return False
         name = command_name(event)
         if name is None:
             return self.plain
@@ -130,6 +134,7 @@ def group(name: str, routers: list[Router]) -> Router:
             commands=frozenset().union(*(g.commands for g in known)),
             any_command=any(g.any_command for g in known),
             plain=any(g.plain for g in known),
+            private_only=all(g.private_only for g in known),
         )
     return parent
 
@@ -239,7 +244,10 @@ class Routes:
 
     def build(self) -> Router:
         router = GatedRouter(name=self.name)
+        private_only = self._observer_filters.get("message") is in_private_chat
         for observer, flt in self._observer_filters.items():
+            if observer == "message" and private_only:
+                continue  # the gate checks it, before the router is entered
             getattr(router, observer).filter(inline_filter(flt))
         commands: set[str] = set()
         any_command = plain = False
@@ -255,5 +263,6 @@ class Routes:
             commands=frozenset(commands),
             any_command=any_command,
             plain=plain,
+            private_only=private_only,
         )
         return router

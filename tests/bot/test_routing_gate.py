@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from aiogram.fsm.state import State
-from aiogram.types import Message, TelegramObject
+from aiogram.types import Message, TelegramObject, Update
 
 from bot.app import App
 from handlers.accounts_states import ConnectForm
@@ -111,6 +112,15 @@ def gated_routers(app: App) -> list[GatedRouter]:
     return found
 
 
+def visit_always(gate: RouterGate | None) -> RouterGate | None:
+    """A gate that only keeps the router's own filter (private chats): every event is
+    offered to every handler, as aiogram does without gates."""
+    if gate is None:
+        return None
+    everything = frozenset(Update.model_fields) | {"error"}
+    return replace(gate, observers=everything, any_command=True, plain=True)
+
+
 @pytest.fixture
 async def app(make_app: AppFactory) -> App:
     """Dozens of messages in a row from one user: no rate limit in the way."""
@@ -129,8 +139,8 @@ async def test_gates_pick_the_same_handler_as_visiting_every_router(
     for label, raw in samples():
         await context.set_state(state)
         with_gates = await chosen_handlers(app, raw)
-        for router in routers:
-            router.gate = None
+        for router, gate in gates.items():
+            router.gate = visit_always(gate)
         try:
             await context.set_state(state)
             raw = {**raw, "update_id": next(_ids)}  # a new delivery, not a duplicate
@@ -185,3 +195,11 @@ def test_a_gate_admits_what_its_handlers_declared() -> None:
     assert RouterGate(gate.observers, gate.commands, True, False).admits("message", sell)
     assert RouterGate(gate.observers, gate.commands, False, True).admits("message", text)
     assert NOT_A_COMMAND.__name__ == "not_a_command"
+
+
+async def test_group_messages_reach_no_private_chat_handler(app: App) -> None:
+    for text in ("/start", "/help", "/buy btc 100usdt", "hello", "/nosuch"):
+        for chat_type in ("group", "supergroup"):
+            assert await chosen_handlers(app, message(text, chat_type=chat_type)) == [
+                "(unhandled)"
+            ], (text, chat_type)
