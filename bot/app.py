@@ -17,11 +17,10 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
-from aiogram.fsm.storage.redis import RedisStorage
 
 from bot.dispatcher import create_dispatcher
 from bot.features import FeatureContext, feature_builders
-from bot.isolation import RedisIsolation
+from bot.isolation import IsolatedRedisStorage, RedisIsolation
 from bot.outbox import OutboxSender
 from bot.response_models import pin_response_models
 from core.cache import KeyValue
@@ -69,7 +68,7 @@ def build_ai_parser(settings: Settings) -> Any:
 
 def build_storage(settings: Settings, kv: KeyValue) -> tuple[BaseStorage, BaseEventIsolation]:
     if kv.redis is not None:
-        storage = RedisStorage(
+        storage = IsolatedRedisStorage(
             kv.redis,
             key_builder=DefaultKeyBuilder(with_bot_id=True, with_destiny=True),
             state_ttl=settings.redis.fsm_ttl_s,

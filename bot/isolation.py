@@ -6,6 +6,10 @@ uuid1 token, and a waiter that polls Redis every 100 ms. This one keeps the same
 with less work per update, and queues waiters from the same process on a local lock first:
 the usual contention (a user sending two messages at once, both handled here) is resolved in
 memory and the second update starts the moment the first ends, instead of on the next poll.
+
+aiogram reads the FSM state right after taking the lock (it must not be read before). Taking
+the lock here returns that state in the same round trip, and ``IsolatedRedisStorage`` answers
+the read from it while the lock is held and the state unchanged.
 """
 
 from __future__ import annotations
@@ -16,15 +20,30 @@ import os
 import secrets
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from typing import Any
 
 import redis.asyncio as aioredis
 import structlog
-from aiogram.fsm.storage.base import BaseEventIsolation, KeyBuilder, StorageKey
+from aiogram.fsm.storage.base import BaseEventIsolation, KeyBuilder, StateType, StorageKey
+from aiogram.fsm.storage.redis import RedisStorage
 from redis.exceptions import RedisError
 
 from core.cache import Script
 
 log = structlog.get_logger(__name__)
+
+# Take the lock; when taken, also return the chat's FSM state (read under the lock).
+ACQUIRE_LUA = """
+if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then
+  local state = redis.call('GET', KEYS[2])
+  if state then
+    return {1, state}
+  end
+  return {1}
+end
+return {0}
+"""
 
 RELEASE_LUA = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -32,6 +51,27 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+
+
+_held_state: ContextVar[tuple[StorageKey, str | None] | None] = ContextVar(
+    "tsbot_isolated_state", default=None
+)
+
+
+class IsolatedRedisStorage(RedisStorage):
+    """aiogram's Redis FSM storage that takes the state read with the chat's lock, if any."""
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        held = _held_state.get()
+        if held is not None and held[0] == key:
+            return held[1]
+        return await super().get_state(key)
+
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        held = _held_state.get()
+        if held is not None and held[0] == key:
+            _held_state.set(None)  # changed: read it from Redis from now on
+        await super().set_state(key, state)
 
 
 class RedisIsolation(BaseEventIsolation):
@@ -49,6 +89,7 @@ class RedisIsolation(BaseEventIsolation):
         self._key_builder = key_builder
         self._ttl_ms = max(1, int(ttl_s * 1000))
         self._poll_s = poll_s
+        self._acquire = Script(redis, ACQUIRE_LUA, keys=2)
         self._release = Script(redis, RELEASE_LUA)
         self._local: dict[str, asyncio.Lock] = {}
         # Tokens only need to be unique among holders: this process, then a counter.
@@ -64,27 +105,30 @@ class RedisIsolation(BaseEventIsolation):
         try:
             async with local:
                 token = f"{self._token_prefix}{next(self._counter)}"
-                await self._take(name, token)
+                state = await self._take(name, self._key_builder.build(key, "state"), token)
+                held = _held_state.set((key, state))
                 try:
                     yield None
                 finally:
+                    _held_state.reset(held)
                     await self._give_back(name, token)
         finally:
             idle = not local.locked() and not getattr(local, "_waiters", None)
             if idle and self._local.get(name) is local:
                 del self._local[name]
 
-    async def _take(self, name: str, token: str) -> None:
-        """Another process holds the chat: wait for it (at most the TTL, when the lock of a
-        dead holder expires on its own)."""
+    async def _take(self, name: str, state_key: str, token: str) -> str | None:
+        """Take the lock and return the chat's state. Another process holds the chat: wait
+        for it (at most the TTL, when the lock of a dead holder expires on its own)."""
         # held by another process: there is nothing local to await, so poll
-        while not await self._try_take(name, token):  # noqa: ASYNC110
+        while not (taken := await self._try_take(name, state_key, token)):  # noqa: ASYNC110
             await asyncio.sleep(self._poll_s)
+        state = taken[1] if len(taken) > 1 else None
+        return state.decode() if isinstance(state, bytes) else state
 
-    async def _try_take(self, name: str, token: str) -> bool:
-        return bool(
-            await self._redis.execute_command("SET", name, token, "PX", self._ttl_ms, "NX")
-        )
+    async def _try_take(self, name: str, state_key: str, token: str) -> list[Any] | None:
+        reply = await self._acquire(name, state_key, token, self._ttl_ms)
+        return reply if reply[0] == 1 else None
 
     async def _give_back(self, name: str, token: str) -> None:
         try:

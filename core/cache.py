@@ -193,20 +193,26 @@ class RedisRateLimiter:
 
 
 class Script:
-    """A Lua script run by its SHA (loaded on first use, and again if Redis forgot it): one key,
-    plain arguments, none of redis-py's per-call script bookkeeping on the hot path."""
+    """A Lua script run by its SHA (loaded on first use, and again if Redis forgot it): its
+    first ``keys`` arguments are keys, the rest plain arguments; none of redis-py's per-call
+    script bookkeeping on the hot path."""
 
-    def __init__(self, client: aioredis.Redis, source: str) -> None:
+    def __init__(self, client: aioredis.Redis, source: str, keys: int = 1) -> None:
         self._client = client
         self._source = source
+        self._keys = keys
         self._sha = hashlib.sha1(source.encode()).hexdigest()  # noqa: S324 - Redis' script id
 
-    async def __call__(self, key: str, *args: Any) -> Any:
+    async def __call__(self, *keys_and_args: Any) -> Any:
         try:
-            return await self._client.execute_command("EVALSHA", self._sha, 1, key, *args)
+            return await self._client.execute_command(
+                "EVALSHA", self._sha, self._keys, *keys_and_args
+            )
         except NoScriptError:
             await self._client.execute_command("SCRIPT LOAD", self._source)
-            return await self._client.execute_command("EVALSHA", self._sha, 1, key, *args)
+            return await self._client.execute_command(
+                "EVALSHA", self._sha, self._keys, *keys_and_args
+            )
 
 
 class RedisLocks:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
 
-from bot.isolation import RedisIsolation
+from bot.isolation import IsolatedRedisStorage, RedisIsolation
 from core.cache import redis_client
 from core.redis_pipeline import AutoPipelineRedis
 from tests.services import RedisServer
@@ -74,9 +75,9 @@ class Watched(RedisIsolation):
         self.refusals = 0
         self.kept_out = asyncio.Event()
 
-    async def _try_take(self, name: str, token: str) -> bool:
-        taken = await super()._try_take(name, token)
-        if not taken:
+    async def _try_take(self, name: str, state_key: str, token: str) -> list[Any] | None:
+        taken = await super()._try_take(name, state_key, token)
+        if taken is None:
             self.refusals += 1
             if self.refusals == 3:
                 self.kept_out.set()
@@ -120,3 +121,40 @@ async def test_giving_back_never_frees_someone_elses_lock(redis: AutoPipelineRed
     async with isolation.lock(KEY):
         await redis.set(name, "taken-over-after-expiry")  # our TTL ran out, another took it
     assert await redis.get(name) == b"taken-over-after-expiry"
+
+
+async def test_the_state_comes_with_the_lock(redis: AutoPipelineRedis) -> None:
+    storage = IsolatedRedisStorage(redis, key_builder=BUILDER)
+    isolation = RedisIsolation(redis, BUILDER, ttl_s=30)
+    await storage.set_state(KEY, "Form:amount")
+    await storage.set_state(OTHER, "Form:pair")
+
+    reads: list[object] = []
+    original = redis.execute_command
+
+    async def counting(*args: object, **options: object) -> object:
+        reads.append(args[0])
+        return await original(*args, **options)
+
+    redis.execute_command = counting  # type: ignore[method-assign]
+    try:
+        async with isolation.lock(KEY):
+            taken = list(reads)
+            assert await storage.get_state(KEY) == "Form:amount"
+            assert reads == taken  # no round trip: read with the lock, under the lock
+            assert await storage.get_state(OTHER) == "Form:pair"  # another chat: from Redis
+            await storage.set_state(KEY, "Form:confirm")
+            assert await storage.get_state(KEY) == "Form:confirm"  # changed: read again
+            await storage.set_state(KEY, None)
+            assert await storage.get_state(KEY) is None
+    finally:
+        del redis.execute_command
+    assert "GET" in reads
+    assert await storage.get_state(KEY) is None  # outside the lock: plain Redis reads
+
+
+async def test_a_chat_without_state_reads_none(redis: AutoPipelineRedis) -> None:
+    storage = IsolatedRedisStorage(redis, key_builder=BUILDER)
+    isolation = RedisIsolation(redis, BUILDER, ttl_s=30)
+    async with isolation.lock(KEY):
+        assert await storage.get_state(KEY) is None
