@@ -6,7 +6,7 @@ import functools
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import and_, bindparam, delete, or_, select, update
+from sqlalchemy import BigInteger, Text, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import ReturningInsert
 
@@ -36,11 +36,37 @@ def finish_params(
 
 @functools.cache
 def _insert_new(dialect: str) -> ReturningInsert[tuple[int]]:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    """SQLite: an executemany of one row per update. PostgreSQL: one row of parameters, the
+    update ids and payloads as two arrays unnested server-side (no per-row conversions)."""
+    if dialect != "postgresql":
+        return (
+            sqlite.insert(InboxUpdate)
+            .on_conflict_do_nothing(index_elements=["update_id"])
+            .returning(InboxUpdate.update_id)
+        )
+    table = InboxUpdate.__table__
+    rows = (
+        func.unnest(
+            bindparam("ids", type_=postgresql.ARRAY(BigInteger)),
+            bindparam("payloads", type_=postgresql.ARRAY(Text)),
+        )
+        .table_valued("update_id", "payload")
+        .render_derived()
+    )
+    source = select(
+        rows.c.update_id,
+        rows.c.payload,
+        bindparam("status", type_=table.c.status.type),
+        bindparam("attempts", type_=table.c.attempts.type),
+        bindparam("locked_until", type_=table.c.locked_until.type),
+        bindparam("received_at", type_=table.c.received_at.type),
+    )
+    columns = ["update_id", "payload", "status", "attempts", "locked_until", "received_at"]
     return (
-        insert(InboxUpdate)
+        postgresql.insert(table)
+        .from_select(columns, source)
         .on_conflict_do_nothing(index_elements=["update_id"])
-        .returning(InboxUpdate.update_id)
+        .returning(table.c.update_id)
     )
 
 
@@ -67,19 +93,29 @@ class InboxRepository(Repository):
 
         An executemany of one cached statement: SQLAlchemy sends it as multi-row VALUES
         ("insertmanyvalues") without compiling a new statement for every batch size."""
-        rows = [
-            {
-                "update_id": update_id,
-                "payload": payload,
+        connection = await self._session.connection()
+        if self.dialect == "postgresql":
+            params: Any = {
+                "ids": [update_id for update_id, _ in updates],
+                "payloads": [payload for _, payload in updates],
                 "status": InboxStatus.PENDING,
                 "attempts": 1,
                 "locked_until": lease_until,
                 "received_at": now,
             }
-            for update_id, payload in updates
-        ]
-        connection = await self._session.connection()
-        result = await connection.execute(_insert_new(self.dialect), rows)
+        else:
+            params = [
+                {
+                    "update_id": update_id,
+                    "payload": payload,
+                    "status": InboxStatus.PENDING,
+                    "attempts": 1,
+                    "locked_until": lease_until,
+                    "received_at": now,
+                }
+                for update_id, payload in updates
+            ]
+        result = await connection.execute(_insert_new(self.dialect), params)
         return set(result.scalars())
 
     async def finish_many(
