@@ -15,9 +15,18 @@ commands go out on their own connection, so they never hold up the others.
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.connection import AbstractConnection
+
+try:
+    import hiredis
+except ImportError:  # an optional speed-up of redis-py; without it, redis-py's packer
+    hiredis = None
+
+_PYTHON_PACK = AbstractConnection.pack_command
 
 # Commands that may block the connection (or change its mode) are never pipelined.
 UNBATCHED = frozenset(
@@ -54,6 +63,27 @@ def _unbatched(name: str | bytes) -> bool:
     return text.partition(" ")[0].upper() in UNBATCHED
 
 
+class HiredisPacking:
+    """Connection mixin: commands packed by hiredis' C packer instead of redis-py's Python
+    loop (byte-identical output, several times faster). Anything hiredis does not take
+    (``None``, booleans) goes to redis-py's packer, which raises its usual ``DataError``."""
+
+    def pack_command(self, *args: Any) -> list[bytes]:
+        name = args[0]
+        if (" " if isinstance(name, str) else b" ") in name:  # "SCRIPT LOAD": two words
+            args = (*name.split(), *args[1:])
+        try:
+            return [hiredis.pack_command(args)]
+        except TypeError:
+            return super().pack_command(*args)  # type: ignore[misc, no-any-return]
+
+
+@functools.cache
+def with_hiredis_packing(connection_class: type) -> type:
+    """``connection_class`` (plain, TLS or Unix socket) packing with hiredis."""
+    return type(f"Hiredis{connection_class.__name__}", (HiredisPacking, connection_class), {})
+
+
 _Queued = tuple[tuple[Any, ...], dict[str, Any], asyncio.Future[Any]]
 
 
@@ -62,6 +92,9 @@ class AutoPipelineRedis(aioredis.Redis):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        pool = self.connection_pool
+        if hiredis is not None and pool.connection_class.pack_command is _PYTHON_PACK:
+            pool.connection_class = with_hiredis_packing(pool.connection_class)
         self._queued: list[_Queued] = []
         self._flush_scheduled = False
         self._in_flight: set[asyncio.Task[None]] = set()

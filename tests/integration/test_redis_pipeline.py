@@ -8,11 +8,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from redis.asyncio.connection import Connection
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
+from redis.exceptions import DataError, ResponseError
 
 from core.cache import RedisLocks, RedisRateLimiter, redis_client
-from core.redis_pipeline import AutoPipelineRedis
+from core.redis_pipeline import AutoPipelineRedis, HiredisPacking, with_hiredis_packing
 from tests.services import RedisServer
 
 pytestmark = pytest.mark.redis
@@ -144,3 +145,29 @@ async def test_limiter_and_locks_work_through_the_pipeline(client: CountingRedis
 
     await asyncio.gather(worker("a"), worker("b"))
     assert order in (["a+", "a-", "b+", "b-"], ["b+", "b-", "a+", "a-"])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("SET", "k", "v", "PX", 60_000, "NX"),
+        ("EVALSHA", "abc", 1, "key", 16.666666666666668, 20, 1),
+        ("SCRIPT LOAD", "return 1"),
+        ("GET", "ключ"),
+        ("SET", b"k", b"\x00\xff"),
+        ("X", 1e-05, 1e20, -0.0, 0.1, -7),
+    ],
+)
+def test_hiredis_packing_is_byte_identical(args: tuple[Any, ...]) -> None:
+    fast = with_hiredis_packing(Connection)()
+    assert b"".join(fast.pack_command(*args)) == b"".join(Connection().pack_command(*args))
+
+
+def test_what_hiredis_cannot_pack_gets_redis_pys_error() -> None:
+    with pytest.raises(DataError):
+        with_hiredis_packing(Connection)().pack_command("SET", "k", True)
+
+
+def test_app_connections_pack_with_hiredis() -> None:
+    for url in ("redis://127.0.0.1:1/0", "rediss://127.0.0.1:1/0", "unix:///tmp/redis.sock"):
+        assert issubclass(redis_client(url).connection_pool.connection_class, HiredisPacking)
