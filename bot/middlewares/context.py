@@ -28,7 +28,7 @@ class ContextMiddleware(BaseMiddleware):
         update_type = event.event_type
         user = data.get("event_from_user")
         chat = data.get("event_chat")
-        structlog.contextvars.clear_contextvars()
+        # every update runs in a fresh task context or after the clear below: nothing to clear
         structlog.contextvars.bind_contextvars(
             update_id=event.update_id,
             user_id=user.id if user else None,

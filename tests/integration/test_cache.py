@@ -88,3 +88,11 @@ async def test_lock_serialises_holders(kv: KeyValue) -> None:
 
 async def test_health(kv: KeyValue) -> None:
     assert await kv.health()
+
+
+async def test_rate_limiter_survives_redis_forgetting_its_script(redis_kv: KeyValue) -> None:
+    assert redis_kv.redis is not None
+    assert (await redis_kv.limiter.hit("u", rate=1, burst=2)).allowed
+    await redis_kv.redis.script_flush()  # e.g. a Redis restart without persistence of scripts
+    assert (await redis_kv.limiter.hit("u", rate=1, burst=2)).allowed
+    assert not (await redis_kv.limiter.hit("u", rate=1, burst=2)).allowed
