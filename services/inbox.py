@@ -122,14 +122,15 @@ class InboxService:
     async def _write(self, batch: list[_Pending]) -> None:
         done = [update_id for update_id, error in batch if error is None]
         # each statement is atomic on its own: no transaction block (BEGIN/COMMIT)
+        finish = FINISH[self._db.dialect]
         async with self._db.autocommit() as conn:
             at = self._clock()
             if done:
-                await conn.execute(FINISH, finish_params(done, InboxStatus.DONE, at, None))
+                await conn.execute(finish, finish_params(done, InboxStatus.DONE, at, None))
             for update_id, error in batch:
                 if error is not None:
                     await conn.execute(
-                        FINISH, finish_params([update_id], InboxStatus.FAILED, at, error)
+                        finish, finish_params([update_id], InboxStatus.FAILED, at, error)
                     )
 
     async def prune(self) -> int:

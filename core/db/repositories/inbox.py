@@ -6,7 +6,7 @@ import functools
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import BigInteger, Text, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import BigInteger, Text, and_, any_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import ReturningInsert
 
@@ -14,18 +14,30 @@ from core.db.models import InboxUpdate
 from core.db.repositories.base import Repository
 from core.domain import InboxStatus
 
-# Marking updates finished is the hot path's write: built once, run with parameters.
-FINISH: Final = (
-    update(InboxUpdate.__table__)
-    .where(InboxUpdate.__table__.c.update_id.in_(bindparam("ids", expanding=True)))
-    .values(
-        status=bindparam("status"),
-        processed_at=bindparam("at"),
-        locked_until=None,
-        error=bindparam("error"),
-        payload="",
+
+def _finish(dialect: str) -> Any:
+    """Marking updates finished, the hot path's write: built once, run with parameters. On
+    PostgreSQL the ids go as one array (``= ANY``), so every batch size is the same prepared
+    statement; elsewhere as an expanding ``IN``."""
+    table = InboxUpdate.__table__
+    if dialect == "postgresql":
+        ids = table.c.update_id == any_(bindparam("ids", type_=postgresql.ARRAY(BigInteger)))
+    else:
+        ids = table.c.update_id.in_(bindparam("ids", expanding=True))
+    return (
+        update(table)
+        .where(ids)
+        .values(
+            status=bindparam("status"),
+            processed_at=bindparam("at"),
+            locked_until=None,
+            error=bindparam("error"),
+            payload="",
+        )
     )
-)
+
+
+FINISH: Final = {dialect: _finish(dialect) for dialect in ("postgresql", "sqlite")}
 
 
 def finish_params(
@@ -122,7 +134,9 @@ class InboxRepository(Repository):
         self, update_ids: list[int], *, at: datetime, status: InboxStatus, error: str | None
     ) -> None:
         connection = await self._session.connection()
-        await connection.execute(FINISH, finish_params(update_ids, status, at, error))
+        await connection.execute(
+            FINISH[self.dialect], finish_params(update_ids, status, at, error)
+        )
 
     async def prune(self, before: datetime) -> int:
         """Forget finished updates received before ``before``; return how many."""
