@@ -92,20 +92,27 @@ class RedisIsolation(BaseEventIsolation):
         self._acquire = Script(redis, ACQUIRE_LUA, keys=2)
         self._release = Script(redis, RELEASE_LUA)
         self._local: dict[str, asyncio.Lock] = {}
+        self._names: dict[StorageKey, tuple[str, str]] = {}  # Redis key names, built once
         # Tokens only need to be unique among holders: this process, then a counter.
         self._token_prefix = f"{os.getpid()}:{secrets.token_hex(6)}:"
         self._counter = itertools.count()
 
     @asynccontextmanager
     async def lock(self, key: StorageKey) -> AsyncGenerator[None, None]:
-        name = self._key_builder.build(key, "lock")
+        names = self._names.get(key)
+        if names is None:
+            if len(self._names) >= 10_000:
+                self._names.clear()
+            names = (self._key_builder.build(key, "lock"), self._key_builder.build(key, "state"))
+            self._names[key] = names
+        name, state_key = names
         local = self._local.get(name)
         if local is None:
             local = self._local[name] = asyncio.Lock()
         try:
             async with local:
                 token = f"{self._token_prefix}{next(self._counter)}"
-                state = await self._take(name, self._key_builder.build(key, "state"), token)
+                state = await self._take(name, state_key, token)
                 held = _held_state.set((key, state))
                 try:
                     yield None
