@@ -9,13 +9,16 @@ from aiogram import Router
 
 
 def build_routers(feature_routers: list[Router]) -> list[Router]:
-    """Errors first, then admin, the features' routers, /start & co, and the fallback last."""
+    """/start & co first (every user's first words), then errors, admin and the features'
+    routers behind one gate, and the fallback last."""
     from handlers import admin, errors, fallback, start
     from handlers.commands import group
 
     return [
-        errors.routes.build(),
-        group("handlers.features", [admin.routes.build(), *feature_routers]),
         start.routes.build(),
+        group(
+            "handlers.features",
+            [errors.routes.build(), admin.routes.build(), *feature_routers],
+        ),
         fallback.routes.build(),
     ]

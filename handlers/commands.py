@@ -180,19 +180,15 @@ def inline_filter(flt: Any) -> Any:
     return call
 
 
-def _command_prefix(name: str) -> Callable[[Message], Awaitable[bool]]:
-    """A cheap pre-check so aiogram's full ``Command`` filter (parsing, mention check) only
-    runs for text that starts with this command; every message passes every router."""
-    prefix = "/" + name
+def _invokes(names: frozenset[str]) -> Callable[[Message], Awaitable[bool]]:
+    """A cheap pre-check put before every ``Command`` filter: aiogram's full filter (parsing,
+    mention check) only runs for a message that invokes one of these commands, and a
+    forwarded post never does (the same rule as the gates)."""
 
-    async def starts_with_command(message: Message) -> bool:
-        text = message.text
-        if text is None or not text.startswith(prefix):
-            return False
-        rest = text[len(prefix) : len(prefix) + 1]
-        return rest in {"", " ", "@", "\n", "\t"}
+    async def invokes_command(message: Message) -> bool:
+        return command_name(message) in names
 
-    return starts_with_command
+    return invokes_command
 
 
 class Routes:
@@ -238,9 +234,7 @@ class Routes:
         order: int = 100,
     ) -> Callable[[HandlerT], HandlerT]:
         COMMANDS[name] = CommandSpec(name, description, required, args, order)
-        return self.message(
-            _command_prefix(name), Command(name), *filters, flags={"role": required}
-        )
+        return self.message(Command(name), *filters, flags={"role": required})
 
     def build(self) -> Router:
         router = GatedRouter(name=self.name)
@@ -251,10 +245,14 @@ class Routes:
             getattr(router, observer).filter(inline_filter(flt))
         commands: set[str] = set()
         any_command = plain = False
-        for observer, filters, kwargs, handler in self._registrations:
+        for observer, declared, kwargs, handler in self._registrations:
+            filters = declared
+            if observer == "message":
+                names, takes_any, takes_plain = _message_commands(declared)
+                if names:
+                    filters = (_invokes(frozenset(names)), *declared)
             getattr(router, observer)(*map(inline_filter, filters), **kwargs)(handler)
             if observer == "message":
-                names, takes_any, takes_plain = _message_commands(filters)
                 commands |= names
                 any_command |= takes_any
                 plain |= takes_plain

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aiogram.filters import CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
@@ -28,7 +29,14 @@ async def whoami(message: Message, user: UserView) -> None:
     await message.answer(render.whoami(user))
 
 
-@routes.command("cancel", "stop what you are doing (any open form)", Role.VIEWER, order=3)
+async def without_arguments(message: Message, command: CommandObject) -> bool:
+    """``/cancel 12`` cancels an order (handlers/trading.py); ``/cancel`` alone, a form."""
+    return not command.args
+
+
+@routes.command(
+    "cancel", "stop what you are doing (any open form)", Role.VIEWER, without_arguments, order=3
+)
 async def cancel(message: Message, state: FSMContext) -> None:
     current = await state.get_state()
     await state.clear()

@@ -107,8 +107,8 @@ async def show_orders(
     await message.answer(render.open_orders(await trading_service.open_orders(user, symbol)))
 
 
-# "/cancel" alone clears a form (handlers/start.py); with an argument it cancels orders. This
-# router is included before start.py's, and the filter only matches when there is an argument.
+# "/cancel" alone clears a form (handlers/start.py); with an argument it cancels orders. Each
+# handler's filter matches only its own form, so the routers' order does not matter.
 @routes.message(Command("cancel", magic=F.args), flags={"role": TRADE})
 async def cancel_order(
     message: Message, command: CommandObject, user: UserView, trading_service: TradingService
