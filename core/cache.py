@@ -28,22 +28,31 @@ from core.redis_pipeline import AutoPipelineRedis
 
 RedisError = _RedisError
 
+# GCRA for a batch of subjects (KEYS[i], with ARGV[3i-2..3i] = emission ms, burst, cost): one
+# script call per event-loop turn serves every update that asked in it. Subjects are taken in
+# order, so the same key twice in a batch is charged twice, as two calls would be.
 GCRA_LUA = """
-local key = KEYS[1]
-local emission = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local tat = tonumber(redis.call('GET', key) or '0')
-if tat < now then tat = now end
-local new_tat = tat + emission * cost
-local allow_at = new_tat - emission * burst
-if now < allow_at then
-  return {0, allow_at - now}
+local out = {}
+for i, key in ipairs(KEYS) do
+  local emission = tonumber(ARGV[3 * i - 2])
+  local burst = tonumber(ARGV[3 * i - 1])
+  local cost = tonumber(ARGV[3 * i])
+  local tat = tonumber(redis.call('GET', key) or '0')
+  if tat < now then tat = now end
+  local new_tat = tat + emission * cost
+  local allow_at = new_tat - emission * burst
+  if now < allow_at then
+    out[2 * i - 1] = 0
+    out[2 * i] = allow_at - now
+  else
+    redis.call('SET', key, new_tat, 'PX', math.ceil(new_tat - now) + 1)
+    out[2 * i - 1] = 1
+    out[2 * i] = 0
+  end
 end
-redis.call('SET', key, new_tat, 'PX', math.ceil(new_tat - now) + 1)
-return {1, 0}
+return out
 """
 
 
@@ -182,14 +191,47 @@ class RedisCache:
 
 
 class RedisRateLimiter:
+    """GCRA on Redis; the hits of one event-loop turn go to Redis as one script call."""
+
     def __init__(self, client: aioredis.Redis, prefix: str = "tsbot:rl:") -> None:
         self._prefix = prefix
         self._script = Script(client, GCRA_LUA)
+        self._queued: list[tuple[str, float, int, int, asyncio.Future[tuple[int, int]]]] = []
+        self._flush_scheduled = False
+        self._in_flight: set[asyncio.Task[None]] = set()
 
     async def hit(self, key: str, *, rate: float, burst: int, cost: int = 1) -> RateDecision:
-        emission_ms = 1000.0 / rate
-        allowed, wait_ms = await self._script(self._prefix + key, emission_ms, burst, cost)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[tuple[int, int]] = loop.create_future()
+        self._queued.append((self._prefix + key, 1000.0 / rate, burst, cost, future))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_soon(self._flush)
+        allowed, wait_ms = await future
         return RateDecision(bool(allowed), float(wait_ms) / 1000.0)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        batch, self._queued = self._queued, []
+        task = asyncio.ensure_future(self._run(batch))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+    async def _run(
+        self, batch: list[tuple[str, float, int, int, asyncio.Future[tuple[int, int]]]]
+    ) -> None:
+        keys = [key for key, *_ in batch]
+        args = [value for _, *params, _ in batch for value in params]
+        try:
+            reply = await self._script.run(keys, args)
+        except Exception as exc:  # every waiting caller sees the failure
+            for *_, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for index, (*_, future) in enumerate(batch):
+            if not future.done():
+                future.set_result((reply[2 * index], reply[2 * index + 1]))
 
 
 class Script:
@@ -204,14 +246,21 @@ class Script:
         self._sha = hashlib.sha1(source.encode()).hexdigest()  # noqa: S324 - Redis' script id
 
     async def __call__(self, *keys_and_args: Any) -> Any:
+        return await self._evalsha(self._keys, keys_and_args)
+
+    async def run(self, keys: list[str], args: list[Any]) -> Any:
+        """Run with any number of keys."""
+        return await self._evalsha(len(keys), (*keys, *args))
+
+    async def _evalsha(self, numkeys: int, keys_and_args: tuple[Any, ...]) -> Any:
         try:
             return await self._client.execute_command(
-                "EVALSHA", self._sha, self._keys, *keys_and_args
+                "EVALSHA", self._sha, numkeys, *keys_and_args
             )
         except NoScriptError:
             await self._client.execute_command("SCRIPT LOAD", self._source)
             return await self._client.execute_command(
-                "EVALSHA", self._sha, self._keys, *keys_and_args
+                "EVALSHA", self._sha, numkeys, *keys_and_args
             )
 
 

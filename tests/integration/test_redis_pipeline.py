@@ -171,3 +171,27 @@ def test_what_hiredis_cannot_pack_gets_redis_pys_error() -> None:
 def test_app_connections_pack_with_hiredis() -> None:
     for url in ("redis://127.0.0.1:1/0", "rediss://127.0.0.1:1/0", "unix:///tmp/redis.sock"):
         assert issubclass(redis_client(url).connection_pool.connection_class, HiredisPacking)
+
+
+async def test_one_loop_turn_of_rate_limit_hits_is_one_script_call(client: CountingRedis) -> None:
+    limiter = RedisRateLimiter(client)
+    decisions = await asyncio.gather(
+        *(limiter.hit(f"user:{i % 3}", rate=1, burst=2) for i in range(9))
+    )
+    # three users, three hits each, a burst of two: the third hit of each is refused
+    assert [d.allowed for d in decisions] == [True] * 6 + [False] * 3
+    assert all(0 < d.retry_after <= 1 for d in decisions[6:])
+    assert client.singles == 1 and client.pipelines == []  # one EVALSHA for all nine
+
+
+async def test_a_failed_rate_limit_call_fails_every_waiting_hit() -> None:
+    redis = AutoPipelineRedis.from_url("redis://127.0.0.1:9/0", socket_connect_timeout=1)
+    limiter = RedisRateLimiter(redis)
+    try:
+        results = await asyncio.gather(
+            limiter.hit("a", rate=1, burst=1), limiter.hit("b", rate=1, burst=1),
+            return_exceptions=True,
+        )  # fmt: skip
+        assert all(isinstance(r, RedisConnectionError) for r in results), results
+    finally:
+        await redis.aclose()
