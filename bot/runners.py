@@ -232,6 +232,15 @@ async def run_bot(settings: Settings) -> int:
 
 
 async def run_console(settings: Settings, as_user: int | None = None) -> int:
+    """The console is a local tool: it brings its database to the current schema first (what
+    ``make console`` does with ``tsbot migrate``), so ``tsbot console`` works on its own."""
     from bot.console import Console
+    from core.db import migrate
+    from core.db.session import Database
 
+    db = Database(settings.database.url)
+    try:
+        await migrate.upgrade(db)
+    finally:
+        await db.aclose()
     return await Console(settings, as_user=as_user).run()

@@ -88,7 +88,7 @@ def test_unreachable_redis_is_named(tmp_path: Path) -> None:
 
 
 def test_console_script_runs_start_and_help(tmp_path: Path) -> None:
-    assert tsbot("migrate", cwd=tmp_path).returncode == 0
+    # no "tsbot migrate" first: the console brings its own database to the schema
     result = subprocess.run(
         [sys.executable, "-m", "bot", "--env-file", "/dev/null", "console"],
         cwd=tmp_path,
