@@ -24,7 +24,7 @@ from redis.exceptions import LockError, NoScriptError
 from redis.exceptions import RedisError as _RedisError
 
 from core.errors import ServiceUnavailable
-from core.redis_pipeline import AutoPipelineRedis
+from core.redis_pipeline import AutoPipelineRedis, TurnBatcher
 
 RedisError = _RedisError
 
@@ -196,42 +196,18 @@ class RedisRateLimiter:
     def __init__(self, client: aioredis.Redis, prefix: str = "tsbot:rl:") -> None:
         self._prefix = prefix
         self._script = Script(client, GCRA_LUA)
-        self._queued: list[tuple[str, float, int, int, asyncio.Future[tuple[int, int]]]] = []
-        self._flush_scheduled = False
-        self._in_flight: set[asyncio.Task[None]] = set()
+        self._batcher: TurnBatcher[tuple[str, float, int, int]] = TurnBatcher(self._send)
 
     async def hit(self, key: str, *, rate: float, burst: int, cost: int = 1) -> RateDecision:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[tuple[int, int]] = loop.create_future()
-        self._queued.append((self._prefix + key, 1000.0 / rate, burst, cost, future))
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            loop.call_soon(self._flush)
-        allowed, wait_ms = await future
+        hit = (self._prefix + key, 1000.0 / rate, burst, cost)
+        allowed, wait_ms = await self._batcher.submit(hit)
         return RateDecision(bool(allowed), float(wait_ms) / 1000.0)
 
-    def _flush(self) -> None:
-        self._flush_scheduled = False
-        batch, self._queued = self._queued, []
-        task = asyncio.ensure_future(self._run(batch))
-        self._in_flight.add(task)
-        task.add_done_callback(self._in_flight.discard)
-
-    async def _run(
-        self, batch: list[tuple[str, float, int, int, asyncio.Future[tuple[int, int]]]]
-    ) -> None:
+    async def _send(self, batch: list[tuple[str, float, int, int]]) -> list[tuple[int, int]]:
         keys = [key for key, *_ in batch]
-        args = [value for _, *params, _ in batch for value in params]
-        try:
-            reply = await self._script.run(keys, args)
-        except Exception as exc:  # every waiting caller sees the failure
-            for *_, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            return
-        for index, (*_, future) in enumerate(batch):
-            if not future.done():
-                future.set_result((reply[2 * index], reply[2 * index + 1]))
+        args = [value for _, *params in batch for value in params]
+        reply = await self._script.run(keys, args)
+        return [(reply[2 * i], reply[2 * i + 1]) for i in range(len(batch))]
 
 
 class Script:

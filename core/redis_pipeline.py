@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Generic, TypeVar
 
 import redis.asyncio as aioredis
 from redis.asyncio.connection import AbstractConnection
@@ -27,6 +28,7 @@ except ImportError:  # an optional speed-up of redis-py; without it, redis-py's 
     hiredis = None
 
 _PYTHON_PACK = AbstractConnection.pack_command
+ItemT = TypeVar("ItemT")
 
 # Commands that may block the connection (or change its mode) are never pipelined.
 UNBATCHED = frozenset(
@@ -84,7 +86,61 @@ def with_hiredis_packing(connection_class: type) -> type:
     return type(f"Hiredis{connection_class.__name__}", (HiredisPacking, connection_class), {})
 
 
-_Queued = tuple[tuple[Any, ...], dict[str, Any], asyncio.Future[Any]]
+class TurnBatcher(Generic[ItemT]):
+    """Gathers what is submitted during one event-loop turn and sends it together.
+
+    ``send`` gets the batch and returns one outcome per item, in order: a value, or an
+    exception for that item alone. If ``send`` raises, every item of the batch gets the error.
+    A caller that gave up (cancelled, timed out) is skipped; the others get their outcome."""
+
+    def __init__(self, send: Callable[[list[ItemT]], Awaitable[Sequence[Any]]]) -> None:
+        self._send = send
+        self._queued: list[tuple[ItemT, asyncio.Future[Any]]] = []
+        self._scheduled = False
+        self._in_flight: set[asyncio.Task[None]] = set()
+
+    async def submit(self, item: ItemT) -> Any:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._queued.append((item, future))
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        """Runs once per loop turn that queued items: one task sends them all."""
+        self._scheduled = False
+        batch, self._queued = self._queued, []
+        task = asyncio.ensure_future(self._deliver(batch))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+    async def _deliver(self, batch: list[tuple[ItemT, asyncio.Future[Any]]]) -> None:
+        try:
+            outcomes = await self._send([item for item, _ in batch])
+        except BaseException as exc:  # delivered to the callers, who await their futures
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for (_, future), outcome in zip(batch, outcomes, strict=True):
+            if future.done():
+                continue
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+    async def drain(self) -> None:
+        """Wait for the batches already on their way."""
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+
+_Command = tuple[tuple[Any, ...], dict[str, Any]]  # (args, options)
 
 
 class AutoPipelineRedis(aioredis.Redis):
@@ -95,69 +151,23 @@ class AutoPipelineRedis(aioredis.Redis):
         pool = self.connection_pool
         if hiredis is not None and pool.connection_class.pack_command is _PYTHON_PACK:
             pool.connection_class = with_hiredis_packing(pool.connection_class)
-        self._queued: list[_Queued] = []
-        self._flush_scheduled = False
-        self._in_flight: set[asyncio.Task[None]] = set()
+        self._batcher: TurnBatcher[_Command] = TurnBatcher(self._send)
 
     async def execute_command(self, *args: Any, **options: Any) -> Any:
         if _unbatched(args[0]):
             return await super().execute_command(*args, **options)
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        self._queued.append((args, options, future))
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            loop.call_soon(self._flush)
-        return await future
+        return await self._batcher.submit((args, options))
 
-    def _flush(self) -> None:
-        """Runs once per loop turn that queued commands: one task sends them all."""
-        self._flush_scheduled = False
-        batch, self._queued = self._queued, []
-        if len(batch) == 1:
-            args, options, future = batch[0]
-            task = asyncio.ensure_future(self._send_one(args, options, future))
-        else:
-            task = asyncio.ensure_future(self._send_many(batch))
-        self._in_flight.add(task)
-        task.add_done_callback(self._in_flight.discard)
-
-    async def _send_one(
-        self, args: tuple[Any, ...], options: dict[str, Any], future: asyncio.Future[Any]
-    ) -> None:
-        try:
-            result = await super().execute_command(*args, **options)
-        except BaseException as exc:  # delivered to the caller, who awaits the future
-            if not future.done():
-                future.set_exception(exc)
-            if not isinstance(exc, Exception):
-                raise
-            return
-        if not future.done():
-            future.set_result(result)
-
-    async def _send_many(self, batch: list[_Queued]) -> None:
+    async def _send(self, batch: list[_Command]) -> Sequence[Any]:
+        if len(batch) == 1:  # alone in its turn: sent as it is
+            args, options = batch[0]
+            return [await super().execute_command(*args, **options)]
         pipe = self.pipeline(transaction=False)
-        for args, options, _ in batch:
+        for args, options in batch:
             pipe.pipeline_execute_command(*args, **options)
-        try:
-            results = await pipe.execute(raise_on_error=False)
-        except BaseException as exc:  # the whole round trip failed: every caller sees it
-            for _, _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            if not isinstance(exc, Exception):
-                raise
-            return
-        for (_, _, future), result in zip(batch, results, strict=True):
-            if future.done():  # the caller gave up (cancelled or timed out)
-                continue
-            if isinstance(result, Exception):
-                future.set_exception(result)
-            else:
-                future.set_result(result)
+        # not a transaction: each command runs on its own; its error is its caller's alone
+        return await pipe.execute(raise_on_error=False)  # type: ignore[no-any-return]
 
     async def aclose(self, close_connection_pool: bool | None = None) -> None:
-        if self._in_flight:
-            await asyncio.gather(*self._in_flight, return_exceptions=True)
+        await self._batcher.drain()
         await super().aclose(close_connection_pool)

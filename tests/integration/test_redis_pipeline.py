@@ -27,13 +27,12 @@ class CountingRedis(AutoPipelineRedis):
         self.pipelines: list[int] = []
         self.singles = 0
 
-    async def _send_many(self, batch: Any) -> None:
-        self.pipelines.append(len(batch))
-        await super()._send_many(batch)
-
-    async def _send_one(self, *args: Any) -> None:
-        self.singles += 1
-        await super()._send_one(*args)
+    async def _send(self, batch: Any) -> Any:
+        if len(batch) == 1:
+            self.singles += 1
+        else:
+            self.pipelines.append(len(batch))
+        return await super()._send(batch)
 
 
 @pytest.fixture
