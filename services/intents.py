@@ -12,7 +12,6 @@ trusts the answer only when every number it gives is written in the text and eve
 
 from __future__ import annotations
 
-import asyncio
 import re
 import unicodedata
 from dataclasses import dataclass, replace
@@ -21,7 +20,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import structlog
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
+
+from services.llm import AnswerRejected, StructuredModel, openai_client
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -478,10 +479,6 @@ class AIIntentAnswer(BaseModel):
     price: str | None
 
 
-class AnswerRejected(ValueError):
-    """The model's answer does not hold up against the text."""
-
-
 PORTION_WORDS: Final = {
     "all": ({"all", "everything", "entire", "whole"}, Decimal(1)),
     "half": ({"half"}, Decimal("0.5")),
@@ -547,32 +544,38 @@ class AIIntentParser:
 
     ``ask`` returns None on any failure or rejection; it never raises to the caller."""
 
-    def __init__(self, client: AsyncOpenAI, model: str, *, timeout: float = 8.0) -> None:
-        self._client = client.with_options(timeout=timeout, max_retries=0)
-        self._model = model
-        self._timeout = timeout
-        self._owned: AsyncOpenAI | None = None
+    def __init__(
+        self,
+        client: AsyncOpenAI,
+        model: str,
+        *,
+        timeout: float = 8.0,
+        owns_client: bool = False,
+    ) -> None:
+        self._model = StructuredModel(
+            client,
+            model=model,
+            schema=AIIntentAnswer,
+            system_prompt=SYSTEM_PROMPT,
+            timeout=timeout,
+            log_prefix="ai_intent",
+            owns_client=owns_client,
+        )
 
     @classmethod
     def from_config(
         cls, *, api_key: str, model: str, base_url: str | None, timeout: float
     ) -> AIIntentParser:
-        from openai import AsyncOpenAI
-
-        client = AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
-        parser = cls(client, model, timeout=timeout)
-        parser._owned = client
-        return parser
+        client = openai_client(api_key=api_key, base_url=base_url, timeout=timeout)
+        return cls(client, model, timeout=timeout, owns_client=True)
 
     async def aclose(self) -> None:
-        if self._owned is not None:
-            await self._owned.close()
-            self._owned = None
+        await self._model.aclose()
 
     async def ask(self, text: str) -> Intent | None:
         if not text.strip() or len(text) > MAX_COMMAND_CHARS:
             return None
-        answer = await self._request(text)
+        answer = await self._model.ask(text)
         if answer is None:
             return None
         try:
@@ -580,27 +583,3 @@ class AIIntentParser:
         except AnswerRejected as exc:
             log.info("ai_intent_rejected", reason=str(exc))
             return None
-
-    async def _request(self, text: str) -> AIIntentAnswer | None:
-        from openai import OpenAIError
-
-        messages: list[Any] = [
-            {"role": "system", "content": SYSTEM_PROMPT},
-            {"role": "user", "content": text},
-        ]
-        try:
-            # the client timeout is the real limit; this guard only stops a stuck transport
-            async with asyncio.timeout(self._timeout + 1.0):
-                completion = await self._client.chat.completions.parse(
-                    model=self._model, messages=messages, response_format=AIIntentAnswer
-                )
-        except (OpenAIError, ValidationError, ValueError, TimeoutError) as exc:
-            log.warning("ai_intent_failed", error_type=type(exc).__name__)
-            return None
-        if not completion.choices:
-            return None
-        message = completion.choices[0].message
-        if message.parsed is None:
-            log.info("ai_intent_refused")
-            return None
-        return message.parsed

@@ -7,7 +7,6 @@ refusal, invalid JSON) falls back to the rules result; nothing here raises to th
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from decimal import Decimal, InvalidOperation
@@ -17,6 +16,7 @@ import structlog
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from core.domain import Market, Side, SignalKind, UpdateType
+from services.llm import AnswerRejected, StructuredModel, openai_client
 from services.signal_parser.model import EntryValue, ParseResult, UpdateInfo
 from services.signal_parser.normalize import numbers_in
 from services.signal_parser.rules import parse_rules
@@ -90,10 +90,6 @@ class JsonCache(Protocol):
     async def set_json(self, key: str, value: Any, ttl_s: int) -> None: ...
 
 
-class AnswerRejected(ValueError):
-    """The model's answer failed validation against the post."""
-
-
 class AIParser:
     """Asks an OpenAI-compatible model when the rules are unsure; validates before trusting."""
 
@@ -105,13 +101,19 @@ class AIParser:
         timeout: float = DEFAULT_TIMEOUT_S,
         cache: JsonCache | None = None,
         cache_ttl_s: int = CACHE_TTL_S,
+        owns_client: bool = False,
     ) -> None:
-        self._client = client.with_options(timeout=timeout, max_retries=0)
-        self._model = model
-        self._timeout = timeout
+        self._model = StructuredModel(
+            client,
+            model=model,
+            schema=AISignal,
+            system_prompt=SYSTEM_PROMPT,
+            timeout=timeout,
+            log_prefix="ai_request",
+            owns_client=owns_client,
+        )
         self._cache = cache
         self._cache_ttl_s = cache_ttl_s
-        self._owned: AsyncOpenAI | None = None
 
     @classmethod
     def from_config(
@@ -124,26 +126,20 @@ class AIParser:
         cache: JsonCache | None = None,
     ) -> AIParser:
         """Build the client from plain settings (no retries, short timeout)."""
-        from openai import AsyncOpenAI
-
-        client = AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
-        parser = cls(client, model, timeout=timeout, cache=cache)
-        parser._owned = client
-        return parser
+        client = openai_client(api_key=api_key, base_url=base_url, timeout=timeout)
+        return cls(client, model, timeout=timeout, cache=cache, owns_client=True)
 
     async def aclose(self) -> None:
         """Close the HTTP client if ``from_config`` built it (a passed-in client is the
         caller's to close)."""
-        if self._owned is not None:
-            await self._owned.close()
-            self._owned = None
+        await self._model.aclose()
 
     async def ask(self, text: str) -> ParseResult | None:
         """The model's validated reading of ``text``, or None on any failure or rejection."""
         key = CACHE_PREFIX + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
         answer = await self._cached(key)
         if answer is None:
-            answer = await self._request(text)
+            answer = await self._model.ask(text)
             if answer is None:
                 return None
             if self._cache is not None:
@@ -175,30 +171,6 @@ class AIParser:
         except Exception as exc:
             log.warning("ai_cache_read_failed", error=str(exc))
             return None
-
-    async def _request(self, text: str) -> AISignal | None:
-        from openai import OpenAIError
-
-        messages: list[Any] = [
-            {"role": "system", "content": SYSTEM_PROMPT},
-            {"role": "user", "content": text},
-        ]
-        try:
-            # the client timeout is the real limit; this guard only stops a stuck transport
-            async with asyncio.timeout(self._timeout + 1.0):
-                completion = await self._client.chat.completions.parse(
-                    model=self._model, messages=messages, response_format=AISignal
-                )
-        except (OpenAIError, ValidationError, ValueError, TimeoutError) as exc:
-            log.warning("ai_request_failed", error_type=type(exc).__name__, error=str(exc))
-            return None
-        if not completion.choices:
-            return None
-        message = completion.choices[0].message
-        if message.parsed is None:
-            log.info("ai_refused", refusal=message.refusal)
-            return None
-        return message.parsed
 
 
 def _decimal(raw: str, allowed: set[Decimal], what: str) -> Decimal:
