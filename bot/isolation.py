@@ -21,6 +21,7 @@ import secrets
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -53,9 +54,17 @@ return 0
 """
 
 
-_held_state: ContextVar[tuple[StorageKey, str | None] | None] = ContextVar(
-    "tsbot_isolated_state", default=None
-)
+@dataclass(slots=True)
+class _HeldState:
+    """The state read with a chat's lock. Shared by reference with any task the handler
+    starts (tasks copy the context), so ending it here ends it there too."""
+
+    key: StorageKey
+    state: str | None
+    valid: bool = True
+
+
+_held_state: ContextVar[_HeldState | None] = ContextVar("tsbot_isolated_state", default=None)
 
 
 class IsolatedRedisStorage(RedisStorage):
@@ -63,14 +72,14 @@ class IsolatedRedisStorage(RedisStorage):
 
     async def get_state(self, key: StorageKey) -> str | None:
         held = _held_state.get()
-        if held is not None and held[0] == key:
-            return held[1]
+        if held is not None and held.valid and held.key == key:
+            return held.state
         return await super().get_state(key)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         held = _held_state.get()
-        if held is not None and held[0] == key:
-            _held_state.set(None)  # changed: read it from Redis from now on
+        if held is not None and held.key == key:
+            held.valid = False  # changed: read it from Redis from now on
         await super().set_state(key, state)
 
 
@@ -113,11 +122,13 @@ class RedisIsolation(BaseEventIsolation):
             async with local:
                 token = f"{self._token_prefix}{next(self._counter)}"
                 state = await self._take(name, state_key, token)
-                held = _held_state.set((key, state))
+                held = _HeldState(key, state)
+                previous = _held_state.set(held)
                 try:
                     yield None
                 finally:
-                    _held_state.reset(held)
+                    held.valid = False  # the lock is given back: the state may change now
+                    _held_state.reset(previous)
                     await self._give_back(name, token)
         finally:
             idle = not local.locked() and not getattr(local, "_waiters", None)

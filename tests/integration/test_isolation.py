@@ -158,3 +158,22 @@ async def test_a_chat_without_state_reads_none(redis: AutoPipelineRedis) -> None
     isolation = RedisIsolation(redis, BUILDER, ttl_s=30)
     async with isolation.lock(KEY):
         assert await storage.get_state(KEY) is None
+
+
+async def test_a_task_started_under_the_lock_reads_redis_once_it_is_given_back(
+    redis: AutoPipelineRedis,
+) -> None:
+    storage = IsolatedRedisStorage(redis, key_builder=BUILDER)
+    isolation = RedisIsolation(redis, BUILDER, ttl_s=30)
+    await storage.set_state(KEY, "Form:amount")
+    lock_given_back = asyncio.Event()
+
+    async def background() -> str | None:  # copies the handler's context, held state included
+        await lock_given_back.wait()
+        return await storage.get_state(KEY)
+
+    async with isolation.lock(KEY):
+        task = asyncio.create_task(background())
+    await redis.set(BUILDER.build(KEY, "state"), "Form:changed-by-the-next-update")
+    lock_given_back.set()
+    assert await task == "Form:changed-by-the-next-update"
