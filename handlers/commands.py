@@ -144,9 +144,10 @@ def _message_commands(filters: tuple[Any, ...]) -> tuple[set[str], bool, bool]:
     declared = [flt for flt in filters if isinstance(flt, Command)]
     if declared:
         names = [c for flt in declared for c in flt.commands]
-        if all(isinstance(c, str) for c in names):
+        exact = all(flt.prefix == "/" and not flt.ignore_case for flt in declared)
+        if exact and all(isinstance(c, str) for c in names):
             return set(names), False, False
-        return set(), True, False  # a pattern command: any command may match
+        return set(), True, False  # patterns, other prefixes, any case: may match any command
     if any(flt is NOT_A_COMMAND for flt in filters):
         return set(), False, True
     return set(), True, True

@@ -4,11 +4,13 @@ one aiogram picks when it visits every router."""
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
 import pytest
+from aiogram.filters import Command
 from aiogram.fsm.state import State
 from aiogram.types import Message, TelegramObject, Update
 
@@ -19,6 +21,7 @@ from handlers.commands import (
     NOT_A_COMMAND,
     GatedRouter,
     RouterGate,
+    _message_commands,
     command_name,
 )
 from handlers.signals_states import EditSignalForm
@@ -203,3 +206,12 @@ async def test_group_messages_reach_no_private_chat_handler(app: App) -> None:
             assert await chosen_handlers(app, message(text, chat_type=chat_type)) == [
                 "(unhandled)"
             ], (text, chat_type)
+
+
+def test_only_exact_command_filters_narrow_a_router() -> None:
+    assert _message_commands((Command("buy"),)) == ({"buy"}, False, False)
+    assert _message_commands((Command("buy", ignore_case=True),)) == (set(), True, False)
+    assert _message_commands((Command("buy", prefix="!/"),)) == (set(), True, False)
+    assert _message_commands((Command(re.compile("b.y")),)) == (set(), True, False)
+    assert _message_commands((NOT_A_COMMAND,)) == (set(), False, True)
+    assert _message_commands(()) == (set(), True, True)
