@@ -15,7 +15,7 @@ from datetime import timedelta
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.db.repositories.inbox import FINISH, InboxRepository, finish_params
+from core.db.repositories.inbox import InboxRepository, mark_finished
 from core.db.session import Database
 from core.domain import InboxStatus
 from core.security import KeyStore, SecretDecryptError
@@ -120,18 +120,8 @@ class InboxService:
             retry_in = 0.1
 
     async def _write(self, batch: list[_Pending]) -> None:
-        done = [update_id for update_id, error in batch if error is None]
-        # each statement is atomic on its own: no transaction block (BEGIN/COMMIT)
-        finish = FINISH[self._db.dialect]
         async with self._db.autocommit() as conn:
-            at = self._clock()
-            if done:
-                await conn.execute(finish, finish_params(done, InboxStatus.DONE, at, None))
-            for update_id, error in batch:
-                if error is not None:
-                    await conn.execute(
-                        finish, finish_params([update_id], InboxStatus.FAILED, at, error)
-                    )
+            await mark_finished(conn, self._db.dialect, batch, self._clock())
 
     async def prune(self) -> int:
         """Forget finished updates older than ``RETENTION``. Telegram keeps an update at most

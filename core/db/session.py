@@ -64,12 +64,6 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[AsyncConnection]:
-        """A Core connection in a transaction (hot paths that need no ORM)."""
-        async with self.engine.begin() as conn:
-            yield conn
-
-    @asynccontextmanager
     async def autocommit(self) -> AsyncIterator[AsyncConnection]:
         """A Core connection without a transaction block: each statement commits on its own.
 

@@ -8,6 +8,7 @@ from typing import Any, Final
 
 from sqlalchemy import BigInteger, Text, and_, any_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import ReturningInsert
 
 from core.db.models import InboxUpdate
@@ -37,13 +38,27 @@ def _finish(dialect: str) -> Any:
     )
 
 
-FINISH: Final = {dialect: _finish(dialect) for dialect in ("postgresql", "sqlite")}
+_FINISH: Final = {dialect: _finish(dialect) for dialect in ("postgresql", "sqlite")}
 
 
-def finish_params(
-    update_ids: list[int], status: InboxStatus, at: datetime, error: str | None
-) -> dict[str, Any]:
-    return {"ids": update_ids, "status": status, "at": at, "error": error}
+async def mark_finished(
+    conn: AsyncConnection, dialect: str, marks: list[tuple[int, str | None]], at: datetime
+) -> None:
+    """Mark updates done (error None) or failed (with their error), emptying their payloads:
+    all the done ones in one statement. Each statement is atomic on its own, so ``conn`` may
+    be in autocommit (no BEGIN/COMMIT round trips)."""
+    finish = _FINISH[dialect]
+    done = [update_id for update_id, error in marks if error is None]
+    if done:
+        await conn.execute(
+            finish, {"ids": done, "status": InboxStatus.DONE, "at": at, "error": None}
+        )
+    for update_id, error in marks:
+        if error is not None:
+            await conn.execute(
+                finish,
+                {"ids": [update_id], "status": InboxStatus.FAILED, "at": at, "error": error},
+            )
 
 
 @functools.cache
@@ -129,14 +144,6 @@ class InboxRepository(Repository):
             ]
         result = await connection.execute(_insert_new(self.dialect), params)
         return set(result.scalars())
-
-    async def finish_many(
-        self, update_ids: list[int], *, at: datetime, status: InboxStatus, error: str | None
-    ) -> None:
-        connection = await self._session.connection()
-        await connection.execute(
-            FINISH[self.dialect], finish_params(update_ids, status, at, error)
-        )
 
     async def prune(self, before: datetime) -> int:
         """Forget finished updates received before ``before``; return how many."""
