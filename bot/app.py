@@ -214,7 +214,7 @@ async def build_app(
         default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
     )
     users = UserService(db, settings.telegram.admin_ids, cache=kv.cache)
-    inbox = InboxService(db, settings.limits.inbox_lease_s, build_keystore(settings), clock)
+    inbox = InboxService(db, settings.limits.inbox_lease_s, keystore, clock)  # seal/unseal only
     notifier = OutboxNotifier(db)
     services: dict[str, Any] = {
         "user_service": users,
