@@ -90,6 +90,12 @@ class JsonCache(Protocol):
     async def set_json(self, key: str, value: Any, ttl_s: int) -> None: ...
 
 
+class ModelFallback(Protocol):
+    """What ``parse_with_fallback`` asks when the rules are unsure (``AIParser`` is the one)."""
+
+    async def improve(self, text: str, rules: ParseResult) -> ParseResult: ...
+
+
 class AIParser:
     """Asks an OpenAI-compatible model when the rules are unsure; validates before trusting."""
 
@@ -265,7 +271,7 @@ def _spans(text: str, base: str | None, answer: AISignal) -> dict[str, tuple[int
 
 
 async def parse_with_fallback(
-    text: str, ai: AIParser | None, threshold: float = DEFAULT_THRESHOLD
+    text: str, ai: ModelFallback | None, threshold: float = DEFAULT_THRESHOLD
 ) -> ParseResult:
     """Rules first; below ``threshold`` confidence ask the model and keep the better answer."""
     rules = parse_rules(text)
