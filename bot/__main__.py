@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +20,7 @@ from core.errors import AppError, ConfigError, ServiceUnavailable
 if TYPE_CHECKING:
     from core.db.session import Database
 
+CommandFn = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]  # one CLI subcommand
 EXIT_CONFIG = 2
 EXIT_UNAVAILABLE = 3
 
@@ -181,7 +182,7 @@ def _fail(lines: Sequence[str], code: int) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    func: Callable[[argparse.Namespace], Awaitable[int]] | None = getattr(args, "func", None)
+    func: CommandFn | None = getattr(args, "func", None)
     if func is None:
         parser.print_help()
         return 0

@@ -59,14 +59,14 @@ EXAMPLES: dict[str, str] = {
 }
 
 
-def _config(**extra: Any) -> SettingsConfigDict:
+def _config(env_prefix: str = "") -> SettingsConfigDict:
     return SettingsConfigDict(
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
         case_sensitive=False,
         populate_by_name=True,
-        **extra,
+        env_prefix=env_prefix,
     )
 
 
@@ -429,14 +429,15 @@ def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Set
     sections: dict[str, BaseSettings] = {}
     for name, model in SECTIONS.items():
         try:
-            sections[name] = model(_env_file=env_file, **overrides.get(name, {}))  # type: ignore[call-arg]
+            sections[name] = model(_env_file=env_file, **overrides.get(name, {}))
         except ValidationError as exc:
             problems.extend(_problem_lines(exc, model))
     for name, model in SECTIONS.items():  # failed sections: placeholders, already reported
         sections.setdefault(name, model.model_construct())
     try:
         top = {k: v for k, v in overrides.items() if k not in SECTIONS}
-        settings = Settings(_env_file=env_file, **top, **sections)  # type: ignore[call-arg]
+        # the sections are typed fields of Settings; a dict of them cannot say which is which
+        settings = Settings(_env_file=env_file, **top, **sections)  # type: ignore[arg-type]
     except ValidationError as exc:
         problems.extend(_problem_lines(exc, Settings))
     if problems:

@@ -193,7 +193,7 @@ class SourceService:
     async def list_sources(self) -> list[SourceView]:
         async with self._db.session() as session:
             repo = SourceRepository(session)
-            sources = await repo.list()
+            sources = await repo.list_all()
             counts = await repo.counts([s.id for s in sources])
             owners = await self._owner_ids(session, sources)
             return [to_source_view(s, owners.get(s.id), counts.get(s.id, (0, 0))) for s in sources]

@@ -28,10 +28,10 @@ class Repository:
         """
         insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
         stmt = (
-            insert(model)  # type: ignore[arg-type]
+            insert(model)
             .values(**values)
             .on_conflict_do_nothing(index_elements=list(conflict))
             .returning(model.id)  # type: ignore[attr-defined]
         )
-        result = await self._session.execute(stmt)
-        return result.scalar_one_or_none()
+        new_id: int | None = (await self._session.execute(stmt)).scalar_one_or_none()
+        return new_id

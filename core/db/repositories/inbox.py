@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from sqlalchemy import BigInteger, Text, and_, any_, bindparam, delete, func, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Table,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import ReturningInsert
@@ -15,12 +27,15 @@ from core.db.models import InboxUpdate
 from core.db.repositories.base import Repository
 from core.domain import InboxStatus
 
+# the mapped class's table, typed for the Core statements below (SQLAlchemy types it FromClause)
+INBOX_TABLE: Final = cast(Table, InboxUpdate.__table__)
+
 
 def _finish(dialect: str) -> Any:
     """Marking updates finished, the hot path's write: built once, run with parameters. On
     PostgreSQL the ids go as one array (``= ANY``), so every batch size is the same prepared
     statement; elsewhere as an expanding ``IN``."""
-    table = InboxUpdate.__table__
+    table = INBOX_TABLE
     if dialect == "postgresql":
         ids = table.c.update_id == any_(bindparam("ids", type_=postgresql.ARRAY(BigInteger)))
     else:
@@ -62,7 +77,7 @@ async def mark_finished(
 
 
 @functools.cache
-def _insert_new(dialect: str) -> ReturningInsert[tuple[int]]:
+def _insert_new(dialect: str) -> ReturningInsert[int]:
     """SQLite: an executemany of one row per update. PostgreSQL: one row of parameters, the
     update ids and payloads as two arrays unnested server-side (no per-row conversions)."""
     if dialect != "postgresql":
@@ -71,7 +86,7 @@ def _insert_new(dialect: str) -> ReturningInsert[tuple[int]]:
             .on_conflict_do_nothing(index_elements=["update_id"])
             .returning(InboxUpdate.update_id)
         )
-    table = InboxUpdate.__table__
+    table = INBOX_TABLE
     rows = (
         func.unnest(
             bindparam("ids", type_=postgresql.ARRAY(BigInteger)),

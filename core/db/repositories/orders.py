@@ -20,7 +20,7 @@ class OrderRepository(Repository):
             Order, {**values, "status": OrderStatus.PENDING}, ["client_order_id"]
         )
 
-    def _locked(self, stmt: Select[tuple[Order]]) -> Select[tuple[Order]]:
+    def _locked(self, stmt: Select[Order]) -> Select[Order]:
         return stmt.with_for_update() if self.dialect == "postgresql" else stmt
 
     async def get(self, order_id: int, *, lock: bool = False) -> Order | None:

@@ -42,7 +42,7 @@ class SourceRepository(Repository):
             source.username = username[:64]
         return source
 
-    async def list(self, *, active_only: bool = False, limit: int = 100) -> list[Source]:
+    async def list_all(self, *, active_only: bool = False, limit: int = 100) -> list[Source]:
         stmt = select(Source).order_by(Source.id).limit(limit)
         if active_only:
             stmt = stmt.where(Source.is_active.is_(True))
