@@ -36,14 +36,6 @@ class Conflict(UserError):
     default_message = "That conflicts with the current state; nothing was changed."
 
 
-class RateLimited(UserError):
-    def __init__(self, retry_after: float, user_message: str | None = None) -> None:
-        self.retry_after = retry_after
-        super().__init__(
-            user_message or f"Slow down: try again in {max(1, round(retry_after))} s."
-        )
-
-
 class ExchangeError(AppError):
     """Raised only by exchange adapters."""
 

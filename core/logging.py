@@ -13,7 +13,7 @@ import logging
 import re
 import sys
 import threading
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
 from typing import Any, Final
 
 import structlog
@@ -139,16 +139,3 @@ def configure_logging(
     # ccxt logs whole signed requests (API key header included) at DEBUG: never let it.
     logging.getLogger("ccxt").setLevel(max(logging.INFO, root.level))
     return redactor
-
-
-def bind_context(**values: Any) -> None:
-    structlog.contextvars.bind_contextvars(**values)
-
-
-def clear_context() -> None:
-    structlog.contextvars.clear_contextvars()
-
-
-def redact_mapping(data: MutableMapping[str, Any], redactor: Redactor) -> dict[str, Any]:
-    """Redact a mapping the same way log events are (for audit details, error reports)."""
-    return {k: redactor._clean(k, v) for k, v in data.items()}

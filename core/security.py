@@ -12,8 +12,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import os
 import secrets
 from collections.abc import Callable
@@ -138,15 +136,6 @@ def validate_pin(pin: str) -> str:
     if not pin.isdigit() or not 4 <= len(pin) <= 12:
         raise UserError("A PIN is 4 to 12 digits. Send it again, or /cancel.")
     return pin
-
-
-def sign(key: bytes, message: str) -> str:
-    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
-
-
-def verify_signature(key: bytes, message: str, signature: str) -> bool:
-    """Constant-time comparison of an HMAC-SHA256 signature."""
-    return hmac.compare_digest(sign(key, message), signature)
 
 
 def new_token(nbytes: int = 12) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import pytest
 import structlog
@@ -15,8 +14,6 @@ from core.db import migrate
 from core.db.base import Base
 from core.db.session import Database
 from tests.services import PostgresServer, RedisServer, postgres_server, redis_server
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
 @pytest.fixture(scope="session")

@@ -15,9 +15,7 @@ from core.security import (
     hash_secret,
     mask,
     resolve_encryption_keys,
-    sign,
     verify_secret,
-    verify_signature,
 )
 
 
@@ -80,13 +78,6 @@ async def test_hashing_runs_and_verifies() -> None:
     assert await verify_secret("4821", hashed)
     assert not await verify_secret("4822", hashed)
     assert not await verify_secret("4821", "garbage")
-
-
-def test_hmac_signatures() -> None:
-    sig = sign(b"k", "payload")
-    assert verify_signature(b"k", "payload", sig)
-    assert not verify_signature(b"k", "payload2", sig)
-    assert not verify_signature(b"other", "payload", sig)
 
 
 @pytest.mark.parametrize(

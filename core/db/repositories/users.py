@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import select, update
 
 from core.db.models import User
@@ -42,12 +40,6 @@ class UserRepository(Repository):
         assert user is not None  # inserted or already there
         return user, new_id is not None
 
-    async def set_role(self, telegram_id: int, role: Role) -> User | None:
-        user = await self.by_telegram_id(telegram_id)
-        if user is not None:
-            user.role = role
-        return user
-
     async def set_banned(self, telegram_id: int, banned: bool) -> User | None:
         user = await self.by_telegram_id(telegram_id)
         if user is not None:
@@ -57,11 +49,6 @@ class UserRepository(Repository):
     async def set_active(self, telegram_id: int, active: bool) -> None:
         await self._session.execute(
             update(User).where(User.telegram_id == telegram_id).values(is_active=active)
-        )
-
-    async def mark_ban_notice(self, user_id: int, at: datetime) -> None:
-        await self._session.execute(
-            update(User).where(User.id == user_id).values(last_ban_notice_at=at)
         )
 
     async def list(self, *, role: Role | None = None, limit: int = 100) -> list[User]:
