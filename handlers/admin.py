@@ -8,8 +8,8 @@ from aiogram.types import Message
 from core.domain import Role
 from core.errors import UserError
 from handlers.commands import Routes, in_private_chat
+from handlers.html import escape
 from services.dto import UserView
-from services.text import escape
 from services.users import UserService, parse_role
 
 routes = Routes(__name__, message=in_private_chat)

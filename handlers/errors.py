@@ -10,7 +10,7 @@ from aiogram.types import ErrorEvent
 from core.errors import AppError, ExchangeError, OrderRejected, UserError
 from handlers import render
 from handlers.commands import Routes
-from services.text import escape
+from handlers.html import escape
 
 routes = Routes(__name__)
 log = structlog.get_logger(__name__)

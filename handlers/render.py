@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from core.domain import Role
 from core.permissions import role_allows
 from handlers.commands import CommandSpec
+from handlers.html import escape
 from services.dto import UserView
-from services.text import escape
 
 
 def welcome(user: UserView, created: bool) -> str:

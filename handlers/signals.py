@@ -22,6 +22,7 @@ from core.domain import SignalKind
 from core.errors import UserError
 from handlers import signals_render as render
 from handlers.commands import NOT_A_COMMAND, Routes, in_private_chat
+from handlers.html import escape
 from handlers.signals_callbacks import SignalCallback
 from handlers.signals_states import STEPS, EditSignalForm, field_of
 from handlers.sources import BotChatDirectory
@@ -29,7 +30,6 @@ from services.dto import UserView
 from services.signal_dto import CardKind, ForwardedPost, IntakeReply, SignalView
 from services.signal_parser import parse
 from services.signals import SignalService, parse_edit_value
-from services.text import escape
 
 routes = Routes(__name__, message=in_private_chat)
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from core.domain import SignalStatus
+from handlers.html import escape
 from handlers.signals_callbacks import SignalCallback
 from services.signal_dto import (
     CardKind,
@@ -18,7 +19,6 @@ from services.signal_dto import (
     SourceView,
     SubscriptionView,
 )
-from services.text import escape
 from services.trading_dto import OrderView
 
 LABELS: Final = {

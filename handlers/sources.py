@@ -15,10 +15,10 @@ from aiogram.types import ChatMemberUpdated, Message
 from core.errors import UserError
 from handlers import signals_render as render
 from handlers.commands import PUBLIC, Routes, in_private_chat
+from handlers.html import escape
 from services.dto import UserView
 from services.signal_dto import ChatInfo
 from services.sources import SourceService
-from services.text import escape
 
 routes = Routes(__name__, message=in_private_chat)
 log = structlog.get_logger(__name__)

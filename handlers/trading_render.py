@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from core.domain import OrderType
+from handlers.html import escape
 from services.exchange.base import Position
 from services.symbols import fmt_number
-from services.text import escape
 from services.trading import order_headline
 from services.trading_dto import AccountView, BalanceView, OrderPlan, OrderView, PriceView
 

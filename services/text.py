@@ -1,4 +1,10 @@
-"""Text helpers shared by rendering and the outbox: HTML escaping and Telegram-sized chunks."""
+"""Telegram-sized chunks of outgoing text, for the outbox (``services/notifications.py``).
+
+``split_message`` only knows that the text is already Telegram HTML: it cuts between lines and
+never inside an entity such as ``&amp;``; it renders nothing. Escaping belongs to the renderers
+(``handlers/html.escape``); the ``escape`` here serves only ``services/trading.order_headline``
+and goes when that headline moves to ``handlers/trading_render.py``.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ TELEGRAM_TEXT_LIMIT: Final = 4096
 
 
 def escape(value: object) -> str:
-    """Escape any user or channel text for Telegram's HTML parse mode."""
+    """Escape text for Telegram's HTML parse mode (same rule as ``handlers.html.escape``)."""
     return html.escape(str(value), quote=False)
 
 
