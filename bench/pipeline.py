@@ -11,10 +11,16 @@ N ``/start``-like updates from many users:
 Rates are measured with C updates in flight (as polling hands them out), latency one update at
 a time. The last line is one JSON object: bare_rate, full_rate, ratio, p50_ms, p99_ms.
 Run: ``python bench/pipeline.py [N]``. Target: ratio >= 0.5, p99 < 20 ms.
+
+``--off NAME`` measures the chain with one of the library bypasses replaced by the library's own
+mechanism (docs/PERFORMANCE.md has the figures): ``gate`` (plain aiogram router propagation),
+``isolation`` (aiogram's ``RedisStorage`` + ``RedisEventIsolation``), ``packer`` (redis-py's
+command packer), ``autopipeline`` (a plain redis-py client, one round trip per command).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import statistics
@@ -26,23 +32,29 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from aiogram import Bot, Dispatcher  # noqa: E402
+import redis.asyncio as aioredis  # noqa: E402
+from aiogram import Bot, Dispatcher, Router  # noqa: E402
 from aiogram.filters import CommandStart  # noqa: E402
+from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage  # noqa: E402
 from aiogram.types import Message, Update  # noqa: E402
+from redis.asyncio.connection import Connection  # noqa: E402
 
 from bot.app import App, build_app  # noqa: E402
 from bot.local_api import LocalBotAPI, LocalSession, UpdateFactory  # noqa: E402
 from bot.middlewares.inbox import raw_json  # noqa: E402
-from core.config import load_settings  # noqa: E402
+from core.cache import KeyValue, RedisCache, RedisLocks, RedisRateLimiter, redis_client  # noqa: E402
+from core.config import Settings, load_settings  # noqa: E402
 from core.db import migrate  # noqa: E402
 from core.db.session import Database  # noqa: E402
 from core.logging import configure_logging  # noqa: E402
+from handlers.commands import GatedRouter, in_private_chat  # noqa: E402
 from tests.services import postgres_server, redis_server  # noqa: E402
 
 USERS = 500
 BATCH = 100  # getUpdates returns up to 100 updates
 CONCURRENCY = 32
 ROUNDS = 5
+BYPASSES = ("gate", "isolation", "packer", "autopipeline")
 
 
 _factories: dict[int, UpdateFactory] = {}
@@ -67,7 +79,7 @@ async def run_rate(
             await dp.feed_update(bot, update, **kwargs)
 
     started = time.perf_counter()
-    tasks = []
+    tasks: list[asyncio.Task[None]] = []
     for i in range(0, len(updates), BATCH):
         batch = updates[i : i + BATCH]
         if app is not None:
@@ -100,7 +112,49 @@ def bare_dispatcher() -> Dispatcher:
     return dp
 
 
-async def main(n: int) -> dict[str, Any]:
+def redis_kv(url: str, off: str | None) -> KeyValue:
+    """The app's Redis bundle; with ``off`` = packer or autopipeline, the redis-py side."""
+    client: aioredis.Redis
+    if off == "autopipeline":  # redis_client's options, redis-py's own client
+        client = aioredis.Redis.from_url(
+            url, socket_connect_timeout=3, socket_timeout=5, health_check_interval=30
+        )
+    else:
+        client = redis_client(url)
+        if off == "packer":  # before any connection is made
+            client.connection_pool.connection_class = Connection
+    return KeyValue(RedisCache(client), RedisRateLimiter(client), RedisLocks(client), client)
+
+
+def ungate(router: Router) -> None:
+    """Every router visited the plain aiogram way: no gate, and the private-chat filter back
+    on the routers whose gate checked it."""
+    for sub in router.sub_routers:
+        ungate(sub)
+    if isinstance(router, GatedRouter) and router.gate is not None:
+        if router.gate.private_only and not router.sub_routers:
+            router.message.filter(in_private_chat)
+        router.gate = None
+
+
+def aiogram_isolation(app: App, settings: Settings) -> None:
+    """aiogram's own Redis storage and event isolation, same keys, TTLs and Redis client."""
+    assert app.kv.redis is not None
+    fsm = app.dispatcher.fsm
+    assert isinstance(fsm.storage, RedisStorage)
+    key_builder = fsm.storage.key_builder
+    fsm.storage = RedisStorage(
+        app.kv.redis,
+        key_builder=key_builder,
+        state_ttl=settings.redis.fsm_ttl_s,
+        data_ttl=settings.redis.fsm_ttl_s,
+    )
+    fsm.events_isolation = RedisEventIsolation(
+        app.kv.redis, key_builder, lock_kwargs={"timeout": settings.limits.inbox_lease_s}
+    )
+
+
+async def main(n: int, off: str | None = None) -> dict[str, Any]:
     configure_logging("WARNING", "console")
     with postgres_server() as pg, redis_server() as redis:
         db = Database(pg.url())
@@ -115,7 +169,12 @@ async def main(n: int) -> dict[str, Any]:
             logging={"level": "WARNING"},
         )
         api = LocalBotAPI()
-        app = await build_app(settings, session=LocalSession(api), configure_logs=False)
+        kv = redis_kv(redis.url(), off)
+        app = await build_app(settings, session=LocalSession(api), configure_logs=False, kv=kv)
+        if off == "gate":
+            ungate(app.dispatcher)
+        elif off == "isolation":
+            aiogram_isolation(app, settings)
         # The bare dispatcher talks through the same Bot (same session, same HTML defaults), so
         # the difference measured is the chain, not the transport.
         bare_api, bare_bot = api, app.bot
@@ -140,6 +199,7 @@ async def main(n: int) -> dict[str, Any]:
             await app.aclose()
     samples.sort()
     result = {
+        "off": off,
         "updates": n,
         "concurrency": CONCURRENCY,
         "bare_rate": round(bare_rate, 1),
@@ -160,5 +220,8 @@ async def main(n: int) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
-    print(json.dumps(asyncio.run(main(count))))
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
+    parser.add_argument("updates", nargs="?", type=int, default=3000)
+    parser.add_argument("--off", choices=BYPASSES, help="measure with this bypass turned off")
+    args = parser.parse_args()
+    print(json.dumps(asyncio.run(main(args.updates, args.off))))
