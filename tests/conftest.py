@@ -1,4 +1,9 @@
-"""Session-wide real services (PostgreSQL, redis-server on loopback) and per-test clean state."""
+"""Session-wide real services (PostgreSQL, redis-server on loopback) and per-test clean state.
+
+Every test that reaches PostgreSQL or redis-server carries the ``postgres`` / ``redis`` marker,
+derived here from the fixtures it uses (and the ``db``/``kv`` parameter it runs with), so
+``pytest -m "not postgres and not redis"`` is the fast subset that starts neither.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,21 @@ from core.db import migrate
 from core.db.base import Base
 from core.db.session import Database
 from tests.services import PostgresServer, RedisServer, postgres_server, redis_server
+
+# (fixture closure name, parametrised fixture and its value) that reach each service
+SERVICE_MARKERS: dict[str, tuple[str, str, str]] = {
+    "postgres": ("pg_server", "db", "postgres"),
+    "redis": ("redis_srv", "kv", "redis"),
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        for marker, (server, fixture, value) in SERVICE_MARKERS.items():
+            if server in fixtures or params.get(fixture) == value:
+                item.add_marker(marker)
 
 
 @pytest.fixture(scope="session")
@@ -57,11 +77,12 @@ async def _truncate(db: Database) -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-async def db(
-    request: pytest.FixtureRequest, sqlite_database: Database, pg_database: Database
-) -> AsyncIterator[Database]:
+async def db(request: pytest.FixtureRequest, sqlite_database: Database) -> AsyncIterator[Database]:
     """A migrated database with empty tables, once on SQLite and once on PostgreSQL."""
-    database = sqlite_database if request.param == "sqlite" else pg_database
+    # PostgreSQL is requested only by the postgres case, so the SQLite case never starts it
+    database = (
+        sqlite_database if request.param == "sqlite" else request.getfixturevalue("pg_database")
+    )
     await _truncate(database)
     yield database
 
@@ -92,12 +113,12 @@ async def redis_kv(redis_srv: RedisServer) -> AsyncIterator[KeyValue]:
 
 
 @pytest.fixture(params=["memory", "redis"])
-async def kv(request: pytest.FixtureRequest, redis_srv: RedisServer) -> AsyncIterator[KeyValue]:
+async def kv(request: pytest.FixtureRequest) -> AsyncIterator[KeyValue]:
     """The key-value layer, once in memory and once on the real redis-server."""
     if request.param == "memory":
         yield KeyValue.memory()
         return
-    async with _redis_kv(redis_srv) as redis_kv:
+    async with _redis_kv(request.getfixturevalue("redis_srv")) as redis_kv:
         yield redis_kv
 
 
