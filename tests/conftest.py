@@ -49,11 +49,25 @@ def redis_srv() -> Iterator[RedisServer]:
 
 
 @pytest.fixture(scope="session")
-async def pg_database(pg_server: PostgresServer) -> AsyncIterator[Database]:
-    db = Database(pg_server.url("tsbot"))
-    await migrate.upgrade(db)
-    yield db
-    await db.aclose()
+async def databases() -> AsyncIterator[dict[str, Database]]:
+    """Migrated databases by name, made on first use and closed at the end of the session."""
+    made: dict[str, Database] = {}
+    yield made
+    for database in made.values():
+        await database.aclose()
+
+
+async def _postgres(databases: dict[str, Database], server: PostgresServer) -> Database:
+    if "postgres" not in databases:
+        database = Database(server.url("tsbot"))
+        await migrate.upgrade(database)
+        databases["postgres"] = database
+    return databases["postgres"]
+
+
+@pytest.fixture(scope="session")
+async def pg_database(pg_server: PostgresServer, databases: dict[str, Database]) -> Database:
+    return await _postgres(databases, pg_server)
 
 
 @pytest.fixture(scope="session")
@@ -77,12 +91,16 @@ async def _truncate(db: Database) -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-async def db(request: pytest.FixtureRequest, sqlite_database: Database) -> AsyncIterator[Database]:
+async def db(
+    request: pytest.FixtureRequest, sqlite_database: Database, databases: dict[str, Database]
+) -> AsyncIterator[Database]:
     """A migrated database with empty tables, once on SQLite and once on PostgreSQL."""
-    # PostgreSQL is requested only by the postgres case, so the SQLite case never starts it
-    database = (
-        sqlite_database if request.param == "sqlite" else request.getfixturevalue("pg_database")
-    )
+    # only the postgres case asks for the server (a plain fixture: it can be asked for from
+    # inside the running loop), so the SQLite case never starts it
+    if request.param == "sqlite":
+        database = sqlite_database
+    else:
+        database = await _postgres(databases, request.getfixturevalue("pg_server"))
     await _truncate(database)
     yield database
 
