@@ -1,19 +1,21 @@
 """The live exchange adapter: ``ExchangeClient`` over ``ccxt.async_support``.
 
-Floats exist only inside this module (ccxt speaks floats); everything crossing the port is
-``Decimal``. ccxt errors are translated here, once, into ``core.errors`` with a message that says
-what was attempted and never holds a key, a secret or ccxt's own wording (the ccxt exception
-stays reachable as ``__cause__`` for logs). Order creation is sent exactly once: ccxt's own
+Floats exist only at the ccxt edge (this module and ``ccxt_payloads``, which turns ccxt's
+answers into the port's ``Decimal`` types); everything crossing the port is ``Decimal``. ccxt
+errors are translated once (``ccxt_errors``) into ``core.errors`` with a message that says what
+was attempted and never holds a key, a secret or ccxt's own wording (the ccxt exception stays
+reachable as ``__cause__`` for logs). What one exchange does differently lives in
+``ccxt_quirks``, chosen by exchange id. Order creation is sent exactly once: ccxt's own
 ``maxRetriesOnFailure`` stays 0 and a timeout or 5xx surfaces as ``TemporaryExchangeError`` for
 the caller to reconcile by client order id. Read-only calls retry temporary errors a bounded
-number of times.
+number of times (tenacity, with an injectable ``sleep``).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -21,16 +23,18 @@ from urllib.parse import urlsplit, urlunsplit
 import ccxt
 import ccxt.async_support as ccxt_async
 import structlog
-
-from core.domain import OrderSide, OrderStatus, OrderType
-from core.errors import (
-    AuthenticationFailed,
-    ExchangeError,
-    NotFound,
-    OrderRejected,
-    TemporaryExchangeError,
-    UserError,
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
 )
+
+from core.clock import Clock, utc_now
+from core.domain import OrderSide, OrderType
+from core.errors import ExchangeError, NotFound, TemporaryExchangeError, UserError
+from services.exchange import ccxt_payloads as payloads
 from services.exchange.base import (
     Balance,
     MarketInfo,
@@ -39,6 +43,9 @@ from services.exchange.base import (
     Position,
     Ticker,
 )
+from services.exchange.ccxt_errors import translate_error
+from services.exchange.ccxt_payloads import fmt, to_decimal
+from services.exchange.ccxt_quirks import quirks_for
 
 log = structlog.get_logger(__name__)
 
@@ -46,40 +53,6 @@ T = TypeVar("T")
 
 DEFAULT_READ_RETRIES: Final = 2
 DEFAULT_RETRY_BACKOFF_S: Final = 0.25
-BALANCE_META_KEYS: Final = frozenset({"info", "free", "used", "total", "timestamp", "datetime"})
-
-# Exchange-specific ccxt options. binance: load spot markets only (no margin pairs, no private
-# currencies call), and allow open orders without a symbol (ccxt refuses by default).
-EXCHANGE_OPTIONS: Final[dict[str, dict[str, Any]]] = {
-    "binance": {
-        "fetchMarkets": {"types": ["spot"]},
-        "fetchMargins": False,
-        "fetchCurrencies": False,
-        "warnOnFetchOpenOrdersWithoutSymbol": False,
-    },
-}
-
-CCXT_STATUS: Final[dict[str, OrderStatus]] = {
-    "open": OrderStatus.OPEN,
-    "closed": OrderStatus.FILLED,
-    "canceled": OrderStatus.CANCELLED,
-    "cancelled": OrderStatus.CANCELLED,
-    "expired": OrderStatus.CANCELLED,
-    "rejected": OrderStatus.REJECTED,
-}
-
-
-def to_decimal(value: object) -> Decimal | None:
-    """ccxt number (float, int, str or None) -> ``Decimal`` via its shortest ``str``."""
-    if value is None or value == "":
-        return None
-    return Decimal(str(value))
-
-
-def fmt(value: Decimal) -> str:
-    """Plain decimal text without exponent or trailing zeros: ``0.00001``, ``50000``."""
-    text = format(value.normalize(), "f")
-    return text
 
 
 def rewrite_urls(urls: object, base_url: str) -> object:
@@ -94,42 +67,14 @@ def rewrite_urls(urls: object, base_url: str) -> object:
     return urls
 
 
-def translate_error(exc: ccxt.BaseError, exchange: str, action: str) -> Exception:
-    """One ccxt exception -> our error; ``action`` says what was attempted ("buy 0.5 BTC ...")."""
-    if isinstance(exc, ccxt.InvalidNonce):
-        # Clock skew: retrying will not help and may storm the exchange (F14).
-        return ExchangeError(
-            f"{exchange} rejected the request time while trying to {action}; "
-            "the server clock may be out of sync."
-        )
-    if isinstance(exc, (ccxt.NetworkError, ccxt.OperationFailed)):
-        # Timeouts, 5xx, DDoS/rate limits, and unreadable answers: the outcome is unknown.
-        return TemporaryExchangeError(
-            f"{exchange} did not answer in time while trying to {action}; try again shortly."
-        )
-    if isinstance(exc, ccxt.AuthenticationError):
-        return AuthenticationFailed(
-            f"{exchange} refused the API keys while trying to {action}. "
-            "Check the key, its permissions and its IP whitelist."
-        )
-    if isinstance(exc, ccxt.InsufficientFunds):
-        return OrderRejected(f"Insufficient funds: tried to {action}.")
-    if isinstance(exc, ccxt.OrderNotFound):
-        return NotFound(f"{exchange} does not know that order (tried to {action}).")
-    if isinstance(exc, (ccxt.InvalidOrder, ccxt.BadRequest)):
-        return OrderRejected(f"{exchange} rejected the request: tried to {action}.")
-    if isinstance(exc, ccxt.NotSupported):
-        return UserError(f"{exchange} does not support this: tried to {action}.")
-    return ExchangeError(f"{exchange} did not accept the request: tried to {action}.")
-
-
 class CcxtExchangeClient:
     """``ExchangeClient`` for any ccxt exchange id.
 
     ``api_key``/``secret``/``password`` are plain text decrypted by the caller; they go to ccxt
     only and are never logged or put into an error. ``urls_override`` points every API URL at
     another host (tests: the fake exchange); ``markets`` are saved ccxt markets so the first
-    load needs no HTTP; ``exchange`` injects a ready ccxt-like object (unit tests).
+    load needs no HTTP; ``exchange`` injects a ready ccxt-like object (unit tests), ``sleep``
+    the wait between read retries.
     Raises ``UserError`` for an unknown exchange id or a sandbox the exchange does not have.
     """
 
@@ -145,7 +90,7 @@ class CcxtExchangeClient:
         timeout_ms: int = 10_000,
         urls_override: str | None = None,
         markets: Mapping[str, Any] | None = None,
-        clock: Callable[[], datetime] | None = None,
+        clock: Clock = utc_now,
         rate_limit: bool = True,
         default_type: str = "spot",
         read_retries: int = DEFAULT_READ_RETRIES,
@@ -154,69 +99,42 @@ class CcxtExchangeClient:
         exchange: Any | None = None,
     ) -> None:
         self.name = exchange_id
-        self._clock = clock or (lambda: datetime.now(UTC))
+        self._quirks = quirks_for(exchange_id)
+        self._clock = clock
         self._markets_ttl_s = markets_ttl_s
         self._markets_loaded_at: datetime | None = None
         self._markets_lock = asyncio.Lock()
         self._default_type = default_type
-        self._read_retries = read_retries
-        self._retry_backoff_s = retry_backoff_s
-        self._sleep = sleep
+        # A template: each read runs on a copy, since a retrying object holds one call's state.
+        self._read_retrying = AsyncRetrying(
+            retry=retry_if_exception_type(TemporaryExchangeError),
+            stop=stop_after_attempt(read_retries + 1),
+            wait=wait_exponential(multiplier=retry_backoff_s),  # backoff, 2x, 4x ...
+            sleep=sleep,
+            before_sleep=self._log_read_retry,
+            reraise=True,
+        )
         if exchange is None:
-            exchange = self._build(
-                exchange_id,
-                api_key=api_key,
-                secret=secret,
-                password=password,
-                timeout_ms=timeout_ms,
-                rate_limit=rate_limit,
-                markets=markets,
-            )
-            if sandbox:
-                no_sandbox = UserError(f"{exchange_id} has no testnet/sandbox to switch to.")
-                # ccxt (python) keeps urls["test"] = None for exchanges without a sandbox, and
-                # set_sandbox_mode then fails with a TypeError instead of NotSupported.
-                if not exchange.urls.get("test"):
-                    raise no_sandbox
-                try:
-                    exchange.set_sandbox_mode(True)
-                except ccxt.NotSupported as exc:
-                    raise no_sandbox from exc
+            config: dict[str, Any] = {
+                "apiKey": api_key,
+                "secret": secret,
+                "timeout": timeout_ms,
+                "enableRateLimit": rate_limit,
+                "options": {
+                    "defaultType": default_type,
+                    "maxRetriesOnFailure": 0,  # never let ccxt resend an order blind (F5)
+                    **self._quirks.ccxt_options,
+                },
+            }
+            if password:
+                config["password"] = password
+            if markets:
+                config["markets"] = dict(markets)
+            exchange = _new_exchange(exchange_id, config, sandbox=sandbox)
             if urls_override:
                 exchange.urls["api"] = rewrite_urls(exchange.urls["api"], urls_override)
         self._ex: Any = exchange
         self._display = str(getattr(exchange, "name", None) or exchange_id)
-
-    def _build(
-        self,
-        exchange_id: str,
-        *,
-        api_key: str,
-        secret: str,
-        password: str | None,
-        timeout_ms: int,
-        rate_limit: bool,
-        markets: Mapping[str, Any] | None,
-    ) -> Any:
-        if exchange_id not in ccxt_async.exchanges:
-            raise UserError(f"Unknown exchange {exchange_id!r}.")
-        options: dict[str, Any] = {
-            "defaultType": self._default_type,
-            "maxRetriesOnFailure": 0,  # never let ccxt resend an order blind (F5)
-            **EXCHANGE_OPTIONS.get(exchange_id, {}),
-        }
-        config: dict[str, Any] = {
-            "apiKey": api_key,
-            "secret": secret,
-            "timeout": timeout_ms,
-            "enableRateLimit": rate_limit,
-            "options": options,
-        }
-        if password:
-            config["password"] = password
-        if markets:
-            config["markets"] = dict(markets)
-        return getattr(ccxt_async, exchange_id)(config)
 
     # -- markets ------------------------------------------------------------------------------
 
@@ -261,31 +179,8 @@ class CcxtExchangeClient:
         return age < self._markets_ttl_s
 
     def _market_info(self, market: Mapping[str, Any]) -> MarketInfo:
-        precision = market.get("precision") or {}
-        limits = market.get("limits") or {}
-        return MarketInfo(
-            symbol=market["symbol"],
-            base=market["base"],
-            quote=market["quote"],
-            amount_step=self._step(precision.get("amount")),
-            price_step=self._step(precision.get("price")),
-            min_amount=to_decimal((limits.get("amount") or {}).get("min")),
-            min_cost=to_decimal((limits.get("cost") or {}).get("min")),
-            active=market.get("active") is not False,
-            spot=bool(market.get("spot", True)),
-        )
-
-    def _step(self, precision: object) -> Decimal | None:
-        """ccxt precision -> tick size, whatever the exchange's ``precisionMode``."""
-        value = to_decimal(precision)
-        if value is None:
-            return None
         mode = getattr(self._ex, "precisionMode", ccxt.TICK_SIZE)
-        if mode == ccxt.TICK_SIZE:
-            return value
-        if mode == ccxt.DECIMAL_PLACES:
-            return Decimal(1).scaleb(-int(value))
-        return None  # SIGNIFICANT_DIGITS has no fixed step
+        return payloads.market_info(market, mode)
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -300,21 +195,14 @@ class CcxtExchangeClient:
             last=last,
             bid=to_decimal(raw.get("bid")),
             ask=to_decimal(raw.get("ask")),
-            at=self._timestamp(raw.get("timestamp")),
+            at=payloads.timestamp(raw.get("timestamp")) or self._clock(),
             source=f"{self.name} ticker",
         )
 
     async def balances(self) -> list[Balance]:
-        raw = await self._read("read the account balance", self._ex.fetch_balance)
-        result = []
-        for asset, entry in raw.items():
-            if asset in BALANCE_META_KEYS or not isinstance(entry, dict):
-                continue
-            free = to_decimal(entry.get("free")) or Decimal(0)
-            used = to_decimal(entry.get("used")) or Decimal(0)
-            if free or used:
-                result.append(Balance(asset=asset, free=free, used=used))
-        return result
+        return payloads.balances(
+            await self._read("read the account balance", self._ex.fetch_balance)
+        )
 
     async def fetch_order(self, symbol: str, exchange_order_id: str) -> OrderResult:
         """Raises ``NotFound`` when the exchange does not know the order."""
@@ -323,27 +211,19 @@ class CcxtExchangeClient:
             f"look up order {exchange_order_id} on {symbol}",
             lambda: self._ex.fetch_order(exchange_order_id, symbol),
         )
-        return self._order_result(raw)
+        return payloads.order_result(raw)
 
     async def fetch_order_by_client_id(
         self, symbol: str, client_order_id: str
     ) -> OrderResult | None:
         """``None`` when the exchange does not (yet) know the id (F6: may still appear)."""
         await self._raw_market(symbol)
-        if self.name == "binance":
-
-            def call() -> Awaitable[Any]:
-                return self._ex.fetch_order(None, symbol, {"origClientOrderId": client_order_id})
-        else:
-
-            def call() -> Awaitable[Any]:
-                return self._ex.fetch_order_with_client_order_id(client_order_id, symbol)
-
+        call = self._quirks.order_by_client_id(self._ex, symbol, client_order_id)
         try:
             raw = await self._read(f"look up order {client_order_id} on {symbol}", call)
         except NotFound:
             return None
-        return self._order_result(raw, client_order_id=client_order_id)
+        return payloads.order_result(raw, client_order_id=client_order_id)
 
     async def open_orders(self, symbol: str | None = None) -> list[OrderResult]:
         if symbol is not None:
@@ -352,41 +232,20 @@ class CcxtExchangeClient:
             f"list open orders{f' on {symbol}' if symbol else ''}",
             lambda: self._ex.fetch_open_orders(symbol),
         )
-        return [self._order_result(order) for order in raw]
+        return [payloads.order_result(order) for order in raw]
 
     async def positions(self) -> list[Position]:
         """Spot holds no positions (holdings are balances); derivatives ask the exchange."""
         if self._default_type == "spot" or not self._ex.has.get("fetchPositions"):
             return []
-        raw = await self._read("read open positions", self._ex.fetch_positions)
-        result = []
-        for entry in raw:
-            contracts = to_decimal(entry.get("contracts")) or Decimal(0)
-            if not contracts:
-                continue
-            sign = -1 if entry.get("side") == "short" else 1
-            result.append(
-                Position(
-                    symbol=entry["symbol"],
-                    amount=contracts * sign,
-                    entry_price=to_decimal(entry.get("entryPrice")),
-                    mark_price=to_decimal(entry.get("markPrice")),
-                    unrealized_pnl=to_decimal(entry.get("unrealizedPnl")),
-                )
-            )
-        return result
+        return payloads.positions(
+            await self._read("read open positions", self._ex.fetch_positions)
+        )
 
     async def withdrawals_enabled(self) -> bool | None:
-        """binance: the key's ``enableWithdrawals``; None where the exchange exposes nothing."""
-        method = getattr(self._ex, "sapi_get_account_apirestrictions", None)
-        if self.name != "binance" or method is None:
-            return None
-        try:
-            raw = await self._read("read the API key permissions", method)
-        except UserError:
-            return None  # NotSupported, e.g. a testnet without that endpoint
-        value = raw.get("enableWithdrawals")
-        return None if value is None else bool(value)
+        """Where the exchange exposes key permissions (binance), whether the key may
+        withdraw; else None."""
+        return await self._quirks.withdrawals_enabled(self._ex, self._read)
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -394,25 +253,8 @@ class CcxtExchangeClient:
         """Send once with the client order id. Raises ``UserError`` for an order the market can
         never take (size, unknown symbol), ``OrderRejected`` when the exchange refuses it and
         ``TemporaryExchangeError`` when the outcome is unknown (reconcile by client id)."""
-        market = await self._raw_market(request.symbol)
-        info = self._market_info(market)
-        if not info.active:
-            raise UserError(f"{request.symbol} is not trading on {self._display} right now.")
-        if request.type is OrderType.STOP:
-            raise UserError("Stop orders are not supported on live exchanges yet.")
-        amount = self._amount_to_precision(request, info)
-        price: Decimal | None = None
-        if request.type is OrderType.LIMIT:
-            if request.price is None or request.price <= 0:
-                raise UserError("A limit order needs a price above zero.")
-            price = self._to_precision("price", request.symbol, request.price)
-        notional_price = price or await self._reference_price(request)
-        cost = amount * notional_price
-        if info.min_cost is not None and cost < info.min_cost:
-            raise UserError(
-                f"Order value {fmt(cost)} {info.quote} is below the exchange minimum of "
-                f"{fmt(info.min_cost)} {info.quote}."
-            )
+        info = self._market_info(await self._raw_market(request.symbol))
+        amount, price = await self._checked_order(request, info)
         at = f"at {fmt(price)} {info.quote}" if price is not None else "at market"
         action = f"{request.side.value} {fmt(amount)} {info.base} {at} on {self._display}"
         try:
@@ -445,22 +287,45 @@ class CcxtExchangeClient:
             client_order_id=request.client_order_id,
             exchange_order_id=raw.get("id"),
         )
-        return self._order_result(raw, request=request)
+        return payloads.order_result(raw, request=request)
 
     async def cancel_order(self, symbol: str, exchange_order_id: str) -> OrderResult:
-        """Raises ``NotFound`` when there is no such open order (already filled or cancelled)."""
+        """Raises ``NotFound`` when there is no such open order (already filled or cancelled).
+        Not retried: a cancel that timed out is checked by reading the order."""
         await self._raw_market(symbol)
-        action = f"cancel order {exchange_order_id} on {symbol}"
-        try:
-            raw = await self._ex.cancel_order(exchange_order_id, symbol)
-        except ccxt.BaseError as exc:
-            raise translate_error(exc, self._display, action) from exc
-        return self._order_result(raw)
+        raw = await self._translated(
+            f"cancel order {exchange_order_id} on {symbol}",
+            lambda: self._ex.cancel_order(exchange_order_id, symbol),
+        )
+        return payloads.order_result(raw)
 
     async def close(self) -> None:
         await self._ex.close()
 
     # -- helpers ------------------------------------------------------------------------------
+
+    async def _checked_order(
+        self, request: OrderRequest, info: MarketInfo
+    ) -> tuple[Decimal, Decimal | None]:
+        """Amount and limit price through the market's precision, checked against its
+        minimums; raises ``UserError`` for an order the market can never take."""
+        if not info.active:
+            raise UserError(f"{request.symbol} is not trading on {self._display} right now.")
+        if request.type is OrderType.STOP:
+            raise UserError("Stop orders are not supported on live exchanges yet.")
+        amount = self._amount_to_precision(request, info)
+        price: Decimal | None = None
+        if request.type is OrderType.LIMIT:
+            if request.price is None or request.price <= 0:
+                raise UserError("A limit order needs a price above zero.")
+            price = self._to_precision("price", request.symbol, request.price)
+        cost = amount * (price or await self._reference_price(request))
+        if info.min_cost is not None and cost < info.min_cost:
+            raise UserError(
+                f"Order value {fmt(cost)} {info.quote} is below the exchange minimum of "
+                f"{fmt(info.min_cost)} {info.quote}."
+            )
+        return amount, price
 
     def _amount_to_precision(self, request: OrderRequest, info: MarketInfo) -> Decimal:
         minimum = info.min_amount or info.amount_step
@@ -497,94 +362,41 @@ class CcxtExchangeClient:
         return side_price or ticker.last
 
     async def _read(self, action: str, call: Callable[[], Awaitable[T]]) -> T:
-        """Run a read-only ccxt call; retry ``TemporaryExchangeError`` with short backoff."""
-        attempt = 0
-        while True:
-            try:
-                return await call()
-            except ccxt.BaseError as exc:
-                error = translate_error(exc, self._display, action)
-                if not isinstance(error, TemporaryExchangeError) or attempt >= self._read_retries:
-                    raise error from exc
-                log.info(
-                    "exchange_read_retried",
-                    exchange=self.name,
-                    error=type(exc).__name__,
-                    attempt=attempt + 1,
-                )
-            await self._sleep(self._retry_backoff_s * 2**attempt)
-            attempt += 1
+        """Run a read-only ccxt call; retry ``TemporaryExchangeError`` ``read_retries`` times
+        after ``retry_backoff_s``, then twice that, and so on."""
+        return await self._read_retrying.copy()(self._translated, action, call)
 
-    def _timestamp(self, ms: object) -> datetime:
-        if isinstance(ms, int | float):
-            return datetime.fromtimestamp(ms / 1000, tz=UTC)
-        return self._clock()
+    async def _translated(self, action: str, call: Callable[[], Awaitable[T]]) -> T:
+        """Run a ccxt call once; its ccxt error becomes ours (``ccxt_errors``)."""
+        try:
+            return await call()
+        except ccxt.BaseError as exc:
+            raise translate_error(exc, self._display, action) from exc
 
-    def _order_result(
-        self,
-        raw: Mapping[str, Any],
-        *,
-        request: OrderRequest | None = None,
-        client_order_id: str | None = None,
-    ) -> OrderResult:
-        amount = to_decimal(raw.get("amount"))
-        filled = to_decimal(raw.get("filled")) or Decimal(0)
-        status = CCXT_STATUS.get(str(raw.get("status")), OrderStatus.UNKNOWN)
-        if status is OrderStatus.OPEN and filled > 0:
-            status = OrderStatus.PARTIALLY_FILLED
-        fee, fee_asset = self._fee(raw)
-        price = to_decimal(raw.get("price"))
-        return OrderResult(
-            exchange_order_id=None if raw.get("id") is None else str(raw["id"]),
-            client_order_id=str(
-                # a binance cancel answers with the cancel's own id; the order's is "orig..."
-                (raw.get("info") or {}).get("origClientOrderId")
-                or raw.get("clientOrderId")
-                or client_order_id
-                or (request.client_order_id if request else "")
-            ),
-            symbol=str(raw.get("symbol") or (request.symbol if request else "")),
-            side=self._side(raw.get("side"), request),
-            type=self._type(raw.get("type"), request),
-            status=status,
-            amount=amount if amount is not None else (request.amount if request else filled),
-            filled=filled,
-            price=price if price else None,
-            average=to_decimal(raw.get("average")),
-            fee=fee,
-            fee_asset=fee_asset,
-            raw=dict(raw.get("info") or {}),
+    def _log_read_retry(self, state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome is not None else None
+        log.info(
+            "exchange_read_retried",
+            exchange=self.name,
+            error=type(error.__cause__ if error is not None else None).__name__,  # ccxt's
+            attempt=state.attempt_number,
         )
 
-    @staticmethod
-    def _side(value: object, request: OrderRequest | None) -> OrderSide:
-        if value in ("buy", "sell"):
-            return OrderSide(str(value))
-        if request is not None:
-            return request.side
-        raise ExchangeError(f"The exchange reported an order with an unknown side {value!r}.")
 
-    @staticmethod
-    def _type(value: object, request: OrderRequest | None) -> OrderType:
-        text = str(value or "").lower()
-        if text == "market":
-            return OrderType.MARKET
-        if "stop" in text or "take_profit" in text:
-            return OrderType.STOP
-        if "limit" in text:
-            return OrderType.LIMIT
-        return request.type if request is not None else OrderType.LIMIT
-
-    @staticmethod
-    def _fee(raw: Mapping[str, Any]) -> tuple[Decimal, str | None]:
-        """Sum ccxt's fees when they are in one currency; else report the first."""
-        fees = [f for f in (raw.get("fees") or []) if f and f.get("cost") is not None]
-        if not fees and raw.get("fee") and raw["fee"].get("cost") is not None:
-            fees = [raw["fee"]]
-        if not fees:
-            return Decimal(0), None
-        currencies = {f.get("currency") for f in fees}
-        if len(currencies) == 1:
-            total = sum((to_decimal(f["cost"]) or Decimal(0) for f in fees), Decimal(0))
-            return total, fees[0].get("currency")
-        return to_decimal(fees[0]["cost"]) or Decimal(0), fees[0].get("currency")
+def _new_exchange(exchange_id: str, config: dict[str, Any], *, sandbox: bool) -> Any:
+    """A ccxt async exchange object; raises ``UserError`` for an unknown id or a sandbox the
+    exchange does not have."""
+    if exchange_id not in ccxt_async.exchanges:
+        raise UserError(f"Unknown exchange {exchange_id!r}.")
+    exchange = getattr(ccxt_async, exchange_id)(config)
+    if sandbox:
+        no_sandbox = UserError(f"{exchange_id} has no testnet/sandbox to switch to.")
+        # ccxt (python) keeps urls["test"] = None for exchanges without a sandbox, and
+        # set_sandbox_mode then fails with a TypeError instead of NotSupported.
+        if not exchange.urls.get("test"):
+            raise no_sandbox
+        try:
+            exchange.set_sandbox_mode(True)
+        except ccxt.NotSupported as exc:
+            raise no_sandbox from exc
+    return exchange

@@ -12,8 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -21,6 +20,7 @@ import ccxt
 import ccxt.async_support as ccxt_async
 import structlog
 
+from core.clock import Clock, utc_now
 from core.config import ExchangeSettings
 from core.db.models import ExchangeAccount
 from core.db.session import Database
@@ -78,7 +78,7 @@ class ExchangeFactory:
         urls_override: str | None = None,
         saved_markets: Mapping[str, Mapping[str, Any]] | None = None,
         rate_limit: bool = True,
-        clock: Callable[[], datetime] | None = None,
+        clock: Clock = utc_now,
         client_options: Mapping[str, Any] | None = None,
     ) -> None:
         self._db = db
@@ -112,10 +112,9 @@ class ExchangeFactory:
             "urls_override": self._urls_override,
             "markets": self._saved_markets.get(exchange_id),
             "rate_limit": self._rate_limit,
+            "clock": self._clock,
             **self._client_options,
         }
-        if self._clock is not None:
-            kwargs["clock"] = self._clock
         return CcxtExchangeClient(exchange_id, api_key, secret, password, **kwargs)
 
     async def client_for_account(self, account_id: int) -> ExchangeClient:

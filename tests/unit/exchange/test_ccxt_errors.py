@@ -20,7 +20,8 @@ from core.errors import (
     UserError,
 )
 from services.exchange.base import OrderRequest
-from services.exchange.ccxt_client import CcxtExchangeClient, rewrite_urls, to_decimal
+from services.exchange.ccxt_client import CcxtExchangeClient, rewrite_urls
+from services.exchange.ccxt_payloads import to_decimal
 from tests.fakes.exchange_api import load_saved_markets
 
 CCXT_TEXT = 'binance {"code":-9999,"msg":"third-party wording with key=abc"}'
