@@ -1,0 +1,81 @@
+"""What a plain-language command asks for: ``IntentAction`` and the ``Intent`` value.
+
+An ``Intent`` carries amounts exactly as written (never computed here) and the confidence of
+whoever read it: the grammar (``GRAMMAR_CONFIDENCE``) or the model (``AI_CONFIDENCE``).
+``UNKNOWN`` is the answer for anything not understood.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Final
+
+MAX_COMMAND_CHARS: Final = 300  # longer text is not a command; the model is not asked either
+GRAMMAR_CONFIDENCE: Final = 0.95
+AI_CONFIDENCE: Final = 0.7
+NOT_UNDERSTOOD: Final = "I did not understand; try: buy 0.1 btc at market"
+
+
+class IntentAction(StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+    BALANCE = "balance"
+    PRICE = "price"
+    ORDERS = "orders"
+    CANCEL_ALL = "cancel_all"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_order(self) -> bool:
+        return self in {IntentAction.BUY, IntentAction.SELL}
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """What a plain-language command asks for. Amounts are as written (never computed here):
+    ``amount`` in base units, or in quote units when ``amount_in_quote``; ``fraction`` (0-1] of
+    the holding instead of an amount; ``price`` None means at market."""
+
+    action: IntentAction
+    symbol: str | None = None  # as the user named it, upper-case: "BTC", "BTC/USDT"
+    amount: Decimal | None = None
+    amount_in_quote: bool = False
+    fraction: Decimal | None = None
+    price: Decimal | None = None
+    confidence: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "action": self.action.value,
+            "symbol": self.symbol,
+            "amount": None if self.amount is None else str(self.amount),
+            "amount_in_quote": self.amount_in_quote,
+            "fraction": None if self.fraction is None else str(self.fraction),
+            "price": None if self.price is None else str(self.price),
+            "confidence": self.confidence,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Intent:
+        def dec(key: str) -> Decimal | None:
+            raw = data.get(key)
+            return None if raw is None else Decimal(str(raw))
+
+        return cls(
+            action=IntentAction(data["action"]),
+            symbol=data.get("symbol"),
+            amount=dec("amount"),
+            amount_in_quote=bool(data.get("amount_in_quote")),
+            fraction=dec("fraction"),
+            price=dec("price"),
+            confidence=float(data.get("confidence", 0.0)),
+        )
+
+    def numbers(self) -> list[Decimal]:
+        """The numbers this intent took from the text (fraction excluded: it may be a word)."""
+        return [n for n in (self.amount, self.price) if n is not None]
+
+
+UNKNOWN: Final = Intent(IntentAction.UNKNOWN)

@@ -1,0 +1,132 @@
+"""The tokeniser of plain-language commands: numbers as people write them, words, ``$ @ %``.
+
+Numbers read ``0,5`` (decimal comma), ``1,000.5`` (thousands separators), ``1k`` / ``2m``;
+anything that does not read as a number (too large, or negative) becomes a ``junk`` token,
+which no grammar rule accepts, so a doubtful number is never guessed at. ``merge_units`` then
+joins an amount with its unit (``$50``, ``50 usdt``, ``25%``). Text is NFKC-normalised and
+case-folded first; emoji and punctuation are gaps between tokens.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Final
+
+from services.intents.lexicon import QUOTE_UNITS
+
+_TOKEN_RE: Final = re.compile(
+    r"""
+    (?P<num>(?P<body>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?|\.\d+)(?P<mult>[km](?![a-z]))?)
+    |(?P<word>[a-z][a-z0-9]*(?:[/\-][a-z][a-z0-9]*)?)
+    |(?P<neg>-(?=[.\d]))
+    |(?P<sym>[$@%])
+    """,
+    re.VERBOSE,
+)
+_THOUSANDS_RE: Final = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_MULTIPLIERS: Final = {"k": Decimal(1000), "m": Decimal(1_000_000)}
+MAX_NUMBER: Final = Decimal(10) ** 15
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: str  # num | money | pct | word | junk | $ | @ | %
+    text: str
+    number: Decimal | None = None
+    unit: str | None = None  # money: the quote written ("USDT"), None for $ / usd
+
+
+def _number(raw: str, mult: str | None) -> Decimal | None:
+    if "," in raw and _THOUSANDS_RE.fullmatch(raw):
+        raw = raw.replace(",", "")  # 1,000 / 12,500.5: thousands separators
+    else:
+        raw = raw.replace(",", ".")  # 0,5: a decimal comma
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        return None
+    if mult:
+        value *= _MULTIPLIERS[mult]
+    if not value.is_finite() or value > MAX_NUMBER:
+        return None
+    return value
+
+
+def _normalise(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def tokenize(text: str) -> list[Token]:
+    """Numbers, words and the symbols ``$ @ %``; everything else (emoji, punctuation) is a gap.
+
+    A number that does not read (too large) or a minus sign before one becomes a ``junk``
+    token, which no rule accepts."""
+    tokens: list[Token] = []
+    for match in _TOKEN_RE.finditer(_normalise(text)):
+        if match.group("num") is not None:
+            value = _number(match.group("body"), match.group("mult"))
+            if value is None:
+                tokens.append(Token("junk", match.group("num")))
+            else:
+                tokens.append(Token("num", match.group("num"), value))
+        elif match.group("word") is not None:
+            tokens.append(Token("word", match.group("word")))
+        elif match.group("neg") is not None:
+            tokens.append(Token("junk", "-"))
+        else:
+            tokens.append(Token(match.group("sym"), match.group("sym")))
+    return tokens
+
+
+def numbers_in(text: str) -> set[Decimal]:
+    """Every number written in ``text`` as the tokeniser reads it (``1k`` gives 1000 and 1)."""
+    found: set[Decimal] = set()
+    for match in _TOKEN_RE.finditer(_normalise(text)):
+        if match.group("num") is None:
+            continue
+        for mult in {None, match.group("mult")}:
+            value = _number(match.group("body"), mult)
+            if value is not None:
+                found.add(value)
+    return found
+
+
+def _with_unit(tok: Token, nxt: Token | None) -> Token | None:
+    """``tok`` joined with the unit token after it (``$``, a quote word, ``%``), or None."""
+    if nxt is None:
+        return None
+    if tok.kind == "$" and nxt.kind == "num":
+        return Token("money", nxt.text, nxt.number)
+    if tok.kind != "num":
+        return None
+    if nxt.kind == "$":
+        return Token("money", tok.text, tok.number)
+    if nxt.kind == "word" and nxt.text in QUOTE_UNITS:
+        return Token("money", tok.text, tok.number, QUOTE_UNITS[nxt.text])
+    if nxt.kind == "%":
+        return Token("pct", tok.text, tok.number)
+    return None
+
+
+def merge_units(tokens: list[Token]) -> list[Token]:
+    """``$ 50`` / ``50 $`` / ``50 usdt`` -> money; ``25 %`` -> pct; ``@`` -> ``at``."""
+    out: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        merged = _with_unit(tok, tokens[i + 1] if i + 1 < len(tokens) else None)
+        if merged is not None:
+            out.append(merged)
+            i += 2
+            continue
+        out.append(Token("word", "at") if tok.kind == "@" else tok)
+        i += 1
+    return out
+
+
+def words_of(tokens: list[Token]) -> list[str]:
+    """The text of the word tokens, in order."""
+    return [t.text for t in tokens if t.kind == "word"]
