@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Final, Protocol, runtime_checkable
 
+from core.clock import Clock, utc_now
 from core.errors import UserError
 from services.exchange.base import ExchangeClient, Ticker
-from services.exchange.candles import Candle, CandleSeries, load_directory
+from services.exchange.candle_files import load_directory
+from services.exchange.candles import Candle, CandleSeries
 
 __all__ = [
     "DEMO_DATA_DIR",
@@ -32,17 +34,11 @@ __all__ = [
     "load_demo_series",
 ]
 
-Clock = Callable[[], datetime]
-
 DEMO_DATA_DIR: Final = Path(__file__).resolve().parent / "data"
 DEMO_EXCHANGE: Final = "Binance"
 DEMO_ORIGIN: Final = "Harthor/marketlab"
 # Finest price step a replay quotes in; the series' own decimals are used when coarser.
 _MIN_EXPONENT: Final = -12
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _normalize(symbol: str) -> str:

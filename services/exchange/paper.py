@@ -18,14 +18,13 @@ and the balances in one transaction, so a paper order is executed exactly once h
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Final
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.clock import Clock, utc_now
 from core.config import ExchangeSettings
 from core.db.models import ExchangeAccount, Order, PaperBalance
 from core.db.repositories.orders import OrderRepository
@@ -78,7 +77,7 @@ class PaperEngine:
         feed: PriceFeed,
         settings: ExchangeSettings,
         *,
-        clock: Callable[[], datetime] | None = None,
+        clock: Clock = utc_now,
     ) -> None:
         self._db = db
         self.feed = feed
@@ -87,7 +86,7 @@ class PaperEngine:
         self.quote = settings.paper_quote.upper()
         self.start_balance = settings.paper_start_balance
         self.min_notional = settings.paper_min_notional
-        self._clock = clock or (lambda: datetime.now(UTC))
+        self._clock = clock
         self._symbols_loaded = False
 
     def client(self, account_id: int) -> PaperExchange:

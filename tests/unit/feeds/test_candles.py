@@ -11,16 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from services.exchange.candles import (
-    Candle,
+from services.exchange.candle_files import (
     CandleFileError,
-    CandleSeries,
     FileNameInfo,
     load_candles,
     load_directory,
     parse_file_name,
-    parse_timeframe,
 )
+from services.exchange.candles import Candle, CandleSeries, parse_timeframe
 
 T0 = datetime(2025, 6, 6, 21, 40, tzinfo=UTC)
 MS0 = int(T0.timestamp() * 1000)

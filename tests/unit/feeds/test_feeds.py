@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from core.errors import UserError
 from services.exchange.base import MarketInfo, Ticker
-from services.exchange.candles import Candle, CandleSeries, load_directory
+from services.exchange.candle_files import load_directory
+from services.exchange.candles import Candle, CandleSeries
 from services.exchange.feeds import (
     DEMO_DATA_DIR,
     ExchangeTickerFeed,

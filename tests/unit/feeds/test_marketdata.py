@@ -10,7 +10,8 @@ from decimal import Decimal
 
 import pytest
 
-from services.exchange.candles import CandleSeries, load_candles, load_directory
+from services.exchange.candle_files import load_candles, load_directory
+from services.exchange.candles import CandleSeries
 
 from .conftest import MARKETDATA, marketdata_file
 
