@@ -12,7 +12,7 @@ import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from core.config import Settings, load_settings
 from core.errors import AppError, ConfigError, ServiceUnavailable
@@ -20,6 +20,8 @@ from core.errors import AppError, ConfigError, ServiceUnavailable
 if TYPE_CHECKING:
     from core.db.session import Database
 
+# argparse names its subparser group type privately; the alias is for annotations only
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 CommandFn = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]  # one CLI subcommand
 EXIT_CONFIG = 2
 EXIT_UNAVAILABLE = 3
@@ -113,7 +115,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--env-file", default=".env", help="settings file to read besides the environment"
     )
     sub = parser.add_subparsers(dest="command", metavar="command")
+    _add_runtime_commands(sub)
+    _add_admin_commands(sub)
+    _add_parse_command(sub)
+    return parser
 
+
+def _add_runtime_commands(sub: Subcommands) -> None:
+    """run, console, migrate."""
     run = sub.add_parser(
         "run",
         help="run the bot (polling or webhook by BOT_MODE; the console when BOT_TOKEN is unset)",
@@ -139,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("revision", nargs="?", default="head", help="target (default: head)")
     migrate.set_defaults(func=_migrate)
 
+
+def _add_admin_commands(sub: Subcommands) -> None:
+    """keys rotate, admin grant."""
     keys = sub.add_parser("keys", help="encryption key management", description="Key store.")
     keys_sub = keys.add_subparsers(dest="keys_command", metavar="action", required=True)
     rotate = keys_sub.add_parser(
@@ -160,6 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     grant.add_argument("role")
     grant.set_defaults(func=_admin_grant)
 
+
+def _add_parse_command(sub: Subcommands) -> None:
     parse = sub.add_parser(
         "parse",
         help="parse a signal post and print the result as JSON",
@@ -170,7 +184,6 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--jsonl", action="store_true", help="one JSON post per input line")
     parse.add_argument("--rules-only", action="store_true", help="never ask the AI fallback")
     parse.set_defaults(func=_parse)
-    return parser
 
 
 def _fail(lines: Sequence[str], code: int) -> int:
