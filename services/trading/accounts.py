@@ -1,0 +1,203 @@
+"""Where an order goes: the user's accounts (the paper account is created and credited once on
+first use), the exchange client of each, the pairs each exchange lists, and what each holds.
+
+A user only ever reaches their own accounts: a label or id of someone else's is ``NotFound``.
+The label ``paper`` always means the paper account; a live account cannot take it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Final
+
+import structlog
+
+from core.db.models import ExchangeAccount
+from core.db.repositories.accounts import AccountRepository
+from core.db.repositories.base import Repository
+from core.db.repositories.paper import PaperBalanceRepository
+from core.db.session import Database
+from core.errors import Conflict, ExchangeError, Forbidden, NotFound, UserError
+from core.permissions import role_allows
+from services.dto import UserView
+from services.exchange.base import Balance, ExchangeClient, MarketInfo, Position
+from services.exchange.factory import ExchangeFactory
+from services.exchange.paper import PAPER_EXCHANGE_ID, PaperEngine
+from services.symbols import pair_candidates
+from services.trading.views import account_view
+from services.trading_dto import AccountView, BalanceView
+
+log = structlog.get_logger(__name__)
+
+PAPER_LABEL: Final = "paper"
+STABLE_QUOTES: Final = frozenset({"USDT", "USDC", "USD", "BUSD", "FDUSD", "TUSD", "DAI", "EUR"})
+
+
+def require_trader(user: UserView) -> None:
+    """``Forbidden`` unless the user may trade (not banned, a role with ``trade``)."""
+    if user.is_banned or not role_allows(user.role, "trade"):
+        raise Forbidden("You are not allowed to trade.")
+
+
+class TradingAccounts:
+    """The user's accounts, their exchange clients and markets, balances and positions."""
+
+    def __init__(self, db: Database, factory: ExchangeFactory, paper: PaperEngine) -> None:
+        self._db = db
+        self._factory = factory
+        self._paper = paper
+
+    @property
+    def quote(self) -> str:
+        """The quote asset of the paper exchange (also the default quote of bare coin names)."""
+        return self._paper.quote
+
+    # -- accounts -------------------------------------------------------------------------------
+
+    async def ensure_paper_account(self, user: UserView) -> AccountView:
+        """The user's paper account, created (and credited once) on first use."""
+        require_trader(user)
+        return await self.ensure_paper(user.id)
+
+    async def ensure_paper(self, user_id: int) -> AccountView:
+        """``ensure_paper_account`` without the role check (signal trading checks it itself).
+        ``Conflict`` when a live account took the label ``paper``."""
+        async with self._db.transaction() as session:
+            repo = AccountRepository(session)
+            for account in await repo.for_user(user_id, active_only=False):
+                if account.is_paper:
+                    if not account.is_active:
+                        account.is_active = True
+                    return account_view(account)
+            new_id = await Repository(session).insert_ignore(
+                ExchangeAccount,
+                {
+                    "user_id": user_id,
+                    "exchange_id": PAPER_EXCHANGE_ID,
+                    "label": PAPER_LABEL,
+                    "is_paper": True,
+                    "sandbox": False,
+                },
+                ["user_id", "label"],
+            )
+            if new_id is not None:
+                await PaperBalanceRepository(session).credit_once(
+                    new_id, self._paper.quote, self._paper.start_balance
+                )
+                log.info("paper_account_created", user_id=user_id, account_id=new_id)
+            labelled = await repo.by_label(user_id, PAPER_LABEL)
+            if labelled is None or not labelled.is_paper:
+                raise Conflict("Your account label 'paper' is taken by a live account.")
+            return account_view(labelled)
+
+    async def active(self, user: UserView) -> list[AccountView]:
+        """Every active account of the user, paper first."""
+        await self.ensure_paper_account(user)
+        async with self._db.session() as session:
+            rows = await AccountRepository(session).for_user(user.id)
+        views = [account_view(a) for a in rows]
+        return sorted(views, key=lambda a: (not a.is_paper, a.id))
+
+    async def by_label(self, user: UserView, label: str | None) -> AccountView:
+        """The account called ``label`` (paper when None); ``NotFound`` for another user's."""
+        paper = await self.ensure_paper_account(user)
+        if label is None or label.strip().lower() in {PAPER_LABEL, ""}:
+            return paper
+        wanted = label.strip().lstrip("@").lower()
+        async with self._db.session() as session:
+            rows = await AccountRepository(session).for_user(user.id)
+        for account in rows:
+            if account.label.lower() == wanted:
+                return account_view(account)
+        names = ", ".join(sorted(a.label for a in rows)) or PAPER_LABEL
+        raise NotFound(f"You have no account called {label[:32]!r}; yours: {names}.")
+
+    async def by_id(self, account_id: int) -> AccountView:
+        """Any account by id (callers check the owner); ``NotFound`` when it is gone."""
+        async with self._db.session() as session:
+            account = await AccountRepository(session).get(account_id)
+        if account is None:
+            raise NotFound("That exchange account does not exist (any more).")
+        return account_view(account)
+
+    async def usable_by(self, user_id: int, account_id: int) -> AccountView | None:
+        """The account if it is ``user_id``'s and active, else None; ``NotFound`` when gone."""
+        account = await self.by_id(account_id)
+        async with self._db.session() as session:
+            row = await AccountRepository(session).get(account_id)
+        if row is None or row.user_id != user_id or not row.is_active:
+            return None
+        return account
+
+    async def client(self, account: AccountView | None) -> ExchangeClient:
+        """The exchange client of ``account`` (the paper exchange when None)."""
+        if account is None or account.is_paper:
+            return self._paper.client(account.id if account else 0)
+        return await self._factory.client_for_account(account.id)
+
+    # -- markets and holdings -------------------------------------------------------------------
+
+    async def resolve_symbol(self, text: str, account: AccountView | None = None) -> str:
+        """``btc``, ``$btc``, ``BTCUSDT``, ``BTC/USDT`` -> ``BTC/USDT`` as listed on the account's
+        exchange (paper by default). Raises ``UserError`` for a pair it does not list."""
+        _, market = await self.market(text, account)
+        return market.symbol
+
+    async def market(
+        self, text: str, account: AccountView | None
+    ) -> tuple[ExchangeClient, MarketInfo]:
+        """The account's client and the market ``text`` names on it (see ``resolve_symbol``)."""
+        client = await self.client(account)
+        for symbol in pair_candidates(text, self._paper.quote):
+            try:
+                return client, await client.market(symbol)
+            except UserError:
+                continue
+        where = "paper trading" if account is None or account.is_paper else account.exchange_id
+        raise UserError(f"I don't know the pair {text.strip()[:32]!r} on {where}.")
+
+    async def balance(self, user: UserView, account_label: str | None) -> BalanceView:
+        """The balances of one account, the paper quote asset first."""
+        require_trader(user)
+        account = await self.by_label(user, account_label)
+        client = await self.client(account)
+        balances = await client.balances()
+        quote = self._paper.quote
+
+        def order(b: Balance) -> tuple[int, str]:
+            return (0 if b.asset == quote else 1, b.asset)
+
+        return BalanceView(
+            account=account,
+            assets=[(b.asset, b.free, b.used) for b in sorted(balances, key=order)],
+        )
+
+    async def positions(self, user: UserView) -> list[tuple[AccountView, list[Position]]]:
+        """Holdings per account: paper from its ledger, live from the exchange (spot: the
+        non-stable balances, marked at the exchange's price). An unreachable exchange is
+        skipped (and logged)."""
+        result = []
+        for account in await self.active(user):
+            try:
+                client = await self.client(account)
+                positions = await client.positions()
+                if not positions and not account.is_paper:
+                    positions = await self._spot_holdings(client)
+            except (ExchangeError, UserError) as exc:
+                log.warning("positions_unavailable", account_id=account.id, error=str(exc))
+                continue
+            result.append((account, positions))
+        return result
+
+    async def _spot_holdings(self, client: ExchangeClient) -> list[Position]:
+        holdings = []
+        for balance in await client.balances():
+            if balance.asset in STABLE_QUOTES or balance.total <= 0:
+                continue
+            symbol = f"{balance.asset}/{self._paper.quote}"
+            try:
+                mark: Decimal | None = (await client.ticker(symbol)).last
+            except UserError:
+                mark = None
+            holdings.append(Position(symbol, balance.total, None, mark, None))
+        return holdings
