@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from re._parser import parse as _sre_parse
 from typing import Any, Final, NamedTuple
 
 from core.domain import UpdateType
 from services.signal_parser import lexicon as lx
+from services.signal_parser.leads import AT_TEXT_START, Led, Part, led_parts, led_pattern
 
 # not preceded / followed by a letter of any script (digits and CJK are handled separately)
 LB: Final = r"(?<![^\W\d_])"
@@ -163,6 +163,7 @@ MARKETS: Final = Scanner(
 OPEN_VERB_RE: Final = re.compile(
     LB + r"(?:open|открыва\w*|открыть|открываем|abrir|abra|aç|mở)" + RB + r"|开|開"
 )
+OPEN_VERB: Final = led_pattern(OPEN_VERB_RE, "amoо开開")
 
 _Q: Final = "|".join(lx.QUOTES)
 SLASH_PAIR_RE: Final = re.compile(
@@ -202,15 +203,18 @@ LEV_FREE_RE: Final = re.compile(
     r"(?:[xх]|倍)(?![a-zа-я0-9])"
     r"|(?<![a-z0-9])[xх]\s?(?P<lo2>\d{1,3})(?![\d.,a-z])"
 )
+LEV_GATE: Final = led_pattern(LEV_GATE_RE, r"\dxх")
+LEV_FREE: Final = led_pattern(LEV_FREE_RE, r"\dxх")
 
 
 def _clean(part: str) -> str:
-    # no leading \b: an assertion first stops ``re`` from skipping ahead on the first character
+    # no leading \b (kept as it was when ``re`` could not skip past an assertion)
     return part.removeprefix(r"\b").replace(r"|\b", "|")
 
 
-def _rx(*parts: str) -> re.Pattern[str]:
-    return re.compile("|".join(_clean(part) for part in parts))
+def _parts(*parts: tuple[str, str]) -> tuple[Part, ...]:
+    """``(lead, source)`` pairs as ``Part``s, sources without their leading ``\\b``."""
+    return tuple(Part(lead, _clean(source)) for lead, source in parts)
 
 
 _HIT: Final = (
@@ -222,291 +226,237 @@ _TP_LABEL: Final = (
     r"(?:take[- ]?profit(?:\s+target)?|short\s+term\s+target|target|tp|тейк|тп|цель|alvo|"
     r"objetivo|hedef|mục tiêu|تارگت|هدف|目標|目标|止盈)"
 )
-# the take-profit report patterns; by index: 4 (Russian ordinal) and 6 (Chinese numeral) start
-# with a digit, see ``update_matches``
-_TP_PARTS: Final = (
-    _TP_LABEL + r"\s*#?\s*(?P<idx>\d{1,2})(?!\d|[.,]\d)[^\n]{0,40}?(?:" + _HIT + ")",
-    # "Target 1,2,3 done": the last index counts
-    _TP_LABEL
-    + r"\s*(?:\d{1,2}\s*[,&/]\s*)+(?P<idx5>\d{1,2})(?!\d|[.,]\d)[^\n]{0,40}?(?:"
-    + _HIT
-    + ")",
-    # Cornix "Target Touch 1"
-    r"\btarget\s+(?:touch(?:ed)?|hit|reached|achieved|done)\s*#?\s*(?P<idx4>\d{1,2})(?!\d)",
-    r"\b(?:tp|target|take[- ]?profit)s?\s+(?:was\s+|is\s+)?"
-    r"(?:reached|hit|achieved|done)\b",
-    r"(?P<ord>перв(?:ый|ая)|втор(?:ой|ая)|трет(?:ий|ья)|четв[её]рт(?:ый|ая)|пят(?:ый|ая)|шест(?:ой|ая)|[1-9](?<!\d\d))"
-    r"(?:-?й)?\s*(?:тейк|тп|цель)" + RB,
-    r"atingir\s+o\s+alvo\s*(?P<idx2>\d{1,2})",
-    r"(?P<zh>[一二三四五六1-6])(?:個|个)?(?:目標|目标|止盈)\s*(?:已經?|已经)?(?:到|達|达|完成)",
-    r"\ball\s+(?:take[- ]?profit\s+)?targets?\b[^\n]{0,30}?(?:achieved|hit|reached|done"
-    r"|completed|smashed|blown)",
-    r"\b(?:take[- ]?profit|tp|target)\s*(?:target\s*)?(?P<idx3>\d{1,2})\s*(?:✅|✔)",
-)
-# (type, pattern, strong); a group named "idx" or "ord" carries the target index
-UPDATE_PATTERNS: Final[tuple[tuple[UpdateType, re.Pattern[str], bool], ...]] = (
+_TP_LABEL_LEAD: Final = "ahmostтцته止目"
+# the take-profit report patterns (lead, source); by index: 4 (Russian ordinal) and 6 (Chinese
+# numeral) start with a digit, see ``update_matches``
+_TP_PARTS: Final = _parts(
     (
-        UpdateType.TP_HIT,
-        _rx(*_TP_PARTS),
-        True,
+        _TP_LABEL_LEAD,
+        _TP_LABEL + r"\s*#?\s*(?P<idx>\d{1,2})(?!\d|[.,]\d)[^\n]{0,40}?(?:" + _HIT + ")",
+    ),
+    # "Target 1,2,3 done": the last index counts
+    (
+        _TP_LABEL_LEAD,
+        _TP_LABEL
+        + r"\s*(?:\d{1,2}\s*[,&/]\s*)+(?P<idx5>\d{1,2})(?!\d|[.,]\d)[^\n]{0,40}?(?:"
+        + _HIT
+        + ")",
+    ),
+    # Cornix "Target Touch 1"
+    ("t", r"\btarget\s+(?:touch(?:ed)?|hit|reached|achieved|done)\s*#?\s*(?P<idx4>\d{1,2})(?!\d)"),
+    (
+        "t",
+        r"\b(?:tp|target|take[- ]?profit)s?\s+(?:was\s+|is\s+)?(?:reached|hit|achieved|done)\b",
     ),
     (
+        "1-9вптчш",
+        r"(?P<ord>перв(?:ый|ая)|втор(?:ой|ая)|трет(?:ий|ья)|четв[её]рт(?:ый|ая)|пят(?:ый|ая)"
+        r"|шест(?:ой|ая)|[1-9](?<!\d\d))(?:-?й)?\s*(?:тейк|тп|цель)" + RB,
+    ),
+    ("a", r"atingir\s+o\s+alvo\s*(?P<idx2>\d{1,2})"),
+    (
+        "1-6一二三四五六",
+        r"(?P<zh>[一二三四五六1-6])(?:個|个)?(?:目標|目标|止盈)\s*(?:已經?|已经)?(?:到|達|达|完成)",
+    ),
+    (
+        "a",
+        r"\ball\s+(?:take[- ]?profit\s+)?targets?\b[^\n]{0,30}?(?:achieved|hit|reached|done"
+        r"|completed|smashed|blown)",
+    ),
+    ("t", r"\b(?:take[- ]?profit|tp|target)\s*(?:target\s*)?(?P<idx3>\d{1,2})\s*(?:✅|✔)"),
+)
+_TP_RU: Final = 4
+_TP_ZH: Final = 6
+# The take-profit pattern without its parts that can match nowhere in a post: those led by a
+# digit need "тейк"/"тп"/"цель" (a "т" or "ц") or "目標"/"目标"/"止盈" (a "目" or "止"). Without
+# them digits leave the lead class, and digits are most of a signal. Dropping alternatives that
+# match nowhere changes no match: ``re`` tries them in order at each place, and a dropped one
+# fails everywhere. Keyed by (Russian part kept, Chinese part kept).
+_TP_SCANS: Final = {
+    (ru, zh): led_parts(
+        *(part for i, part in enumerate(_TP_PARTS) if (i != _TP_RU or ru) and (i != _TP_ZH or zh))
+    )
+    for ru in (False, True)
+    for zh in (False, True)
+}
+# (type, pattern, strong); a group named "idx" or "ord" carries the target index
+UPDATE_PATTERNS: Final[tuple[tuple[UpdateType, Led, bool], ...]] = (
+    (UpdateType.TP_HIT, _TP_SCANS[(True, True)], True),
+    (
         UpdateType.SL_HIT,
-        _rx(
-            r"\b(?:closed|close|hit|stopped)\s+(?:at|by|on)\s+(?:the\s+)?(?:stop|sl)",
-            r"\bstop\s*-?loss\s+(?:was\s+)?(?:hit|triggered|reached|taken|activated)",
-            r"\bsl\s+(?:was\s+)?(?:hit|triggered|reached|taken)",
-            r"\bstopped\s+out\b|\bhit\s+(?:the\s+|our\s+)?(?:sl|stop)",
-            r"\blll\b",
-            r"\bstop\s+target\s+hit|\bstop\s*-?loss\s+target\s+hit",
-            r"выбило\s+по\s+стопу|словили\s+стоп|стоп\s+сработал|закрылись\s+по\s+стопу",
-            r"(?:單|单|被|打)止[損损]|止[損损]了|止[損损]出[场場]",
-            r"stop\s+(?:atingido|ativado|alcanzado|tocado)|stopad[oa]|stop\s+oldu",
-            r"dính\s+sl|chạm\s+sl|استاپ\s+خورد|حد\s+ضرر\s+فعال",
+        led_parts(
+            *_parts(
+                ("chs", r"\b(?:closed|close|hit|stopped)\s+(?:at|by|on)\s+(?:the\s+)?(?:stop|sl)"),
+                ("s", r"\bstop\s*-?loss\s+(?:was\s+)?(?:hit|triggered|reached|taken|activated)"),
+                ("s", r"\bsl\s+(?:was\s+)?(?:hit|triggered|reached|taken)"),
+                ("hs", r"\bstopped\s+out\b|\bhit\s+(?:the\s+|our\s+)?(?:sl|stop)"),
+                ("l", r"\blll\b"),
+                ("s", r"\bstop\s+target\s+hit|\bstop\s*-?loss\s+target\s+hit"),
+                (
+                    "взс",
+                    r"выбило\s+по\s+стопу|словили\s+стоп|стоп\s+сработал|закрылись\s+по\s+стопу",
+                ),
+                ("单單打止被", r"(?:單|单|被|打)止[損损]|止[損损]了|止[損损]出[场場]"),
+                ("s", r"stop\s+(?:atingido|ativado|alcanzado|tocado)|stopad[oa]|stop\s+oldu"),
+                ("cdاح", r"dính\s+sl|chạm\s+sl|استاپ\s+خورد|حد\s+ضرر\s+فعال"),
+            )
         ),
         True,
     ),
     (
         UpdateType.CANCEL,
-        _rx(
-            r"\bcancel(?:l?ed|ling|lation)?\b|отмен\w*|撤銷|撤销|取消|cancelad\w*|iptal|hủy|لغو",
-            r"\bignore\s+(?:the\s+|my\s+|our\s+)?(?:previous|last|this)\b|\binvalidated\b"
-            r"|\bdisregard\b",
+        led_parts(
+            *_parts(
+                (
+                    "chiоل取撤",
+                    r"\bcancel(?:l?ed|ling|lation)?\b|отмен\w*|撤銷|撤销|取消|cancelad\w*|iptal"
+                    r"|hủy|لغو",
+                ),
+                (
+                    "di",
+                    r"\bignore\s+(?:the\s+|my\s+|our\s+)?(?:previous|last|this)\b"
+                    r"|\binvalidated\b|\bdisregard\b",
+                ),
+            )
         ),
         True,
     ),
     (
         UpdateType.ENTRY_FILLED,
-        _rx(
-            r"\bentered\s+(?:the\s+)?entry|\bentry\s+(?:zone\s+|order\s+|orders\s+)?"
-            r"(?:reached|hit|filled|triggered|activated)",
-            r"\ball\s+entr(?:y|ies)\s+(?:targets?\s+)?(?:achieved|reached|hit|filled|done)",
-            r"\bentry\s+(?:target\s+)?#?\d{1,2}\s*(?:✅|✔|filled|hit|reached|achieved|done"
-            r"|triggered|activated)",
-            r"\border\s+filled|вход\s+(?:выполнен|сработал|исполнен)",
-            r"已(?:進場|进场|入場|入场|成交)",
-            r"entrada\s+(?:executada|ativada|atingida|realizada)|giriş\s+(?:yapıldı|gerçekleşti)",
-            r"đã\s+vào\s+lệnh|khớp\s+lệnh",
+        led_parts(
+            *_parts(
+                (
+                    "e",
+                    r"\bentered\s+(?:the\s+)?entry|\bentry\s+(?:zone\s+|order\s+|orders\s+)?"
+                    r"(?:reached|hit|filled|triggered|activated)",
+                ),
+                (
+                    "a",
+                    r"\ball\s+entr(?:y|ies)\s+(?:targets?\s+)?(?:achieved|reached|hit|filled"
+                    r"|done)",
+                ),
+                (
+                    "e",
+                    r"\bentry\s+(?:target\s+)?#?\d{1,2}\s*(?:✅|✔|filled|hit|reached|achieved"
+                    r"|done|triggered|activated)",
+                ),
+                ("oв", r"\border\s+filled|вход\s+(?:выполнен|сработал|исполнен)"),
+                ("已", r"已(?:進場|进场|入場|入场|成交)"),
+                (
+                    "eg",
+                    r"entrada\s+(?:executada|ativada|atingida|realizada)"
+                    r"|giriş\s+(?:yapıldı|gerçekleşti)",
+                ),
+                ("kđ", r"đã\s+vào\s+lệnh|khớp\s+lệnh"),
+            )
         ),
         True,
     ),
     (
         UpdateType.PARTIAL_CLOSE,
-        _rx(
-            r"\bclose[ds]?\s+\d{1,2}\s?%",
-            r"\b(?:secure|take|book|close|fix|realize)\w*\s+(?:the\s+)?(?:half|partial|some|part"
-            r"|\d{1,2}\s?%)",
-            r"\bpartial(?:ly)?\b",
-            r"част\w*\s+(?:фиксир|закр)|(?:фиксир|зафиксир)\w*\s+част|частичн|прикрыл",
-            r"減倉|减仓|parcial|kısmi|chốt\s+một\s+phần",
+        led_parts(
+            *_parts(
+                ("c", r"\bclose[ds]?\s+\d{1,2}\s?%"),
+                (
+                    "bcfrst",
+                    r"\b(?:secure|take|book|close|fix|realize)\w*\s+(?:the\s+)?(?:half|partial"
+                    r"|some|part|\d{1,2}\s?%)",
+                ),
+                ("p", r"\bpartial(?:ly)?\b"),
+                (
+                    "зпфч",
+                    r"част\w*\s+(?:фиксир|закр)|(?:фиксир|зафиксир)\w*\s+част|частичн|прикрыл",
+                ),
+                ("ckp减減", r"減倉|减仓|parcial|kısmi|chốt\s+một\s+phần"),
+            )
         ),
         False,
     ),
     (
         UpdateType.CLOSE,
-        _rx(
-            r"\bclosed\s+(?:due|manually|in\s+profit|with|at|by)\b",
-            r"\bclose\s+(?:all|the\s+trade|the\s+position|position|now)\b",
-            r"\bclosed\b",
-            r"\bclose\s+everything\b|^\W*(?:please\s+)?(?:close|exit)\s+[#$]?[a-z0-9]{2,20}"
-            r"(?:/[a-z]{3,5})?(?:\s+now)?\W*$",
-            r"\b(?:position|trade)\s+closed\b|\bexit\s+(?:now|the\s+trade|trade|position)\b",
-            r"закро[юй]\w*|закрыл\w*\s+(?:позици|сделк)|\bвышел\b|\bвыходим\b|\bвыйдите\b",
-            r"止盈了|結束|结束|平倉|平仓|encerrad\w*|fechad\w*|cerrad\w*|kapat\w*|đóng\s+lệnh",
-            r"بستیم|بسته\s+شد",
+        led_parts(
+            *_parts(
+                ("c", r"\bclosed\s+(?:due|manually|in\s+profit|with|at|by)\b"),
+                ("c", r"\bclose\s+(?:all|the\s+trade|the\s+position|position|now)\b"),
+                ("c", r"\bclosed\b"),
+                ("c", r"\bclose\s+everything\b"),
+                (
+                    AT_TEXT_START,
+                    r"^\W*(?:please\s+)?(?:close|exit)\s+[#$]?[a-z0-9]{2,20}(?:/[a-z]{3,5})?"
+                    r"(?:\s+now)?\W*$",
+                ),
+                (
+                    "ept",
+                    r"\b(?:position|trade)\s+closed\b|\bexit\s+(?:now|the\s+trade|trade"
+                    r"|position)\b",
+                ),
+                (
+                    "вз",
+                    r"закро[юй]\w*|закрыл\w*\s+(?:позици|сделк)|\bвышел\b|\bвыходим\b"
+                    r"|\bвыйдите\b",
+                ),
+                (
+                    "cefkđ平止結结",
+                    r"止盈了|結束|结束|平倉|平仓|encerrad\w*|fechad\w*|cerrad\w*|kapat\w*"
+                    r"|đóng\s+lệnh",
+                ),
+                ("ب", r"بستیم|بسته\s+شد"),
+            )
         ),
         False,
     ),
     (
         UpdateType.MOVE_SL,
-        _rx(
-            r"\bmov\w*\s+(?:the\s+)?(?:sl|stops?)\b",
-            r"\b(?:sl|stops?)\s+(?:moved|move|to|at|on|in)\s+(?:to\s+)?"
-            r"(?:be\b|breakeven|break\s*even|entry|entries)",
-            r"\bset\s+(?:sl\s+|stop\s+)?(?:be|breakeven)\b|\bbreak[\s-]?even\b",
-            r"\b(?:new|update|updated)\s+(?:the\s+)?(?:sl|stop(?:\s*-?loss)?)\b",
-            r"\b(?:put|set|place)\s+(?:the\s+)?(?:sl|stop)\s+(?:at|to|on)\s+(?:be|entry)\b",
-            r"безубыт\w*|б/у|\bв\s+бу\b|перенос\w*\s+стоп|переводим",
-            r"استاپ[^\n]{0,20}(?:نقطه\s+ورود|ورود)",
-            r"移動止損|移动止损|止[損损](?:放在|移到|移至|上移|调整|調整|改)|保本",
-            r"suba\s+(?:seu|o)\s+stop|mova\s+o\s+stop|mover\s+(?:el|o)\s+stop",
-            r"stop\s+(?:a|para)\s+(?:entrada|breakeven)|stop\s+girişe|dời\s+sl",
+        led_parts(
+            *_parts(
+                ("m", r"\bmov\w*\s+(?:the\s+)?(?:sl|stops?)\b"),
+                (
+                    "s",
+                    r"\b(?:sl|stops?)\s+(?:moved|move|to|at|on|in)\s+(?:to\s+)?"
+                    r"(?:be\b|breakeven|break\s*even|entry|entries)",
+                ),
+                ("bs", r"\bset\s+(?:sl\s+|stop\s+)?(?:be|breakeven)\b|\bbreak[\s-]?even\b"),
+                ("nu", r"\b(?:new|update|updated)\s+(?:the\s+)?(?:sl|stop(?:\s*-?loss)?)\b"),
+                (
+                    "ps",
+                    r"\b(?:put|set|place)\s+(?:the\s+)?(?:sl|stop)\s+(?:at|to|on)\s+(?:be"
+                    r"|entry)\b",
+                ),
+                ("бвп", r"безубыт\w*|б/у|\bв\s+бу\b|перенос\w*\s+стоп|переводим"),
+                ("ا", r"استاپ[^\n]{0,20}(?:نقطه\s+ورود|ورود)"),
+                (
+                    "保止移",
+                    r"移動止損|移动止损|止[損损](?:放在|移到|移至|上移|调整|調整|改)|保本",
+                ),
+                ("ms", r"suba\s+(?:seu|o)\s+stop|mova\s+o\s+stop|mover\s+(?:el|o)\s+stop"),
+                ("ds", r"stop\s+(?:a|para)\s+(?:entrada|breakeven)|stop\s+girişe|dời\s+sl"),
+            )
         ),
         False,
     ),
     (
         UpdateType.OTHER,
-        _rx(r"設錯|设错|\bcorrection\b|\bcorrected\b|\btypo\b|更正|修改|исправ\w*"),
+        led_parts(
+            *_parts(
+                (
+                    "ctи修更設设",
+                    r"設錯|设错|\bcorrection\b|\bcorrected\b|\btypo\b|更正|修改|исправ\w*",
+                ),
+            )
+        ),
         False,
     ),
 )
-
-
-_CATEGORY_CLASS: Final = {
-    "CATEGORY_DIGIT": r"\d",
-    "CATEGORY_NOT_DIGIT": r"\D",
-    "CATEGORY_SPACE": r"\s",
-    "CATEGORY_NOT_SPACE": r"\S",
-    "CATEGORY_WORD": r"\w",
-    "CATEGORY_NOT_WORD": r"\W",
-}
-
-
-def _class_items(av: Any) -> set[str] | None:
-    """The items of a parsed character class as class-syntax strings (None: not handled)."""
-    out: set[str] = set()
-    for kind, value in av:
-        name = str(kind)
-        if name == "LITERAL":
-            out.add(re.escape(chr(value)))
-        elif name == "RANGE":
-            out.add(re.escape(chr(value[0])) + "-" + re.escape(chr(value[1])))
-        elif name == "CATEGORY" and str(value) in _CATEGORY_CLASS:
-            out.add(_CATEGORY_CLASS[str(value)])
-        else:
-            return None
-    return out
-
-
-def _first_chars(items: Any) -> tuple[set[str] | None, bool, bool]:
-    """What a match of the parsed sequence ``items`` can start with: (the first characters as
-    character-class items, or None when not known; whether it can be empty; whether some way
-    through it can only match at the start of the text, ``^``, without adding to the first)."""
-    chars: set[str] = set()
-    at_start = False
-    for op, av in items:
-        name = str(op)
-        if name == "AT":
-            if str(av) in ("AT_BEGINNING", "AT_BEGINNING_STRING"):
-                return chars, False, True
-            continue
-        if name in ("ASSERT", "ASSERT_NOT"):
-            continue  # zero width: the next item gives the first character
-        if name == "LITERAL":
-            chars.add(re.escape(chr(av)))
-            return chars, False, at_start
-        if name == "IN":
-            got = _class_items(av)
-            if got is None:
-                return None, False, False
-            return chars | got, False, at_start
-        if name == "SUBPATTERN":
-            if av[1] or av[2]:
-                return None, False, False  # inline flags
-            alts = [av[3]]
-            nullable_body = False
-        elif name == "BRANCH":
-            alts = av[1]
-            nullable_body = False
-        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-            alts = [av[2]]
-            nullable_body = av[0] == 0
-        elif name == "ATOMIC_GROUP":
-            alts = [av]
-            nullable_body = False
-        else:
-            return None, False, False
-        nullable = nullable_body
-        for alt in alts:
-            sub, sub_nullable, sub_start = _first_chars(alt)
-            if sub is None:
-                return None, False, False
-            chars |= sub
-            nullable |= sub_nullable
-            at_start |= sub_start
-        if not nullable:
-            return chars, False, at_start
-    return chars, True, at_start
-
-
-def _fast(rx: re.Pattern[str]) -> tuple[re.Pattern[str] | None, bool]:
-    """A pattern finding the same matches as ``rx`` at the same places, but led by a character
-    class so ``re`` skips in C to the places a match can start (``rx`` is tried only there,
-    inside a lookahead; group ``_m`` spans its match); and whether ``rx`` can also match at
-    the start of the text without one of those characters. (None, False) when not known."""
-    parsed = _sre_parse(rx.pattern, rx.flags)
-    chars, nullable, at_start = _first_chars(parsed)
-    if chars is None or nullable or not chars or parsed.getwidth()[0] == 0:
-        return None, False
-    cls = "[" + "".join(sorted(chars)) + "]"
-    fast = re.compile(cls + r"(?<=(?=(?P<_m>" + rx.pattern + r"))[\s\S])", rx.flags)
-    return fast, at_start
-
-
-def fast(rx: re.Pattern[str]) -> re.Pattern[str]:
-    """``_fast(rx)`` for a pattern known to be handled (checked at import); spans in ``_m``."""
-    got, at_start = _fast(rx)
-    if got is None or at_start:
-        raise ValueError(f"no fast form for {rx.pattern!r}")
-    return got
-
-
-# the same patterns led by the class of their first characters (matches span group ``_m``)
-OPEN_VERB_FAST: Final = fast(OPEN_VERB_RE)
-LEV_FREE_FAST: Final = fast(LEV_FREE_RE)
-LEV_GATE_FAST: Final = fast(LEV_GATE_RE)
-
-
-def fast_finditer(
-    rx: re.Pattern[str], text: str, pos: int = 0, endpos: int | None = None
-) -> Iterator[tuple[int, int, re.Match[str]]]:
-    """``(start, end, match)`` for each match of a ``fast`` pattern, as ``finditer`` of the
-    original finds them: each search goes on from the end of the previous match."""
-    end = len(text) if endpos is None else endpos
-    search = rx.search
-    while (m := search(text, pos, end)) is not None:
-        s, e = m.span("_m")
-        yield s, e, m
-        pos = e
-
-
-# per update pattern (in ``UPDATE_PATTERNS`` order): (pattern, fast pattern, may match at 0)
-UPDATE_SCANS: Final = tuple((rx, *_fast(rx)) for _, rx, _ in UPDATE_PATTERNS)
-# The take-profit pattern without its parts that can match nowhere in a post: those led by a
-# digit need "тейк"/"тп"/"цель" (a "т" or "ц") or "目標"/"目标"/"止盈" (a "目" or "止"). Without
-# them digits leave the leading class, and digits are most of a signal. Dropping alternatives
-# that match nowhere changes no match: ``re`` tries them in order at each place, and a dropped
-# one fails everywhere. Keyed by (Russian part kept, Chinese part kept).
-_TP_RU: Final = 4
-_TP_ZH: Final = 6
-_TP_SCANS: Final = {
-    (ru, zh): (rx, *_fast(rx))
-    for ru in (False, True)
-    for zh in (False, True)
-    for rx in [
-        re.compile(
-            "|".join(
-                _clean(part)
-                for i, part in enumerate(_TP_PARTS)
-                if (i != _TP_RU or ru) and (i != _TP_ZH or zh)
-            )
-        )
-    ]
-}
 
 
 def update_matches(i: int, low: str) -> Iterator[tuple[int, int, re.Match[str]]]:
     """``(start, end, match)`` of each match of update pattern ``i`` in ``low``, exactly as
     ``finditer`` finds them (start and end of the pattern's own match)."""
     if i == 0:  # take-profit: only the parts the post can match
-        rx, fast, at_start = _TP_SCANS[("т" in low or "ц" in low, "目" in low or "止" in low)]
+        scan = _TP_SCANS[("т" in low or "ц" in low, "目" in low or "止" in low)]
     else:
-        rx, fast, at_start = UPDATE_SCANS[i]
-    if fast is None:
-        for m in rx.finditer(low):
-            yield m.start(), m.end(), m
-        return
-    pos = 0
-    if at_start:
-        m = rx.match(low)
-        if m is not None:
-            yield m.start(), m.end(), m
-            pos = m.end()
-    search = fast.search
-    while (m := search(low, pos)) is not None:
-        s, e = m.span("_m")
-        yield s, e, m
-        pos = e
+        scan = UPDATE_PATTERNS[i][1]
+    return scan.finditer(low)
 
 
 # substrings one of which every pattern of the type needs: a cheap gate before the regexes
@@ -698,8 +648,8 @@ ORDINALS: Final = {
 MOVE_LEVEL_RE: Final = re.compile(
     r"(?:stop|sl|стоп|止[損损])[^\n\d%]{0,30}?(?:to|para|на|放在|移到|移至|at|@|:)\s*\$?\s*"
 )
-CONDITIONAL_FAST: Final = fast(CONDITIONAL_RE)
-PROFIT_FAST: Final = fast(PROFIT_RE)
+CONDITIONAL: Final = led_pattern(CONDITIONAL_RE, "abiouwекп如当當")
+PROFIT: Final = led_pattern(PROFIT_RE, r"\dglpwп")
 # for a post without "profit": its two English parts need that word and match nowhere, and the
 # digit that leads one of them leaves the leading class
-PROFIT_NO_EN_FAST: Final = fast(re.compile(_PROFIT_OTHER))
+PROFIT_NO_EN: Final = led_pattern(re.compile(_PROFIT_OTHER), "glwп")

@@ -16,6 +16,7 @@ from typing import Final
 from core.domain import Market, Side, SignalKind, UpdateType
 from services.signal_parser import lexicon as lx
 from services.signal_parser import patterns as p
+from services.signal_parser.leads import led_pattern
 from services.signal_parser.model import EntryValue, ParseResult, UpdateInfo
 from services.signal_parser.normalize import NUMBER_RE, Normalized, normalize, to_decimal
 
@@ -44,8 +45,8 @@ _LABEL_COLON_RE: Final = re.compile(r"\s*[:：]")
 _DIGIT_RE: Final = re.compile(r"\d")
 _AT_PRICE_RE: Final = re.compile(r"@\s*\$?\s*")
 # led by the class of their first characters: ``re`` skips in C to where a match can start
-_NUMBER_FAST: Final = p.fast(NUMBER_RE)
-_INSTANT_FAST: Final = p.fast(_INSTANT_RE)
+_NUMBER: Final = led_pattern(NUMBER_RE, r"\d.")
+_INSTANT: Final = led_pattern(_INSTANT_RE, "acimnп市现現")
 
 
 @dataclass(slots=True)
@@ -275,7 +276,7 @@ def _segment_values(
     low = n.lower
     if kind in ("entry", "target", "stop"):
         m = p.INDEX_RE.match(low, start, seg_end)
-        if m and _NUMBER_FAST.search(low, m.end(), seg_end):
+        if m and _NUMBER.fast.search(low, m.end(), seg_end):
             start = m.end()
     nums = _numbers(n, start, seg_end)
     if nums and kind == "target" and seg_end == line_end:
@@ -399,12 +400,12 @@ def _leverage_in(low: str, start: int, end: int, *, labelled: bool) -> _Num | No
         matches: Iterator[tuple[int, int, re.Match[str]]] = (
             (0, 0, m) for m in p.LEV_VALUE_RE.finditer(low, start, end)
         )
-    elif ("x" not in low and "х" not in low and "倍" not in low) or not p.LEV_GATE_FAST.search(
+    elif ("x" not in low and "х" not in low and "倍" not in low) or not p.LEV_GATE.fast.search(
         low, start, end
     ):
         return None  # both leverage patterns need an "x" (Latin or Cyrillic) or a "倍"
     else:
-        matches = p.fast_finditer(p.LEV_FREE_FAST, low, start, end)
+        matches = p.LEV_FREE.finditer(low, start, end)
     for _, _, m in matches:
         group = "lo" if m.group("lo") else "lo2"
         raw = m.group(group)
@@ -450,7 +451,7 @@ def _find_update(low: str) -> _Update | None:
             continue
         best: tuple[int | None, bool, int, int] | None = None
         for s, e, m in p.update_matches(i, low):
-            if p.CONDITIONAL_FAST.search(low, max(0, s - 16), s):
+            if p.CONDITIONAL.fast.search(low, max(0, s - 16), s):
                 continue  # "after TP1 is hit, move SL": an instruction, not a report
             if utype is UpdateType.TP_HIT and low[max(0, s - 7) : s].rstrip().endswith(
                 ("entry", "stop")
@@ -477,9 +478,9 @@ def _find_update(low: str) -> _Update | None:
         if m and not found and not _labels(low, m.end(), len(low)):
             found[UpdateType.SL_HIT] = (None, False, m.start(), m.end())
     if "profit" in low:
-        profit = p.PROFIT_FAST.search(low)
+        profit = p.PROFIT.fast.search(low)
     elif any(w in low for w in p.PROFIT_TRIGGERS):
-        profit = p.PROFIT_NO_EN_FAST.search(low)
+        profit = p.PROFIT_NO_EN.fast.search(low)
     else:
         profit = None
     if not found:
@@ -628,7 +629,7 @@ def _parse(text: str) -> ParseResult:
     if (
         side_span is not None
         and levels.entry
-        and _INSTANT_FAST.search(
+        and _INSTANT.fast.search(
             low, low.rfind("\n", 0, side_span[0]) + 1, _line_end(low, side_span[1])
         )
     ):
@@ -671,7 +672,7 @@ def _parse(text: str) -> ParseResult:
         kind = SignalKind.ENTRY
     elif update is not None:
         kind = SignalKind.UPDATE
-    elif pair is not None and side is not None and p.OPEN_VERB_FAST.search(low):
+    elif pair is not None and side is not None and p.OPEN_VERB.fast.search(low):
         kind = SignalKind.ENTRY
     else:
         kind = SignalKind.OTHER
