@@ -23,6 +23,7 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.types import InlineKeyboardMarkup
+from tenacity import RetryCallState, Retrying, stop_after_attempt, wait_exponential
 
 from core.cache import KeyValue
 from core.config import LimitsSettings
@@ -37,6 +38,22 @@ log = structlog.get_logger(__name__)
 
 MAX_ATTEMPTS = 8
 MAX_BACKOFF_S = 300.0
+# A transient failure is retried by a later drain, so the attempt count lives on the row; the
+# schedule is tenacity's, fed that count: 1 s, 2 s, 4 s ... at most MAX_BACKOFF_S, and no try
+# after the MAX_ATTEMPTS-th.
+TRANSIENT_RETRY = Retrying(
+    wait=wait_exponential(max=MAX_BACKOFF_S), stop=stop_after_attempt(MAX_ATTEMPTS)
+)
+
+
+def transient_backoff(failed_attempt: int) -> float | None:
+    """Seconds before a row's next try once its ``failed_attempt``-th try (1 = the first)
+    failed transiently; ``None`` when that was the last try."""
+    state = RetryCallState(TRANSIENT_RETRY, fn=None, args=(), kwargs={})
+    state.attempt_number = failed_attempt
+    if TRANSIENT_RETRY.stop(state):
+        return None
+    return float(TRANSIENT_RETRY.wait(state))
 
 
 class OutboxSender:
@@ -149,13 +166,7 @@ class OutboxSender:
         if not chat.allowed:
             await self._defer(row_id, chat.retry_after)
             return chat.retry_after
-        while True:  # the global budget is the bottleneck by design: wait for a slot
-            bulk = await self._kv.limiter.hit(
-                "out:global", rate=self._limits.outbox_global_per_s, burst=1
-            )
-            if bulk.allowed:
-                break
-            await asyncio.sleep(bulk.retry_after)
+        await self._global_slot()
         reply_markup = InlineKeyboardMarkup.model_validate(markup) if markup else None
         try:
             await self._bot.send_message(chat_id, text, reply_markup=reply_markup)
@@ -178,10 +189,10 @@ class OutboxSender:
             await self._fail(row_id, f"bad request: {exc.message}")
         except (TelegramServerError, TelegramNetworkError) as exc:
             self._metrics.outbox_sent.labels("transient").inc()
-            if attempts + 1 >= MAX_ATTEMPTS:
+            backoff = transient_backoff(attempts + 1)
+            if backoff is None:
                 await self._fail(row_id, f"gave up after {attempts + 1} attempts: {exc}")
                 return None
-            backoff = min(MAX_BACKOFF_S, 2.0**attempts)
             log.warning("outbox_transient_error", chat_id=chat_id, retry_in=backoff)
             async with self._db.transaction() as session:
                 await OutboxRepository(session).retry_at(
@@ -193,6 +204,17 @@ class OutboxSender:
             async with self._db.transaction() as session:
                 await OutboxRepository(session).mark_sent(row_id, self._clock())
         return None
+
+    async def _global_slot(self) -> None:
+        """Wait until the global budget lets one message out: it is the bottleneck by design,
+        so a row waits for it rather than being deferred."""
+        while True:
+            bulk = await self._kv.limiter.hit(
+                "out:global", rate=self._limits.outbox_global_per_s, burst=1
+            )
+            if bulk.allowed:
+                return
+            await asyncio.sleep(bulk.retry_after)
 
     async def _defer(self, row_id: int, seconds: float) -> None:
         async with self._db.transaction() as session:

@@ -25,6 +25,7 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.types import Update
+from aiogram.utils.backoff import Backoff, BackoffConfig
 from aiohttp import web
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
@@ -38,6 +39,9 @@ log = structlog.get_logger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 MAX_CONCURRENT_UPDATES = 64
+# aiogram's polling backoff without jitter: 1 s, 2 s, 4 s ... 30 s after failures in a row,
+# back to 1 s once a getUpdates answers. TelegramRetryAfter waits what Telegram asks instead.
+POLLING_BACKOFF = BackoffConfig(min_delay=1.0, max_delay=30.0, factor=2.0, jitter=0.0)
 
 
 class UpdateRunner:
@@ -74,53 +78,39 @@ async def _pause(stop: asyncio.Event, seconds: float) -> None:
 
 async def poll(app: App, stop: asyncio.Event) -> None:
     """Long polling that confirms a batch only once every update of it is in the inbox."""
-    bot, dp = app.bot, app.dispatcher
-    allowed = dp.resolve_used_update_types()
-    timeout = app.settings.telegram.polling_timeout_s
+    allowed = app.dispatcher.resolve_used_update_types()
     runner = UpdateRunner(app)
     offset: int | None = None
-    backoff = 1.0
+    backoff = Backoff(POLLING_BACKOFF)
     log.info("polling_started", allowed_updates=allowed)
     while not stop.is_set():
         try:
-            get = asyncio.ensure_future(
-                bot.get_updates(
-                    offset=offset,
-                    timeout=timeout,
-                    allowed_updates=allowed,
-                    request_timeout=timeout + 10,
-                )
-            )
-            stopper = asyncio.ensure_future(stop.wait())
-            done, _ = await asyncio.wait({get, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            stopper.cancel()
-            if get not in done:
-                get.cancel()
-                break
-            updates = get.result()
+            updates = await _get_updates(app, stop, offset, allowed)
         except TelegramUnauthorizedError:
             raise ServiceUnavailable("Telegram refused BOT_TOKEN (401 Unauthorized).") from None
         except TelegramRetryAfter as exc:
             await _pause(stop, exc.retry_after)
             continue
         except (TelegramNetworkError, TelegramServerError, TelegramConflictError) as exc:
-            log.warning("polling_failed", error=type(exc).__name__, retry_in=backoff)
-            await _pause(stop, backoff)
-            backoff = min(backoff * 2, 30.0)
+            delay = next(backoff)
+            log.warning("polling_failed", error=type(exc).__name__, retry_in=delay)
+            await _pause(stop, delay)
             continue
-        backoff = 1.0
+        if updates is None:  # stopped while waiting
+            break
+        backoff.reset()
         if not updates:
             continue
         try:
             stored = await app.inbox.store_batch([(u.update_id, raw_json(u)) for u in updates])
         except (OSError, SQLAlchemyError) as exc:
             # Not stored, so not confirmed: the same batch comes again once the database is back.
-            log.error("inbox_store_failed", error=type(exc).__name__, retry_in=backoff)
-            await _pause(stop, backoff)
-            backoff = min(backoff * 2, 30.0)
+            delay = next(backoff)
+            log.error("inbox_store_failed", error=type(exc).__name__, retry_in=delay)
+            await _pause(stop, delay)
             continue
-        mine = set(stored)
         offset = updates[-1].update_id + 1  # confirmed by the next getUpdates, after the write
+        mine = set(stored)
         for update in updates:
             if update.update_id in mine:
                 mine.discard(update.update_id)  # a batch may carry the same update twice
@@ -128,6 +118,25 @@ async def poll(app: App, stop: asyncio.Event) -> None:
             else:
                 app.metrics.inbox_duplicates.inc()
     await runner.drain()
+
+
+async def _get_updates(
+    app: App, stop: asyncio.Event, offset: int | None, allowed: list[str]
+) -> list[Update] | None:
+    """One ``getUpdates`` long poll; ``None`` when ``stop`` was set first."""
+    timeout = app.settings.telegram.polling_timeout_s
+    get = asyncio.ensure_future(
+        app.bot.get_updates(
+            offset=offset, timeout=timeout, allowed_updates=allowed, request_timeout=timeout + 10
+        )
+    )
+    stopper = asyncio.ensure_future(stop.wait())
+    done, _ = await asyncio.wait({get, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    if get not in done:
+        get.cancel()
+        return None
+    return get.result()
 
 
 def webhook_app(app: App, secret: str, path: str) -> web.Application:
@@ -234,7 +243,7 @@ async def run_bot(settings: Settings) -> int:
 async def run_console(settings: Settings, as_user: int | None = None) -> int:
     """The console is a local tool: it brings its database to the current schema first (what
     ``make console`` does with ``tsbot migrate``), so ``tsbot console`` works on its own."""
-    from bot.console import Console
+    from bot.console.chat import Console
     from core.db import migrate
     from core.db.session import Database
 
