@@ -40,7 +40,9 @@ from aiogram.types import Message, Update  # noqa: E402
 from redis.asyncio.connection import Connection  # noqa: E402
 
 from bot.app import App, build_app  # noqa: E402
-from bot.local_api import LocalBotAPI, LocalSession, UpdateFactory  # noqa: E402
+from bot.console.api import LocalBotAPI  # noqa: E402
+from bot.console.session import LocalSession  # noqa: E402
+from bot.console.updates import UpdateFactory  # noqa: E402
 from bot.middlewares.inbox import raw_json  # noqa: E402
 from core.cache import KeyValue, RedisCache, RedisLocks, RedisRateLimiter, redis_client  # noqa: E402
 from core.config import Settings, load_settings  # noqa: E402

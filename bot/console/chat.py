@@ -1,6 +1,6 @@
 """Console mode: chat with the bot in a terminal through the real dispatcher and middlewares.
 
-The bot talks to an in-process Bot API stand-in (``bot.local_api``), not to a special path in
+The bot talks to the in-process Bot API emulator (`bot.console.api`), not to a special path in
 the handlers: what works here works on Telegram. Lines you type become updates:
 
 - plain text and /commands are messages from the current user;
@@ -24,7 +24,10 @@ from typing import Any, TextIO
 from aiogram.types import Update
 
 from bot.app import App, build_app
-from bot.local_api import LocalBotAPI, LocalSession, MessageEvent, UpdateFactory, html_to_plain
+from bot.console.api import LocalBotAPI, MessageEvent
+from bot.console.html_check import html_to_plain
+from bot.console.session import LocalSession
+from bot.console.updates import UpdateFactory
 from core.config import Settings
 
 DEFAULT_CONSOLE_USER = 100_001
@@ -45,6 +48,8 @@ def channel_id_for(name: str) -> int:
 
 
 class Console:
+    """One terminal chat: typed lines in, the bot's messages, edits and alerts out."""
+
     def __init__(
         self,
         settings: Settings,
@@ -65,7 +70,8 @@ class Console:
         self.settings = settings
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
-        self.api = LocalBotAPI(on_message=self._on_message)
+        self._alerts: list[str] = []  # toasts and alerts shown on the pressed button
+        self.api = LocalBotAPI(on_message=self._on_message, on_alert=self._alerts.append)
         self.updates = UpdateFactory(self.api)
         self.buttons: list[_Button] = []
         self.channels: dict[int, str] = {}
@@ -92,18 +98,24 @@ class Console:
         markup = message.get("reply_markup") or {}
         rows = markup.get("inline_keyboard") or []
         if rows and event.chat_id == self.user_id:
-            self.buttons = []
-            labels = []
-            for row in rows:
-                for button in row:
-                    if "callback_data" not in button:
-                        continue
-                    self.buttons.append(
-                        _Button(event.chat_id, message, button["callback_data"], button["text"])
-                    )
-                    labels.append(f"[{len(self.buttons)}] {button['text']}")
-            if labels:
-                self._print("     " + "  ".join(labels))
+            self._show_buttons(event.chat_id, message, rows)
+
+    def _show_buttons(
+        self, chat_id: int, message: dict[str, Any], rows: list[list[dict[str, Any]]]
+    ) -> None:
+        """Number the message's callback buttons; typing a number presses one."""
+        self.buttons = []
+        labels = []
+        for row in rows:
+            for button in row:
+                if "callback_data" not in button:
+                    continue
+                self.buttons.append(
+                    _Button(chat_id, message, button["callback_data"], button["text"])
+                )
+                labels.append(f"[{len(self.buttons)}] {button['text']}")
+        if labels:
+            self._print("     " + "  ".join(labels))
 
     # -- input -----------------------------------------------------------------------------------
 
@@ -124,34 +136,37 @@ class Console:
             return True
         command, _, rest = line.partition(" ")
         if command == "/as":
-            if not rest.strip().lstrip("-").isdigit():
-                self._print("(usage: /as <telegram_user_id>)")
-            else:
-                self.user_id = int(rest.strip())
-                self.buttons = []
-                self._print(f"(you are now user {self.user_id})")
-            return True
-        if command in {"/post", "/forward"}:
-            name, _, text = rest.strip().partition(" ")
-            if not name or not text.strip():
-                self._print(f"(usage: {command} <channel> <text>)")
-                return True
-            channel_id = await self._ensure_channel(name)
-            if command == "/post":
-                name = self.channels[channel_id]
-                await self._feed(
-                    self.updates.channel_post(channel_id, text, title=name, username=name)
-                )
-            else:
-                origin = self.api.next_message_id(channel_id)
-                await self._feed(
-                    self.updates.forward(
-                        self.user_id, channel_id, self.channels[channel_id], text, origin
-                    )
-                )
-            return True
-        await self._feed(self.updates.message(self.user_id, line))
+            self._switch_user(rest.strip())
+        elif command in {"/post", "/forward"}:
+            await self._channel_command(command, rest.strip())
+        else:
+            await self._feed(self.updates.message(self.user_id, line))
         return True
+
+    def _switch_user(self, user_id: str) -> None:
+        if not user_id.lstrip("-").isdigit():
+            self._print("(usage: /as <telegram_user_id>)")
+            return
+        self.user_id = int(user_id)
+        self.buttons = []
+        self._print(f"(you are now user {self.user_id})")
+
+    async def _channel_command(self, command: str, rest: str) -> None:
+        """``/post <channel> <text>`` posts into the channel; ``/forward`` forwards a post of
+        it to the bot."""
+        name, _, text = rest.partition(" ")
+        if not name or not text.strip():
+            self._print(f"(usage: {command} <channel> <text>)")
+            return
+        channel_id = await self._ensure_channel(name)
+        name = self.channels[channel_id]
+        if command == "/post":
+            await self._feed(
+                self.updates.channel_post(channel_id, text, title=name, username=name)
+            )
+        else:
+            origin = self.api.next_message_id(channel_id)
+            await self._feed(self.updates.forward(self.user_id, channel_id, name, text, origin))
 
     async def _ensure_channel(self, name: str) -> int:
         name = name.lstrip("@")
@@ -168,11 +183,11 @@ class Console:
     async def _feed(self, raw: dict[str, Any]) -> None:
         assert self.app is not None
         update = Update.model_validate(raw, context={"bot": self.app.bot})
-        answered = len(self.api.calls_of("answerCallbackQuery"))
         await self.app.dispatcher.feed_update(self.app.bot, update)
-        for answer in self.api.calls_of("answerCallbackQuery")[answered:]:
-            if answer.get("text"):  # toasts and alerts shown on the pressed button
-                self._print(f"bot (alert): {answer['text']}")
+        # Alerts print after the update's messages, as a client shows them over the chat.
+        for text in self._alerts:
+            self._print(f"bot (alert): {text}")
+        self._alerts.clear()
         await self._deliver_due()
 
     async def _deliver_due(self) -> None:

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
-from bot.local_api import MessageEvent
+from bot.console.api import MessageEvent
 from core.db.models import InboxUpdate, OutboxMessage
 from core.db.session import Database
 from core.domain import InboxStatus, OutboxStatus

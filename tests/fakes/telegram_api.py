@@ -1,7 +1,9 @@
 """Fake Telegram Bot API server on loopback, for driving real aiogram over HTTP.
 
-`FakeTelegramAPI` serves `POST /bot{token}/{method}` from a `LocalBotAPI` (state, recording,
-fault injection) and adds what only a server has: the `getUpdates` queue with long polling.
+`FakeTelegramAPI` serves ``POST /bot{token}/{method}`` from a `RecordingBotAPI` (the console's
+emulator with recording and fault injection, `tests/fakes/bot_api.py`) and adds what only a
+server has: the `getUpdates` queue with long polling and ``allowed_updates`` filtering, form /
+multipart / JSON decoding, the token check, and holding a method mid-request.
 `RecordingSession` is the socket-free variant with the same recording API.
 
     async with FakeTelegramAPI() as telegram_api:
@@ -23,14 +25,9 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
 
-from bot.local_api import (
-    TEXT_FIELDS,
-    BotAPIError,
-    LocalBotAPI,
-    LocalSession,
-    UpdateFactory,
-    decode_param,
-)
+from bot.console.errors import BotAPIError
+from bot.console.session import LocalSession
+from tests.fakes.bot_api import FakeUpdateFactory, RecordingBotAPI
 
 JSON = dict[str, Any]
 
@@ -44,6 +41,34 @@ WEBHOOK_CONFLICT: Final = (
     "Conflict: can't use getUpdates method while webhook is active; "
     "use deleteWebhook to delete the webhook first"
 )
+# Form fields that stay strings even when they look like numbers or JSON.
+TEXT_FIELDS: Final = frozenset(
+    {
+        "text", "caption", "parse_mode", "callback_query_id", "data", "url", "secret_token",
+        "description", "short_description", "title", "name", "username", "first_name",
+        "last_name", "query", "inline_message_id", "business_connection_id", "action",
+        "language_code", "ip_address", "emoji", "custom_title", "question", "message_effect_id",
+        "sticker", "photo", "document", "video", "audio", "voice", "animation", "certificate",
+        "switch_pm_text", "switch_pm_parameter", "invite_link", "address",
+        "phone_number", "vcard", "game_short_name", "payload", "currency", "provider_token",
+        "start_parameter", "error_message", "shipping_query_id", "pre_checkout_query_id",
+        "foursquare_id", "foursquare_type", "google_place_id", "google_place_type",
+    }
+)  # fmt: skip
+
+
+def decode_param(key: str, value: Any) -> Any:
+    """Decode one transport-level parameter (form fields are strings, nested objects JSON).
+
+    Text-like fields stay strings even when they look like numbers; everything else that
+    parses as JSON is decoded (`"42"` -> 42, `'{"inline_keyboard": ...}'` -> dict)."""
+    if not isinstance(value, str) or key in TEXT_FIELDS:
+        return value
+    try:
+        decoded = json.loads(value)
+    except ValueError:
+        return value
+    return value if isinstance(decoded, str) else decoded
 
 
 class LoopbackSession(AiohttpSession):
@@ -61,10 +86,10 @@ def update_type(update: JSON) -> str:
 
 
 class Recording:
-    """The recording and fault-injection API, delegated to a `LocalBotAPI` (`_recorder`)."""
+    """The recording and fault-injection API, delegated to a `RecordingBotAPI` (`_recorder`)."""
 
     @property
-    def _recorder(self) -> LocalBotAPI:
+    def _recorder(self) -> RecordingBotAPI:
         raise NotImplementedError
 
     @property
@@ -101,7 +126,7 @@ class Recording:
 
 
 class FakeTelegramAPI(Recording):
-    """Bot API over HTTP on 127.0.0.1 (free port), backed by a `LocalBotAPI`.
+    """Bot API over HTTP on 127.0.0.1 (free port), backed by a `RecordingBotAPI`.
 
     `url` is the base for `TelegramAPIServer.from_base`. Updates queued with `feed()` are served
     by `getUpdates` (offset confirms, `limit`, long polling for `timeout` seconds, and
@@ -110,12 +135,12 @@ class FakeTelegramAPI(Recording):
 
     def __init__(
         self,
-        api: LocalBotAPI | None = None,
+        api: RecordingBotAPI | None = None,
         *,
         token: str | None = None,
     ) -> None:
-        self.api = api if api is not None else LocalBotAPI()
-        self.updates = UpdateFactory(self.api)
+        self.api = api if api is not None else RecordingBotAPI()
+        self.updates = FakeUpdateFactory(self.api)
         self.token = token
         self.pending: list[JSON] = []
         self.delivered: list[JSON] = []
@@ -187,7 +212,7 @@ class FakeTelegramAPI(Recording):
         self.api.notify()
 
     @property
-    def _recorder(self) -> LocalBotAPI:
+    def _recorder(self) -> RecordingBotAPI:
         return self.api
 
     def hold(self, method: str) -> asyncio.Event:
@@ -334,6 +359,14 @@ class RecordingSession(Recording, LocalSession):
     """Socket-free aiogram session with the `FakeTelegramAPI` recording API (for unit tests):
     `Bot("42:TEST", session=RecordingSession())`."""
 
+    def __init__(self, api: RecordingBotAPI | None = None, **kwargs: Any) -> None:
+        self.recording_api = api if api is not None else RecordingBotAPI()
+        super().__init__(self.recording_api, **kwargs)
+        self.closed = False
+
     @property
-    def _recorder(self) -> LocalBotAPI:
-        return self.local_api
+    def _recorder(self) -> RecordingBotAPI:
+        return self.recording_api
+
+    async def close(self) -> None:
+        self.closed = True

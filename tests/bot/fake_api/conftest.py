@@ -1,5 +1,5 @@
 """Fixtures for the fake Bot API tests: a loopback server with a real HTTP bot, and the
-in-process `LocalBotAPI` with a `LocalSession` bot."""
+in-process `RecordingBotAPI` (the console's emulator plus recording) with a `LocalSession` bot."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 from aiogram import Bot
 
-from bot.local_api import LocalBotAPI, LocalSession, UpdateFactory
+from bot.console.session import LocalSession
+from tests.fakes.bot_api import FakeUpdateFactory, RecordingBotAPI
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 
@@ -28,17 +29,17 @@ async def http_bot(fake_server: FakeTelegramAPI) -> AsyncIterator[Bot]:
 
 
 @pytest.fixture
-def local_api() -> LocalBotAPI:
-    return LocalBotAPI(clock=lambda: 1_700_000_000)
+def local_api() -> RecordingBotAPI:
+    return RecordingBotAPI(clock=lambda: 1_700_000_000)
 
 
 @pytest.fixture
-def updates(local_api: LocalBotAPI) -> UpdateFactory:
-    return UpdateFactory(local_api)
+def updates(local_api: RecordingBotAPI) -> FakeUpdateFactory:
+    return FakeUpdateFactory(local_api)
 
 
 @pytest.fixture
-async def local_bot(local_api: LocalBotAPI) -> AsyncIterator[Bot]:
+async def local_bot(local_api: RecordingBotAPI) -> AsyncIterator[Bot]:
     bot = Bot("42:TEST", session=LocalSession(local_api))
     try:
         yield bot

@@ -1,4 +1,5 @@
-"""`LocalSession`: a real `Bot` answered in process by `LocalBotAPI`."""
+"""`LocalSession`: a real `Bot` answered in process by the console's emulator (here with
+recording, `RecordingBotAPI`)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ from aiogram.types import (
     InlineKeyboardMarkup,
 )
 
-from bot.local_api import LocalBotAPI, LocalSession, MessageEvent
+from bot.console.api import MessageEvent
+from bot.console.session import LocalSession
+from tests.fakes.bot_api import RecordingBotAPI
 from tests.fakes.telegram_api import RecordingSession
 
 USER_ID = 7
@@ -36,7 +39,7 @@ KEYBOARD = InlineKeyboardMarkup(
 )
 
 
-async def test_send_edit_delete_round_trip(local_bot: Bot, local_api: LocalBotAPI) -> None:
+async def test_send_edit_delete_round_trip(local_bot: Bot, local_api: RecordingBotAPI) -> None:
     sent = await local_bot.send_message(
         USER_ID, "<b>LONG</b> BTC &lt; 70k", parse_mode="HTML", reply_markup=KEYBOARD
     )
@@ -74,7 +77,9 @@ async def test_edit_reply_markup_and_not_modified(local_bot: Bot) -> None:
     assert edited.reply_markup is not None
 
 
-async def test_errors_map_to_aiogram_exceptions(local_bot: Bot, local_api: LocalBotAPI) -> None:
+async def test_errors_map_to_aiogram_exceptions(
+    local_bot: Bot, local_api: RecordingBotAPI
+) -> None:
     local_api.fail("sendMessage", 429, retry_after=5)
     with pytest.raises(TelegramRetryAfter) as caught:
         await local_bot.send_message(USER_ID, "flood")
@@ -93,7 +98,7 @@ async def test_errors_map_to_aiogram_exceptions(local_bot: Bot, local_api: Local
 
 
 async def test_unknown_chat_is_not_found_when_strict() -> None:
-    api = LocalBotAPI(strict_chats=True)
+    api = RecordingBotAPI(strict_chats=True)
     async with Bot("42:TEST", session=LocalSession(api)) as bot:
         with pytest.raises(TelegramBadRequest, match="chat not found"):
             await bot.send_message(CHANNEL_ID, "post")
@@ -105,7 +110,7 @@ async def test_unknown_chat_is_not_found_when_strict() -> None:
     assert by_username.sender_chat is not None
 
 
-async def test_params_are_serialised_like_the_http_session(local_api: LocalBotAPI) -> None:
+async def test_params_are_serialised_like_the_http_session(local_api: RecordingBotAPI) -> None:
     """Defaults resolve, enums become values, nested objects become dicts, ids stay ints."""
     bot = Bot(
         "42:TEST",
@@ -125,7 +130,7 @@ async def test_params_are_serialised_like_the_http_session(local_api: LocalBotAP
     assert local_api.last("sendChatAction") == {"chat_id": USER_ID, "action": "typing"}
 
 
-async def test_on_message_queue_sees_sent_edited_deleted(local_api: LocalBotAPI) -> None:
+async def test_on_message_queue_sees_sent_edited_deleted(local_api: RecordingBotAPI) -> None:
     events: asyncio.Queue[MessageEvent] = asyncio.Queue()
     local_api.on_message = events
     async with Bot("42:TEST", session=LocalSession(local_api)) as bot:
@@ -141,7 +146,9 @@ async def test_on_message_queue_sees_sent_edited_deleted(local_api: LocalBotAPI)
     ]
 
 
-async def test_on_message_callback_may_be_async(local_bot: Bot, local_api: LocalBotAPI) -> None:
+async def test_on_message_callback_may_be_async(
+    local_bot: Bot, local_api: RecordingBotAPI
+) -> None:
     printed: list[str] = []
 
     async def show(event: MessageEvent) -> None:
@@ -153,7 +160,7 @@ async def test_on_message_callback_may_be_async(local_bot: Bot, local_api: Local
     assert printed == ["sent: hi"]
 
 
-async def test_chat_members_and_administrators(local_bot: Bot, local_api: LocalBotAPI) -> None:
+async def test_chat_members_and_administrators(local_bot: Bot, local_api: RecordingBotAPI) -> None:
     local_api.add_chat(CHANNEL_ID, "channel", title="Signals")
     local_api.set_member(CHANNEL_ID, USER_ID, "creator")
     local_api.set_member(CHANNEL_ID, 42, "administrator")
@@ -195,7 +202,7 @@ async def test_commands_and_webhook_state(local_bot: Bot) -> None:
 
 
 async def test_leave_chat_then_sending_is_forbidden(
-    local_bot: Bot, local_api: LocalBotAPI
+    local_bot: Bot, local_api: RecordingBotAPI
 ) -> None:
     local_api.add_chat(CHANNEL_ID, "channel", title="Signals")
 

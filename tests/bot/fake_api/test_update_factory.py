@@ -1,4 +1,5 @@
-"""`UpdateFactory` builds dicts that aiogram accepts and that line up with `LocalBotAPI` state."""
+"""`UpdateFactory` (with the tests' `FakeUpdateFactory` additions) builds dicts that aiogram
+accepts and that line up with the emulator's state."""
 
 from __future__ import annotations
 
@@ -18,12 +19,12 @@ from aiogram.types import (
 )
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.local_api import LocalBotAPI, UpdateFactory
+from tests.fakes.bot_api import FakeUpdateFactory, RecordingBotAPI
 
 USER_ID = 7
 CHANNEL_ID = -1001234567890
 
-BUILDERS: list[tuple[str, Callable[[UpdateFactory], dict[str, Any]]]] = [
+BUILDERS: list[tuple[str, Callable[[FakeUpdateFactory], dict[str, Any]]]] = [
     ("message", lambda f: f.message(USER_ID, "/start deep", username="alice")),
     ("message", lambda f: f.message(USER_ID, "hi", chat_id=-100555, first_name="Al")),
     (
@@ -46,20 +47,22 @@ BUILDERS: list[tuple[str, Callable[[UpdateFactory], dict[str, Any]]]] = [
     ids=["command", "group", "callback", "channel_post", "edited_post", "forward", "my_member"],
 )
 def test_factory_dicts_validate_as_updates(
-    updates: UpdateFactory, event_type: str, build: Callable[[UpdateFactory], dict[str, Any]]
+    updates: FakeUpdateFactory,
+    event_type: str,
+    build: Callable[[FakeUpdateFactory], dict[str, Any]],
 ) -> None:
     update = Update.model_validate(build(updates))
 
     assert update.event_type == event_type
 
 
-def test_update_ids_increase(updates: UpdateFactory) -> None:
+def test_update_ids_increase(updates: FakeUpdateFactory) -> None:
     ids = [updates.message(USER_ID, str(i))["update_id"] for i in range(3)]
 
     assert ids == [1, 2, 3]
 
 
-def test_leading_command_gets_bot_command_entity(updates: UpdateFactory) -> None:
+def test_leading_command_gets_bot_command_entity(updates: FakeUpdateFactory) -> None:
     command = updates.message(USER_ID, "/signal@tsbot_local BTC")["message"]
     plain = updates.message(USER_ID, "BTC /signal")["message"]
 
@@ -67,7 +70,7 @@ def test_leading_command_gets_bot_command_entity(updates: UpdateFactory) -> None
     assert "entities" not in plain
 
 
-def test_forward_has_channel_origin(updates: UpdateFactory) -> None:
+def test_forward_has_channel_origin(updates: FakeUpdateFactory) -> None:
     update = Update.model_validate(
         updates.forward(USER_ID, CHANNEL_ID, "Signals", "ETH LONG", 10, 1_690_000_000)
     )
@@ -80,7 +83,7 @@ def test_forward_has_channel_origin(updates: UpdateFactory) -> None:
 
 
 async def test_channel_post_ids_follow_the_channel_counter(
-    local_bot: Bot, local_api: LocalBotAPI, updates: UpdateFactory
+    local_bot: Bot, local_api: RecordingBotAPI, updates: FakeUpdateFactory
 ) -> None:
     """A post, the bot's reply in the channel and the next post share one id sequence."""
     first = updates.channel_post(CHANNEL_ID, "BTC LONG", title="Signals")["channel_post"]
@@ -102,7 +105,7 @@ async def test_channel_post_ids_follow_the_channel_counter(
     ]
 
 
-async def test_reply_to_a_bot_message(local_bot: Bot, updates: UpdateFactory) -> None:
+async def test_reply_to_a_bot_message(local_bot: Bot, updates: FakeUpdateFactory) -> None:
     sent = await local_bot.send_message(USER_ID, "Size?")
 
     update = Update.model_validate(
@@ -118,7 +121,7 @@ async def test_reply_to_a_bot_message(local_bot: Bot, updates: UpdateFactory) ->
 
 
 async def test_my_chat_member_updates_the_member_registry(
-    local_bot: Bot, updates: UpdateFactory
+    local_bot: Bot, updates: FakeUpdateFactory
 ) -> None:
     updates.my_chat_member(CHANNEL_ID, USER_ID, chat_type="channel", title="Signals")
 
@@ -130,7 +133,7 @@ async def test_my_chat_member_updates_the_member_registry(
 
 
 async def test_dispatcher_round_trip_over_local_session(
-    local_bot: Bot, local_api: LocalBotAPI, updates: UpdateFactory
+    local_bot: Bot, local_api: RecordingBotAPI, updates: FakeUpdateFactory
 ) -> None:
     """The console path: feed factory updates, the bot's answers land in LocalBotAPI."""
     router = Router()
