@@ -1,15 +1,18 @@
-"""Pure rendering of trading views to Telegram HTML; every exchange/user string is escaped."""
+"""Pure rendering of trading views to Telegram HTML; every exchange/user string is escaped.
+
+``OrderHtml`` is the ``OrderMessages`` port the trading service renders its notifications with.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Final
 
-from core.domain import OrderType
+from core.domain import OrderSide, OrderStatus, OrderType
 from handlers.html import escape
 from services.exchange.base import Position
 from services.symbols import fmt_number
-from services.trading import order_headline
 from services.trading_dto import AccountView, BalanceView, OrderPlan, OrderView, PriceView
 
 
@@ -57,8 +60,59 @@ def plan(view: OrderPlan, ttl_s: int) -> str:
     )
 
 
+# {lead} is "order #7 on paper: buy 0.1 BTC at 60,000 USDT"; every part of it is escaped.
+_STATUS_LINE: Final = {
+    OrderStatus.PARTIALLY_FILLED: "◐ {lead} is partly filled ({filled} so far).",
+    OrderStatus.OPEN: "⏳ {lead} is open and waits for the price.",
+    OrderStatus.CANCELLED: "✖ {lead} was cancelled.{reason}",
+    OrderStatus.REJECTED: "⛔ {lead} was rejected.{reason}",
+    OrderStatus.UNKNOWN: (
+        "❔ {lead} was sent but the exchange did not confirm it. "
+        "I will check by its client order id and tell you; it will not be sent again."
+    ),
+}
+_BEING_PLACED: Final = "… {lead} is being placed."
+
+
+def order_headline(view: OrderView) -> str:
+    """One HTML line: what happened to the order, with the fill and who priced it."""
+    base, _, quote = view.symbol.partition("/")
+    where = "paper" if view.is_paper else escape(view.account_label)
+    amount = f"{fmt_number(view.amount)} {escape(base)}"
+    if view.status is OrderStatus.FILLED:
+        return _filled_headline(view, amount, where, quote)
+    at = ""
+    if view.price is not None:
+        kind = "stop at" if view.type is OrderType.STOP else "at"
+        at = f" {kind} {fmt_number(view.price)} {escape(quote)}"
+    return _STATUS_LINE.get(view.status, _BEING_PLACED).format(
+        lead=f"order #{view.id} on {where}: {view.side.value} {amount}{at}",
+        filled=f"{fmt_number(view.filled)} {escape(base)}",
+        reason=f" {escape(view.error)}" if view.error else "",
+    )
+
+
+def _filled_headline(view: OrderView, amount: str, where: str, quote: str) -> str:
+    verb = "Bought" if view.side is OrderSide.BUY else "Sold"
+    text = f"✅ {verb} {amount} on {where}"
+    if view.average is not None:
+        text += f": filled at {fmt_number(view.average)} {escape(quote)}"
+    if view.fee:
+        text += f", fee {fmt_number(view.fee)} {escape(view.fee_asset or quote)}"
+    if view.priced_by:
+        text += f", priced by {escape(view.priced_by)}"
+    return f"{text} (order #{view.id})."
+
+
 def order_result(view: OrderView) -> str:
     return order_headline(view)
+
+
+class OrderHtml:
+    """The renderer the trading service queues order notifications with (``OrderMessages``)."""
+
+    def order_update(self, order: OrderView) -> str:
+        return order_headline(order)
 
 
 def _order_line(view: OrderView) -> str:

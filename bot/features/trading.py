@@ -12,6 +12,7 @@ import structlog
 from bot.features import Feature, FeatureContext
 from core.config import ExchangeSettings
 from services.exchange.factory import ExchangeFactory
+from handlers.trading_render import OrderHtml
 from services.exchange.feeds import ExchangeTickerFeed, PriceFeed, ReplayFeed, StaticFeed
 from services.exchange.paper import PaperEngine
 from services.ports import ClockFn
@@ -47,6 +48,7 @@ async def build(ctx: FeatureContext) -> Feature:
         factory,
         locks=ctx.kv.locks,
         notifier=ctx.notifier,
+        messages=OrderHtml(),
         settings=settings,
         confirm_ttl_s=ctx.settings.security.confirm_ttl_s,
         metrics=ctx.metrics,

@@ -12,6 +12,7 @@ collaborator per concern:
 - ``orders.py``    placed orders: open, history, cancel
 - ``signal_trading.py``  a followed signal traded for a user, once per (signal, user)
 - ``reconcile.py`` settling orders whose outcome is unknown; telling owners about changes
+                   (the text through the ``OrderMessages`` port: rendering lives in handlers)
 - ``views.py``     ORM rows to frozen views; the client order id scheme
 
 Placement is the one road to an exchange: under the user's lock, the order row is committed as
@@ -25,14 +26,15 @@ cancellations through the outbox, once per (order, status).
 from __future__ import annotations
 
 from services.trading.pin import PinRequired
+from services.trading.reconcile import OrderMessages
 from services.trading.service import TradingService
-from services.trading.views import account_view, client_order_id, order_headline, order_view
+from services.trading.views import account_view, client_order_id, order_view
 
 __all__ = [
+    "OrderMessages",
     "PinRequired",
     "TradingService",
     "account_view",
     "client_order_id",
-    "order_headline",
     "order_view",
 ]

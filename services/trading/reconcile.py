@@ -4,14 +4,15 @@
 by exchange or client order id; it never sends an order. An order still being placed is safe:
 placement holds the user's lock until the exchange answered, and the reconciler takes the same
 lock or skips the order until the next pass. ``notify_changes()`` queues one outbox message per
-(order, status) the owner was not told about.
+(order, status) the owner was not told about; its text comes from the ``OrderMessages`` port,
+which the handler layer implements (services return data, handlers render).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import Final
+from typing import Final, Protocol
 
 import structlog
 
@@ -34,7 +35,7 @@ from services.exchange.paper import PaperEngine
 from services.ports import ClockFn, Notifier
 from services.trading.accounts import TradingAccounts
 from services.trading.submit import OrderSubmitter, trade_lock
-from services.trading.views import order_headline, order_view
+from services.trading.views import order_view
 from services.trading_dto import AccountView, OrderView
 
 log = structlog.get_logger(__name__)
@@ -52,6 +53,14 @@ NOTIFY: Final = (
     OrderStatus.CANCELLED,
     OrderStatus.REJECTED,
 )
+
+
+class OrderMessages(Protocol):
+    """Renders what the reconciler queues in the outbox (implemented in the handler layer)."""
+
+    def order_update(self, order: OrderView) -> str:
+        """The message telling the owner the order's current status."""
+        ...
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -100,6 +109,7 @@ class Reconciler:
         paper: PaperEngine,
         locks: Locks,
         notifier: Notifier,
+        messages: OrderMessages,
         settings: ExchangeSettings,
         clock: ClockFn,
     ) -> None:
@@ -109,6 +119,7 @@ class Reconciler:
         self._paper = paper
         self._locks = locks
         self._notifier = notifier
+        self._messages = messages
         self._settings = settings
         self._clock = clock
 
@@ -217,7 +228,7 @@ class Reconciler:
         for user_id, chat_id, status, view in pending:
             await self._notifier.notify(
                 chat_id,
-                order_headline(view),
+                self._messages.order_update(view),
                 dedupe_key=f"order:{view.id}:{status}",
                 user_id=user_id,
             )

@@ -24,7 +24,7 @@ from services.trading.accounts import TradingAccounts
 from services.trading.orders import UserOrders
 from services.trading.pin import PinGuard
 from services.trading.plans import OrderPlans
-from services.trading.reconcile import Reconciler
+from services.trading.reconcile import OrderMessages, Reconciler
 from services.trading.signal_trading import SignalTrader
 from services.trading.submit import OrderSubmitter
 from services.trading_dto import AccountView, BalanceView, OrderPlan, OrderView, PriceView
@@ -40,6 +40,7 @@ class TradingService:
         *,
         locks: Locks,
         notifier: Notifier,
+        messages: OrderMessages,
         settings: ExchangeSettings,
         confirm_ttl_s: int,
         metrics: Metrics | None = None,
@@ -67,6 +68,7 @@ class TradingService:
             paper=self._paper,
             locks=locks,
             notifier=notifier,
+            messages=messages,
             settings=settings,
             clock=clock,
         )

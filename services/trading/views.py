@@ -11,9 +11,6 @@ from __future__ import annotations
 from typing import Final
 
 from core.db.models import ExchangeAccount, Order
-from core.domain import OrderSide, OrderStatus, OrderType
-from services.symbols import fmt_number
-from services.text import escape
 from services.trading_dto import AccountView, OrderView
 
 MAX_CLIENT_ORDER_ID: Final = 36  # Binance's limit, the strictest of the exchanges offered
@@ -58,45 +55,3 @@ def client_order_id(user_id: int, ref: str) -> str:
     if len(cid) > MAX_CLIENT_ORDER_ID:
         raise ValueError(f"client order id too long: {cid!r}")
     return cid
-
-
-def order_headline(view: OrderView) -> str:
-    """One HTML line: what happened to the order, with the fill and who priced it."""
-    base, _, quote = view.symbol.partition("/")
-    verb = "Bought" if view.side is OrderSide.BUY else "Sold"
-    where = "paper" if view.is_paper else escape(view.account_label)
-    ref = f"order #{view.id}"
-    amount = f"{fmt_number(view.amount)} {escape(base)}"
-    if view.status is OrderStatus.FILLED:
-        text = f"✅ {verb} {amount} on {where}"
-        if view.average is not None:
-            text += f": filled at {fmt_number(view.average)} {escape(quote)}"
-        if view.fee:
-            text += f", fee {fmt_number(view.fee)} {escape(view.fee_asset or quote)}"
-        if view.priced_by:
-            text += f", priced by {escape(view.priced_by)}"
-        return f"{text} ({ref})."
-    action = f"{view.side.value} {amount}"
-    at = ""
-    if view.price is not None:
-        kind = "stop at" if view.type is OrderType.STOP else "at"
-        at = f" {kind} {fmt_number(view.price)} {escape(quote)}"
-    if view.status is OrderStatus.PARTIALLY_FILLED:
-        return (
-            f"◐ {ref} on {where}: {action}{at} is partly filled "
-            f"({fmt_number(view.filled)} {escape(base)} so far)."
-        )
-    if view.status is OrderStatus.OPEN:
-        return f"⏳ {ref} on {where}: {action}{at} is open and waits for the price."
-    if view.status is OrderStatus.CANCELLED:
-        reason = f" {escape(view.error)}" if view.error else ""
-        return f"✖ {ref} on {where}: {action}{at} was cancelled.{reason}"
-    if view.status is OrderStatus.REJECTED:
-        reason = f" {escape(view.error)}" if view.error else ""
-        return f"⛔ {ref} on {where}: {action}{at} was rejected.{reason}"
-    if view.status is OrderStatus.UNKNOWN:
-        return (
-            f"❔ {ref} on {where}: {action}{at} was sent but the exchange did not confirm it. "
-            "I will check by its client order id and tell you; it will not be sent again."
-        )
-    return f"… {ref} on {where}: {action}{at} is being placed."

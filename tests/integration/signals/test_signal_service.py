@@ -111,6 +111,9 @@ class World:
     async def user(self, telegram_id: int, role: Role = Role.TRADER) -> UserView:
         return await self.users.grant_role(None, telegram_id, role)
 
+    def now(self) -> datetime:
+        return self.clock[0]
+
     def post(self, message_id: int, text: str = ENTRY, **kw: Any) -> ChannelPost:
         return ChannelPost(chat_id=CHANNEL, message_id=message_id, text=text, **kw)
 
@@ -224,7 +227,9 @@ async def test_held_post_goes_to_the_admins_when_the_source_has_no_owner(world: 
     admin = await world.user(9, Role.ADMIN)
     chats = FakeChats({})
     await world.sources.add(admin, "@alpha", chats)
-    world.signals._threshold = 0.95  # noqa: SLF001 - one knob for this case
+    world.signals = SignalService(  # one knob for this case: a higher confidence threshold
+        world.db, world.sources, world.trading, SignalHtml(), threshold=0.95, clock=world.now
+    )
     await world.signals.ingest_channel_post(world.post(15, "ETH short entry 3000 sl 3100"))
     [signal] = await all_rows(world.db, Signal)
     assert signal.status is SignalStatus.HELD

@@ -17,6 +17,7 @@ from core.db.models import ExchangeAccount, Order, OutboxMessage
 from core.db.session import Database
 from core.metrics import Metrics
 from core.security import KeyStore
+from handlers.trading_render import OrderHtml
 from services.dto import UserView
 from services.exchange.factory import ExchangeFactory
 from services.exchange.feeds import StaticFeed
@@ -109,6 +110,7 @@ def build_trading(
         factory,
         locks=(kv or KeyValue.memory()).locks,
         notifier=OutboxNotifier(db),
+        messages=OrderHtml(),
         settings=settings.exchange,
         confirm_ttl_s=settings.security.confirm_ttl_s,
         metrics=metrics,

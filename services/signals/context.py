@@ -1,0 +1,38 @@
+"""The one small object every part of the signals feature shares.
+
+``SignalContext`` holds the collaborators (database, sources, trading, messages, the optional
+model fallback) and the settings (confidence threshold, forward age limit, default quote,
+clock). It is built once by ``SignalService`` and never changes; the modules of this package
+are functions of it, so each can be read (and tested) without the others' state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from core.db.session import Database
+from services.ports import ClockFn
+from services.signal_parser import ParseResult
+from services.signal_parser.ai import ModelFallback, parse_with_fallback
+from services.signals.ports import SignalMessages, SignalTrading
+from services.sources import SourceService
+
+
+@dataclass(frozen=True, slots=True)
+class SignalContext:
+    """Collaborators and settings of the signals feature."""
+
+    db: Database
+    sources: SourceService
+    trading: SignalTrading
+    messages: SignalMessages
+    ai: ModelFallback | None
+    threshold: float  # parse confidence at or above which a channel post goes live unheld
+    forward_max_age: timedelta  # older forwards are never attributed to their channel
+    default_quote: str  # the quote of an auto trade when the post names none
+    clock: ClockFn
+
+    async def parse(self, text: str) -> ParseResult:
+        """The rules' reading of ``text``, or the model's when the rules are unsure."""
+        return await parse_with_fallback(text, self.ai, self.threshold)

@@ -1,0 +1,167 @@
+"""Intake: every channel post and every post a user sends the bot, read once.
+
+A post is unique on (chat id, message id); a forward counts as its origin post, so a channel
+post and its forward are one signal. A channel entry at or above the confidence threshold goes
+live at once (followers told, auto followers trade); below it, it is held for the source owner.
+A forward by a channel admin waits (pending) for their Track. Anything not attributable is the
+sender's private, untracked signal. Auto-trading is retried on every repeated delivery of a live
+entry, because a crash may have come between the commit and the trades.
+"""
+
+from __future__ import annotations
+
+import structlog
+
+from core.db.repositories.signals import SignalRepository
+from core.db.repositories.sources import SourceRepository
+from core.domain import SignalKind, SignalStatus
+from services.dto import UserView
+from services.signal_dto import (
+    CardKind,
+    ChannelPost,
+    EventView,
+    ForwardedPost,
+    IntakeReply,
+    SignalView,
+    SourceView,
+)
+from services.signal_parser import ParseResult
+from services.signals import fan_out
+from services.signals.attribution import attribute
+from services.signals.columns import new_signal_row
+from services.signals.context import SignalContext
+from services.signals.updates import store_update, update_note
+from services.signals.views import to_signal_view
+from services.sources import ChatDirectory
+
+log = structlog.get_logger(__name__)
+
+
+async def ingest_channel_post(
+    ctx: SignalContext, post: ChannelPost
+) -> SignalView | EventView | None:
+    """A post in a channel: stored once if it is an entry or an update of a registered
+    source; anything else is ignored quietly. Returns what was stored (or found)."""
+    source = await ctx.sources.active_by_chat(post.chat_id)
+    if source is None or not post.text.strip():
+        return None
+    result = await ctx.parse(post.text)
+    if result.kind is SignalKind.ENTRY:
+        status = SignalStatus.ACTIVE if result.confidence >= ctx.threshold else SignalStatus.HELD
+        view, _ = await store_entry(
+            ctx, source, post.chat_id, post.message_id, post.text, result, status=status
+        )
+        return view
+    if result.kind is SignalKind.UPDATE:
+        event, _ = await store_update(
+            ctx, source, post.chat_id, post.message_id, post.text, result, post.reply_to_message_id
+        )
+        return event
+    log.info("channel_post_ignored", confidence=result.confidence)
+    return None
+
+
+async def ingest_private(
+    ctx: SignalContext, user: UserView, post: ForwardedPost, chats: ChatDirectory
+) -> IntakeReply:
+    """A post a user sent the bot: a forward counts as the channel's signal when its origin
+    is a registered source, the post is recent and the user administers the channel (or is
+    a bot admin); otherwise it is the user's private, untracked signal."""
+    if not post.text.strip():
+        return IntakeReply(note="That message has no text I could read.")
+    result = await ctx.parse(post.text)
+    if result.kind is SignalKind.OTHER:
+        return IntakeReply(
+            note="That is not a signal: I found no coin with a side or price levels in it."
+        )
+    source, reason = await attribute(ctx, user, post, chats)
+    if source is not None:
+        return await _store_for_channel(ctx, user, post, result, source)
+    if result.kind is SignalKind.UPDATE:
+        kind = result.update.type.value if result.update else "update"
+        return IntakeReply(note=f"That is an update post ({kind}). It was not recorded: {reason}.")
+    view, created = await _store_private(ctx, user, post, result)
+    return IntakeReply(card=view, card_kind=CardKind.PRIVATE, note=reason, duplicate=not created)
+
+
+async def _store_for_channel(
+    ctx: SignalContext,
+    user: UserView,
+    post: ForwardedPost,
+    result: ParseResult,
+    source: SourceView,
+) -> IntakeReply:
+    """A forward attributed to its channel: an entry waits for Track, an update is applied."""
+    assert post.origin_chat_id is not None and post.origin_message_id is not None
+    if result.kind is SignalKind.ENTRY:
+        view, created = await store_entry(
+            ctx,
+            source,
+            post.origin_chat_id,
+            post.origin_message_id,
+            post.text,
+            result,
+            status=SignalStatus.PENDING,
+            submitted_by=user.id,
+        )
+        return IntakeReply(card=view, card_kind=CardKind.TRACKED, duplicate=not created)
+    event, created = await store_update(
+        ctx, source, post.origin_chat_id, post.origin_message_id, post.text, result, None
+    )
+    return IntakeReply(note=update_note(event, created))
+
+
+async def store_entry(  # noqa: PLR0913 - one post's coordinates and outcome
+    ctx: SignalContext,
+    source: SourceView,
+    chat_id: int,
+    message_id: int,
+    text: str,
+    result: ParseResult,
+    *,
+    status: SignalStatus,
+    submitted_by: int | None = None,
+) -> tuple[SignalView, bool]:
+    """Store a channel's entry once (announcing it, or holding it, the first time); auto-trade
+    it whenever it is live. Returns (signal, created)."""
+    now = ctx.clock()
+    values = {
+        **new_signal_row(result, text, chat_id, message_id, now),
+        "source_id": source.id,
+        "is_tracked": True,
+        "submitted_by_user_id": submitted_by,
+        "status": status,
+        "activated_at": now if status is SignalStatus.ACTIVE else None,
+    }
+    async with ctx.db.transaction() as session:
+        signal, created = await SignalRepository(session).add_if_absent(values)
+        src = await SourceRepository(session).get(source.id)
+        view = to_signal_view(signal, src)
+        if created:
+            log.info("signal_stored", signal_id=signal.id, status=status.value)
+            if status is SignalStatus.ACTIVE:
+                await fan_out.announce_signal(ctx, session, view)
+            elif status is SignalStatus.HELD:
+                await fan_out.send_held_card(ctx, session, view, src)
+        activated_at = signal.activated_at
+    if view.status is SignalStatus.ACTIVE and activated_at is not None:
+        # also on a repeated delivery: a crash may have come between commit and trading
+        await fan_out.auto_trade(ctx, view, activated_at)
+    return view, created
+
+
+async def _store_private(
+    ctx: SignalContext, user: UserView, post: ForwardedPost, result: ParseResult
+) -> tuple[SignalView, bool]:
+    """The sender's own untracked signal, pending their Track. Returns (signal, created)."""
+    values = {
+        **new_signal_row(result, post.text, post.chat_id, post.message_id, ctx.clock()),
+        "source_id": None,
+        "owner_user_id": user.id,
+        "submitted_by_user_id": user.id,
+        "is_tracked": False,
+        "status": SignalStatus.PENDING,
+    }
+    async with ctx.db.transaction() as session:
+        signal, created = await SignalRepository(session).add_if_absent(values)
+        return to_signal_view(signal, None), created

@@ -1,0 +1,51 @@
+"""What the signals feature needs from outside it, as Protocols.
+
+``SignalTrading`` is the slice of the trading service that auto-trades a signal and says whether
+anything was traded on one; ``SignalMessages`` renders what the feature queues in the outbox
+(the handler layer implements it, so no HTML is written here). The parser's model fallback is
+``services.signal_parser.ai.ModelFallback``. Implementations must be idempotent where noted:
+``trade_signal`` places at most one order per (signal, user).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Protocol
+
+from core.domain import Side
+from services.signal_dto import CardKind, EventView, SignalView
+from services.trading_dto import OrderView
+
+
+class SignalTrading(Protocol):
+    """The part of the trading service the signals feature uses."""
+
+    async def traded_signal_ids(self, signal_ids: list[int]) -> set[int]: ...
+
+    async def trade_signal(
+        self,
+        user_id: int,
+        *,
+        signal_id: int,
+        symbol: str,
+        side: Side,
+        quote_amount: Decimal,
+        account_id: int | None = None,
+    ) -> OrderView | None: ...
+
+
+class SignalMessages(Protocol):
+    """Renders what the service queues in the outbox (implemented in the handler layer)."""
+
+    def card(self, signal: SignalView, kind: CardKind, note: str | None = None) -> str: ...
+
+    # Button rows in the outbox's (and ``Notifier``'s) shape: InlineKeyboardButton fields.
+    def card_buttons(self, signal: SignalView) -> list[list[dict[str, Any]]]: ...
+
+    def new_signal(self, signal: SignalView) -> str: ...
+
+    def event(self, signal: SignalView, event: EventView) -> str: ...
+
+    def auto_trade_note(self, signal: SignalView, reason: str) -> str: ...
+
+    def auto_traded(self, signal: SignalView, order: OrderView) -> str: ...
