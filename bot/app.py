@@ -24,6 +24,7 @@ from bot.isolation import IsolatedRedisStorage, RedisIsolation
 from bot.outbox import OutboxSender
 from bot.response_models import pin_response_models
 from core.cache import KeyValue
+from core.clock import Clock, utc_now
 from core.config import Settings
 from core.db.session import Database
 from core.logging import Redactor, configure_logging
@@ -31,7 +32,6 @@ from core.metrics import Metrics
 from core.security import KeyStore, resolve_encryption_keys
 from services.inbox import InboxService
 from services.notifications import OutboxNotifier
-from services.ports import ClockFn, utc_now
 from services.users import UserService
 
 log = structlog.get_logger(__name__)
@@ -95,7 +95,7 @@ class App:
     users: UserService
     outbox: OutboxSender
     services: dict[str, Any]
-    clock: ClockFn = utc_now
+    clock: Clock = utc_now
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     start_hooks: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
     background: list[Callable[[asyncio.Event], Awaitable[Any]]] = field(default_factory=list)
@@ -170,7 +170,7 @@ async def build_app(
     configure_logs: bool = True,
     check_services: bool = True,
     kv: KeyValue | None = None,
-    clock: ClockFn = utc_now,
+    clock: Clock = utc_now,
 ) -> App:
     """Build everything from settings. Raises ``ServiceUnavailable`` naming an unreachable
     database or Redis, ``ConfigError`` for a bad encryption key."""

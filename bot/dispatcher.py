@@ -13,11 +13,11 @@ from bot.middlewares.inbox import InboxMiddleware
 from bot.middlewares.rate_limit import RateLimitMiddleware
 from bot.middlewares.rbac import RbacMiddleware
 from core.cache import KeyValue
+from core.clock import Clock
 from core.config import Settings
 from core.metrics import Metrics
 from handlers import build_routers
 from services.inbox import InboxService
-from services.ports import ClockFn
 from services.users import UserService
 
 # Every observer a handler may use gets the RBAC middleware: deny by default everywhere.
@@ -43,7 +43,7 @@ def create_dispatcher(
     users: UserService,
     kv: KeyValue,
     metrics: Metrics,
-    clock: ClockFn,
+    clock: Clock,
     feature_routers: list[Router] | None = None,
 ) -> Dispatcher:
     dp = Dispatcher(storage=storage, events_isolation=isolation, settings=settings, **services)

@@ -26,12 +26,12 @@ from aiogram.types import InlineKeyboardMarkup
 from tenacity import RetryCallState, Retrying, stop_after_attempt, wait_exponential
 
 from core.cache import KeyValue
+from core.clock import Clock, utc_now
 from core.config import LimitsSettings
 from core.db.repositories.outbox import OutboxRepository
 from core.db.session import Database
 from core.domain import OutboxStatus
 from core.metrics import Metrics
-from services.ports import ClockFn, utc_now
 from services.users import UserService
 
 log = structlog.get_logger(__name__)
@@ -66,7 +66,7 @@ class OutboxSender:
         users: UserService,
         metrics: Metrics,
         *,
-        clock: ClockFn = utc_now,
+        clock: Clock = utc_now,
         batch_size: int = 50,
         lease_s: float = 60,
         idle_poll_s: float = 1.0,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from aiogram.dispatcher.middlewares.data import MiddlewareData
 
 if TYPE_CHECKING:
+    from core.clock import Clock
     from core.config import Settings
     from core.metrics import Metrics
     from core.security import KeyStore
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
     from services.dto import UserView
     from services.exchange.factory import ExchangeFactory
     from services.notifications import OutboxNotifier
-    from services.ports import ClockFn
     from services.signals import SignalService
     from services.sources import SourceService
     from services.trading import TradingService
@@ -33,7 +33,7 @@ class HandlerData(MiddlewareData, total=False):
     notifier: OutboxNotifier
     keystore: KeyStore
     metrics: Metrics
-    clock: ClockFn
+    clock: Clock
     trading_service: TradingService
     exchange_factory: ExchangeFactory
     account_service: AccountService

@@ -16,6 +16,7 @@ from typing import Any, Final, Protocol
 
 import structlog
 
+from core.clock import Clock, utc_now
 from core.db.repositories.ai_commands import AICommandRepository
 from core.db.session import Database
 from core.domain import OrderSide
@@ -23,7 +24,6 @@ from core.errors import AppError, Conflict, Forbidden, NotFound, UserError
 from core.permissions import role_allows
 from services.dto import UserView
 from services.intents import NOT_UNDERSTOOD, AIIntentParser, Intent, IntentAction, parse_intent
-from services.ports import ClockFn, utc_now
 from services.trading_dto import BalanceView, OrderPlan, OrderView, PriceView
 
 log = structlog.get_logger(__name__)
@@ -115,7 +115,7 @@ class LanguageService:
         pins: PinCheckPort,
         ai: AIIntentParser | None = None,
         ttl_s: int = 120,
-        clock: ClockFn = utc_now,
+        clock: Clock = utc_now,
     ) -> None:
         self._db = db
         self._trading = trading

@@ -15,11 +15,11 @@ from datetime import timedelta
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.clock import Clock, utc_now
 from core.db.repositories.inbox import InboxRepository, mark_finished
 from core.db.session import Database
 from core.domain import InboxStatus
 from core.security import KeyStore, SecretDecryptError
-from services.ports import ClockFn, utc_now
 
 log = structlog.get_logger(__name__)
 
@@ -42,7 +42,7 @@ class InboxService:
         db: Database,
         lease_s: int,
         sealer: KeyStore,
-        clock: ClockFn = utc_now,
+        clock: Clock = utc_now,
         commit_delay_s: float = COMMIT_DELAY_S,
     ) -> None:
         self._commit_delay = commit_delay_s

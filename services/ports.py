@@ -1,18 +1,19 @@
-"""Ports: the small protocols services need from the outside world."""
+"""Ports: the small protocols services need from the outside world.
+
+The clock is ``core.clock.Clock`` with ``utc_now`` (the ORM's column defaults use it too, so it
+lives in ``core``); import it from there.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
+# Transitional re-export while the trading and signals packages are being split (issue 14);
+# their modules move to ``core.clock`` and these two names go.
+from core.clock import Clock as ClockFn
+from core.clock import utc_now
 
-class Clock(Protocol):
-    def __call__(self) -> datetime: ...
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+__all__ = ["ClockFn", "Notifier", "utc_now"]
 
 
 class Notifier(Protocol):
@@ -29,6 +30,3 @@ class Notifier(Protocol):
     ) -> int:
         """Return how many outbox rows were queued (0 when ``dedupe_key`` was seen)."""
         ...
-
-
-ClockFn = Callable[[], datetime]

@@ -10,12 +10,12 @@ from typing import Any
 from aiogram import Router
 
 from core.cache import KeyValue
+from core.clock import Clock
 from core.config import Settings
 from core.db.session import Database
 from core.metrics import Metrics
 from core.security import KeyStore
 from services.notifications import OutboxNotifier
-from services.ports import ClockFn
 from services.users import UserService
 
 
@@ -28,7 +28,7 @@ class FeatureContext:
     notifier: OutboxNotifier
     users: UserService
     metrics: Metrics
-    clock: ClockFn
+    clock: Clock
     # Services built by earlier features, by their workflow-data name (e.g. "trading_service").
     services: dict[str, Any] = field(default_factory=dict)
 

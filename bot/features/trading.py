@@ -10,19 +10,19 @@ from collections.abc import Awaitable, Callable
 import structlog
 
 from bot.features import Feature, FeatureContext
+from core.clock import Clock
 from core.config import ExchangeSettings
-from services.exchange.factory import ExchangeFactory
 from handlers.trading_render import OrderHtml
+from services.exchange.factory import ExchangeFactory
 from services.exchange.feeds import ExchangeTickerFeed, PriceFeed, ReplayFeed, StaticFeed
 from services.exchange.paper import PaperEngine
-from services.ports import ClockFn
 from services.trading import TradingService
 
 log = structlog.get_logger(__name__)
 
 
 def build_feed(
-    settings: ExchangeSettings, factory: ExchangeFactory, clock: ClockFn
+    settings: ExchangeSettings, factory: ExchangeFactory, clock: Clock
 ) -> tuple[PriceFeed, Callable[[], Awaitable[None]] | None]:
     """The paper exchange's price feed per ``PRICE_FEED``, and its closer if it has one."""
     if settings.price_feed == "static":

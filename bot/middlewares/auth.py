@@ -10,7 +10,7 @@ from aiogram import BaseMiddleware, Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import TelegramObject, Update, User
 
-from services.ports import ClockFn, utc_now
+from core.clock import Clock, utc_now
 from services.users import UserService
 
 log = structlog.get_logger(__name__)
@@ -21,7 +21,7 @@ BAN_NOTICE = "You are banned from using this bot. Contact an admin if this is a 
 
 class AuthMiddleware(BaseMiddleware):
     def __init__(
-        self, users: UserService, ban_notice_interval_s: int, clock: ClockFn = utc_now
+        self, users: UserService, ban_notice_interval_s: int, clock: Clock = utc_now
     ) -> None:
         self._users = users
         self._interval = ban_notice_interval_s

@@ -94,7 +94,3 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSONType,
         list[Any]: JSONType,
     }
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

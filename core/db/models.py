@@ -27,7 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db.base import PK, Base, JSONType, utcnow
+from core.clock import utc_now
+from core.db.base import PK, Base, JSONType
 from core.domain import (
     InboxStatus,
     Market,
@@ -55,8 +56,8 @@ def _enum(cls: type[Any], length: int = 20) -> Enum:
 
 
 class TimestampMixin:
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
 
 class User(TimestampMixin, Base):
@@ -108,7 +109,7 @@ class Signal(TimestampMixin, Base):
     )
     raw_text: Mapped[str] = mapped_column(Text)
     text_sha256: Mapped[str] = mapped_column(String(64), index=True)
-    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    first_seen_at: Mapped[datetime] = mapped_column(default=utc_now)
     posted_at: Mapped[datetime | None]
     kind: Mapped[SignalKind] = mapped_column(_enum(SignalKind), default=SignalKind.ENTRY)
     base: Mapped[str | None] = mapped_column(String(32))
@@ -150,7 +151,7 @@ class SignalEvent(Base):
     raw_text: Mapped[str] = mapped_column(Text, default="")
     text_sha256: Mapped[str] = mapped_column(String(64), default="")
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)  # first seen
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)  # first seen
 
 
 class ExchangeAccount(TimestampMixin, Base):
@@ -246,7 +247,7 @@ class ActionToken(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|used|cancelled
     expires_at: Mapped[datetime]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 class AICommand(Base):
@@ -262,7 +263,7 @@ class AICommand(Base):
     parser: Mapped[str] = mapped_column(String(16), default="grammar")
     status: Mapped[str] = mapped_column(String(16), default="planned")
     outcome: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 class AuditEntry(Base):
@@ -275,7 +276,7 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str | None] = mapped_column(String(128))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
 
 
 class MarketCandle(Base):
@@ -311,7 +312,7 @@ class InboxUpdate(Base):
     payload: Mapped[str] = mapped_column(Text)  # raw update JSON, sealed; emptied when finished
     status: Mapped[InboxStatus] = mapped_column(_enum(InboxStatus), default=InboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(default=utc_now)
     locked_until: Mapped[datetime | None]
     processed_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
@@ -329,8 +330,8 @@ class OutboxMessage(Base):
     dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utc_now)
     locked_until: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
     sent_at: Mapped[datetime | None]

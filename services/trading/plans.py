@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.clock import Clock
 from core.config import ExchangeSettings
 from core.db.models import ActionToken
 from core.db.repositories.accounts import AccountRepository
@@ -25,7 +26,6 @@ from core.errors import Conflict, Forbidden, UserError
 from core.security import new_token
 from services.dto import UserView
 from services.exchange.base import OrderRequest
-from services.ports import ClockFn
 from services.trading.accounts import TradingAccounts, require_trader
 from services.trading.pin import PinGuard
 from services.trading.sizing import SizedOrder, order_kind, size_order
@@ -48,7 +48,7 @@ class OrderPlans:
         *,
         settings: ExchangeSettings,
         confirm_ttl: timedelta,
-        clock: ClockFn,
+        clock: Clock,
     ) -> None:
         self._db = db
         self._accounts = accounts
