@@ -3,14 +3,12 @@
 ``split_message`` knows only the syntax of the Telegram HTML it is given, enough to keep every
 chunk valid by itself: it cuts between lines where it can, never inside a tag or an entity such
 as ``&amp;``, and an element a cut falls inside is closed at the end of one chunk and opened
-again at the start of the next. It renders nothing. Escaping belongs to the renderers
-(``handlers/html.escape``); the ``escape`` here serves only ``services/trading.order_headline``
-and goes when that headline moves to ``handlers/trading_render.py``.
+again at the start of the next. It renders nothing: escaping belongs to the renderers
+(``handlers/html.escape``).
 """
 
 from __future__ import annotations
 
-import html
 import re
 from typing import Final
 
@@ -18,11 +16,6 @@ TELEGRAM_TEXT_LIMIT: Final = 4096
 # One tag or one entity: the pieces a cut must not fall inside.
 _MARKUP_RE: Final = re.compile(r"<[^<>]*>|&(?:[a-zA-Z]+|#[0-9]+|#x[0-9a-fA-F]+);")
 _TAG_RE: Final = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)")
-
-
-def escape(value: object) -> str:
-    """Escape text for Telegram's HTML parse mode (same rule as ``handlers.html.escape``)."""
-    return html.escape(str(value), quote=False)
 
 
 def split_message(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
