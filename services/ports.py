@@ -8,12 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-# Transitional re-export while the trading and signals packages are being split (issue 14);
-# their modules move to ``core.clock`` and these two names go.
-from core.clock import Clock as ClockFn
-from core.clock import utc_now
-
-__all__ = ["ClockFn", "Notifier", "utc_now"]
+__all__ = ["Notifier"]
 
 
 class Notifier(Protocol):

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from core.clock import Clock
 from core.db.session import Database
-from services.ports import ClockFn
 from services.signal_parser import ParseResult
 from services.signal_parser.ai import ModelFallback, parse_with_fallback
 from services.signals.ports import SignalMessages, SignalTrading
@@ -31,7 +31,7 @@ class SignalContext:
     threshold: float  # parse confidence at or above which a channel post goes live unheld
     forward_max_age: timedelta  # older forwards are never attributed to their channel
     default_quote: str  # the quote of an auto trade when the post names none
-    clock: ClockFn
+    clock: Clock
 
     async def parse(self, text: str) -> ParseResult:
         """The rules' reading of ``text``, or the model's when the rules are unsure."""

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from core.clock import Clock, utc_now
 from core.db.session import Database
 from services.dto import UserView
-from services.ports import ClockFn, utc_now
 from services.signal_dto import (
     ChannelPost,
     EventView,
@@ -45,7 +45,7 @@ class SignalService:
         threshold: float = 0.6,
         forward_max_age_h: int = 72,
         default_quote: str = "USDT",
-        clock: ClockFn = utc_now,
+        clock: Clock = utc_now,
     ) -> None:
         self._ctx = SignalContext(
             db=db,

@@ -17,6 +17,7 @@ from typing import Final, Protocol
 import structlog
 
 from core.cache import Locks
+from core.clock import Clock
 from core.config import ExchangeSettings
 from core.db.models import User
 from core.db.repositories.accounts import AccountRepository
@@ -32,7 +33,7 @@ from core.errors import (
 )
 from services.exchange.base import ExchangeClient, OrderResult
 from services.exchange.paper import PaperEngine
-from services.ports import ClockFn, Notifier
+from services.ports import Notifier
 from services.trading.accounts import TradingAccounts
 from services.trading.submit import OrderSubmitter, trade_lock
 from services.trading.views import order_view
@@ -111,7 +112,7 @@ class Reconciler:
         notifier: Notifier,
         messages: OrderMessages,
         settings: ExchangeSettings,
-        clock: ClockFn,
+        clock: Clock,
     ) -> None:
         self._db = db
         self._accounts = accounts

@@ -11,6 +11,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from core.cache import Locks
+from core.clock import Clock, utc_now
 from core.config import ExchangeSettings
 from core.db.session import Database
 from core.domain import OrderSide, OrderType, Side
@@ -19,7 +20,7 @@ from services.dto import UserView
 from services.exchange.base import Position
 from services.exchange.factory import ExchangeFactory
 from services.exchange.feeds import PriceFeed
-from services.ports import ClockFn, Notifier, utc_now
+from services.ports import Notifier
 from services.trading.accounts import TradingAccounts
 from services.trading.orders import UserOrders
 from services.trading.pin import PinGuard
@@ -44,7 +45,7 @@ class TradingService:
         settings: ExchangeSettings,
         confirm_ttl_s: int,
         metrics: Metrics | None = None,
-        clock: ClockFn = utc_now,
+        clock: Clock = utc_now,
     ) -> None:
         self._paper = factory.paper
         self._confirm_ttl_s = confirm_ttl_s
