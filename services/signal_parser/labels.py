@@ -1,0 +1,66 @@
+"""Level labels: the words that introduce entry, targets, stop, leverage and DCA prices.
+
+Owns the label table (built from ``lexicon``) and when a bare side word, "@" or "exit" counts
+as a label: only when a price follows it ("LONG : 0.027", "@ 144.2", "EXIT: 0.212"), or for a
+side word opening a line with a price after a space ("Sell 250 300", Cornix free text).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from services.signal_parser import lexicon as lx
+from services.signal_parser.keywords import Scanner
+
+_LABEL_MAP: dict[str, str] = {}
+for _kind, _words in (
+    ("lev", lx.LEVERAGE_WORDS),
+    ("target", lx.TARGET_WORDS),
+    ("stop", lx.STOP_WORDS),
+    ("entry", lx.ENTRY_WORDS),
+    ("dca", lx.DCA_WORDS),
+):
+    _LABEL_MAP.update(dict.fromkeys(_words, _kind))
+_LABEL_MAP.update(
+    dict.fromkeys(("long", "short", "buy", "sell", "лонг", "шорт", "@"), "sidelabel")
+)
+_LABEL_MAP["exit"] = "exitlabel"  # "EXIT: 0.212 , 0.218": targets, only with a price after it
+LABELS: Final = Scanner(_LABEL_MAP)
+# a bare side word or "@" is an entry label only when a price follows: "LONG : 0.027", "@ 144.2"
+SIDE_LABEL_AFTER_RE: Final = re.compile(r"\s*[:@]\s*\$?\s*\d")
+AT_AFTER_RE: Final = re.compile(r"\s*\$?\s*\d")
+# "Sell 250 300" opening a line (Cornix free text): a label even without a colon
+LINE_HEAD_RE: Final = re.compile(r"(?:^|\n)[^\w\n]{0,4}$")
+SPACE_NUMBER_RE: Final = re.compile(r"[ \t]+\$?\d")
+
+Label = tuple[str, int, int]
+"""``(kind, start, end)``: kind is one of lev, target, stop, entry, dca."""
+
+
+def labels(low: str, start: int, end: int) -> list[Label]:
+    """The labels in ``low[start:end]``, in order."""
+    out: list[Label] = []
+    for h in LABELS.finditer(low, start, end):
+        kind = h.kind
+        if kind == "sidelabel":
+            if not _side_word_is_label(low, h.word, h.start, h.end):
+                continue
+            kind = "entry"
+        elif kind == "exitlabel":
+            if not SIDE_LABEL_AFTER_RE.match(low, h.end):
+                continue
+            kind = "target"
+        out.append((kind, h.start, h.end))
+    return out
+
+
+def _side_word_is_label(low: str, word: str, start: int, end: int) -> bool:
+    after = AT_AFTER_RE if word == "@" else SIDE_LABEL_AFTER_RE
+    if after.match(low, end):
+        return True
+    return bool(
+        word != "@"
+        and SPACE_NUMBER_RE.match(low, end)
+        and LINE_HEAD_RE.search(low, max(0, start - 5), start)
+    )

@@ -1,0 +1,304 @@
+"""Trade levels of a post: entry (prices or market), targets, stop loss and leverage.
+
+Owns reading the numbers that belong to each label (the rest of its line, the price-only lines
+below a target, or a list under a header such as "Take-Profit Targets:") and the places an
+entry is written without an entry label (on the side line, after "@"). Invariants: the first
+entry label and the first stop win; a value line is read for one label only; the levels end
+where a trailing-stop configuration starts (``levels_end``); leverage is 1..250.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Final, NamedTuple
+
+from services.signal_parser import lexicon as lx
+from services.signal_parser.keywords import Scanner
+from services.signal_parser.labels import labels
+from services.signal_parser.leads import led_pattern
+from services.signal_parser.normalize import Normalized
+from services.signal_parser.pairs import Pair
+from services.signal_parser.prices import (
+    NUMBER,
+    Num,
+    line_bounds,
+    line_end,
+    line_start,
+    numbers,
+)
+
+MAX_LEVERAGE: Final = Decimal(250)
+TRAILING_RE: Final = re.compile(r"trailing\s+(?:configuration|stop|take)|трейлинг")
+INDEX_RE: Final = re.compile(r"[ \t]*(?:#|№|no\.?)?[ \t]*(\d{1,2})(?!\d|[.,]\d)[ \t]*[:.)\-=]?")
+LIST_MARKER_RE: Final = re.compile(
+    r"[ \t]*(?:[-•*·▪▫►→>+✅✔☑🔹🔸🔷🔶▶️]+[ \t]*)?(?:\d{1,2}(?:[ \t]*\)|[.:](?!\d))[ \t]*)?"
+)
+# a line that holds nothing but prices (continuation of "Tp 1.11" on the lines below)
+NUMBERS_ONLY_LINE_RE: Final = re.compile(
+    r"[^\w\n]*\$?\d[\d.,]*(?:[ \t]*[-–/,|][ \t]*\$?\d[\d.,]*)*[^\w\n]*"
+)
+_DIGIT_RE: Final = re.compile(r"\d")
+MARKET_PRICE: Final = Scanner(dict.fromkeys(lx.MARKET_WORDS, "market"))
+_INSTANT_RE: Final = re.compile(
+    r"instant\s+execution|market\s+(?:order|price|execution)|\bat\s+market\b|\bcmp\b|\bnow\b"
+    r"|市價|市价|現價|现价|по\s+рынку"
+)
+INSTANT: Final = led_pattern(_INSTANT_RE, "acimnп市现現")
+_AT_PRICE_RE: Final = re.compile(r"@\s*\$?\s*")
+
+LEV_VALUE_RE: Final = re.compile(
+    r"(?<![a-z0-9.])[xх]?\s*(?P<lo>\d{1,3}(?:\.\d+)?)\s*(?:-\s*(?P<hi>\d{1,3}(?:\.\d+)?)\s*)?"
+    r"(?:[xх]|倍)?(?![a-z0-9])"
+)
+LEV_GATE_RE: Final = re.compile(r"\d\s*[xх倍]|[xх]\s?\d")
+LEV_FREE_RE: Final = re.compile(
+    r"(?<![a-z0-9.,])(?P<lo>\d{1,3}(?:\.\d+)?)\s*(?:-\s*(?P<hi>\d{1,3}(?:\.\d+)?)\s*)?"
+    r"(?:[xх]|倍)(?![a-zа-я0-9])"
+    r"|(?<![a-z0-9])[xх]\s?(?P<lo2>\d{1,3})(?![\d.,a-z])"
+)
+LEV_GATE: Final = led_pattern(LEV_GATE_RE, r"\dxх")
+LEV_FREE: Final = led_pattern(LEV_FREE_RE, r"\dxх")
+
+
+@dataclass(slots=True)
+class Levels:
+    """What the labels of a post say; filled in place by the steps of the parse."""
+
+    entry: list[Num] = field(default_factory=list)
+    entry_market: tuple[int, int] | None = None
+    targets: list[Num] = field(default_factory=list)
+    stop: Num | None = None
+    leverage: Num | None = None
+    has_labels: bool = False
+    entry_word: str = ""
+
+    @property
+    def has_entry(self) -> bool:
+        return bool(self.entry) or self.entry_market is not None
+
+    @property
+    def complete(self) -> bool:
+        """Entry prices, targets and a stop: a full signal."""
+        return bool(self.entry) and self.stop is not None and bool(self.targets)
+
+
+class _Segment(NamedTuple):
+    """The stretch of text that belongs to one label."""
+
+    kind: str
+    label_start: int
+    label_end: int
+    end: int  # the next label or the end of the label's line, whichever comes first
+    line_end: int
+    line_idx: int
+    next_label: int
+
+
+def levels_end(low: str) -> int:
+    """Where the levels of a post end: before a trailing-stop configuration, if any."""
+    # every match holds one of these words: two substring tests spare most posts the search
+    if "trailing" not in low and "трейлинг" not in low:
+        return len(low)
+    trailing = TRAILING_RE.search(low)
+    return trailing.start() if trailing else len(low)
+
+
+def extract_levels(n: Normalized, work_end: int) -> Levels:
+    """Read every label of ``n.lower[:work_end]`` into ``Levels``."""
+    low = n.lower
+    lv = Levels()
+    found = labels(low, 0, work_end)
+    if not found:
+        return lv
+    lv.has_labels = any(k in ("entry", "target", "stop") for k, _, _ in found)
+    lines = line_bounds(n.text)
+    line_starts = [s for s, _ in lines]
+    used_until = -1
+    for i, (kind, ls, le) in enumerate(found):
+        if le <= used_until and kind != "lev":
+            continue
+        next_label = found[i + 1][1] if i + 1 < len(found) else work_end
+        li = max(bisect_right(line_starts, ls) - 1, 0)
+        seg_line_end = min(lines[li][1], work_end)
+        seg = _Segment(kind, ls, le, min(next_label, seg_line_end), seg_line_end, li, next_label)
+        if kind == "lev":
+            if lv.leverage is None:
+                lv.leverage = labelled_leverage(low, le, seg.end)
+            continue
+        if kind == "dca":
+            continue
+        nums, consumed = _segment_values(n, seg, lines)
+        if consumed > seg.end:
+            used_until = consumed
+        _assign(lv, low, seg, nums, max(seg.end, consumed))
+    return lv
+
+
+def _assign(lv: Levels, low: str, seg: _Segment, nums: list[Num], read_until: int) -> None:
+    if seg.kind == "entry":
+        _assign_entry(lv, low, seg, nums, read_until)
+    elif seg.kind == "target":
+        lv.targets.extend(nums)
+    elif seg.kind == "stop" and lv.stop is None and nums:
+        lv.stop = nums[0]
+
+
+def _assign_entry(lv: Levels, low: str, seg: _Segment, nums: list[Num], read_until: int) -> None:
+    word = low[seg.label_start : seg.label_end]
+    if lv.has_entry:
+        if (
+            word in ("sell", "buy")
+            and nums
+            and lv.entry_word.startswith("sell" if word == "buy" else "buy")
+        ):
+            lv.targets.extend(nums)  # "Buy zone: a - b / Sell: c": c is a target
+        return
+    lv.entry_word = word
+    mk = MARKET_PRICE.search(low, seg.label_end, read_until)
+    if mk:
+        lv.entry_market = (mk.start, mk.end)
+    elif nums:
+        lv.entry = nums
+
+
+def _segment_values(
+    n: Normalized, seg: _Segment, lines: list[tuple[int, int]]
+) -> tuple[list[Num], int]:
+    """Numbers belonging to one label and where they end: the rest of its line, else the
+    list lines below it."""
+    low = n.lower
+    start = seg.label_end
+    if seg.kind in ("entry", "target", "stop"):
+        m = INDEX_RE.match(low, start, seg.end)  # "TP 2: 1.5": the 2 is an index
+        if m and NUMBER.fast.search(low, m.end(), seg.end):
+            start = m.end()
+    nums = numbers(n, start, seg.end)
+    if nums and seg.kind == "target" and seg.end == seg.line_end:
+        return _continued_targets(n, seg, lines, nums)
+    if nums or seg.end < seg.line_end:
+        return nums, seg.end
+    return _values_listed_below(n, seg, lines)
+
+
+def _continued_targets(
+    n: Normalized, seg: _Segment, lines: list[tuple[int, int]], nums: list[Num]
+) -> tuple[list[Num], int]:
+    """ "Tp 1.11" then "1.3" and "1.48" alone on the lines below."""
+    last_end = seg.end
+    for ls, le in lines[seg.line_idx + 1 :]:
+        if le > seg.next_label or not NUMBERS_ONLY_LINE_RE.fullmatch(n.lower, ls, le):
+            break
+        more = numbers(n, ls, le)
+        if not more:
+            break
+        nums.extend(more)
+        last_end = le
+    return nums, last_end
+
+
+def _values_listed_below(
+    n: Normalized, seg: _Segment, lines: list[tuple[int, int]]
+) -> tuple[list[Num], int]:
+    """Header style: "Take-Profit Targets:" followed by one value per line."""
+    low = n.lower
+    out: list[Num] = []
+    last_end = seg.end
+    blanks = 0
+    for ls, le in lines[seg.line_idx + 1 :]:
+        if ls >= seg.next_label or le > seg.next_label:
+            break
+        if not low[ls:le].strip():
+            blanks += 1
+            if blanks > 1 or out:
+                break
+            continue
+        mk = LIST_MARKER_RE.match(low, ls, le)
+        line_nums = numbers(n, mk.end() if mk else ls, le)
+        if not line_nums:
+            if mk and mk.end() > ls and _DIGIT_RE.search(low[ls : mk.end()]):
+                continue  # "7) 🚀🚀🚀": an open target
+            break
+        out.extend(line_nums)
+        last_end = le
+    return out, last_end
+
+
+def labelled_leverage(low: str, start: int, end: int) -> Num | None:
+    """The leverage after a "Leverage:" label: its first number, when it is 1..250."""
+    m = LEV_VALUE_RE.search(low, start, end)
+    if m is None:
+        return None
+    value = Decimal(m.group("lo"))
+    if Decimal(1) <= value <= MAX_LEVERAGE:
+        return Num(value, m.start("lo"), m.end("lo"))
+    return None
+
+
+def free_leverage(low: str, start: int, end: int) -> Num | None:
+    """Leverage written without a label ("10x", "x20", "20倍"): the first one of 1..250."""
+    if ("x" not in low and "х" not in low and "倍" not in low) or not LEV_GATE.fast.search(
+        low, start, end
+    ):
+        return None  # both leverage patterns need an "x" (Latin or Cyrillic) or a "倍"
+    for _, _, m in LEV_FREE.finditer(low, start, end):
+        group = "lo" if m.group("lo") else "lo2"
+        raw = m.group(group)
+        if raw is None:
+            continue
+        value = Decimal(raw)
+        if Decimal(1) <= value <= MAX_LEVERAGE:
+            return Num(value, m.start(group), m.end(group))
+    return None
+
+
+def settle_entry(
+    n: Normalized,
+    lv: Levels,
+    side_span: tuple[int, int] | None,
+    pair: Pair | None,
+    work_end: int,
+) -> None:
+    """The entry where no entry label gives it, in this order: "Sell (Instant Execution)"
+    makes it market; else the prices on the side line; else the price after "@"."""
+    low = n.lower
+    if (
+        side_span is not None
+        and lv.entry
+        and INSTANT.fast.search(low, line_start(low, side_span[0]), line_end(low, side_span[1]))
+    ):
+        lv.entry_market = side_span  # "Sell (Instant Execution)": the price is a reference
+        lv.entry = []
+    if not lv.has_entry and side_span is not None:
+        nums, mk = _side_line_entry(n, side_span, pair, work_end)
+        used = {x.start for x in lv.targets}
+        if lv.stop is not None:
+            used.add(lv.stop.start)
+        lv.entry = [x for x in nums if x.start not in used]
+        lv.entry_market = mk
+    if not lv.has_entry:
+        at = _AT_PRICE_RE.search(low)
+        if at:
+            lv.entry = numbers(n, at.end(), min(len(low), at.end() + 20))[:1]
+
+
+def _side_line_entry(
+    n: Normalized, side_span: tuple[int, int], pair: Pair | None, work_end: int
+) -> tuple[list[Num], tuple[int, int] | None]:
+    """Entry written on the side line: "ETH 3665-3635附近多", "LONG : 0.027"."""
+    low = n.lower
+    ls = line_start(low, side_span[0])
+    le = min(work_end, line_end(low, side_span[1]))
+    for kind, s, _ in labels(low, side_span[1], le):
+        if kind in ("target", "stop"):
+            le = s
+            break
+    mk = MARKET_PRICE.search(low, ls, le)
+    if mk:
+        return [], (mk.start, mk.end)
+    nums = [
+        x for x in numbers(n, ls, le) if pair is None or not (pair.start <= x.start < pair.end)
+    ]
+    return nums, None

@@ -1,0 +1,183 @@
+"""Which coin a post trades: the pair (``BTC/USDT``, ``BTC-USDT-PERP``, ``BTCUSDT``) or a ticker.
+
+Owns the pair patterns and the order they are tried in, most explicit first: a written pair
+(slash, dash), a glued symbol, a "Pair:" label, a ``#TAG``; then, only in a post with level
+labels, a ticker after a side word, after "开", or leading the post. Base and quote come back
+upper case; offsets are into the normalised text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from services.signal_parser import lexicon as lx
+from services.signal_parser.keywords import Scanner
+from services.signal_parser.normalize import Normalized
+
+_Q: Final = "|".join(lx.QUOTES)
+SLASH_PAIR_RE: Final = re.compile(
+    r"(?<![A-Za-z0-9])[#$]?\s?(?P<base>[A-Za-z0-9]{1,15})\s*/\s*[#$]?(?P<quote>(?i:" + _Q + r"))"
+    r"(?![A-Za-z0-9])",
+)
+DASH_PAIR_RE: Final = re.compile(
+    r"(?<![A-Za-z0-9])[#$]?(?P<base>[A-Za-z0-9]{1,15})[-_:](?P<quote>(?i:" + _Q + r"))"
+    r"(?:[-_]?(?i:perp(?:etual)?|swap))?(?![A-Za-z0-9])"
+)
+GLUED_PAIR_RE: Final = re.compile(
+    r"(?<![A-Za-z0-9])[#$]?(?P<base>[A-Za-z0-9]{2,15}?)(?P<quote>(?i:" + _Q + r"))"
+    r"(?P<perp>\.p|\.P|[-_.]?(?i:perp(?:etual)?)|_(?i:swap))?(?![A-Za-z0-9])"
+)
+TAG_RE: Final = re.compile(
+    r"[#$](?P<base>[A-Za-z][A-Za-z0-9]{1,14}|\d{1,7}[A-Za-z][A-Za-z0-9]{1,14})(?![A-Za-z0-9])"
+)
+PAIR_LABELS: Final = Scanner(dict.fromkeys(lx.PAIR_LABELS, "pair"))
+PAIR_AFTER_RE: Final = re.compile(
+    r"[ \t]*[:：\-=]?[ \t]*[#$]?(?P<base>[A-Za-z0-9]{2,15})(?![A-Za-z0-9])"
+)
+LEAD_TOKEN_RE: Final = re.compile(r"^[^\w\n]*(?P<base>[A-Za-z][A-Za-z0-9]{1,11})(?![A-Za-z0-9])")
+SIDE_TOKEN_RE: Final = re.compile(
+    r"(?i:buy|sell|long|short|лонг|шорт)\s+[#$]?(?P<base>[A-Z][A-Z0-9]{1,9})(?![A-Za-z0-9])"
+)
+OPEN_TOKEN_RE: Final = re.compile(
+    r"(?:开|開)\s*(?P<base>[A-Za-z][A-Za-z0-9]{1,11})(?![A-Za-z0-9])"
+)
+_STABLES: Final = frozenset({"USDT", "USDC", "BUSD", "USD", "FDUSD", "TUSD", "EUR", "USDE"})
+_LABEL_TOKEN: Final = re.compile(r"(?:tp|sl|tps|target|entry|stop)\d*")
+
+
+@dataclass(slots=True)
+class Pair:
+    """The coin found: base, quote when written, the base's span, the quote's span."""
+
+    base: str
+    quote: str | None
+    start: int
+    end: int
+    quote_span: tuple[int, int] | None
+    perp: bool = False
+
+
+def find_pair(n: Normalized, with_labels: bool) -> Pair | None:
+    """The pair or ticker of the post; the weak forms only when it has level labels."""
+    t = n.text
+    found = _written_pair(t) or _glued_pair(t) or _labelled_coin(n) or _tagged_coin(t)
+    if found is not None or not with_labels:
+        return found
+    return _coin_after_side_word(t) or _coin_after_open_verb(t) or _leading_coin(t)
+
+
+def _upper_or_lower(token: str) -> bool:
+    return token.isupper() or token.islower() or token.isdigit()
+
+
+def _is_word(base: str) -> bool:
+    """Not a coin: a base without a letter, or a word of ``NOT_TICKERS``."""
+    return base.lower() in lx.NOT_TICKERS or not any(c.isalpha() for c in base)
+
+
+def _coin(m: re.Match[str], offset: int = 0) -> Pair:
+    """A ticker without a quote, upper-cased, from group ``base``."""
+    return Pair(
+        m.group("base").upper(), None, offset + m.start("base"), offset + m.end("base"), None
+    )
+
+
+def _written_pair(t: str) -> Pair | None:
+    """ "BTC/USDT", then "BTC-USDT" / "BTC_USDT_PERP" / "BTC:USDT"."""
+    for rx in (SLASH_PAIR_RE, DASH_PAIR_RE):
+        if rx is SLASH_PAIR_RE and "/" not in t:
+            continue
+        for m in rx.finditer(t):
+            base = m.group("base")
+            low_base = base.lower()
+            if not any(c.isalpha() for c in base) or (
+                low_base in lx.NOT_TICKERS and low_base not in lx.PAIR_TICKERS
+            ):
+                continue
+            if not (_upper_or_lower(base) or base.istitle()):
+                continue  # "Bnb/usdt" is fine, "SiGnAl/USDT" is not
+            return Pair(
+                base.upper(),
+                m.group("quote").upper(),
+                m.start("base"),
+                m.end("base"),
+                m.span("quote"),
+                perp=rx is DASH_PAIR_RE and "perp" in m.group().lower(),
+            )
+    return None
+
+
+def _glued_pair(t: str) -> Pair | None:
+    """ "BTCUSDT", "btcusdt" (strong quotes only), "SUSHIUSDTPERP", "ETHUSDT.P"."""
+    for m in GLUED_PAIR_RE.finditer(t):
+        base, quote = m.group("base"), m.group("quote")
+        token = base + quote
+        if not any(c.isalpha() for c in base) or (base.upper() in _STABLES and base != "EUR"):
+            continue
+        if not token.isupper() and not (token.islower() and quote in lx.STRONG_QUOTES):
+            continue
+        if token.lower() in lx.NOT_TICKERS and token.upper() != "BTCUSDT":
+            continue
+        return Pair(
+            base.upper(),
+            quote.upper(),
+            m.start("base"),
+            m.end("base"),
+            m.span("quote"),
+            perp=m.group("perp") is not None,
+        )
+    return None
+
+
+def _labelled_coin(n: Normalized) -> Pair | None:
+    """ "Pair: SOL", "Coin - ARB": the ticker after a pair label."""
+    for h in PAIR_LABELS.finditer(n.lower):
+        m = PAIR_AFTER_RE.match(n.text, h.end)
+        if m is not None and not _is_word(m.group("base")) and _upper_or_lower(m.group("base")):
+            return _coin(m)
+    return None
+
+
+def _tagged_coin(t: str) -> Pair | None:
+    """ "#SOL", "$PEPE", "#1000SATS"."""
+    for m in TAG_RE.finditer(t):
+        base = m.group("base")
+        if base.lower() not in lx.NOT_TICKERS and _upper_or_lower(base):
+            return _coin(m)
+    return None
+
+
+def _coin_after_side_word(t: str) -> Pair | None:
+    """ "Long SOL", "SELL #ARB": an upper-case ticker after a side word, kept as written."""
+    for m in SIDE_TOKEN_RE.finditer(t):
+        base = m.group("base")
+        if base.lower() not in lx.NOT_TICKERS:
+            return Pair(base, None, m.start("base"), m.end("base"), None)
+    return None
+
+
+def _coin_after_open_verb(t: str) -> Pair | None:
+    """ "开ETH多": the ticker after "开" / "開" (open)."""
+    for m in OPEN_TOKEN_RE.finditer(t):
+        base = m.group("base")
+        if base.lower() not in lx.NOT_TICKERS and _upper_or_lower(base):
+            return _coin(m)
+    return None
+
+
+def _leading_coin(t: str) -> Pair | None:
+    """ "SOL\\nEntry: ...": a ticker opening the post, not a label such as "TP1"."""
+    first = t.lstrip()
+    m = LEAD_TOKEN_RE.match(first)
+    if m is None:
+        return None
+    base = m.group("base")
+    if (
+        base.lower() in lx.NOT_TICKERS
+        or not _upper_or_lower(base)
+        or _LABEL_TOKEN.fullmatch(base.lower())
+    ):
+        return None
+    return _coin(m, offset=len(t) - len(first))

@@ -1,0 +1,86 @@
+"""Price-like numbers of a post: which numbers in a stretch of text are prices, and line bounds.
+
+Owns the rules that tell a price from the other numbers channels write next to one
+(percentages, leverage, pips, DCA add-ons, list markers, times). Offsets are into the
+normalised text (``Normalized.lower``, same length as ``Normalized.text``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Final
+
+from services.signal_parser.leads import led_pattern
+from services.signal_parser.normalize import NUMBER_RE, Normalized, to_decimal
+
+PERCENT_AFTER_RE: Final = re.compile(r"\s*(?:%|-\d[\d.,]*\s*%)")
+LEV_AFTER_RE: Final = re.compile(r"\s*[xх](?![a-zа-я])")
+PIPS_AFTER_RE: Final = re.compile(r"\s*(?:pips?|pts|points?|пп|пункт\w*|پیپ)(?![a-z])")
+DCA_AFTER_RE: Final = re.compile(r"\s*(?:附近)?\s*(?:補倉|补仓|加倉|加仓)")
+TIME_AFTER_RE: Final = re.compile(r":\d\d")
+# any of the five above in one ``match`` (a match of an alternation = a match of one of them)
+NOT_PRICE_AFTER_RE: Final = re.compile(
+    "|".join(
+        "(?:" + rx.pattern + ")"
+        for rx in (PERCENT_AFTER_RE, LEV_AFTER_RE, PIPS_AFTER_RE, DCA_AFTER_RE, TIME_AFTER_RE)
+    )
+)
+# "1) 42000", "2. 43000": a list marker, not a price
+MARKER_AFTER_RE: Final = re.compile(r"\s*(?:\)|\.\s)\s*(?:\S{0,3}\s*)?\$?\d")
+# every number starts with a digit or a dot
+NUMBER: Final = led_pattern(NUMBER_RE, r"\d.")
+
+
+@dataclass(slots=True)
+class Num:
+    """A price as written and its span in the normalised text."""
+
+    value: Decimal
+    start: int
+    end: int
+
+
+def numbers(n: Normalized, start: int, end: int) -> list[Num]:
+    """Price-like numbers in ``text[start:end]``: no percentages, leverage, list markers, times."""
+    low = n.lower
+    out: list[Num] = []
+    not_price = NOT_PRICE_AFTER_RE.match
+    # a label's segment is short: ``finditer`` in C beats the skipping led search loop
+    for m in NUMBER_RE.finditer(low, start, end):
+        s, e = m.span()
+        # percentages, leverage, "50 pips" (a distance), DCA add-ons, times
+        if not_price(low, e) is not None:
+            continue
+        tok = m.group()
+        if tok.isdigit() and len(tok) <= 2 and MARKER_AFTER_RE.match(low, e):
+            continue
+        if s > 0 and low[s - 1] == "(" and low[e : e + 1] == ")" and tok.isdigit():
+            continue
+        value = to_decimal(tok)
+        if value is not None:
+            out.append(Num(value, s, e))
+    return out
+
+
+def line_bounds(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of every line of ``text``, newlines excluded."""
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.split("\n"):
+        end = pos + len(line)
+        out.append((pos, end))
+        pos = end + 1
+    return out
+
+
+def line_start(text: str, pos: int) -> int:
+    """Offset of the start of the line holding ``pos``."""
+    return text.rfind("\n", 0, pos) + 1
+
+
+def line_end(text: str, pos: int) -> int:
+    """Offset of the end of the line holding ``pos`` (its newline, or the end of the text)."""
+    end = text.find("\n", pos)
+    return len(text) if end < 0 else end

@@ -1,0 +1,206 @@
+"""From what the steps of a parse found (``Reading``) to the ``ParseResult``: spans mapped back
+to the original text, entry value, and confidence.
+
+Owns the confidence rules: an entry gains for each field found and loses when its levels
+contradict each other (``sanity_penalty``) or when it also reads like an update; an update is
+surer when a strong pattern said so; "other" is less sure when the post has trade-like parts.
+Confidence is rounded to 3 places and kept in 0..1.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Final
+
+from core.domain import Market, Side, SignalKind, UpdateType
+from services.signal_parser.levels import Levels
+from services.signal_parser.model import MARKET_ENTRY, EntryValue, ParseResult, UpdateInfo
+from services.signal_parser.normalize import NUMBER_RE, Normalized
+from services.signal_parser.pairs import Pair
+from services.signal_parser.sides import SideVote
+from services.signal_parser.updates import Update, move_level
+
+_TICKER_RE: Final = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9]{1,9}(?![A-Za-z0-9])")
+
+Spans = dict[str, tuple[int, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """Everything the steps of a parse found in one post."""
+
+    n: Normalized
+    pair: Pair | None
+    side: SideVote
+    levels: Levels
+    update: Update | None
+
+    @property
+    def n_fields(self) -> int:
+        """How many of side, entry, targets and stop the post gives."""
+        lv = self.levels
+        return sum(
+            (self.side.side is not None, lv.has_entry, bool(lv.targets), lv.stop is not None)
+        )
+
+
+def other_result(r: Reading) -> ParseResult:
+    """Not a signal: surer when nothing in it looks like a trade."""
+    has_stuff = (
+        r.pair is not None
+        or bool(r.levels.targets)
+        or r.side.side is not None
+        or (_TICKER_RE.search(r.n.text) is not None and len(NUMBER_RE.findall(r.n.lower)) >= 2)
+    )
+    return ParseResult(kind=SignalKind.OTHER, confidence=0.45 if has_stuff else 0.9)
+
+
+def update_result(
+    r: Reading, market: Market | None, market_span: tuple[int, int] | None
+) -> ParseResult:
+    """A follow-up post; with the new stop of a "move SL" and the targets of a correction."""
+    update, lv, n = r.update, r.levels, r.n
+    assert update is not None
+    spans = _common_spans(r, market_span)
+    spans["update"] = n.span(update.start, update.end)
+    stop = None
+    if UpdateType.MOVE_SL in update.all_types:
+        lvl = move_level(n)
+        if lvl is not None:
+            stop = lvl.value
+            spans["stop_loss"] = n.span(lvl.start, lvl.end)
+    targets: tuple[Decimal, ...] = ()
+    if update.type is UpdateType.OTHER and lv.targets:
+        targets = tuple(x.value for x in lv.targets)
+        spans["targets"] = n.span(lv.targets[0].start, lv.targets[-1].end)
+    conf = 0.9 if update.strong else 0.75
+    if update.type is UpdateType.SL_HIT and not update.strong:
+        conf = 0.65
+    return ParseResult(
+        kind=SignalKind.UPDATE,
+        base=r.pair.base if r.pair else None,
+        quote=r.pair.quote if r.pair else None,
+        side=r.side.side,
+        market=market,
+        targets=targets,
+        stop_loss=stop,
+        update=UpdateInfo(update.type, update.index),
+        confidence=conf,
+        spans=spans,
+    )
+
+
+def entry_result(
+    r: Reading, market: Market | None, market_span: tuple[int, int] | None
+) -> ParseResult:
+    """A new signal; an entry without prices is at market."""
+    lv, n = r.levels, r.n
+    spans = _common_spans(r, market_span)
+    entry = _entry_value(n, lv, spans)
+    if lv.targets:
+        spans["targets"] = n.span(lv.targets[0].start, lv.targets[-1].end)
+    if lv.stop is not None:
+        spans["stop_loss"] = n.span(lv.stop.start, lv.stop.end)
+    if lv.leverage is not None:
+        spans["leverage"] = n.span(lv.leverage.start, lv.leverage.end)
+    return ParseResult(
+        kind=SignalKind.ENTRY,
+        base=r.pair.base if r.pair else None,
+        quote=r.pair.quote if r.pair else None,
+        side=r.side.side,
+        market=market,
+        entry=entry,
+        targets=tuple(x.value for x in lv.targets),
+        stop_loss=lv.stop.value if lv.stop else None,
+        leverage=lv.leverage.value if lv.leverage else None,
+        confidence=_entry_confidence(r),
+        spans=spans,
+    )
+
+
+def _common_spans(r: Reading, market_span: tuple[int, int] | None) -> Spans:
+    n = r.n
+    spans: Spans = {}
+    if r.pair is not None:
+        spans["base"] = n.span(r.pair.start, r.pair.end)
+        if r.pair.quote_span is not None:
+            spans["quote"] = n.span(*r.pair.quote_span)
+    if r.side.span is not None:
+        spans["side"] = n.span(*r.side.span)
+    if market_span is not None:
+        spans["market"] = n.span(*market_span)
+    return spans
+
+
+def _entry_value(n: Normalized, lv: Levels, spans: Spans) -> EntryValue:
+    """ "market", one price, or the (low, high) of an entry zone; records the entry span."""
+    if lv.entry_market is not None:
+        spans["entry"] = n.span(*lv.entry_market)
+        return MARKET_ENTRY
+    if not lv.entry:
+        return MARKET_ENTRY
+    vals = [x.value for x in lv.entry]
+    spans["entry"] = n.span(lv.entry[0].start, lv.entry[-1].end)
+    return (vals[0],) if len(vals) == 1 else (min(vals), max(vals))
+
+
+def _entry_confidence(r: Reading) -> float:
+    lv, side = r.levels, r.side
+    conf = 0.35
+    conf += 0.15 if r.pair is not None else 0.0
+    conf += 0.2 if side.side is not None else 0.0
+    conf += 0.1 if lv.entry else (0.05 if lv.entry_market else 0.0)
+    conf += 0.1 if lv.targets else 0.0
+    conf += 0.1 if lv.stop is not None else 0.0
+    if side.side is not None and side.margin == 0 and r.n_fields < 4:
+        conf -= 0.05  # a side decided by a tie
+    conf -= sanity_penalty(
+        side.side,
+        [x.value for x in lv.entry],
+        [x.value for x in lv.targets],
+        lv.stop.value if lv.stop else None,
+    )
+    if r.update is not None:
+        conf -= 0.1
+    return max(0.0, min(1.0, round(conf, 3)))
+
+
+def sanity_penalty(
+    side: Side | None, entry: list[Decimal], targets: list[Decimal], stop: Decimal | None
+) -> float:
+    """How much the levels contradict each other (0 = consistent)."""
+    levels = [*entry, *targets] + ([stop] if stop is not None else [])
+    penalty = _magnitude_penalty(levels)
+    if side is None:
+        return penalty
+    long = side is Side.LONG
+    if entry:
+        lo, hi = min(entry), max(entry)
+        if stop is not None and ((long and stop >= lo) or (not long and stop <= hi)):
+            penalty += 0.25  # the stop is on the wrong side of the entry
+        bad = [t for t in targets if (long and t <= lo) or (not long and t >= hi)]
+        if bad:
+            penalty += 0.25 if len(bad) < len(targets) else 0.35
+    elif (
+        stop is not None
+        and targets
+        and ((long and min(targets) <= stop) or (not long and max(targets) >= stop))
+    ):
+        penalty += 0.3
+    return penalty
+
+
+def _magnitude_penalty(levels: list[Decimal]) -> float:
+    """Levels that are not positive, or a level 10x off the median of the others."""
+    penalty = 0.0
+    positive = [x for x in levels if x > 0]
+    if len(positive) != len(levels):
+        penalty += 0.3
+    if len(positive) >= 2:
+        ordered = sorted(positive)
+        median = ordered[len(ordered) // 2]
+        if any(x > median * 10 or x * 10 < median for x in positive):
+            penalty += 0.35
+    return penalty

@@ -1,0 +1,111 @@
+"""Which way and where a post trades: the side vote (long or short) and the market.
+
+Owns the side and market keyword tables. The side is a vote: long/short words weigh more than
+buy/sell, words negated by a nearby "not"-word do not count, and a "Sell:" label after a buy
+side is a target, not a side. Futures win over spot when leverage is set or futures is named
+first. Offsets are into the normalised text.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final, NamedTuple
+
+from core.domain import Market, Side
+from services.signal_parser import lexicon as lx
+from services.signal_parser.keywords import Scanner
+
+SIDES: Final = Scanner(
+    {w: "long" for w, _ in lx.LONG_WORDS} | {w: "short" for w, _ in lx.SHORT_WORDS}
+)
+ZH_SIDE_RE: Final = re.compile(r"[多空](?![頭头少空间間倉仓])")
+ZH_SIDE_BEFORE: Final = re.compile(r"(?:[0-9a-z\s:;)\]]|附近|位)$")
+SIDE_WEIGHT: Final = {w: n for w, n in lx.LONG_WORDS + lx.SHORT_WORDS}
+SIDE_NOT: Final = Scanner(dict.fromkeys(lx.SIDE_NOT, "not"))
+MARKETS: Final = Scanner(
+    dict.fromkeys(lx.FUTURES_WORDS, "futures") | dict.fromkeys(lx.SPOT_WORDS, "spot")
+)
+_LABEL_COLON_RE: Final = re.compile(r"\s*[:：]")
+
+
+class SideVote(NamedTuple):
+    """The side the post takes, the span of the word that decided it, and by how much it won
+    (0: a tie, decided by the first side word)."""
+
+    side: Side | None
+    span: tuple[int, int] | None
+    margin: int
+
+
+class _SideWord(NamedTuple):
+    side: Side
+    weight: int
+    start: int
+    end: int
+    word: str
+
+
+def find_side(low: str) -> SideVote:
+    """Vote over the side words of the lower-cased post."""
+    votes = {Side.LONG: 0, Side.SHORT: 0}
+    first: dict[Side, tuple[int, int]] = {}
+    hits = _side_words(low)
+    # the words that cancel a side word are looked for only when there is a side word
+    blocked = [(h.start, h.end) for h in SIDE_NOT.finditer(low)] if hits else []
+    for side, weight, s, e, word in hits:
+        if any(bs <= s < be for bs, be in blocked):
+            continue
+        if side is Side.SHORT and word == "sell" and votes[Side.LONG] and _is_label(low, e):
+            continue  # "Buy zone ... Sell: x" - a target label, not a side
+        votes[side] += weight
+        first.setdefault(side, (s, e))
+    if votes[Side.LONG] == votes[Side.SHORT]:
+        if not first:
+            return SideVote(None, None, 0)
+        side = min(first, key=lambda k: first[k][0])
+        return SideVote(side, first[side], 0)
+    side = Side.LONG if votes[Side.LONG] > votes[Side.SHORT] else Side.SHORT
+    return SideVote(side, first[side], abs(votes[Side.LONG] - votes[Side.SHORT]))
+
+
+def _side_words(low: str) -> list[_SideWord]:
+    """The side words in text order, with their weights; "多"/"空" only after a digit, a
+    Latin letter, a space or "附近"/"位" ("ETH 3665附近多"), and not in "多头", "空间"..."""
+    hits: list[_SideWord] = []
+    for h in SIDES.finditer(low):
+        side = Side.LONG if h.kind == "long" else Side.SHORT
+        word = " ".join(h.word.split())
+        hits.append(_SideWord(side, SIDE_WEIGHT.get(word, 1), h.start, h.end, word))
+    if "多" in low or "空" in low:
+        for m in ZH_SIDE_RE.finditer(low):
+            s = m.start()
+            if s > 0 and ZH_SIDE_BEFORE.search(low, max(0, s - 2), s):
+                side = Side.LONG if m.group() == "多" else Side.SHORT
+                hits.append(_SideWord(side, 2, s, m.end(), m.group()))
+        hits.sort(key=lambda x: x[2])
+    return hits
+
+
+def _is_label(low: str, end: int) -> bool:
+    """Whether the word ending at ``end`` is followed by a colon (a label, "Sell: 250")."""
+    return bool(_LABEL_COLON_RE.match(low[end : end + 3]))
+
+
+def find_market(
+    low: str, leverage: bool, perp: bool
+) -> tuple[Market | None, tuple[int, int] | None]:
+    """Futures or spot and the span of the word that says so; leverage or a perpetual symbol
+    alone mean futures (without a span)."""
+    fut = spot = None
+    for h in MARKETS.finditer(low):
+        if h.kind == "futures" and fut is None:
+            fut = (h.start, h.end)
+        elif h.kind == "spot" and spot is None:
+            spot = (h.start, h.end)
+    if fut and (not spot or leverage or fut[0] < spot[0]):
+        return Market.FUTURES, fut
+    if spot:
+        return Market.SPOT, spot
+    if leverage or perp:
+        return Market.FUTURES, None
+    return None, None

@@ -1,0 +1,200 @@
+"""Follow-up posts: which event a post reports (take-profit hit, stop hit, cancel, fill, close,
+stop moved...), which target it names, and the new stop level of a "move SL" post.
+
+Owns how the update patterns (``update_patterns``, behind the ``update_gates``) are read:
+conditional instructions ("after TP1 is hit, move SL") are not reports; "Entry target 2 ✅" is
+not a take-profit; the highest target index named wins; short posts ("tp2", "stop") and profit
+reports count as well. When several types are found the first of ``_UPDATE_ORDER`` is the
+update, and it is strong when any found pattern is strong or a profit is reported.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Final, NamedTuple
+
+from core.domain import UpdateType
+from services.signal_parser.labels import labels
+from services.signal_parser.leads import led_pattern
+from services.signal_parser.normalize import Normalized
+from services.signal_parser.prices import Num, numbers
+from services.signal_parser.update_gates import RARE_UPDATE_GATE, UPDATE_LOOP
+from services.signal_parser.update_patterns import ORDINALS, update_scan
+
+_UPDATE_ORDER: Final = (
+    UpdateType.TP_HIT,
+    UpdateType.SL_HIT,
+    UpdateType.CANCEL,
+    UpdateType.ENTRY_FILLED,
+    UpdateType.PARTIAL_CLOSE,
+    UpdateType.CLOSE,
+    UpdateType.MOVE_SL,
+    UpdateType.OTHER,
+)
+CONDITIONAL_RE: Final = re.compile(
+    r"(?:\b(?:if|after|when|once|until|before|unless|если|после|когда|как\s+только)|如果|当|當)"
+    r"[\s,]*(?:the\s+|our\s+)?$"
+)
+CONDITIONAL: Final = led_pattern(CONDITIONAL_RE, "abiouwекп如当當")
+PROFIT_TRIGGERS: Final = ("profit", "прибыль", "lucro", "ganancia", "www")
+_PROFIT_EN: Final = r"profit\s*:?\s*\+?\d+(?:[.,]\d+)?\s*%|\d+(?:[.,]\d+)?\s*%\s*profit"
+_PROFIT_OTHER: Final = r"прибыль\s*:?\s*\+?\d|lucro\s*:?\s*\+?\d|ganancia\s*:?\s*\+?\d|\bwww\b"
+PROFIT_RE: Final = re.compile(_PROFIT_EN + "|" + _PROFIT_OTHER)
+PROFIT: Final = led_pattern(PROFIT_RE, r"\dglpwп")
+# for a post without "profit": its two English parts need that word and match nowhere, and the
+# digit that leads one of them leaves the lead class
+PROFIT_NO_EN: Final = led_pattern(re.compile(_PROFIT_OTHER), "glwп")
+SL_WEAK_RE: Final = re.compile(r"^\W*(?:тут\s+|там\s+)?(?:стоп|stop|sl)\b")
+SHORT_TP_RE: Final = re.compile(
+    r"^\W*(?:已經?|已经|已)?(?:過|过|到|達|达|hit|reached)?\s*tp\s*(?P<idx>\d)(?!\d)"
+)
+MOVE_LEVEL_RE: Final = re.compile(
+    r"(?:stop|sl|стоп|止[損损])[^\n\d%]{0,30}?(?:to|para|на|放在|移到|移至|at|@|:)\s*\$?\s*"
+)
+
+
+@dataclass(slots=True)
+class Update:
+    """The update a post reports: type, target index, whether a strong pattern said so, the
+    span of the words, and every type found (a "move SL" may come with a take-profit)."""
+
+    type: UpdateType
+    index: int | None
+    strong: bool
+    start: int
+    end: int
+    all_types: set[UpdateType] = field(default_factory=set)
+
+
+class _Found(NamedTuple):
+    target: int | None
+    strong: bool
+    start: int
+    end: int
+
+
+def find_update(low: str) -> Update | None:
+    """The update the lower-cased post reports, or None."""
+    found = _reports(low)
+    tp = found.get(UpdateType.TP_HIT)
+    if tp is not None and tp.target is None and UpdateType.CANCEL in found:
+        del found[UpdateType.TP_HIT]  # "Cancelled ❌ Target achieved before entering": a cancel
+    _add_short_reports(low, found)
+    profit = _profit_span(low)
+    if not found:
+        if profit is not None:
+            return Update(UpdateType.TP_HIT, None, True, *profit, {UpdateType.TP_HIT})
+        return None
+    utype = next(t for t in _UPDATE_ORDER if t in found)
+    idx, strong, s, e = found[utype]
+    strong = strong or any(v.strong for v in found.values()) or profit is not None
+    return Update(utype, idx, strong, s, e, set(found))
+
+
+def _reports(low: str) -> dict[UpdateType, _Found]:
+    """Per update type whose gate passes, its best report in the post."""
+    found: dict[UpdateType, _Found] = {}
+    rare = RARE_UPDATE_GATE.search(low) is not None
+    for i, utype, strong, gate, rare_type in UPDATE_LOOP:
+        if (rare_type and not rare) or not gate.search(low):
+            continue
+        best = _best_report(low, i, utype, strong)
+        if best is not None:
+            found[utype] = best
+    return found
+
+
+def _best_report(low: str, i: int, utype: UpdateType, strong: bool) -> _Found | None:
+    """The first report of update pattern ``i``; for take-profits the highest index named."""
+    best: _Found | None = None
+    for s, e, m in update_scan(i, low).finditer(low):
+        if CONDITIONAL.fast.search(low, max(0, s - 16), s):
+            continue  # "after TP1 is hit, move SL": an instruction, not a report
+        if utype is UpdateType.TP_HIT and low[max(0, s - 7) : s].rstrip().endswith(
+            ("entry", "stop")
+        ):
+            continue  # "Entry target 2 ✅", "Stop Target Hit": not a take-profit
+        idx = _index_of(m)
+        if best is None or (idx is not None and (best.target is None or idx > best.target)):
+            best = _Found(idx, strong, s, e)
+        if utype is not UpdateType.TP_HIT:
+            break
+    return best
+
+
+def _add_short_reports(low: str, found: dict[UpdateType, _Found]) -> None:
+    """A short post that is just "tp2" / "已到tp1" (a take-profit), or "stop" (a weak stop hit
+    when nothing else is found and no level label follows)."""
+    stripped = low.strip()
+    if len(stripped) <= 40:
+        m = SHORT_TP_RE.match(stripped)
+        if m and UpdateType.TP_HIT not in found:
+            off = low.find(stripped)
+            found[UpdateType.TP_HIT] = _Found(
+                int(m.group("idx")), True, off + m.start(), off + m.end()
+            )
+    if len(stripped) <= 100:
+        m = SL_WEAK_RE.match(low)
+        if m and not found and not labels(low, m.end(), len(low)):
+            found[UpdateType.SL_HIT] = _Found(None, False, m.start(), m.end())
+
+
+def _profit_span(low: str) -> tuple[int, int] | None:
+    """Where the post reports a profit ("Profit: 69.8%", "www"), if it does."""
+    if "profit" in low:
+        m = PROFIT.fast.search(low)
+    elif any(w in low for w in PROFIT_TRIGGERS):
+        m = PROFIT_NO_EN.fast.search(low)
+    else:
+        return None
+    return None if m is None else m.span("_m")
+
+
+_INDEX_GROUPS: Final = ("idx", "idx2", "idx3", "idx4", "idx5")
+_ORDINAL_GROUPS: Final = ("ord", "zh")
+# per pattern: the positions in ``groups()`` of the index groups it has, in the order they are
+# read (looked up once, not a groupdict per match). Keyed by ``id``: hashing a pattern hashes
+# all its compiled code; the pattern is kept in the value, so the id stays its own.
+_GROUPS_OF: dict[int, tuple[re.Pattern[str], tuple[int, ...], tuple[int, ...]]] = {}
+
+
+def _index_of(m: re.Match[str]) -> int | None:
+    """The target index a report match names: a number group, else an ordinal word."""
+    rx = m.re
+    got = _GROUPS_OF.get(id(rx))
+    if got is None or got[0] is not rx:
+        index = rx.groupindex
+        got = (
+            rx,
+            tuple(index[x] - 1 for x in _INDEX_GROUPS if x in index),
+            tuple(index[x] - 1 for x in _ORDINAL_GROUPS if x in index),
+        )
+        _GROUPS_OF[id(rx)] = got
+    _, numbered, ordinal = got
+    if not numbered and not ordinal:
+        return None
+    groups = m.groups()
+    for i in numbered:
+        raw = groups[i]
+        if raw:
+            return int(raw)
+    for i in ordinal:
+        raw = groups[i]
+        if raw:
+            return int(raw) if raw.isdigit() else ORDINALS.get(raw)
+    return None
+
+
+def move_level(n: Normalized) -> Num | None:
+    """The new stop of a "move SL" post: the price right after "SL to", "стоп на", "止损移到"."""
+    low = n.lower
+    for m in MOVE_LEVEL_RE.finditer(low):
+        nums = numbers(n, m.end(), min(len(low), m.end() + 24))
+        if nums and nums[0].start == m.end() + (
+            len(low[m.end() :]) - len(low[m.end() :].lstrip("$ "))
+        ):
+            return nums[0]
+        if nums and low[m.end() : nums[0].start].strip(" $") == "":
+            return nums[0]
+    return None
