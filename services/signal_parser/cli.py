@@ -114,10 +114,10 @@ async def run_parse(source: TextIO, out: TextIO, *, jsonl: bool, ai: AIParser | 
             if not isinstance(item, dict):
                 raise TypeError("each line must be a JSON object")
             post_id = item.get("id")
-            text = item.get("text")
-            if not isinstance(text, str):
+            post = item.get("text")
+            if not isinstance(post, str):
                 raise TypeError('"text" must be a string')
-            result = await _parse_one(text, ai)
+            result = await _parse_one(post, ai)
             out.write(dumps({"id": post_id, **to_output_dict(result)}) + "\n")
         except (ValueError, TypeError) as exc:
             failures += 1
