@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from bot.features import Feature, FeatureContext
 from handlers import channel_posts, signals, sources
@@ -10,13 +11,16 @@ from handlers.signals_render import SignalHtml
 from services.signals import SignalService, SignalTrading
 from services.sources import SourceService
 
+if TYPE_CHECKING:
+    from services.signal_parser.ai import AIParser
+
 
 async def build(ctx: FeatureContext) -> Feature:
     from bot.app import build_ai_parser
 
     trading: SignalTrading = ctx.services["trading_service"]
     messages = SignalHtml()
-    ai = build_ai_parser(ctx.settings)
+    ai: AIParser | None = build_ai_parser(ctx.settings)
     source_service = SourceService(ctx.db, ctx.kv.cache, messages)
     signal_service = SignalService(
         ctx.db,
@@ -29,7 +33,7 @@ async def build(ctx: FeatureContext) -> Feature:
         default_quote=ctx.settings.exchange.paper_quote,
         clock=ctx.clock,
     )
-    closers: list[Any] = [ai.aclose] if ai is not None else []
+    closers: list[Callable[[], Awaitable[None]]] = [ai.aclose] if ai is not None else []
     return Feature(
         services={"signal_service": signal_service, "source_service": source_service},
         routers=[sources.routes.build(), channel_posts.routes.build(), signals.routes.build()],
