@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from services.exchange.ccxt_client import CcxtExchangeClient
+from tests.fakes.clock import FakeClock
 from tests.fakes.exchange_api import FakeExchangeAPI, load_saved_markets
 
 SECRET = "fake-secret-do-not-leak-9f8e7d"
 
 ClientFactory = Callable[..., CcxtExchangeClient]
-
-
-class FakeClock:
-    """Wall clock that only moves when told to."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 1, 1, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture
@@ -40,7 +28,7 @@ async def exchange_api() -> AsyncIterator[FakeExchangeAPI]:
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(datetime(2026, 1, 1, tzinfo=UTC))
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ from core.domain import OrderSide, OrderStatus, OrderType
 from core.errors import NotFound, UserError
 from services.exchange.base import OrderRequest
 from services.exchange.ccxt_client import CcxtExchangeClient
+from tests.fakes.clock import FakeClock
 from tests.fakes.exchange_api import FakeExchangeAPI
-from tests.integration.exchange.conftest import ClientFactory, FakeClock
+from tests.integration.exchange.conftest import ClientFactory
 
 
 def order(

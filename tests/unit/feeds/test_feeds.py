@@ -23,8 +23,7 @@ from services.exchange.feeds import (
     candle_path_price,
     load_demo_series,
 )
-
-from .conftest import FakeClock
+from tests.fakes.clock import FakeClock
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)
