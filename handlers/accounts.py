@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-import structlog
 from aiogram import F
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -22,13 +20,13 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from core.errors import UserError
 from core.security import validate_pin
 from handlers import accounts_render as render
-from handlers.accounts_states import ConnectForm, PinForm
+from handlers.accounts_states import ConnectForm, SetPinForm
 from handlers.commands import NOT_A_COMMAND, Routes, in_private_chat
+from handlers.secret_input import delete_secret_message
 from services.accounts import AccountService, check_key_text
 from services.dto import UserView
 
 routes = Routes(__name__, message=in_private_chat)
-log = structlog.get_logger(__name__)
 
 MANAGE: Final = "accounts.manage"
 PAGE_SIZE: Final = 6
@@ -49,17 +47,6 @@ class NetworkCallback(CallbackData, prefix="xn"):
 class DisconnectCallback(CallbackData, prefix="dc"):
     account_id: int
     yes: bool
-
-
-async def delete_secret_message(message: Message) -> bool:
-    """Delete a message holding a secret; on failure tell the user to do it. Never logs text."""
-    try:
-        await message.delete()
-    except TelegramAPIError as exc:
-        log.warning("secret_message_not_deleted", error=type(exc).__name__)
-        await message.answer(render.delete_failed())
-        return False
-    return True
 
 
 # -- /connect ----------------------------------------------------------------------------------
@@ -289,15 +276,15 @@ async def start_pin(
         return
     if has_pin:
         purpose = "remove" if arg == "off" else "change"
-        await state.set_state(PinForm.current)
+        await state.set_state(SetPinForm.current)
         await state.update_data(purpose=purpose)
         await message.answer(render.pin_prompt_current(purpose))
         return
-    await state.set_state(PinForm.new)
+    await state.set_state(SetPinForm.new)
     await message.answer(render.pin_prompt_new())
 
 
-@routes.message(PinForm.current, NOT_A_COMMAND, flags={"role": MANAGE})
+@routes.message(SetPinForm.current, NOT_A_COMMAND, flags={"role": MANAGE})
 async def read_current_pin(
     message: Message, state: FSMContext, user: UserView, account_service: AccountService
 ) -> None:
@@ -309,11 +296,11 @@ async def read_current_pin(
         await message.answer("PIN removed. Live orders no longer ask for it.")
         return
     await account_service.verify_pin(user, message.text or "")
-    await state.set_state(PinForm.new)
+    await state.set_state(SetPinForm.new)
     await message.answer(render.pin_prompt_new())
 
 
-@routes.message(PinForm.new, NOT_A_COMMAND, flags={"role": MANAGE})
+@routes.message(SetPinForm.new, NOT_A_COMMAND, flags={"role": MANAGE})
 async def read_new_pin(
     message: Message, state: FSMContext, user: UserView, account_service: AccountService
 ) -> None:

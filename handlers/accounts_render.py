@@ -174,7 +174,3 @@ def outcome(result: CommandOutcome) -> str:
 
 def cancelled() -> str:
     return "Cancelled; nothing was done."
-
-
-def language_pin_prompt() -> str:
-    return "This is a live order: send your trading PIN to confirm it (deleted at once)."

@@ -1,4 +1,5 @@
-"""FSM states of the accounts feature: /connect, /pin, and the PIN of a plain-language order."""
+"""FSM states of the accounts feature: /connect and /pin (setting the PIN; entering it to confirm
+an order is ``handlers.secret_input.PinEntryForm``)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,8 @@ class ConnectForm(StatesGroup):
     passphrase = State()
 
 
-class PinForm(StatesGroup):
+class SetPinForm(StatesGroup):
+    """/pin: set, change or remove the trading PIN."""
+
     current = State()  # the current PIN, before changing or clearing it
     new = State()
-
-
-class LanguagePinForm(StatesGroup):
-    pin = State()  # the PIN confirming a live plain-language order

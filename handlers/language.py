@@ -15,11 +15,11 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers import accounts_render as render
-from handlers.accounts import delete_secret_message
-from handlers.accounts_states import LanguagePinForm
 from handlers.commands import NOT_A_COMMAND, Routes, in_private_chat
-from services.ai_commands import CommandOutcome, LanguageService, PinRequired
+from handlers.secret_input import PinEntryForm, ask_for_pin, read_pin
+from services.ai_commands import CommandOutcome, LanguageService
 from services.dto import UserView
+from services.trading import PinRequired
 
 routes = Routes(__name__, message=in_private_chat)
 
@@ -76,23 +76,24 @@ async def answer_plan(
         return
     try:
         outcome = await language_service.confirm(user, callback_data.command_id)
-    except PinRequired:
-        await state.set_state(LanguagePinForm.pin)
-        await state.update_data(command_id=callback_data.command_id)
-        await callback.answer()
-        if isinstance(callback.message, Message):
-            await callback.message.answer(render.language_pin_prompt())
+    except PinRequired as exc:
+        await ask_for_pin(
+            callback,
+            state,
+            PinEntryForm.command,
+            exc.user_message,
+            command_id=callback_data.command_id,
+        )
         return
     await callback.answer("Done.")
     await _show(callback, outcome)
 
 
-@routes.message(LanguagePinForm.pin, NOT_A_COMMAND, flags={"role": USE})
+@routes.message(PinEntryForm.command, F.text, NOT_A_COMMAND, flags={"role": USE})
 async def read_order_pin(
     message: Message, state: FSMContext, user: UserView, language_service: LanguageService
 ) -> None:
-    await delete_secret_message(message)
-    command_id = int((await state.get_data()).get("command_id", 0))
-    await state.clear()
-    outcome = await language_service.confirm(user, command_id, pin=message.text or "")
+    pin, plan = await read_pin(message, state)
+    command_id = int(plan.get("command_id", 0))
+    outcome = await language_service.confirm(user, command_id, pin=pin)
     await message.answer(render.outcome(outcome))

@@ -7,10 +7,7 @@ buttons that carry only an opaque token (the service re-checks owner, status and
 
 from __future__ import annotations
 
-import contextlib
-
 from aiogram import F
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -19,7 +16,8 @@ from core.domain import OrderSide
 from core.errors import UserError
 from handlers import trading_render as render
 from handlers.commands import NOT_A_COMMAND, Routes, in_private_chat
-from handlers.trading_callbacks import CONFIRM, OrderCallback, PinForm, confirm_keyboard
+from handlers.secret_input import PinEntryForm, ask_for_pin, read_pin
+from handlers.trading_callbacks import CONFIRM, OrderCallback, confirm_keyboard
 from services.dto import UserView
 from services.symbols import parse_order_args
 from services.trading import PinRequired, TradingService
@@ -155,27 +153,21 @@ async def order_button(
     try:
         order = await trading_service.confirm(user, callback_data.token)
     except PinRequired as exc:
-        await state.set_state(PinForm.waiting)
-        await state.update_data(token=callback_data.token)
-        await query.answer()
-        if message is not None:
-            await message.answer(render.pin_prompt(exc.user_message))
+        await ask_for_pin(
+            query, state, PinEntryForm.order, exc.user_message, token=callback_data.token
+        )
         return
     await query.answer("Order sent." if message is not None else "Order sent; see /history.")
     if message is not None:
         await message.edit_text(render.order_result(order))
 
 
-@routes.message(PinForm.waiting, F.text, NOT_A_COMMAND, flags={"role": TRADE})
+@routes.message(PinEntryForm.order, F.text, NOT_A_COMMAND, flags={"role": TRADE})
 async def receive_pin(
     message: Message, state: FSMContext, user: UserView, trading_service: TradingService
 ) -> None:
-    pin = message.text or ""
-    # The PIN is a secret: it leaves the chat before anything else happens.
-    with contextlib.suppress(TelegramBadRequest):
-        await message.delete()
-    token = (await state.get_data()).get("token")
-    await state.clear()
+    pin, plan = await read_pin(message, state)
+    token = plan.get("token")
     if not isinstance(token, str):
         raise UserError("There is no order waiting for a PIN; place it again.")
     order = await trading_service.confirm(user, token, pin=pin)

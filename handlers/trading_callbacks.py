@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Final
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 CONFIRM: Final = "c"
@@ -17,10 +16,6 @@ class OrderCallback(CallbackData, prefix="to"):
 
     action: str
     token: str
-
-
-class PinForm(StatesGroup):
-    waiting = State()  # data: token of the plan to confirm once the PIN arrives
 
 
 def confirm_keyboard(token: str) -> InlineKeyboardMarkup:

@@ -24,6 +24,7 @@ from core.errors import AppError, Conflict, Forbidden, NotFound, UserError
 from core.permissions import role_allows
 from services.dto import UserView
 from services.intents import NOT_UNDERSTOOD, AIIntentParser, Intent, IntentAction, parse_intent
+from services.trading import PinRequired
 from services.trading_dto import BalanceView, OrderPlan, OrderView, PriceView
 
 log = structlog.get_logger(__name__)
@@ -73,12 +74,6 @@ class PinCheckPort(Protocol):
     async def has_pin(self, user: UserView) -> bool: ...
 
     async def verify_pin(self, user: UserView, pin: str) -> None: ...
-
-
-class PinRequired(UserError):
-    """Confirming this command needs the user's trading PIN (a live order)."""
-
-    default_message = "Send your trading PIN to confirm this order."
 
 
 @dataclass(frozen=True, slots=True)

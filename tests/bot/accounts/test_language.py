@@ -6,11 +6,17 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from aiogram.types import Update
 from sqlalchemy import func, select
 
 from bot.app import App
 from core.db.models import AICommand, Order
 from core.domain import Role
+from services.ai_commands import CommandOutcome
+from services.dto import UserView
+from services.intents import IntentAction
+from services.trading import PinRequired
+from services.trading_dto import PriceView
 from tests.bot.accounts.conftest import button_data
 from tests.bot.conftest import TRADER_ID, VIEWER_ID, feed
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -170,3 +176,46 @@ async def test_viewer_may_ask_prices_but_not_trade(
     assert "BTC/USDT: 50000" in telegram_api.last("editMessageText")["text"]
     async with accounts_app.db.session() as session:
         assert await session.scalar(select(func.count()).select_from(Order)) == 0
+
+
+class LivePlanCommands:
+    """Stands in for the plain-language service: every command is a live order behind the
+    trading PIN (the grammar plans orders on paper, so the real service cannot make one)."""
+
+    def __init__(self) -> None:
+        self.pins: list[str | None] = []
+
+    async def confirm(
+        self, user: UserView, command_id: int, pin: str | None = None
+    ) -> CommandOutcome:
+        self.pins.append(pin)
+        if pin is None:
+            raise PinRequired()
+        price = PriceView("BTC/USDT", Decimal("50000"), "static")
+        return CommandOutcome(command_id, IntentAction.PRICE, "BTC/USDT 50000", price=price)
+
+
+async def feed_with(app: App, raw: dict[str, Any], **data: Any) -> None:
+    update = Update.model_validate(raw, context={"bot": app.bot})
+    await app.dispatcher.feed_update(app.bot, update, **data)
+    await app.inbox.flush()
+
+
+async def test_live_plan_takes_the_pin_step_of_live_orders(
+    accounts_app: App, telegram_api: FakeTelegramAPI
+) -> None:
+    """Confirm asks for the PIN as the order buttons do; the PIN is deleted, then confirms."""
+    await say(accounts_app, telegram_api, "btc price")
+    plan = plan_message(telegram_api)
+    commands_ = LivePlanCommands()
+    confirm = button_data(plan)["Confirm"]
+    press_update = telegram_api.updates.callback(TRADER_ID, plan, confirm)
+    await feed_with(accounts_app, press_update, language_service=commands_)
+    assert "Send your trading PIN" in telegram_api.last("sendMessage")["text"]
+    pin_update = telegram_api.updates.message(TRADER_ID, "2468")
+    await feed_with(accounts_app, pin_update, language_service=commands_)
+    deleted = telegram_api.calls_of("deleteMessage")
+    assert [d["message_id"] for d in deleted] == [pin_update["message"]["message_id"]]
+    assert commands_.pins == [None, "2468"]
+    assert "BTC/USDT: 50000" in telegram_api.last("sendMessage")["text"]
+    assert all("2468" not in m["text"] for m in telegram_api.calls_of("sendMessage"))

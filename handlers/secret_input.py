@@ -1,0 +1,62 @@
+"""Messages that carry a secret (exchange keys, the trading PIN), and the PIN step that confirms a
+live order.
+
+A message holding a secret is deleted first thing, before it is even validated; if Telegram
+refuses, the user is told to delete it. The PIN step is the same for every Confirm button that
+can need a PIN: ``ask_for_pin`` when the service raised ``PinRequired`` (the plan to confirm is
+kept in the FSM data), then ``read_pin`` in the handler of that ``PinEntryForm`` state. The
+form ends when the PIN arrives, right or wrong: a wrong PIN means pressing Confirm again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from aiogram.exceptions import TelegramAPIError
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from handlers import accounts_render, trading_render
+
+log = structlog.get_logger(__name__)
+
+
+class PinEntryForm(StatesGroup):
+    """Waiting for the trading PIN that confirms a live order, one state per kind of plan."""
+
+    order = State()  # data: token, the order plan of a Confirm button (/buy, /sell)
+    command = State()  # data: command_id, the plan of a plain-language command
+
+
+async def delete_secret_message(message: Message) -> bool:
+    """Delete a message holding a secret; on failure tell the user to do it. Never logs text."""
+    try:
+        await message.delete()
+    except TelegramAPIError as exc:
+        log.warning("secret_message_not_deleted", error=type(exc).__name__)
+        await message.answer(accounts_render.delete_failed())
+        return False
+    return True
+
+
+async def ask_for_pin(
+    query: CallbackQuery, state: FSMContext, waiting: State, reason: str, **plan: str | int
+) -> None:
+    """Wait in ``waiting`` for the PIN confirming ``plan`` and ask for it (``reason``: what
+    ``PinRequired`` says)."""
+    await state.set_state(waiting)
+    await state.update_data(plan)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(trading_render.pin_prompt(reason))
+
+
+async def read_pin(message: Message, state: FSMContext) -> tuple[str, dict[str, Any]]:
+    """The PIN ``message`` holds (the message is deleted first) and the plan it confirms, as
+    ``ask_for_pin`` kept it; the form is over."""
+    await delete_secret_message(message)
+    plan = await state.get_data()
+    await state.clear()
+    return message.text or "", plan
