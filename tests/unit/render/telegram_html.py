@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Final
 
+import pytest
+
 from bot.console.html_check import html_to_plain
 from services.text import TELEGRAM_TEXT_LIMIT, split_message
 
@@ -15,7 +17,7 @@ from services.text import TELEGRAM_TEXT_LIMIT, split_message
 HOSTILE: Final = "<script>alert('x')</script> & </b> &amp; \"q\" <b>"
 # A wall of the same, far over one message: outbox texts with it are split, never broken.
 LONG: Final = (HOSTILE + " ") * 120
-HOSTILE_TEXTS: Final = {"markup": HOSTILE, "long": LONG}
+HOSTILE_TEXTS: Final = [pytest.param(HOSTILE, id="markup"), pytest.param(LONG, id="long")]
 
 
 def shown(html: str) -> str:
@@ -34,3 +36,13 @@ def assert_shows(html: str, text: str) -> None:
     """``html`` is valid Telegram HTML and shows ``text`` exactly as it was written."""
     assert text in shown(html), html[:300]
     assert text in "".join(chunks_shown(html))
+
+
+def whole(text: str) -> str:
+    """The hostile text is shown in full."""
+    return text
+
+
+def first_32(text: str) -> str:
+    """The renderer shows only the first 32 characters (a name echoed back in a refusal)."""
+    return text[:32]
