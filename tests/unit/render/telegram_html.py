@@ -16,7 +16,7 @@ from services.text import TELEGRAM_TEXT_LIMIT, split_message
 # Markup, an entity that must stay literal, a stray closing tag and a quote, all in one name.
 HOSTILE: Final = "<script>alert('x')</script> & </b> &amp; \"q\" <b>"
 # A wall of the same, far over one message: outbox texts with it are split, never broken.
-LONG: Final = (HOSTILE + " ") * 120
+LONG: Final = " ".join([HOSTILE] * 120)
 HOSTILE_TEXTS: Final = [pytest.param(HOSTILE, id="markup"), pytest.param(LONG, id="long")]
 
 
