@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from handlers.html import escape
-from services.ai_commands import CommandOutcome, CommandPlan
 from services.intents import IntentAction
+from services.plain_language import CommandOutcome, CommandPlan
 from services.trading_dto import AccountView, OrderView
 
 SAFE_KEYS = (

@@ -16,10 +16,10 @@ if TYPE_CHECKING:
     from core.metrics import Metrics
     from core.security import KeyStore
     from services.accounts import AccountService
-    from services.ai_commands import LanguageService
     from services.dto import UserView
     from services.exchange.factory import ExchangeFactory
     from services.notifications import OutboxNotifier
+    from services.plain_language import PlainLanguageService
     from services.signals import SignalService
     from services.sources import SourceService
     from services.trading import TradingService
@@ -37,7 +37,7 @@ class HandlerData(MiddlewareData, total=False):
     trading_service: TradingService
     exchange_factory: ExchangeFactory
     account_service: AccountService
-    language_service: LanguageService
+    plain_language_service: PlainLanguageService
     signal_service: SignalService
     source_service: SourceService
     # per update (outer middlewares)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import structlog
 
 from bot.features import Feature, FeatureContext
@@ -19,15 +21,15 @@ async def build(ctx: FeatureContext) -> Feature:
         return Feature()
     # imported here: importing the handlers registers their commands for /help and RBAC
     from handlers import accounts as accounts_handlers
-    from handlers import language as language_handlers
+    from handlers import plain_language as plain_language_handlers
     from services.accounts import AccountService
-    from services.ai_commands import LanguageService
     from services.intents import AIIntentParser
+    from services.plain_language import PlainLanguageService
 
     accounts = AccountService(
         ctx.db, ctx.keystore, factory, trading, users=ctx.users, limiter=ctx.kv.limiter
     )
-    closers = []
+    closers: list[Callable[[], Awaitable[None]]] = []
     ai = None
     ai_settings = ctx.settings.ai
     if ai_settings.enabled and ai_settings.openai_api_key is not None:
@@ -38,7 +40,7 @@ async def build(ctx: FeatureContext) -> Feature:
             timeout=ai_settings.timeout_s,
         )
         closers.append(ai.aclose)
-    language = LanguageService(
+    plain_language = PlainLanguageService(
         ctx.db,
         trading,
         pins=accounts,
@@ -47,7 +49,7 @@ async def build(ctx: FeatureContext) -> Feature:
         clock=ctx.clock,
     )
     return Feature(
-        services={"account_service": accounts, "language_service": language},
-        routers=[accounts_handlers.routes.build(), language_handlers.routes.build()],
+        services={"account_service": accounts, "plain_language_service": plain_language},
+        routers=[accounts_handlers.routes.build(), plain_language_handlers.routes.build()],
         closers=closers,
     )

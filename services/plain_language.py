@@ -1,4 +1,5 @@
-"""Plain-language commands: parse -> plan -> (Confirm) -> outcome, each step in ``ai_commands``.
+"""Plain-language commands ("buy 0.1 btc at market", "what is my balance"): parse -> plan ->
+(Confirm) -> outcome, each step recorded in the ``ai_commands`` table.
 
 Nothing runs without the button: an order becomes an ``OrderPlan`` from the trading service
 (its token is kept with the command), a read-only command ("what is my balance") becomes a
@@ -25,7 +26,7 @@ from core.permissions import role_allows
 from services.dto import UserView
 from services.intents import NOT_UNDERSTOOD, AIIntentParser, Intent, IntentAction, parse_intent
 from services.trading import PinRequired
-from services.trading_dto import BalanceView, OrderPlan, OrderView, PriceView
+from services.trading_dto import AccountView, BalanceView, OrderPlan, OrderView, PriceView
 
 log = structlog.get_logger(__name__)
 
@@ -39,10 +40,10 @@ PLANNED, CONFIRMED, CANCELLED, FAILED, NOT_UNDERSTOOD_STATUS = (
 )
 
 
-class LanguageTradingPort(Protocol):
+class PlainLanguageTrading(Protocol):
     """What plain-language commands need of ``TradingService``."""
 
-    async def resolve_symbol(self, text: str, account: Any = None) -> str: ...
+    async def resolve_symbol(self, text: str, account: AccountView | None = None) -> str: ...
 
     async def price(self, user: UserView, symbol_text: str) -> PriceView: ...
 
@@ -70,7 +71,9 @@ class LanguageTradingPort(Protocol):
     async def cancel_all(self, user: UserView, symbol: str | None = None) -> list[OrderView]: ...
 
 
-class PinCheckPort(Protocol):
+class PinCheck(Protocol):
+    """What plain-language commands need of the account service: the trading PIN."""
+
     async def has_pin(self, user: UserView) -> bool: ...
 
     async def verify_pin(self, user: UserView, pin: str) -> None: ...
@@ -99,15 +102,15 @@ class CommandOutcome:
     price: PriceView | None = None
 
 
-class LanguageService:
+class PlainLanguageService:
     """Turns a trader's sentence into a confirmed action; see the module docstring."""
 
     def __init__(
         self,
         db: Database,
-        trading: LanguageTradingPort,
+        trading: PlainLanguageTrading,
         *,
-        pins: PinCheckPort,
+        pins: PinCheck,
         ai: AIIntentParser | None = None,
         ttl_s: int = 120,
         clock: Clock = utc_now,
@@ -147,7 +150,9 @@ class LanguageService:
         command_id = await self._record(
             user, text, {**intent.to_json(), "plan": plan_data}, parser, PLANNED, None
         )
-        log.info("language_command_planned", command_id=command_id, action=intent.action.value)
+        log.info(
+            "plain_language_command_planned", command_id=command_id, action=intent.action.value
+        )
         return CommandPlan(
             command_id=command_id,
             intent=intent,
@@ -181,7 +186,7 @@ class LanguageService:
             await self._finish(command_id, FAILED, exc.user_message)
             raise
         await self._finish(command_id, CONFIRMED, outcome.summary)
-        log.info("language_command_confirmed", command_id=command_id)
+        log.info("plain_language_command_confirmed", command_id=command_id)
         return outcome
 
     async def cancel(self, user: UserView, command_id: int) -> None:
@@ -197,7 +202,7 @@ class LanguageService:
             try:
                 await self._trading.cancel_plan(user, token)
             except UserError as exc:  # expired or gone already: nothing will run either way
-                log.info("language_plan_cancel_noop", reason=type(exc).__name__)
+                log.info("plain_language_plan_cancel_noop", reason=type(exc).__name__)
 
     # -- steps ------------------------------------------------------------------------------
 

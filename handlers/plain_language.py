@@ -7,7 +7,7 @@ of a user with a PIN asks for it first.
 
 from __future__ import annotations
 
-from aiogram import F
+from aiogram import Bot, F
 from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -17,8 +17,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from handlers import accounts_render as render
 from handlers.commands import NOT_A_COMMAND, Routes, in_private_chat
 from handlers.secret_input import PinEntryForm, ask_for_pin, read_pin
-from services.ai_commands import CommandOutcome, LanguageService
 from services.dto import UserView
+from services.plain_language import CommandOutcome, PlainLanguageService
 from services.trading import PinRequired
 
 routes = Routes(__name__, message=in_private_chat)
@@ -26,15 +26,19 @@ routes = Routes(__name__, message=in_private_chat)
 USE = "bot.use"  # the service checks the role each action needs ("trade", "market.read")
 
 
-class LanguageCallback(CallbackData, prefix="lc"):
+class PlainLanguageCallback(CallbackData, prefix="lc"):  # prefix kept: buttons already sent
     command_id: int
     ok: bool
 
 
 def _buttons(command_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text="Confirm", callback_data=LanguageCallback(command_id=command_id, ok=True))
-    builder.button(text="Cancel", callback_data=LanguageCallback(command_id=command_id, ok=False))
+    builder.button(
+        text="Confirm", callback_data=PlainLanguageCallback(command_id=command_id, ok=True)
+    )
+    builder.button(
+        text="Cancel", callback_data=PlainLanguageCallback(command_id=command_id, ok=False)
+    )
     return builder.as_markup()
 
 
@@ -47,35 +51,37 @@ def _buttons(command_id: int) -> InlineKeyboardMarkup:
     flags={"role": USE},
 )
 async def plan_command(
-    message: Message, user: UserView, language_service: LanguageService
+    message: Message, user: UserView, plain_language_service: PlainLanguageService
 ) -> None:
-    plan = await language_service.plan(user, message.text or "")
+    plan = await plain_language_service.plan(user, message.text or "")
     await message.answer(render.plan(plan), reply_markup=_buttons(plan.command_id))
 
 
-async def _show(callback: CallbackQuery, outcome: CommandOutcome) -> None:
+async def _show(callback: CallbackQuery, bot: Bot, outcome: CommandOutcome) -> None:
+    """In place of the plan; in a new message when the plan's message is too old to edit."""
     if isinstance(callback.message, Message):
         await callback.message.edit_text(render.outcome(outcome))
     else:
-        await callback.bot.send_message(callback.from_user.id, render.outcome(outcome))  # type: ignore[union-attr]
+        await bot.send_message(callback.from_user.id, render.outcome(outcome))
 
 
-@routes.callback_query(LanguageCallback.filter(), flags={"role": USE})
+@routes.callback_query(PlainLanguageCallback.filter(), flags={"role": USE})
 async def answer_plan(
     callback: CallbackQuery,
-    callback_data: LanguageCallback,
+    callback_data: PlainLanguageCallback,
     user: UserView,
     state: FSMContext,
-    language_service: LanguageService,
+    bot: Bot,
+    plain_language_service: PlainLanguageService,
 ) -> None:
     if not callback_data.ok:
-        await language_service.cancel(user, callback_data.command_id)
+        await plain_language_service.cancel(user, callback_data.command_id)
         await callback.answer("Cancelled.")
         if isinstance(callback.message, Message):
             await callback.message.edit_text(render.cancelled())
         return
     try:
-        outcome = await language_service.confirm(user, callback_data.command_id)
+        outcome = await plain_language_service.confirm(user, callback_data.command_id)
     except PinRequired as exc:
         await ask_for_pin(
             callback,
@@ -86,14 +92,17 @@ async def answer_plan(
         )
         return
     await callback.answer("Done.")
-    await _show(callback, outcome)
+    await _show(callback, bot, outcome)
 
 
 @routes.message(PinEntryForm.command, F.text, NOT_A_COMMAND, flags={"role": USE})
 async def read_order_pin(
-    message: Message, state: FSMContext, user: UserView, language_service: LanguageService
+    message: Message,
+    state: FSMContext,
+    user: UserView,
+    plain_language_service: PlainLanguageService,
 ) -> None:
     pin, plan = await read_pin(message, state)
     command_id = int(plan.get("command_id", 0))
-    outcome = await language_service.confirm(user, command_id, pin=pin)
+    outcome = await plain_language_service.confirm(user, command_id, pin=pin)
     await message.answer(render.outcome(outcome))

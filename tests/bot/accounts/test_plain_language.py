@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from bot.app import App
 from core.db.models import AICommand, Order
 from core.domain import Role
-from services.ai_commands import CommandOutcome
 from services.dto import UserView
 from services.intents import IntentAction
+from services.plain_language import CommandOutcome
 from services.trading import PinRequired
 from services.trading_dto import PriceView
 from tests.bot.accounts.conftest import button_data
@@ -210,10 +210,10 @@ async def test_live_plan_takes_the_pin_step_of_live_orders(
     commands_ = LivePlanCommands()
     confirm = button_data(plan)["Confirm"]
     press_update = telegram_api.updates.callback(TRADER_ID, plan, confirm)
-    await feed_with(accounts_app, press_update, language_service=commands_)
+    await feed_with(accounts_app, press_update, plain_language_service=commands_)
     assert "Send your trading PIN" in telegram_api.last("sendMessage")["text"]
     pin_update = telegram_api.updates.message(TRADER_ID, "2468")
-    await feed_with(accounts_app, pin_update, language_service=commands_)
+    await feed_with(accounts_app, pin_update, plain_language_service=commands_)
     deleted = telegram_api.calls_of("deleteMessage")
     assert [d["message_id"] for d in deleted] == [pin_update["message"]["message_id"]]
     assert commands_.pins == [None, "2468"]
