@@ -13,7 +13,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Final, NamedTuple
+from typing import Final
 
 from services.signal_parser import lexicon as lx
 from services.signal_parser.keywords import Scanner
@@ -85,18 +85,6 @@ class Levels:
         return bool(self.entry) and self.stop is not None and bool(self.targets)
 
 
-class _Segment(NamedTuple):
-    """The stretch of text that belongs to one label."""
-
-    kind: str
-    label_start: int
-    label_end: int
-    end: int  # the next label or the end of the label's line, whichever comes first
-    line_end: int
-    line_idx: int
-    next_label: int
-
-
 def levels_end(low: str) -> int:
     """Where the levels of a post end: before a trailing-stop configuration, if any."""
     # every match holds one of these words: two substring tests spare most posts the search
@@ -122,33 +110,33 @@ def extract_levels(n: Normalized, work_end: int) -> Levels:
             continue
         next_label = found[i + 1][1] if i + 1 < len(found) else work_end
         li = max(bisect_right(line_starts, ls) - 1, 0)
-        seg_line_end = min(lines[li][1], work_end)
-        seg = _Segment(kind, ls, le, min(next_label, seg_line_end), seg_line_end, li, next_label)
+        line_end = min(lines[li][1], work_end)
+        # the label's segment: up to the next label or the end of its line
+        seg_end = min(next_label, line_end)
         if kind == "lev":
             if lv.leverage is None:
-                lv.leverage = labelled_leverage(low, le, seg.end)
+                lv.leverage = labelled_leverage(low, le, seg_end)
             continue
         if kind == "dca":
             continue
-        nums, consumed = _segment_values(n, seg, lines)
-        if consumed > seg.end:
+        nums, consumed = _segment_values(n, lines, kind, le, seg_end, line_end, li, next_label)
+        if consumed > seg_end:
             used_until = consumed
-        _assign(lv, low, seg, nums, max(seg.end, consumed))
+        if kind == "entry":
+            _read_entry(lv, low, low[ls:le], nums, le, max(seg_end, consumed))
+        elif kind == "target":
+            lv.targets.extend(nums)
+        elif kind == "stop" and lv.stop is None and nums:
+            lv.stop = nums[0]
     return lv
 
 
-def _assign(lv: Levels, low: str, seg: _Segment, nums: list[Num], read_until: int) -> None:
-    if seg.kind == "entry":
-        _assign_entry(lv, low, seg, nums, read_until)
-    elif seg.kind == "target":
-        lv.targets.extend(nums)
-    elif seg.kind == "stop" and lv.stop is None and nums:
-        lv.stop = nums[0]
-
-
-def _assign_entry(lv: Levels, low: str, seg: _Segment, nums: list[Num], read_until: int) -> None:
-    word = low[seg.label_start : seg.label_end]
-    if lv.has_entry:
+def _read_entry(
+    lv: Levels, low: str, word: str, nums: list[Num], label_end: int, read_until: int
+) -> None:
+    """The first entry label wins; a later "Sell:" after a "Buy" entry (or the reverse) gives
+    targets. An entry is at market when a market word follows the label."""
+    if lv.entry or lv.entry_market is not None:  # the first entry label wins
         if (
             word in ("sell", "buy")
             and nums
@@ -157,7 +145,7 @@ def _assign_entry(lv: Levels, low: str, seg: _Segment, nums: list[Num], read_unt
             lv.targets.extend(nums)  # "Buy zone: a - b / Sell: c": c is a target
         return
     lv.entry_word = word
-    mk = MARKET_PRICE.search(low, seg.label_end, read_until)
+    mk = MARKET_PRICE.search(low, label_end, read_until)
     if mk:
         lv.entry_market = (mk.start, mk.end)
     elif nums:
@@ -165,31 +153,37 @@ def _assign_entry(lv: Levels, low: str, seg: _Segment, nums: list[Num], read_unt
 
 
 def _segment_values(
-    n: Normalized, seg: _Segment, lines: list[tuple[int, int]]
+    n: Normalized,
+    lines: list[tuple[int, int]],
+    kind: str,
+    start: int,
+    seg_end: int,
+    line_end: int,
+    line_idx: int,
+    next_label: int,
 ) -> tuple[list[Num], int]:
-    """Numbers belonging to one label and where they end: the rest of its line, else the
-    list lines below it."""
+    """Numbers belonging to one label (``start`` is the label's end) and where they end: the
+    rest of its segment, else the list lines below it."""
     low = n.lower
-    start = seg.label_end
-    if seg.kind in ("entry", "target", "stop"):
-        m = INDEX_RE.match(low, start, seg.end)  # "TP 2: 1.5": the 2 is an index
-        if m and NUMBER.fast.search(low, m.end(), seg.end):
+    if kind in ("entry", "target", "stop"):
+        m = INDEX_RE.match(low, start, seg_end)  # "TP 2: 1.5": the 2 is an index
+        if m and NUMBER.fast.search(low, m.end(), seg_end):
             start = m.end()
-    nums = numbers(n, start, seg.end)
-    if nums and seg.kind == "target" and seg.end == seg.line_end:
-        return _continued_targets(n, seg, lines, nums)
-    if nums or seg.end < seg.line_end:
-        return nums, seg.end
-    return _values_listed_below(n, seg, lines)
+    nums = numbers(n, start, seg_end)
+    if nums and kind == "target" and seg_end == line_end:
+        return _continued_targets(n, lines[line_idx + 1 :], nums, seg_end, next_label)
+    if nums or seg_end < line_end:
+        return nums, seg_end
+    return _values_listed_below(n, lines[line_idx + 1 :], seg_end, next_label)
 
 
 def _continued_targets(
-    n: Normalized, seg: _Segment, lines: list[tuple[int, int]], nums: list[Num]
+    n: Normalized, below: list[tuple[int, int]], nums: list[Num], seg_end: int, next_label: int
 ) -> tuple[list[Num], int]:
     """ "Tp 1.11" then "1.3" and "1.48" alone on the lines below."""
-    last_end = seg.end
-    for ls, le in lines[seg.line_idx + 1 :]:
-        if le > seg.next_label or not NUMBERS_ONLY_LINE_RE.fullmatch(n.lower, ls, le):
+    last_end = seg_end
+    for ls, le in below:
+        if le > next_label or not NUMBERS_ONLY_LINE_RE.fullmatch(n.lower, ls, le):
             break
         more = numbers(n, ls, le)
         if not more:
@@ -200,15 +194,15 @@ def _continued_targets(
 
 
 def _values_listed_below(
-    n: Normalized, seg: _Segment, lines: list[tuple[int, int]]
+    n: Normalized, below: list[tuple[int, int]], seg_end: int, next_label: int
 ) -> tuple[list[Num], int]:
     """Header style: "Take-Profit Targets:" followed by one value per line."""
     low = n.lower
     out: list[Num] = []
-    last_end = seg.end
+    last_end = seg_end
     blanks = 0
-    for ls, le in lines[seg.line_idx + 1 :]:
-        if ls >= seg.next_label or le > seg.next_label:
+    for ls, le in below:
+        if ls >= next_label or le > next_label:
             break
         if not low[ls:le].strip():
             blanks += 1

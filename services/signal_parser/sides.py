@@ -37,12 +37,8 @@ class SideVote(NamedTuple):
     margin: int
 
 
-class _SideWord(NamedTuple):
-    side: Side
-    weight: int
-    start: int
-    end: int
-    word: str
+# (side, weight, start, end, word); a plain tuple: a post has several and this is a hot path
+_SideWord = tuple[Side, int, int, int, str]
 
 
 def find_side(low: str) -> SideVote:
@@ -75,13 +71,13 @@ def _side_words(low: str) -> list[_SideWord]:
     for h in SIDES.finditer(low):
         side = Side.LONG if h.kind == "long" else Side.SHORT
         word = " ".join(h.word.split())
-        hits.append(_SideWord(side, SIDE_WEIGHT.get(word, 1), h.start, h.end, word))
+        hits.append((side, SIDE_WEIGHT.get(word, 1), h.start, h.end, word))
     if "多" in low or "空" in low:
         for m in ZH_SIDE_RE.finditer(low):
             s = m.start()
             if s > 0 and ZH_SIDE_BEFORE.search(low, max(0, s - 2), s):
                 side = Side.LONG if m.group() == "多" else Side.SHORT
-                hits.append(_SideWord(side, 2, s, m.end(), m.group()))
+                hits.append((side, 2, s, m.end(), m.group()))
         hits.sort(key=lambda x: x[2])
     return hits
 

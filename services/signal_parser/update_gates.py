@@ -135,10 +135,10 @@ RARE_UPDATE_TYPES: Final = frozenset({UpdateType.CANCEL, UpdateType.CLOSE, Updat
 RARE_UPDATE_GATE: Final = re.compile(
     trie(w for utype in RARE_UPDATE_TYPES for w in UPDATE_TRIGGERS[utype])
 )
-# the update scan's loop, looked up once: (index, type, strong, gate, one of the rare types)
+# the update scan's loop, looked up once: (type, strong, gate, one of the rare types, pattern)
 UPDATE_LOOP: Final = tuple(
-    (i, utype, strong, UPDATE_GATES[utype], utype in RARE_UPDATE_TYPES)
-    for i, (utype, _, strong) in enumerate(UPDATE_PATTERNS)
+    (utype, strong, UPDATE_GATES[utype], utype in RARE_UPDATE_TYPES, led)
+    for utype, led, strong in UPDATE_PATTERNS
 )
 # what a results post repeating the whole signal must contain to be read as an update
 RESULT_GATE: Final = re.compile(

@@ -3,7 +3,7 @@ reports that event (a take-profit hit, a stop hit, a cancel, an entry fill, a cl
 
 Owns the multilingual report phrases and which groups carry the target index ("idx*" groups
 hold a number, "ord"/"zh" an ordinal word). Each part declares its lead, the characters its
-matches can start with (see ``leads``); ``update_scan`` picks the led search for a post.
+matches can start with (see ``leads``); ``tp_scan`` picks the take-profit parts for a post.
 Add a phrase as a new part with its lead; ``tests/unit/parser/test_leads.py`` checks leads.
 """
 
@@ -281,9 +281,6 @@ UPDATE_PATTERNS: Final[tuple[tuple[UpdateType, Led, bool], ...]] = (
 )
 
 
-def update_scan(i: int, low: str) -> Led:
-    """The led search of update pattern ``i`` for the lower-cased post ``low``: for the
-    take-profit pattern, only the parts the post can match."""
-    if i == 0:
-        return _TP_SCANS[("т" in low or "ц" in low, "目" in low or "止" in low)]
-    return UPDATE_PATTERNS[i][1]
+def tp_scan(low: str) -> Led:
+    """The take-profit pattern with only the parts the lower-cased post can match."""
+    return _TP_SCANS[("т" in low or "ц" in low, "目" in low or "止" in low)]

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Final, NamedTuple
+from typing import Final
 
 from core.domain import UpdateType
 from services.signal_parser.labels import labels
-from services.signal_parser.leads import led_pattern
+from services.signal_parser.leads import Led, led_pattern
 from services.signal_parser.normalize import Normalized
 from services.signal_parser.prices import Num, numbers
 from services.signal_parser.update_gates import RARE_UPDATE_GATE, UPDATE_LOOP
-from services.signal_parser.update_patterns import ORDINALS, update_scan
+from services.signal_parser.update_patterns import ORDINALS, tp_scan
 
 _UPDATE_ORDER: Final = (
     UpdateType.TP_HIT,
@@ -67,18 +67,15 @@ class Update:
     all_types: set[UpdateType] = field(default_factory=set)
 
 
-class _Found(NamedTuple):
-    target: int | None
-    strong: bool
-    start: int
-    end: int
+# (target index, strong, start, end) of the report of one update type
+_Found = tuple[int | None, bool, int, int]
 
 
 def find_update(low: str) -> Update | None:
     """The update the lower-cased post reports, or None."""
     found = _reports(low)
     tp = found.get(UpdateType.TP_HIT)
-    if tp is not None and tp.target is None and UpdateType.CANCEL in found:
+    if tp is not None and tp[0] is None and UpdateType.CANCEL in found:  # no target index
         del found[UpdateType.TP_HIT]  # "Cancelled ❌ Target achieved before entering": a cancel
     _add_short_reports(low, found)
     profit = _profit_span(low)
@@ -88,7 +85,7 @@ def find_update(low: str) -> Update | None:
         return None
     utype = next(t for t in _UPDATE_ORDER if t in found)
     idx, strong, s, e = found[utype]
-    strong = strong or any(v.strong for v in found.values()) or profit is not None
+    strong = strong or any(other for _, other, _, _ in found.values()) or profit is not None
     return Update(utype, idx, strong, s, e, set(found))
 
 
@@ -96,19 +93,20 @@ def _reports(low: str) -> dict[UpdateType, _Found]:
     """Per update type whose gate passes, its best report in the post."""
     found: dict[UpdateType, _Found] = {}
     rare = RARE_UPDATE_GATE.search(low) is not None
-    for i, utype, strong, gate, rare_type in UPDATE_LOOP:
+    for utype, strong, gate, rare_type, led in UPDATE_LOOP:
         if (rare_type and not rare) or not gate.search(low):
             continue
-        best = _best_report(low, i, utype, strong)
+        scan = tp_scan(low) if utype is UpdateType.TP_HIT else led
+        best = _best_report(low, scan, utype, strong)
         if best is not None:
             found[utype] = best
     return found
 
 
-def _best_report(low: str, i: int, utype: UpdateType, strong: bool) -> _Found | None:
-    """The first report of update pattern ``i``; for take-profits the highest index named."""
+def _best_report(low: str, scan: Led, utype: UpdateType, strong: bool) -> _Found | None:
+    """The first report ``scan`` finds; for take-profits the one naming the highest index."""
     best: _Found | None = None
-    for s, e, m in update_scan(i, low).finditer(low):
+    for s, e, m in scan.finditer(low):
         if CONDITIONAL.fast.search(low, max(0, s - 16), s):
             continue  # "after TP1 is hit, move SL": an instruction, not a report
         if utype is UpdateType.TP_HIT and low[max(0, s - 7) : s].rstrip().endswith(
@@ -116,8 +114,8 @@ def _best_report(low: str, i: int, utype: UpdateType, strong: bool) -> _Found | 
         ):
             continue  # "Entry target 2 ✅", "Stop Target Hit": not a take-profit
         idx = _index_of(m)
-        if best is None or (idx is not None and (best.target is None or idx > best.target)):
-            best = _Found(idx, strong, s, e)
+        if best is None or (idx is not None and (best[0] is None or idx > best[0])):
+            best = (idx, strong, s, e)
         if utype is not UpdateType.TP_HIT:
             break
     return best
@@ -131,13 +129,11 @@ def _add_short_reports(low: str, found: dict[UpdateType, _Found]) -> None:
         m = SHORT_TP_RE.match(stripped)
         if m and UpdateType.TP_HIT not in found:
             off = low.find(stripped)
-            found[UpdateType.TP_HIT] = _Found(
-                int(m.group("idx")), True, off + m.start(), off + m.end()
-            )
+            found[UpdateType.TP_HIT] = (int(m.group("idx")), True, off + m.start(), off + m.end())
     if len(stripped) <= 100:
         m = SL_WEAK_RE.match(low)
         if m and not found and not labels(low, m.end(), len(low)):
-            found[UpdateType.SL_HIT] = _Found(None, False, m.start(), m.end())
+            found[UpdateType.SL_HIT] = (None, False, m.start(), m.end())
 
 
 def _profit_span(low: str) -> tuple[int, int] | None:
