@@ -210,10 +210,7 @@ class LocalBotAPI(TelegramState):
         await self._emit("sent", message, params)
         return copy.deepcopy(message)
 
-    async def _edit_message_text(self, params: JSON) -> JSON | bool:
-        if params.get("inline_message_id"):
-            self._render_text(params)
-            return True
+    async def _edit_message_text(self, params: JSON) -> JSON:
         message = self._editable(params)
         text = self._render_text(params)
         # Telegram drops the inline keyboard when editMessageText has no reply_markup.
@@ -226,9 +223,7 @@ class LocalBotAPI(TelegramState):
         await self._emit("edited", message, params)
         return copy.deepcopy(message)
 
-    async def _edit_message_reply_markup(self, params: JSON) -> JSON | bool:
-        if params.get("inline_message_id"):
-            return True
+    async def _edit_message_reply_markup(self, params: JSON) -> JSON:
         message = self._editable(params)
         markup = self._inline_markup(params)
         if markup == message.get("reply_markup"):

@@ -48,7 +48,6 @@ class UpdateFactory:
         username: str | None = None,
         first_name: str | None = None,
         reply_to_message_id: int | None = None,
-        entities: list[JSON] | None = None,
     ) -> JSON:
         """A `message` update from `user_id` (private chat unless `chat_id` names a group);
         a leading `/command` gets its `bot_command` entity."""
@@ -61,11 +60,11 @@ class UpdateFactory:
             "date": self.api.now(),
             "text": text,
         }
-        if entities is None and text.startswith("/"):
+        if text.startswith("/"):
             command = text.split(maxsplit=1)[0]
-            entities = [{"type": "bot_command", "offset": 0, "length": utf16_len(command)}]
-        if entities:
-            message["entities"] = entities
+            message["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": utf16_len(command)}
+            ]
         if reply_to_message_id is not None:
             replied = self.api.message(chat["id"], reply_to_message_id)
             if replied is None:
@@ -100,7 +99,6 @@ class UpdateFactory:
         *,
         title: str | None = None,
         username: str | None = None,
-        entities: list[JSON] | None = None,
     ) -> JSON:
         """A `channel_post` update in channel `chat_id` (registered as a channel if unknown)."""
         chat = self._channel(chat_id, title, username)
@@ -113,8 +111,6 @@ class UpdateFactory:
             "date": self.api.now(),
             "text": text,
         }
-        if entities:
-            message["entities"] = entities
         self.api.store_message(message)
         return self._update(channel_post=message)
 

@@ -133,18 +133,11 @@ class FakeTelegramAPI(Recording):
     `allowed_updates` filtering like Telegram: updates of other types are dropped).
     """
 
-    def __init__(
-        self,
-        api: RecordingBotAPI | None = None,
-        *,
-        token: str | None = None,
-    ) -> None:
-        self.api = api if api is not None else RecordingBotAPI()
+    def __init__(self, *, token: str | None = None) -> None:
+        self.api = RecordingBotAPI()
         self.updates = FakeUpdateFactory(self.api)
         self.token = token
         self.pending: list[JSON] = []
-        self.delivered: list[JSON] = []
-        self._delivered_ids: set[int] = set()
         self.dropped: list[JSON] = []
         self.offsets: list[int] = []
         self.allowed_updates: list[str] | None = None
@@ -261,7 +254,7 @@ class FakeTelegramAPI(Recording):
         return web.json_response(body, status=status)
 
     def _after(self, method: str, params: JSON, body: JSON) -> None:
-        """Server-side parts of methods `LocalBotAPI` answers (they concern the update queue)."""
+        """Server-side parts of methods `RecordingBotAPI` answers (they concern the update queue)."""
         if method == "deletewebhook" and params.get("drop_pending_updates"):
             self.dropped.extend(self.pending)
             self.pending.clear()
@@ -296,12 +289,7 @@ class FakeTelegramAPI(Recording):
             if self.pending or self._closing or remaining <= 0:
                 break
             await self.api.wait_changed(remaining)
-        batch = self.pending[:limit]
-        for update in batch:
-            if update["update_id"] not in self._delivered_ids:
-                self._delivered_ids.add(update["update_id"])
-                self.delivered.append(update)
-        return batch
+        return self.pending[:limit]
 
     def _confirm(self, offset: int) -> None:
         if offset < 0:
@@ -359,8 +347,8 @@ class RecordingSession(Recording, LocalSession):
     """Socket-free aiogram session with the `FakeTelegramAPI` recording API (for unit tests):
     `Bot("42:TEST", session=RecordingSession())`."""
 
-    def __init__(self, api: RecordingBotAPI | None = None, **kwargs: Any) -> None:
-        self.recording_api = api if api is not None else RecordingBotAPI()
+    def __init__(self, **kwargs: Any) -> None:
+        self.recording_api = RecordingBotAPI()
         super().__init__(self.recording_api, **kwargs)
         self.closed = False
 
