@@ -254,7 +254,7 @@ class FakeTelegramAPI(Recording):
         return web.json_response(body, status=status)
 
     def _after(self, method: str, params: JSON, body: JSON) -> None:
-        """Server-side parts of methods `RecordingBotAPI` answers (they concern the update queue)."""
+        """Server-side parts of methods the `RecordingBotAPI` answers: the update queue."""
         if method == "deletewebhook" and params.get("drop_pending_updates"):
             self.dropped.extend(self.pending)
             self.pending.clear()
