@@ -47,11 +47,6 @@ class TradingAccounts:
         self._factory = factory
         self._paper = paper
 
-    @property
-    def quote(self) -> str:
-        """The quote asset of the paper exchange (also the default quote of bare coin names)."""
-        return self._paper.quote
-
     # -- accounts -------------------------------------------------------------------------------
 
     async def ensure_paper_account(self, user: UserView) -> AccountView:
@@ -114,19 +109,20 @@ class TradingAccounts:
 
     async def by_id(self, account_id: int) -> AccountView:
         """Any account by id (callers check the owner); ``NotFound`` when it is gone."""
+        return account_view(await self._row(account_id))
+
+    async def usable_by(self, user_id: int, account_id: int) -> AccountView | None:
+        """The account if it is ``user_id``'s and active, else None; ``NotFound`` when gone."""
+        row = await self._row(account_id)
+        if row.user_id != user_id or not row.is_active:
+            return None
+        return account_view(row)
+
+    async def _row(self, account_id: int) -> ExchangeAccount:
         async with self._db.session() as session:
             account = await AccountRepository(session).get(account_id)
         if account is None:
             raise NotFound("That exchange account does not exist (any more).")
-        return account_view(account)
-
-    async def usable_by(self, user_id: int, account_id: int) -> AccountView | None:
-        """The account if it is ``user_id``'s and active, else None; ``NotFound`` when gone."""
-        account = await self.by_id(account_id)
-        async with self._db.session() as session:
-            row = await AccountRepository(session).get(account_id)
-        if row is None or row.user_id != user_id or not row.is_active:
-            return None
         return account
 
     async def client(self, account: AccountView | None) -> ExchangeClient:
