@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from aiogram import Bot, Dispatcher
@@ -19,7 +18,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKey
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 
 from bot.dispatcher import create_dispatcher
-from bot.features import FeatureContext, feature_builders
+from bot.features import Feature, FeatureContext, Hook, Job, feature_builders
 from bot.isolation import IsolatedRedisStorage, RedisIsolation
 from bot.outbox import OutboxSender
 from bot.response_models import pin_response_models
@@ -30,9 +29,13 @@ from core.db.session import Database
 from core.logging import Redactor, configure_logging
 from core.metrics import Metrics
 from core.security import KeyStore, resolve_encryption_keys
+from handlers.deps import Services
 from services.inbox import InboxService
 from services.notifications import OutboxNotifier
 from services.users import UserService
+
+if TYPE_CHECKING:
+    from services.signal_parser.ai import AIParser
 
 log = structlog.get_logger(__name__)
 
@@ -49,7 +52,7 @@ def build_keystore(settings: Settings, redactor: Redactor | None = None) -> KeyS
     return KeyStore(keys, on_decrypt=redactor.register if redactor else None)
 
 
-def build_ai_parser(settings: Settings) -> Any:
+def build_ai_parser(settings: Settings) -> AIParser | None:
     """The signal parser's AI fallback, or None when no OpenAI-compatible key is configured."""
     if not settings.ai.enabled or settings.ai.openai_api_key is None:
         return None
@@ -94,11 +97,12 @@ class App:
     inbox: InboxService
     users: UserService
     outbox: OutboxSender
-    services: dict[str, Any]
+    notifier: OutboxNotifier
+    services: Services
     clock: Clock = utc_now
-    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    start_hooks: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
-    background: list[Callable[[asyncio.Event], Awaitable[Any]]] = field(default_factory=list)
+    closers: list[Hook] = field(default_factory=list)
+    start_hooks: list[Hook] = field(default_factory=list)
+    background: list[Job] = field(default_factory=list)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -124,6 +128,7 @@ class App:
             for _update_id, payload in batch:
                 await self.feed_raw(payload, claimed=True)
                 count += 1
+        self.metrics.inbox_recovered.inc(count)
         return count
 
     async def feed_raw(self, payload: str, *, claimed: bool) -> Any:
@@ -184,45 +189,11 @@ async def build_app(
     redactor = redactor or Redactor()
     if settings.telegram.bot_token is not None:
         redactor.register(settings.telegram.bot_token.get_secret_value())
+    db, kv, keystore = await _open_stores(settings, kv, redactor, check=check_services)
+    bot = _build_bot(settings, session, token)
     metrics = Metrics()
-    db = Database(
-        settings.database.url, echo=settings.database.echo, pool_size=settings.database.pool_size
-    )
-    kv = kv or KeyValue.from_url(settings.redis.url)
-    try:
-        if check_services:
-            await db.check_reachable()
-            await kv.check_reachable()
-        keystore = build_keystore(settings, redactor)
-    except BaseException:
-        await kv.aclose()
-        await db.aclose()
-        raise
-
-    if session is None:
-        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram.api_url))
-    if token is None:
-        token = (
-            settings.telegram.bot_token.get_secret_value()
-            if settings.telegram.bot_token
-            else CONSOLE_TOKEN
-        )
-    pin_response_models()
-    bot = Bot(
-        token,
-        session=session,
-        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
-    )
     users = UserService(db, settings.telegram.admin_ids, cache=kv.cache)
-    inbox = InboxService(db, settings.limits.inbox_lease_s, keystore, clock)  # seal/unseal only
     notifier = OutboxNotifier(db)
-    services: dict[str, Any] = {
-        "user_service": users,
-        "notifier": notifier,
-        "keystore": keystore,
-        "metrics": metrics,
-        "clock": clock,
-    }
     context = FeatureContext(
         settings=settings,
         db=db,
@@ -232,17 +203,14 @@ async def build_app(
         users=users,
         metrics=metrics,
         clock=clock,
-        services=services,
+        services=Services(user_service=users),
     )
-    features = []
-    for builder in feature_builders():
-        feature = await builder(context)
-        services.update(feature.services)
-        features.append(feature)
+    features = await _build_features(context)
     storage, isolation = build_storage(settings, kv)
+    inbox = InboxService(db, settings.limits.inbox_lease_s, keystore, clock)  # seal/unseal only
     dispatcher = create_dispatcher(
         settings=settings,
-        services=services,
+        services=context.services,
         storage=storage,
         isolation=isolation,
         inbox=inbox,
@@ -252,7 +220,6 @@ async def build_app(
         clock=clock,
         feature_routers=[router for f in features for router in f.routers],
     )
-    outbox = OutboxSender(bot, db, kv, settings.limits, users, metrics, clock=clock)
     app = App(
         settings=settings,
         db=db,
@@ -264,8 +231,9 @@ async def build_app(
         dispatcher=dispatcher,
         inbox=inbox,
         users=users,
-        outbox=outbox,
-        services=services,
+        outbox=OutboxSender(bot, db, kv, settings.limits, users, metrics, clock=clock),
+        notifier=notifier,
+        services=context.services,
         clock=clock,
     )
     for feature in features:
@@ -273,3 +241,52 @@ async def build_app(
         app.background.extend(feature.background)
         app.closers.extend(feature.closers)
     return app
+
+
+async def _open_stores(
+    settings: Settings, kv: KeyValue | None, redactor: Redactor, *, check: bool
+) -> tuple[Database, KeyValue, KeyStore]:
+    """Database, key-value layer and key store; both stores closed again if any part fails."""
+    db = Database(
+        settings.database.url, echo=settings.database.echo, pool_size=settings.database.pool_size
+    )
+    kv = kv or KeyValue.from_url(settings.redis.url)
+    try:
+        if check:
+            await db.check_reachable()
+            await kv.check_reachable()
+        keystore = build_keystore(settings, redactor)
+    except BaseException:
+        await kv.aclose()
+        await db.aclose()
+        raise
+    return db, kv, keystore
+
+
+def _build_bot(settings: Settings, session: BaseSession | None, token: str | None) -> Bot:
+    if session is None:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram.api_url))
+    if token is None:
+        token = (
+            settings.telegram.bot_token.get_secret_value()
+            if settings.telegram.bot_token
+            else CONSOLE_TOKEN
+        )
+    pin_response_models()
+    return Bot(
+        token,
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+async def _build_features(context: FeatureContext) -> list[Feature]:
+    """Each feature in order; what one builds is in ``context`` for the next."""
+    features = []
+    for builder in feature_builders():
+        feature = await builder(context)
+        context.services.update(feature.services)
+        if feature.exchange_factory is not None:
+            context.exchange_factory = feature.exchange_factory
+        features.append(feature)
+    return features

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiogram import Dispatcher, Router
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 
@@ -17,6 +15,7 @@ from core.clock import Clock
 from core.config import Settings
 from core.metrics import Metrics
 from handlers import build_routers
+from handlers.deps import Services
 from services.inbox import InboxService
 from services.users import UserService
 
@@ -36,7 +35,7 @@ RBAC_OBSERVERS = (
 def create_dispatcher(
     *,
     settings: Settings,
-    services: dict[str, Any],
+    services: Services,
     storage: BaseStorage,
     isolation: BaseEventIsolation,
     inbox: InboxService,
@@ -46,7 +45,8 @@ def create_dispatcher(
     clock: Clock,
     feature_routers: list[Router] | None = None,
 ) -> Dispatcher:
-    dp = Dispatcher(storage=storage, events_isolation=isolation, settings=settings, **services)
+    # workflow data is the services handlers call, nothing else (handlers.deps)
+    dp = Dispatcher(storage=storage, events_isolation=isolation, **services)
     dp.update.outer_middleware(ContextMiddleware(metrics))
     dp.update.outer_middleware(InboxMiddleware(inbox, metrics))
     dp.update.outer_middleware(AuthMiddleware(users, settings.limits.ban_notice_interval_s, clock))

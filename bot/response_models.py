@@ -28,5 +28,5 @@ def pin_response_models() -> int:
             ):
                 returning: Any = method.__returning__
                 # a runtime type as the parameter: what aiogram itself does for every call
-                _PINNED.setdefault(repr(returning), Response[returning])  # type: ignore[valid-type]
+                _PINNED.setdefault(repr(returning), Response[returning])
     return len(_PINNED)

@@ -1,24 +1,21 @@
 """Every key injected into handler data, with its type (the DI contract for handlers).
 
-Workflow data (``Dispatcher(**services)``, built by ``bot.app`` and the features) and the
-per-update keys the outer middlewares add. Handlers declare only the parameters they use.
+``Services`` is the workflow data (``Dispatcher(**services)``, built by ``bot.app`` and the
+features): the services handlers call, by parameter name, and nothing else. The key store,
+metrics, clock and exchange factory stay inside the services that use them; a handler cannot
+ask for them. ``HandlerData`` adds the per-update keys the outer middlewares set. Handlers
+declare only the parameters they use.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from aiogram.dispatcher.middlewares.data import MiddlewareData
 
 if TYPE_CHECKING:
-    from core.clock import Clock
-    from core.config import Settings
-    from core.metrics import Metrics
-    from core.security import KeyStore
     from services.accounts import AccountService
     from services.dto import UserView
-    from services.exchange.factory import ExchangeFactory
-    from services.notifications import OutboxNotifier
     from services.plain_language import PlainLanguageService
     from services.signals import SignalService
     from services.sources import SourceService
@@ -26,21 +23,20 @@ if TYPE_CHECKING:
     from services.users import UserService
 
 
-class HandlerData(MiddlewareData, total=False):
-    # workflow data
-    settings: Settings
+class Services(TypedDict, total=False):
+    """The services a feature contributes to workflow data (a feature may be left out)."""
+
     user_service: UserService
-    notifier: OutboxNotifier
-    keystore: KeyStore
-    metrics: Metrics
-    clock: Clock
     trading_service: TradingService
-    exchange_factory: ExchangeFactory
     account_service: AccountService
     plain_language_service: PlainLanguageService
     signal_service: SignalService
     source_service: SourceService
-    # per update (outer middlewares)
-    update_id: int
-    user: UserView | None
-    user_created: bool
+
+
+class HandlerData(MiddlewareData, Services, total=False):
+    """What a handler can be given: aiogram's own keys, the services, and per update:"""
+
+    update_id: int  # ContextMiddleware
+    user: UserView | None  # AuthMiddleware (None for channel posts and service updates)
+    user_created: bool  # AuthMiddleware

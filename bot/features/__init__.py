@@ -3,7 +3,8 @@ shared context. ``build_app`` composes them; nothing else constructs feature obj
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,8 +16,13 @@ from core.config import Settings
 from core.db.session import Database
 from core.metrics import Metrics
 from core.security import KeyStore
+from handlers.deps import Services
+from services.exchange.factory import ExchangeFactory
 from services.notifications import OutboxNotifier
 from services.users import UserService
+
+Hook = Callable[[], Awaitable[None]]  # a start hook or a closer
+Job = Callable[[asyncio.Event], Coroutine[Any, Any, None]]  # a background job, given its stop
 
 
 @dataclass
@@ -29,17 +35,20 @@ class FeatureContext:
     users: UserService
     metrics: Metrics
     clock: Clock
-    # Services built by earlier features, by their workflow-data name (e.g. "trading_service").
-    services: dict[str, Any] = field(default_factory=dict)
+    # What earlier features built: their services, and the trading feature's exchange factory
+    # (for the accounts feature; never workflow data: it hands out clients with secrets).
+    services: Services = field(default_factory=Services)
+    exchange_factory: ExchangeFactory | None = None
 
 
 @dataclass
 class Feature:
-    services: dict[str, Any] = field(default_factory=dict)  # injected into handlers by name
+    services: Services = field(default_factory=Services)  # injected by name
+    exchange_factory: ExchangeFactory | None = None  # the trading feature's, for later features
     routers: list[Router] = field(default_factory=list)  # before /start and the fallback
-    start_hooks: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
-    background: list[Callable[[Any], Awaitable[Any]]] = field(default_factory=list)  # (stop)
-    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    start_hooks: list[Hook] = field(default_factory=list)
+    background: list[Job] = field(default_factory=list)  # run until their stop event is set
+    closers: list[Hook] = field(default_factory=list)
 
 
 FeatureBuilder = Callable[[FeatureContext], Awaitable[Feature]]

@@ -13,7 +13,7 @@ log = structlog.get_logger(__name__)
 
 async def build(ctx: FeatureContext) -> Feature:
     trading = ctx.services.get("trading_service")
-    factory = ctx.services.get("exchange_factory")
+    factory = ctx.exchange_factory
     if trading is None or factory is None:
         # Both come from the trading feature, built first; without it there is nothing to
         # connect accounts to or to trade with.

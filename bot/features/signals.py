@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 async def build(ctx: FeatureContext) -> Feature:
     from bot.app import build_ai_parser
 
-    trading: SignalTrading = ctx.services["trading_service"]
+    trading: SignalTrading | None = ctx.services.get("trading_service")
+    if trading is None:  # built by the trading feature, which comes first
+        raise RuntimeError("the signals feature needs the trading feature built before it")
     messages = SignalHtml()
     ai: AIParser | None = build_ai_parser(ctx.settings)
     source_service = SourceService(ctx.db, ctx.kv.cache, messages)

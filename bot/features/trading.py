@@ -74,7 +74,8 @@ async def build(ctx: FeatureContext) -> Feature:
     if feed_closer is not None:
         closers.append(feed_closer)
     return Feature(
-        services={"trading_service": service, "exchange_factory": factory},
+        services={"trading_service": service},
+        exchange_factory=factory,
         routers=[trading.routes.build()],
         start_hooks=[reconcile_at_start],
         background=[maintenance],

@@ -103,7 +103,7 @@ async def test_outbox_delivers_everything_within_limits(
 
     telegram_api.api.on_message = record
     chats = [10_000 + i for i in range(50)]
-    notifier = app.services["notifier"]
+    notifier = app.notifier
     for round_ in range(4):
         for chat in chats:
             await notifier.notify(
@@ -138,7 +138,7 @@ async def test_outbox_gives_up_on_blocked_users_and_bad_requests(
 ) -> None:
     app: App = await make_app()
     await app.users.ensure(TRADER_ID, None, "T")
-    notifier = app.services["notifier"]
+    notifier = app.notifier
     await notifier.notify(777, "bad one")  # first in line: meets the injected 400
     await notifier.notify(TRADER_ID, "you blocked me")
     telegram_api.api.block(TRADER_ID)
@@ -157,7 +157,7 @@ async def test_outbox_retries_server_errors(
     make_app: AppFactory, telegram_api: FakeTelegramAPI
 ) -> None:
     app: App = await make_app()
-    await app.services["notifier"].notify(555, "eventually")
+    await app.notifier.notify(555, "eventually")
     telegram_api.fail("sendMessage", 502, times=1)
     await app.outbox.drain_once()
     async with app.db.session() as session:
@@ -171,9 +171,9 @@ async def test_long_notifications_are_split_on_lines(
 ) -> None:
     app: App = await make_app()
     text = "\n".join(f"line {i} " + "x" * 80 for i in range(120))  # ~10k characters
-    queued = await app.services["notifier"].notify(556, text, dedupe_key="long")
+    queued = await app.notifier.notify(556, text, dedupe_key="long")
     assert queued == 3
-    assert await app.services["notifier"].notify(556, text, dedupe_key="long") == 0
+    assert await app.notifier.notify(556, text, dedupe_key="long") == 0
     stop = asyncio.Event()
     runner = asyncio.create_task(app.outbox.run(stop))
     sent = await telegram_api.wait_for("sendMessage", count=3)  # 1/s for this chat
