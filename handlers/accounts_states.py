@@ -15,7 +15,8 @@ class ConnectForm(StatesGroup):
 
 
 class SetPinForm(StatesGroup):
-    """/pin: set, change or remove the trading PIN."""
+    """/pin: set, change or remove the trading PIN (stored under its former name ``PinForm``,
+    so a /pin form open across a deploy still reaches its handler and the PIN is deleted)."""
 
-    current = State()  # the current PIN, before changing or clearing it
-    new = State()
+    current = State(group_name="PinForm")  # the current PIN, before changing or clearing it
+    new = State(group_name="PinForm")

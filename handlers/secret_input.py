@@ -24,10 +24,16 @@ log = structlog.get_logger(__name__)
 
 
 class PinEntryForm(StatesGroup):
-    """Waiting for the trading PIN that confirms a live order, one state per kind of plan."""
+    """Waiting for the trading PIN that confirms a live order, one state per kind of plan.
 
-    order = State()  # data: token, the order plan of a Confirm button (/buy, /sell)
-    command = State()  # data: command_id, the plan of a plain-language command
+    The states keep the names stored before the two PIN forms became this one, so a PIN asked
+    for just before a deploy still reaches a handler (and is deleted) after it.
+    """
+
+    # data: token, the order plan of a Confirm button (/buy, /sell)
+    order = State("waiting", group_name="PinForm")
+    # data: command_id, the plan of a plain-language command
+    command = State("pin", group_name="LanguagePinForm")
 
 
 async def delete_secret_message(message: Message) -> bool:
