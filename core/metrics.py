@@ -1,4 +1,8 @@
-"""Prometheus metrics, prefixed ``tsbot_``, in a registry owned by the app (no globals)."""
+"""Prometheus metrics, prefixed ``tsbot_``, in a registry owned by the app (no globals).
+
+Every metric here is recorded somewhere; one that nothing records would read as a reassuring
+zero on a dashboard, so it does not get declared until something counts it.
+"""
 
 from __future__ import annotations
 
@@ -21,13 +25,6 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
-        self.handler_seconds = Histogram(
-            "tsbot_handler_seconds",
-            "Time spent in handlers",
-            ["handler"],
-            buckets=LATENCY_BUCKETS,
-            registry=r,
-        )
         self.inbox_duplicates = Counter(
             "tsbot_inbox_duplicates", "Updates dropped as redeliveries", registry=r
         )
@@ -46,16 +43,6 @@ class Metrics:
         self.outbox_pending = Gauge("tsbot_outbox_pending", "Outbox messages waiting", registry=r)
         self.orders = Counter(
             "tsbot_orders", "Orders by exchange and status", ["exchange", "status"], registry=r
-        )
-        self.signals = Counter(
-            "tsbot_signals", "Signal posts by kind and parser", ["kind", "parser"], registry=r
-        )
-        self.parse_seconds = Histogram(
-            "tsbot_parse_seconds",
-            "Signal parse time",
-            ["parser"],
-            buckets=LATENCY_BUCKETS,
-            registry=r,
         )
 
     def render(self) -> bytes:

@@ -378,6 +378,7 @@ async def test_recovery_reads_sealed_payloads(
     app.inbox._clock = lambda: app.clock() + timedelta(seconds=5)  # the lease is over
     assert await app.recover_inbox() == 1
     assert "Telegram id" in (await texts_to(telegram_api, TRADER_ID))[0]
+    assert app.metrics.registry.get_sample_value("tsbot_inbox_recovered_total") == 1
 
 
 async def test_polling_survives_a_database_outage_without_confirming(
