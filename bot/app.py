@@ -179,16 +179,7 @@ async def build_app(
 ) -> App:
     """Build everything from settings. Raises ``ServiceUnavailable`` naming an unreachable
     database or Redis, ``ConfigError`` for a bad encryption key."""
-    if configure_logs:
-        redactor = configure_logging(
-            settings.logging.level,
-            settings.logging.format,
-            production=settings.is_production,
-            redactor=redactor,
-        )
-    redactor = redactor or Redactor()
-    if settings.telegram.bot_token is not None:
-        redactor.register(settings.telegram.bot_token.get_secret_value())
+    redactor = _redactor(settings, redactor, configure_logs=configure_logs)
     db, kv, keystore = await _open_stores(settings, kv, redactor, check=check_services)
     bot = _build_bot(settings, session, token)
     metrics = Metrics()
@@ -206,21 +197,9 @@ async def build_app(
         services=Services(user_service=users),
     )
     features = await _build_features(context)
-    storage, isolation = build_storage(settings, kv)
     inbox = InboxService(db, settings.limits.inbox_lease_s, keystore, clock)  # seal/unseal only
-    dispatcher = create_dispatcher(
-        settings=settings,
-        services=context.services,
-        storage=storage,
-        isolation=isolation,
-        inbox=inbox,
-        users=users,
-        kv=kv,
-        metrics=metrics,
-        clock=clock,
-        feature_routers=[router for f in features for router in f.routers],
-    )
-    app = App(
+    dispatcher = _build_dispatcher(context, inbox, features)
+    return App(
         settings=settings,
         db=db,
         kv=kv,
@@ -235,12 +214,43 @@ async def build_app(
         notifier=notifier,
         services=context.services,
         clock=clock,
+        start_hooks=[hook for f in features for hook in f.start_hooks],
+        background=[job for f in features for job in f.background],
+        closers=[closer for f in features for closer in f.closers],
     )
-    for feature in features:
-        app.start_hooks.extend(feature.start_hooks)
-        app.background.extend(feature.background)
-        app.closers.extend(feature.closers)
-    return app
+
+
+def _build_dispatcher(
+    context: FeatureContext, inbox: InboxService, features: list[Feature]
+) -> Dispatcher:
+    storage, isolation = build_storage(context.settings, context.kv)
+    return create_dispatcher(
+        settings=context.settings,
+        services=context.services,
+        storage=storage,
+        isolation=isolation,
+        inbox=inbox,
+        users=context.users,
+        kv=context.kv,
+        metrics=context.metrics,
+        clock=context.clock,
+        feature_routers=[router for f in features for router in f.routers],
+    )
+
+
+def _redactor(settings: Settings, redactor: Redactor | None, *, configure_logs: bool) -> Redactor:
+    """The log redactor (set up with logging unless the caller owns logging), knowing the token."""
+    if configure_logs:
+        redactor = configure_logging(
+            settings.logging.level,
+            settings.logging.format,
+            production=settings.is_production,
+            redactor=redactor,
+        )
+    redactor = redactor or Redactor()
+    if settings.telegram.bot_token is not None:
+        redactor.register(settings.telegram.bot_token.get_secret_value())
+    return redactor
 
 
 async def _open_stores(
