@@ -11,7 +11,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 help:
 	@echo "make run    - install, migrate the embedded database, start the bot (console without BOT_TOKEN)"
 	@echo "make test   - install, start PostgreSQL + redis-server for the tests, lint, run the suite"
-	@echo "make lint   - ruff + import-linter layer contracts"
+	@echo "make lint   - ruff (with complexity rules), import-linter, mypy --strict, vulture"
 	@echo "make bench  - every benchmark under bench/"
 
 $(STAMP): pyproject.toml
@@ -48,6 +48,8 @@ lint: install
 	$(BIN)/ruff check bot core handlers services tests bench migrations
 	$(BIN)/ruff format --check --quiet bot core handlers services tests bench migrations
 	$(BIN)/lint-imports
+	$(BIN)/mypy
+	$(BIN)/vulture
 
 test: install services lint
 	$(BIN)/pytest -q

@@ -54,10 +54,6 @@ def passphrase_prompt() -> str:
     return "Got it (message deleted). This exchange also needs the key's <b>passphrase</b>."
 
 
-def checking() -> str:
-    return "Checking the keys with the exchange…"
-
-
 def delete_failed() -> str:
     return (
         "I could not delete your message holding a key: please delete it yourself now, "

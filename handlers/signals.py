@@ -217,7 +217,6 @@ async def read_forward(
         origin_chat_id=channel.chat.id if channel else None,
         origin_message_id=channel.message_id if channel else None,
         origin_date=channel.date if channel else None,
-        origin_title=channel.chat.title if channel else None,
     )
     reply = await signal_service.ingest_private(user, post, BotChatDirectory(bot))
     await answer_intake(message, reply)

@@ -13,16 +13,7 @@ from enum import StrEnum
 
 from core.domain import Market, Side, SignalKind, SignalStatus, SubscriptionMode
 
-# The fields a card shows, in order, and the ones the Edit form walks.
-CARD_FIELDS: tuple[str, ...] = (
-    "pair",
-    "side",
-    "market",
-    "entry",
-    "targets",
-    "stop_loss",
-    "leverage",
-)
+# The fields the Edit form walks, in order.
 EDIT_FIELDS: tuple[str, ...] = ("pair", "side", "entry", "targets", "stop_loss", "leverage")
 
 
@@ -57,7 +48,6 @@ class ForwardedPost:
     origin_chat_id: int | None = None  # set when ``forward_origin`` is a channel
     origin_message_id: int | None = None
     origin_date: datetime | None = None
-    origin_title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

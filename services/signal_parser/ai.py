@@ -8,7 +8,6 @@ refusal, invalid JSON) falls back to the rules result; nothing here raises to th
 from __future__ import annotations
 
 import hashlib
-import json
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
@@ -282,8 +281,3 @@ async def parse_with_fallback(
     except Exception as exc:  # the fallback is optional: never lose the rules result
         log.warning("ai_fallback_failed", error_type=type(exc).__name__, error=str(exc))
         return rules
-
-
-def answer_json(answer: AISignal) -> str:
-    """The JSON text a model would send for ``answer`` (used by tests and the fake server)."""
-    return json.dumps(answer.model_dump(), ensure_ascii=False)

@@ -11,21 +11,6 @@ from services.signal_parser.model import ParseResult
 if TYPE_CHECKING:
     from services.signal_parser.ai import AIParser
 
-OUTPUT_FIELDS = (
-    "kind",
-    "base",
-    "quote",
-    "side",
-    "market",
-    "entry",
-    "targets",
-    "stop_loss",
-    "leverage",
-    "update",
-    "confidence",
-    "parser",
-)
-
 
 def to_output_dict(result: ParseResult, id: Any = None) -> dict[str, Any]:  # noqa: A002
     """The ``tsbot parse`` record of ``result``: numbers stay ``Decimal`` (see ``dumps``)."""

@@ -124,7 +124,6 @@ FIXED = [
     pytest.param(ar.exchange_prompt, id="exchange_prompt"),
     pytest.param(ar.secret_prompt, id="secret_prompt"),
     pytest.param(ar.passphrase_prompt, id="passphrase_prompt"),
-    pytest.param(ar.checking, id="checking"),
     pytest.param(ar.delete_failed, id="delete_failed"),
     pytest.param(ar.pin_prompt_new, id="pin_prompt_new"),
     pytest.param(ar.cancelled, id="cancelled"),
