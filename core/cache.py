@@ -14,10 +14,10 @@ import json
 import math
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import redis.asyncio as aioredis
 from redis.exceptions import LockError, NoScriptError
@@ -216,7 +216,8 @@ class Script:
     script bookkeeping on the hot path."""
 
     def __init__(self, client: aioredis.Redis, source: str, keys: int = 1) -> None:
-        self._client = client
+        # redis-py leaves execute_command unannotated; this is the shape it has
+        self._execute = cast(Callable[..., Awaitable[Any]], client.execute_command)
         self._source = source
         self._keys = keys
         self._sha = hashlib.sha1(source.encode()).hexdigest()  # noqa: S324 - Redis' script id
@@ -230,14 +231,10 @@ class Script:
 
     async def _evalsha(self, numkeys: int, keys_and_args: tuple[Any, ...]) -> Any:
         try:
-            return await self._client.execute_command(
-                "EVALSHA", self._sha, numkeys, *keys_and_args
-            )
+            return await self._execute("EVALSHA", self._sha, numkeys, *keys_and_args)
         except NoScriptError:
-            await self._client.execute_command("SCRIPT LOAD", self._source)
-            return await self._client.execute_command(
-                "EVALSHA", self._sha, numkeys, *keys_and_args
-            )
+            await self._execute("SCRIPT LOAD", self._source)
+            return await self._execute("EVALSHA", self._sha, numkeys, *keys_and_args)
 
 
 class RedisLocks:
