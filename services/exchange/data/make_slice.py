@@ -110,7 +110,7 @@ written as Python's shortest round-trip text.
 
 Format: gzip CSV, header `timestamp,open,high,low,close,volume`; `timestamp` is the candle
 **open** in UTC (`YYYY-MM-DD HH:MM:SS+00:00`), volume in base-asset units. File names follow
-freqtrade (`BTC_USDT-1h`), so `services.exchange.candles.load_directory` infers pair and
+freqtrade (`BTC_USDT-1h`), so `services.exchange.candle_files.load_directory` infers pair and
 timeframe.
 
 {TABLE_HEADER}
