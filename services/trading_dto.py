@@ -1,12 +1,17 @@
-"""Frozen views the trading service hands out (ORM rows never leave the service)."""
+"""Frozen views the trading service hands out (ORM rows never leave the service), and which
+assets are cash (their sums read as money, with two decimals)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Final
 
 from core.domain import OrderSide, OrderStatus, OrderType
+
+# Stablecoins and fiat: a balance in one is money, not a holding to mark at a price.
+CASH_ASSETS: Final = frozenset({"USDT", "USDC", "USD", "BUSD", "FDUSD", "TUSD", "DAI", "EUR"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,15 +59,15 @@ async def test_paper_buy_fills_at_once_and_shows_in_balance_and_history(
     reply = await say(app, telegram_api, TRADER_ID, "/buy btc 100usdt")
     # 100 USDT / 64,000 = 0.0015625 BTC; filled 0.05 % worse at 64,032; fee 0.1 % of 100.05
     assert reply == (
-        "✅ Bought 0.0015625 BTC on paper: filled at 64,032 USDT, fee 0.10005 USDT, "
+        "✅ Bought 0.0015625 BTC on paper: filled at 64,032 USDT, fee 0.10 USDT, "
         "priced by static (order #1)."
     )
     balance = await say(app, telegram_api, TRADER_ID, "/balance")
-    assert "USDT: 9,899.84995" in balance and "BTC: 0.0015625" in balance
+    assert "USDT: 9,899.85" in balance and "BTC: 0.0015625" in balance
     history = await say(app, telegram_api, TRADER_ID, "/history")
-    assert "#1 buy 0.0015625 BTC/USDT @ 64,032 · filled · paper · fee 0.10005 USDT" in history
+    assert " UTC #1 buy 0.0015625 BTC/USDT @ 64,032 · filled · paper · fee 0.10 USDT" in history
     positions = await say(app, telegram_api, TRADER_ID, "/positions")
-    assert "BTC/USDT: 0.0015625, entry 64,096.032" in positions
+    assert "BTC/USDT: 0.0015625, entry 64,096.03" in positions
     for text in ("/buy $btc $50", "/buy BTCUSDT 0.001", "/sell BTC/USDT 0.001"):
         assert "on paper: filled" in await say(app, telegram_api, TRADER_ID, text)
     assert [o.status for o in await orders(app)] == [OrderStatus.FILLED] * 4
@@ -90,7 +90,7 @@ async def test_paper_limit_order_fills_when_the_price_crosses(
         pass
     notice = texts_to(telegram_api, TRADER_ID)[-1]
     assert notice == (
-        "✅ Bought 0.01 BTC on paper: filled at 60,000 USDT, fee 0.6 USDT, priced by static "
+        "✅ Bought 0.01 BTC on paper: filled at 60,000 USDT, fee 0.60 USDT, priced by static "
         "(order #1)."
     )
     assert await say(app, telegram_api, TRADER_ID, "/orders") == "No open orders."
@@ -198,7 +198,7 @@ async def live_plan(
     await add_live_account(app, TRADER_ID, exchange_api.api_key)
     reply = await say(app, telegram_api, TRADER_ID, "/buy btc 0.001 @main")
     assert "Confirm live order" in reply
-    assert "BUY 0.001 BTC (BTC/USDT) at market" in reply and "≈ 50 USDT" in reply
+    assert "BUY 0.001 BTC (BTC/USDT) at market" in reply and "Estimated cost ≈ 50.00 USDT" in reply
     message = telegram_api.messages(TRADER_ID)[-1]
     [[confirm, drop]] = message["reply_markup"]["inline_keyboard"]
     assert confirm["text"].endswith("Confirm") and len(confirm["callback_data"]) <= 64

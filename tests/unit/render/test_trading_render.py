@@ -9,7 +9,7 @@ import pytest
 from core.domain import OrderSide, OrderStatus, OrderType
 from handlers import trading_render as tr
 from services.exchange.base import Position
-from services.trading_dto import AccountView, OrderView
+from services.trading_dto import AccountView, OrderView, PriceView
 from tests.unit.render.telegram_html import HOSTILE_TEXTS, assert_shows, shown, whole
 from tests.unit.render.views import D, account, balance, order, order_plan, price
 
@@ -115,7 +115,7 @@ def test_hostile_text_is_shown_as_written(render_with: Render, visible: Render, 
     [
         pytest.param(
             order(status=OrderStatus.FILLED, average=D(60010), fee=D("0.6"), fee_asset="USDT"),
-            "✅ Bought 0.01 BTC on main: filled at 60,010 USDT, fee 0.6 USDT (order #9).",
+            "✅ Bought 0.01 BTC on main: filled at 60,010 USDT, fee 0.60 USDT (order #9).",
             id="filled",
         ),
         pytest.param(
@@ -200,17 +200,59 @@ def test_plan_states_order_cost_and_button_lifetime() -> None:
     assert shown(tr.plan(order_plan(type=OrderType.MARKET), 45)) == (
         "Confirm live order on main (binance)\n"
         "BUY 0.01 BTC (BTC/USDT) at market\n"
-        "Estimated cost ≈ 600 USDT\n"
+        "Estimated cost ≈ 600.00 USDT\n"
         "The buttons work for 45 s."
     )
 
 
+def test_sell_plan_states_estimated_proceeds() -> None:
+    text = shown(tr.plan(order_plan(side=OrderSide.SELL, est_cost=D("884.9347")), 45))
+    assert "Estimated proceeds ≈ 884.93 USDT" in text.splitlines()
+    assert "cost" not in text
+
+
 def test_positions_show_profit_with_its_sign() -> None:
     text = shown(tr.positions([(account(), [position()])]))
-    assert text.endswith("BTC/USDT: 0.5, entry 60,000, now 61,000, P/L +500.46")
+    assert text.endswith("BTC/USDT: 0.5, entry 60,000, now 61,000, P/L +500.46 USDT (+1.67%)")
+
+
+def test_positions_show_a_loss_with_its_currency() -> None:
+    loss = Position("ETH/BTC", D(2), D("0.05"), D("0.045"), D("-0.01"))
+    assert shown(tr.positions([(account(), [loss])])).endswith(
+        "ETH/BTC: 2, entry 0.05, now 0.045, P/L -0.01 BTC (-10.00%)"
+    )
 
 
 def test_balance_splits_free_and_in_orders() -> None:
     text = shown(tr.balance(balance()))
     assert "BTC: 0.6 (0.5 free, 0.1 in open orders)" in text.splitlines()
-    assert "USDT: 100" in text.splitlines()
+    assert "USDT: 100.00" in text.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("view", "text"),
+    [
+        pytest.param(
+            price(price=D("88493.46607768")),
+            "BTC/USDT: 88,493.47 USDT\npriced by binance",
+            id="no-tick",
+        ),
+        pytest.param(
+            price(price=D("88493.5")), "BTC/USDT: 88,493.50 USDT\npriced by binance", id="cents"
+        ),
+        pytest.param(
+            price(symbol="SHIB/USDT", price=D("0.000012345678")),
+            "SHIB/USDT: 0.0000123457 USDT\npriced by binance",
+            id="small-coin",
+        ),
+    ],
+)
+def test_price_is_rounded_to_readable_digits(view: PriceView, text: str) -> None:
+    assert shown(tr.price(view)) == text
+
+
+def test_history_labels_the_time_zone_and_fee_currency() -> None:
+    filled = order(status=OrderStatus.FILLED, average=D("88493.46607768"), fee=D("0.88493466"))
+    assert shown(tr.history([filled])).splitlines()[1] == (
+        "2026-03-04 05:06 UTC #9 buy 0.01 BTC/USDT @ 88,493.47 · filled · main · fee 0.88 USDT"
+    )
