@@ -6,6 +6,11 @@ masked hint in clear. Key material in flight (the /connect form) is sealed with 
 store, so FSM storage never holds it in clear. No key, secret or PIN reaches a log line, an
 error message or a reply: errors here name what was wrong, never the value.
 
+The /connect form has its own expiry (``form_expiry``, set when the form opens, ``form_ttl_s``
+later: FSM_TTL). Sealed keys kept for a retry after the exchange did not answer are good until
+then and no longer: storage TTLs restart on every write, so pressing "Try again" must not be
+able to keep them alive.
+
 The PIN is 4-12 digits, stored as an argon2 hash on the user row; wrong guesses are limited.
 """
 
@@ -14,12 +19,14 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Final, Protocol
 
 import ccxt
 import structlog
 
 from core.cache import RateLimiter
+from core.clock import Clock, utc_now
 from core.db.models import ExchangeAccount
 from core.db.repositories.accounts import AccountRepository
 from core.db.repositories.audit import AuditRepository
@@ -38,6 +45,7 @@ MAX_LABEL: Final = 64
 KEY_TEXT_RE: Final = re.compile(r"[\x21-\x7e]{8,512}")  # printable ASCII, no spaces
 PIN_ATTEMPTS: Final = 5  # wrong guesses allowed in a burst ...
 PIN_WINDOW_S: Final = 900  # ... refilled over this many seconds
+FORM_TTL_S: Final = 86_400  # the /connect form's own expiry (the default of FSM_TTL)
 
 KEYS_REFUSED: Final = (
     "The exchange refused these keys. Check the key and secret, the key's permissions and its "
@@ -49,6 +57,10 @@ WITHDRAWALS_REFUSED: Final = (
     "Nothing was stored."
 )
 WRONG_PIN: Final = "That PIN is not right."
+FORM_EXPIRED: Final = (
+    "This /connect form has expired and the keys it held are forgotten. "
+    "Send /connect to start again."
+)
 
 
 class ExchangeFactoryPort(Protocol):
@@ -89,6 +101,19 @@ class ExchangeOptions:
     needs_passphrase: bool
 
 
+@dataclass(frozen=True, slots=True)
+class SealedKeys:
+    """The /connect form's key material as the form keeps it: sealed by the key store
+    (``AccountService.seal``), with the form's expiry (``AccountService.form_expiry``)."""
+
+    exchange_id: str
+    api_key: str
+    secret: str
+    passphrase: str | None
+    sandbox: bool
+    expires_at: str  # ISO time
+
+
 @functools.cache
 def has_testnet(exchange_id: str) -> bool:
     """True when ccxt knows a sandbox/testnet URL for the exchange (``urls["test"]``)."""
@@ -110,6 +135,11 @@ def check_key_text(value: str, what: str) -> str:
     return value
 
 
+def looks_like_key(value: str) -> bool:
+    """Whether ``value`` could be key material (what ``check_key_text`` would accept)."""
+    return KEY_TEXT_RE.fullmatch(value.strip()) is not None
+
+
 class AccountService:
     """Connect, list and disconnect exchange accounts; set, check and clear the trading PIN."""
 
@@ -122,6 +152,8 @@ class AccountService:
         *,
         users: UserCachePort | None = None,
         limiter: RateLimiter | None = None,
+        clock: Clock = utc_now,
+        form_ttl_s: int = FORM_TTL_S,
     ) -> None:
         self._db = db
         self._keystore = keystore
@@ -129,6 +161,8 @@ class AccountService:
         self._trading = trading
         self._users = users
         self._limiter = limiter
+        self._clock = clock
+        self._form_ttl = timedelta(seconds=form_ttl_s)
 
     # -- exchanges ------------------------------------------------------------------------------
 
@@ -165,6 +199,33 @@ class AccountService:
     def unseal(self, sealed: str) -> str:
         """Decrypt a sealed value (also registers it with the log redactor)."""
         return self._keystore.decrypt(sealed)
+
+    def form_expiry(self) -> str:
+        """When a /connect form opened now expires (ISO time, for FSM data)."""
+        return (self._clock() + self._form_ttl).isoformat()
+
+    async def connect_sealed(self, user: UserView, keys: SealedKeys) -> AccountView:
+        """``connect`` with the form's sealed keys. Raises ``UserError`` (``FORM_EXPIRED``)
+        once the form has expired, before anything is unsealed; otherwise what ``connect``
+        raises (``TemporaryExchangeError``: the same keys may be tried again)."""
+        if self._expired(keys.expires_at):
+            log.info("connect_form_expired", exchange=keys.exchange_id)
+            raise UserError(FORM_EXPIRED)
+        return await self.connect(
+            user,
+            exchange_id=keys.exchange_id,
+            api_key=self.unseal(keys.api_key),
+            secret=self.unseal(keys.secret),
+            passphrase=self.unseal(keys.passphrase) if keys.passphrase else None,
+            sandbox=keys.sandbox,
+        )
+
+    def _expired(self, expires_at: str) -> bool:
+        try:
+            deadline = datetime.fromisoformat(expires_at)
+        except ValueError:
+            return True  # unreadable: treat as over rather than keep keys without a bound
+        return deadline.tzinfo is None or self._clock() >= deadline
 
     # -- accounts -------------------------------------------------------------------------------
 

@@ -27,7 +27,14 @@ async def build(ctx: FeatureContext) -> Feature:
     from services.plain_language import PlainLanguageService
 
     accounts = AccountService(
-        ctx.db, ctx.keystore, factory, trading, users=ctx.users, limiter=ctx.kv.limiter
+        ctx.db,
+        ctx.keystore,
+        factory,
+        trading,
+        users=ctx.users,
+        limiter=ctx.kv.limiter,
+        clock=ctx.clock,
+        form_ttl_s=ctx.settings.redis.fsm_ttl_s,  # the /connect form's own expiry
     )
     closers: list[Callable[[], Awaitable[None]]] = []
     ai = None

@@ -3,6 +3,7 @@ stored, what is refused, and that a refusal stores nothing."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -21,10 +22,11 @@ from core.errors import (
     UserError,
 )
 from core.security import KeyStore
-from services.accounts import AccountService
+from services.accounts import FORM_EXPIRED, AccountService, SealedKeys
 from services.dto import UserView
 from services.exchange.base import Balance
 from services.trading_dto import AccountView
+from tests.fakes.clock import FakeClock
 
 KEY = "live-api-key-abcdefgh"
 SECRET = "live-secret-12345678"
@@ -250,3 +252,82 @@ def test_search_ranks_exact_then_prefix_then_substring(service: AccountService) 
     assert service.search_exchanges("k") == ["kraken", "okx"]
     assert service.search_exchanges("") == ["binance", "okx", "kraken"]
     assert service.search_exchanges("zzz") == []
+
+
+# -- the /connect form's sealed keys ------------------------------------------------------------
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def unsealed() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def form_service(
+    db: Database, factory: FakeFactory, clock: FakeClock, unsealed: list[str]
+) -> AccountService:
+    keystore = KeyStore([Fernet.generate_key()], on_decrypt=unsealed.append)
+    return AccountService(db, keystore, factory, FakeTrading(), clock=clock, form_ttl_s=600)
+
+
+def sealed(service: AccountService, expires_at: str) -> SealedKeys:
+    return SealedKeys(
+        exchange_id="binance",
+        api_key=service.seal(KEY),
+        secret=service.seal(SECRET),
+        passphrase=None,
+        sandbox=False,
+        expires_at=expires_at,
+    )
+
+
+async def test_sealed_keys_connect_until_the_form_expires(
+    db: Database,
+    form_service: AccountService,
+    factory: FakeFactory,
+    trader: UserView,
+    clock: FakeClock,
+) -> None:
+    expires_at = form_service.form_expiry()
+    assert datetime.fromisoformat(expires_at) == clock() + timedelta(seconds=600)
+    keys = sealed(form_service, expires_at)
+    assert KEY not in repr(keys) and SECRET not in repr(keys)
+    factory.client = FakeClient(down=True)
+    clock.advance(599)
+    with pytest.raises(TemporaryExchangeError):
+        await form_service.connect_sealed(trader, keys)
+    factory.client = FakeClient()
+    account = await form_service.connect_sealed(trader, keys)  # the same sealed keys
+    assert account.label == "binance"
+    [row] = await rows(db)
+    assert form_service.unseal(row.secret_enc or "") == SECRET
+
+
+@pytest.mark.parametrize(
+    "expires_at",
+    [
+        (FakeClock()() + timedelta(seconds=600)).isoformat(),
+        "not a time",
+        "2030-01-01T00:10:00",  # no zone: not trusted
+    ],
+    ids=["past", "unreadable", "naive"],
+)
+async def test_an_expired_form_unseals_nothing(
+    db: Database,
+    form_service: AccountService,
+    factory: FakeFactory,
+    trader: UserView,
+    clock: FakeClock,
+    unsealed: list[str],
+    expires_at: str,
+) -> None:
+    clock.advance(600)
+    with pytest.raises(UserError) as info:
+        await form_service.connect_sealed(trader, sealed(form_service, expires_at))
+    assert info.value.user_message == FORM_EXPIRED
+    assert unsealed == [] and factory.built == [] and await rows(db) == []
