@@ -157,8 +157,8 @@ class App:
                 await task
         self._tasks.clear()
         await self.inbox.aclose()
-        await self.dispatcher.storage.close()
-        await self.dispatcher.fsm.events_isolation.close()
+        # FSM storage and isolation, and what middlewares registered (rate-limit summaries)
+        await self.dispatcher.emit_shutdown()
         await self.bot.session.close()
         for closer in reversed(self.closers):
             await closer()

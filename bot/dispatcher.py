@@ -50,11 +50,12 @@ def create_dispatcher(
     dp.update.outer_middleware(ContextMiddleware(metrics))
     dp.update.outer_middleware(InboxMiddleware(inbox, metrics))
     dp.update.outer_middleware(AuthMiddleware(users, settings.limits.ban_notice_interval_s, clock))
-    dp.update.outer_middleware(
-        RateLimitMiddleware(
-            kv, settings.limits.rate_limit_per_minute, settings.limits.rate_limit_burst, metrics
-        )
+    limits = settings.limits
+    rate_limit = RateLimitMiddleware(
+        kv, limits.rate_limit_per_minute, limits.rate_limit_burst, metrics
     )
+    dp.update.outer_middleware(rate_limit)
+    dp.shutdown.register(rate_limit.aclose)  # answers what it still owes
     rbac = RbacMiddleware(metrics)
     for name in RBAC_OBSERVERS:
         dp.observers[name].middleware(rbac)

@@ -283,7 +283,8 @@ class AISettings(BaseSettings):
 class LimitsSettings(BaseSettings):
     model_config = _config()
 
-    rate_limit_per_minute: int = Field(default=60, ge=1, validation_alias="RATE_LIMIT_PER_MINUTE")
+    # 0 turns the per-user limit off (the console does: its one user is the operator)
+    rate_limit_per_minute: int = Field(default=60, ge=0, validation_alias="RATE_LIMIT_PER_MINUTE")
     rate_limit_burst: int = Field(default=20, ge=1, validation_alias="RATE_LIMIT_BURST")
     outbox_global_per_s: float = Field(default=25, gt=0, le=30, validation_alias="OUTBOX_RATE")
     outbox_chat_per_s: float = Field(default=1, gt=0, validation_alias="OUTBOX_CHAT_RATE")
