@@ -4,10 +4,10 @@ string is escaped; ``SignalHtml`` renders what the services queue in the outbox.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 from typing import Any, Final
 
 from core.domain import SignalStatus
+from handlers import numbers
 from handlers.html import escape
 from handlers.signals_callbacks import SignalCallback
 from services.signal_dto import (
@@ -60,10 +60,6 @@ EVENT_WORDS: Final = {
 }
 
 
-def number(value: Decimal) -> str:
-    return format(value.normalize(), "f")
-
-
 def field_value(signal: SignalView, name: str) -> str | None:
     """The plain-text value of a card field, or None when missing."""
     if name == "pair":
@@ -78,14 +74,14 @@ def field_value(signal: SignalView, name: str) -> str | None:
         if signal.entry_low is None:
             return None
         if signal.entry_high is None or signal.entry_high == signal.entry_low:
-            return number(signal.entry_low)
-        return f"{number(signal.entry_low)} - {number(signal.entry_high)}"
+            return numbers.price(signal.entry_low)
+        return f"{numbers.price(signal.entry_low)} - {numbers.price(signal.entry_high)}"
     if name == "targets":
-        return ", ".join(number(t) for t in signal.targets) or None
+        return "; ".join(numbers.price(t) for t in signal.targets) or None
     if name == "stop_loss":
-        return number(signal.stop_loss) if signal.stop_loss is not None else None
+        return numbers.price(signal.stop_loss) if signal.stop_loss is not None else None
     if name == "leverage":
-        return f"{number(signal.leverage)}x" if signal.leverage is not None else None
+        return f"{numbers.amount(signal.leverage)}x" if signal.leverage is not None else None
     raise KeyError(name)
 
 
@@ -159,7 +155,7 @@ def event_line(event: EventView) -> str:
     what = EVENT_WORDS.get(event.kind, event.kind)
     if event.kind == "tp_hit" and event.target_index is not None:
         what = f"target {event.target_index} hit"
-    text = f"{event.created_at:%Y-%m-%d %H:%M} {escape(what)}"
+    text = f"{numbers.moment(event.created_at)} {escape(what)}"
     changes = event.details.get("changes")
     if isinstance(changes, dict) and changes:
         text += ": " + escape("; ".join(f"{k} {v}" for k, v in changes.items()))
@@ -183,11 +179,11 @@ def auto_trade_note(signal: SignalView, reason: str) -> str:
 
 
 def auto_traded(signal: SignalView, order: OrderView) -> str:
-    price = f" at {number(order.average)}" if order.average is not None else ""
+    price = f" at {numbers.price(order.average)}" if order.average is not None else ""
     account = "paper" if order.is_paper else escape(order.account_label)
     return (
         f"🤖 Auto-traded signal {headline(signal)} on your {account} account: "
-        f"{escape(order.side.value)} {number(order.amount)} {escape(order.symbol)}{price} "
+        f"{escape(order.side.value)} {numbers.amount(order.amount)} {escape(order.symbol)}{price} "
         f"({escape(order.status.value)})."
     )
 
@@ -218,7 +214,7 @@ def signal_list(signals: Sequence[SignalView]) -> str:
     for signal in signals:
         lines.append(
             f"{headline(signal)} · {escape(status_text(signal))} · "
-            f"{escape(signal.source_name or '?')} · {signal.first_seen_at:%m-%d %H:%M}"
+            f"{escape(signal.source_name or '?')} · {numbers.moment(signal.first_seen_at)}"
         )
     lines.append("/signal &lt;id&gt; for one of them")
     return "\n".join(lines)
@@ -243,10 +239,11 @@ def source_list(sources: Iterable[SourceView]) -> str:
 
 def followed(sub: SubscriptionView) -> str:
     if sub.order_size_quote is not None:
-        how = f"auto mode: {number(sub.order_size_quote)} USDT per signal on your paper account"
+        size = numbers.money(sub.order_size_quote, "USDT")
+        how = f"auto mode: {size} per signal on your paper account"
     else:
         how = "you will be told about every new signal and update"
-    return f"You follow {escape(sub.source.name)} ({escape(how)})."
+    return f"You follow {escape(sub.source.name)} ({how})."
 
 
 def edit_prompt(signal: SignalView, name: str) -> str:

@@ -492,7 +492,7 @@ async def test_follow_arguments_are_checked(app: App, telegram_api: FakeTelegram
         assert expected in await follow(app, telegram_api, TRADER_ID, args), args
     assert "trader role" in await follow(app, telegram_api, VIEWER_ID, "1 auto 50")
     assert await rows(app, Subscription) == []
-    assert "auto mode: 50 USDT" in await follow(app, telegram_api, TRADER_ID, "1 auto 50")
+    assert "auto mode: 50.00 USDT" in await follow(app, telegram_api, TRADER_ID, "1 auto 50")
     [sub] = await rows(app, Subscription)
     assert sub.mode is SubscriptionMode.AUTO and sub.order_size_quote == Decimal(50)
 

@@ -105,7 +105,7 @@ def test_hostile_text_is_shown_as_written(render_with: Render, visible: Render, 
         pytest.param(signal(base=None), "Pair: - ❌ missing", id="missing"),
         pytest.param(signal(leverage=None), "Leverage: not stated", id="optional-unstated"),
         pytest.param(signal(entry_is_market=True), "Entry: market ✅", id="market-entry"),
-        pytest.param(signal(entry_high=D(60000)), "Entry: 60000 ✅", id="one-price"),
+        pytest.param(signal(entry_high=D(60000)), "Entry: 60,000 ✅", id="one-price"),
         pytest.param(signal(), "Confidence: 90% (rules)", id="confidence"),
     ],
 )
@@ -162,9 +162,9 @@ def test_status_text(view: SignalView, expected: str) -> None:
         pytest.param("pair", "BTC/USDT", id="pair"),
         pytest.param("side", "long", id="side"),
         pytest.param("market", "spot", id="market"),
-        pytest.param("entry", "60000 - 61000", id="entry-zone"),
-        pytest.param("targets", "62000, 64000", id="targets"),
-        pytest.param("stop_loss", "58000", id="stop_loss"),
+        pytest.param("entry", "60,000 - 61,000", id="entry-zone"),
+        pytest.param("targets", "62,000; 64,000", id="targets"),
+        pytest.param("stop_loss", "58,000", id="stop_loss"),
         pytest.param("leverage", None, id="leverage-missing"),
     ],
 )
@@ -178,15 +178,25 @@ def test_field_value_refuses_unknown_fields() -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "text"),
+    ("view", "name", "text"),
     [
-        pytest.param(Decimal("1.500"), "1.5", id="trailing-zeros"),
-        pytest.param(Decimal("1E+3"), "1000", id="exponent"),
-        pytest.param(Decimal("0.00001"), "0.00001", id="small"),
+        pytest.param(signal(stop_loss=D("1.500")), "stop_loss", "1.50", id="price-decimals"),
+        pytest.param(signal(stop_loss=D("1E+3")), "stop_loss", "1,000", id="exponent"),
+        pytest.param(
+            signal(targets=(D("0.00001234"), D("0.0000125"))),
+            "targets",
+            "0.00001234; 0.0000125",
+            id="small-coin",
+        ),
+        pytest.param(
+            signal(entry_low=D("88493.46607768"), entry_high=None), "entry", "88,493.47", id="cut"
+        ),
+        pytest.param(signal(leverage=D("12.50")), "leverage", "12.5x", id="leverage"),
     ],
 )
-def test_number_is_plain_decimal(value: Decimal, text: str) -> None:
-    assert sr.number(value) == text
+def test_field_numbers_read_like_prices(view: SignalView, name: str, text: str) -> None:
+    """Card numbers go through the one formatter: grouped, rounded to readable digits."""
+    assert sr.field_value(view, name) == text
 
 
 @pytest.mark.parametrize(
@@ -200,7 +210,7 @@ def test_number_is_plain_decimal(value: Decimal, text: str) -> None:
 )
 def test_event_line_words(kind: str, index: int | None, words: str) -> None:
     line = shown(sr.event_line(event(kind=kind, target_index=index)))
-    assert line == f"2026-03-04 05:06 {words}"
+    assert line == f"2026-03-04 05:06 UTC {words}"
 
 
 def test_edit_not_applied_says_why() -> None:
@@ -223,7 +233,7 @@ def test_empty_lists_say_so(rendered: str, empty_text: str) -> None:
     ("size", "how"),
     [
         pytest.param(None, "you will be told about every new signal and update", id="notify"),
-        pytest.param(D(25), "auto mode: 25 USDT per signal on your paper account", id="auto"),
+        pytest.param(D(25), "auto mode: 25.00 USDT per signal on your paper account", id="auto"),
     ],
 )
 def test_followed_says_how(size: Decimal | None, how: str) -> None:
@@ -233,4 +243,10 @@ def test_followed_says_how(size: Decimal | None, how: str) -> None:
 
 def test_auto_traded_on_paper_names_no_account() -> None:
     text = shown(HTML.auto_traded(signal(), order(is_paper=True, average=D(60100))))
-    assert "on your paper account: buy 0.01 BTC/USDT at 60100 (open)." in text
+    assert "on your paper account: buy 0.01 BTC/USDT at 60,100 (open)." in text
+
+
+def test_signal_list_labels_the_time_zone() -> None:
+    assert shown(sr.signal_list([signal()])).splitlines()[1] == (
+        "#7 BTC/USDT long · active · @calls · 2026-03-04 05:06 UTC"
+    )
