@@ -7,6 +7,7 @@ from aiogram.types import Message
 
 from core.domain import Role
 from core.errors import UserError
+from handlers import numbers
 from handlers.commands import Routes, in_private_chat
 from handlers.html import escape
 from services.dto import UserView
@@ -58,7 +59,7 @@ async def show_audit(message: Message, user_service: UserService) -> None:
     lines = ["<b>Audit trail</b>"]
     for entry in entries:
         lines.append(
-            f"{entry.created_at:%Y-%m-%d %H:%M} {escape(entry.action)} "
+            f"{numbers.moment(entry.created_at)} {escape(entry.action)} "
             f"{escape(entry.target or '')} by {escape(entry.actor or 'cli')}"
         )
     await message.answer("\n".join(lines))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -310,6 +311,15 @@ async def test_garbage_admin_arguments_change_nothing(
     assert all("Something went wrong" not in r for r in replies)
     async with app.db.session() as session:
         assert await session.scalar(select(func.count()).select_from(User)) == 1
+
+
+async def test_audit_trail_labels_its_times_utc(app: App, telegram_api: FakeTelegramAPI) -> None:
+    await _grant_roles(app)
+    await feed(app, telegram_api.updates.message(ADMIN_ID, "/audit"))
+    lines = (await texts_to(telegram_api, ADMIN_ID))[-1].splitlines()
+    granted = rf"\d{{4}}-\d\d-\d\d \d\d:\d\d UTC role_granted {TRADER_ID} by cli"
+    assert lines[0] == "<b>Audit trail</b>"
+    assert any(re.fullmatch(granted, line) for line in lines[1:]), lines
 
 
 async def test_unknown_callback_data_is_answered(app: App, telegram_api: FakeTelegramAPI) -> None:
