@@ -14,6 +14,8 @@ import re
 import sys
 import threading
 from collections.abc import Mapping
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
 from typing import Any, Final
 
 import structlog
@@ -26,6 +28,8 @@ SENSITIVE_KEY_RE: Final = re.compile(
     re.IGNORECASE,
 )
 MIN_REGISTERED_LENGTH: Final = 6
+LOG_FILE_BYTES: Final = 5_000_000
+LOG_FILE_BACKUPS: Final = 2
 
 
 class Redactor:
@@ -89,8 +93,13 @@ def configure_logging(
     production: bool = False,
     redactor: Redactor | None = None,
     stream: Any = None,
+    path: Path | None = None,
 ) -> Redactor:
-    """Configure structlog and the stdlib root logger; return the redactor in use."""
+    """Configure structlog and the stdlib root logger; return the redactor in use.
+
+    Lines go to ``stream`` (stderr by default), or to the file ``path`` when given (rotated at
+    ``LOG_FILE_BYTES``, ``LOG_FILE_BACKUPS`` kept): the console chat logs there, so no log line
+    lands between the bot's replies."""
     redactor = redactor or Redactor()
     json_output = fmt == "json" or (fmt == "auto" and production)
     shared: list[Processor] = [
@@ -126,11 +135,20 @@ def configure_logging(
         foreign_pre_chain=shared,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *final],
     )
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler: logging.Handler
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(
+            path, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_BACKUPS, encoding="utf-8"
+        )
+    else:
+        handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
+        if isinstance(old, logging.FileHandler):
+            old.close()  # a log file set up by an earlier call: release its descriptor
     root.addHandler(handler)
     root.setLevel(level.upper())
     # aiogram logs every update at INFO; that is noise at our scale.

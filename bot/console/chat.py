@@ -11,12 +11,17 @@ the handlers: what works here works on Telegram. Lines you type become updates:
 
 When stdin is not a terminal, each line is one message, every reply is printed as text and the
 console exits at the end of input (after queued notifications are delivered).
+
+The chat is the only thing printed: log lines go to ``DATA_DIR/console.log``. There is no
+per-user rate limit here (it guards the bot against Telegram traffic; the one user here is
+the operator), so a script of any length gets a reply to every line.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+import time
 import zlib
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -29,9 +34,18 @@ from bot.console.html_check import html_to_plain
 from bot.console.session import LocalSession
 from bot.console.updates import UpdateFactory
 from core.config import Settings
+from core.logging import configure_logging
+from handlers.plural import plural
 
 DEFAULT_CONSOLE_USER = 100_001
 CHANNEL_ID_BASE = -1_000_000_000_000
+LOG_FILE = "console.log"  # under DATA_DIR: log lines stay out of the chat
+
+
+def first_update_id() -> int:
+    """Microseconds since the epoch: above every id an earlier run used, since handling one
+    update takes longer than a microsecond."""
+    return time.time_ns() // 1000
 
 
 @dataclass
@@ -64,15 +78,17 @@ class Console:
             # the default console user is an admin, so every command can be tried
             telegram = settings.telegram.model_copy(update={"admin_ids": [self.user_id]})
             settings = settings.model_copy(update={"telegram": telegram})
-        if settings.logging.level == "INFO":  # keep the chat readable; warnings still show
-            logging_ = settings.logging.model_copy(update={"level": "WARNING"})
-            settings = settings.model_copy(update={"logging": logging_})
-        self.settings = settings
+        # the per-user rate limit is for Telegram traffic; here the one user is the operator
+        limits = settings.limits.model_copy(update={"rate_limit_per_minute": 0})
+        self.settings = settings.model_copy(update={"limits": limits})
+        self.log_path = settings.security.data_dir / LOG_FILE
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
         self._alerts: list[str] = []  # toasts and alerts shown on the pressed button
         self.api = LocalBotAPI(on_message=self._on_message, on_alert=self._alerts.append)
-        self.updates = UpdateFactory(self.api)
+        # Update ids go on growing from one run to the next, as Telegram's do: the inbox
+        # remembers the ids it handled, and would drop a new run's 1, 2, 3 as repeats.
+        self.updates = UpdateFactory(self.api, first_update_id=first_update_id())
         self.buttons: list[_Button] = []
         self.channels: dict[int, str] = {}
         self.app: App | None = None
@@ -124,7 +140,7 @@ class Console:
         line = line.strip()
         if not line:
             return True
-        if line in {"/quit", "/exit"}:
+        if line.lower() in {"/quit", "/exit"}:
             return False
         assert self.app is not None
         if line.isdigit() and 0 < int(line) <= len(self.buttons):
@@ -135,6 +151,7 @@ class Console:
             )
             return True
         command, _, rest = line.partition(" ")
+        command = command.lower()  # like the bot's own commands
         if command == "/as":
             self._switch_user(rest.strip())
         elif command in {"/post", "/forward"}:
@@ -212,10 +229,15 @@ class Console:
                 return
 
     async def run(self) -> int:
+        logs = self.settings.logging
+        redactor = configure_logging(
+            logs.level, logs.format, production=self.settings.is_production, path=self.log_path
+        )
         self.app = await build_app(
             self.settings,
             session=LocalSession(self.api),
-            configure_logs=True,
+            redactor=redactor,
+            configure_logs=False,
         )
         interactive = self.stdin.isatty()
         try:
@@ -225,12 +247,13 @@ class Console:
                 self._print(
                     f"Console chat as user {self.user_id}. /help lists commands; a number "
                     "presses a button; /as <id>, /post <channel> <text>, /forward <channel> "
-                    "<text>, /quit."
+                    f"<text>, /quit. Logs go to {self.log_path}."
                 )
             await self._read_lines(interactive)
             left = await self.app.outbox.flush()  # notifications still waiting on rate limits
             if left:
-                self._print(f"({left} notification(s) not delivered yet; they stay queued)")
+                waiting = plural(left, "notification")
+                self._print(f"({waiting} not delivered yet; they stay queued)")
         finally:
             await self.app.aclose()
         return 0
