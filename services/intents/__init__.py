@@ -1,10 +1,12 @@
 """Plain-language commands -> a typed ``Intent``: a small grammar first, a model as fallback.
 
 ``model`` holds ``Intent`` / ``IntentAction``; ``tokens`` reads numbers and amounts as people
-write them (``0,5``, ``1k``, ``$50``, ``50 usdt``, ``25%``); ``lexicon`` lists the words;
+write them (``0,5``, ``1k``, ``$50``, ``50 usdt``, ``25%``) and words in any script;
+``lexicon`` lists the words, and the other languages' words as tables into English;
 ``grammar.parse_intent`` turns the tokens into an ``Intent`` (never raises; ``UNKNOWN`` when a
 word is left unexplained); ``ai.AIIntentParser`` asks a model for the same schema and keeps its
-answer only when every number and portion word it gives is written in the text.
+answer only when every number and portion word it gives is written in the text;
+``suggest.closest_command`` names the command text that was not understood most likely meant.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from services.intents.model import (
     Intent,
     IntentAction,
 )
+from services.intents.suggest import closest_command
 from services.intents.tokens import Token, numbers_in, tokenize
 from services.llm import AnswerRejected
 
@@ -35,6 +38,7 @@ __all__ = [
     "Intent",
     "IntentAction",
     "Token",
+    "closest_command",
     "intent_from_answer",
     "numbers_in",
     "parse_intent",

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Final, Literal
 import structlog
 from pydantic import BaseModel, ConfigDict
 
+from services.intents.lexicon import FRACTION_WORDS
 from services.intents.model import AI_CONFIDENCE, MAX_COMMAND_CHARS, Intent, IntentAction
-from services.intents.tokens import numbers_in, tokenize, words_of
+from services.intents.tokens import numbers_in, tokenize, translate, words_of
 from services.llm import AnswerRejected, StructuredModel, openai_client
 
 if TYPE_CHECKING:
@@ -26,7 +27,8 @@ log = structlog.get_logger(__name__)
 SYSTEM_PROMPT: Final = """\
 You read one chat message a crypto trader sent to a trading bot and say what it asks for.
 action: buy or sell (an order), balance (show holdings), price (a coin's price), orders (list
-open orders), cancel_all (cancel open orders), or unknown when it is none of these.
+open orders), positions (list positions), history (past orders), cancel_all (cancel open
+orders), or unknown when it is none of these.
 symbol: the coin or pair as named (BTC, SOL, BTC/USDT); null when none is named.
 amount: the amount written, digits only; amount_in_quote true when it is money to spend
 ("$50 of sol", "50 usdt of sol"), false when it is coins ("0.1 btc").
@@ -40,7 +42,17 @@ class AIIntentAnswer(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    action: Literal["buy", "sell", "balance", "price", "orders", "cancel_all", "unknown"]
+    action: Literal[
+        "buy",
+        "sell",
+        "balance",
+        "price",
+        "orders",
+        "positions",
+        "history",
+        "cancel_all",
+        "unknown",
+    ]
     symbol: str | None
     amount: str | None
     amount_in_quote: bool
@@ -49,10 +61,11 @@ class AIIntentAnswer(BaseModel):
     price: str | None
 
 
+PORTIONS: Final = {"all": Decimal(1), "half": Decimal("0.5"), "quarter": Decimal("0.25")}
+# a portion word in any language the lexicon reads ("половину" is translated to "half")
 PORTION_WORDS: Final = {
-    "all": ({"all", "everything", "entire", "whole"}, Decimal(1)),
-    "half": ({"half"}, Decimal("0.5")),
-    "quarter": ({"quarter"}, Decimal("0.25")),
+    name: ({w for w, v in FRACTION_WORDS.items() if v == value}, value)
+    for name, value in PORTIONS.items()
 }
 
 
@@ -76,7 +89,7 @@ def _fraction(answer: AIIntentAnswer, text: str, allowed: set[Decimal]) -> Decim
         return percent / 100
     if answer.portion:
         words, value = PORTION_WORDS[answer.portion]
-        if not words & set(words_of(tokenize(text))):
+        if not words & set(words_of(translate(tokenize(text)))):
             raise AnswerRejected("portion is not written in the text")
         return value
     return None
@@ -101,7 +114,7 @@ def intent_from_answer(answer: AIIntentAnswer, text: str) -> Intent:
         raise AnswerRejected("numbers in a read-only command")
     if action is IntentAction.PRICE and symbol is None:
         raise AnswerRejected("a price needs a coin")
-    if action is IntentAction.BALANCE:
+    if action in {IntentAction.BALANCE, IntentAction.HISTORY}:
         symbol = None
     return Intent(
         action=action,

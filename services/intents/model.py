@@ -2,7 +2,8 @@
 
 An ``Intent`` carries amounts exactly as written (never computed here) and the confidence of
 whoever read it: the grammar (``GRAMMAR_CONFIDENCE``) or the model (``AI_CONFIDENCE``).
-``UNKNOWN`` is the answer for anything not understood.
+``UNKNOWN`` is the answer for anything not understood. An action either only reads
+(``is_read_only``: answered at once) or changes something (orders, cancels: confirmed first).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, Final
 MAX_COMMAND_CHARS: Final = 300  # longer text is not a command; the model is not asked either
 GRAMMAR_CONFIDENCE: Final = 0.95
 AI_CONFIDENCE: Final = 0.7
-NOT_UNDERSTOOD: Final = "I did not understand; try: buy 0.1 btc at market"
+NOT_UNDERSTOOD: Final = "I did not understand that."
 
 
 class IntentAction(StrEnum):
@@ -24,6 +25,9 @@ class IntentAction(StrEnum):
     BALANCE = "balance"
     PRICE = "price"
     ORDERS = "orders"
+    POSITIONS = "positions"
+    HISTORY = "history"
+    CANCEL = "cancel"  # one open order, by its id
     CANCEL_ALL = "cancel_all"
     UNKNOWN = "unknown"
 
@@ -31,12 +35,29 @@ class IntentAction(StrEnum):
     def is_order(self) -> bool:
         return self in {IntentAction.BUY, IntentAction.SELL}
 
+    @property
+    def is_read_only(self) -> bool:
+        """Shows something and changes nothing: answered without a Confirm button."""
+        return self in READ_ONLY
+
+
+READ_ONLY: Final = frozenset(
+    {
+        IntentAction.BALANCE,
+        IntentAction.PRICE,
+        IntentAction.ORDERS,
+        IntentAction.POSITIONS,
+        IntentAction.HISTORY,
+    }
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Intent:
     """What a plain-language command asks for. Amounts are as written (never computed here):
     ``amount`` in base units, or in quote units when ``amount_in_quote``; ``fraction`` (0-1] of
-    the holding instead of an amount; ``price`` None means at market."""
+    the holding instead of an amount; ``price`` None means at market; ``order_id`` is the
+    order a ``CANCEL`` names."""
 
     action: IntentAction
     symbol: str | None = None  # as the user named it, upper-case: "BTC", "BTC/USDT"
@@ -45,6 +66,7 @@ class Intent:
     fraction: Decimal | None = None
     price: Decimal | None = None
     confidence: float = 0.0
+    order_id: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -55,6 +77,7 @@ class Intent:
             "fraction": None if self.fraction is None else str(self.fraction),
             "price": None if self.price is None else str(self.price),
             "confidence": self.confidence,
+            "order_id": self.order_id,
         }
 
     @classmethod
@@ -71,11 +94,13 @@ class Intent:
             fraction=dec("fraction"),
             price=dec("price"),
             confidence=float(data.get("confidence", 0.0)),
+            order_id=None if data.get("order_id") is None else int(data["order_id"]),
         )
 
     def numbers(self) -> list[Decimal]:
         """The numbers this intent took from the text (fraction excluded: it may be a word)."""
-        return [n for n in (self.amount, self.price) if n is not None]
+        order_id = None if self.order_id is None else Decimal(self.order_id)
+        return [n for n in (self.amount, self.price, order_id) if n is not None]
 
 
 UNKNOWN: Final = Intent(IntentAction.UNKNOWN)

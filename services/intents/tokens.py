@@ -4,7 +4,10 @@ Numbers read ``0,5`` (decimal comma), ``1,000.5`` (thousands separators), ``1k``
 anything that does not read as a number (too large, or negative) becomes a ``junk`` token,
 which no grammar rule accepts, so a doubtful number is never guessed at. ``merge_units`` then
 joins an amount with its unit (``$50``, ``50 usdt``, ``25%``). Text is NFKC-normalised and
-case-folded first; emoji and punctuation are gaps between tokens.
+case-folded first; emoji and punctuation are gaps between tokens. Words are letters of any
+script; a run of Chinese characters is cut into the lexicon's Chinese words (longest first,
+an unknown character on its own). ``translate`` then rewrites the other languages' words into
+the English ones the grammar reads.
 """
 
 from __future__ import annotations
@@ -15,12 +18,17 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Final
 
-from services.intents.lexicon import QUOTE_UNITS
+from services.intents.lexicon import (
+    CHINESE_WORDS,
+    LONGEST_PHRASE,
+    QUOTE_UNITS,
+    TRANSLATIONS,
+)
 
 _TOKEN_RE: Final = re.compile(
     r"""
-    (?P<num>(?P<body>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?|\.\d+)(?P<mult>[km](?![a-z]))?)
-    |(?P<word>[a-z][a-z0-9]*(?:[/\-][a-z][a-z0-9]*)?)
+    (?P<num>(?P<body>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?|\.\d+)(?P<mult>[km](?![^\W\d_]))?)
+    |(?P<word>[^\W\d_][^\W_]*(?:[/\-][^\W\d_][^\W_]*)?)
     |(?P<neg>-(?=[.\d]))
     |(?P<sym>[$@%])
     """,
@@ -29,6 +37,8 @@ _TOKEN_RE: Final = re.compile(
 _THOUSANDS_RE: Final = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _MULTIPLIERS: Final = {"k": Decimal(1000), "m": Decimal(1_000_000)}
 MAX_NUMBER: Final = Decimal(10) ** 15
+_CHINESE_RE: Final = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_LONGEST_CHINESE: Final = max(map(len, CHINESE_WORDS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +65,23 @@ def _number(raw: str, mult: str | None) -> Decimal | None:
     return value
 
 
+def _cut_chinese(run: str) -> str:
+    """``买入一半`` -> `` 买入 一半 ``: the longest known word at each place, else a character."""
+    words = []
+    i = 0
+    while i < len(run):
+        size = next(
+            (n for n in range(_LONGEST_CHINESE, 1, -1) if run[i : i + n] in CHINESE_WORDS), 1
+        )
+        words.append(run[i : i + size])
+        i += size
+    return f" {' '.join(words)} "
+
+
 def _normalise(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
+    # "№3" would become the word "no3" under NFKC: the sign only says a number follows
+    text = unicodedata.normalize("NFKC", text.replace("№", " ")).casefold()
+    return _CHINESE_RE.sub(lambda m: _cut_chinese(m.group()), text)
 
 
 def tokenize(text: str) -> list[Token]:
@@ -92,6 +117,27 @@ def numbers_in(text: str) -> set[Decimal]:
             if value is not None:
                 found.add(value)
     return found
+
+
+def translate(tokens: list[Token]) -> list[Token]:
+    """The other languages' words and phrases as the English words they stand for
+    (``купить`` -> ``buy``, ``satın al`` -> ``buy``); the longest phrase wins."""
+    out: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        for size in range(min(LONGEST_PHRASE, len(tokens) - i), 0, -1):
+            run = tokens[i : i + size]
+            if any(t.kind != "word" for t in run):
+                continue
+            english = TRANSLATIONS.get(tuple(t.text for t in run))
+            if english is not None:
+                out.extend(Token("word", word) for word in english)
+                i += size
+                break
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out
 
 
 def _with_unit(tok: Token, nxt: Token | None) -> Token | None:

@@ -27,6 +27,10 @@ VALIDATION = [
     (answer(action="sell", portion="half"), "dump half of my sol", IntentAction.SELL),
     (answer(action="sell", percent="30"), "sell 30 percent sol", IntentAction.SELL),
     (answer(action="price", symbol="BTC"), "btc?", IntentAction.PRICE),
+    (answer(action="positions", symbol=None), "what am i holding", IntentAction.POSITIONS),
+    (answer(action="history", symbol=None), "what did i trade lately", IntentAction.HISTORY),
+    (answer(action="sell", portion="half"), "слей половину sol", IntentAction.SELL),
+    (answer(action="sell", portion="all"), "sol 全部 卖掉", IntentAction.SELL),
 ]
 REJECTED = [
     (answer(amount="5"), "buy 0.5 sol"),
@@ -37,6 +41,8 @@ REJECTED = [
     (answer(action="balance", symbol=None, amount="3"), "balance 3"),
     (answer(action="unknown", symbol=None), "hmm"),
     (answer(amount="NaN"), "buy NaN sol"),
+    (answer(action="history", symbol=None, amount="5"), "last 5 trades"),
+    (answer(action="sell", portion="half"), "слей немного sol"),
 ]
 
 

@@ -21,6 +21,7 @@ D = Decimal
 BUY, SELL = IntentAction.BUY, IntentAction.SELL
 BALANCE, PRICE = IntentAction.BALANCE, IntentAction.PRICE
 ORDERS, CANCEL_ALL = IntentAction.ORDERS, IntentAction.CANCEL_ALL
+POSITIONS, HISTORY = IntentAction.POSITIONS, IntentAction.HISTORY
 
 
 def order(
@@ -47,6 +48,10 @@ def read(action: IntentAction, symbol: str | None = None) -> Intent:
     return Intent(action, symbol, confidence=0.95)
 
 
+def cancel(order_id: int) -> Intent:
+    return Intent(IntentAction.CANCEL, order_id=order_id, confidence=0.95)
+
+
 TABLE: list[tuple[str, Intent]] = [
     # the brief's examples
     ("buy 0.1 btc at market", order(BUY, "BTC", "0.1")),
@@ -56,6 +61,26 @@ TABLE: list[tuple[str, Intent]] = [
     ("price of sol", read(PRICE, "SOL")),
     ("cancel all my open orders on BTC", read(CANCEL_ALL, "BTC")),
     ("show my orders", read(ORDERS)),
+    # issue 15: positions, history, close, cancel one, the /buy word order with a limit
+    ("show my positions", read(POSITIONS)),
+    ("positions", read(POSITIONS)),
+    ("my btc position", read(POSITIONS, "BTC")),
+    ("history", read(HISTORY)),
+    ("show my trade history", read(HISTORY)),
+    ("order history", read(HISTORY)),
+    ("my orders", read(ORDERS)),
+    ("close my btc position", order(SELL, "BTC", fraction="1")),
+    ("close btc", order(SELL, "BTC", fraction="1")),
+    ("exit my eth position", order(SELL, "ETH", fraction="1")),
+    ("cancel order 3", cancel(3)),
+    ("cancel order #3", cancel(3)),
+    ("cancel #12", cancel(12)),
+    ("please cancel my order number 7", cancel(7)),
+    ("buy btc 0.01 limit 80000", order(BUY, "BTC", "0.01", price="80000")),
+    ("buy btc 0.1", order(BUY, "BTC", "0.1")),
+    ("sell eth 50%", order(SELL, "ETH", fraction="0.5")),
+    ("sell eth all", order(SELL, "ETH", fraction="1")),
+    ("buy sol $50", order(BUY, "SOL", "50", quote=True)),
     # case, filler words, punctuation, emoji
     ("BUY 0.1 BTC AT MARKET", order(BUY, "BTC", "0.1")),
     ("Please buy 0.1 btc at market!", order(BUY, "BTC", "0.1")),
@@ -128,14 +153,24 @@ TABLE: list[tuple[str, Intent]] = [
     ("🚀🚀🚀", UNKNOWN),
     ("x" * 10_000, UNKNOWN),
     ("buy 0.1 btc " * 1000, UNKNOWN),
-    ("купить 0.1 btc", UNKNOWN),
     # numbers where no rule expects one
-    ("buy btc 0.1", UNKNOWN),
     ("buy 0.1 btc 0.2", UNKNOWN),
     ("buy 0.1 0.2 btc", UNKNOWN),
     ("price of sol 150", UNKNOWN),
     ("show my 5 orders", UNKNOWN),
-    ("cancel order 12", UNKNOWN),
+    ("cancel 3 orders", UNKNOWN),  # a count, not an order id
+    ("cancel order 1.5", UNKNOWN),
+    ("cancel order 0", UNKNOWN),
+    ("cancel order 3 4", UNKNOWN),
+    ("cancel order 1k", UNKNOWN),
+    ("close", UNKNOWN),
+    ("close all positions", UNKNOWN),  # closing everything is not read from one word
+    ("close 0.1 btc", UNKNOWN),
+    ("close btc eth", UNKNOWN),
+    ("btc history", UNKNOWN),
+    ("positions 2", UNKNOWN),
+    ("buy btc 0.01 80000", UNKNOWN),  # a bare second number: never guessed to be a price
+    ("sell 0.1 btc buy", UNKNOWN),
     ("balance 100", UNKNOWN),
     ("buy -0.1 btc", UNKNOWN),
     ("sell 150% eth", UNKNOWN),
@@ -220,6 +255,17 @@ WORDS = [  # fmt: skip
     "how",
     "much",
     "limit",
+    "close",
+    "position",
+    "history",
+    "#",
+    "3",
+    "купить",
+    "половину",
+    "по",
+    "al",
+    "买入",
+    "一半",
 ]
 
 
