@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Final, Protocol, runtime_checkable
@@ -37,6 +37,11 @@ __all__ = [
 DEMO_DATA_DIR: Final = Path(__file__).resolve().parent / "data"
 DEMO_EXCHANGE: Final = "Binance"
 DEMO_ORIGIN: Final = "Harthor/marketlab"
+# The wall moment the default replay's first candle is tied to (a UTC midnight): the replayed
+# moment is then ``start + (now - WALL_ANCHOR) * speed`` wrapped to the replayed range. Chosen
+# over a saved position: no state file to keep (the console runs in any directory), and two
+# processes on one database replay the same moment.
+WALL_ANCHOR: Final = datetime(1970, 1, 1, tzinfo=UTC)
 # Finest price step a replay quotes in; the series' own decimals are used when coarser.
 _MIN_EXPONENT: Final = -12
 
@@ -113,9 +118,12 @@ class _Track:
 class ReplayFeed:
     """Replays real candles as a live price.
 
-    The replay clock starts at the first candle of the range all series share when the feed
-    is created, advances ``speed`` times as fast as ``clock``, and wraps to the start after the
-    last candle, so a demo never runs out. Within a candle the price follows
+    The replay clock is at the first candle of the range all series share at the wall time
+    ``anchor`` (default: when the feed is created), advances ``speed`` times as fast as
+    ``clock``, and wraps to the start after the last candle, so a demo never runs out.
+    ``default()`` anchors at ``WALL_ANCHOR``, so the replayed moment is a function of the wall
+    time alone: a restart goes on where the replay would be had it never stopped, and every
+    process sharing the database prices paper fills alike. Within a candle the price follows
     ``candle_path_price``, rounded to the series' price decimals. ``Ticker.at`` is the wall
     time (``clock()``); ``replay_time()`` tells which market moment is being replayed. Bid and
     ask are ``None`` (candles carry no book).
@@ -128,6 +136,7 @@ class ReplayFeed:
         clock: Clock = utc_now,
         speed: float = 1.0,
         name: str = "replay",
+        anchor: datetime | None = None,
     ) -> None:
         if speed <= 0:
             raise ValueError(f"speed must be positive, got {speed}")
@@ -150,12 +159,15 @@ class ReplayFeed:
         self.end = min(t.series.end for t in self._tracks.values())
         if self.start >= self.end:
             raise ValueError("The candle series share no time range to replay")
-        self._started_at = self._now()
+        self._started_at = self._now() if anchor is None else anchor
 
     @classmethod
     def default(cls, *, clock: Clock = utc_now, speed: float = 1.0) -> ReplayFeed:
-        """The shipped offline demo: Binance spot 1h candles (see ``data/README.md``)."""
-        return cls(load_demo_series(), clock=clock, speed=speed)
+        """The shipped offline demo: Binance spot 1h candles (see ``data/README.md``),
+        anchored at ``WALL_ANCHOR``: at ``speed`` 1 the replay shows the wall clock's UTC
+        time of day (the slice spans whole days from midnight), on a day that moves on with
+        the calendar, and a restart does not start over at the first candle."""
+        return cls(load_demo_series(), clock=clock, speed=speed, anchor=WALL_ANCHOR)
 
     def _now(self) -> datetime:
         now = self._clock()

@@ -185,6 +185,48 @@ async def test_default_feed_replays_the_demo_slice(clock: FakeClock) -> None:
     assert (await feed.ticker("BTC/USDT")).last == btc.candles[0].open
 
 
+def test_replay_anchored_at_a_wall_moment(clock: FakeClock) -> None:
+    feed = ReplayFeed([_series(count=10)], clock=clock, anchor=clock.now - 4 * HOUR)
+    assert feed.replay_time() == T0 + 4 * HOUR  # as if it had started four hours ago
+    clock.advance(7 * HOUR)
+    assert feed.replay_time() == T0 + HOUR  # 11 hours past the anchor: wrapped (10 candles)
+
+
+async def test_default_replay_goes_on_across_restarts() -> None:
+    """The default feed's position is a function of the wall time: a feed made later (a
+    restart, or a second process) prices exactly as the first one does at the same moment,
+    instead of starting over at the first candle."""
+    clock = FakeClock(datetime(2031, 5, 17, 9, 41, 13, tzinfo=UTC))
+    first = ReplayFeed.default(clock=clock)
+    clock.advance(timedelta(hours=5, minutes=7))
+    restarted = ReplayFeed.default(clock=clock)
+    assert restarted.replay_time() == first.replay_time()
+    for symbol in DEMO_SYMBOLS:
+        assert (await restarted.ticker(symbol)).last == (await first.ticker(symbol)).last
+    assert restarted.replay_time() != restarted.start
+
+
+@pytest.mark.parametrize(
+    "wall",
+    [
+        datetime(2030, 1, 1, tzinfo=UTC),
+        datetime(2031, 5, 17, 9, 41, 13, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ],
+    ids=["midnight", "morning", "last-microsecond"],
+)
+def test_default_replay_shows_the_wall_time_of_day(wall: datetime) -> None:
+    """At speed 1 the replayed moment has the wall clock's UTC time of day (the demo slice
+    spans whole days from midnight), and a day that moves on with the calendar."""
+    feed = ReplayFeed.default(clock=FakeClock(wall))
+    moment = feed.replay_time()
+    assert feed.start <= moment < feed.end
+    assert moment.time() == wall.time()
+    next_day = ReplayFeed.default(clock=FakeClock(wall + timedelta(days=1))).replay_time()
+    assert next_day.time() == wall.time()
+    assert next_day - moment in (timedelta(days=1), timedelta(days=1) - (feed.end - feed.start))
+
+
 _DEMO_CLOCK = FakeClock()
 _DEMO_STARTED = _DEMO_CLOCK.now
 
