@@ -10,7 +10,9 @@ and the balances in one transaction, so a paper order is executed exactly once h
   the cost in the quote asset;
 - limit orders that are not marketable rest, holding back what they need (quote for buys, base
   for sells), and fill at their limit when the price crosses it;
-- stop orders rest until the price reaches the trigger, then fill as market orders;
+- stop orders rest until the price reaches the trigger, then fill as market orders; one whose
+  trigger the price has already reached is refused (a buy stop at or below the market, a sell
+  stop at or above), as exchanges refuse a stop that would trigger immediately;
 - ``check_resting()`` fills what crossed: the feature runs it periodically and on every price
   request. Every fill names the feed that priced it (``priced_by``).
 """
@@ -88,6 +90,11 @@ class PaperEngine:
         self.min_notional = settings.paper_min_notional
         self._clock = clock
         self._symbols_loaded = False
+
+    @property
+    def buy_cost_factor(self) -> Decimal:
+        """At most what one unit of quote spent at the price costs, slippage and fee added."""
+        return (1 + self.slippage) * (1 + self.fee_rate)
 
     def client(self, account_id: int) -> PaperExchange:
         return PaperExchange(self, account_id)
@@ -191,16 +198,18 @@ class PaperEngine:
             await self._fill(session, row, self._slipped(row.side, last), ticker.source)
             return
         assert row.price is not None
-        if self._crossed(row, last):
-            if row.type is OrderType.LIMIT:  # marketable limit: taker fill, never past the limit
-                slipped = self._slipped(row.side, last)
-                price = (
-                    min(slipped, row.price)
-                    if row.side is OrderSide.BUY
-                    else max(slipped, row.price)
-                )
-            else:
-                price = self._slipped(row.side, last)
+        if row.type is OrderType.STOP and self._crossed(row, last):
+            # as exchanges do ("stop price would trigger immediately"): a stop is for a
+            # price not reached yet; the service refuses it earlier with the same reason
+            raise _Refused(
+                f"The {row.side.value} stop at {fmt_number(row.price)} would trigger at once: "
+                f"the market is at {fmt_number(last)}."
+            )
+        if self._crossed(row, last):  # marketable limit: taker fill, never past the limit
+            slipped = self._slipped(row.side, last)
+            price = (
+                min(slipped, row.price) if row.side is OrderSide.BUY else max(slipped, row.price)
+            )
             await self._fill(session, row, price, ticker.source)
             return
         await self._reserve(session, row, market)

@@ -10,6 +10,7 @@ collaborator per concern:
 - ``pin.py``       the trading PIN in front of live orders (``PinRequired``)
 - ``submit.py``    placement: the order row is committed before the exchange is called
 - ``orders.py``    placed orders: open, history, cancel
+- ``market.py``    prices of several pairs at once, and the pairs paper trading lists
 - ``signal_trading.py``  a followed signal traded for a user, once per (signal, user)
 - ``reconcile.py`` settling orders whose outcome is unknown; telling owners about changes
                    (the text through the ``OrderMessages`` port: rendering lives in handlers)
@@ -25,6 +26,7 @@ cancellations through the outbox, once per (order, status).
 
 from __future__ import annotations
 
+from services.trading.market import PaperPairs, PriceBoard
 from services.trading.pin import PinRequired
 from services.trading.reconcile import OrderMessages
 from services.trading.service import TradingService
@@ -32,7 +34,9 @@ from services.trading.views import account_view, client_order_id, order_view
 
 __all__ = [
     "OrderMessages",
+    "PaperPairs",
     "PinRequired",
+    "PriceBoard",
     "TradingService",
     "account_view",
     "client_order_id",

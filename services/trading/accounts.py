@@ -17,13 +17,14 @@ from core.db.repositories.accounts import AccountRepository
 from core.db.repositories.base import Repository
 from core.db.repositories.paper import PaperBalanceRepository
 from core.db.session import Database
+from core.domain import OrderSide
 from core.errors import Conflict, ExchangeError, Forbidden, NotFound, UserError
 from core.permissions import role_allows
 from services.dto import UserView
 from services.exchange.base import Balance, ExchangeClient, MarketInfo, Position
 from services.exchange.factory import ExchangeFactory
 from services.exchange.paper import PAPER_EXCHANGE_ID, PaperEngine
-from services.symbols import pair_candidates
+from services.symbols import fmt_number, pair_candidates
 from services.trading.views import account_view
 from services.trading_dto import AccountView, BalanceView
 
@@ -31,6 +32,7 @@ log = structlog.get_logger(__name__)
 
 PAPER_LABEL: Final = "paper"
 STABLE_QUOTES: Final = frozenset({"USDT", "USDC", "USD", "BUSD", "FDUSD", "TUSD", "DAI", "EUR"})
+MAX_PAIRS_NAMED: Final = 20  # more than this and an unknown pair points to /pairs instead
 
 
 def require_trader(user: UserView) -> None:
@@ -149,8 +151,55 @@ class TradingAccounts:
                 return client, await client.market(symbol)
             except UserError:
                 continue
-        where = "paper trading" if account is None or account.is_paper else account.exchange_id
-        raise UserError(f"I don't know the pair {text.strip()[:32]!r} on {where}.")
+        if account is not None and not account.is_paper:
+            raise UserError(
+                f"I don't know the pair {text.strip()[:32]!r} on {account.exchange_id}."
+            )
+        raise UserError(
+            f"I don't know the pair {text.strip()[:32]!r} on paper trading"
+            f"{await self._paper_pairs_hint()}."
+        )
+
+    async def _paper_pairs_hint(self) -> str:
+        """``; it has BTC/USDT, ETH/USDT (see /pairs)`` when the paper feed names its pairs."""
+        symbols = await self._paper.symbols()
+        if not symbols:
+            return ""
+        if len(symbols) > MAX_PAIRS_NAMED:
+            return f"; it has {len(symbols)} pairs (see /pairs)"
+        return f"; it has {', '.join(symbols)} (see /pairs)"
+
+    async def share_of_free(
+        self,
+        client: ExchangeClient,
+        account: AccountView,
+        market: MarketInfo,
+        side: OrderSide,
+        share: Decimal,
+    ) -> tuple[Decimal, bool]:
+        """``share`` of the free balance an order gives away: (amount, in quote units).
+
+        A sell gives away the base coin (``all`` sells every free coin); a buy spends the
+        quote. On paper, the quote to spend leaves room for the slippage and fee the fill adds,
+        so ``/buy btc all`` fits the balance. ``UserError`` when nothing of it is free.
+        """
+        asset = market.base if side is OrderSide.SELL else market.quote
+        held = {b.asset.upper(): b for b in await client.balances()}.get(asset.upper())
+        free = held.free if held is not None else Decimal(0)
+        if free <= 0:
+            verb = "sell" if side is OrderSide.SELL else "spend"
+            in_orders = (
+                f" ({fmt_number(held.used)} {asset} is held by open orders)"
+                if held is not None and held.used > 0
+                else ""
+            )
+            raise UserError(f"You have no free {asset} to {verb} on {account.label}{in_orders}.")
+        if side is OrderSide.SELL:
+            return free * share, False
+        spend = free * share
+        if account.is_paper:
+            spend /= self._paper.buy_cost_factor
+        return spend, True
 
     async def balance(self, user: UserView, account_label: str | None) -> BalanceView:
         """The balances of one account, the paper quote asset first."""

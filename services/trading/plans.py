@@ -25,7 +25,7 @@ from core.domain import OrderSide, OrderType
 from core.errors import Conflict, Forbidden, UserError
 from core.security import new_token
 from services.dto import UserView
-from services.exchange.base import OrderRequest
+from services.exchange.base import ExchangeClient, MarketInfo, OrderRequest
 from services.trading.accounts import TradingAccounts, require_trader
 from services.trading.pin import PinGuard
 from services.trading.sizing import SizedOrder, order_kind, size_order
@@ -34,6 +34,13 @@ from services.trading.views import account_view, client_order_id
 from services.trading_dto import AccountView, OrderPlan, OrderView
 
 TOKEN_KIND: Final = "order"  # noqa: S105 - an action kind, not a secret
+# ccxt has no one way to place a stop that every exchange honours (Binance spot wants
+# STOP_LOSS with stopPrice, others a trigger order type or triggerPrice), and a trigger order
+# must be looked up differently when reconciling, so live accounts take no stops for now.
+STOP_ON_LIVE: Final = (
+    "Stop orders work on your paper account only: on a live exchange, use a limit price "
+    "(without 'stop') or set the stop in the exchange's app."
+)
 
 
 class OrderPlans:
@@ -64,26 +71,44 @@ class OrderPlans:
         *,
         symbol: str,
         side: OrderSide,
-        amount: Decimal,
+        amount: Decimal | None = None,
         amount_in_quote: bool = False,
         price: Decimal | None = None,
         account_label: str | None = None,
         signal_id: int | None = None,
         order_type: OrderType | None = None,
+        share: Decimal | None = None,
     ) -> OrderPlan:
         """Validate an order and store its plan behind an opaque token (nothing is sent).
 
+        The size is ``amount`` (coins, or money when ``amount_in_quote``) or ``share`` of the
+        free balance the order gives away (see ``TradingAccounts.share_of_free``).
+
         Raises ``UserError`` for an unknown pair, an amount that is not above zero, absurd or
-        below the exchange minimum, or a price more than ``MAX_PRICE_DEVIATION`` times away
-        from the market.
+        below the exchange minimum, a price more than ``MAX_PRICE_DEVIATION`` times away from
+        the market, a stop on the side the market already passed, or a stop on a live account.
         """
         require_trader(user)
-        kind, price = order_kind(amount, price, order_type)
+        kind, price = order_kind(amount, price, order_type, share)
         account = await self._accounts.by_label(user, account_label)
         if kind is OrderType.STOP and not account.is_paper:
-            raise UserError("Stop orders work on the paper account only for now.")
-        sized = await self.size(
-            account, symbol, side, amount, amount_in_quote, price, kind, client_order_id="-"
+            raise UserError(STOP_ON_LIVE)
+        client, market = await self._accounts.market(symbol, account)
+        if share is not None:
+            amount, amount_in_quote = await self._accounts.share_of_free(
+                client, account, market, side, share
+            )
+        assert amount is not None  # order_kind: one of amount and share
+        sized = await _sized(
+            client,
+            market,
+            side,
+            amount,
+            amount_in_quote,
+            price,
+            kind,
+            max_deviation=self._settings.max_price_deviation,
+            client_order_id="-",
         )
         return await self._store(user.id, account, sized, signal_id)
 
@@ -101,17 +126,14 @@ class OrderPlans:
     ) -> SizedOrder:
         """Resolve the pair on the account's exchange, read its price, and size the order."""
         client, market = await self._accounts.market(symbol_text, account)
-        if not market.active:
-            raise UserError(f"{market.symbol} is not trading right now.")
-        ticker = await client.ticker(market.symbol)
-        return size_order(
+        return await _sized(
+            client,
             market,
-            ticker,
-            side=side,
-            amount=amount,
-            amount_in_quote=amount_in_quote,
-            price=price,
-            kind=kind,
+            side,
+            amount,
+            amount_in_quote,
+            price,
+            kind,
             max_deviation=self._settings.max_price_deviation,
             client_order_id=client_order_id,
         )
@@ -234,6 +256,35 @@ class OrderPlans:
         if row.expires_at <= self._clock():
             raise UserError("This confirmation expired; nothing was sent. Place the order again.")
         return row
+
+
+async def _sized(
+    client: ExchangeClient,
+    market: MarketInfo,
+    side: OrderSide,
+    amount: Decimal,
+    amount_in_quote: bool,
+    price: Decimal | None,
+    kind: OrderType,
+    *,
+    max_deviation: Decimal,
+    client_order_id: str,
+) -> SizedOrder:
+    """The order sized against the market's current price (``UserError`` when it is halted)."""
+    if not market.active:
+        raise UserError(f"{market.symbol} is not trading right now.")
+    ticker = await client.ticker(market.symbol)
+    return size_order(
+        market,
+        ticker,
+        side=side,
+        amount=amount,
+        amount_in_quote=amount_in_quote,
+        price=price,
+        kind=kind,
+        max_deviation=max_deviation,
+        client_order_id=client_order_id,
+    )
 
 
 def _plan_of(token: str, row: ActionToken, account: AccountView) -> OrderPlan:

@@ -22,6 +22,7 @@ from services.exchange.factory import ExchangeFactory
 from services.exchange.feeds import PriceFeed
 from services.ports import Notifier
 from services.trading.accounts import TradingAccounts
+from services.trading.market import MarketData, PaperPairs, PriceBoard
 from services.trading.orders import UserOrders
 from services.trading.pin import PinGuard
 from services.trading.plans import OrderPlans
@@ -73,6 +74,7 @@ class TradingService:
             settings=settings,
             clock=clock,
         )
+        self._market = MarketData(self._accounts, self._paper, self._reconciler)
 
     @property
     def price_feed(self) -> PriceFeed:
@@ -103,6 +105,15 @@ class TradingService:
         await self._reconciler.run_paper_pass()
         return PriceView(symbol=symbol, price=ticker.last, source=ticker.source)
 
+    async def prices(self, words: list[str]) -> PriceBoard:
+        """The feed's prices of the pairs ``words`` name (market.py); fills crossed paper
+        orders. ``UserError`` when none of them names a pair."""
+        return await self._market.prices(words)
+
+    async def pairs(self) -> PaperPairs:
+        """The pairs paper trading can trade, and the replayed moment on a replay feed."""
+        return await self._market.pairs()
+
     async def balance(self, user: UserView, account_label: str | None = None) -> BalanceView:
         """The balances of the account called ``account_label`` (paper when None)."""
         return await self._accounts.balance(user, account_label)
@@ -119,14 +130,17 @@ class TradingService:
         *,
         symbol: str,
         side: OrderSide,
-        amount: Decimal,
+        amount: Decimal | None = None,
         amount_in_quote: bool = False,
         price: Decimal | None = None,
         account_label: str | None = None,
         signal_id: int | None = None,
         order_type: OrderType | None = None,
+        share: Decimal | None = None,
     ) -> OrderPlan:
-        """Check and size an order and keep it behind a Confirm token; nothing is sent."""
+        """Check and size an order and keep it behind a Confirm token; nothing is sent. Give
+        ``amount`` (coins, or money when ``amount_in_quote``) or ``share`` (0 < share <= 1)
+        of the free balance the order gives away: the base to sell, the quote to spend."""
         return await self._plans.prepare(
             user,
             symbol=symbol,
@@ -137,6 +151,7 @@ class TradingService:
             account_label=account_label,
             signal_id=signal_id,
             order_type=order_type,
+            share=share,
         )
 
     async def confirm(self, user: UserView, token: str, pin: str | None = None) -> OrderView:

@@ -2,7 +2,9 @@
 price sanity check, rounding to the exchange's steps and its minimums.
 
 Every refusal is a ``UserError`` naming the numbers the user needs to fix the order. Amounts
-are truncated to the amount step (never rounded up: an order never spends more than asked).
+are truncated to the amount step (never rounded up: an order never spends more than asked). A
+stop order's trigger must be on the side the price has yet to reach (above the market for a
+buy, below for a sell), or it would fill at once.
 """
 
 from __future__ import annotations
@@ -26,13 +28,20 @@ class SizedOrder:
 
 
 def order_kind(
-    amount: Decimal, price: Decimal | None, order_type: OrderType | None
+    amount: Decimal | None,
+    price: Decimal | None,
+    order_type: OrderType | None,
+    share: Decimal | None = None,
 ) -> tuple[OrderType, Decimal | None]:
-    """Check the user's amount and price; returns the order type and the price it keeps (None
-    at market). A price without a type means a limit order."""
-    if not amount.is_finite() or amount <= 0:
+    """Check the user's amount (or share of a holding) and price; returns the order type and
+    the price it keeps (None at market). A price without a type means a limit order."""
+    if (amount is None) == (share is None):
+        raise UserError("Give one amount: coins (0.01), money (100usdt) or a share (50%, all).")
+    if share is not None and not (share.is_finite() and 0 < share <= 1):
+        raise UserError("A share is above 0% and at most 100%.")
+    if amount is not None and (not amount.is_finite() or amount <= 0):
         raise UserError("The amount must be above zero.")
-    if amount > MAX_AMOUNT:
+    if amount is not None and amount > MAX_AMOUNT:
         raise UserError(f"The amount {fmt_number(amount)} is too large to be real.")
     if price is not None and (not price.is_finite() or price <= 0):
         raise UserError("The price must be above zero.")
@@ -58,6 +67,8 @@ def size_order(
     ``market``, priced at ``price`` or, at market, at the side of the book it takes."""
     if price is not None:
         price = _checked_price(price, ticker.last, market, max_deviation)
+    if kind is OrderType.STOP and price is not None:
+        _check_trigger(side, price, ticker.last, market)
     reference = price if price is not None else _side_price(ticker, side)
     sized = _sized_amount(amount / reference if amount_in_quote else amount, market)
     est_cost = sized * reference
@@ -92,6 +103,23 @@ def _checked_price(
             f"({fmt_number(last)} {market.quote}); check for a typo."
         )
     return round_to(price, market.price_step)
+
+
+def _check_trigger(side: OrderSide, trigger: Decimal, last: Decimal, market: MarketInfo) -> None:
+    """A stop waits for the price to move to it: a buy stop above the market, a sell stop below.
+    One on the other side would fill at once, which is not what a stop is for."""
+    if side is OrderSide.BUY and trigger <= last:
+        where, move, instead = "at or below", "rise", "buy at or below the market"
+    elif side is OrderSide.SELL and trigger >= last:
+        where, move, instead = "at or above", "fall", "sell at or above the market"
+    else:
+        return
+    raise UserError(
+        f"A {side.value} stop at {fmt_number(trigger)} {market.quote} is {where} the market "
+        f"({fmt_number(last)} {market.quote}), so it would fill at once. A {side.value} stop "
+        f"waits for the price to {move} to it; to {instead}, give a limit price instead "
+        "(without 'stop')."
+    )
 
 
 def _sized_amount(base_amount: Decimal, market: MarketInfo) -> Decimal:
