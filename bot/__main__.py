@@ -55,12 +55,14 @@ async def _migrate(args: argparse.Namespace) -> int:
 
 async def _keys_rotate(args: argparse.Namespace) -> int:
     from bot.app import build_keystore
+    from handlers.plural import plural
     from services.keys import rotate_keys
 
     settings = _settings(args)
     async with _database(settings) as db:
         count = await rotate_keys(db, build_keystore(settings))
-    print(f"re-encrypted the secrets of {count} exchange account(s) under the first key")
+    accounts = plural(count, "exchange account")
+    print(f"re-encrypted the secrets of {accounts} under the first key")
     return 0
 
 

@@ -9,6 +9,7 @@ from typing import Any, Final
 from core.domain import SignalStatus
 from handlers import numbers
 from handlers.html import escape
+from handlers.plural import plural
 from handlers.signals_callbacks import SignalCallback
 from services.signal_dto import (
     CardKind,
@@ -231,7 +232,7 @@ def source_list(sources: Iterable[SourceView]) -> str:
             state += ", verified"
         lines.append(
             f"{source.id}. {escape(source.name)} · {state} · "
-            f"{source.followers} followers · {source.signals} signals"
+            f"{plural(source.followers, 'follower')} · {plural(source.signals, 'signal')}"
         )
     lines.append("/follow &lt;number&gt; to follow one")
     return "\n".join(lines)

@@ -526,7 +526,7 @@ async def test_signal_commands_show_followed_signals_and_respect_roles(
     assert "No signal #999" in await last_text(telegram_api, VIEWER_ID)
     await feed(app, telegram_api.updates.message(VIEWER_ID, "/sources"))
     sources = await last_text(telegram_api, VIEWER_ID)
-    assert f"1. Alpha {CHANNEL}" in sources and "1 followers · 1 signals" in sources
+    assert f"1. Alpha {CHANNEL}" in sources and "1 follower · 1 signal" in sources
     await feed(app, telegram_api.updates.message(API_USER_ID, "/sources"))
     assert "not allowed" in await last_text(telegram_api, API_USER_ID)
     await feed(app, telegram_api.updates.message(API_USER_ID, "/follow 1"))
