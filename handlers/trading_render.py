@@ -26,7 +26,8 @@ def account_name(account: AccountView) -> str:
 def price(view: PriceView) -> str:
     base, _, quote = view.symbol.partition("/")
     return (
-        f"<b>{escape(view.symbol)}</b>: {numbers.price(view.price)} {escape(quote)}\n"
+        f"<b>{escape(view.symbol)}</b>: {numbers.price(view.price, view.price_step)} "
+        f"{escape(quote)}\n"
         f"<i>priced by {escape(view.source)}</i>"
     )
 

@@ -72,3 +72,4 @@ class PriceView:
     symbol: str
     price: Decimal
     source: str
+    price_step: Decimal | None = None  # the market's tick, when the exchange gives one

@@ -57,13 +57,13 @@ class MarketData:
         first_error: UserError | None = None
         for word in words:
             try:
-                symbol = await self._accounts.resolve_symbol(word)
-                ticker = await self._paper.feed.ticker(symbol)
+                _, market = await self._accounts.market(word, None)
+                ticker = await self._paper.feed.ticker(market.symbol)
             except UserError as exc:
                 first_error = first_error or exc
                 missing.append(word)
                 continue
-            found.append(PriceView(symbol=symbol, price=ticker.last, source=ticker.source))
+            found.append(PriceView(market.symbol, ticker.last, ticker.source, market.price_step))
         if not found:
             assert first_error is not None  # no price and no error: there were no words
             raise first_error

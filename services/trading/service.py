@@ -100,10 +100,10 @@ class TradingService:
 
     async def price(self, user: UserView, symbol_text: str) -> PriceView:
         """The feed's price; also fills paper orders the price has crossed."""
-        symbol = await self._accounts.resolve_symbol(symbol_text)
-        ticker = await self._paper.feed.ticker(symbol)
+        _, market = await self._accounts.market(symbol_text, None)
+        ticker = await self._paper.feed.ticker(market.symbol)
         await self._reconciler.run_paper_pass()
-        return PriceView(symbol=symbol, price=ticker.last, source=ticker.source)
+        return PriceView(market.symbol, ticker.last, ticker.source, market.price_step)
 
     async def prices(self, words: list[str]) -> PriceBoard:
         """The feed's prices of the pairs ``words`` name (market.py); fills crossed paper

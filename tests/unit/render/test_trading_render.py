@@ -241,13 +241,23 @@ def test_balance_splits_free_and_in_orders() -> None:
             price(price=D("88493.5")), "BTC/USDT: 88,493.50 USDT\npriced by binance", id="cents"
         ),
         pytest.param(
+            price(price=D("187.4512"), price_step=D("0.0001")),
+            "BTC/USDT: 187.4512 USDT\npriced by binance",
+            id="market-tick",
+        ),
+        pytest.param(
+            price(price=D("88493.46607768"), price_step=D("0.1")),
+            "BTC/USDT: 88,493.5 USDT\npriced by binance",
+            id="coarse-tick",
+        ),
+        pytest.param(
             price(symbol="SHIB/USDT", price=D("0.000012345678")),
             "SHIB/USDT: 0.0000123457 USDT\npriced by binance",
             id="small-coin",
         ),
     ],
 )
-def test_price_is_rounded_to_readable_digits(view: PriceView, text: str) -> None:
+def test_price_reads_at_the_market_tick_or_readable_digits(view: PriceView, text: str) -> None:
     assert shown(tr.price(view)) == text
 
 
