@@ -26,6 +26,7 @@ from handlers.html import escape
 from handlers.signals_callbacks import SignalCallback
 from handlers.signals_states import STEPS, EditSignalForm, field_of
 from handlers.sources import BotChatDirectory
+from handlers.usage import showing_usage
 from services.dto import UserView
 from services.signal_dto import CardKind, ForwardedPost, IntakeReply, SignalView
 from services.signal_parser import parse
@@ -172,7 +173,8 @@ async def edit_signal(
 async def follow_source(
     message: Message, command: CommandObject, user: UserView, signal_service: SignalService
 ) -> None:
-    subscription = await signal_service.follow(user, command.args or "")
+    with showing_usage("follow"):
+        subscription = await signal_service.follow(user, command.args or "")
     await message.answer(render.followed(subscription))
 
 

@@ -1,5 +1,5 @@
-"""/price, /balance, /buy, /sell, /orders, /cancel <id>, /positions, /history and the Confirm
-buttons of live orders (with the trading PIN when the user set one).
+"""/price, /pairs, /balance, /buy, /sell, /orders, /cancel <id>, /positions, /history and the
+Confirm buttons of live orders (with the trading PIN when the user set one).
 
 Paper orders execute at once; live orders show exactly what will be sent, behind Confirm/Cancel
 buttons that carry only an opaque token (the service re-checks owner, status and freshness).
@@ -14,12 +14,14 @@ from aiogram.types import CallbackQuery, Message
 
 from core.domain import OrderSide
 from core.errors import UserError
+from handlers import market_render
 from handlers import trading_render as render
 from handlers.commands import NOT_A_COMMAND, Routes, in_private_chat
 from handlers.secret_input import PinEntryForm, ask_for_pin, read_pin
 from handlers.trading_callbacks import CONFIRM, OrderCallback, confirm_keyboard
+from handlers.usage import showing_usage
 from services.dto import UserView
-from services.symbols import parse_order_args
+from services.symbols import parse_order_args, parse_pairs
 from services.trading import PinRequired, TradingService
 
 routes = Routes(__name__, message=in_private_chat)
@@ -27,14 +29,25 @@ routes = Routes(__name__, message=in_private_chat)
 TRADE = "trade"
 
 
-@routes.command("price", "current price of a pair", "market.read", args="<pair>", order=20)
+@routes.command(
+    "price",
+    "current price of one or more pairs",
+    "market.read",
+    args="<pair> [pair ...]",
+    order=20,
+)
 async def show_price(
-    message: Message, command: CommandObject, user: UserView, trading_service: TradingService
+    message: Message, command: CommandObject, trading_service: TradingService
 ) -> None:
-    if not command.args:
-        raise UserError("Which pair? For example: /price btc or /price ETH/USDT.")
-    view = await trading_service.price(user, command.args.split()[0])
-    await message.answer(render.price(view))
+    with showing_usage("price"):
+        words = parse_pairs(command.args)
+    board = await trading_service.prices(words)
+    await message.answer(market_render.prices(board))
+
+
+@routes.command("pairs", "the pairs paper trading can trade", "market.read", order=20)
+async def show_pairs(message: Message, trading_service: TradingService) -> None:
+    await message.answer(market_render.pairs(await trading_service.pairs()))
 
 
 @routes.command(
@@ -55,7 +68,8 @@ async def _place(
     trading_service: TradingService,
     side: OrderSide,
 ) -> None:
-    args = parse_order_args(command.args, side.value)
+    with showing_usage(side.value):
+        args = parse_order_args(command.args, side.value)
     plan = await trading_service.prepare_order(
         user,
         symbol=args.symbol_text,
@@ -65,6 +79,7 @@ async def _place(
         price=args.price,
         account_label=args.account_label,
         order_type=args.order_type,
+        share=args.share,
     )
     if plan.account.is_paper:
         order = await trading_service.execute_now(user, plan)
@@ -75,11 +90,14 @@ async def _place(
     )
 
 
+ORDER_ARGS = "<pair> <amount> [price | stop <price>] [@account]"
+
+
 @routes.command(
     "buy",
-    "buy: 0.01 is coins, 100usdt or $100 is money",
+    "buy: 0.01 is coins, 100usdt or $100 is money, 50% or all of your USDT",
     TRADE,
-    args="<pair> <amount> [price] [@account]",
+    args=ORDER_ARGS,
     order=22,
 )
 async def buy(
@@ -89,7 +107,11 @@ async def buy(
 
 
 @routes.command(
-    "sell", "sell, same form as /buy", TRADE, args="<pair> <amount> [price] [@account]", order=23
+    "sell",
+    "sell, same form as /buy; all or 50% of the coin you hold",
+    TRADE,
+    args=ORDER_ARGS,
+    order=23,
 )
 async def sell(
     message: Message, command: CommandObject, user: UserView, trading_service: TradingService

@@ -2,7 +2,8 @@
 
 Pure functions, no I/O: ``pair_candidates("btc")`` -> ``["BTC/USDT", ...]``,
 ``parse_order_args("btc 100usdt 60000")``, ``fmt_number(Decimal("64012.50"))`` -> ``64,012.5``.
-Each raises ``UserError`` with one sentence for input that can never work.
+Each raises ``UserError`` with one sentence for input that can never work; ``UsageError`` (a
+``UserError``) when the words do not fit the command's form, so the handler adds its usage.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ MAX_PRICE: Final = Decimal(10) ** 12
 _ASSET: Final = re.compile(r"[A-Z0-9]{1,20}")
 _SEPARATORS: Final = re.compile(r"[/\-_:]")
 _AMOUNT: Final = re.compile(
-    r"^(?P<dollar>\$)?(?P<number>[0-9][0-9,_]*(?:\.[0-9]*)?|\.[0-9]+)(?P<unit>[a-z]{2,6})?$",
+    r"^(?P<dollar>\$)?(?P<number>[0-9][0-9,_]*(?:\.[0-9]*)?|\.[0-9]+)"
+    r"(?:(?P<unit>[a-z]{2,7})|(?P<trailing>\$))?$",
     re.IGNORECASE,
 )
 
@@ -59,15 +61,27 @@ def pair_candidates(text: str, default_quote: str = "USDT") -> list[str]:
     return list(dict.fromkeys(candidates))
 
 
+# Words for money in the pair's quote asset (``10 usdt``, ``$10``, ``10 dollars``).
+MONEY_UNITS: Final = frozenset({"USDT", "USD", "USDC", "$", "DOLLAR", "DOLLARS"})
+_SHARE: Final = re.compile(r"^(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)%$")
+_UNIT_WORD: Final = re.compile(r"^(?:\$|[a-z]{2,7})$", re.IGNORECASE)
+_PRICE_WORDS: Final = {"stop": OrderType.STOP, "limit": OrderType.LIMIT, "at": None, "@": None}
+
+
+class UsageError(UserError):
+    """The words do not fit the command's form. The message says what was wrong; the handler
+    adds the command's usage line (``handlers/usage.py``)."""
+
+
 def parse_decimal(text: str, what: str) -> Decimal:
     """A positive, finite, sane number (``1,000.5`` and ``1_000`` allowed)."""
     cleaned = text.strip().replace(",", "").replace("_", "")
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
-        raise UserError(f"The {what} {text[:32]!r} is not a number.") from None
+        raise UsageError(f"The {what} {text[:32]!r} is not a number.") from None
     if not value.is_finite():
-        raise UserError(f"The {what} {text[:32]!r} is not a number.")
+        raise UsageError(f"The {what} {text[:32]!r} is not a number.")
     if value <= 0:
         raise UserError(f"The {what} must be above zero, got {text[:32]}.")
     if value > MAX_AMOUNT:
@@ -75,68 +89,139 @@ def parse_decimal(text: str, what: str) -> Decimal:
     return value
 
 
-def parse_amount(
-    text: str, quote_units: tuple[str, ...] = ("USDT", "USD", "USDC")
-) -> tuple[Decimal, bool]:
-    """``0.01`` -> base units; ``100usdt`` or ``$100`` -> quote units. Returns (amount, in_quote).
-
-    A unit naming a base asset (``0.01btc``) is accepted as base units.
-    """
-    match = _AMOUNT.match(text.strip())
+def parse_share(text: str) -> Decimal:
+    """``all`` -> 1, ``50%`` -> 0.5: a share of what the user holds, above 0 and at most 1."""
+    if text.strip().lower() == "all":
+        return Decimal(1)
+    match = _SHARE.match(text.strip())
     if match is None:
-        if text.strip().startswith("-"):
-            raise UserError(f"The amount must be above zero, got {text[:32]}.")
-        raise UserError(
-            f"The amount {text[:32]!r} is not a number; use 0.01 (coins) or 100usdt / $100."
-        )
-    amount = parse_decimal(match["number"], "amount")
-    unit = (match["unit"] or "").upper()
-    in_quote = bool(match["dollar"]) or unit in quote_units
-    return amount, in_quote
+        raise UsageError(f"{text[:32]!r} is not a share; use e.g. 25%, 50% or all.")
+    percent = Decimal(match["number"])
+    if not 0 < percent <= 100:  # noqa: PLR2004 - a percentage
+        raise UserError(f"A share is above 0% and at most 100%, got {text[:32]}.")
+    return percent / 100
+
+
+def is_share(text: str) -> bool:
+    """``all`` or ``<number>%``: an amount given as a share of a holding."""
+    word = text.strip().lower()
+    return word == "all" or word.endswith("%")
 
 
 @dataclass(frozen=True, slots=True)
 class OrderArgs:
+    """An order as typed. Exactly one of ``amount`` (coins, or money when
+    ``amount_in_quote``) and ``share`` (0 < share <= 1 of the free balance it spends) is set."""
+
     symbol_text: str
-    amount: Decimal
+    amount: Decimal | None
     amount_in_quote: bool
     price: Decimal | None
     order_type: OrderType | None
     account_label: str | None
-
-
-ORDER_USAGE: Final = (
-    "Usage: /{side} <pair> <amount> [price] [@account], e.g. /{side} btc 0.01, "
-    "/{side} btc 100usdt, /{side} eth $50 3000, /{side} btc 0.01 stop 70000."
-)
+    share: Decimal | None = None
 
 
 def parse_order_args(text: str | None, side: str) -> OrderArgs:
-    """``btc 100usdt [60000 | stop 60000 | @ 60000] [@label]`` -> ``OrderArgs``."""
+    """``btc 100usdt [60000 | stop 60000 | at 60000] [@label]`` -> ``OrderArgs``.
+
+    The amount is ``0.01`` or ``0.01 btc`` (coins), ``100usdt``, ``100 usdt``, ``$100`` or
+    ``100$`` (money), ``50%`` or ``all`` (a share of the free balance the order gives away).
+    Raises ``UsageError`` for words that do not fit, ``UserError`` for values that cannot be.
+    """
     words = (text or "").split()
-    usage = ORDER_USAGE.format(side=side)
     label = None
     if words and words[-1].startswith("@") and len(words[-1]) > 1 and not _is_number(words[-1]):
         label = words.pop()[1:]
-    if len(words) < 2:
-        raise UserError(usage)
+    if len(words) < 2:  # noqa: PLR2004 - pair and amount
+        raise UsageError(f"/{side} needs a pair and an amount.")
     symbol_text, amount_text, *rest = words
-    amount, in_quote = parse_amount(amount_text)
+    if rest and rest[0] == "%":  # "50 %"
+        amount_text += rest.pop(0)
+    amount: Decimal | None = None
+    share: Decimal | None = None
+    in_quote = False
+    if is_share(amount_text):
+        share = parse_share(amount_text)
+    else:
+        amount, in_quote = _amount_in(amount_text, rest, symbol_text)
+    order_type, price = _price_words(rest)
+    return OrderArgs(symbol_text, amount, in_quote, price, order_type, label, share)
+
+
+def _amount_in(text: str, rest: list[str], symbol_text: str) -> tuple[Decimal, bool]:
+    """The amount and whether it is money, taking a unit word after it (``10 usdt``) off
+    ``rest``. A unit must be the pair's coin or its money."""
+    match = _AMOUNT.match(text.strip())
+    if match is None:
+        if text.strip().startswith("-"):
+            raise UserError(f"The amount must be above zero, got {text[:32]}.")
+        raise UsageError(
+            f"The amount {text[:32]!r} is not a number; use 0.01 (coins), 100usdt or $100 "
+            "(money), or 50% / all (of what you hold)."
+        )
+    amount = parse_decimal(match["number"], "amount")
+    unit = "$" if match["dollar"] or match["trailing"] else (match["unit"] or "").upper()
+    if not unit and rest and _UNIT_WORD.match(rest[0]) and rest[0].lower() not in _PRICE_WORDS:
+        unit = rest.pop(0).upper()
+    if not unit:
+        return amount, False
+    if unit in MONEY_UNITS:
+        return amount, True
+    pairs = [candidate.split("/") for candidate in pair_candidates(symbol_text)]
+    if unit in {base for base, _ in pairs}:
+        return amount, False
+    if unit in {quote for _, quote in pairs}:
+        return amount, True
+    raise UsageError(
+        f"{match['number']} {unit[:7]} does not fit {symbol_text[:32]}: give coins (0.01) "
+        "or money (100usdt, $100)."
+    )
+
+
+def _price_words(rest: list[str]) -> tuple[OrderType | None, Decimal | None]:
+    """``[stop|limit|at] <price>`` after the amount: (order type, price); none at market."""
     order_type: OrderType | None = None
-    price: Decimal | None = None
-    if rest and rest[0].lower() in {"stop", "limit", "at", "@"}:
+    if rest and rest[0].lower() in _PRICE_WORDS:
         keyword = rest.pop(0).lower()
-        order_type = OrderType.STOP if keyword == "stop" else OrderType.LIMIT
+        order_type = _PRICE_WORDS[keyword]
         if not rest:
-            raise UserError(f"Give a price after {keyword!r}. {usage}")
+            raise UsageError(f"Give a price after {keyword!r}.")
+    price: Decimal | None = None
     if rest:
-        price = parse_decimal(rest.pop(0).lstrip("$"), "price")
+        price = parse_decimal(rest.pop(0).strip("$"), "price")
         if price > MAX_PRICE:
             raise UserError(f"The price {fmt_number(price)} is too large to be real.")
         order_type = order_type or OrderType.LIMIT
     if rest:
-        raise UserError(f"I did not understand {' '.join(rest)[:40]!r}. {usage}")
-    return OrderArgs(symbol_text, amount, in_quote, price, order_type, label)
+        raise UsageError(f"I did not understand {' '.join(rest)[:40]!r}.")
+    return order_type, price
+
+
+def parse_pairs(text: str | None, limit: int = 10) -> list[str]:
+    """``btc eth, sol`` -> ``["btc", "eth", "sol"]``: the pair words of /price, once each."""
+    words = list(dict.fromkeys(w for w in re.split(r"[\s,;]+", text or "") if w))
+    if not words:
+        raise UsageError("Which pair? For example: /price btc or /price btc eth sol.")
+    if len(words) > limit:
+        raise UserError(f"At most {limit} pairs at once, got {len(words)}.")
+    return words
+
+
+def parse_quote_amount(text: str, what: str, quote: str = "USDT") -> Decimal:
+    """Money in ``quote``: ``100``, ``100usdt``, ``100 usdt``, ``$100``, ``100$``. Raises
+    ``UsageError`` when it is not a number or names another asset."""
+    words = text.split()
+    match = _AMOUNT.match(words[0]) if 1 <= len(words) <= 2 else None  # noqa: PLR2004
+    if match is not None:
+        dollar = "$" if match["dollar"] or match["trailing"] else ""
+        written = [dollar, (match["unit"] or "").upper(), *(w.upper() for w in words[1:])]
+        units = [unit for unit in written if unit]
+        if len(units) <= 1 and set(units) <= MONEY_UNITS | {quote.upper()}:
+            return parse_decimal(match["number"], what)
+    raise UsageError(
+        f"The {what} must be a positive number of {quote}, e.g. 50, $50 or 50{quote.lower()}."
+    )
 
 
 def _is_number(word: str) -> bool:

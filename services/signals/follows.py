@@ -1,5 +1,7 @@
 """Following sources: /follow (notify, or auto with a USDT amount per trade), /unfollow, the list.
 
+Words that do not fit /follow's form raise ``UsageError`` (the handler adds the usage).
+
 A user follows a source at most once (following again changes the mode and amount). Auto mode
 trades for the user, so it needs the trader role, and its amount is a positive ``Decimal`` of
 at most ``MAX_AUTO_QUOTE``. Only active sources can be followed.
@@ -19,8 +21,8 @@ from core.permissions import role_allows
 from services.dto import UserView
 from services.signal_dto import SourceView, SubscriptionView
 from services.signals.context import SignalContext
-from services.signals.edit_form import parse_decimal
 from services.sources import to_source_view
+from services.symbols import UsageError, parse_quote_amount
 
 log = structlog.get_logger(__name__)
 
@@ -32,9 +34,7 @@ async def follow(ctx: SignalContext, user: UserView, args: str) -> SubscriptionV
     source, Forbidden for auto mode without the trader role."""
     parts = args.split()
     if not parts:
-        raise UserError(
-            "Usage: /follow <source> [auto <USDT per trade>]. /sources lists the sources."
-        )
+        raise UsageError("Which source? /sources lists them.")
     mode, amount = _mode(user, [p.lower() for p in parts[1:]])
     source = await ctx.sources.resolve(parts[0])
     if not source.is_active:
@@ -48,14 +48,15 @@ async def follow(ctx: SignalContext, user: UserView, args: str) -> SubscriptionV
 
 
 def _mode(user: UserView, rest: list[str]) -> tuple[SubscriptionMode, Decimal | None]:
-    """The follow mode and amount per trade from the words after the source (lower-cased)."""
+    """The follow mode and amount per trade from the words after the source (lower-cased):
+    ``auto 50``, ``auto $50``, ``auto 50$``, ``auto 50usdt``, ``auto 50 usdt``."""
     if rest == ["notify"] or not rest:
         return SubscriptionMode.NOTIFY, None
     if rest[0] != "auto":
-        raise UserError("The mode is notify (default) or auto <USDT per trade>.")
-    if len(rest) != 2:
-        raise UserError("Auto mode needs an amount: /follow <source> auto 50")
-    amount = parse_decimal(rest[1].upper().removesuffix("USDT"), "amount per trade")
+        raise UsageError("The mode is notify (default) or auto <USDT per trade>.")
+    if len(rest) == 1:
+        raise UsageError("Auto mode needs an amount: /follow <source> auto 50")
+    amount = parse_quote_amount(" ".join(rest[1:]), "amount per trade")
     if amount > MAX_AUTO_QUOTE:
         raise UserError(f"At most {MAX_AUTO_QUOTE} USDT per trade.")
     if not role_allows(user.role, "trade"):

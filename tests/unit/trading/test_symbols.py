@@ -9,9 +9,9 @@ import pytest
 from core.domain import OrderType
 from core.errors import UserError
 from services.symbols import (
+    UsageError,
     fmt_number,
     pair_candidates,
-    parse_amount,
     parse_order_args,
     price_step_for,
     round_to,
@@ -56,13 +56,14 @@ def test_not_a_pair(text: str) -> None:
     ],
 )
 def test_amounts(text: str, expected: tuple[Decimal, bool]) -> None:
-    assert parse_amount(text) == expected
+    args = parse_order_args(f"btc {text}", "buy")
+    assert (args.amount, args.amount_in_quote) == expected
 
 
 @pytest.mark.parametrize("text", ["-1", "0", "abc", "1e5", "nan", "inf", "10" * 10, "$"])
 def test_bad_amounts(text: str) -> None:
     with pytest.raises(UserError):
-        parse_amount(text)
+        parse_order_args(f"btc {text}", "buy")
 
 
 def test_order_args() -> None:
@@ -81,9 +82,9 @@ def test_order_args() -> None:
     )
     market = parse_order_args("eth $50", "buy")
     assert (market.price, market.order_type) == (None, None)
-    with pytest.raises(UserError, match="Usage: /sell"):
+    with pytest.raises(UsageError, match="/sell needs a pair and an amount"):
         parse_order_args("eth", "sell")
-    with pytest.raises(UserError, match="did not understand"):
+    with pytest.raises(UsageError, match="did not understand"):
         parse_order_args("eth 1 2000 extra", "buy")
 
 
