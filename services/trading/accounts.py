@@ -26,12 +26,11 @@ from services.exchange.factory import ExchangeFactory
 from services.exchange.paper import PAPER_EXCHANGE_ID, PaperEngine
 from services.symbols import fmt_number, pair_candidates
 from services.trading.views import account_view
-from services.trading_dto import AccountView, BalanceView
+from services.trading_dto import CASH_ASSETS, AccountView, BalanceView
 
 log = structlog.get_logger(__name__)
 
 PAPER_LABEL: Final = "paper"
-STABLE_QUOTES: Final = frozenset({"USDT", "USDC", "USD", "BUSD", "FDUSD", "TUSD", "DAI", "EUR"})
 MAX_PAIRS_NAMED: Final = 20  # more than this and an unknown pair points to /pairs instead
 
 
@@ -237,7 +236,7 @@ class TradingAccounts:
     async def _spot_holdings(self, client: ExchangeClient) -> list[Position]:
         holdings = []
         for balance in await client.balances():
-            if balance.asset in STABLE_QUOTES or balance.total <= 0:
+            if balance.asset in CASH_ASSETS or balance.total <= 0:
                 continue
             symbol = f"{balance.asset}/{self._paper.quote}"
             try:
