@@ -22,7 +22,8 @@ def prices(board: PriceBoard) -> str:
     lines = []
     for view in board.prices:
         _, _, quote = view.symbol.partition("/")
-        lines.append(f"<b>{escape(view.symbol)}</b>: {numbers.price(view.price)} {escape(quote)}")
+        shown = numbers.price(view.price, view.price_step)
+        lines.append(f"<b>{escape(view.symbol)}</b>: {shown} {escape(quote)}")
     sources = {view.source for view in board.prices}
     source = sources.pop() if len(sources) == 1 else f"the {board.feed} feed"
     lines.append(f"<i>priced by {escape(source)}</i>")
