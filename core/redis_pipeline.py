@@ -9,25 +9,18 @@ pipeline (the way ioredis' ``enableAutoPipelining`` does it) they share all of t
 Semantics stay those of single commands: the pipeline is not a transaction (Redis runs each
 command on its own, in order), every caller gets its own reply or its own error, and a
 connection error fails each waiting command just as it would have failed alone. Blocking
-commands go out on their own connection, so they never hold up the others.
+commands go out on their own connection, so they never hold up the others. Packing commands and
+parsing replies stay redis-py's own (in C through hiredis, which ``redis[hiredis]`` installs).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import redis.asyncio as aioredis
-from redis.asyncio.connection import AbstractConnection
 
-try:
-    import hiredis
-except ImportError:  # an optional speed-up of redis-py; without it, redis-py's packer
-    hiredis = None
-
-_PYTHON_PACK = AbstractConnection.pack_command
 ItemT = TypeVar("ItemT")
 
 # Commands that may block the connection (or change its mode) are never pipelined.
@@ -63,27 +56,6 @@ def _unbatched(name: str | bytes) -> bool:
         return name in UNBATCHED
     text = name.decode() if isinstance(name, bytes) else name
     return text.partition(" ")[0].upper() in UNBATCHED
-
-
-class HiredisPacking:
-    """Connection mixin: commands packed by hiredis' C packer instead of redis-py's Python
-    loop (byte-identical output, several times faster). Anything hiredis does not take
-    (``None``, booleans) goes to redis-py's packer, which raises its usual ``DataError``."""
-
-    def pack_command(self, *args: Any) -> list[bytes]:
-        name = args[0]
-        if (" " if isinstance(name, str) else b" ") in name:  # "SCRIPT LOAD": two words
-            args = (*name.split(), *args[1:])
-        try:
-            return [hiredis.pack_command(args)]
-        except TypeError:
-            return super().pack_command(*args)  # type: ignore[misc, no-any-return]
-
-
-@functools.cache
-def with_hiredis_packing(connection_class: type) -> type:
-    """``connection_class`` (plain, TLS or Unix socket) packing with hiredis."""
-    return type(f"Hiredis{connection_class.__name__}", (HiredisPacking, connection_class), {})
 
 
 class TurnBatcher(Generic[ItemT]):
@@ -144,29 +116,32 @@ _Command = tuple[tuple[Any, ...], dict[str, Any]]  # (args, options)
 
 
 class AutoPipelineRedis(aioredis.Redis):
-    """``redis.asyncio.Redis`` whose commands are batched per event-loop turn."""
+    """``redis.asyncio.Redis`` whose commands are batched per event-loop turn.
+
+    It relies on redis-py sending every command method through ``execute_command(*args,
+    **options)`` and on non-transactional pipelines (``pipeline_execute_command``,
+    ``execute(raise_on_error=False)``) answering each command in its place; the redis pin in
+    pyproject.toml is the range that was checked, and tests/integration/test_redis_pipeline.py
+    fails first when an upgrade changes either."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        pool = self.connection_pool
-        if hiredis is not None and pool.connection_class.pack_command is _PYTHON_PACK:
-            pool.connection_class = with_hiredis_packing(pool.connection_class)
         self._batcher: TurnBatcher[_Command] = TurnBatcher(self._send)
 
     async def execute_command(self, *args: Any, **options: Any) -> Any:
         if _unbatched(args[0]):
-            return await super().execute_command(*args, **options)
+            return await super().execute_command(*args, **options)  # type: ignore[no-untyped-call]  # redis-py: unannotated
         return await self._batcher.submit((args, options))
 
     async def _send(self, batch: list[_Command]) -> Sequence[Any]:
         if len(batch) == 1:  # alone in its turn: sent as it is
             args, options = batch[0]
-            return [await super().execute_command(*args, **options)]
+            return [await super().execute_command(*args, **options)]  # type: ignore[no-untyped-call]  # redis-py: unannotated
         pipe = self.pipeline(transaction=False)
         for args, options in batch:
-            pipe.pipeline_execute_command(*args, **options)
+            pipe.pipeline_execute_command(*args, **options)  # type: ignore[no-untyped-call]  # redis-py: unannotated
         # not a transaction: each command runs on its own; its error is its caller's alone
-        return await pipe.execute(raise_on_error=False)  # type: ignore[no-any-return]
+        return await pipe.execute(raise_on_error=False)
 
     async def aclose(self, close_connection_pool: bool | None = None) -> None:
         await self._batcher.drain()
