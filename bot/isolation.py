@@ -10,6 +10,12 @@ memory and the second update starts the moment the first ends, instead of on the
 aiogram reads the FSM state right after taking the lock (it must not be read before). Taking
 the lock here returns that state in the same round trip, and ``IsolatedRedisStorage`` answers
 the read from it while the lock is held and the state unchanged.
+
+That rests on aiogram internals: ``FSMContextMiddleware`` reading ``storage.get_state(key)``
+inside ``events_isolation.lock(key)`` in the same task, and ``RedisStorage`` keeping the state
+as a plain string under ``key_builder.build(key, "state")``. aiogram is pinned to the minor
+this was checked on; tests/integration/test_isolation.py says what to re-check when that
+changes (docs/PERFORMANCE.md has what this is worth over aiogram's ``RedisEventIsolation``).
 """
 
 from __future__ import annotations
@@ -94,7 +100,6 @@ class RedisIsolation(BaseEventIsolation):
         ttl_s: float,
         poll_s: float = 0.05,
     ) -> None:
-        self._redis = redis
         self._key_builder = key_builder
         self._ttl_ms = max(1, int(ttl_s * 1000))
         self._poll_s = poll_s
