@@ -11,6 +11,8 @@ forwarded) goes only to the handlers registered for that command, or to a handle
 declare ``NOT_A_COMMAND`` (such as the fallback's unknown-command hint). Because every recipe
 knows which commands its handlers take, a router is not even entered for an event none of its
 handlers can take (``RouterGate``): with a dozen routers, that is most of the routing cost.
+Commands are read in any case (``/Price btc``, ``/BUY``): ``build()`` makes every ``Command``
+filter case-insensitive and the gates compare lower case.
 """
 
 from __future__ import annotations
@@ -51,17 +53,17 @@ async def in_private_chat(message: Message) -> bool:
 
 
 def command_name(message: Message) -> str | None:
-    """The command a message invokes (``"start"`` for ``/start@bot payload``), or None.
+    """The command a message invokes (``"start"`` for ``/Start@bot payload``), or None.
 
-    Text or caption, as aiogram's ``Command`` reads them; a forwarded post is never a command
-    the user typed."""
+    Text or caption, as aiogram's ``Command`` reads them, in lower case (commands are read in
+    any case); a forwarded post is never a command the user typed."""
     if message.forward_origin is not None:
         return None
     text = message.text or message.caption
     if not text or text[0] != "/":
         return None
     words = text[1:].split(maxsplit=1)
-    return words[0].partition("@")[0] if words else ""
+    return words[0].partition("@")[0].casefold() if words else ""
 
 
 async def not_a_command(message: Message) -> bool:
@@ -106,7 +108,11 @@ class GatedRouter(Router):
 
     Skipping it is what visiting it would do (every handler's filters fail), minus the cost:
     these routers have no middlewares of their own, and a group's gate admits whatever any of
-    its sub-routers admits."""
+    its sub-routers admits. It overrides aiogram's ``Router.propagate_event``, relying on a
+    router offering each sub-router the event through that method and taking ``UNHANDLED`` as
+    "try the next one": aiogram is pinned to the minor this was checked on, and
+    tests/bot/test_routing_gate.py says what to re-check when that changes (docs/PERFORMANCE.md
+    has what the gates are worth)."""
 
     def __init__(self, *, name: str) -> None:
         super().__init__(name=name)
@@ -144,10 +150,12 @@ def _message_commands(filters: tuple[Any, ...]) -> tuple[set[str], bool, bool]:
     declared = [flt for flt in filters if isinstance(flt, Command)]
     if declared:
         names = [c for flt in declared for c in flt.commands]
-        exact = all(flt.prefix == "/" and not flt.ignore_case for flt in declared)
-        if exact and all(isinstance(c, str) for c in names):
-            return set(names), False, False
-        return set(), True, False  # patterns, other prefixes, any case: may match any command
+        words = {c.casefold() for c in names if isinstance(c, str)}
+        exact = all(flt.prefix == "/" for flt in declared)
+        if exact and all(isinstance(c, str) for c in names):  # no pattern among them
+            # the gate compares lower case: a case-sensitive filter is let in more, never less
+            return words, False, False
+        return set(), True, False  # patterns, other prefixes: may match any command
     if any(flt is NOT_A_COMMAND for flt in filters):
         return set(), False, True
     return set(), True, True
@@ -179,6 +187,20 @@ def inline_filter(flt: Any) -> Any:
         return flt(*args, **{k: v for k, v in kwargs.items() if k in names})
 
     return call
+
+
+def any_case(flt: Any) -> Any:
+    """A ``Command`` filter that reads its commands in any case (``/Price``, ``/BUY``: phones
+    capitalise the first letter); any other filter as it is."""
+    if not isinstance(flt, Command) or flt.ignore_case:
+        return flt
+    return Command(
+        *flt.commands,
+        prefix=flt.prefix,
+        ignore_case=True,
+        ignore_mention=flt.ignore_mention,
+        magic=flt.magic,
+    )
 
 
 def _invokes(names: frozenset[str]) -> Callable[[Message], Awaitable[bool]]:
@@ -246,8 +268,8 @@ class Routes:
             getattr(router, observer).filter(inline_filter(flt))
         commands: set[str] = set()
         any_command = plain = False
-        for observer, declared, kwargs, handler in self._registrations:
-            filters = declared
+        for observer, registered, kwargs, handler in self._registrations:
+            declared = filters = tuple(map(any_case, registered))
             if observer == "message":
                 names, takes_any, takes_plain = _message_commands(declared)
                 if names:
