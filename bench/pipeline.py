@@ -15,8 +15,8 @@ Run: ``python bench/pipeline.py [N]``. Target: ratio >= 0.5, p99 < 20 ms.
 
 ``--off NAME`` measures the chain with one of the library bypasses replaced by the library's own
 mechanism (docs/PERFORMANCE.md has the figures): ``gate`` (plain aiogram router propagation),
-``isolation`` (aiogram's ``RedisStorage`` + ``RedisEventIsolation``), ``packer`` (redis-py's
-command packer), ``autopipeline`` (a plain redis-py client, one round trip per command).
+``isolation`` (aiogram's ``RedisStorage`` + ``RedisEventIsolation``), ``autopipeline`` (a plain
+redis-py client, one round trip per command).
 ``--text /nosuch`` sends another text than ``/start``: an unknown command is offered to every
 router before the fallback takes it, which is where router gates matter (the bare dispatcher has
 no handler for it, so compare full rates or ratios of runs with the same text).
@@ -41,7 +41,6 @@ from aiogram import Bot, Dispatcher, Router  # noqa: E402
 from aiogram.filters import CommandStart  # noqa: E402
 from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage  # noqa: E402
 from aiogram.types import Message, Update  # noqa: E402
-from redis.asyncio.connection import Connection  # noqa: E402
 
 from bot.app import App, build_app  # noqa: E402
 from bot.console.api import LocalBotAPI  # noqa: E402
@@ -60,7 +59,7 @@ USERS = 500
 BATCH = 100  # getUpdates returns up to 100 updates
 CONCURRENCY = 32
 ROUNDS = 5
-BYPASSES = ("gate", "isolation", "packer", "autopipeline")
+BYPASSES = ("gate", "isolation", "autopipeline")
 
 
 _factories: dict[int, UpdateFactory] = {}
@@ -121,7 +120,7 @@ def bare_dispatcher() -> Dispatcher:
 
 
 def redis_kv(url: str, off: str | None) -> KeyValue:
-    """The app's Redis bundle; with ``off`` = packer or autopipeline, the redis-py side."""
+    """The app's Redis bundle; with ``off`` = autopipeline, on redis-py's own client."""
     client: aioredis.Redis
     if off == "autopipeline":  # redis_client's options, redis-py's own client
         client = aioredis.Redis.from_url(
@@ -129,8 +128,6 @@ def redis_kv(url: str, off: str | None) -> KeyValue:
         )
     else:
         client = redis_client(url)
-        if off == "packer":  # before any connection is made
-            client.connection_pool.connection_class = Connection
     return KeyValue(RedisCache(client), RedisRateLimiter(client), RedisLocks(client), client)
 
 
