@@ -34,6 +34,7 @@ from bot.app import App, build_app
 from bot.middlewares.inbox import raw_json
 from core.config import RunMode, Settings
 from core.errors import ConfigError, ServiceUnavailable
+from handlers.command_menu import publish_menus
 
 log = structlog.get_logger(__name__)
 
@@ -220,7 +221,8 @@ def _install_signal_handlers(stop: asyncio.Event) -> None:
 
 
 async def run_bot(settings: Settings) -> int:
-    """``tsbot run``: the console when no token is set; otherwise polling or webhook."""
+    """``tsbot run``: the console when no token is set; otherwise polling or webhook, after
+    setting the command menus (handlers/command_menu.py)."""
     if settings.telegram.bot_token is None:  # nothing to connect to: chat in the terminal
         return await run_console(settings)
     app = await build_app(settings)
@@ -228,6 +230,7 @@ async def run_bot(settings: Settings) -> int:
     _install_signal_handlers(stop)
     try:
         await app.on_start()
+        await publish_menus(app.bot, settings.telegram.admin_ids)
         app.start_background()
         if settings.telegram.mode is RunMode.WEBHOOK:
             await serve_webhook(app, stop)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from core.domain import Role
 from core.permissions import role_allows
@@ -27,9 +27,30 @@ def help_text(role: Role, commands: Iterable[CommandSpec]) -> str:
     )
     lines = [f"<b>Commands</b> (your role: {role.value})"]
     for spec in allowed:
-        usage = f"/{spec.name}" + (f" {escape(spec.args)}" if spec.args else "")
-        lines.append(f"{usage} - {escape(spec.description)}")
+        lines.append(f"{_usage(spec)} - {escape(spec.description)}")
+    with_args = next((spec.name for spec in allowed if "<" in spec.args), None)
+    if with_args is not None:
+        lines += ["", f"/help &lt;command&gt; shows one with examples, e.g. /help {with_args}"]
     return "\n".join(lines)
+
+
+def _usage(spec: CommandSpec) -> str:
+    return f"/{spec.name}" + (f" {escape(spec.args)}" if spec.args else "")
+
+
+def command_help(spec: CommandSpec, examples: Sequence[str]) -> str:
+    """``/help <command>``: its usage, what it does, and examples to copy."""
+    lines = [f"<b>{_usage(spec)}</b>", escape(spec.description)]
+    if examples:
+        lines += ["", "Examples:", *(f"<code>{escape(e)}</code>" for e in examples)]
+    return "\n".join(lines)
+
+
+def not_your_command(name: str, role: Role) -> str:
+    return (
+        f"/{escape(name[:32])} is not one of your commands (your role: {role.value}). "
+        "Send /help for yours."
+    )
 
 
 def whoami(user: UserView) -> str:

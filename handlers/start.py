@@ -1,27 +1,54 @@
-"""/start, /help, /whoami, /cancel."""
+"""/start, /help [command], /whoami, /cancel; /start and /help also fit the chat's command menu
+to the user's role (handlers/command_menu.py)."""
 
 from __future__ import annotations
 
+from aiogram import Bot
 from aiogram.filters import CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from core.domain import Role
+from core.permissions import role_allows
 from handlers import render
+from handlers.command_menu import fit_menu
 from handlers.commands import COMMANDS, Routes, in_private_chat
+from handlers.usage import EXAMPLES
 from services.dto import UserView
 
 routes = Routes(__name__, message=in_private_chat)
 
 
 @routes.command("start", "register and see what the bot does", Role.VIEWER, order=0)
-async def start(message: Message, user: UserView, user_created: bool = False) -> None:
+async def start(message: Message, user: UserView, bot: Bot, user_created: bool = False) -> None:
     await message.answer(render.welcome(user, user_created))
+    await fit_menu(bot, message.chat.id, user.role)
 
 
-@routes.command("help", "the commands you can use", Role.VIEWER, order=1)
-async def show_help(message: Message, user: UserView) -> None:
+@routes.command(
+    "help",
+    "the commands you can use, or one with examples",
+    Role.VIEWER,
+    args="[command]",
+    order=1,
+)
+async def show_help(message: Message, command: CommandObject, user: UserView, bot: Bot) -> None:
+    if command.args:
+        await message.answer(_one_command(command.args, user.role))
+        return
     await message.answer(render.help_text(user.role, COMMANDS.values()))
+    await fit_menu(bot, message.chat.id, user.role)
+
+
+def _one_command(args: str, role: Role) -> str:
+    """``/help buy``, ``/help /BUY``, ``/help buy@bot``: that command's usage and examples."""
+    name = args.split(maxsplit=1)[0].lstrip("/").partition("@")[0].casefold()
+    spec = COMMANDS.get(name)
+    if spec is None:
+        return render.unknown_command(name)
+    if not role_allows(role, spec.required):
+        return render.not_your_command(name, role)
+    return render.command_help(spec, EXAMPLES.get(name, ()))
 
 
 @routes.command("whoami", "your id, role and settings", Role.VIEWER, order=2)

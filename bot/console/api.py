@@ -3,8 +3,9 @@
 `LocalBotAPI` answers ``call(method, params)`` with the ``result`` payload Telegram would send,
 or raises `BotAPIError` with Telegram's code and wording, over the users, chats and messages of
 `TelegramState`. It holds only the methods the bot uses (sending, editing and deleting
-messages, answering button presses, reading chats and members); a method it does not know is
-404 "method not found", as on Telegram, so a handler calling a new method shows up at once.
+messages, answering button presses, reading chats and members, setting command menus); a method
+it does not know is 404 "method not found", as on Telegram, so a handler calling a new method
+shows up at once.
 
 It checks what Telegram checks before accepting a message: HTML markup (`html_check`), text
 length, callback data size, reply targets, whether the bot may write to the chat. Every message
@@ -17,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import copy
 import inspect
+import json
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -29,6 +32,9 @@ from bot.console.state import JSON, TelegramState
 MAX_TEXT_LENGTH: Final = 4096
 MAX_CALLBACK_DATA_BYTES: Final = 64
 MAX_ALERT_LENGTH: Final = 200
+MAX_MENU_COMMANDS: Final = 100
+MAX_COMMAND_DESCRIPTION: Final = 256
+COMMAND_NAME: Final = re.compile(r"[a-z0-9_]{1,32}")
 
 MessageEventKind = Literal["sent", "edited", "deleted"]
 
@@ -73,7 +79,11 @@ class LocalBotAPI(TelegramState):
             "answercallbackquery": self._answer_callback_query,
             "getchat": self._get_chat,
             "getchatmember": self._get_chat_member,
+            "setmycommands": self._set_my_commands,
+            "deletemycommands": self._delete_my_commands,
         }
+        # command menus by (scope as JSON, language code); "" is every language
+        self.commands: dict[tuple[str, str], list[JSON]] = {}
 
     # -- dispatch --------------------------------------------------------------------------------
 
@@ -268,6 +278,29 @@ class LocalBotAPI(TelegramState):
     def _get_chat_member(self, params: JSON) -> JSON:
         chat = self.chat(self._require(params, "chat_id"))
         return self.chat_member(chat["id"], int(self._require(params, "user_id")))
+
+    # -- command menus ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _commands_key(params: JSON) -> tuple[str, str]:
+        scope = params.get("scope") or {"type": "default"}
+        return json.dumps(scope, sort_keys=True), str(params.get("language_code", ""))
+
+    def _set_my_commands(self, params: JSON) -> bool:
+        commands = self._require(params, "commands")
+        if not isinstance(commands, list) or len(commands) > MAX_MENU_COMMANDS:
+            raise BotAPIError(400, "Bad Request: too many commands")
+        for command in commands:
+            if not COMMAND_NAME.fullmatch(str(command.get("command", ""))):
+                raise BotAPIError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(str(command.get("description", ""))) <= MAX_COMMAND_DESCRIPTION:
+                raise BotAPIError(400, "Bad Request: command description is invalid")
+        self.commands[self._commands_key(params)] = list(commands)
+        return True
+
+    def _delete_my_commands(self, params: JSON) -> bool:
+        self.commands.pop(self._commands_key(params), None)
+        return True
 
 
 def _set_markup(message: JSON, markup: JSON | None) -> None:

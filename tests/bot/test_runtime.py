@@ -51,7 +51,7 @@ async def test_polling_handles_start_and_help(app: App, telegram_api: FakeTelegr
     await task
     texts = await texts_to(telegram_api, TRADER_ID)
     assert texts[0].startswith("Welcome")
-    assert "/help - the commands you can use" in texts[1]
+    assert "/help [command] - the commands you can use" in texts[1]
     assert "/grant" not in texts[1]  # traders do not see admin commands
     assert all(r.status is InboxStatus.DONE for r in await inbox_rows(app))
 

@@ -5,7 +5,7 @@ with every call recorded before it is answered (`calls`, `calls_of`, `last`, `wa
 queued per method (`fail`: 429 with ``retry_after``, 403, 5xx ...; each answers one call
 instead of the emulator), users who blocked the bot (`block`), strict chat lookup (an unknown
 group is "chat not found"), webhook state, and the Bot API methods the bot itself never calls
-(commands, administrators, pinning, ...), which the fake's own tests exercise.
+(reading command menus, administrators, pinning, ...), which the fake's own tests exercise.
 `FakeUpdateFactory` adds the update kinds only tests send. `tests/fakes/telegram_api.py` serves
 a `RecordingBotAPI` over HTTP.
 """
@@ -13,8 +13,6 @@ a `RecordingBotAPI` over HTTP.
 from __future__ import annotations
 
 import asyncio
-import json
-import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -66,7 +64,6 @@ class RecordingBotAPI(LocalBotAPI):
         self.calls: list[tuple[str, JSON]] = []
         self.blocked: set[int] = set()
         self.webhook: JSON = {}
-        self.commands: dict[tuple[str, str], list[JSON]] = {}
         self._faults: dict[str, deque[BotAPIError]] = {}
         self._changed = asyncio.Event()
         self._handlers.update(
@@ -77,8 +74,6 @@ class RecordingBotAPI(LocalBotAPI):
                 "setwebhook": self._set_webhook,
                 "deletewebhook": self._delete_webhook,
                 "getwebhookinfo": self._get_webhook_info,
-                "setmycommands": self._set_my_commands,
-                "deletemycommands": self._delete_my_commands,
                 "getmycommands": self._get_my_commands,
                 "sendchataction": self._true_for_chat,
                 "pinchatmessage": self._true_for_chat,
@@ -263,23 +258,6 @@ class RecordingBotAPI(LocalBotAPI):
             if key in self.webhook:
                 info[key] = self.webhook[key]
         return info
-
-    @staticmethod
-    def _commands_key(params: JSON) -> tuple[str, str]:
-        scope = params.get("scope") or {"type": "default"}
-        return json.dumps(scope, sort_keys=True), str(params.get("language_code", ""))
-
-    def _set_my_commands(self, params: JSON) -> bool:
-        commands = self._require(params, "commands")
-        for command in commands:
-            if not re.fullmatch(r"[a-z0-9_]{1,32}", str(command.get("command", ""))):
-                raise BotAPIError(400, "Bad Request: BOT_COMMAND_INVALID")
-        self.commands[self._commands_key(params)] = list(commands)
-        return True
-
-    def _delete_my_commands(self, params: JSON) -> bool:
-        self.commands.pop(self._commands_key(params), None)
-        return True
 
     def _get_my_commands(self, params: JSON) -> list[JSON]:
         return list(self.commands.get(self._commands_key(params), []))
