@@ -56,6 +56,8 @@ test: install services lint
 
 bench: install services
 	@set -e; for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f; done
+	@echo "== bench/pipeline.py --text /nosuch (a command of no router: what the router gates save)"
+	@$(BIN)/python bench/pipeline.py 3000 --text /nosuch
 
 clean:
 	rm -rf $(VENV) build *.egg-info .ruff_cache
