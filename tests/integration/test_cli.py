@@ -101,7 +101,7 @@ def test_console_script_runs_start_and_help(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "Welcome" in result.stdout
-    assert "/help - the commands you can use" in result.stdout
+    assert "/help [command] - the commands you can use" in result.stdout
     assert "/grant" in result.stdout  # the default console user is an admin
 
 
