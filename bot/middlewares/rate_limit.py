@@ -1,24 +1,26 @@
-"""Per-user rate limit (GCRA, shared through Redis when set) that never drops a word.
+"""Per-user rate limit (GCRA, shared through Redis when set) that never drops a message
+without a word.
 
 What counts: a user's messages and button presses; Telegram's notices (the bot added to a
-channel, member changes) always pass. ``RATE_LIMIT_PER_MINUTE=0`` turns the limit
-off; the console does, since its one user is the operator at the keyboard.
+channel, member changes) always pass. ``RATE_LIMIT_PER_MINUTE=0`` turns the limit off; the
+console does, since its one user is the operator at the keyboard.
 
 Every refused update the bot would have answered is answered:
 
 - a button press gets its alert every time (Telegram expects an answer to each press, and an
   alert posts nothing into the chat);
 - a private message starts or extends its chat's *streak*. The first message of a streak gets
-  a reply at once saying it was skipped; the rest are counted, and one reply to the last of
-  them lists them all once the user has paused as long as the budget needs to refill (or the
-  streak is ``STREAK_MAX_S`` old, or the user's next message is let through: then before its
-  answer). So a streak costs two messages however fast the user sends, within Telegram's
-  one message per second per chat.
+  a reply at once saying it was skipped; the others (and the first, when that reply failed or
+  another process sent it) are counted, and one reply to the last of them lists them all once
+  the user has paused as long as the budget needs to refill (or the streak is
+  ``STREAK_MAX_S`` old, or the user's next message is let through: then before its answer).
+  So a streak costs two messages however fast the user sends, within Telegram's one message
+  per second per chat.
 
 Refused messages are not queued to run later: waiting happens inside the user's FSM lock and
 one of the runner's task slots, so a flooding user would hold the slots every other user's
 updates need. Group chatter the bot does not answer anyway is refused without a reply.
-Streaks live in this process (sent at shutdown if still open); with several workers, each
+Streaks live in this process (answered at shutdown if still open); with several workers, each
 answers what it refused.
 """
 
@@ -130,16 +132,14 @@ class RateLimitMiddleware(BaseMiddleware):
         if streak is None:
             wait = ceil_seconds(retry_after)
             # one notice per streak across processes: the flag lives as long as the wait
+            skipped = [message]  # in the summary, unless the notice answers it
             if await self._kv.cache.add_json(f"rl-warned:{user.telegram_id}", 1, wait + 1):
                 log.info("rate_limited", retry_after=wait)
-                await self._answer(
-                    bot.send_message(
-                        message.chat.id, skipped_notice(wait), reply_parameters=_reply_to(message)
-                    )
+                notice = bot.send_message(
+                    message.chat.id, skipped_notice(wait), reply_parameters=_reply_to(message)
                 )
-                skipped = []
-            else:  # another process sent this streak's notice: this one goes in the summary
-                skipped = [message]
+                if await self._answer(notice):
+                    skipped = []
             streak = _Streak(bot, message.chat.id, started=now, due=now, skipped=skipped)
             self._streaks[message.chat.id] = streak
             streak.task = asyncio.create_task(self._close_when_due(streak))
@@ -179,11 +179,14 @@ class RateLimitMiddleware(BaseMiddleware):
             await self._close(streak)
 
     @staticmethod
-    async def _answer(call: Awaitable[Any]) -> None:
+    async def _answer(call: Awaitable[Any]) -> bool:
+        """Send one answer; False (logged) when Telegram refused it."""
         try:
             await call
         except TelegramAPIError as exc:
             log.info("rate_warning_failed", error=type(exc).__name__)
+            return False
+        return True
 
 
 def _reply_to(message: Message) -> ReplyParameters:

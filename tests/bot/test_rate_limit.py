@@ -13,7 +13,7 @@ from typing import Any
 from aiogram.types import Message
 
 from bot.app import App
-from bot.middlewares.rate_limit import PREVIEWS, skipped_summary
+from bot.middlewares.rate_limit import PREVIEWS, RateLimitMiddleware, skipped_summary
 from tests.bot.conftest import TRADER_ID, AppFactory, feed
 from tests.fakes.telegram_api import FakeTelegramAPI
 
@@ -122,3 +122,27 @@ def test_the_summary_quotes_the_first_messages_and_counts_the_rest() -> None:
     assert "9 messages" in many and "and 4 more" in many and "coin5" not in many
     long = skipped_summary([message("x" * 100)])
     assert "x" * 23 + "…" in long and "x" * 25 not in long
+
+
+async def test_a_failed_notice_and_a_shutdown_still_answer_every_message(
+    make_app: AppFactory, telegram_api: FakeTelegramAPI
+) -> None:
+    """The notice fails (Telegram refused it): its message goes in the summary, which the app
+    sends when it shuts down with the streak still open."""
+    app = await make_app(limits={"rate_limit_per_minute": 6, "rate_limit_burst": 2})
+    for _ in range(2):
+        await feed(app, telegram_api.updates.message(TRADER_ID, "/whoami"))
+    telegram_api.fail("sendMessage", 400)  # the notice
+    refused = []
+    for text in ("first", "second", "third"):
+        raw = telegram_api.updates.message(TRADER_ID, text)
+        refused.append(raw["message"]["message_id"])
+        await feed(app, raw)
+    limiter = next(
+        m for m in app.dispatcher.update.outer_middleware if isinstance(m, RateLimitMiddleware)
+    )
+    await limiter.aclose()
+    summary = _replies_to(telegram_api, TRADER_ID)[-1]
+    assert _listed(summary["text"]) == 3
+    assert "“first”, “second”, “third”" in summary["text"]
+    assert _replied_id(summary) == refused[-1]
