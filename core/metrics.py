@@ -32,7 +32,7 @@ class Metrics:
             "tsbot_inbox_recovered", "Unfinished updates re-run after their lease", registry=r
         )
         self.rate_limited = Counter(
-            "tsbot_rate_limited", "Updates dropped by the per-user rate limit", registry=r
+            "tsbot_rate_limited", "Updates refused by the per-user rate limit", registry=r
         )
         self.rbac_denied = Counter(
             "tsbot_rbac_denied", "Handler calls refused by role", ["role"], registry=r
