@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from handlers import trading_render
+from handlers.commands import CommandSpec
 from handlers.html import escape
 from services.intents import IntentAction
-from services.plain_language import CommandOutcome, CommandPlan
-from services.trading_dto import AccountView, OrderView
+from services.plain_language_dto import CommandOutcome, CommandPlan
+from services.trading_dto import AccountView
 
 SAFE_KEYS = (
     "Before you create the key, set it up safely:\n"
@@ -114,6 +116,7 @@ def pin_prompt_current(purpose: str) -> str:
 
 
 def plan(p: CommandPlan) -> str:
+    """The question behind Confirm/Cancel: the order, or what will be cancelled."""
     intent = p.intent
     via = " (read by the AI model; check it)" if p.parser == "ai" else ""
     if p.order is not None:
@@ -126,46 +129,49 @@ def plan(p: CommandPlan) -> str:
             f"Estimated cost: ~{num(o.est_cost)} {escape(o.quote)}\n"
             "Confirm to place it."
         )
-    symbol = escape(p.symbol) if p.symbol else ""
-    questions = {
-        IntentAction.BALANCE: "Show your balance?",
-        IntentAction.PRICE: f"Show the price of {symbol}?",
-        IntentAction.ORDERS: f"Show your open orders{' on ' + symbol if symbol else ''}?",
-        IntentAction.CANCEL_ALL: (
-            f"Cancel all your open orders{' on ' + symbol if symbol else ''}?"
-        ),
-    }
-    return f"<b>Plan{via}</b>: {questions.get(intent.action, 'Do it?')}"
-
-
-def order_line(o: OrderView) -> str:
-    price = num(o.average or o.price) if (o.average or o.price) else "market"
-    return (
-        f"#{o.id} {o.side.value} {num(o.amount)} {escape(o.symbol)} @ {price}: "
-        f"{o.status.value} ({escape(o.account_label)})"
-    )
+    if p.target is not None:
+        return (
+            f"<b>Plan{via}</b>: Cancel order #{p.target.id}?\n"
+            f"{trading_render.order_headline(p.target)}"
+        )
+    on = f" on {escape(p.symbol)}" if p.symbol else ""
+    if intent.action is IntentAction.CANCEL_ALL:
+        return f"<b>Plan{via}</b>: Cancel all your open orders{on}?"
+    return f"<b>Plan{via}</b>: {escape(intent.action.value)}{on}?"  # only the above are planned
 
 
 def outcome(result: CommandOutcome) -> str:
+    """What a command did or shows, as the slash command for it would say it."""
     if result.order is not None:
-        return "Done. " + order_line(result.order)
+        return trading_render.order_result(result.order)
     if result.balance is not None:
-        b = result.balance
-        lines = [f"<b>Balance of {escape(b.account.label)}</b> ({account_kind(b.account)})"]
-        lines += [f"{escape(a)}: {num(f)} free, {num(u)} in orders" for a, f, u in b.assets]
-        if not b.assets:
-            lines.append("Nothing held.")
-        return "\n".join(lines)
+        return trading_render.balance(result.balance)
     if result.price is not None:
-        pr = result.price
-        return f"{escape(pr.symbol)}: {num(pr.price)} ({escape(pr.source)})"
+        return trading_render.price(result.price)
+    if result.action is IntentAction.POSITIONS:
+        return trading_render.positions(result.positions)
+    if result.action is IntentAction.HISTORY:
+        return trading_render.history(result.orders)
     if result.action is IntentAction.CANCEL_ALL:
-        if not result.orders:
-            return "There were no open orders to cancel."
-        return "Cancelled:\n" + "\n".join(order_line(o) for o in result.orders)
-    if not result.orders:
-        return "No open orders."
-    return "<b>Open orders</b>\n" + "\n".join(order_line(o) for o in result.orders)
+        return trading_render.cancelled(result.orders)
+    return trading_render.open_orders(result.orders)
+
+
+def not_understood(suggestion: CommandSpec | None) -> str:
+    """A friendly "did you mean": the closest command with its usage, and /help."""
+    if suggestion is None:
+        return (
+            "I did not understand that. Send /help for the commands, or write what you want, "
+            "for example: <i>my balance</i>, <i>price of btc</i>, <i>buy 0.01 btc</i>."
+        )
+    usage = f"/{escape(suggestion.name)}"
+    if suggestion.args:
+        usage += f" {escape(suggestion.args)}"
+    return (
+        f"I did not understand that. Did you mean <code>{usage}</code> "
+        f"({escape(suggestion.description)})? <code>/help {escape(suggestion.name)}</code> "
+        "shows how to use it, /help lists all commands."
+    )
 
 
 def cancelled() -> str:

@@ -1,8 +1,11 @@
-"""Plain-language commands: private text that is not a command becomes a plan with buttons.
+"""Plain-language commands: private text that is not a command is answered or planned.
 
 Only the user's own typed text (not a forward, not a command) outside any form is read here,
-so other features' forms keep their input. Nothing runs until Confirm is pressed; a live order
-of a user with a PIN asks for it first.
+so other features' forms keep their input. A read-only request ("my balance", "price of btc",
+"history") is answered at once, as its slash command would answer; whatever changes something
+(an order, a cancel) becomes a plan with buttons and runs only when Confirm is pressed; a live
+order of a user with a PIN asks for it first. Text that is not understood gets a pointer to
+/help and the command it most likely meant, among those the user may use.
 """
 
 from __future__ import annotations
@@ -14,11 +17,14 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from core.permissions import role_allows
 from handlers import accounts_render as render
-from handlers.commands import NOT_A_COMMAND, Routes, in_private_chat
+from handlers.commands import COMMANDS, NOT_A_COMMAND, CommandSpec, Routes, in_private_chat
 from handlers.secret_input import PinEntryForm, ask_for_pin, read_pin
 from services.dto import UserView
-from services.plain_language import CommandOutcome, PlainLanguageService
+from services.intents import closest_command
+from services.plain_language import PlainLanguageService
+from services.plain_language_dto import CommandOutcome, CommandPlan, NotUnderstood
 from services.trading import PinRequired
 
 routes = Routes(__name__, message=in_private_chat)
@@ -50,11 +56,23 @@ def _buttons(command_id: int) -> InlineKeyboardMarkup:
     F.via_bot.is_(None),
     flags={"role": USE},
 )
-async def plan_command(
+async def read_command(
     message: Message, user: UserView, plain_language_service: PlainLanguageService
 ) -> None:
-    plan = await plain_language_service.plan(user, message.text or "")
-    await message.answer(render.plan(plan), reply_markup=_buttons(plan.command_id))
+    reply = await plain_language_service.handle(user, message.text or "")
+    if isinstance(reply, CommandPlan):
+        await message.answer(render.plan(reply), reply_markup=_buttons(reply.command_id))
+    elif isinstance(reply, CommandOutcome):
+        await message.answer(render.outcome(reply))
+    else:
+        await message.answer(render.not_understood(_suggestion(user, reply)))
+
+
+def _suggestion(user: UserView, reply: NotUnderstood) -> CommandSpec | None:
+    """The command the text most likely meant, among those ``user`` may use."""
+    allowed = [name for name, spec in COMMANDS.items() if role_allows(user.role, spec.required)]
+    name = closest_command(reply.text, allowed)
+    return COMMANDS[name] if name else None
 
 
 async def _show(callback: CallbackQuery, bot: Bot, outcome: CommandOutcome) -> None:

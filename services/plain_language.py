@@ -1,16 +1,21 @@
-"""Plain-language commands ("buy 0.1 btc at market", "what is my balance"): parse -> plan ->
-(Confirm) -> outcome, each step recorded in the ``ai_commands`` table.
+"""Plain-language commands ("buy 0.1 btc at market", "what is my balance"): parse, then answer
+at once, or plan -> (Confirm) -> outcome; each step recorded in the ``ai_commands`` table.
 
-Nothing runs without the button: an order becomes an ``OrderPlan`` from the trading service
-(its token is kept with the command), a read-only command ("what is my balance") becomes a
-"Show it?" plan. Confirm and Cancel move the command row with a compare-and-set on its status,
-so a second press (or a press racing the first) does nothing; the trading token underneath is
-single-use as well. Every command is recorded with its parser ("grammar" | "ai") and outcome.
+``handle`` answers a read-only command (balance, price, open orders, positions, history) at once
+with the data the matching slash command shows: it changes nothing, so there is nothing to
+confirm. Whatever changes something runs only behind the button: an order becomes an
+``OrderPlan`` from the trading service (its token is kept with the command); "cancel order 3"
+and "cancel all" become plans that name what they will cancel. Confirm and Cancel move the
+command row with a compare-and-set on its status, so a second press (or a press racing the
+first) does nothing; the trading token underneath is single-use as well. Text that is not
+understood is recorded and handed back as ``NotUnderstood``, for the reply to suggest a
+command. Every command is recorded with its parser ("grammar" | "ai") and outcome; the values
+handed back live in ``services.plain_language_dto``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final, Protocol
@@ -24,19 +29,28 @@ from core.domain import OrderSide
 from core.errors import AppError, Conflict, Forbidden, NotFound, UserError
 from core.permissions import role_allows
 from services.dto import UserView
+from services.exchange.base import Position
 from services.intents import NOT_UNDERSTOOD, AIIntentParser, Intent, IntentAction, parse_intent
+from services.plain_language_dto import (
+    CommandOutcome,
+    CommandPlan,
+    Holdings,
+    NotUnderstood,
+    Reply,
+)
 from services.trading import PinRequired
 from services.trading_dto import AccountView, BalanceView, OrderPlan, OrderView, PriceView
 
 log = structlog.get_logger(__name__)
 
 MAX_STORED_TEXT: Final = 1000
-PLANNED, CONFIRMED, CANCELLED, FAILED, NOT_UNDERSTOOD_STATUS = (
+PLANNED, CONFIRMED, CANCELLED, FAILED, NOT_UNDERSTOOD_STATUS, ANSWERED = (
     "planned",
     "confirmed",
     "cancelled",
     "failed",
     "not_understood",
+    "answered",  # read-only: shown at once, never planned
 )
 
 
@@ -48,6 +62,10 @@ class PlainLanguageTrading(Protocol):
     async def price(self, user: UserView, symbol_text: str) -> PriceView: ...
 
     async def balance(self, user: UserView, account_label: str | None = None) -> BalanceView: ...
+
+    async def positions(self, user: UserView) -> list[tuple[AccountView, list[Position]]]: ...
+
+    async def history(self, user: UserView, limit: int = 20) -> list[OrderView]: ...
 
     async def prepare_order(
         self,
@@ -68,6 +86,8 @@ class PlainLanguageTrading(Protocol):
 
     async def open_orders(self, user: UserView, symbol: str | None = None) -> list[OrderView]: ...
 
+    async def cancel_order(self, user: UserView, order_id: int) -> OrderView: ...
+
     async def cancel_all(self, user: UserView, symbol: str | None = None) -> list[OrderView]: ...
 
 
@@ -77,29 +97,6 @@ class PinCheck(Protocol):
     async def has_pin(self, user: UserView) -> bool: ...
 
     async def verify_pin(self, user: UserView, pin: str) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class CommandPlan:
-    """A planned command waiting for Confirm/Cancel (``order`` set for buy/sell)."""
-
-    command_id: int
-    intent: Intent
-    parser: str
-    symbol: str | None = None  # resolved, e.g. "SOL/USDT"
-    order: OrderPlan | None = None
-    expires_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CommandOutcome:
-    command_id: int
-    action: IntentAction
-    summary: str  # plain text, as stored in ai_commands.outcome
-    order: OrderView | None = None
-    orders: tuple[OrderView, ...] = field(default_factory=tuple)
-    balance: BalanceView | None = None
-    price: PriceView | None = None
 
 
 class PlainLanguageService:
@@ -122,23 +119,49 @@ class PlainLanguageService:
         self._ttl = timedelta(seconds=ttl_s)
         self._clock = clock
 
-    async def plan(self, user: UserView, text: str) -> CommandPlan:
-        """Parse ``text`` and plan it. Raises ``UserError`` (after recording the command) when it
-        is not understood or cannot be planned (unknown pair, nothing to sell, too small...)."""
-        intent, parser = parse_intent(text), "grammar"
-        if intent.action is IntentAction.UNKNOWN and self._ai is not None:
-            ai_intent = await self._ai.ask(text)
-            if ai_intent is not None and await self._symbol_resolves(ai_intent):
-                intent, parser = ai_intent, "ai"
+    async def handle(self, user: UserView, text: str) -> Reply:
+        """Understand ``text``: a read-only command is answered at once (``CommandOutcome``),
+        one that changes something is planned (``CommandPlan``), the rest is ``NotUnderstood``.
+        Raises ``UserError`` (after recording the command) when it cannot be answered or
+        planned (not allowed, unknown pair, nothing to sell, no such open order...)."""
+        intent, parser = await self._understand(text)
         if intent.action is IntentAction.UNKNOWN:
-            await self._record(user, text, None, parser, NOT_UNDERSTOOD_STATUS, NOT_UNDERSTOOD)
-            raise UserError(NOT_UNDERSTOOD)
+            command_id = await self._record(
+                user, text, None, parser, NOT_UNDERSTOOD_STATUS, NOT_UNDERSTOOD
+            )
+            return NotUnderstood(command_id, text)
         try:
             self._check_role(user, intent)
-            symbol, order = await self._prepare(user, intent)
+            symbol = await self._resolve(intent)
+            if intent.action.is_read_only:
+                return await self._answer(user, text, intent, parser, symbol)
+            order, target = await self._prepare(user, intent, symbol)
         except AppError as exc:
             await self._record(user, text, intent.to_json(), parser, FAILED, exc.user_message)
             raise
+        return await self._plan(user, text, intent, parser, symbol, order, target)
+
+    async def _answer(
+        self, user: UserView, text: str, intent: Intent, parser: str, symbol: str | None
+    ) -> CommandOutcome:
+        """Show what a read-only command asks for, then record it as answered."""
+        shown = await self._read(user, intent, symbol)
+        command_id = await self._record(
+            user, text, intent.to_json(), parser, ANSWERED, shown.summary
+        )
+        log.info("plain_language_command_answered", command_id=command_id)
+        return replace(shown, command_id=command_id)
+
+    async def _plan(
+        self,
+        user: UserView,
+        text: str,
+        intent: Intent,
+        parser: str,
+        symbol: str | None,
+        order: OrderPlan | None,
+        target: OrderView | None,
+    ) -> CommandPlan:
         plan_data: dict[str, Any] = {"symbol": symbol}
         if order is not None:
             plan_data.update(
@@ -160,6 +183,7 @@ class PlainLanguageService:
             symbol=symbol,
             order=order,
             expires_at=order.expires_at if order else self._clock() + self._ttl,
+            target=target,
         )
 
     async def confirm(
@@ -206,6 +230,15 @@ class PlainLanguageService:
 
     # -- steps ------------------------------------------------------------------------------
 
+    async def _understand(self, text: str) -> tuple[Intent, str]:
+        """The grammar's reading, else the model's (when one is set up and its coin exists)."""
+        intent = parse_intent(text)
+        if intent.action is IntentAction.UNKNOWN and self._ai is not None:
+            ai_intent = await self._ai.ask(text)
+            if ai_intent is not None and await self._symbol_resolves(ai_intent):
+                return ai_intent, "ai"
+        return intent, "grammar"
+
     async def _symbol_resolves(self, intent: Intent) -> bool:
         if intent.symbol is None:
             return True
@@ -222,14 +255,26 @@ class PlainLanguageService:
         if not role_allows(user.role, needed):
             raise Forbidden("Only traders can do that; ask an admin for the trader role.")
 
+    async def _resolve(self, intent: Intent) -> str | None:
+        if intent.symbol is None:
+            return None
+        return await self._trading.resolve_symbol(intent.symbol)
+
     async def _prepare(
-        self, user: UserView, intent: Intent
-    ) -> tuple[str | None, OrderPlan | None]:
-        symbol = None
-        if intent.symbol is not None:
-            symbol = await self._trading.resolve_symbol(intent.symbol)
+        self, user: UserView, intent: Intent, symbol: str | None
+    ) -> tuple[OrderPlan | None, OrderView | None]:
+        """The order plan of a buy/sell, or the open order a cancel names (``NotFound``)."""
+        if intent.action is IntentAction.CANCEL:
+            assert intent.order_id is not None  # the grammar reads a cancel only with an id
+            target = next(
+                (o for o in await self._trading.open_orders(user) if o.id == intent.order_id),
+                None,
+            )
+            if target is None:
+                raise NotFound(f"You have no open order #{intent.order_id}; /orders lists them.")
+            return None, target
         if not intent.action.is_order:
-            return symbol, None
+            return None, None
         assert symbol is not None  # the grammar and the AI validation both demand one
         side = OrderSide.BUY if intent.action is IntentAction.BUY else OrderSide.SELL
         amount, in_quote = intent.amount, intent.amount_in_quote
@@ -244,7 +289,7 @@ class PlainLanguageService:
             amount_in_quote=in_quote,
             price=intent.price,
         )
-        return symbol, order
+        return order, None
 
     async def _share_of_holding(
         self, user: UserView, symbol: str, side: OrderSide, fraction: Decimal
@@ -267,6 +312,7 @@ class PlainLanguageService:
         plan: dict[str, Any],
         pin: str | None,
     ) -> CommandOutcome:
+        """Carry out a confirmed plan: place the order, cancel one order or all of them."""
         action, symbol = intent.action, plan.get("symbol")
         if action.is_order:
             order = await self._trading.confirm(user, str(plan["token"]), pin)
@@ -275,23 +321,39 @@ class PlainLanguageService:
                 f"{order.status.value}"
             )
             return CommandOutcome(command_id, action, summary, order=order)
-        if action is IntentAction.BALANCE:
-            balance = await self._trading.balance(user)
-            summary = f"balance of {balance.account.label}: {len(balance.assets)} assets"
-            return CommandOutcome(command_id, action, summary, balance=balance)
-        if action is IntentAction.PRICE:
-            assert symbol is not None
-            price = await self._trading.price(user, symbol)
-            summary = f"{price.symbol} {price.price}"
-            return CommandOutcome(command_id, action, summary, price=price)
-        if action is IntentAction.ORDERS:
-            orders = tuple(await self._trading.open_orders(user, symbol))
-            return CommandOutcome(command_id, action, f"{len(orders)} open orders", orders=orders)
+        if action is IntentAction.CANCEL and intent.order_id is not None:
+            order = await self._trading.cancel_order(user, intent.order_id)
+            summary = f"order {order.id}: {order.status.value}"
+            return CommandOutcome(command_id, action, summary, order=order)
         if action is IntentAction.CANCEL_ALL:
             cancelled = tuple(await self._trading.cancel_all(user, symbol))
             summary = f"cancelled {len(cancelled)} orders"
             return CommandOutcome(command_id, action, summary, orders=cancelled)
-        raise UserError(NOT_UNDERSTOOD)  # unknown never gets a plan; kept for completeness
+        raise UserError(NOT_UNDERSTOOD)  # only these are ever planned; kept for completeness
+
+    async def _read(self, user: UserView, intent: Intent, symbol: str | None) -> CommandOutcome:
+        """What a read-only command shows, the same data as its slash command (its
+        ``command_id`` is set once it is recorded)."""
+        action, command_id = intent.action, 0
+        if action is IntentAction.BALANCE:
+            balance = await self._trading.balance(user)
+            summary = f"balance of {balance.account.label}: {len(balance.assets)} assets"
+            return CommandOutcome(command_id, action, summary, balance=balance)
+        if action is IntentAction.PRICE and symbol is not None:
+            price = await self._trading.price(user, symbol)
+            return CommandOutcome(command_id, action, f"{price.symbol} {price.price}", price=price)
+        if action is IntentAction.ORDERS:
+            orders = tuple(await self._trading.open_orders(user, symbol))
+            return CommandOutcome(command_id, action, f"{len(orders)} open orders", orders=orders)
+        if action is IntentAction.HISTORY:
+            orders = tuple(await self._trading.history(user))
+            summary = f"{len(orders)} orders in the history"
+            return CommandOutcome(command_id, action, summary, orders=orders)
+        if action is IntentAction.POSITIONS:
+            held = _holdings(await self._trading.positions(user), symbol)
+            count = sum(len(positions) for _account, positions in held)
+            return CommandOutcome(command_id, action, f"{count} positions", positions=held)
+        raise UserError(NOT_UNDERSTOOD)  # every read-only action is above
 
     # -- storage ----------------------------------------------------------------------------
 
@@ -337,6 +399,17 @@ class PlainLanguageService:
             raise Conflict("This plan expired; send the command again.")
         plan = dict(data.pop("plan", None) or {})
         return Intent.from_json(data), plan
+
+
+def _holdings(
+    per_account: list[tuple[AccountView, list[Position]]], symbol: str | None
+) -> Holdings:
+    """The positions, only those in ``symbol``'s coin when one is named ("my btc position")."""
+    base = symbol.partition("/")[0] if symbol else None
+    return tuple(
+        (account, tuple(p for p in held if base is None or p.symbol.partition("/")[0] == base))
+        for account, held in per_account
+    )
 
 
 def _aware(value: datetime) -> datetime:

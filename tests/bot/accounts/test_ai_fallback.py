@@ -1,6 +1,6 @@
 """The model fallback for plain-language commands, end to end against FakeOpenAI: a valid
-answer becomes a plan, an invented number or an unknown coin is refused, a hung model costs one
-request and ends in "did not understand"."""
+answer becomes a plan (or, read-only, an answer at once), an invented number or an unknown coin
+is refused, a hung model costs one request and ends in "did not understand"."""
 
 from __future__ import annotations
 
@@ -127,3 +127,16 @@ async def test_grammar_hits_never_ask_the_model(
     await feed(ai_app, telegram_api.updates.message(TRADER_ID, "price of btc"))
     assert openai_api.requests == []
     assert (await last_command(ai_app)).parser == "grammar"
+
+
+async def test_read_only_answer_from_the_model_is_shown_at_once(
+    ai_app: App, openai_api: FakeOpenAI, telegram_api: FakeTelegramAPI
+) -> None:
+    """A model's read-only reading changes nothing either: answered without a Confirm."""
+    openai_api.answer(answer(action="history", symbol=None))
+    await feed(ai_app, telegram_api.updates.message(TRADER_ID, "what did i trade lately"))
+    reply = telegram_api.last("sendMessage")
+    assert "reply_markup" not in reply and "No orders yet" in reply["text"]
+    command = await last_command(ai_app)
+    assert (command.parser, command.status) == ("ai", "answered")
+    assert len(openai_api.requests) == 1

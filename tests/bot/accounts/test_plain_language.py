@@ -1,5 +1,6 @@
-"""Plain-language commands through the bot: always a plan with buttons; Confirm runs it once,
-Cancel runs nothing; every command and outcome is recorded in ai_commands."""
+"""Plain-language commands through the bot: what changes something is a plan with buttons
+(Confirm runs it once, Cancel runs nothing), a read-only request is answered at once; every
+command and outcome is recorded in ai_commands."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from core.db.models import AICommand, Order
 from core.domain import Role
 from services.dto import UserView
 from services.intents import IntentAction
-from services.plain_language import CommandOutcome
+from services.plain_language_dto import CommandOutcome
 from services.trading import PinRequired
 from services.trading_dto import PriceView
 from tests.bot.accounts.conftest import button_data
@@ -57,7 +58,7 @@ async def test_order_plan_confirm_places_exactly_one_paper_order(
     await press(accounts_app, telegram_api, plan, "Confirm")
     [order] = await orders(accounts_app)
     assert (order.symbol, order.side.value, order.amount) == ("BTC/USDT", "buy", Decimal("0.01"))
-    assert "Done." in telegram_api.last("editMessageText")["text"]
+    assert "Bought 0.01 BTC on paper" in telegram_api.last("editMessageText")["text"]
     await press(accounts_app, telegram_api, plan, "Confirm")  # pressed twice: still one
     assert len(await orders(accounts_app)) == 1
     assert "already handled" in telegram_api.last("answerCallbackQuery")["text"]
@@ -91,23 +92,21 @@ async def test_sell_half_uses_the_balance_at_plan_time(
     assert len(sells) == 1 and sells[0].amount == Decimal("0.01") and sells[0].price == 60000
 
 
-async def test_read_only_commands_are_plans_too(
+async def test_read_only_commands_are_answered_at_once(
     accounts_app: App, telegram_api: FakeTelegramAPI
 ) -> None:
+    """No plan, no buttons: the answer itself, recorded as answered."""
     await say(accounts_app, telegram_api, "what is my balance")
-    plan = plan_message(telegram_api)
-    assert "Show your balance?" in plan["text"]
-    await press(accounts_app, telegram_api, plan, "Confirm")
-    assert "USDT: 10000" in telegram_api.last("editMessageText")["text"]
+    reply = telegram_api.last("sendMessage")
+    assert "reply_markup" not in reply and "<b>Balance</b>" in reply["text"]
     await say(accounts_app, telegram_api, "price of sol")
-    await press(accounts_app, telegram_api, plan_message(telegram_api), "Confirm")
-    assert "SOL/USDT: 150" in telegram_api.last("editMessageText")["text"]
+    assert "<b>SOL/USDT</b>: 150" in telegram_api.last("sendMessage")["text"]
     await say(accounts_app, telegram_api, "show my orders")
-    await press(accounts_app, telegram_api, plan_message(telegram_api), "Confirm")
-    assert "No open orders." in telegram_api.last("editMessageText")["text"]
+    assert "No open orders." in telegram_api.last("sendMessage")["text"]
+    assert all("reply_markup" not in m for m in telegram_api.messages(TRADER_ID))
     statuses = [(c.intent or {}).get("action") for c in await commands(accounts_app)]
     assert statuses == ["balance", "price", "orders"]
-    assert all(c.status == "confirmed" for c in await commands(accounts_app))
+    assert all(c.status == "answered" for c in await commands(accounts_app))
 
 
 async def test_cancel_all_cancels_open_orders_after_confirm(
@@ -131,10 +130,8 @@ async def test_not_understood_and_failures_are_recorded(
     accounts_app: App, telegram_api: FakeTelegramAPI
 ) -> None:
     await say(accounts_app, telegram_api, "hello there")
-    assert (
-        "did not understand; try: buy 0.1 btc at market"
-        in telegram_api.last("sendMessage")["text"]
-    )
+    reply = telegram_api.last("sendMessage")["text"]
+    assert "did not understand" in reply and "/help" in reply
     await say(accounts_app, telegram_api, "buy 1 notacoin")
     assert "don't know the pair" in telegram_api.last("sendMessage")["text"]
     await say(accounts_app, telegram_api, "x" * 10_000)
@@ -171,9 +168,7 @@ async def test_viewer_may_ask_prices_but_not_trade(
     await say(accounts_app, telegram_api, "buy 0.01 btc", user_id=VIEWER_ID)
     assert "Only traders" in telegram_api.last("sendMessage")["text"]
     await say(accounts_app, telegram_api, "btc price", user_id=VIEWER_ID)
-    plan = plan_message(telegram_api, VIEWER_ID)
-    await press(accounts_app, telegram_api, plan, "Confirm", user_id=VIEWER_ID)
-    assert "BTC/USDT: 50000" in telegram_api.last("editMessageText")["text"]
+    assert "<b>BTC/USDT</b>: 50" in telegram_api.last("sendMessage")["text"]
     async with accounts_app.db.session() as session:
         assert await session.scalar(select(func.count()).select_from(Order)) == 0
 
@@ -205,7 +200,7 @@ async def test_live_plan_takes_the_pin_step_of_live_orders(
     accounts_app: App, telegram_api: FakeTelegramAPI
 ) -> None:
     """Confirm asks for the PIN as the order buttons do; the PIN is deleted, then confirms."""
-    await say(accounts_app, telegram_api, "btc price")
+    await say(accounts_app, telegram_api, "buy 0.01 btc")
     plan = plan_message(telegram_api)
     commands_ = LivePlanCommands()
     confirm = button_data(plan)["Confirm"]
@@ -217,5 +212,5 @@ async def test_live_plan_takes_the_pin_step_of_live_orders(
     deleted = telegram_api.calls_of("deleteMessage")
     assert [d["message_id"] for d in deleted] == [pin_update["message"]["message_id"]]
     assert commands_.pins == [None, "2468"]
-    assert "BTC/USDT: 50000" in telegram_api.last("sendMessage")["text"]
+    assert "<b>BTC/USDT</b>: 50" in telegram_api.last("sendMessage")["text"]
     assert all("2468" not in m["text"] for m in telegram_api.calls_of("sendMessage"))

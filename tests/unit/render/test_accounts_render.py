@@ -10,8 +10,10 @@ import pytest
 
 from core.domain import OrderStatus
 from handlers import accounts_render as ar
+from handlers import trading_render as tr
+from handlers.commands import CommandSpec
 from services.intents import Intent, IntentAction
-from services.plain_language import CommandOutcome, CommandPlan
+from services.plain_language_dto import CommandOutcome, CommandPlan
 from services.trading_dto import AccountView
 from tests.unit.render.telegram_html import (
     HOSTILE_TEXTS,
@@ -71,14 +73,16 @@ HOSTILE_CASES = [
         whole,
         id="plan-order-quote",
     ),
-    pytest.param(lambda h: ar.plan(plan_of(IntentAction.PRICE, symbol=h)), whole, id="plan-price"),
     pytest.param(
         lambda h: ar.plan(plan_of(IntentAction.CANCEL_ALL, symbol=h)), whole, id="plan-cancel"
     ),
-    pytest.param(lambda h: ar.order_line(order(symbol=h)), whole, id="order_line-symbol"),
-    pytest.param(lambda h: ar.order_line(order(account_label=h)), whole, id="order_line-account"),
     pytest.param(
-        lambda h: ar.outcome(outcome_of(IntentAction.BUY, order=order(symbol=h))),
+        lambda h: ar.plan(plan_of(IntentAction.CANCEL, target=order(account_label=h))),
+        whole,
+        id="plan-cancel-one",
+    ),
+    pytest.param(
+        lambda h: ar.outcome(outcome_of(IntentAction.BUY, order=order(account_label=h))),
         whole,
         id="outcome-order",
     ),
@@ -102,14 +106,33 @@ HOSTILE_CASES = [
         id="outcome-price",
     ),
     pytest.param(
-        lambda h: ar.outcome(outcome_of(IntentAction.ORDERS, orders=(order(symbol=h),))),
+        lambda h: ar.outcome(outcome_of(IntentAction.ORDERS, orders=(order(account_label=h),))),
         whole,
         id="outcome-orders",
     ),
     pytest.param(
-        lambda h: ar.outcome(outcome_of(IntentAction.CANCEL_ALL, orders=(order(symbol=h),))),
+        lambda h: ar.outcome(
+            outcome_of(IntentAction.CANCEL_ALL, orders=(order(account_label=h),))
+        ),
         whole,
         id="outcome-cancelled",
+    ),
+    pytest.param(
+        lambda h: ar.outcome(outcome_of(IntentAction.HISTORY, orders=(order(error=h),))),
+        whole,
+        id="outcome-history",
+    ),
+    pytest.param(
+        lambda h: ar.outcome(
+            outcome_of(IntentAction.POSITIONS, positions=((account(label=h), ()),))
+        ),
+        whole,
+        id="outcome-positions",
+    ),
+    pytest.param(
+        lambda h: ar.not_understood(CommandSpec("buy", h, "trade", args=h)),
+        whole,
+        id="not_understood",
     ),
 ]
 
@@ -176,18 +199,17 @@ def test_num(value: Decimal | None, text: str) -> None:
             "Estimated cost: ~600 USDT\nConfirm to place it.",
             id="paper-market",
         ),
-        pytest.param(plan_of(IntentAction.BALANCE), "Plan: Show your balance?", id="balance"),
         pytest.param(
-            plan_of(IntentAction.ORDERS), "Plan: Show your open orders?", id="orders-all"
+            plan_of(IntentAction.CANCEL_ALL), "Plan: Cancel all your open orders?", id="cancel-all"
         ),
         pytest.param(
-            plan_of(IntentAction.ORDERS, symbol="SOL/USDT"),
-            "Plan: Show your open orders on SOL/USDT?",
-            id="orders-symbol",
+            plan_of(IntentAction.CANCEL_ALL, symbol="SOL/USDT"),
+            "Plan: Cancel all your open orders on SOL/USDT?",
+            id="cancel-all-symbol",
         ),
         pytest.param(
-            CommandPlan(1, Intent(IntentAction.BALANCE), "ai"),
-            "Plan (read by the AI model; check it): Show your balance?",
+            CommandPlan(1, Intent(IntentAction.CANCEL_ALL), "ai"),
+            "Plan (read by the AI model; check it): Cancel all your open orders?",
             id="read-by-model",
         ),
     ],
@@ -196,31 +218,79 @@ def test_plan_says_what_will_happen(planned: CommandPlan, text: str) -> None:
     assert shown(ar.plan(planned)) == text
 
 
+HELD = ((account(), ()),)
+ORDERS = (order(),)
+
+
 @pytest.mark.parametrize(
-    ("result", "text"),
+    ("result", "same_as"),
     [
         pytest.param(
-            outcome_of(IntentAction.CANCEL_ALL),
-            "There were no open orders to cancel.",
-            id="nothing-to-cancel",
+            outcome_of(IntentAction.CANCEL_ALL), tr.cancelled(()), id="nothing-to-cancel"
         ),
-        pytest.param(outcome_of(IntentAction.ORDERS), "No open orders.", id="no-orders"),
+        pytest.param(
+            outcome_of(IntentAction.CANCEL_ALL, orders=ORDERS), tr.cancelled(ORDERS), id="cancel"
+        ),
+        pytest.param(outcome_of(IntentAction.ORDERS), tr.open_orders(()), id="no-orders"),
+        pytest.param(
+            outcome_of(IntentAction.ORDERS, orders=ORDERS), tr.open_orders(ORDERS), id="orders"
+        ),
+        pytest.param(
+            outcome_of(IntentAction.HISTORY, orders=ORDERS), tr.history(ORDERS), id="history"
+        ),
+        pytest.param(
+            outcome_of(IntentAction.POSITIONS, positions=HELD), tr.positions(HELD), id="positions"
+        ),
         pytest.param(
             outcome_of(IntentAction.BALANCE, balance=balance(assets=[])),
-            "Balance of main (live)\nNothing held.",
+            tr.balance(balance(assets=[])),
             id="empty-balance",
         ),
+        pytest.param(outcome_of(IntentAction.PRICE, price=price()), tr.price(price()), id="price"),
         pytest.param(
-            outcome_of(IntentAction.PRICE, price=price()),
-            "BTC/USDT: 60000 (binance)",
-            id="price",
+            outcome_of(IntentAction.BUY, order=order(status=OrderStatus.FILLED)),
+            tr.order_result(order(status=OrderStatus.FILLED)),
+            id="order-filled",
         ),
         pytest.param(
-            outcome_of(IntentAction.BUY, order=order(average=D(60010), status=OrderStatus.FILLED)),
-            "Done. #9 buy 0.01 BTC/USDT @ 60010: filled (main)",
-            id="order-filled",
+            outcome_of(IntentAction.CANCEL, order=order(status=OrderStatus.CANCELLED)),
+            tr.order_result(order(status=OrderStatus.CANCELLED)),
+            id="order-cancelled",
         ),
     ],
 )
-def test_outcome_says_what_happened(result: CommandOutcome, text: str) -> None:
-    assert shown(ar.outcome(result)) == text
+def test_outcome_reads_as_the_slash_command_reads(result: CommandOutcome, same_as: str) -> None:
+    """Plain language answers with the renderers the commands use: one text for one thing."""
+    assert ar.outcome(result) == same_as
+
+
+def test_plan_to_cancel_one_names_the_order() -> None:
+    planned = plan_of(IntentAction.CANCEL, target=order(id=9))
+    assert shown(ar.plan(planned)).startswith("Plan: Cancel order #9?\n")
+    assert tr.order_headline(order(id=9)) in ar.plan(planned)
+
+
+@pytest.mark.parametrize(
+    ("spec", "text"),
+    [
+        pytest.param(
+            CommandSpec("buy", "buy a coin", "trade", args="<pair> <amount>"),
+            "I did not understand that. Did you mean /buy <pair> <amount> (buy a coin)? "
+            "/help buy shows how to use it, /help lists all commands.",
+            id="with-args",
+        ),
+        pytest.param(
+            CommandSpec("history", "your recent orders", "trade"),
+            "I did not understand that. Did you mean /history (your recent orders)? "
+            "/help history shows how to use it, /help lists all commands.",
+            id="no-args",
+        ),
+    ],
+)
+def test_not_understood_suggests_the_command(spec: CommandSpec, text: str) -> None:
+    assert shown(ar.not_understood(spec)) == text
+
+
+def test_not_understood_without_a_suggestion_points_to_help() -> None:
+    text = shown(ar.not_understood(None))
+    assert text.startswith("I did not understand that. Send /help")
