@@ -3,13 +3,21 @@
 Every message that carries a key, secret, passphrase or PIN is deleted first thing, before it is
 even validated; if Telegram refuses the delete, the user is told to delete it. Key material in
 the /connect form is kept in FSM data only sealed by the key store, and the form is cleared on
-every exit (done, refused, /cancel).
+every exit (done, refused, expired, /cancel, Cancel).
+
+When the exchange does not answer the key check (``TemporaryExchangeError``), the form stays
+open in ``ConnectForm.retry`` with the keys still sealed, under "Try again" / "Cancel" buttons:
+the user never types a key twice. The form's own expiry (set at /connect) bounds the retry; the
+FSM state is per user and chat, so a press by anyone else finds no form and is answered as a
+stale button, as is a press under the prompt of an earlier form (the form keeps its prompt's
+message id); the per-chat event lock runs one check at a time.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
+import structlog
 from aiogram import F
 from aiogram.filters import CommandObject
 from aiogram.filters.callback_data import CallbackData
@@ -17,19 +25,29 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from core.errors import UserError
+from core.errors import ExchangeError, TemporaryExchangeError, UserError
 from core.security import validate_pin
 from handlers import accounts_render as render
 from handlers.accounts_states import ConnectForm, SetPinForm
 from handlers.commands import NOT_A_COMMAND, Routes, in_private_chat
+from handlers.html import escape
 from handlers.secret_input import delete_secret_message
-from services.accounts import AccountService, check_key_text
+from services.accounts import (
+    FORM_EXPIRED,
+    AccountService,
+    SealedKeys,
+    check_key_text,
+    looks_like_key,
+)
 from services.dto import UserView
+from services.trading_dto import AccountView
 
 routes = Routes(__name__, message=in_private_chat)
+log = structlog.get_logger(__name__)
 
 MANAGE: Final = "accounts.manage"
 PAGE_SIZE: Final = 6
+STALE_BUTTON: Final = "This button is no longer valid."
 
 
 class ExchangePickCallback(CallbackData, prefix="xp"):
@@ -42,6 +60,12 @@ class ExchangePageCallback(CallbackData, prefix="xg"):
 
 class NetworkCallback(CallbackData, prefix="xn"):
     testnet: bool
+
+
+class ConnectRetryCallback(CallbackData, prefix="xr"):
+    """Under "the exchange did not answer": check the kept keys again, or forget them."""
+
+    retry: bool
 
 
 class DisconnectCallback(CallbackData, prefix="dc"):
@@ -91,6 +115,7 @@ async def start_connect(
 ) -> None:
     await state.clear()
     await state.set_state(ConnectForm.exchange)
+    await state.update_data(expires=account_service.form_expiry())
     if command.args and command.args.strip():
         await _show_matches(message, state, account_service, command.args.strip())
     else:
@@ -200,18 +225,100 @@ async def read_passphrase(
 async def _finish_connect(
     message: Message, state: FSMContext, user: UserView, account_service: AccountService
 ) -> None:
-    data: dict[str, Any] = await state.get_data()
-    await state.clear()  # whatever the exchange says next, the form is over
-    sealed_passphrase = data.get("passphrase")
-    account = await account_service.connect(
-        user,
-        exchange_id=str(data["exchange"]),
-        api_key=account_service.unseal(str(data["key"])),
-        secret=account_service.unseal(str(data["secret"])),
-        passphrase=account_service.unseal(str(sealed_passphrase)) if sealed_passphrase else None,
-        sandbox=bool(data.get("sandbox")),
-    )
+    keys = _sealed_keys(await state.get_data(), account_service)
+    account = await _check_keys(keys, state, user, account_service)
+    if account is None:
+        retry = render.connect_retry(keys.exchange_id)
+        prompt = await message.answer(retry, reply_markup=_retry_keyboard())
+        await state.update_data(prompt=prompt.message_id)  # its buttons, and no other, retry
+        return
     await message.answer(render.connected(account))
+
+
+def _sealed_keys(data: dict[str, Any], account_service: AccountService) -> SealedKeys:
+    passphrase = data.get("passphrase")
+    return SealedKeys(
+        exchange_id=str(data["exchange"]),
+        api_key=str(data["key"]),
+        secret=str(data["secret"]),
+        passphrase=str(passphrase) if passphrase else None,
+        sandbox=bool(data.get("sandbox")),
+        # a form opened before forms had an expiry gets one now
+        expires_at=str(data.get("expires") or account_service.form_expiry()),
+    )
+
+
+async def _check_keys(
+    keys: SealedKeys, state: FSMContext, user: UserView, account_service: AccountService
+) -> AccountView | None:
+    """Check the sealed keys at the exchange and connect the account; None when the exchange
+    did not answer: the form then waits in ``ConnectForm.retry``, keys still sealed. Every
+    other outcome ends the form (refused keys, expiry: ``UserError``)."""
+    try:
+        account = await account_service.connect_sealed(user, keys)
+    except TemporaryExchangeError:
+        await state.set_state(ConnectForm.retry)
+        await state.update_data(expires=keys.expires_at)
+        return None
+    except BaseException:
+        await state.clear()  # refused, expired or failed: the sealed keys go with the form
+        raise
+    await state.clear()
+    return account
+
+
+def _retry_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text="Try again", callback_data=ConnectRetryCallback(retry=True))
+    builder.button(text="Cancel", callback_data=ConnectRetryCallback(retry=False))
+    return builder.as_markup()
+
+
+@routes.callback_query(ConnectRetryCallback.filter(), ConnectForm.retry, flags={"role": MANAGE})
+async def retry_connect(
+    callback: CallbackQuery,
+    callback_data: ConnectRetryCallback,
+    state: FSMContext,
+    user: UserView,
+    account_service: AccountService,
+) -> None:
+    data = await state.get_data()
+    prompt = callback.message
+    if prompt is None or prompt.message_id != data.get("prompt"):
+        await callback.answer(STALE_BUTTON)  # under the prompt of an earlier form
+        return
+    if not isinstance(prompt, Message):  # too old to edit: so is the form
+        await state.clear()
+        await callback.answer(FORM_EXPIRED, show_alert=True)
+        return
+    if not callback_data.retry:
+        await state.clear()
+        await callback.answer("Cancelled.")
+        await prompt.edit_text(render.connect_cancelled())
+        return
+    keys = _sealed_keys(data, account_service)
+    await callback.answer()  # at once: the check may take as long as the exchange's timeouts
+    await prompt.edit_text(render.connect_checking(keys.exchange_id))  # no buttons meanwhile
+    try:
+        account = await _check_keys(keys, state, user, account_service)
+    except (UserError, ExchangeError) as exc:  # the callback is answered: say it in the chat
+        log.info("connect_retry_refused", error=type(exc).__name__)
+        await prompt.edit_text(escape(exc.user_message))
+        return
+    if account is None:
+        retry = render.connect_retry(keys.exchange_id)
+        await prompt.edit_text(retry, reply_markup=_retry_keyboard())
+        return
+    await prompt.edit_text(render.connected(account))
+
+
+@routes.message(ConnectForm.retry, NOT_A_COMMAND, flags={"role": MANAGE})
+async def wait_for_retry(message: Message) -> None:
+    """The form waits for a button; a key sent again is deleted all the same (it is not read:
+    the form has the keys)."""
+    if looks_like_key(message.text or ""):
+        await delete_secret_message(message)
+    await message.answer(render.connect_waiting())
 
 
 # -- /accounts, /disconnect --------------------------------------------------------------------

@@ -56,6 +56,29 @@ def passphrase_prompt() -> str:
     return "Got it (message deleted). This exchange also needs the key's <b>passphrase</b>."
 
 
+def connect_retry(exchange_id: str) -> str:
+    return (
+        f"{escape(exchange_id)} did not answer while I was checking your keys, so nothing was "
+        "stored yet. I kept the keys (encrypted) with this form: you need not send them again. "
+        "Press <b>Try again</b> when you like, or <b>Cancel</b> to forget them."
+    )
+
+
+def connect_checking(exchange_id: str) -> str:
+    return f"Checking your keys with {escape(exchange_id)} again…"
+
+
+def connect_waiting() -> str:
+    return (
+        "I still have your keys for this form: press <b>Try again</b> under my last message, "
+        "or /cancel to forget them."
+    )
+
+
+def connect_cancelled() -> str:
+    return "Cancelled; your keys are forgotten and nothing was stored."
+
+
 def delete_failed() -> str:
     return (
         "I could not delete your message holding a key: please delete it yourself now, "

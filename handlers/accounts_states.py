@@ -12,6 +12,9 @@ class ConnectForm(StatesGroup):
     api_key = State()
     secret = State()
     passphrase = State()
+    # The exchange did not answer the key check: the sealed keys stay in the form's data for
+    # the "Try again" button, until the form's own expiry (data "expires").
+    retry = State()
 
 
 class SetPinForm(StatesGroup):
