@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from handlers import trading_render
+from handlers import numbers, trading_render
 from handlers.commands import CommandSpec
 from handlers.html import escape
 from services.intents import IntentAction
@@ -17,13 +15,6 @@ SAFE_KEYS = (
     "2. <b>Withdrawals off</b>: I refuse keys that can withdraw.\n"
     "3. <b>IP whitelist</b> on where the exchange offers it."
 )
-
-
-def num(value: Decimal | None) -> str:
-    if value is None:
-        return "-"
-    text = format(value.normalize(), "f")
-    return text
 
 
 def exchange_prompt() -> str:
@@ -144,12 +135,12 @@ def plan(p: CommandPlan) -> str:
     via = " (read by the AI model; check it)" if p.parser == "ai" else ""
     if p.order is not None:
         o = p.order
-        price = f"at {num(o.price)}" if o.price is not None else "at market"
+        price = f"at {numbers.price(o.price)}" if o.price is not None else "at market"
         kind = "paper" if o.account.is_paper else ("testnet" if o.account.sandbox else "LIVE")
         return (
-            f"<b>Plan{via}</b>: {o.side.value} {num(o.amount)} {escape(o.symbol)} {price}\n"
-            f"Account: {escape(o.account.label)} ({kind})\n"
-            f"Estimated cost: ~{num(o.est_cost)} {escape(o.quote)}\n"
+            f"<b>Plan{via}</b>: {o.side.value} {numbers.amount(o.amount)} {escape(o.symbol)} "
+            f"{price}\nAccount: {escape(o.account.label)} ({kind})\n"
+            f"{trading_render.estimate_label(o.side)}: ~{numbers.money(o.est_cost, o.quote)}\n"
             "Confirm to place it."
         )
     if p.target is not None:

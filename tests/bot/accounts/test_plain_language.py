@@ -86,7 +86,7 @@ async def test_sell_half_uses_the_balance_at_plan_time(
     await press(accounts_app, telegram_api, plan_message(telegram_api), "Confirm")
     await say(accounts_app, telegram_api, "sell half my btc at 60000")
     plan = plan_message(telegram_api)
-    assert "sell 0.01 BTC/USDT at 60000" in plan["text"]
+    assert "sell 0.01 BTC/USDT at 60,000" in plan["text"]
     await press(accounts_app, telegram_api, plan, "Confirm")
     sells = [o for o in await orders(accounts_app) if o.side.value == "sell"]
     assert len(sells) == 1 and sells[0].amount == Decimal("0.01") and sells[0].price == 60000

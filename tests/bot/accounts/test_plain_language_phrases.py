@@ -133,8 +133,8 @@ async def test_cancel_of_an_order_that_is_not_open_changes_nothing(
 @pytest.mark.parametrize(
     ("phrase", "plan_text", "price"),
     [
-        ("buy btc 0.01 limit 40000", "buy 0.01 BTC/USDT at 40000", Decimal(40000)),
-        ("купить 0.01 btc по 40000", "buy 0.01 BTC/USDT at 40000", Decimal(40000)),
+        ("buy btc 0.01 limit 40000", "buy 0.01 BTC/USDT at 40,000", Decimal(40000)),
+        ("купить 0.01 btc по 40000", "buy 0.01 BTC/USDT at 40,000", Decimal(40000)),
         ("купить 0.01 btc", "buy 0.01 BTC/USDT at market", None),
         ("comprar 0.01 btc", "buy 0.01 BTC/USDT at market", None),
         ("0.01 btc al", "buy 0.01 BTC/USDT at market", None),

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from core.domain import OrderStatus
+from core.domain import OrderSide, OrderStatus
 from handlers import accounts_render as ar
 from handlers import trading_render as tr
 from handlers.commands import CommandSpec
@@ -173,31 +172,33 @@ def test_account_kind(view: AccountView, kind: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "text"),
-    [
-        pytest.param(None, "-", id="none"),
-        pytest.param(Decimal("2.50"), "2.5", id="trailing-zero"),
-        pytest.param(Decimal("1E+2"), "100", id="exponent"),
-    ],
-)
-def test_num(value: Decimal | None, text: str) -> None:
-    assert ar.num(value) == text
-
-
-@pytest.mark.parametrize(
     ("planned", "text"),
     [
         pytest.param(
             plan_of(IntentAction.BUY, order=order_plan()),
-            "Plan: buy 0.01 BTC/USDT at 60000\nAccount: main (LIVE)\n"
-            "Estimated cost: ~600 USDT\nConfirm to place it.",
+            "Plan: buy 0.01 BTC/USDT at 60,000\nAccount: main (LIVE)\n"
+            "Estimated cost: ~600.00 USDT\nConfirm to place it.",
             id="live-limit",
         ),
         pytest.param(
             plan_of(IntentAction.BUY, order=order_plan(account=PAPER, price=None)),
             "Plan: buy 0.01 BTC/USDT at market\nAccount: paper (paper)\n"
-            "Estimated cost: ~600 USDT\nConfirm to place it.",
+            "Estimated cost: ~600.00 USDT\nConfirm to place it.",
             id="paper-market",
+        ),
+        pytest.param(
+            plan_of(
+                IntentAction.SELL,
+                order=order_plan(
+                    side=OrderSide.SELL,
+                    amount=D("1250.5"),
+                    price=D("88493.46607768"),
+                    est_cost=D("110660866.8"),
+                ),
+            ),
+            "Plan: sell 1,250.5 BTC/USDT at 88,493.47\nAccount: main (LIVE)\n"
+            "Estimated proceeds: ~110,660,866.80 USDT\nConfirm to place it.",
+            id="sell-proceeds-grouped",
         ),
         pytest.param(
             plan_of(IntentAction.CANCEL_ALL), "Plan: Cancel all your open orders?", id="cancel-all"
