@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from aiogram import Bot
 from aiogram.filters import CommandObject
 from aiogram.types import Message
 
 from core.domain import Role
 from core.errors import UserError
 from handlers import numbers
+from handlers.command_menu import fit_menu
 from handlers.commands import Routes, in_private_chat
 from handlers.html import escape
 from services.dto import UserView
@@ -25,13 +27,14 @@ def _telegram_id(raw: str) -> int:
 
 @routes.command("grant", "give a user a role", Role.ADMIN, args="<telegram_id> <role>", order=80)
 async def grant_role(
-    message: Message, command: CommandObject, user: UserView, user_service: UserService
+    message: Message, command: CommandObject, user: UserView, user_service: UserService, bot: Bot
 ) -> None:
     parts = (command.args or "").split()
     if len(parts) != 2:
         raise UserError("Usage: /grant <telegram_id> <role> (admin, trader, viewer, api_user).")
     target = await user_service.grant_role(user, _telegram_id(parts[0]), parse_role(parts[1]))
     await message.answer(f"User {target.telegram_id} is now {target.role.value}.")
+    await fit_menu(bot, target.telegram_id, target.role)  # their private chat's menu
 
 
 @routes.command("ban", "ban a user", Role.ADMIN, args="<telegram_id>", order=81)

@@ -2,9 +2,10 @@
 
 Telegram picks a private chat's menu by scope: the chat's own list when it has one, else the
 list for all private chats. So every private chat gets the commands of the role a new user
-starts with (``NEW_USER_ROLE``); the chats of ``ADMIN_IDS`` get the admin list at start, and
-any user's chat is fitted to their role when they send /start or /help (a role granted or
-taken later shows there; a user of the new-user role gets the shared list back). The bot
+starts with (``NEW_USER_ROLE``); the chats of ``ADMIN_IDS`` get the admin list at start, a
+user's chat is fitted when an admin /grants them a role, and again when they send /help (or
+/start with a role other than the new user's: a new user's /start costs no API call); a user
+of the new-user role gets the shared list back. The bot
 answers in private chats only, so groups get no list. The texts exist in English only, so the
 lists carry no ``language_code`` and serve every language.
 """

@@ -1,5 +1,5 @@
-"""/start, /help [command], /whoami, /cancel; /start and /help also fit the chat's command menu
-to the user's role (handlers/command_menu.py)."""
+"""/start, /help [command], /whoami, /cancel; /help (and /start for a role other than a new
+user's) also fit the chat's command menu to the user's role (handlers/command_menu.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from aiogram.types import Message
 from core.domain import Role
 from core.permissions import role_allows
 from handlers import render
-from handlers.command_menu import fit_menu
+from handlers.command_menu import NEW_USER_ROLE, fit_menu
 from handlers.commands import COMMANDS, Routes, in_private_chat
 from handlers.usage import EXAMPLES
 from services.dto import UserView
@@ -22,7 +22,8 @@ routes = Routes(__name__, message=in_private_chat)
 @routes.command("start", "register and see what the bot does", Role.VIEWER, order=0)
 async def start(message: Message, user: UserView, bot: Bot, user_created: bool = False) -> None:
     await message.answer(render.welcome(user, user_created))
-    await fit_menu(bot, message.chat.id, user.role)
+    if user.role is not NEW_USER_ROLE:  # the shared list already fits the rest: no API call
+        await fit_menu(bot, message.chat.id, user.role)
 
 
 @routes.command(

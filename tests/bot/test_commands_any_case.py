@@ -210,6 +210,18 @@ async def test_a_refused_menu_does_not_stop_the_help(
     await publish_menus(app.bot, [ADMIN_ID])  # logged, not raised
 
 
+async def test_a_grant_fits_the_target_chat_menu_and_a_new_user_start_costs_no_call(
+    app: App, telegram_api: FakeTelegramAPI
+) -> None:
+    await feed(app, telegram_api.updates.message(TRADER_ID, "/start"))
+    assert not telegram_api.calls_of("deleteMyCommands")
+    assert not telegram_api.calls_of("setMyCommands")
+    await feed(app, telegram_api.updates.message(ADMIN_ID, f"/grant {TRADER_ID} viewer"))
+    scope = BotCommandScopeChat(chat_id=TRADER_ID)
+    granted = _names(await app.bot.get_my_commands(scope=scope))
+    assert "price" in granted and "buy" not in granted
+
+
 def test_menus_fit_telegram() -> None:
     for role in Role:
         for command in menu(role):
