@@ -26,7 +26,7 @@ EXAMPLES: Final[dict[str, tuple[str, ...]]] = {
         "/buy btc $50",
         "/buy btc 50%",
         "/buy eth 0.5 3000",
-        "/buy btc 0.01 stop 70000",
+        "/buy btc 0.01 stop 100000",  # a breakout buy: the stop sits above the market
     ),
     "sell": (
         "/sell btc all",
