@@ -7,10 +7,10 @@ exactly as an operator pipes a script into it."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.console_cli import run_tsbot
 
 # Inputs that work today or belong to issue 15's items 1, 2 and 7; no forms (/pin, /connect)
 # and no bare numbers (they would press buttons).
@@ -84,24 +84,7 @@ SCRIPT = [
 
 
 def _tsbot(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    executable = Path(sys.executable).parent / "tsbot"
-    command = [str(executable)] if executable.exists() else [sys.executable, "-m", "bot"]
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp_path),
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'console.db'}",
-        "DATA_DIR": str(tmp_path / "data"),
-    }
-    return subprocess.run(  # noqa: S603 - our own CLI with fixed arguments
-        [*command, "--env-file", "/dev/null", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=env,
-        timeout=300,
-        check=False,
-    )
+    return run_tsbot(tmp_path, *args, stdin=stdin, timeout=300)
 
 
 def replies_by_line(stdout: str) -> list[tuple[str, list[str]]]:

@@ -3,31 +3,11 @@ on the shipped replay prices (offline), one process per run."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.console_cli import run_tsbot
 
-def _tsbot(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    executable = Path(sys.executable).parent / "tsbot"
-    command = [str(executable)] if executable.exists() else [sys.executable, "-m", "bot"]
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp_path),
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'console.db'}",
-        "DATA_DIR": str(tmp_path / "data"),
-    }
-    return subprocess.run(  # noqa: S603 - our own CLI with fixed arguments
-        [*command, "--env-file", "/dev/null", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+_tsbot = run_tsbot
 
 
 def test_console_buys_on_paper_and_shows_balance_and_history(tmp_path: Path) -> None:
