@@ -101,7 +101,6 @@ def configure_logging(
     ``LOG_FILE_BYTES``, ``LOG_FILE_BACKUPS`` kept): the console chat logs there, so no log line
     lands between the bot's replies."""
     redactor = redactor or Redactor()
-    json_output = fmt == "json" or (fmt == "auto" and production)
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_logger_name,
@@ -109,17 +108,6 @@ def configure_logging(
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _drop_color_message,
     ]
-    renderer: Processor
-    if json_output:
-        renderer = structlog.processors.JSONRenderer()
-        final: list[Processor] = [
-            structlog.processors.dict_tracebacks,
-            redactor,
-            renderer,
-        ]
-    else:
-        renderer = structlog.dev.ConsoleRenderer(colors=False)
-        final = [structlog.processors.format_exc_info, redactor, renderer]
     structlog.configure(
         processors=[
             *shared,
@@ -133,17 +121,43 @@ def configure_logging(
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *final],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            *_rendering(fmt == "json" or (fmt == "auto" and production), redactor),
+        ],
     )
-    handler: logging.Handler
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler = RotatingFileHandler(
-            path, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_BACKUPS, encoding="utf-8"
-        )
-    else:
-        handler = logging.StreamHandler(stream or sys.stderr)
+    handler = _handler(path, stream)
     handler.setFormatter(formatter)
+    _install(handler, level)
+    return redactor
+
+
+def _rendering(json_output: bool, redactor: Redactor) -> list[Processor]:
+    """Exceptions rendered, then redacted, then the line: JSON or human-readable."""
+    if json_output:
+        return [
+            structlog.processors.dict_tracebacks,
+            redactor,
+            structlog.processors.JSONRenderer(),
+        ]
+    return [
+        structlog.processors.format_exc_info,
+        redactor,
+        structlog.dev.ConsoleRenderer(colors=False),
+    ]
+
+
+def _handler(path: Path | None, stream: Any) -> logging.Handler:
+    if path is None:
+        return logging.StreamHandler(stream or sys.stderr)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return RotatingFileHandler(
+        path, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_BACKUPS, encoding="utf-8"
+    )
+
+
+def _install(handler: logging.Handler, level: str) -> None:
+    """``handler`` as the root logger's only one, at ``level``; chatty libraries quieter."""
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
@@ -156,4 +170,3 @@ def configure_logging(
     logging.getLogger("aiohttp.access").setLevel(max(logging.WARNING, root.level))
     # ccxt logs whole signed requests (API key header included) at DEBUG: never let it.
     logging.getLogger("ccxt").setLevel(max(logging.INFO, root.level))
-    return redactor
