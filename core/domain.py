@@ -75,10 +75,16 @@ class OrderStatus(StrEnum):
     CANCELLED = "cancelled"
     REJECTED = "rejected"
     UNKNOWN = "unknown"  # exchange call timed out / 5xx: reconcile, never resend blind
+    NOT_FOUND = "not_found"  # placement unknown, never found after the checks: never placed
 
     @property
     def is_final(self) -> bool:
-        return self in {OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED}
+        return self in {
+            OrderStatus.FILLED,
+            OrderStatus.CANCELLED,
+            OrderStatus.REJECTED,
+            OrderStatus.NOT_FOUND,
+        }
 
 
 class OutboxStatus(StrEnum):

@@ -75,6 +75,9 @@ _STATUS_LINE: Final = {
     OrderStatus.OPEN: "⏳ {lead} is open and waits for the price.",
     OrderStatus.CANCELLED: "✖ {lead} was cancelled.{reason}",
     OrderStatus.REJECTED: "⛔ {lead} was rejected.{reason}",
+    OrderStatus.NOT_FOUND: (
+        "∅ {lead} was never placed: the exchange has no record of it, so nothing was traded."
+    ),
     OrderStatus.UNKNOWN: (
         "❔ {lead} was sent but the exchange did not confirm it. "
         "I will check by its client order id and tell you; it will not be sent again."

@@ -3,7 +3,11 @@
 ``reconcile()`` (at start and periodically) looks orders that are not final up at the exchange
 by exchange or client order id; it never sends an order. An order still being placed is safe:
 placement holds the user's lock until the exchange answered, and the reconciler takes the same
-lock or skips the order until the next pass. ``notify_changes()`` queues one outbox message per
+lock or skips the order until the next pass. Only an order whose placement is unknown
+(``pending``, ``unknown``) is ever given up, after the attempts *and* the age, and then as
+``not_found`` (never ``rejected``: nobody refused it). An order the exchange acknowledged (open,
+partly filled) stays as it is while a lookup says "no such order": only the exchange's own
+status (filled, cancelled) ends it. ``notify_changes()`` queues one outbox message per
 (order, status) the owner was not told about; its text comes from the ``OrderMessages`` port,
 which the handler layer implements (services return data, handlers render).
 """
@@ -42,6 +46,7 @@ from services.trading_dto import AccountView, OrderView
 log = structlog.get_logger(__name__)
 
 RECONCILE_LOCK_WAIT_S: Final = 2.0
+PLACEMENT_UNKNOWN: Final = (OrderStatus.PENDING, OrderStatus.UNKNOWN)
 NOT_FINAL: Final = (
     OrderStatus.PENDING,
     OrderStatus.UNKNOWN,
@@ -53,7 +58,9 @@ NOTIFY: Final = (
     OrderStatus.PARTIALLY_FILLED,
     OrderStatus.CANCELLED,
     OrderStatus.REJECTED,
+    OrderStatus.NOT_FOUND,
 )
+NEVER_PLACED: Final = "Not found at the exchange after every check; nothing was traded."
 
 
 class OrderMessages(Protocol):
@@ -159,10 +166,7 @@ class Reconciler:
                 account = await AccountRepository(session).get(row.account_id)
                 if account is None:
                     continue
-                if account.is_paper and row.status not in (
-                    OrderStatus.PENDING,
-                    OrderStatus.UNKNOWN,
-                ):
+                if account.is_paper and row.status not in PLACEMENT_UNKNOWN:
                     continue  # resting paper orders are filled by the paper pass
                 checks.append(
                     _Check(
@@ -192,10 +196,15 @@ class Reconciler:
         if found is not None:
             status = await self._submitter.apply(check.id, account, found, notified=False)
             return int(status is not check.status)
+        if check.status not in PLACEMENT_UNKNOWN:
+            # the exchange acknowledged it: a miss is its lag or a glitch, never an outcome
+            log.warning("open_order_not_found_at_exchange", order_id=check.id)
+            return 0
         return await self._not_found(check, account)
 
     async def _not_found(self, check: _Check, account: AccountView) -> int:
-        """Count one more miss; give up (rejected: nothing was traded) when it is time."""
+        """Count one more miss of an order whose placement is unknown; give up (``not_found``:
+        it was never placed, nothing was traded) when it is time."""
         age = (self._clock() - check.created_at).total_seconds()
         async with self._db.transaction() as session:
             row = await OrderRepository(session).get(check.id, lock=True)
@@ -210,8 +219,8 @@ class Reconciler:
                 and age >= self._settings.reconcile_give_up_s
             )
             if give_up:
-                row.status = OrderStatus.REJECTED
-                row.error = "The exchange never received this order; nothing was traded."
+                row.status = OrderStatus.NOT_FOUND
+                row.error = NEVER_PLACED
         log.info(
             "order_not_found_at_exchange",
             order_id=check.id,
@@ -219,7 +228,7 @@ class Reconciler:
             gave_up=give_up,
         )
         if give_up:
-            self._submitter.count(account, OrderStatus.REJECTED)
+            self._submitter.count(account, OrderStatus.NOT_FOUND)
             return 1
         return 0
 

@@ -130,7 +130,7 @@ async def test_hidden_order_is_not_resent_and_is_found_after_the_lag(
     assert exchange_api.count("POST", ORDER) == 1
 
 
-async def test_order_the_exchange_never_got_is_rejected_after_bounded_attempts(
+async def test_order_the_exchange_never_got_is_not_found_after_bounded_attempts(
     pg_db: Database, redis_kv: KeyValue, exchange_api: FakeExchangeAPI
 ) -> None:
     live = build_trading(
@@ -148,7 +148,7 @@ async def test_order_the_exchange_never_got_is_rejected_after_bounded_attempts(
         assert await live.service.reconcile() == 0  # attempt 1 of 2
         assert await live.service.reconcile() == 1
         [row] = await live.orders()
-        assert row.status is OrderStatus.REJECTED and "never received" in (row.error or "")
+        assert row.status is OrderStatus.NOT_FOUND and "nothing was traded" in (row.error or "")
         assert exchange_api.orders == [] and exchange_api.count("POST", ORDER) == 1
     finally:
         await live.factory.aclose()

@@ -362,7 +362,7 @@ async def test_paper_create_order_is_idempotent_by_client_order_id(trading: Trad
 
 async def test_reconciler_settles_a_paper_order_left_pending_by_a_crash(trading: Trading) -> None:
     """A pending paper row (the process died after storing it, before the engine ran it) was
-    never executed: the reconciler marks it rejected and tells the owner; no money moves."""
+    never executed: the reconciler marks it not found and tells the owner; no money moves."""
     user = await trading.user()
     account = await trading.service.ensure_paper_account(user)
     async with trading.db.transaction() as session:
@@ -379,7 +379,7 @@ async def test_reconciler_settles_a_paper_order_left_pending_by_a_crash(trading:
         )
     assert await trading.service.reconcile() == 1
     [row] = await trading.orders()
-    assert row.status is OrderStatus.REJECTED and "never received" in (row.error or "")
+    assert row.status is OrderStatus.NOT_FOUND and "nothing was traded" in (row.error or "")
     assert await trading.service.notify_changes() == 1
     assert (await trading.service.balance(user)).assets == [("USDT", Decimal(10000), Decimal(0))]
     assert await trading.service.reconcile() == 0
