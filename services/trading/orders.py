@@ -84,7 +84,8 @@ class UserOrders:
             account = account_view(account_row)
             status, symbol, exchange_id = row.status, row.symbol, row.exchange_order_id
         if status.is_final:
-            raise Conflict(f"Order #{order_id} is already {status.value}; nothing to cancel.")
+            said = status.value.replace("_", " ")
+            raise Conflict(f"Order #{order_id} is already {said}; nothing to cancel.")
         if status in (OrderStatus.PENDING, OrderStatus.UNKNOWN) or exchange_id is None:
             raise Conflict(
                 f"Order #{order_id} is still being checked with the exchange; "
