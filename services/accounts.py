@@ -11,7 +11,8 @@ later: FSM_TTL). Sealed keys kept for a retry after the exchange did not answer 
 then and no longer: storage TTLs restart on every write, so pressing "Try again" must not be
 able to keep them alive.
 
-The PIN is 4-12 digits, stored as an argon2 hash on the user row; wrong guesses are limited.
+The PIN is 4-12 digits, stored as an argon2 hash on the user row; wrong guesses are limited per
+user by the ``PinAttempts`` shared with every other place a PIN is asked.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from typing import Final, Protocol
 import ccxt
 import structlog
 
-from core.cache import RateLimiter
 from core.clock import Clock, utc_now
 from core.db.models import ExchangeAccount
 from core.db.repositories.accounts import AccountRepository
@@ -33,9 +33,10 @@ from core.db.repositories.audit import AuditRepository
 from core.db.session import Database
 from core.errors import AuthenticationFailed, Forbidden, NotFound, UserError
 from core.permissions import role_allows
-from core.security import KeyStore, hash_secret, mask, validate_pin, verify_secret
+from core.security import KeyStore, hash_secret, mask, validate_pin
 from services.dto import UserView
 from services.exchange.base import ExchangeClient
+from services.pin_attempts import PinAttempts
 from services.trading import account_view
 from services.trading_dto import AccountView
 
@@ -43,8 +44,6 @@ log = structlog.get_logger(__name__)
 
 MAX_LABEL: Final = 64
 KEY_TEXT_RE: Final = re.compile(r"[\x21-\x7e]{8,512}")  # printable ASCII, no spaces
-PIN_ATTEMPTS: Final = 5  # wrong guesses allowed in a burst ...
-PIN_WINDOW_S: Final = 900  # ... refilled over this many seconds
 FORM_TTL_S: Final = 86_400  # the /connect form's own expiry (the default of FSM_TTL)
 
 KEYS_REFUSED: Final = (
@@ -56,7 +55,6 @@ WITHDRAWALS_REFUSED: Final = (
     "the account. Create a key with trading only (withdrawals off), then /connect again. "
     "Nothing was stored."
 )
-WRONG_PIN: Final = "That PIN is not right."
 FORM_EXPIRED: Final = (
     "This /connect form has expired and the keys it held are forgotten. "
     "Send /connect to start again."
@@ -151,7 +149,7 @@ class AccountService:
         trading: AccountsTradingPort,
         *,
         users: UserCachePort | None = None,
-        limiter: RateLimiter | None = None,
+        pin_attempts: PinAttempts,
         clock: Clock = utc_now,
         form_ttl_s: int = FORM_TTL_S,
     ) -> None:
@@ -160,7 +158,7 @@ class AccountService:
         self._factory = factory
         self._trading = trading
         self._users = users
-        self._limiter = limiter
+        self._pin_attempts = pin_attempts
         self._clock = clock
         self._form_ttl = timedelta(seconds=form_ttl_s)
 
@@ -372,21 +370,13 @@ class AccountService:
         await self._forget_user(user)
 
     async def verify_pin(self, user: UserView, pin: str) -> None:
-        """Raise ``UserError`` unless ``pin`` is the user's PIN; guesses are rate limited."""
-        if self._limiter is not None:
-            decision = await self._limiter.hit(
-                f"pin:{user.id}", rate=PIN_ATTEMPTS / PIN_WINDOW_S, burst=PIN_ATTEMPTS
-            )
-            if not decision.allowed:
-                minutes = max(1, round(decision.retry_after / 60))
-                raise UserError(f"Too many PIN attempts; try again in {minutes} min.")
+        """Raise ``UserError`` unless ``pin`` is the user's PIN (``WrongPin``/``PinLocked``:
+        wrong PINs are limited per user, see services/pin_attempts.py)."""
         async with self._db.session() as session:
             hashed = await AccountRepository(session).pin_hash(user.id)
         if hashed is None:
             raise UserError("You have no PIN; set one with /pin.")
-        if not await verify_secret(pin.strip(), hashed):
-            log.info("pin_rejected", user_id=user.id)
-            raise UserError(WRONG_PIN)
+        await self._pin_attempts.verify(user.id, pin, hashed)
 
     async def _forget_user(self, user: UserView) -> None:
         if self._users is not None:

@@ -24,6 +24,7 @@ async def build(ctx: FeatureContext) -> Feature:
     from handlers import plain_language as plain_language_handlers
     from services.accounts import AccountService
     from services.intents import AIIntentParser
+    from services.pin_attempts import PinAttempts
     from services.plain_language import PlainLanguageService
 
     accounts = AccountService(
@@ -32,7 +33,8 @@ async def build(ctx: FeatureContext) -> Feature:
         factory,
         trading,
         users=ctx.users,
-        limiter=ctx.kv.limiter,
+        # the same record and lock as the trading feature's: both live in ctx.kv
+        pin_attempts=PinAttempts(ctx.kv.cache, ctx.kv.locks, ctx.clock),
         clock=ctx.clock,
         form_ttl_s=ctx.settings.redis.fsm_ttl_s,  # the /connect form's own expiry
     )

@@ -16,6 +16,7 @@ from handlers.trading_render import OrderHtml
 from services.exchange.factory import ExchangeFactory
 from services.exchange.feeds import ExchangeTickerFeed, PriceFeed, ReplayFeed, StaticFeed
 from services.exchange.paper import PaperEngine
+from services.pin_attempts import PinAttempts
 from services.trading import TradingService
 
 log = structlog.get_logger(__name__)
@@ -47,6 +48,7 @@ async def build(ctx: FeatureContext) -> Feature:
         ctx.db,
         factory,
         locks=ctx.kv.locks,
+        pin_attempts=PinAttempts(ctx.kv.cache, ctx.kv.locks, ctx.clock),  # shared via ctx.kv
         notifier=ctx.notifier,
         messages=OrderHtml(),
         settings=settings,

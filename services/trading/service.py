@@ -20,6 +20,7 @@ from services.dto import UserView
 from services.exchange.base import Position
 from services.exchange.factory import ExchangeFactory
 from services.exchange.feeds import PriceFeed
+from services.pin_attempts import PinAttempts
 from services.ports import Notifier
 from services.trading.accounts import TradingAccounts
 from services.trading.market import MarketData, PaperPairs, PriceBoard
@@ -41,6 +42,7 @@ class TradingService:
         factory: ExchangeFactory,
         *,
         locks: Locks,
+        pin_attempts: PinAttempts,
         notifier: Notifier,
         messages: OrderMessages,
         settings: ExchangeSettings,
@@ -56,7 +58,7 @@ class TradingService:
             db,
             self._accounts,
             submitter,
-            PinGuard(db),
+            PinGuard(db, pin_attempts),
             settings=settings,
             confirm_ttl=timedelta(seconds=confirm_ttl_s),
             clock=clock,

@@ -25,6 +25,7 @@ from core.security import KeyStore
 from services.accounts import FORM_EXPIRED, AccountService, SealedKeys
 from services.dto import UserView
 from services.exchange.base import Balance
+from services.pin_attempts import PinAttempts
 from services.trading_dto import AccountView
 from tests.fakes.clock import FakeClock
 
@@ -103,7 +104,9 @@ def factory() -> FakeFactory:
 @pytest.fixture
 def service(db: Database, factory: FakeFactory) -> AccountService:
     keystore = KeyStore([Fernet.generate_key()])
-    return AccountService(db, keystore, factory, FakeTrading(), limiter=KeyValue.memory().limiter)
+    kv = KeyValue.memory()
+    pins = PinAttempts(kv.cache, kv.locks)
+    return AccountService(db, keystore, factory, FakeTrading(), pin_attempts=pins)
 
 
 async def rows(db: Database) -> list[ExchangeAccount]:
@@ -272,7 +275,11 @@ def form_service(
     db: Database, factory: FakeFactory, clock: FakeClock, unsealed: list[str]
 ) -> AccountService:
     keystore = KeyStore([Fernet.generate_key()], on_decrypt=unsealed.append)
-    return AccountService(db, keystore, factory, FakeTrading(), clock=clock, form_ttl_s=600)
+    kv = KeyValue.memory()
+    pins = PinAttempts(kv.cache, kv.locks, clock)
+    return AccountService(
+        db, keystore, factory, FakeTrading(), pin_attempts=pins, clock=clock, form_ttl_s=600
+    )
 
 
 def sealed(service: AccountService, expires_at: str) -> SealedKeys:

@@ -12,6 +12,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
 from core.cache import KeyValue
+from core.clock import Clock, utc_now
 from core.config import Settings, load_settings
 from core.db.models import ExchangeAccount, Order, OutboxMessage
 from core.db.session import Database
@@ -23,6 +24,7 @@ from services.exchange.factory import ExchangeFactory
 from services.exchange.feeds import StaticFeed
 from services.exchange.paper import PaperEngine
 from services.notifications import OutboxNotifier
+from services.pin_attempts import PinAttempts
 from services.trading import TradingService
 from services.trading_dto import AccountView
 from services.users import UserService
@@ -88,6 +90,7 @@ def build_trading(
     *,
     kv: KeyValue | None = None,
     exchange_api: FakeExchangeAPI | None = None,
+    clock: Clock = utc_now,
     **settings_overrides: Any,
 ) -> Trading:
     settings = exchange_settings(**settings_overrides)
@@ -105,10 +108,12 @@ def build_trading(
         client_options={"retry_backoff_s": 0, "timeout_ms": 500},
     )
     metrics = Metrics()
+    kv = kv or KeyValue.memory()
     service = TradingService(
         db,
         factory,
-        locks=(kv or KeyValue.memory()).locks,
+        locks=kv.locks,
+        pin_attempts=PinAttempts(kv.cache, kv.locks, clock),
         notifier=OutboxNotifier(db),
         messages=OrderHtml(),
         settings=settings.exchange,
