@@ -30,7 +30,9 @@ from core.security import validate_pin
 from handlers import accounts_render as render
 from handlers.accounts_states import ConnectForm, SetPinForm
 from handlers.commands import NOT_A_COMMAND, Routes, in_private_chat
+from handlers.fallback import STALE_BUTTON
 from handlers.html import escape
+from handlers.ids import RowId
 from handlers.secret_input import delete_secret_message
 from services.accounts import (
     FORM_EXPIRED,
@@ -47,7 +49,6 @@ log = structlog.get_logger(__name__)
 
 MANAGE: Final = "accounts.manage"
 PAGE_SIZE: Final = 6
-STALE_BUTTON: Final = "This button is no longer valid."
 
 
 class ExchangePickCallback(CallbackData, prefix="xp"):
@@ -69,7 +70,7 @@ class ConnectRetryCallback(CallbackData, prefix="xr"):
 
 
 class DisconnectCallback(CallbackData, prefix="dc"):
-    account_id: int
+    account_id: RowId
     yes: bool
 
 

@@ -20,6 +20,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from core.permissions import role_allows
 from handlers import accounts_render as render
 from handlers.commands import COMMANDS, NOT_A_COMMAND, CommandSpec, Routes, in_private_chat
+from handlers.ids import RowId
 from handlers.secret_input import PinEntryForm, ask_for_pin, read_pin
 from services.dto import UserView
 from services.intents import closest_command
@@ -33,7 +34,7 @@ USE = "bot.use"  # the service checks the role each action needs ("trade", "mark
 
 
 class PlainLanguageCallback(CallbackData, prefix="lc"):  # prefix kept: buttons already sent
-    command_id: int
+    command_id: RowId
     ok: bool
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
+from handlers.ids import RowId
+
 
 class SignalCallback(CallbackData, prefix="sg"):
     action: str  # track | edit | ignore
-    signal_id: int
+    signal_id: RowId
