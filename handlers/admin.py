@@ -19,9 +19,13 @@ routes = Routes(__name__, message=in_private_chat)
 
 
 def _telegram_id(raw: str) -> int:
+    """A Telegram *user* id: positive ASCII digits (a negative id is a group or a channel)."""
     raw = raw.strip()
-    if not raw.lstrip("-").isdigit() or len(raw) > 16:
-        raise UserError("Give a numeric Telegram id, e.g. /grant 123456789 trader.")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 16 or int(raw) == 0:
+        raise UserError(
+            "Give a Telegram user id: a positive number such as 123456789 "
+            "(a negative id is a group or a channel, not a user)."
+        )
     return int(raw)
 
 
