@@ -13,9 +13,12 @@ COPY migrations ./migrations
 RUN pip install -e . && useradd --create-home --uid 10001 tsbot && mkdir -p /app/data \
     && chown tsbot /app/data
 USER tsbot
+# 8080: the webhook (public). /healthz and /metrics listen on HEALTH_HOST:HEALTH_PORT
+# (127.0.0.1:8081 by default) in polling and webhook mode; never publish that port.
 EXPOSE 8080
-HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,sys; \
-    sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz').status == 200 else 1)" \
+HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import os,urllib.request,sys; \
+    port = os.environ.get('HEALTH_PORT', '8081'); \
+    sys.exit(0 if urllib.request.urlopen(f'http://127.0.0.1:{port}/healthz').status == 200 else 1)" \
     || exit 1
 ENTRYPOINT ["tsbot"]
 CMD ["run"]

@@ -4,7 +4,9 @@ Polling: each batch from ``getUpdates`` is written to the inbox in one transacti
 next ``getUpdates`` (whose offset confirms the batch to Telegram) is requested. Webhook: the
 secret token is mandatory, a wrong or missing header is a 401 that writes nothing, and the 200
 is sent only after the inbox write. Either way handling happens after, in tasks; an update whose
-process dies mid-way is re-run by inbox recovery once its lease is over.
+process dies mid-way is re-run by inbox recovery once its lease is over. In both modes
+``/healthz`` and ``/metrics`` are served by bot/health.py on the internal health port only; the
+webhook port serves the webhook route and nothing else.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import App, build_app
+from bot.health import health_server
 from bot.middlewares.inbox import raw_json
 from core.config import RunMode, Settings
 from core.errors import ConfigError, ServiceUnavailable
@@ -141,7 +144,7 @@ async def _get_updates(
 
 
 def webhook_app(app: App, secret: str, path: str) -> web.Application:
-    """aiohttp app: the webhook route (secret checked first), /healthz and /metrics."""
+    """aiohttp app of the public port: the webhook route only (secret checked first)."""
     if not secret:
         raise ConfigError(["WEBHOOK_SECRET: required in webhook mode"])
     runner = UpdateRunner(app)
@@ -169,25 +172,11 @@ def webhook_app(app: App, secret: str, path: str) -> web.Application:
             app.metrics.inbox_duplicates.inc()
         return web.json_response({})  # 200 only now: the update is safely stored
 
-    async def healthz(_request: web.Request) -> web.Response:
-        database = await app.db.health()
-        redis = await app.kv.health()
-        body = {
-            "database": "ok" if database else "down",
-            "redis": ("ok" if redis else "down") if app.kv.is_redis else "memory",
-        }
-        return web.json_response(body, status=200 if database and redis else 503)
-
-    async def metrics(_request: web.Request) -> web.Response:
-        return web.Response(body=app.metrics.render(), content_type="text/plain")
-
     async def on_shutdown(_web: web.Application) -> None:
         await runner.drain()
 
     web_app = web.Application(client_max_size=1024 * 1024)
     web_app.router.add_post(path, handle_update)
-    web_app.router.add_get("/healthz", healthz)
-    web_app.router.add_get("/metrics", metrics)
     web_app.on_shutdown.append(on_shutdown)
     return web_app
 
@@ -213,6 +202,17 @@ async def serve_webhook(app: App, stop: asyncio.Event) -> None:
         await runner.cleanup()
 
 
+async def serve(app: App, stop: asyncio.Event) -> None:
+    """Receive updates in the configured mode until ``stop``, the health server up throughout."""
+    async with health_server(app):
+        if app.settings.telegram.mode is RunMode.WEBHOOK:
+            await serve_webhook(app, stop)
+        else:
+            with contextlib.suppress(TelegramNetworkError):
+                await app.bot.delete_webhook(drop_pending_updates=False)
+            await poll(app, stop)
+
+
 def _install_signal_handlers(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -232,12 +232,7 @@ async def run_bot(settings: Settings) -> int:
         await app.on_start()
         await publish_menus(app.bot, settings.telegram.admin_ids)
         app.start_background()
-        if settings.telegram.mode is RunMode.WEBHOOK:
-            await serve_webhook(app, stop)
-        else:
-            with contextlib.suppress(TelegramNetworkError):
-                await app.bot.delete_webhook(drop_pending_updates=False)
-            await poll(app, stop)
+        await serve(app, stop)
     finally:
         await app.aclose()
     return 0

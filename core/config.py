@@ -310,6 +310,16 @@ class LoggingSettings(BaseSettings):
         return value.upper() if isinstance(value, str) else value
 
 
+class HealthSettings(BaseSettings):
+    """The internal server of ``tsbot run`` (polling and webhook): ``/healthz`` and ``/metrics``.
+    Loopback by default: metrics never share the public webhook port."""
+
+    model_config = _config()
+
+    host: str = Field(default="127.0.0.1", validation_alias="HEALTH_HOST")
+    port: int = Field(default=8081, ge=1, le=65535, validation_alias="HEALTH_PORT")
+
+
 class Settings(BaseSettings):
     """Every setting, grouped. Build with ``load_settings()``."""
 
@@ -327,6 +337,7 @@ class Settings(BaseSettings):
     ai: AISettings = Field(default_factory=AISettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    health: HealthSettings = Field(default_factory=HealthSettings)
 
     @field_validator("environment", mode="before")
     @classmethod
@@ -350,6 +361,7 @@ SECTIONS: dict[str, type[BaseSettings]] = {
     "ai": AISettings,
     "limits": LimitsSettings,
     "logging": LoggingSettings,
+    "health": HealthSettings,
 }
 
 
@@ -418,6 +430,8 @@ def _runtime_problems(settings: Settings) -> list[str]:
                 f"WEBHOOK_URL: required in webhook mode (example: "
                 f"WEBHOOK_URL={EXAMPLES['WEBHOOK_URL']})"
             )
+        if tg.webhook_port == settings.health.port:
+            problems.append("HEALTH_PORT: must differ from WEBHOOK_PORT (metrics stay internal)")
     return problems
 
 

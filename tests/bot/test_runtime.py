@@ -169,12 +169,10 @@ async def test_webhook_malformed_body_is_rejected_without_a_row(
     assert await inbox_rows(app) == []
 
 
-async def test_healthz_and_metrics(app: App, webhook: TestClient) -> None:
-    health = await webhook.get("/healthz")
-    assert health.status == 200
-    assert await health.json() == {"database": "ok", "redis": "ok"}
-    metrics = await webhook.get("/metrics")
-    assert "tsbot_updates_total" in await metrics.text()
+async def test_webhook_port_has_no_healthz_or_metrics(app: App, webhook: TestClient) -> None:
+    """Both moved to the internal health port (tests/bot/test_health_server.py)."""
+    for path in ("/healthz", "/metrics"):
+        assert (await webhook.get(path)).status == 404
 
 
 def test_webhook_refuses_to_start_without_a_secret(app: App) -> None:

@@ -22,6 +22,8 @@ VARS = (
     "WEBHOOK_PORT",
     "LOG_LEVEL",
     "OPENAI_API_KEY",
+    "HEALTH_HOST",
+    "HEALTH_PORT",
 )
 
 
@@ -136,3 +138,20 @@ def test_production_accepts_a_complete_config(monkeypatch: pytest.MonkeyPatch) -
         monkeypatch.setenv(key, value)
     settings = load_settings(None)
     assert settings.is_production
+
+
+def test_health_server_is_internal_by_default() -> None:
+    health = load_settings(None).health
+    assert (health.host, health.port) == ("127.0.0.1", 8081)
+
+
+def test_health_port_must_differ_from_the_webhook_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    found = problems(
+        monkeypatch,
+        BOT_TOKEN="123456:" + "A" * 35,
+        BOT_MODE="webhook",
+        WEBHOOK_SECRET="s" * 40,
+        WEBHOOK_URL="https://bot.example.com/hook",
+        WEBHOOK_PORT="8081",
+    )
+    assert found == ["HEALTH_PORT: must differ from WEBHOOK_PORT (metrics stay internal)"]
