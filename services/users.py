@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TypedDict
 
 from core.cache import Cache
 from core.db.models import User
@@ -45,7 +46,20 @@ def _cache_key(telegram_id: int) -> str:
     return f"user:{telegram_id}"
 
 
-def _to_cache(view: UserView) -> dict[str, object]:
+class CachedUser(TypedDict):
+    """A user as the shared cache holds it (JSON)."""
+
+    id: int
+    telegram_id: int
+    username: str | None
+    first_name: str | None
+    role: str
+    is_banned: bool
+    is_active: bool
+    has_pin: bool
+
+
+def _to_cache(view: UserView) -> CachedUser:
     return {
         "id": view.id,
         "telegram_id": view.telegram_id,
@@ -58,12 +72,12 @@ def _to_cache(view: UserView) -> dict[str, object]:
     }
 
 
-def _from_cache(data: dict[str, object]) -> UserView:
+def _from_cache(data: CachedUser) -> UserView:
     return UserView(
-        id=int(data["id"]),  # type: ignore[call-overload]
-        telegram_id=int(data["telegram_id"]),  # type: ignore[call-overload]
-        username=data["username"],  # type: ignore[arg-type]
-        first_name=data["first_name"],  # type: ignore[arg-type]
+        id=int(data["id"]),
+        telegram_id=int(data["telegram_id"]),
+        username=data["username"],
+        first_name=data["first_name"],
         role=Role(str(data["role"])),
         is_banned=bool(data["is_banned"]),
         is_active=bool(data["is_active"]),

@@ -31,7 +31,7 @@ class Repository:
             insert(model)
             .values(**values)
             .on_conflict_do_nothing(index_elements=list(conflict))
-            .returning(model.id)  # type: ignore[attr-defined]
+            .returning(model.id)  # type: ignore[attr-defined]  # every model has id; Base does not
         )
         new_id: int | None = (await self._session.execute(stmt)).scalar_one_or_none()
         return new_id

@@ -56,6 +56,7 @@ class SubscriptionRepository(Repository):
                 Subscription.user_id == user_id, Subscription.source_id == source_id
             )
         )
+        # a DELETE's result is a CursorResult, which has rowcount; execute() is typed Result
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def of_user(self, user_id: int) -> list[tuple[Subscription, Source]]:
