@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import structlog
+from structlog.tracebacks import ExceptionDictTransformer
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 REDACTED: Final = "[redacted]"
@@ -136,7 +137,9 @@ def _rendering(json_output: bool, redactor: Redactor) -> list[Processor]:
     """Exceptions rendered, then redacted, then the line: JSON or human-readable."""
     if json_output:
         return [
-            structlog.processors.dict_tracebacks,
+            # frames without their locals: a handler's locals hold API keys and message texts
+            # (structlog's dict_tracebacks would print them, and no redactor knows them all)
+            structlog.processors.ExceptionRenderer(ExceptionDictTransformer(show_locals=False)),
             redactor,
             structlog.processors.JSONRenderer(),
         ]

@@ -61,3 +61,26 @@ def test_context_is_bound_per_update() -> None:
     structlog.get_logger("t").info("handled")
     line = json.loads(stream.getvalue().splitlines()[-1])
     assert (line["update_id"], line["user_id"], line["chat_id"]) == (7, 9, 9)
+
+
+def _fail_with_a_secret_in_a_local() -> None:
+    pasted = "sk-unregistered-0123456789abcdef"  # noqa: F841 - a local, as in a handler's frame
+    text = f"Message(text={'AKIA' + 'INLOCALS-0123456789'!r})"  # noqa: F841
+    raise RuntimeError("the reply failed")
+
+
+def test_production_tracebacks_carry_no_frame_locals() -> None:
+    """Issue 13 defect 4: a traceback rendered with each frame's locals printed the /connect
+    handler's API key. The production JSON line keeps the frames, never their locals."""
+    stream = io.StringIO()
+    configure_logging("INFO", "auto", production=True, stream=stream)
+    try:
+        _fail_with_a_secret_in_a_local()
+    except RuntimeError:
+        structlog.get_logger("test").exception("handler_failed")
+    out = stream.getvalue()
+    line = json.loads(out.splitlines()[-1])
+    frames = line["exception"][0]["frames"]
+    assert any(f["name"] == "_fail_with_a_secret_in_a_local" for f in frames)
+    assert all("locals" not in f for f in frames)
+    assert "sk-unregistered" not in out and "INLOCALS" not in out
