@@ -73,11 +73,12 @@ class PlainLanguageTrading(Protocol):
         *,
         symbol: str,
         side: OrderSide,
-        amount: Decimal,
+        amount: Decimal | None,
         amount_in_quote: bool = False,
         price: Decimal | None = None,
         account_label: str | None = None,
         signal_id: int | None = None,
+        share: Decimal | None = None,
     ) -> OrderPlan: ...
 
     async def confirm(self, user: UserView, token: str, pin: str | None = None) -> OrderView: ...
@@ -277,32 +278,17 @@ class PlainLanguageService:
             return None, None
         assert symbol is not None  # the grammar and the AI validation both demand one
         side = OrderSide.BUY if intent.action is IntentAction.BUY else OrderSide.SELL
-        amount, in_quote = intent.amount, intent.amount_in_quote
-        if intent.fraction is not None:
-            amount, in_quote = await self._share_of_holding(user, symbol, side, intent.fraction)
-        assert amount is not None
+        # "half", "all": a share of the free balance, sized by the trading service as /sell 50%
         order = await self._trading.prepare_order(
             user,
             symbol=symbol,
             side=side,
-            amount=amount,
-            amount_in_quote=in_quote,
+            amount=intent.amount,
+            amount_in_quote=intent.amount_in_quote,
             price=intent.price,
+            share=intent.fraction,
         )
         return order, None
-
-    async def _share_of_holding(
-        self, user: UserView, symbol: str, side: OrderSide, fraction: Decimal
-    ) -> tuple[Decimal, bool]:
-        """Sell: the fraction of the base asset held; buy: of the quote asset (spent)."""
-        base, _, quote = symbol.partition("/")
-        asset = base if side is OrderSide.SELL else quote
-        balance = await self._trading.balance(user)
-        free = next((f for a, f, _u in balance.assets if a.upper() == asset.upper()), Decimal(0))
-        if free <= 0:
-            verb = "sell" if side is OrderSide.SELL else "spend"
-            raise UserError(f"You have no free {asset} to {verb} on {balance.account.label}.")
-        return free * fraction, side is OrderSide.BUY
 
     async def _run(
         self,
