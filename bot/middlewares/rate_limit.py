@@ -107,7 +107,7 @@ class RateLimitMiddleware(BaseMiddleware):
         )
         bot: Bot = data["bot"]
         if decision.allowed:
-            if event.message is not None:
+            if self._streaks and event.message is not None:  # no await on the usual path
                 await self._close(self._streaks.get(event.message.chat.id))
             return await handler(event, data)
         self._metrics.rate_limited.inc()
