@@ -97,3 +97,53 @@ class InboxStatus(StrEnum):
     PENDING = "pending"
     DONE = "done"
     FAILED = "failed"
+
+
+class MarketType(StrEnum):
+    """What an exchange account trades: spot coins or USDT-margined perpetual futures."""
+
+    SPOT = "spot"
+    PERP = "perp"
+
+
+class PlanStatus(StrEnum):
+    """A trade plan's life: stored before anything is sent, then worked until it ends."""
+
+    AWAITING_CONFIRM = "awaiting_confirm"  # confirm mode: the card is out, nothing sent
+    PENDING = "pending"  # stored; entry legs being placed
+    OPEN = "open"  # entries working, nothing filled yet
+    ACTIVE = "active"  # a position is held (some entry filled)
+    CLOSED = "closed"  # position closed (targets, stop, channel close, panic)
+    CANCELLED = "cancelled"  # nothing filled and it ended (channel cancel, ignore, pause)
+    EXPIRED = "expired"  # entries not filled before the signal's expiry
+    LIQUIDATED = "liquidated"  # perp position liquidated
+    FAILED = "failed"  # the exchange refused an entry; nothing held
+
+    @property
+    def is_final(self) -> bool:
+        return self in {
+            PlanStatus.CLOSED,
+            PlanStatus.CANCELLED,
+            PlanStatus.EXPIRED,
+            PlanStatus.LIQUIDATED,
+            PlanStatus.FAILED,
+        }
+
+
+class LegKind(StrEnum):
+    ENTRY = "entry"
+    TAKE_PROFIT = "tp"
+    STOP = "stop"
+    EXIT = "exit"  # a market close (spot TP/SL watched by the bot, channel close, panic)
+
+
+class LegStatus(StrEnum):
+    PLANNED = "planned"  # stored, not sent (a crash here resends with the same client id)
+    PLACED = "placed"  # the exchange holds it
+    FILLED = "filled"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+
+    @property
+    def is_final(self) -> bool:
+        return self in {LegStatus.FILLED, LegStatus.CANCELLED, LegStatus.REJECTED}

@@ -31,11 +31,15 @@ from core.clock import utc_now
 from core.db.base import PK, Base, JSONType
 from core.domain import (
     InboxStatus,
+    LegKind,
+    LegStatus,
     Market,
+    MarketType,
     OrderSide,
     OrderStatus,
     OrderType,
     OutboxStatus,
+    PlanStatus,
     Role,
     Side,
     SignalKind,
@@ -169,6 +173,9 @@ class ExchangeAccount(TimestampMixin, Base):
     passphrase_enc: Mapped[str | None] = mapped_column(Text)
     key_hint: Mapped[str | None] = mapped_column(String(32))  # masked, e.g. "abcd…wxyz"
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # paper accounts trade one market each (a trader has a spot and a perp paper account);
+    # a live account trades spot, and perps through the same keys when a plan asks for them
+    market_type: Mapped[MarketType] = mapped_column(_enum(MarketType), default=MarketType.SPOT)
 
 
 class Subscription(TimestampMixin, Base):
@@ -189,6 +196,9 @@ class Subscription(TimestampMixin, Base):
     order_size_quote: Mapped[Decimal | None]  # quote units per signal
     max_open_positions: Mapped[int | None] = mapped_column(Integer)
     max_leverage: Mapped[Decimal | None]
+    # services.trade_plans.settings.FollowSettings as JSON (every field has a default)
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)  # /pause <source>
 
 
 class Order(TimestampMixin, Base):
@@ -222,6 +232,11 @@ class Order(TimestampMixin, Base):
     notified_status: Mapped[str | None] = mapped_column(String(20))
     # paper: what a resting order holds back (quote for buys, base for sells), released on fill
     reserved: Mapped[Decimal | None]
+    reduce_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    leverage: Mapped[int | None] = mapped_column(Integer)  # perp orders
+    plan_id: Mapped[int | None] = mapped_column(
+        ForeignKey("trade_plans.id", ondelete="SET NULL"), index=True
+    )
 
 
 class PaperBalance(Base):
@@ -335,3 +350,115 @@ class OutboxMessage(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     sent_at: Mapped[datetime | None]
+
+
+class TradePlan(TimestampMixin, Base):
+    """A followed signal carried to its end for one trader: entries, take-profits and a stop.
+
+    Stored (with its legs) before any order is sent; ``(user_id, signal_id)`` is unique, so a
+    signal becomes at most one plan per trader however often it is delivered. ``version`` goes
+    up on every change (optimistic check for concurrent workers)."""
+
+    __tablename__ = "trade_plans"
+    __table_args__ = (
+        UniqueConstraint("user_id", "signal_id"),
+        Index("ix_trade_plans_status", "status"),
+        Index("ix_trade_plans_user_id_status", "user_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    signal_id: Mapped[int | None] = mapped_column(
+        ForeignKey("signals.id", ondelete="SET NULL"), index=True
+    )
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("exchange_accounts.id", ondelete="CASCADE"))
+    mode: Mapped[str] = mapped_column(String(16), default="auto")  # auto | confirm | manual
+    symbol: Mapped[str] = mapped_column(String(40))
+    market_type: Mapped[MarketType] = mapped_column(_enum(MarketType), default=MarketType.SPOT)
+    side: Mapped[Side] = mapped_column(_enum(Side))
+    leverage: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[PlanStatus] = mapped_column(_enum(PlanStatus), default=PlanStatus.PENDING)
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)  # FollowSettings used
+    entry_low: Mapped[Decimal | None]
+    entry_high: Mapped[Decimal | None]
+    targets: Mapped[list[Any]] = mapped_column(default=list)  # decimal strings
+    tp_weights: Mapped[list[Any]] = mapped_column(default=list)  # decimal strings, sum 1
+    stop_price: Mapped[Decimal | None]  # the stop in force now
+    initial_stop: Mapped[Decimal | None]  # the stop R is measured against
+    quantity: Mapped[Decimal] = mapped_column(default=Decimal(0))  # planned, base units
+    filled_qty: Mapped[Decimal] = mapped_column(default=Decimal(0))
+    avg_entry: Mapped[Decimal | None]
+    closed_qty: Mapped[Decimal] = mapped_column(default=Decimal(0))
+    realized_pnl: Mapped[Decimal] = mapped_column(default=Decimal(0))  # quote, fees included
+    fees: Mapped[Decimal] = mapped_column(default=Decimal(0))
+    realized_r: Mapped[Decimal | None]
+    targets_hit: Mapped[int] = mapped_column(Integer, default=0)
+    trail_peak: Mapped[Decimal | None]  # best price since trailing started
+    close_reason: Mapped[str | None] = mapped_column(String(32))
+    notes: Mapped[list[Any]] = mapped_column(default=list)  # risk-guard adjustments, in words
+    token: Mapped[str | None] = mapped_column(String(24))  # confirm mode: the card's token
+    expires_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PlanLeg(TimestampMixin, Base):
+    """One order of a plan. ``client_order_id`` is fixed when the leg is stored, so a leg is
+    placed at most once whatever restarts happen; a moved stop is a new leg (next ``gen``)."""
+
+    __tablename__ = "plan_legs"
+    __table_args__ = (UniqueConstraint("plan_id", "kind", "idx", "gen"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("trade_plans.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[LegKind] = mapped_column(_enum(LegKind))
+    idx: Mapped[int] = mapped_column(Integer, default=0)  # entry / target number, from 0
+    gen: Mapped[int] = mapped_column(Integer, default=0)  # re-placements of the same leg
+    side: Mapped[OrderSide] = mapped_column(_enum(OrderSide))
+    type: Mapped[OrderType] = mapped_column(_enum(OrderType))
+    price: Mapped[Decimal | None]  # limit price, or the stop's trigger
+    amount: Mapped[Decimal]
+    reduce_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[LegStatus] = mapped_column(_enum(LegStatus), default=LegStatus.PLANNED)
+    client_order_id: Mapped[str] = mapped_column(String(36), unique=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
+    filled: Mapped[Decimal] = mapped_column(default=Decimal(0))
+    average: Mapped[Decimal | None]
+    fee: Mapped[Decimal] = mapped_column(default=Decimal(0))
+    reason: Mapped[str | None] = mapped_column(String(32))  # why an exit leg was sent
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class PerpPosition(Base):
+    """A paper perpetual position (isolated margin, one-way): one row per (account, symbol),
+    kept at size 0 between trades so the symbol's leverage setting stays."""
+
+    __tablename__ = "perp_positions"
+    __table_args__ = (UniqueConstraint("account_id", "symbol"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("exchange_accounts.id", ondelete="CASCADE"))
+    symbol: Mapped[str] = mapped_column(String(40))
+    side: Mapped[Side | None] = mapped_column(_enum(Side))
+    size: Mapped[Decimal] = mapped_column(default=Decimal(0))  # base units, >= 0
+    entry_price: Mapped[Decimal | None]
+    leverage: Mapped[int] = mapped_column(Integer, default=1)
+    margin: Mapped[Decimal] = mapped_column(default=Decimal(0))  # isolated wallet balance
+    realized_pnl: Mapped[Decimal] = mapped_column(default=Decimal(0))
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class BotFlag(Base):
+    """Bot-wide switches every process reads (``maintenance``), audited when changed."""
+
+    __tablename__ = "bot_flags"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)

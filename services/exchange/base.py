@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from core.domain import OrderSide, OrderStatus, OrderType
+from core.domain import OrderSide, OrderStatus, OrderType, Side
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +57,7 @@ class OrderRequest:
     amount: Decimal  # base units, already through the market's precision
     client_order_id: str
     price: Decimal | None = None  # limit price, or trigger price for stop orders
+    reduce_only: bool = False  # perps: may only shrink the position (TP and SL legs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,11 @@ class Position:
     entry_price: Decimal | None
     mark_price: Decimal | None
     unrealized_pnl: Decimal | None
+    # perps only (None on spot holdings)
+    side: Side | None = None
+    leverage: int | None = None
+    liquidation_price: Decimal | None = None
+    margin: Decimal | None = None  # isolated margin (wallet balance of the position)
 
 
 class ExchangeClient(Protocol):
@@ -119,6 +125,12 @@ class ExchangeClient(Protocol):
     async def open_orders(self, symbol: str | None = None) -> list[OrderResult]: ...
 
     async def positions(self) -> list[Position]: ...
+
+    async def set_leverage(self, symbol: str, leverage: int) -> int:
+        """Perps: isolated margin and ``leverage`` for ``symbol`` before its first order;
+        returns the leverage in force (an exchange that refuses a change while a position is
+        open keeps the current one). Spot clients raise ``UserError``."""
+        ...
 
     async def withdrawals_enabled(self) -> bool | None:
         """True/False where the exchange exposes key permissions, else None."""

@@ -242,6 +242,12 @@ class CcxtExchangeClient:
             await self._read("read open positions", self._ex.fetch_positions)
         )
 
+    async def set_leverage(self, symbol: str, leverage: int) -> int:
+        """Spot has no leverage (derivatives clients are built with another default type)."""
+        if self._default_type == "spot":
+            raise UserError(f"{self._display} spot has no leverage.")
+        raise UserError(f"Leverage on {self._display} is not supported yet.")
+
     async def withdrawals_enabled(self) -> bool | None:
         """Where the exchange exposes key permissions (binance), whether the key may
         withdraw; else None."""

@@ -474,5 +474,8 @@ class PaperExchange:
     async def withdrawals_enabled(self) -> bool | None:
         return False
 
+    async def set_leverage(self, symbol: str, leverage: int) -> int:
+        raise UserError("A paper spot account has no leverage; follow with a perp account.")
+
     async def close(self) -> None:
         return None

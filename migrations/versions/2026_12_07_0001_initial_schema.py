@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 11:23:25.476764
+Create Date: 2026-12-07 11:43:33.170909
 """
 
 from __future__ import annotations
@@ -190,6 +190,28 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "bot_flags",
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column(
+            "value",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_by_user_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=True,
+        ),
+        sa.Column("updated_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["updated_by_user_id"],
+            ["users.id"],
+            name=op.f("fk_bot_flags_updated_by_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_bot_flags")),
+    )
+    op.create_table(
         "exchange_accounts",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -202,6 +224,11 @@ def upgrade() -> None:
         sa.Column("passphrase_enc", sa.Text(), nullable=True),
         sa.Column("key_hint", sa.String(length=32), nullable=True),
         sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column(
+            "market_type",
+            sa.Enum("spot", "perp", name="markettype", native_enum=False, length=20),
+            nullable=False,
+        ),
         sa.Column("created_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -296,6 +323,35 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_paper_balances")),
         sa.UniqueConstraint(
             "account_id", "asset", name=op.f("uq_paper_balances_account_id_asset")
+        ),
+    )
+    op.create_table(
+        "perp_positions",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("symbol", sa.String(length=40), nullable=False),
+        sa.Column(
+            "side",
+            sa.Enum("long", "short", name="side", native_enum=False, length=20),
+            nullable=True,
+        ),
+        sa.Column("size", core.db.base.Money(length=64), nullable=False),
+        sa.Column("entry_price", core.db.base.Money(length=64), nullable=True),
+        sa.Column("leverage", sa.Integer(), nullable=False),
+        sa.Column("margin", core.db.base.Money(length=64), nullable=False),
+        sa.Column("realized_pnl", core.db.base.Money(length=64), nullable=False),
+        sa.Column("updated_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["exchange_accounts.id"],
+            name=op.f("fk_perp_positions_account_id_exchange_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_perp_positions")),
+        sa.UniqueConstraint(
+            "account_id", "symbol", name=op.f("uq_perp_positions_account_id_symbol")
         ),
     )
     op.create_table(
@@ -423,6 +479,12 @@ def upgrade() -> None:
         sa.Column("order_size_quote", core.db.base.Money(length=64), nullable=True),
         sa.Column("max_open_positions", sa.Integer(), nullable=True),
         sa.Column("max_leverage", core.db.base.Money(length=64), nullable=True),
+        sa.Column(
+            "settings",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("paused", sa.Boolean(), nullable=False),
         sa.Column("created_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -452,85 +514,6 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_subscriptions_source_id"), ["source_id"], unique=False
         )
-
-    op.create_table(
-        "orders",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column(
-            "signal_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
-        sa.Column("client_order_id", sa.String(length=36), nullable=False),
-        sa.Column("exchange_order_id", sa.String(length=64), nullable=True),
-        sa.Column("symbol", sa.String(length=32), nullable=False),
-        sa.Column(
-            "side",
-            sa.Enum("buy", "sell", name="orderside", native_enum=False, length=20),
-            nullable=False,
-        ),
-        sa.Column(
-            "type",
-            sa.Enum("market", "limit", "stop", name="ordertype", native_enum=False, length=20),
-            nullable=False,
-        ),
-        sa.Column("amount", core.db.base.Money(length=64), nullable=False),
-        sa.Column("price", core.db.base.Money(length=64), nullable=True),
-        sa.Column("filled", core.db.base.Money(length=64), nullable=False),
-        sa.Column("average", core.db.base.Money(length=64), nullable=True),
-        sa.Column("fee", core.db.base.Money(length=64), nullable=False),
-        sa.Column("fee_asset", sa.String(length=16), nullable=True),
-        sa.Column(
-            "status",
-            sa.Enum(
-                "pending",
-                "open",
-                "partially_filled",
-                "filled",
-                "cancelled",
-                "rejected",
-                "unknown",
-                name="orderstatus",
-                native_enum=False,
-                length=20,
-            ),
-            nullable=False,
-        ),
-        sa.Column("priced_by", sa.String(length=128), nullable=True),
-        sa.Column("error", sa.Text(), nullable=True),
-        sa.Column("reconcile_attempts", sa.Integer(), nullable=False),
-        sa.Column("notified_status", sa.String(length=20), nullable=True),
-        sa.Column("reserved", core.db.base.Money(length=64), nullable=True),
-        sa.Column("created_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["exchange_accounts.id"],
-            name=op.f("fk_orders_account_id_exchange_accounts"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["signal_id"],
-            ["signals.id"],
-            name=op.f("fk_orders_signal_id_signals"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_orders_user_id_users"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_orders")),
-        sa.UniqueConstraint("client_order_id", name=op.f("uq_orders_client_order_id")),
-    )
-    with op.batch_alter_table("orders", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_orders_account_id"), ["account_id"], unique=False)
-        batch_op.create_index(
-            "ix_orders_symbol_created_at",
-            ["symbol", sa.literal_column("created_at DESC")],
-            unique=False,
-        )
-        batch_op.create_index("ix_orders_user_id_status", ["user_id", "status"], unique=False)
 
     op.create_table(
         "signal_events",
@@ -581,21 +564,306 @@ def upgrade() -> None:
             batch_op.f("ix_signal_events_signal_id"), ["signal_id"], unique=False
         )
 
+    op.create_table(
+        "trade_plans",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "signal_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column(
+            "source_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column(
+            "account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("mode", sa.String(length=16), nullable=False),
+        sa.Column("symbol", sa.String(length=40), nullable=False),
+        sa.Column(
+            "market_type",
+            sa.Enum("spot", "perp", name="markettype", native_enum=False, length=20),
+            nullable=False,
+        ),
+        sa.Column(
+            "side",
+            sa.Enum("long", "short", name="side", native_enum=False, length=20),
+            nullable=False,
+        ),
+        sa.Column("leverage", sa.Integer(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "awaiting_confirm",
+                "pending",
+                "open",
+                "active",
+                "closed",
+                "cancelled",
+                "expired",
+                "liquidated",
+                "failed",
+                name="planstatus",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "settings",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("entry_low", core.db.base.Money(length=64), nullable=True),
+        sa.Column("entry_high", core.db.base.Money(length=64), nullable=True),
+        sa.Column(
+            "targets",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "tp_weights",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("stop_price", core.db.base.Money(length=64), nullable=True),
+        sa.Column("initial_stop", core.db.base.Money(length=64), nullable=True),
+        sa.Column("quantity", core.db.base.Money(length=64), nullable=False),
+        sa.Column("filled_qty", core.db.base.Money(length=64), nullable=False),
+        sa.Column("avg_entry", core.db.base.Money(length=64), nullable=True),
+        sa.Column("closed_qty", core.db.base.Money(length=64), nullable=False),
+        sa.Column("realized_pnl", core.db.base.Money(length=64), nullable=False),
+        sa.Column("fees", core.db.base.Money(length=64), nullable=False),
+        sa.Column("realized_r", core.db.base.Money(length=64), nullable=True),
+        sa.Column("targets_hit", sa.Integer(), nullable=False),
+        sa.Column("trail_peak", core.db.base.Money(length=64), nullable=True),
+        sa.Column("close_reason", sa.String(length=32), nullable=True),
+        sa.Column(
+            "notes",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("token", sa.String(length=24), nullable=True),
+        sa.Column("expires_at", core.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", core.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("created_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["exchange_accounts.id"],
+            name=op.f("fk_trade_plans_account_id_exchange_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["signal_id"],
+            ["signals.id"],
+            name=op.f("fk_trade_plans_signal_id_signals"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["source_id"],
+            ["sources.id"],
+            name=op.f("fk_trade_plans_source_id_sources"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_trade_plans_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_trade_plans")),
+        sa.UniqueConstraint("user_id", "signal_id", name=op.f("uq_trade_plans_user_id_signal_id")),
+    )
+    with op.batch_alter_table("trade_plans", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_trade_plans_signal_id"), ["signal_id"], unique=False)
+        batch_op.create_index("ix_trade_plans_status", ["status"], unique=False)
+        batch_op.create_index("ix_trade_plans_user_id_status", ["user_id", "status"], unique=False)
+
+    op.create_table(
+        "orders",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "signal_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("client_order_id", sa.String(length=36), nullable=False),
+        sa.Column("exchange_order_id", sa.String(length=64), nullable=True),
+        sa.Column("symbol", sa.String(length=32), nullable=False),
+        sa.Column(
+            "side",
+            sa.Enum("buy", "sell", name="orderside", native_enum=False, length=20),
+            nullable=False,
+        ),
+        sa.Column(
+            "type",
+            sa.Enum("market", "limit", "stop", name="ordertype", native_enum=False, length=20),
+            nullable=False,
+        ),
+        sa.Column("amount", core.db.base.Money(length=64), nullable=False),
+        sa.Column("price", core.db.base.Money(length=64), nullable=True),
+        sa.Column("filled", core.db.base.Money(length=64), nullable=False),
+        sa.Column("average", core.db.base.Money(length=64), nullable=True),
+        sa.Column("fee", core.db.base.Money(length=64), nullable=False),
+        sa.Column("fee_asset", sa.String(length=16), nullable=True),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "pending",
+                "open",
+                "partially_filled",
+                "filled",
+                "cancelled",
+                "rejected",
+                "unknown",
+                "not_found",
+                name="orderstatus",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("priced_by", sa.String(length=128), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("reconcile_attempts", sa.Integer(), nullable=False),
+        sa.Column("notified_status", sa.String(length=20), nullable=True),
+        sa.Column("reserved", core.db.base.Money(length=64), nullable=True),
+        sa.Column("reduce_only", sa.Boolean(), nullable=False),
+        sa.Column("leverage", sa.Integer(), nullable=True),
+        sa.Column("plan_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("created_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["exchange_accounts.id"],
+            name=op.f("fk_orders_account_id_exchange_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["plan_id"],
+            ["trade_plans.id"],
+            name=op.f("fk_orders_plan_id_trade_plans"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["signal_id"],
+            ["signals.id"],
+            name=op.f("fk_orders_signal_id_signals"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_orders_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_orders")),
+        sa.UniqueConstraint("client_order_id", name=op.f("uq_orders_client_order_id")),
+    )
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_orders_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_orders_plan_id"), ["plan_id"], unique=False)
+        batch_op.create_index(
+            "ix_orders_symbol_created_at",
+            ["symbol", sa.literal_column("created_at DESC")],
+            unique=False,
+        )
+        batch_op.create_index("ix_orders_user_id_status", ["user_id", "status"], unique=False)
+
+    op.create_table(
+        "plan_legs",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("plan_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum("entry", "tp", "stop", "exit", name="legkind", native_enum=False, length=20),
+            nullable=False,
+        ),
+        sa.Column("idx", sa.Integer(), nullable=False),
+        sa.Column("gen", sa.Integer(), nullable=False),
+        sa.Column(
+            "side",
+            sa.Enum("buy", "sell", name="orderside", native_enum=False, length=20),
+            nullable=False,
+        ),
+        sa.Column(
+            "type",
+            sa.Enum("market", "limit", "stop", name="ordertype", native_enum=False, length=20),
+            nullable=False,
+        ),
+        sa.Column("price", core.db.base.Money(length=64), nullable=True),
+        sa.Column("amount", core.db.base.Money(length=64), nullable=False),
+        sa.Column("reduce_only", sa.Boolean(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "planned",
+                "placed",
+                "filled",
+                "cancelled",
+                "rejected",
+                name="legstatus",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("client_order_id", sa.String(length=36), nullable=False),
+        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("filled", core.db.base.Money(length=64), nullable=False),
+        sa.Column("average", core.db.base.Money(length=64), nullable=True),
+        sa.Column("fee", core.db.base.Money(length=64), nullable=False),
+        sa.Column("reason", sa.String(length=32), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("created_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["order_id"],
+            ["orders.id"],
+            name=op.f("fk_plan_legs_order_id_orders"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["plan_id"],
+            ["trade_plans.id"],
+            name=op.f("fk_plan_legs_plan_id_trade_plans"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_legs")),
+        sa.UniqueConstraint("client_order_id", name=op.f("uq_plan_legs_client_order_id")),
+        sa.UniqueConstraint(
+            "plan_id", "kind", "idx", "gen", name=op.f("uq_plan_legs_plan_id_kind_idx_gen")
+        ),
+    )
+    with op.batch_alter_table("plan_legs", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_plan_legs_plan_id"), ["plan_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("plan_legs", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_plan_legs_plan_id"))
+
+    op.drop_table("plan_legs")
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.drop_index("ix_orders_user_id_status")
+        batch_op.drop_index("ix_orders_symbol_created_at")
+        batch_op.drop_index(batch_op.f("ix_orders_plan_id"))
+        batch_op.drop_index(batch_op.f("ix_orders_account_id"))
+
+    op.drop_table("orders")
+    with op.batch_alter_table("trade_plans", schema=None) as batch_op:
+        batch_op.drop_index("ix_trade_plans_user_id_status")
+        batch_op.drop_index("ix_trade_plans_status")
+        batch_op.drop_index(batch_op.f("ix_trade_plans_signal_id"))
+
+    op.drop_table("trade_plans")
     with op.batch_alter_table("signal_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_signal_events_signal_id"))
 
     op.drop_table("signal_events")
-    with op.batch_alter_table("orders", schema=None) as batch_op:
-        batch_op.drop_index("ix_orders_user_id_status")
-        batch_op.drop_index("ix_orders_symbol_created_at")
-        batch_op.drop_index(batch_op.f("ix_orders_account_id"))
-
-    op.drop_table("orders")
     with op.batch_alter_table("subscriptions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_subscriptions_source_id"))
 
@@ -605,6 +873,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_signals_source_status")
 
     op.drop_table("signals")
+    op.drop_table("perp_positions")
     op.drop_table("paper_balances")
     op.drop_table("sources")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
@@ -615,6 +884,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_exchange_accounts_user_id"))
 
     op.drop_table("exchange_accounts")
+    op.drop_table("bot_flags")
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_entries_created_at"))
         batch_op.drop_index(batch_op.f("ix_audit_entries_actor_user_id"))
