@@ -99,6 +99,9 @@ class Plan:
     min_amount: Decimal | None = None
     close_reason: str | None = None
     legs: list[Leg] = field(default_factory=list)
+    min_cost: Decimal | None = None  # the market's minimum order cost (quote)
+    last_price: Decimal | None = None  # the last market price seen (build, ``PriceTick``)
+    notes: list[str] = field(default_factory=list)  # what the risk guard changed, in words
 
     @property
     def held(self) -> Decimal:
