@@ -3,11 +3,13 @@
 Other languages' words are first rewritten into English (``tokens.translate``) and filler words
 dropped; then the rule groups try to explain every token that is left: orders (``buy 0.1 btc at
 3100``, ``buy btc 0.01 limit 80000``, ``sell half eth``, ``$50 of sol``, the verb last as
-Turkish puts it: ``0.1 btc al``), closing a position (``close my btc position``: sell all of
-it), cancelling one order (``cancel order 3``) and read-only commands (balance, price, open
-orders, positions, history, cancel all). Anything left over that no rule explains makes the
-whole command ``UNKNOWN``: a number in a place no rule expects is never guessed at.
-``parse_intent`` never raises.
+Turkish puts it: ``0.1 btc al``), perpetual-futures orders (``short eth 0.5 at 3100 5x``,
+``open a 5x long on sol with 50 usdt``: ``long`` buys, ``short`` sells, the leverage is read
+as written and checked by the trading service), closing a position (``close my btc
+position``: sell all of it), cancelling one order (``cancel order 3``) and read-only commands
+(balance, price, open orders, positions, history, cancel all). Anything left over that no
+rule explains makes the whole command ``UNKNOWN``: a number in a place no rule expects is never
+guessed at. ``parse_intent`` never raises.
 """
 
 from __future__ import annotations
@@ -27,7 +29,11 @@ from services.intents.lexicon import (
     FOR_WORDS,
     FRACTION_WORDS,
     HISTORY_WORDS,
+    LEVERAGE_WORDS,
+    LEVERAGE_X,
+    LONG_WORDS,
     MARKET_WORDS,
+    OPEN_WORDS,
     ORDER_FILLERS,
     ORDER_NUMBER_WORDS,
     ORDER_WORDS,
@@ -36,6 +42,7 @@ from services.intents.lexicon import (
     PRICE_WORDS,
     READ_FILLERS,
     SELL_WORDS,
+    SHORT_WORDS,
     coin,
 )
 from services.intents.model import (
@@ -46,6 +53,7 @@ from services.intents.model import (
     IntentAction,
 )
 from services.intents.tokens import Token, merge_units, tokenize, translate, words_of
+from services.leverage import PERP_WORDS
 
 log = structlog.get_logger(__name__)
 
@@ -65,6 +73,9 @@ def parse_intent(text: str) -> Intent:
         tokens = [t for t in tokens if not _is(t, FILLERS)]
         if not tokens or any(t.kind in {"$", "%", "junk"} for t in tokens):
             return UNKNOWN
+        perp = _perp_order(tokens)
+        if perp is not None:
+            return perp
         return (
             _order(tokens)
             or _close(tokens)
@@ -86,11 +97,59 @@ def _coin(token: Token) -> str | None:
 
 
 def _side(token: Token) -> IntentAction | None:
-    if _is(token, BUY_WORDS):
+    if _is(token, BUY_WORDS | LONG_WORDS):
         return IntentAction.BUY
-    if _is(token, SELL_WORDS):
+    if _is(token, SELL_WORDS | SHORT_WORDS):
         return IntentAction.SELL
     return None
+
+
+def _perp_order(tokens: list[Token]) -> Intent | None:
+    """A perp order (``long``/``short``, ``perp`` or a leverage named), or None when nothing
+    says perps. Once something does, only an order explains the rest (else ``UNKNOWN``)."""
+    rest, leverage = _take_leverage(tokens)
+    if rest is None:
+        return UNKNOWN
+    named_perp = [t for t in rest if _is(t, PERP_WORDS)]
+    rest = [t for t in rest if not _is(t, PERP_WORDS)]
+    sided = any(_is(t, LONG_WORDS | SHORT_WORDS) for t in rest)
+    if leverage is None and not named_perp and not sided:
+        return None
+    if len(rest) > 1 and _is(rest[0], OPEN_WORDS) and _is(rest[1], LONG_WORDS | SHORT_WORDS):
+        rest = rest[1:]  # "open a 5x long on sol"
+    intent = _order(rest) if rest else None
+    if intent is None or not intent.action.is_order:
+        return UNKNOWN
+    return replace(intent, perp=True, leverage=leverage)
+
+
+def _take_leverage(tokens: list[Token]) -> tuple[list[Token] | None, int | None]:
+    """Strip ``10x`` / ``x10`` (with a ``with``/``at`` before it and ``leverage`` after it):
+    (the tokens left, or None when the leverage is not a whole number or given twice; the
+    leverage as written)."""
+    out: list[Token] = []
+    leverage: int | None = None
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        digits: str | None = None
+        if tok.kind == "num" and nxt is not None and _is(nxt, frozenset({LEVERAGE_X})):
+            digits, i = tok.text, i + 2
+        elif tok.kind == "word" and tok.text.startswith(LEVERAGE_X) and tok.text[1:].isdigit():
+            digits, i = tok.text[1:], i + 1
+        if digits is None:
+            out.append(tok)
+            i += 1
+            continue
+        if not digits.isdigit() or leverage is not None:
+            return None, None  # "2.5x", or two leverages
+        leverage = int(digits)
+        if out and _is(out[-1], frozenset({"with", "at", "using"})):
+            out.pop()  # "with 10x", "at 10x"
+        if i < len(tokens) and _is(tokens[i], LEVERAGE_WORDS):
+            i += 1  # "10x leverage"
+    return out, leverage
 
 
 def _verb(tokens: list[Token]) -> tuple[IntentAction, list[Token], bool] | None:

@@ -18,6 +18,8 @@ import re
 from decimal import Decimal
 from typing import Final
 
+from services.leverage import PERP_WORDS
+
 QUOTE_UNITS: Final[dict[str, str | None]] = {
     "usdt": "USDT",
     "usdc": "USDC",
@@ -54,7 +56,13 @@ FILLERS: Final = _wordset(
 BUY_WORDS: Final = frozenset({"buy", "purchase", "acquire"})
 SELL_WORDS: Final = frozenset({"sell", "dump"})
 CLOSE_WORDS: Final = frozenset({"close", "exit"})  # "close my btc position": sell all of it
-ORDER_FILLERS: Final = frozenset({"order", "place", "make", "spot", "worth", "of"})
+# perpetual futures: "long" buys, "short" sells; "5x" is a number then LEVERAGE_X
+LONG_WORDS: Final = frozenset({"long", "longs"})
+SHORT_WORDS: Final = frozenset({"short", "shorts"})
+LEVERAGE_X: Final = "x"
+LEVERAGE_WORDS: Final = frozenset({"leverage", "lev", "leveraged"})  # "10x leverage"
+OPEN_WORDS: Final = frozenset({"open", "enter"})  # "open a 5x long on sol"
+ORDER_FILLERS: Final = frozenset({"order", "place", "make", "spot", "worth", "of", "on"})
 FRACTION_WORDS: Final = {
     "half": Decimal("0.5"),
     "all": Decimal(1),
@@ -86,6 +94,12 @@ RESERVED: Final = (
     | BUY_WORDS
     | SELL_WORDS
     | CLOSE_WORDS
+    | LONG_WORDS
+    | SHORT_WORDS
+    | LEVERAGE_WORDS
+    | OPEN_WORDS
+    | PERP_WORDS
+    | frozenset({LEVERAGE_X})
     | ORDER_FILLERS
     | frozenset(FRACTION_WORDS)
     | PRICE_WORDS
@@ -120,6 +134,9 @@ LANGUAGE_TABLES: Final[dict[str, dict[str, str]]] = {
     "ru": {
         "buy": "купить купи куплю покупка покупай закупи закупить",
         "sell": "продать продай продам продажа продаю",
+        "long": "лонг",
+        "short": "шорт",
+        "leverage": "плечо плечом плеча",
         "close": "закрыть закрой закройте",
         "balance": "баланс балансы баланса портфель кошелек кошелёк",
         "price": "цена цену цены курс стоит стоимость",
@@ -221,6 +238,10 @@ LANGUAGE_TABLES: Final[dict[str, dict[str, str]]] = {
     "zh": {  # no spaces in Chinese: these words also cut its runs of characters
         "buy": "买 买入 买进 购买 買 買入 買進 購買",
         "sell": "卖 卖出 賣 賣出",
+        "long": "做多 开多 開多",
+        "short": "做空 开空 開空",
+        "x": "倍",
+        "leverage": "杠杆 槓桿",
         "close": "平仓 平倉",
         "balance": "余额 餘額 资产 資產",
         "price": "价格 價格 多少钱 多少錢 币价 幣價",

@@ -57,7 +57,8 @@ class Intent:
     """What a plain-language command asks for. Amounts are as written (never computed here):
     ``amount`` in base units, or in quote units when ``amount_in_quote``; ``fraction`` (0-1] of
     the holding instead of an amount; ``price`` None means at market; ``order_id`` is the
-    order a ``CANCEL`` names."""
+    order a ``CANCEL`` names; ``perp`` orders go to perpetual futures, a ``BUY`` opening or
+    adding to a long, a ``SELL`` to a short, at ``leverage`` (None: 1x)."""
 
     action: IntentAction
     symbol: str | None = None  # as the user named it, upper-case: "BTC", "BTC/USDT"
@@ -67,6 +68,8 @@ class Intent:
     price: Decimal | None = None
     confidence: float = 0.0
     order_id: int | None = None
+    perp: bool = False  # perpetual futures: "long", "short", "perp" or a leverage was named
+    leverage: int | None = None  # as written ("10x"); checked by the trading service
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -78,6 +81,8 @@ class Intent:
             "price": None if self.price is None else str(self.price),
             "confidence": self.confidence,
             "order_id": self.order_id,
+            "perp": self.perp,
+            "leverage": self.leverage,
         }
 
     @classmethod
@@ -95,12 +100,15 @@ class Intent:
             price=dec("price"),
             confidence=float(data.get("confidence", 0.0)),
             order_id=None if data.get("order_id") is None else int(data["order_id"]),
+            perp=bool(data.get("perp")),
+            leverage=None if data.get("leverage") is None else int(data["leverage"]),
         )
 
     def numbers(self) -> list[Decimal]:
         """The numbers this intent took from the text (fraction excluded: it may be a word)."""
         order_id = None if self.order_id is None else Decimal(self.order_id)
-        return [n for n in (self.amount, self.price, order_id) if n is not None]
+        leverage = None if self.leverage is None else Decimal(self.leverage)
+        return [n for n in (self.amount, self.price, order_id, leverage) if n is not None]
 
 
 UNKNOWN: Final = Intent(IntentAction.UNKNOWN)
