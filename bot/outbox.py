@@ -4,6 +4,11 @@ Budgets (GCRA, shared through Redis when several processes send): a global rate 
 25/s), 1/s per private chat and 20/min per group. ``TelegramRetryAfter`` pauses that chat for
 the time Telegram asks; 5xx and network errors retry with backoff; 403 (blocked) marks the user
 inactive and the row failed; 400 records the error on the row. Every outcome is on the row.
+
+Order: one chat's messages leave in the order they were queued (row id). Only the first pending
+row of a chat is ever claimed, so a row waiting out a retry, a pause or the chat's budget holds
+the rows behind it (a row failed for good releases them), while other chats go on; any number
+of senders, in one process or several, may drain the same table.
 """
 
 from __future__ import annotations
@@ -132,15 +137,8 @@ class OutboxSender:
                 now, limit=self._batch, lease=self._lease
             )
             claimed = [(r.id, r.chat_id, r.text, r.reply_markup, r.attempts) for r in rows]
-        held: dict[int, float] = {}  # chat -> seconds: later rows of a held chat keep its order
-        for row in claimed:
-            chat_id = row[1]
-            if chat_id in held:
-                await self._defer(row[0], held[chat_id])
-                continue
-            wait = await self._deliver(*row)
-            if wait is not None:
-                held[chat_id] = wait
+        for row in claimed:  # at most one row per chat: its head (see OutboxRepository)
+            await self._deliver(*row)
         async with self._db.session() as session:
             self._metrics.outbox_pending.set(
                 await OutboxRepository(session).count(OutboxStatus.PENDING)
@@ -154,18 +152,18 @@ class OutboxSender:
 
     async def _deliver(
         self, row_id: int, chat_id: int, text: str, markup: dict[str, Any] | None, attempts: int
-    ) -> float | None:
-        """Send one row; return the seconds its chat is held (deferred), else None."""
+    ) -> None:
+        """Send one row, or put it back (its chat paused or over budget), or record why not."""
         paused = await self._kv.cache.get_json(f"chat-pause:{chat_id}")
         if paused is not None:
             wait = float(paused) - self._clock().timestamp()
             await self._defer(row_id, wait)
-            return wait
+            return
         rate, burst = self._chat_budget(chat_id)
         chat = await self._kv.limiter.hit(f"out:chat:{chat_id}", rate=rate, burst=burst)
         if not chat.allowed:
             await self._defer(row_id, chat.retry_after)
-            return chat.retry_after
+            return
         await self._global_slot()
         reply_markup = InlineKeyboardMarkup.model_validate(markup) if markup else None
         try:
@@ -176,7 +174,7 @@ class OutboxSender:
             self._metrics.outbox_sent.labels("retry_after").inc()
             log.warning("outbox_retry_after", chat_id=chat_id, retry_after=exc.retry_after)
             await self._defer(row_id, exc.retry_after)
-            return float(exc.retry_after)
+            return
         except TelegramForbiddenError as exc:
             self._metrics.outbox_sent.labels("forbidden").inc()
             log.info("outbox_forbidden", chat_id=chat_id)
@@ -192,18 +190,16 @@ class OutboxSender:
             backoff = transient_backoff(attempts + 1)
             if backoff is None:
                 await self._fail(row_id, f"gave up after {attempts + 1} attempts: {exc}")
-                return None
+                return
             log.warning("outbox_transient_error", chat_id=chat_id, retry_in=backoff)
             async with self._db.transaction() as session:
                 await OutboxRepository(session).retry_at(
                     row_id, self._clock() + timedelta(seconds=backoff), str(exc)
                 )
-            return backoff
         else:
             self._metrics.outbox_sent.labels("sent").inc()
             async with self._db.transaction() as session:
                 await OutboxRepository(session).mark_sent(row_id, self._clock())
-        return None
 
     async def _global_slot(self) -> None:
         """Wait until the global budget lets one message out: it is the bottleneck by design,

@@ -1,11 +1,20 @@
-"""Outbox: messages the bot sends on its own initiative, as rows first."""
+"""Outbox: messages the bot sends on its own initiative, as rows first.
+
+Order per chat: a row is only ever claimed while it is the *head* of its chat, i.e. no row of the
+same chat with a smaller id is still pending (queued, leased or waiting out a retry). So one chat
+has at most one message in flight, its messages leave in id (creation) order, and a failed-for-good
+row (FAILED) stops holding the ones behind it. Different chats never wait for each other.
+Claiming is a compare-and-set on the lease, so several senders (tasks or processes) never claim
+the same row, on PostgreSQL (SKIP LOCKED) as on SQLite (one writer at a time).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, case, exists, func, or_, select, update
+from sqlalchemy.orm import aliased
 
 from core.db.models import OutboxMessage
 from core.db.repositories.base import Repository
@@ -45,24 +54,39 @@ class OutboxRepository(Repository):
     async def claim_due(
         self, now: datetime, *, limit: int, lease: timedelta
     ) -> list[OutboxMessage]:
-        """Lock up to ``limit`` due rows for this sender (SKIP LOCKED on PostgreSQL)."""
+        """Lease up to ``limit`` due rows, each the head of its chat (so at most one per chat),
+        in id order; a row another sender leased meanwhile is not returned."""
+        unleased = or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now)
+        pending = OutboxMessage.status == OutboxStatus.PENDING
         stmt = (
-            select(OutboxMessage)
-            .where(
-                OutboxMessage.status == OutboxStatus.PENDING,
-                OutboxMessage.next_attempt_at <= now,
-                or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now),
-            )
-            .order_by(OutboxMessage.id)  # FIFO among due rows: a chat's messages keep order
+            select(OutboxMessage.id)
+            .where(pending, OutboxMessage.next_attempt_at <= now, unleased, _is_head())
+            .order_by(OutboxMessage.id)
             .limit(limit)
         )
         if self.dialect == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        rows = list(await self._session.scalars(stmt))
-        for row in rows:
-            row.locked_until = now + lease
-        await self._session.flush()
-        return rows
+            stmt = stmt.with_for_update(skip_locked=True, of=OutboxMessage)
+        candidates = list(await self._session.scalars(stmt))
+        if not candidates:
+            return []
+        # compare-and-set: only rows still pending and unleased are taken (another sender may
+        # have claimed one between the read and this write on SQLite, which has no row locks)
+        claimed = await self._session.scalars(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(candidates), pending, unleased)
+            .values(locked_until=now + lease)
+            .returning(OutboxMessage.id)
+        )
+        ids = list(claimed)
+        if not ids:
+            return []
+        rows = await self._session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .order_by(OutboxMessage.id)
+            .execution_options(populate_existing=True)
+        )
+        return list(rows)
 
     async def mark_sent(self, message_id: int, at: datetime) -> None:
         await self._session.execute(
@@ -115,7 +139,27 @@ class OutboxRepository(Repository):
         return int(await self._session.scalar(stmt) or 0)
 
     async def next_due_at(self) -> datetime | None:
-        stmt = select(func.min(OutboxMessage.next_attempt_at)).where(
-            OutboxMessage.status == OutboxStatus.PENDING
+        """When the next row can be claimed: the earliest time a chat's head is due and
+        unleased (rows behind a head wait for it, so they do not count)."""
+        ready_at = case(
+            (
+                OutboxMessage.locked_until > OutboxMessage.next_attempt_at,
+                OutboxMessage.locked_until,
+            ),
+            else_=OutboxMessage.next_attempt_at,
         )
-        return await self._session.scalar(stmt)
+        stmt = select(func.min(ready_at)).where(
+            OutboxMessage.status == OutboxStatus.PENDING, _is_head()
+        )
+        due: datetime | None = await self._session.scalar(stmt)
+        return due
+
+
+def _is_head() -> ColumnElement[bool]:
+    """The row is the first pending row of its chat (by id)."""
+    earlier = aliased(OutboxMessage)
+    return ~exists().where(
+        earlier.chat_id == OutboxMessage.chat_id,
+        earlier.status == OutboxStatus.PENDING,
+        earlier.id < OutboxMessage.id,
+    )
