@@ -1,8 +1,11 @@
-"""FakeExchangeAPI: a Binance SPOT REST look-alike on 127.0.0.1 for real ccxt.
+"""FakeExchangeAPI: a Binance SPOT and USDⓈ-M futures REST look-alike on 127.0.0.1 for real ccxt.
 
 It speaks the endpoints ccxt 4.5.90 ``binance`` calls for markets, ticker, balance, order
 create/cancel/fetch, open orders, key restrictions and server time, keeps balances and an order
-book of the account's own orders, and records every request. Faults are injected by the test:
+book of the account's own orders, and records every request. The ``/fapi`` side (perpetual
+futures: leverage, margin type, positions, reduce-only and stop-market orders) is ``futures``, a
+``tests.fakes.exchange_fapi.FakeFutures`` sharing this server, its clock, its request log and its
+faults. Faults are injected by the test:
 ``fail_next`` (5xx or a Binance error code), ``timeout_after_accept`` (the order is recorded, the
 answer is held until the fake closes, so the client times out), ``hide_new_orders`` (read-after-
 write lag, measured on the fake's own clock moved by ``advance``), Binance's client-order-id rule
@@ -31,6 +34,15 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from tests.fakes.exchange_fapi import (
+    FAPI_MARKETS_PATH,
+    FAPI_ORDER_CREATE_PATHS,
+    SIGNED_FAPI_PATHS,
+    FakeFutures,
+    FapiError,
+    build_saved_fapi_markets,
+)
+
 DATA_DIR: Final = Path(__file__).parent / "data"
 EXCHANGE_INFO_PATH: Final = DATA_DIR / "binance_exchange_info.json"
 MARKETS_PATH: Final = DATA_DIR / "binance_markets.json"
@@ -38,6 +50,7 @@ MARKETS_PATH: Final = DATA_DIR / "binance_markets.json"
 DEFAULT_API_KEY: Final = "fake-api-key-0123456789"
 START_TIME_S: Final = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 
+ORDER_CREATE_PATHS: Final = FAPI_ORDER_CREATE_PATHS | {"/api/v3/order"}
 ERROR_MESSAGES: Final[dict[int, str]] = {
     -1000: "An unknown error occurred while processing the request.",
     -1003: "Too many requests queued.",
@@ -165,6 +178,7 @@ class FakeExchangeAPI:
         prices: Mapping[str, str | Decimal] | None = None,
         fee_rate: str | Decimal = "0",
         withdrawals_enabled: bool = False,
+        futures_wallet: str | Decimal = "0",
     ) -> None:
         self.api_key = api_key
         self.withdrawals_enabled = withdrawals_enabled
@@ -188,6 +202,7 @@ class FakeExchangeAPI:
         self._order_ids = itertools.count(1000)
         self._trade_ids = itertools.count(500)
         self._release = asyncio.Event()
+        self.futures = FakeFutures(self, wallet=futures_wallet)
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -273,8 +288,9 @@ class FakeExchangeAPI:
         self._faults.append(Fault(method.upper() or None, path, status, code, msg, times))
 
     def timeout_after_accept(self, times: int = 1) -> None:
-        """The next ``times`` new orders are recorded (and filled if market), but the answer is
-        held until the fake closes: the client times out with the outcome unknown."""
+        """The next ``times`` new orders (spot, futures or futures conditional) are recorded (and
+        filled if market), but the answer is held until the fake closes: the client times out
+        with the outcome unknown."""
         self._hold_after_accept += times
 
     def hide_new_orders(self, seconds: float) -> None:
@@ -321,18 +337,20 @@ class FakeExchangeAPI:
                 {"code": -1000, "msg": f"Fake: no route {method} {path}"}, status=404
             )
         try:
-            if path in SIGNED_PATHS:
+            if path in SIGNED_PATHS or path in SIGNED_FAPI_PATHS:
                 self._check_signed(request, params)
             body = route(params)
-            if (method, path) == ("POST", "/api/v3/order") and self._hold_after_accept > 0:
+            if method == "POST" and path in ORDER_CREATE_PATHS and self._hold_after_accept > 0:
                 self._hold_after_accept -= 1
                 await self._release.wait()
         except BinanceError as exc:
             return self._error(exc)
+        except FapiError as exc:
+            return self._error(BinanceError(exc.code, exc.msg, exc.status))
         return web.json_response(body)
 
     def _routes(self) -> dict[tuple[str, str], Any]:
-        return {
+        return self.futures.routes() | {
             ("GET", "/api/v3/ping"): lambda _p: {},
             ("GET", "/api/v3/time"): lambda _p: {"serverTime": self.now_ms},
             ("GET", "/api/v3/exchangeInfo"): lambda _p: self.exchange_info,
@@ -617,4 +635,7 @@ class FakeExchangeAPI:
 
 if __name__ == "__main__":
     MARKETS_PATH.write_text(json.dumps(build_saved_markets(), indent=2, sort_keys=True) + "\n")
-    print(f"wrote {MARKETS_PATH}")  # noqa: T201
+    FAPI_MARKETS_PATH.write_text(
+        json.dumps(build_saved_fapi_markets(), indent=2, sort_keys=True) + "\n"
+    )
+    print(f"wrote {MARKETS_PATH} and {FAPI_MARKETS_PATH}")  # noqa: T201
