@@ -72,7 +72,8 @@ class Proposal:
 
 
 def _fmt(value: Decimal) -> str:
-    return fmt_number(value)
+    """Figures in messages: 2 decimals from 1 up, 8 below (small coins' prices)."""
+    return fmt_number(value, 2 if abs(value) >= 1 else 8)
 
 
 def check(
