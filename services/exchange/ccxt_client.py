@@ -9,6 +9,13 @@ reachable as ``__cause__`` for logs). What one exchange does differently lives i
 ``maxRetriesOnFailure`` stays 0 and a timeout or 5xx surfaces as ``TemporaryExchangeError`` for
 the caller to reconcile by client order id. Read-only calls retry temporary errors a bounded
 number of times (tenacity, with an injectable ``sleep``).
+
+``default_type`` "swap" makes a derivatives client (ccxt ``options.defaultType``; on binance the
+USDⓈ-M perpetuals of ``/fapi``): symbols are ccxt swap symbols ("BTC/USDT:USDT"), amounts are
+contracts (only markets whose contract is one unit of the base are traded), ``set_leverage``
+sets isolated margin and leverage (``ccxt_leverage``), ``reduce_only`` orders send
+``reduceOnly`` and stop orders go out as the exchange's stop-market order (ccxt's unified
+``triggerPrice`` on a market order: binance ``STOP_MARKET``). Spot clients refuse both.
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ from tenacity import (
 )
 
 from core.clock import Clock, utc_now
-from core.domain import OrderSide, OrderType
+from core.domain import OrderSide
 from core.errors import ExchangeError, NotFound, TemporaryExchangeError, UserError
 from services.exchange import ccxt_payloads as payloads
 from services.exchange.base import (
@@ -44,7 +51,9 @@ from services.exchange.base import (
     Ticker,
 )
 from services.exchange.ccxt_errors import translate_error
-from services.exchange.ccxt_payloads import fmt, to_decimal
+from services.exchange.ccxt_leverage import set_isolated_leverage
+from services.exchange.ccxt_orders import prepare_order
+from services.exchange.ccxt_payloads import to_decimal
 from services.exchange.ccxt_quirks import quirks_for
 
 log = structlog.get_logger(__name__)
@@ -99,12 +108,12 @@ class CcxtExchangeClient:
         exchange: Any | None = None,
     ) -> None:
         self.name = exchange_id
-        self._quirks = quirks_for(exchange_id)
+        self._derivatives = default_type != "spot"
+        self._quirks = quirks_for(exchange_id, derivatives=self._derivatives)
         self._clock = clock
         self._markets_ttl_s = markets_ttl_s
         self._markets_loaded_at: datetime | None = None
         self._markets_lock = asyncio.Lock()
-        self._default_type = default_type
         # A template: each read runs on a copy, since a retrying object holds one call's state.
         self._read_retrying = AsyncRetrying(
             retry=retry_if_exception_type(TemporaryExchangeError),
@@ -209,7 +218,7 @@ class CcxtExchangeClient:
         await self._raw_market(symbol)
         raw = await self._read(
             f"look up order {exchange_order_id} on {symbol}",
-            lambda: self._ex.fetch_order(exchange_order_id, symbol),
+            self._quirks.fetch_order(self._ex, symbol, exchange_order_id),
         )
         return payloads.order_result(raw)
 
@@ -230,23 +239,36 @@ class CcxtExchangeClient:
             await self._raw_market(symbol)
         raw = await self._read(
             f"list open orders{f' on {symbol}' if symbol else ''}",
-            lambda: self._ex.fetch_open_orders(symbol),
+            self._quirks.open_orders(self._ex, symbol),
         )
         return [payloads.order_result(order) for order in raw]
 
     async def positions(self) -> list[Position]:
-        """Spot holds no positions (holdings are balances); derivatives ask the exchange."""
-        if self._default_type == "spot" or not self._ex.has.get("fetchPositions"):
+        """Spot holds no positions (holdings are balances); derivatives ask the exchange for
+        its open positions: side, size, entry, mark, P/L, leverage, liquidation price, margin."""
+        if not self._derivatives or not self._ex.has.get("fetchPositions"):
             return []
+        await self._load_markets()
         return payloads.positions(
             await self._read("read open positions", self._ex.fetch_positions)
         )
 
     async def set_leverage(self, symbol: str, leverage: int) -> int:
-        """Spot has no leverage (derivatives clients are built with another default type)."""
-        if self._default_type == "spot":
+        """Isolated margin and ``leverage`` for ``symbol`` before its first order; returns the
+        leverage in force (kept as it is when the exchange refuses a change while a position
+        is open). Raises ``UserError`` on spot clients, for an unlisted symbol or a leverage
+        outside 1..125."""
+        if not self._derivatives:
             raise UserError(f"{self._display} spot has no leverage.")
-        raise UserError(f"Leverage on {self._display} is not supported yet.")
+        await self._raw_market(symbol)
+        return await set_isolated_leverage(
+            self._ex,
+            self._quirks,
+            self._read,
+            symbol=symbol,
+            leverage=leverage,
+            display=self._display,
+        )
 
     async def withdrawals_enabled(self) -> bool | None:
         """Where the exchange exposes key permissions (binance), whether the key may
@@ -260,17 +282,23 @@ class CcxtExchangeClient:
         never take (size, unknown symbol), ``OrderRejected`` when the exchange refuses it and
         ``TemporaryExchangeError`` when the outcome is unknown (reconcile by client id)."""
         info = self._market_info(await self._raw_market(request.symbol))
-        amount, price = await self._checked_order(request, info)
-        at = f"at {fmt(price)} {info.quote}" if price is not None else "at market"
-        action = f"{request.side.value} {fmt(amount)} {info.base} {at} on {self._display}"
+        order = await prepare_order(
+            self._ex,
+            request,
+            info,
+            derivatives=self._derivatives,
+            display=self._display,
+            reference_price=lambda: self._reference_price(request),
+        )
+        action = order.action
         try:
             raw = await self._ex.create_order(
                 request.symbol,
-                request.type.value,
+                order.type,
                 request.side.value,
-                float(amount),
-                None if price is None else float(price),
-                {"clientOrderId": request.client_order_id},
+                float(order.amount),
+                None if order.limit is None else float(order.limit),
+                order.params,
             )
         except ccxt.BaseError as exc:
             error = translate_error(exc, self._display, action)
@@ -301,7 +329,7 @@ class CcxtExchangeClient:
         await self._raw_market(symbol)
         raw = await self._translated(
             f"cancel order {exchange_order_id} on {symbol}",
-            lambda: self._ex.cancel_order(exchange_order_id, symbol),
+            self._quirks.cancel_order(self._ex, symbol, exchange_order_id),
         )
         return payloads.order_result(raw)
 
@@ -309,57 +337,6 @@ class CcxtExchangeClient:
         await self._ex.close()
 
     # -- helpers ------------------------------------------------------------------------------
-
-    async def _checked_order(
-        self, request: OrderRequest, info: MarketInfo
-    ) -> tuple[Decimal, Decimal | None]:
-        """Amount and limit price through the market's precision, checked against its
-        minimums; raises ``UserError`` for an order the market can never take."""
-        if not info.active:
-            raise UserError(f"{request.symbol} is not trading on {self._display} right now.")
-        if request.type is OrderType.STOP:
-            raise UserError("Stop orders are not supported on live exchanges yet.")
-        amount = self._amount_to_precision(request, info)
-        price: Decimal | None = None
-        if request.type is OrderType.LIMIT:
-            if request.price is None or request.price <= 0:
-                raise UserError("A limit order needs a price above zero.")
-            price = self._to_precision("price", request.symbol, request.price)
-        cost = amount * (price or await self._reference_price(request))
-        if info.min_cost is not None and cost < info.min_cost:
-            raise UserError(
-                f"Order value {fmt(cost)} {info.quote} is below the exchange minimum of "
-                f"{fmt(info.min_cost)} {info.quote}."
-            )
-        return amount, price
-
-    def _amount_to_precision(self, request: OrderRequest, info: MarketInfo) -> Decimal:
-        minimum = info.min_amount or info.amount_step
-        below = UserError(
-            f"Amount {fmt(request.amount)} {info.base} is below the exchange minimum of "
-            f"{fmt(minimum or Decimal(0))} {info.base}."
-        )
-        if request.amount <= 0:
-            raise UserError(f"Amount must be above zero, got {fmt(request.amount)}.")
-        try:
-            amount = self._to_precision("amount", request.symbol, request.amount)
-        except UserError as exc:
-            raise below from exc
-        if info.min_amount is not None and amount < info.min_amount:
-            raise below
-        return amount
-
-    def _to_precision(self, kind: str, symbol: str, value: Decimal) -> Decimal:
-        """ccxt's ``amount_to_precision`` (truncates) / ``price_to_precision`` (rounds)."""
-        helper = self._ex.amount_to_precision if kind == "amount" else self._ex.price_to_precision
-        try:
-            text = helper(symbol, float(value))
-        except ccxt.InvalidOrder as exc:  # the value rounds to zero
-            raise UserError(f"The {kind} {fmt(value)} is too small for {symbol}.") from exc
-        result = to_decimal(text)
-        if result is None or result <= 0:
-            raise UserError(f"The {kind} {fmt(value)} is too small for {symbol}.")
-        return result
 
     async def _reference_price(self, request: OrderRequest) -> Decimal:
         """The price a market order will likely fill at, for the minimum-notional check."""

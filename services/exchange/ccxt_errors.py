@@ -5,7 +5,10 @@ user reads. Rows are tried in order and ccxt's classes form a tree, so a more sp
 comes before its parent (``InvalidNonce`` is a ``NetworkError``, ``OrderNotFound`` an
 ``InvalidOrder``). The message says what was attempted (``action``) and never carries ccxt's
 wording, a key or a secret; the adapter raises it ``from`` the ccxt exception so logs keep the
-original. Only ``TemporaryExchangeError`` may be retried, and only by read-only calls.
+original. Only ``TemporaryExchangeError`` may be retried, and only by read-only calls (and by
+idempotent settings such as leverage). Refusals the adapter treats as success or as "keep the
+current setting" (``MarginModeAlreadySet``, a leverage change refused while a position is open)
+are caught before this table.
 """
 
 from __future__ import annotations
@@ -63,8 +66,11 @@ TRANSLATIONS: Final[tuple[Translation, ...]] = (
     Translation(
         (ccxt.OrderNotFound,), NotFound, "{exchange} does not know that order (tried to {action})."
     ),
+    # Binance futures: -2022 reduce-only rejected and -4164 notional (InvalidOrder), -4028 bad
+    # leverage (BadRequest), -4047/-4048 margin type locked by orders or a position
+    # (OperationRejected: a refusal that retrying will not change).
     Translation(
-        (ccxt.InvalidOrder, ccxt.BadRequest),
+        (ccxt.InvalidOrder, ccxt.BadRequest, ccxt.OperationRejected),
         OrderRejected,
         "{exchange} rejected the request: tried to {action}.",
     ),

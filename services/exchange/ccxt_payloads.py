@@ -14,7 +14,7 @@ from typing import Any, Final
 
 import ccxt
 
-from core.domain import OrderSide, OrderStatus, OrderType
+from core.domain import OrderSide, OrderStatus, OrderType, Side
 from core.errors import ExchangeError
 from services.exchange.base import Balance, MarketInfo, OrderRequest, OrderResult, Position
 
@@ -98,20 +98,28 @@ def balances(raw: Mapping[str, Any]) -> list[Balance]:
 
 
 def positions(raw: Iterable[Mapping[str, Any]]) -> list[Position]:
-    """ccxt's ``fetch_positions`` answer -> open positions (shorts negative)."""
+    """ccxt's ``fetch_positions`` answer (unified position structures) -> open positions:
+    shorts negative, ``margin`` the position's isolated wallet (ccxt ``positionMargin``, else
+    its ``initialMargin``), a liquidation price of 0 (none) as ``None``."""
     result = []
     for entry in raw:
         contracts = to_decimal(entry.get("contracts")) or Decimal(0)
         if not contracts:
             continue
-        sign = -1 if entry.get("side") == "short" else 1
+        side = Side.SHORT if entry.get("side") == "short" else Side.LONG
+        leverage = to_decimal(entry.get("leverage"))
+        margin = to_decimal(entry.get("positionMargin"))
         result.append(
             Position(
                 symbol=entry["symbol"],
-                amount=contracts * sign,
+                amount=-abs(contracts) if side is Side.SHORT else abs(contracts),
                 entry_price=to_decimal(entry.get("entryPrice")),
                 mark_price=to_decimal(entry.get("markPrice")),
                 unrealized_pnl=to_decimal(entry.get("unrealizedPnl")),
+                side=side,
+                leverage=None if leverage is None else int(leverage),
+                liquidation_price=to_decimal(entry.get("liquidationPrice")) or None,
+                margin=margin if margin else to_decimal(entry.get("initialMargin")),
             )
         )
     return result
@@ -134,7 +142,10 @@ def order_result(
     if status is OrderStatus.OPEN and filled > 0:
         status = OrderStatus.PARTIALLY_FILLED
     fee, fee_asset = _fee(raw)
+    type_ = _type(raw.get("type"), raw.get("triggerPrice"), request)
     price = to_decimal(raw.get("price"))
+    if type_ is OrderType.STOP:  # the port's stop price is the trigger
+        price = to_decimal(raw.get("triggerPrice")) or price
     return OrderResult(
         exchange_order_id=None if raw.get("id") is None else str(raw["id"]),
         client_order_id=str(
@@ -146,7 +157,7 @@ def order_result(
         ),
         symbol=str(raw.get("symbol") or (request.symbol if request else "")),
         side=_side(raw.get("side"), request),
-        type=_type(raw.get("type"), request),
+        type=type_,
         status=status,
         amount=amount if amount is not None else (request.amount if request else filled),
         filled=filled,
@@ -166,12 +177,14 @@ def _side(value: object, request: OrderRequest | None) -> OrderSide:
     raise ExchangeError(f"The exchange reported an order with an unknown side {value!r}.")
 
 
-def _type(value: object, request: OrderRequest | None) -> OrderType:
+def _type(value: object, trigger: object, request: OrderRequest | None) -> OrderType:
+    """ccxt order type -> ours; a market order with a trigger price is a stop (ccxt reports
+    binance futures STOP_MARKET as "market" with ``triggerPrice``)."""
     text = str(value or "").lower()
+    if "stop" in text or "take_profit" in text or (text == "market" and to_decimal(trigger)):
+        return OrderType.STOP
     if text == "market":
         return OrderType.MARKET
-    if "stop" in text or "take_profit" in text:
-        return OrderType.STOP
     if "limit" in text:
         return OrderType.LIMIT
     return request.type if request is not None else OrderType.LIMIT

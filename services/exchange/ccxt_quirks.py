@@ -5,17 +5,32 @@ exchange does differently, and ``quirks_for(exchange_id)`` picks it (``QUIRKS``)
 never branches on the exchange name: a new difference is an option in ``ccxt_options`` or a
 method here, with a subclass for the exchanges that need it. Methods receive the ccxt exchange
 object (``Any``: ccxt has no types) and return ccxt calls for the client to run, so retries
-and error translation stay in one place (the client's ``_read``).
+and error translation stay in one place (the client's ``_read``). Derivatives clients (ccxt
+``defaultType`` swap) get ``DERIVATIVES_QUIRKS`` instead: on binance that is USDⓈ-M (``/fapi``),
+where stop orders live apart from plain ones (ccxt's ``trigger`` flag, Binance's algo orders),
+so an order looked up or cancelled by id is tried in both places.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar, Final
 
+import ccxt
+
 from core.errors import UserError
 
-__all__ = ["QUIRKS", "BinanceQuirks", "CcxtCall", "ExchangeQuirks", "Read", "quirks_for"]
+__all__ = [
+    "DERIVATIVES_QUIRKS",
+    "QUIRKS",
+    "BinanceQuirks",
+    "BinanceUsdmQuirks",
+    "CcxtCall",
+    "ExchangeQuirks",
+    "Read",
+    "quirks_for",
+]
 
 CcxtCall = Callable[[], Awaitable[Any]]
 Read = Callable[[str, CcxtCall], Awaitable[Any]]
@@ -31,6 +46,20 @@ class ExchangeQuirks:
     def order_by_client_id(self, ex: Any, symbol: str, client_order_id: str) -> CcxtCall:
         """The ccxt call that looks an order up by our client order id."""
         return lambda: ex.fetch_order_with_client_order_id(client_order_id, symbol)
+
+    def fetch_order(self, ex: Any, symbol: str, order_id: str) -> CcxtCall:
+        return lambda: ex.fetch_order(order_id, symbol)
+
+    def cancel_order(self, ex: Any, symbol: str, order_id: str) -> CcxtCall:
+        return lambda: ex.cancel_order(order_id, symbol)
+
+    def open_orders(self, ex: Any, symbol: str | None) -> CcxtCall:
+        return lambda: ex.fetch_open_orders(symbol)
+
+    def position_locked(self, exc: Exception) -> bool:
+        """True when ``exc`` is the exchange refusing a margin-mode or leverage change because
+        the symbol has an open position or orders (the current setting stays in force)."""
+        return False
 
     async def withdrawals_enabled(self, ex: Any, read: Read) -> bool | None:
         """Whether the API key may withdraw; ``None`` where the exchange does not say."""
@@ -65,9 +94,92 @@ class BinanceQuirks(ExchangeQuirks):
         return None if value is None else bool(value)
 
 
+BINANCE_CODE: Final = re.compile(r'"code"\s*:\s*(-?\d+)')
+# Binance futures: margin type not changeable with open orders (-4047) or a position (-4048);
+# leverage not lowerable on an isolated position (-4161). ccxt maps them to OperationRejected
+# or a bare ExchangeError, so the code in its message is what tells them apart.
+BINANCE_POSITION_LOCKED: Final = frozenset({-4047, -4048, -4161})
+
+
+class BinanceUsdmQuirks(BinanceQuirks):
+    """binance USDⓈ-M perpetuals (``/fapi``): linear markets only, positions from
+    ``/fapi/v2/positionRisk`` (v3 has no leverage), stop orders as algo orders."""
+
+    ccxt_options: ClassVar[Mapping[str, Any]] = {
+        **BinanceQuirks.ccxt_options,
+        "fetchMarkets": {"types": ["linear"]},
+        "fetchPositionsRisk": {"useV2": True},
+    }
+
+    def order_by_client_id(self, ex: Any, symbol: str, client_order_id: str) -> CcxtCall:
+        return _plain_or_trigger(
+            ex,
+            symbol,
+            lambda extra: ex.fetch_order(
+                None, symbol, {"origClientOrderId": client_order_id, **extra}
+            ),
+        )
+
+    def fetch_order(self, ex: Any, symbol: str, order_id: str) -> CcxtCall:
+        return _plain_or_trigger(ex, symbol, lambda extra: ex.fetch_order(order_id, symbol, extra))
+
+    def cancel_order(self, ex: Any, symbol: str, order_id: str) -> CcxtCall:
+        async def cancel() -> Any:
+            try:
+                return await ex.cancel_order(order_id, symbol)
+            except ccxt.OrderNotFound:
+                # Binance answers an algo cancel with ids only; read the order for its state.
+                await ex.cancel_order(order_id, symbol, {"trigger": True})
+                return await ex.fetch_order(order_id, symbol, {"trigger": True})
+
+        return cancel
+
+    def open_orders(self, ex: Any, symbol: str | None) -> CcxtCall:
+        async def both() -> list[Any]:
+            plain = await ex.fetch_open_orders(symbol)
+            return [*plain, *await ex.fetch_open_orders(symbol, None, None, {"trigger": True})]
+
+        return both
+
+    def position_locked(self, exc: Exception) -> bool:
+        found = BINANCE_CODE.search(str(exc))
+        return found is not None and int(found.group(1)) in BINANCE_POSITION_LOCKED
+
+
+def _plain_or_trigger(
+    ex: Any, symbol: str, fetch: Callable[[dict[str, Any]], Awaitable[Any]]
+) -> CcxtCall:
+    """Look among plain orders, then among stop (algo) orders; a stop that has fired reports
+    the fill of the market order it became (``actualOrderId``) under its own ids."""
+
+    async def run() -> Any:
+        try:
+            return await fetch({})
+        except ccxt.OrderNotFound:
+            stop = await fetch({"trigger": True})
+        actual = str((stop.get("info") or {}).get("actualOrderId") or "")
+        if not actual:
+            return stop
+        fill = await ex.fetch_order(actual, symbol)
+        return {
+            **fill,
+            "id": stop.get("id"),
+            "clientOrderId": stop.get("clientOrderId"),
+            "type": stop.get("type"),
+            "triggerPrice": stop.get("triggerPrice"),
+            "reduceOnly": stop.get("reduceOnly"),
+            "info": {**(stop.get("info") or {}), "actualOrder": fill.get("info")},
+        }
+
+    return run
+
+
 QUIRKS: Final[Mapping[str, type[ExchangeQuirks]]] = {"binance": BinanceQuirks}
+DERIVATIVES_QUIRKS: Final[Mapping[str, type[ExchangeQuirks]]] = {"binance": BinanceUsdmQuirks}
 
 
-def quirks_for(exchange_id: str) -> ExchangeQuirks:
-    """The quirks of a ccxt exchange id (the unified ccxt way for ids not in ``QUIRKS``)."""
-    return QUIRKS.get(exchange_id, ExchangeQuirks)()
+def quirks_for(exchange_id: str, *, derivatives: bool = False) -> ExchangeQuirks:
+    """The quirks of a ccxt exchange id, for its spot or its derivatives (swap) markets (the
+    unified ccxt way for ids without an entry)."""
+    table = DERIVATIVES_QUIRKS if derivatives else QUIRKS
+    return table.get(exchange_id, ExchangeQuirks)()
