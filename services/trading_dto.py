@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Final
 
-from core.domain import OrderSide, OrderStatus, OrderType
+from core.domain import MarketType, OrderSide, OrderStatus, OrderType
 
 # Stablecoins and fiat: a balance in one is money, not a holding to mark at a price.
 CASH_ASSETS: Final = frozenset({"USDT", "USDC", "USD", "BUSD", "FDUSD", "TUSD", "DAI", "EUR"})
@@ -22,6 +22,7 @@ class AccountView:
     is_paper: bool
     sandbox: bool
     key_hint: str | None
+    market_type: MarketType = MarketType.SPOT  # perp: USDT-margined perpetual futures
 
 
 @dataclass(frozen=True, slots=True)

@@ -137,7 +137,7 @@ class ExchangeFactory:
 
     def _build(self, account: ExchangeAccount) -> ExchangeClient:
         if account.is_paper:
-            return self.paper.client(account.id)
+            return self.paper.client(account.id, account.market_type)
         if not account.api_key_enc or not account.secret_enc:
             raise UserError(f"The account {account.label!r} has no API keys stored.")
         return self.client_for_keys(

@@ -1,10 +1,13 @@
 """The paper exchange: simulated fills on a price feed, balances and orders in the database.
 
-``PaperEngine`` is one per process (database, feed, fee and slippage); ``engine.client(id)``
-gives the ``ExchangeClient`` of one paper account. The ledger is ``PaperBalance`` rows (free and
-used per asset) and the orders are the ``Order`` rows themselves: a fill changes the order row
-and the balances in one transaction, so a paper order is executed exactly once however often
-``create_order`` is called with its client order id.
+``PaperEngine`` is one per process (database, feed, fee and slippage);
+``engine.client(id, market_type)`` gives the ``ExchangeClient`` of one paper account: this
+module's spot ``PaperExchange``, or for a perp account the ``PaperPerpExchange`` of the engine's
+``perp`` side (``paper_perp``), which shares the feed, fees and slippage. The ledger is
+``PaperBalance`` rows (free and used per asset) and the orders are the ``Order`` rows
+themselves: a fill changes the order row and the balances in one transaction, so a paper
+order is executed exactly once however often ``create_order`` is called with its client
+order id.
 
 - market orders fill at once at the feed's price, ``slippage`` worse, paying ``fee_rate`` of
   the cost in the quote asset;
@@ -13,15 +16,17 @@ and the balances in one transaction, so a paper order is executed exactly once h
 - stop orders rest until the price reaches the trigger, then fill as market orders; one whose
   trigger the price has already reached is refused (a buy stop at or below the market, a sell
   stop at or above), as exchanges refuse a stop that would trigger immediately;
-- ``check_resting()`` fills what crossed: the feature runs it periodically and on every price
-  request. Every fill names the feed that priced it (``priced_by``).
+- ``check_resting()`` fills what crossed, spot and perp, and liquidates perp positions: the
+  feature runs it periodically and on every price request. Every fill names the feed that
+  priced it (``priced_by``).
+- the spot side trades the feed's spot symbols (``BTC/USDT``); perp symbols
+  (``BTC/USDT:USDT``) the feed lists are the perp side's.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Final
+from decimal import Decimal
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,9 +35,9 @@ from core.clock import Clock, utc_now
 from core.config import ExchangeSettings
 from core.db.models import ExchangeAccount, Order, PaperBalance
 from core.db.repositories.orders import OrderRepository
-from core.db.repositories.paper import PaperBalanceRepository
+from core.db.repositories.paper import PaperBalanceRepository, PaperOrderRepository
 from core.db.session import Database
-from core.domain import OrderSide, OrderStatus, OrderType
+from core.domain import MarketType, OrderSide, OrderStatus, OrderType
 from core.errors import NotFound, OrderRejected, UserError
 from services.exchange.base import (
     Balance,
@@ -43,18 +48,24 @@ from services.exchange.base import (
     Ticker,
 )
 from services.exchange.feeds import PriceFeed
-from services.symbols import fmt_number, price_step_for, round_to
+from services.exchange.paper_orders import (
+    AMOUNT_STEP,
+    PAPER_EXCHANGE_ID,
+    RESTING,
+    PaperOrderReads,
+    crossed,
+    order_result,
+    paper_id,
+    slipped,
+)
+from services.exchange.paper_orders import Refused as _Refused
+from services.exchange.paper_orders import money as _q
+from services.exchange.paper_perp import PaperPerpEngine, PaperPerpExchange
+from services.symbols import fmt_number, price_step_for
+
+__all__ = ["PAPER_EXCHANGE_ID", "PaperEngine", "PaperExchange"]
 
 log = structlog.get_logger(__name__)
-
-PAPER_EXCHANGE_ID: Final = "paper"
-AMOUNT_STEP: Final = Decimal("0.00000001")
-MONEY_QUANTUM: Final = Decimal("1e-10")
-RESTING: Final = (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
-
-
-def _q(value: Decimal) -> Decimal:
-    return value.quantize(MONEY_QUANTUM, rounding=ROUND_HALF_EVEN).normalize()
 
 
 def _split(symbol: str) -> tuple[str, str]:
@@ -62,15 +73,7 @@ def _split(symbol: str) -> tuple[str, str]:
     return base, quote
 
 
-class _Refused(Exception):
-    """Internal: the order cannot be executed; the row is marked and the reason shown."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
-
-
-class PaperEngine:
+class PaperEngine(PaperOrderReads):
     """Simulated exchange shared by every paper account."""
 
     def __init__(
@@ -81,6 +84,7 @@ class PaperEngine:
         *,
         clock: Clock = utc_now,
     ) -> None:
+        super().__init__(db, MarketType.SPOT)
         self._db = db
         self.feed = feed
         self.fee_rate = settings.paper_fee_rate
@@ -90,24 +94,35 @@ class PaperEngine:
         self.min_notional = settings.paper_min_notional
         self._clock = clock
         self._symbols_loaded = False
+        self.perp = PaperPerpEngine(db, self)
 
     @property
     def buy_cost_factor(self) -> Decimal:
         """At most what one unit of quote spent at the price costs, slippage and fee added."""
         return (1 + self.slippage) * (1 + self.fee_rate)
 
-    def client(self, account_id: int) -> PaperExchange:
+    def client(
+        self, account_id: int, market_type: MarketType = MarketType.SPOT
+    ) -> PaperExchange | PaperPerpExchange:
+        """The client of one paper account: spot, or perp for a perp account."""
+        if market_type is MarketType.PERP:
+            return PaperPerpExchange(self.perp, account_id)
         return PaperExchange(self, account_id)
 
     # -- markets --------------------------------------------------------------------------------
 
-    async def symbols(self) -> list[str]:
+    async def feed_symbols(self) -> list[str]:
+        """Every symbol the feed prices, spot and perp (loaded once where the feed loads)."""
         symbols = self.feed.symbols()
         load = getattr(self.feed, "load_symbols", None)
         if not symbols and load is not None and not self._symbols_loaded:
             symbols = await load()
             self._symbols_loaded = True
         return symbols
+
+    async def symbols(self) -> list[str]:
+        """The spot symbols the feed prices."""
+        return [s for s in await self.feed_symbols() if ":" not in s]
 
     async def market(self, symbol: str) -> MarketInfo:
         """Raises ``UserError`` when the feed does not price ``symbol``."""
@@ -152,7 +167,7 @@ class PaperEngine:
             if row.account_id != account_id:
                 raise UserError("That client order id belongs to another account.")
             if row.status not in (OrderStatus.PENDING, OrderStatus.UNKNOWN):
-                return self._result(row)
+                return order_result(row)
             row.exchange_order_id = f"paper-{row.id}"
             try:
                 await self._place(session, row, market, ticker)
@@ -160,7 +175,7 @@ class PaperEngine:
                 row.status = OrderStatus.REJECTED
                 row.error = exc.reason
                 refused = exc.reason
-            result = self._result(row)
+            result = order_result(row)
         if refused is not None:
             raise OrderRejected(refused)
         log.info(
@@ -173,8 +188,8 @@ class PaperEngine:
 
     async def _new_row(self, session: AsyncSession, account_id: int, req: OrderRequest) -> Order:
         account = await session.get(ExchangeAccount, account_id)
-        if account is None or not account.is_paper:
-            raise NotFound("No such paper account.")
+        if account is None or not account.is_paper or account.market_type is not MarketType.SPOT:
+            raise NotFound("No such paper spot account.")
         row = Order(
             user_id=account.user_id,
             account_id=account_id,
@@ -198,14 +213,14 @@ class PaperEngine:
             await self._fill(session, row, self._slipped(row.side, last), ticker.source)
             return
         assert row.price is not None
-        if row.type is OrderType.STOP and self._crossed(row, last):
+        if row.type is OrderType.STOP and crossed(row, last):
             # as exchanges do ("stop price would trigger immediately"): a stop is for a
             # price not reached yet; the service refuses it earlier with the same reason
             raise _Refused(
                 f"The {row.side.value} stop at {fmt_number(row.price)} would trigger at once: "
                 f"the market is at {fmt_number(last)}."
             )
-        if self._crossed(row, last):  # marketable limit: taker fill, never past the limit
+        if crossed(row, last):  # marketable limit: taker fill, never past the limit
             slipped = self._slipped(row.side, last)
             price = (
                 min(slipped, row.price) if row.side is OrderSide.BUY else max(slipped, row.price)
@@ -216,17 +231,7 @@ class PaperEngine:
         row.status = OrderStatus.OPEN
 
     def _slipped(self, side: OrderSide, price: Decimal) -> Decimal:
-        """``price`` moved ``slippage`` against the taker, on the market's price grid."""
-        factor = 1 + self.slippage if side is OrderSide.BUY else 1 - self.slippage
-        return round_to(price * factor, price_step_for(price))
-
-    @staticmethod
-    def _crossed(row: Order, last: Decimal) -> bool:
-        """Limit: the market is at or better than the limit. Stop: it reached the trigger."""
-        assert row.price is not None
-        if row.type is OrderType.LIMIT:
-            return last <= row.price if row.side is OrderSide.BUY else last >= row.price
-        return last >= row.price if row.side is OrderSide.BUY else last <= row.price
+        return slipped(side, price, self.slippage)
 
     def _reserve_amount(self, row: Order) -> tuple[str, Decimal]:
         base, quote = _split(row.symbol)
@@ -300,22 +305,24 @@ class PaperEngine:
 
     async def cancel_order(self, account_id: int, exchange_order_id: str) -> OrderResult:
         """Raises ``NotFound`` unless the order is resting on this account."""
-        order_id = _paper_id(exchange_order_id)
+        order_id = paper_id(exchange_order_id)
         async with self._db.transaction() as session:
             row = await OrderRepository(session).get(order_id, lock=True)
             if row is None or row.account_id != account_id or row.status not in RESTING:
                 raise NotFound("That order is not open on the paper exchange.")
             await self._release(session, row)
             row.status = OrderStatus.CANCELLED
-            return self._result(row)
+            return order_result(row)
 
     async def check_resting(self) -> list[int]:
-        """Fill resting orders the price has crossed; returns the ids of the orders filled.
+        """Fill resting orders the price has crossed, spot then perp, and liquidate perp
+        positions; returns the ids of the orders filled (liquidations included).
 
         A symbol the feed cannot price right now is skipped (tried again next pass).
         """
         async with self._db.session() as session:
-            waiting = [(o.id, o.symbol) for o in await OrderRepository(session).resting_paper()]
+            resting = await PaperOrderRepository(session).resting(MarketType.SPOT)
+            waiting = [(o.id, o.symbol) for o in resting]
         tickers: dict[str, Ticker | None] = {}
         filled: list[int] = []
         for order_id, symbol in waiting:
@@ -330,12 +337,12 @@ class PaperEngine:
                 continue
             if await self._fill_if_crossed(order_id, ticker):
                 filled.append(order_id)
-        return filled
+        return filled + await self.perp.check_resting()
 
     async def _fill_if_crossed(self, order_id: int, ticker: Ticker) -> bool:
         async with self._db.transaction() as session:
             row = await OrderRepository(session).get(order_id, lock=True)
-            if row is None or row.status not in RESTING or not self._crossed(row, ticker.last):
+            if row is None or row.status not in RESTING or not crossed(row, ticker.last):
                 return False
             assert row.price is not None
             if row.type is OrderType.LIMIT:
@@ -377,58 +384,6 @@ class PaperEngine:
                 pnl = _q((mark - row.avg_price) * amount)
             result.append(Position(symbol, amount, row.avg_price, mark, pnl))
         return result
-
-    async def order_by_client_id(
-        self, account_id: int, client_order_id: str
-    ) -> OrderResult | None:
-        async with self._db.session() as session:
-            row = await OrderRepository(session).by_client_id(client_order_id)
-        if row is None or row.account_id != account_id:
-            return None
-        if row.status in (OrderStatus.PENDING, OrderStatus.UNKNOWN):
-            return None  # the paper exchange never executed it (its fill is transactional)
-        return self._result(row)
-
-    async def order(self, account_id: int, exchange_order_id: str) -> OrderResult:
-        async with self._db.session() as session:
-            row = await OrderRepository(session).get(_paper_id(exchange_order_id))
-        if row is None or row.account_id != account_id:
-            raise NotFound("The paper exchange does not know that order.")
-        return self._result(row)
-
-    async def open_orders(self, account_id: int, symbol: str | None) -> list[OrderResult]:
-        async with self._db.session() as session:
-            rows = await OrderRepository(session).resting_paper()
-        return [
-            self._result(r)
-            for r in rows
-            if r.account_id == account_id and (symbol is None or r.symbol == symbol)
-        ]
-
-    @staticmethod
-    def _result(row: Order) -> OrderResult:
-        return OrderResult(
-            exchange_order_id=row.exchange_order_id,
-            client_order_id=row.client_order_id,
-            symbol=row.symbol,
-            side=row.side,
-            type=row.type,
-            status=row.status,
-            amount=row.amount,
-            filled=row.filled,
-            price=row.price,
-            average=row.average,
-            fee=row.fee,
-            fee_asset=row.fee_asset,
-            priced_by=row.priced_by,
-        )
-
-
-def _paper_id(exchange_order_id: str) -> int:
-    text = exchange_order_id.removeprefix("paper-")
-    if not text.isdigit():
-        raise NotFound("The paper exchange does not know that order.")
-    return int(text)
 
 
 @dataclasses.dataclass

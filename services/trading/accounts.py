@@ -1,8 +1,10 @@
-"""Where an order goes: the user's accounts (the paper account is created and credited once on
-first use), the exchange client of each, the pairs each exchange lists, and what each holds.
+"""Where an order goes: the user's accounts (the paper spot account, and the paper perp
+account, are each created and credited once on first use), the exchange client of each, the
+pairs each exchange lists, and what each holds.
 
 A user only ever reaches their own accounts: a label or id of someone else's is ``NotFound``.
-The label ``paper`` always means the paper account; a live account cannot take it.
+The label ``paper`` always means the paper spot account and ``paper-perp`` the paper
+perpetual-futures account; a live account cannot take them.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from core.db.repositories.accounts import AccountRepository
 from core.db.repositories.base import Repository
 from core.db.repositories.paper import PaperBalanceRepository
 from core.db.session import Database
-from core.domain import OrderSide
+from core.domain import MarketType, OrderSide
 from core.errors import Conflict, ExchangeError, Forbidden, NotFound, UserError
 from core.permissions import role_allows
 from services.dto import UserView
@@ -31,6 +33,7 @@ from services.trading_dto import CASH_ASSETS, AccountView, BalanceView
 log = structlog.get_logger(__name__)
 
 PAPER_LABEL: Final = "paper"
+PAPER_PERP_LABEL: Final = "paper-perp"
 MAX_PAIRS_NAMED: Final = 20  # more than this and an unknown pair points to /pairs instead
 
 
@@ -58,10 +61,23 @@ class TradingAccounts:
     async def ensure_paper(self, user_id: int) -> AccountView:
         """``ensure_paper_account`` without the role check (signal trading checks it itself).
         ``Conflict`` when a live account took the label ``paper``."""
+        return await self._ensure_paper_kind(user_id, MarketType.SPOT, PAPER_LABEL)
+
+    async def ensure_paper_perp(self, user_id: int) -> AccountView:
+        """The user's paper perpetual-futures account (label ``paper-perp``, its own wallet of
+        PAPER_START_BALANCE in the paper quote), created and credited once on first use.
+        ``Conflict`` when a live account took the label."""
+        return await self._ensure_paper_kind(user_id, MarketType.PERP, PAPER_PERP_LABEL)
+
+    async def _ensure_paper_kind(
+        self, user_id: int, market_type: MarketType, label: str
+    ) -> AccountView:
+        """Race-safe: the insert ignores a concurrent twin, the credit happens only with the
+        insert that created the row."""
         async with self._db.transaction() as session:
             repo = AccountRepository(session)
             for account in await repo.for_user(user_id, active_only=False):
-                if account.is_paper:
+                if account.is_paper and account.market_type is market_type:
                     if not account.is_active:
                         account.is_active = True
                     return account_view(account)
@@ -70,9 +86,10 @@ class TradingAccounts:
                 {
                     "user_id": user_id,
                     "exchange_id": PAPER_EXCHANGE_ID,
-                    "label": PAPER_LABEL,
+                    "label": label,
                     "is_paper": True,
                     "sandbox": False,
+                    "market_type": market_type,
                 },
                 ["user_id", "label"],
             )
@@ -80,10 +97,19 @@ class TradingAccounts:
                 await PaperBalanceRepository(session).credit_once(
                     new_id, self._paper.quote, self._paper.start_balance
                 )
-                log.info("paper_account_created", user_id=user_id, account_id=new_id)
-            labelled = await repo.by_label(user_id, PAPER_LABEL)
-            if labelled is None or not labelled.is_paper:
-                raise Conflict("Your account label 'paper' is taken by a live account.")
+                log.info(
+                    "paper_account_created",
+                    user_id=user_id,
+                    account_id=new_id,
+                    market_type=market_type.value,
+                )
+            labelled = await repo.by_label(user_id, label)
+            if (
+                labelled is None
+                or not labelled.is_paper
+                or labelled.market_type is not market_type
+            ):
+                raise Conflict(f"Your account label {label!r} is taken by a live account.")
             return account_view(labelled)
 
     async def active(self, user: UserView) -> list[AccountView]:
@@ -100,6 +126,8 @@ class TradingAccounts:
         if label is None or label.strip().lower() in {PAPER_LABEL, ""}:
             return paper
         wanted = label.strip().lstrip("@").lower()
+        if wanted == PAPER_PERP_LABEL:
+            return await self.ensure_paper_perp(user.id)
         async with self._db.session() as session:
             rows = await AccountRepository(session).for_user(user.id)
         for account in rows:
@@ -129,7 +157,9 @@ class TradingAccounts:
     async def client(self, account: AccountView | None) -> ExchangeClient:
         """The exchange client of ``account`` (the paper exchange when None)."""
         if account is None or account.is_paper:
-            return self._paper.client(account.id if account else 0)
+            if account is None:
+                return self._paper.client(0)
+            return self._paper.client(account.id, account.market_type)
         return await self._factory.client_for_account(account.id)
 
     # -- markets and holdings -------------------------------------------------------------------

@@ -24,6 +24,7 @@ def account_view(account: ExchangeAccount) -> AccountView:
         is_paper=account.is_paper,
         sandbox=account.sandbox,
         key_hint=account.key_hint,
+        market_type=account.market_type,
     )
 
 

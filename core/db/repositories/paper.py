@@ -1,13 +1,18 @@
-"""Paper balances: one row per (account, asset); the paper exchange's ledger."""
+"""Paper balances (one row per (account, asset): the paper exchange's ledger) and the paper
+exchanges' queries over the order rows."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from core.db.models import PaperBalance
+from core.db.models import ExchangeAccount, Order, PaperBalance
 from core.db.repositories.base import Repository
+from core.domain import MarketType, OrderStatus
+
+RESTING_STATUSES: Final = (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
 
 
 class PaperBalanceRepository(Repository):
@@ -39,3 +44,41 @@ class PaperBalanceRepository(Repository):
             .order_by(PaperBalance.asset)
         )
         return list(await self._session.scalars(stmt))
+
+
+class PaperOrderRepository(Repository):
+    """The paper exchanges' view of the order rows (the rows are the paper orders)."""
+
+    async def resting(self, market_type: MarketType, limit: int = 500) -> list[Order]:
+        """Open paper orders (limit and stop orders waiting for the price) of the paper
+        accounts trading ``market_type``, oldest first."""
+        stmt = (
+            select(Order)
+            .join(ExchangeAccount, ExchangeAccount.id == Order.account_id)
+            .where(
+                ExchangeAccount.is_paper.is_(True),
+                ExchangeAccount.market_type == market_type,
+                Order.status.in_(RESTING_STATUSES),
+            )
+            .order_by(Order.id)
+            .limit(limit)
+        )
+        return list(await self._session.scalars(stmt))
+
+    async def resting_reduce_only(self, account_id: int, symbol: str) -> list[Order]:
+        """The account's resting reduce-only orders on ``symbol``."""
+        stmt = select(Order).where(
+            Order.account_id == account_id,
+            Order.symbol == symbol,
+            Order.reduce_only.is_(True),
+            Order.status.in_(RESTING_STATUSES),
+        )
+        if self.dialect == "postgresql":
+            stmt = stmt.with_for_update()
+        return list(await self._session.scalars(stmt.order_by(Order.id)))
+
+    async def count_client_prefix(self, prefix: str) -> int:
+        """How many orders have a client order id starting with ``prefix``."""
+        matching = Order.client_order_id.startswith(prefix, autoescape=True)
+        stmt = select(func.count()).where(matching)
+        return int(await self._session.scalar(stmt) or 0)
