@@ -15,7 +15,7 @@ from core.clock import Clock
 from core.db.session import Database
 from services.signal_parser import ParseResult
 from services.signal_parser.ai import ModelFallback, parse_with_fallback
-from services.signals.ports import SignalMessages, SignalTrading
+from services.signals.ports import SignalMessages, SignalPlans, SignalTrading
 from services.sources import SourceService
 
 
@@ -32,6 +32,9 @@ class SignalContext:
     forward_max_age: timedelta  # older forwards are never attributed to their channel
     default_quote: str  # the quote of an auto trade when the post names none
     clock: Clock
+    # a source's post repeating an entry's text within this window is that entry (0: off)
+    duplicate_window: timedelta = timedelta(hours=24)
+    plans: SignalPlans | None = None  # auto/confirm followers' plans (None: notify only)
 
     async def parse(self, text: str) -> ParseResult:
         """The rules' reading of ``text``, or the model's when the rules are unsure."""

@@ -9,10 +9,11 @@ anything was traded on one; ``SignalMessages`` renders what the feature queues i
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from core.domain import Side
+from core.domain import Side, UpdateType
 from services.signal_dto import CardKind, EventView, SignalView
 from services.trading_dto import OrderView
 
@@ -32,6 +33,17 @@ class SignalTrading(Protocol):
         quote_amount: Decimal,
         account_id: int | None = None,
     ) -> OrderView | None: ...
+
+
+class SignalPlans(Protocol):
+    """Following a signal to its end (the trade-plan service): a plan per auto/confirm
+    follower, made once per (signal, follower); a channel update applied to those plans."""
+
+    async def plan_signal(self, view: SignalView, activated_at: datetime) -> None: ...
+
+    async def apply_update(
+        self, signal_id: int, event_id: int, kind: UpdateType, text: str
+    ) -> int: ...
 
 
 class SignalMessages(Protocol):

@@ -3,7 +3,8 @@
 An update is an event row unique on (chat id, message id, kind, version). It is linked by reply
 (to the entry, or to an update already linked) or else by pair when exactly one of the source's
 open signals matches; never guessed. Only an active signal changes status, and followers hear of
-an update in the same transaction that records it.
+an update in the same transaction that records it. Once recorded, a linked update is applied to
+the working plans of its signal (move the stop, close, partial close, cancel).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ async def store_update(  # noqa: PLR0913 - one post's coordinates and outcome
     update = result.update
     kind = update.type if update is not None else UpdateType.OTHER
     target_index = update.target_index if update is not None else None
+    applied_to: int | None = None
     async with ctx.db.transaction() as session:
         signals = SignalRepository(session)
         events = SignalEventRepository(session)
@@ -82,7 +84,12 @@ async def store_update(  # noqa: PLR0913 - one post's coordinates and outcome
             linked_by=linked_by,
             created=created,
         )
-        return view, created
+        applied_to = event.signal_id
+    if applied_to is not None and ctx.plans is not None:
+        # after the commit, also on a redelivery (a crash may have come in between): each plan
+        # applies an event once, in its own step, and tells its follower
+        await ctx.plans.apply_update(applied_to, view.id, kind, text)
+    return view, created
 
 
 async def _link(  # noqa: PLR0913 - the lookups linking needs

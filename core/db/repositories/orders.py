@@ -12,6 +12,8 @@ from core.db.models import ExchangeAccount, Order
 from core.db.repositories.base import Repository
 from core.domain import OrderStatus
 
+PLAN_LEG_PREFIX = "tsb-p"  # client order ids of trade-plan legs (services/trade_plans/store.py)
+
 
 class OrderRepository(Repository):
     async def insert_pending(self, values: dict[str, Any]) -> int | None:
@@ -82,12 +84,15 @@ class OrderRepository(Repository):
         return list(await self._session.scalars(stmt))
 
     async def unnotified(self, statuses: Sequence[OrderStatus], limit: int = 100) -> list[Order]:
-        """Orders whose status changed to one of ``statuses`` since the owner was last told."""
+        """Orders whose status changed to one of ``statuses`` since the owner was last told.
+        A trade plan's legs (client ids ``tsb-p…``) are left out: the plan's own notes tell
+        each step with its figures."""
         stmt = (
             select(Order)
             .where(
                 Order.status.in_(list(statuses)),
                 or_(Order.notified_status.is_(None), Order.notified_status != Order.status),
+                Order.client_order_id.not_like(f"{PLAN_LEG_PREFIX}%"),
             )
             .order_by(Order.id)
             .limit(limit)

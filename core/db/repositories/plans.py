@@ -1,0 +1,170 @@
+"""Trade plans and their legs: the rows that make following a signal exactly-once.
+
+``(user_id, signal_id)`` is unique on plans and ``client_order_id`` on legs, so a redelivered
+signal or a restarted worker finds the plan and the legs it stored before and sends nothing
+twice. Legs are matched to orders by client order id (the order row may be written before the
+leg learns its id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+
+from core.db.models import ExchangeAccount, Order, PlanLeg, Source, TradePlan
+from core.db.repositories.base import Repository
+from core.domain import LegStatus, OrderStatus, PlanStatus, Side
+
+NOT_FINAL: tuple[PlanStatus, ...] = tuple(s for s in PlanStatus if not s.is_final)
+WORKING: tuple[PlanStatus, ...] = (PlanStatus.PENDING, PlanStatus.OPEN, PlanStatus.ACTIVE)
+RESTING: tuple[OrderStatus, ...] = (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
+
+
+class PlanRepository(Repository):
+    def _locked(self, stmt: Select[Any]) -> Select[Any]:
+        return stmt.with_for_update() if self.dialect == "postgresql" else stmt
+
+    async def insert(self, values: dict[str, Any]) -> int | None:
+        """A new plan unless (user, signal) has one; the new id or None."""
+        return await self.insert_ignore(TradePlan, values, ["user_id", "signal_id"])
+
+    async def get(self, plan_id: int, *, lock: bool = False) -> TradePlan | None:
+        stmt = select(TradePlan).where(TradePlan.id == plan_id)
+        plan: TradePlan | None = await self._session.scalar(self._locked(stmt) if lock else stmt)
+        return plan
+
+    async def of_signal_user(self, signal_id: int, user_id: int) -> TradePlan | None:
+        return await self._session.scalar(
+            select(TradePlan).where(TradePlan.signal_id == signal_id, TradePlan.user_id == user_id)
+        )
+
+    async def by_token(self, token: str) -> TradePlan | None:
+        return await self._session.scalar(select(TradePlan).where(TradePlan.token == token))
+
+    async def legs(self, plan_id: int) -> list[PlanLeg]:
+        rows = await self._session.scalars(
+            select(PlanLeg).where(PlanLeg.plan_id == plan_id).order_by(PlanLeg.id)
+        )
+        return list(rows)
+
+    async def with_accounts(
+        self, user_id: int, statuses: Sequence[PlanStatus], limit: int
+    ) -> list[tuple[TradePlan, ExchangeAccount, Source | None]]:
+        stmt = (
+            select(TradePlan, ExchangeAccount, Source)
+            .join(ExchangeAccount, ExchangeAccount.id == TradePlan.account_id)
+            .outerjoin(Source, Source.id == TradePlan.source_id)
+            .where(TradePlan.user_id == user_id, TradePlan.status.in_(list(statuses)))
+            .order_by(TradePlan.id.desc())
+            .limit(limit)
+        )
+        return [(p, a, s) for p, a, s in (await self._session.execute(stmt)).all()]
+
+    async def open_of_signal(self, signal_id: int) -> list[int]:
+        rows = await self._session.scalars(
+            select(TradePlan.id)
+            .where(TradePlan.signal_id == signal_id, TradePlan.status.in_(WORKING))
+            .order_by(TradePlan.id)
+        )
+        return list(rows)
+
+    async def working(self, limit: int = 1000) -> list[int]:
+        rows = await self._session.scalars(
+            select(TradePlan.id)
+            .where(TradePlan.status.in_([PlanStatus.OPEN, PlanStatus.ACTIVE]))
+            .order_by(TradePlan.id)
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def with_planned_legs(self) -> list[int]:
+        """Plans with a leg stored but maybe never sent (a crash between store and send)."""
+        rows = await self._session.scalars(
+            select(PlanLeg.plan_id)
+            .join(TradePlan, TradePlan.id == PlanLeg.plan_id)
+            .where(PlanLeg.status == LegStatus.PLANNED, TradePlan.status.in_(WORKING))
+            .distinct()
+        )
+        return sorted(rows)
+
+    async def legs_with_orders(self, limit: int = 2000) -> list[tuple[PlanLeg, Order]]:
+        """Legs of plans not ended that may have news from their order: waiting legs, legs
+        whose order filled more than the leg knows, cancelled legs whose order still rests
+        (a lost cancel). The caller decides what is news."""
+        stmt = (
+            select(PlanLeg, Order)
+            .join(Order, Order.client_order_id == PlanLeg.client_order_id)
+            .join(TradePlan, TradePlan.id == PlanLeg.plan_id)
+            .where(
+                TradePlan.status.in_(NOT_FINAL),
+                or_(
+                    PlanLeg.status.in_([LegStatus.PLANNED, LegStatus.PLACED]),
+                    Order.filled > PlanLeg.filled,
+                    and_(PlanLeg.status == LegStatus.CANCELLED, Order.status.in_(RESTING)),
+                ),
+            )
+            .order_by(PlanLeg.plan_id, PlanLeg.id)
+            .limit(limit)
+        )
+        return [(leg, order) for leg, order in (await self._session.execute(stmt)).all()]
+
+    async def exposure(self, user_id: int, base: str) -> Decimal:
+        """Notional the user's working plans hold or aim for in ``base`` (entry prices)."""
+        rows = await self._session.execute(
+            select(
+                TradePlan.quantity,
+                TradePlan.filled_qty,
+                TradePlan.closed_qty,
+                TradePlan.avg_entry,
+                TradePlan.entry_high,
+                TradePlan.entry_low,
+            ).where(
+                TradePlan.user_id == user_id,
+                TradePlan.status.in_(WORKING),
+                or_(TradePlan.symbol.like(f"{base}/%")),
+            )
+        )
+        total = Decimal(0)
+        for quantity, filled, closed, avg, high, low in rows:
+            price = avg or high or low or Decimal(0)
+            qty = max(quantity, filled) - closed
+            total += qty * price
+        return total
+
+    async def realized_since(self, user_id: int, since: datetime) -> Decimal:
+        value = await self._session.scalar(
+            select(func.coalesce(func.sum(TradePlan.realized_pnl), 0)).where(
+                TradePlan.user_id == user_id,
+                TradePlan.closed_at.is_not(None),
+                TradePlan.closed_at >= since,
+            )
+        )
+        return Decimal(str(value or 0))
+
+    async def duplicate(
+        self, user_id: int, base: str, side: Side, source_id: int | None, since: datetime
+    ) -> TradePlan | None:
+        """A working plan of the user on ``base`` and ``side`` from another source, made
+        since ``since``."""
+        stmt = select(TradePlan).where(
+            TradePlan.user_id == user_id,
+            TradePlan.side == side,
+            TradePlan.symbol.like(f"{base}/%"),
+            TradePlan.status.in_(WORKING),
+            TradePlan.created_at >= since,
+        )
+        if source_id is not None:
+            stmt = stmt.where(or_(TradePlan.source_id.is_(None), TradePlan.source_id != source_id))
+        return await self._session.scalar(stmt.limit(1))
+
+    async def working_of_user(self, user_id: int) -> list[int]:
+        rows = await self._session.scalars(
+            select(TradePlan.id)
+            .where(TradePlan.user_id == user_id, TradePlan.status.in_(WORKING))
+            .order_by(TradePlan.id)
+        )
+        return list(rows)

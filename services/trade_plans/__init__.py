@@ -1,0 +1,1 @@
+"""Following a signal to its end: trade plans (see service.py for the entry point)."""

@@ -1,0 +1,418 @@
+"""A followed signal becomes a plan per follower in auto or confirm mode.
+
+For each such follower (served concurrently, bounded by ``CONCURRENCY``; one follower's error
+never stops the others) ``PlanIntake`` picks the account, reads the market, the price and the
+balance, and hands them with the follower's settings and limits to the pure ``build_plan``
+(risk guard included). A refusal is told to the follower with its reason and figures. A plan is
+stored with its legs before anything is sent (``(user, signal)`` is unique: a redelivered
+signal finds the plan it made and only resumes it); in auto mode its entries are then sent, in
+confirm mode a card with Execute / Paper / Ignore goes out behind a one-use token.
+
+A futures signal is never traded on a spot account, and a live account trades in auto mode only
+for a follower who set a PIN and said yes once to the live auto-trading warning.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Final
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.clock import Clock
+from core.db.models import (
+    ActionToken,
+    BotFlag,
+    ExchangeAccount,
+    Signal,
+    Source,
+    Subscription,
+    TradePlan,
+    User,
+)
+from core.db.repositories.outbox import OutboxRepository
+from core.db.repositories.plans import PlanRepository
+from core.db.repositories.subscriptions import SubscriptionRepository
+from core.db.session import Database
+from core.domain import Market, MarketType, PlanStatus, Side, SubscriptionMode
+from core.errors import ExchangeError, NotFound, TemporaryExchangeError, UserError
+from core.permissions import role_allows
+from services.exchange.base import Balance, MarketInfo
+from services.exchange.liquidation import liquidation_price
+from services.notifications import enqueue
+from services.signal_dto import SignalView
+from services.trade_plans import engine
+from services.trade_plans.build import MarketRules, SignalInput, build_plan
+from services.trade_plans.dto import Refusal
+from services.trade_plans.model import Plan
+from services.trade_plans.ports import PlanMessages
+from services.trade_plans.risk import GuardInput
+from services.trade_plans.runner import PlanClients, PlanRunner
+from services.trade_plans.settings import (
+    ACCOUNT_AUTO,
+    ACCOUNT_PAPER_PERP,
+    ACCOUNT_PAPER_SPOT,
+    FollowSettings,
+    TraderRisk,
+)
+from services.trade_plans.store import market_json, save, to_view
+from services.trading.accounts import TradingAccounts
+from services.trading_dto import AccountView
+
+log = structlog.get_logger(__name__)
+
+CONCURRENCY: Final = 32
+MAINTENANCE_FLAG: Final = "maintenance"
+
+
+def follow_settings(sub: Subscription) -> FollowSettings:
+    """The subscription's settings; rows from before settings existed keep mode and size."""
+    settings = FollowSettings.from_json(sub.settings)
+    if not sub.settings:
+        settings = settings.with_value("mode", sub.mode.value)
+        if sub.order_size_quote is not None:
+            settings = settings.with_value("size", sub.order_size_quote)
+    return settings
+
+
+def trader_risk(user: User) -> TraderRisk:
+    raw = (user.settings or {}).get("risk")
+    return TraderRisk.from_json(raw if isinstance(raw, dict) else None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Follower:
+    sub: Subscription
+    user: User
+    settings: FollowSettings
+
+
+class PlanIntake:
+    """Makes (and starts, or offers) the plans of a signal's followers."""
+
+    def __init__(  # noqa: PLR0913 - the collaborators making a plan needs
+        self,
+        db: Database,
+        accounts: TradingAccounts,
+        clients: PlanClients,
+        runner: PlanRunner,
+        messages: PlanMessages,
+        clock: Clock,
+        default_quote: str = "USDT",
+    ) -> None:
+        self._db = db
+        self._accounts = accounts
+        self._clients = clients
+        self._runner = runner
+        self._messages = messages
+        self._clock = clock
+        self._quote = default_quote
+
+    async def plan_signal(self, view: SignalView, activated_at: datetime) -> None:
+        """Plans for every auto/confirm follower who followed before the signal went live.
+        Raises the last ``TemporaryExchangeError`` after serving everyone (the update is run
+        again later; plans made are found, not repeated)."""
+        if view.source_id is None or view.side is None or view.base is None:
+            return
+        followers = await self._followers(view.source_id, activated_at)
+        gate = asyncio.Semaphore(CONCURRENCY)
+
+        async def serve(follower: _Follower) -> None:
+            async with gate:
+                await self._plan_for(view, follower)
+
+        results = await asyncio.gather(*(serve(f) for f in followers), return_exceptions=True)
+        retry: TemporaryExchangeError | None = None
+        for follower, result in zip(followers, results, strict=True):
+            if isinstance(result, TemporaryExchangeError):
+                retry = result
+            elif isinstance(result, BaseException):
+                log.error(
+                    "plan_failed",
+                    signal_id=view.id,
+                    user_id=follower.user.id,
+                    error=type(result).__name__,
+                )
+        if retry is not None:
+            raise retry
+
+    async def _followers(self, source_id: int, activated_at: datetime) -> list[_Follower]:
+        async with self._db.session() as session:
+            rows = await SubscriptionRepository(session).followers(source_id)
+        out = []
+        for sub, user in rows:
+            settings = follow_settings(sub)
+            if settings.mode is SubscriptionMode.NOTIFY or sub.created_at > activated_at:
+                continue
+            out.append(_Follower(sub, user, settings))
+        return out
+
+    async def _plan_for(self, view: SignalView, follower: _Follower) -> None:
+        user = follower.user
+        async with self._db.session() as session:
+            existing = await PlanRepository(session).of_signal_user(view.id, user.id)
+        if existing is not None:
+            if not existing.status.is_final and existing.status is not PlanStatus.AWAITING_CONFIRM:
+                await self._runner.resume_plan(existing.id)
+            return
+        made = await self._make(view, follower)
+        if isinstance(made, Refusal):
+            log.info("plan_refused", signal_id=view.id, user_id=user.id, code=made.code)
+            await self._tell_refusal(view, user, made)
+            return
+        plan, account = made
+        await self._store_and_start(view, follower, plan, account)
+
+    async def _make(
+        self, view: SignalView, follower: _Follower
+    ) -> tuple[Plan, AccountView] | Refusal:
+        user, settings = follower.user, follower.settings
+        if user.is_banned or not role_allows(user.role, "trade"):
+            return Refusal("role", "Following in auto or confirm mode needs the trader role.")
+        chosen = await self._account(user, settings, view)
+        if isinstance(chosen, Refusal):
+            return chosen
+        account, market_type = chosen
+        quote = view.quote or self._quote
+        symbol = (
+            f"{view.base}/{quote}:{quote}"
+            if market_type is MarketType.PERP
+            else f"{view.base}/{quote}"
+        )
+        try:
+            client = await self._clients.client(account, market_type)
+            market = await client.market(symbol)
+            price = (await client.ticker(market.symbol)).last
+            free = _free(await client.balances(), quote)
+        except TemporaryExchangeError:
+            raise
+        except (UserError, ExchangeError) as exc:
+            return Refusal("exchange", exc.user_message)
+        guard = await self._guard(view, follower, price, free)
+        posted_at = await self._posted_at(view)
+        signal = SignalInput(
+            symbol=market.symbol,
+            side=view.side or Side.LONG,
+            market_type=market_type,
+            entry_low=view.entry_low,
+            entry_high=view.entry_high,
+            entry_is_market=view.entry_is_market,
+            targets=view.targets,
+            stop=view.stop_loss,
+            leverage=None if view.leverage is None else int(view.leverage),
+            posted_at=posted_at,
+        )
+        liquidation = None
+        if market_type is MarketType.PERP:
+            liquidation = lambda side, qty, entry, lev: liquidation_price(  # noqa: E731
+                market.symbol, side, qty, entry, lev
+            )
+        built = build_plan(signal, settings, _rules(market), guard, liquidation, self._clock())
+        if isinstance(built, Refusal):
+            return built
+        return built, account
+
+    async def _account(
+        self, user: User, settings: FollowSettings, view: SignalView
+    ) -> tuple[AccountView, MarketType] | Refusal:
+        futures = view.market is Market.FUTURES or view.side is Side.SHORT
+        choice = settings.account
+        if choice == ACCOUNT_AUTO:
+            choice = ACCOUNT_PAPER_PERP if futures else ACCOUNT_PAPER_SPOT
+        if choice == ACCOUNT_PAPER_SPOT:
+            if futures:
+                return _spot_refusal(view)
+            return await self._accounts.ensure_paper(user.id), MarketType.SPOT
+        if choice == ACCOUNT_PAPER_PERP:
+            return await self._accounts.ensure_paper_perp(user.id), MarketType.PERP
+        try:
+            account = await self._accounts.usable_by(user.id, int(choice))
+        except NotFound:
+            account = None
+        if account is None:
+            return Refusal(
+                "account",
+                "The account chosen for this source is gone; pick another in /following.",
+            )
+        live_auto = settings.mode is SubscriptionMode.AUTO and not account.is_paper
+        if live_auto and (user.pin_hash is None or not trader_risk(user).live_auto_ack):
+            return Refusal(
+                "account",
+                "Live auto-trading needs a trading PIN (/pin) and your yes to the warning "
+                "in /following; nothing was sent.",
+            )
+        return account, MarketType.PERP if futures else MarketType.SPOT
+
+    async def _guard(
+        self, view: SignalView, follower: _Follower, price: Decimal, free: Decimal
+    ) -> GuardInput:
+        user = follower.user
+        risk = trader_risk(user)
+        now = self._clock()
+        midnight = datetime(now.year, now.month, now.day, tzinfo=UTC)
+        assert view.base is not None and view.side is not None
+        async with self._db.session() as session:
+            plans = PlanRepository(session)
+            exposure = await plans.exposure(user.id, view.base)
+            daily = await plans.realized_since(user.id, midnight)
+            window = now - timedelta(minutes=risk.duplicate_window_minutes)
+            duplicate = await plans.duplicate(
+                user.id, view.base, view.side, view.source_id, window
+            )
+            flag = await session.get(BotFlag, MAINTENANCE_FLAG)
+        return GuardInput(
+            price=price,
+            balance_free=free,
+            exposure_quote=exposure,
+            daily_realized_pnl=daily,
+            duplicate=duplicate is not None,
+            paused=risk.auto_paused,
+            source_paused=follower.sub.paused,
+            maintenance=bool(flag is not None and flag.value.get("on")),
+            risk=risk,
+        )
+
+    async def _posted_at(self, view: SignalView) -> datetime:
+        async with self._db.session() as session:
+            row = await session.get(Signal, view.id)
+        if row is not None and row.posted_at is not None:
+            return row.posted_at
+        return view.first_seen_at
+
+    async def _store_and_start(
+        self, view: SignalView, follower: _Follower, plan: Plan, account: AccountView
+    ) -> None:
+        confirm = follower.settings.mode is SubscriptionMode.CONFIRM
+        actions = [] if confirm else engine.start(plan)
+        if confirm:
+            plan.status = PlanStatus.AWAITING_CONFIRM
+        async with self._db.transaction() as session:
+            plan_id = await self._insert(session, view, follower, plan, account)
+            if plan_id is None:
+                return  # another worker made it first
+            row = await session.get(TradePlan, plan_id)
+            assert row is not None
+            await save(session, row, plan, [])
+            if confirm:
+                row.token = await self._token(session, follower.user.id, plan_id, plan)
+            await self._announce(session, view, follower.user, row, account, confirm)
+        log.info("plan_stored", plan_id=plan_id, signal_id=view.id, mode=row.mode)
+        if not confirm:
+            await self._runner.run(plan_id, actions=actions)
+
+    async def _insert(
+        self,
+        session: AsyncSession,
+        view: SignalView,
+        follower: _Follower,
+        plan: Plan,
+        account: AccountView,
+    ) -> int | None:
+        settings = follower.settings.to_json()
+        settings["_market"] = market_json(plan)
+        return await PlanRepository(session).insert(
+            {
+                "user_id": follower.user.id,
+                "signal_id": view.id,
+                "source_id": view.source_id,
+                "account_id": account.id,
+                "mode": follower.settings.mode.value,
+                "symbol": plan.symbol,
+                "market_type": plan.market_type,
+                "side": plan.side,
+                "leverage": plan.leverage,
+                "status": plan.status,
+                "settings": settings,
+                "entry_low": plan.entry_low,
+                "entry_high": plan.entry_high,
+                "quantity": plan.quantity,
+                "created_at": self._clock(),
+                "updated_at": self._clock(),
+            }
+        )
+
+    async def _token(self, session: AsyncSession, user_id: int, plan_id: int, plan: Plan) -> str:
+        token = secrets.token_urlsafe(12)[:16]
+        expires = plan.expires_at or (self._clock() + timedelta(hours=48))
+        session.add(
+            ActionToken(
+                id=token,
+                user_id=user_id,
+                kind="plan",
+                payload={"plan_id": plan_id},
+                expires_at=expires,
+                created_at=self._clock(),
+            )
+        )
+        await session.flush()
+        return token
+
+    async def _announce(  # noqa: PLR0913 - one note's inputs
+        self,
+        session: AsyncSession,
+        view: SignalView,
+        user: User,
+        row: TradePlan,
+        account: AccountView,
+        confirm: bool,
+    ) -> None:
+        account_row = await session.get(ExchangeAccount, account.id)
+        source = None if row.source_id is None else await session.get(Source, row.source_id)
+        assert account_row is not None
+        plan_view = to_view(row, account_row, source, view.quote or self._quote)
+        outbox = OutboxRepository(session)
+        if confirm:
+            assert row.token is not None
+            await enqueue(
+                outbox,
+                user.telegram_id,
+                self._messages.plan_card(plan_view, view),
+                dedupe_key=f"plancard:{row.id}",
+                buttons=self._messages.plan_buttons(row.token, live=not account.is_paper),
+                user_id=user.id,
+            )
+            return
+        await enqueue(
+            outbox,
+            user.telegram_id,
+            self._messages.plan_event(plan_view, "placed", {}),
+            dedupe_key=f"plan:{row.id}:placed",
+            user_id=user.id,
+        )
+
+    async def _tell_refusal(self, view: SignalView, user: User, refusal: Refusal) -> None:
+        async with self._db.transaction() as session:
+            await enqueue(
+                OutboxRepository(session),
+                user.telegram_id,
+                self._messages.plan_refused(view, refusal),
+                dedupe_key=f"planref:{view.id}:u:{user.id}",
+                user_id=user.id,
+            )
+
+
+def _free(balances: list[Balance], quote: str) -> Decimal:
+    return next((b.free for b in balances if b.asset == quote), Decimal(0))
+
+
+def _rules(market: MarketInfo) -> MarketRules:
+    return MarketRules(
+        amount_step=market.amount_step,
+        price_step=market.price_step,
+        min_amount=market.min_amount,
+        min_cost=market.min_cost,
+    )
+
+
+def _spot_refusal(view: SignalView) -> Refusal:
+    what = "a short" if view.side is Side.SHORT else "a futures signal"
+    return Refusal(
+        "market",
+        f"This is {what}; your account for this source is paper spot, which cannot trade it. "
+        "Choose paper perp (or auto) in /following.",
+    )
