@@ -297,7 +297,8 @@ class PaperPerpEngine(PaperOrderReads):
             side = None if position is None else closing_side(position)
             if position is None or side is None:
                 return None
-            price = round_to(position_liquidation(position), price_step_for(ticker.last))
+            exact = position_liquidation(position)
+            price = round_to(exact, price_step_for(exact))
             long = position.side is Side.LONG
             if (ticker.last > price) if long else (ticker.last < price):
                 return None
@@ -369,7 +370,7 @@ class PaperPerpEngine(PaperOrderReads):
                     pnl,
                     side=row.side,
                     leverage=row.leverage,
-                    liquidation_price=round_to(liq, price_step_for(row.entry_price)),
+                    liquidation_price=round_to(liq, price_step_for(liq)),
                     margin=row.margin,
                 )
             )

@@ -1,6 +1,9 @@
 """Paper perpetual positions: one ``PerpPosition`` row per (account, symbol), kept at size 0
 between trades so the symbol's leverage setting stays. No commits here (the engine owns the
-transaction)."""
+transaction).
+
+An open position has a side; a flat one has none (``size`` is 0): queries select on the side,
+as money columns are text on SQLite and do not compare as numbers there."""
 
 from __future__ import annotations
 
@@ -33,15 +36,15 @@ class PerpPositionRepository(Repository):
         return await self._session.scalar(stmt)
 
     async def for_account(self, account_id: int) -> list[PerpPosition]:
-        """The account's open positions (size above 0), by symbol."""
+        """The account's open positions (those with a side), by symbol."""
         stmt = (
             select(PerpPosition)
-            .where(PerpPosition.account_id == account_id, PerpPosition.size > 0)
+            .where(PerpPosition.account_id == account_id, PerpPosition.side.is_not(None))
             .order_by(PerpPosition.symbol)
         )
         return list(await self._session.scalars(stmt))
 
     async def open_positions(self, limit: int = 1000) -> list[PerpPosition]:
         """Every open paper perp position (the liquidation pass)."""
-        stmt = select(PerpPosition).where(PerpPosition.size > 0).order_by(PerpPosition.id)
+        stmt = select(PerpPosition).where(PerpPosition.side.is_not(None)).order_by(PerpPosition.id)
         return list(await self._session.scalars(stmt.limit(limit)))
