@@ -243,6 +243,13 @@ UPDATE_PATTERNS: Final[tuple[tuple[UpdateType, Led, bool], ...]] = (
             *_parts(
                 ("m", r"\bmov\w*\s+(?:the\s+)?(?:sl|stops?)\b"),
                 (
+                    # "SL moved to 88200", "stop loss changed to", "SL -> 61500": a new level
+                    "s",
+                    r"\b(?:sl|stop(?:\s*-?loss)?)\s+(?:(?:has\s+been|was|is)\s+)?"
+                    r"(?:moved|changed|updated|adjusted|raised|lowered|trailed)\b"
+                    r"|\b(?:sl|stop(?:\s*-?loss)?)\s*(?:->|→|=>)",
+                ),
+                (
                     "s",
                     r"\b(?:sl|stops?)\s+(?:moved|move|to|at|on|in)\s+(?:to\s+)?"
                     r"(?:be\b|breakeven|break\s*even|entry|entries)",

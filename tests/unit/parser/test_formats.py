@@ -326,6 +326,10 @@ UPDATE_CASES: list[tuple[str, str, str, int | None, str | None]] = [
     ("stopped_out", "Stopped out on LINK", "sl_hit", None, None),
     ("move_sl_entry", "Move SL to entry on #BTCUSDT", "move_sl", None, "BTC"),
     ("move_sl_be", "SL moved to breakeven", "move_sl", None, None),
+    # a new level is a move, never "stop loss hit" (a follower's plan would close at market)
+    ("move_sl_level", "SL moved to 88200", "move_sl", None, None),
+    ("move_sl_arrow", "#BTC SL -> 61500", "move_sl", None, "BTC"),
+    ("move_sl_changed", "#ETH stop loss changed to 3050", "move_sl", None, "ETH"),
     ("close_all", "Close all positions on #BTC/USDT now", "close", None, "BTC"),
     ("cancel", "#XRP/USDT signal cancelled, entry was not reached", "cancel", None, "XRP"),
     ("entry_filled", "#ADA/USDT entry filled ✅", "entry_filled", None, "ADA"),
