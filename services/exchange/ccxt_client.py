@@ -142,6 +142,7 @@ class CcxtExchangeClient:
             exchange = _new_exchange(exchange_id, config, sandbox=sandbox)
             if urls_override:
                 exchange.urls["api"] = rewrite_urls(exchange.urls["api"], urls_override)
+        self._quirks.prepare(exchange)
         self._ex: Any = exchange
         self._display = str(getattr(exchange, "name", None) or exchange_id)
 

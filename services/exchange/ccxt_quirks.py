@@ -43,6 +43,9 @@ class ExchangeQuirks:
     ccxt_options: ClassVar[Mapping[str, Any]] = {}
     """Extra ccxt ``options`` for this exchange (merged over the client's defaults)."""
 
+    def prepare(self, ex: Any) -> None:
+        """Adjust a new ccxt exchange object beyond its options (once, before any call)."""
+
     def order_by_client_id(self, ex: Any, symbol: str, client_order_id: str) -> CcxtCall:
         """The ccxt call that looks an order up by our client order id."""
         return lambda: ex.fetch_order_with_client_order_id(client_order_id, symbol)
@@ -110,6 +113,15 @@ class BinanceUsdmQuirks(BinanceQuirks):
         "fetchMarkets": {"types": ["linear"]},
         "fetchPositionsRisk": {"useV2": True},
     }
+
+    def prepare(self, ex: Any) -> None:
+        """ccxt picks binance's futures error classes by host name (``fapi.binance.com``), so
+        behind ``urls_override`` (a mirror, the test fake) -2022, -2019, -4164... would all be a
+        bare ExchangeError. A USDⓈ-M client only speaks /fapi: its codes join the general map
+        (they overlap none of its entries), so an error means the same whatever the host."""
+        for kind in ("exact", "broad"):
+            linear = (ex.exceptions.get("linear") or {}).get(kind) or {}
+            ex.exceptions[kind] = {**ex.exceptions.get(kind, {}), **linear}
 
     def order_by_client_id(self, ex: Any, symbol: str, client_order_id: str) -> CcxtCall:
         return _plain_or_trigger(

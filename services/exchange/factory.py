@@ -2,9 +2,13 @@
 
 Live clients are ``CcxtExchangeClient``s; paper accounts get the ``PaperEngine``'s client. A
 stored account's secrets are decrypted with the key store only when its client is first built,
-then the client is cached until ``invalidate`` or ``aclose``. ``urls_override`` (settings:
-``EXCHANGE_API_URL``) points every live client at a mirror or a test server and
-``saved_markets`` (``EXCHANGE_MARKETS_DIR``) spares the first market download.
+then the client is cached until ``invalidate`` or ``aclose``. A live account has a spot client
+and, asked with ``perp=True`` (or when the account itself is a perp account), a derivatives one
+(ccxt ``defaultType`` swap: perpetual futures, ``set_leverage``, reduce-only and stop orders)
+built from the same keys and cached apart. ``urls_override`` (settings: ``EXCHANGE_API_URL``)
+points every live client at a mirror or a test server and ``saved_markets``
+(``EXCHANGE_MARKETS_DIR``: ``<exchange_id>.json`` for spot, ``<exchange_id>.swap.json`` for
+perps) spares the first market download.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from core.clock import Clock, utc_now
 from core.config import ExchangeSettings
 from core.db.models import ExchangeAccount
 from core.db.session import Database
+from core.domain import MarketType
 from core.errors import NotFound, UserError
 from core.security import KeyStore
 from services.exchange.base import ExchangeClient
@@ -92,7 +97,7 @@ class ExchangeFactory:
         self._rate_limit = rate_limit
         self._clock = clock
         self._client_options = dict(client_options or {})
-        self._clients: dict[int, ExchangeClient] = {}
+        self._clients: dict[tuple[int, bool], ExchangeClient] = {}  # (account id, perp)
         self._lock = asyncio.Lock()
 
     def client_for_keys(
@@ -102,40 +107,47 @@ class ExchangeFactory:
         secret: str,
         password: str | None = None,
         sandbox: bool = False,
+        *,
+        perp: bool = False,
     ) -> ExchangeClient:
-        """A live client for these keys; the caller closes it. Raises ``UserError`` for an
-        unknown exchange id or a sandbox the exchange does not have."""
+        """A live client for these keys (perpetual futures with ``perp``); the caller closes
+        it. Raises ``UserError`` for an unknown exchange id or a sandbox the exchange does not
+        have."""
         kwargs: dict[str, Any] = {
             "sandbox": sandbox,
             "markets_ttl_s": float(self._settings.markets_ttl_s),
             "timeout_ms": self._settings.timeout_ms,
             "urls_override": self._urls_override,
-            "markets": self._saved_markets.get(exchange_id),
+            "markets": self._saved_markets.get(f"{exchange_id}.swap" if perp else exchange_id),
+            "default_type": "swap" if perp else "spot",
             "rate_limit": self._rate_limit,
             "clock": self._clock,
             **self._client_options,
         }
         return CcxtExchangeClient(exchange_id, api_key, secret, password, **kwargs)
 
-    async def client_for_account(self, account_id: int) -> ExchangeClient:
-        """The (cached) client of a stored account; raises ``NotFound`` for an unknown or
-        deactivated account."""
-        cached = self._clients.get(account_id)
+    async def client_for_account(self, account_id: int, *, perp: bool = False) -> ExchangeClient:
+        """The (cached) client of a stored account: for a live account its perpetual-futures
+        client with ``perp`` (or when the account is a perp account), else its spot one; a
+        paper account's client follows the account's own market type. Raises ``NotFound`` for
+        an unknown or deactivated account."""
+        key = (account_id, perp)
+        cached = self._clients.get(key)
         if cached is not None:
             return cached
         async with self._lock:
-            cached = self._clients.get(account_id)
+            cached = self._clients.get(key)
             if cached is not None:
                 return cached
             async with self._db.session() as session:
                 account = await session.get(ExchangeAccount, account_id)
             if account is None or not account.is_active:
                 raise NotFound("That exchange account does not exist (any more).")
-            client = self._build(account)
-            self._clients[account_id] = client
+            client = self._build(account, perp=perp)
+            self._clients[key] = client
             return client
 
-    def _build(self, account: ExchangeAccount) -> ExchangeClient:
+    def _build(self, account: ExchangeAccount, *, perp: bool) -> ExchangeClient:
         if account.is_paper:
             return self.paper.client(account.id, account.market_type)
         if not account.api_key_enc or not account.secret_enc:
@@ -146,14 +158,16 @@ class ExchangeFactory:
             self._keystore.decrypt(account.secret_enc),
             self._keystore.decrypt(account.passphrase_enc) if account.passphrase_enc else None,
             sandbox=account.sandbox,
+            perp=perp or account.market_type is MarketType.PERP,
         )
 
     async def invalidate(self, account_id: int) -> None:
         """Forget (and close) an account's client, e.g. after its keys changed or it was
         removed."""
-        client = self._clients.pop(account_id, None)
-        if client is not None:
-            await client.close()
+        for perp in (False, True):
+            client = self._clients.pop((account_id, perp), None)
+            if client is not None:
+                await client.close()
 
     def exchange_ids(self) -> list[str]:
         """ccxt exchange ids offered in /connect."""
