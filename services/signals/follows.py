@@ -1,19 +1,25 @@
-"""Following sources: /follow (notify, or auto with a USDT amount per trade), /unfollow, the list.
+"""Following sources: /follow <source> [notify | confirm | auto] [size], /unfollow, the list.
 
 Words that do not fit /follow's form raise ``UsageError`` (the handler adds the usage).
 
-A user follows a source at most once (following again changes the mode and amount). Auto mode
-trades for the user, so it needs the trader role, and its amount is a positive ``Decimal`` of
-at most ``MAX_AUTO_QUOTE``. Only active sources can be followed.
+A user follows a source at most once: following again changes the mode (and the size when one
+is given) and keeps every other setting. The settings are ``FollowSettings`` stored as JSON in
+``Subscription.settings``; the mode stays mirrored in ``Subscription.mode`` and a fixed quote
+size in ``order_size_quote`` (None in notify mode). Confirm and auto trade for the user, so they
+need the trader role. A size is a positive ``Decimal`` checked by ``FollowSettings`` and, when
+the caller passes one, by ``check`` (the account's minimum and free balance) before anything is
+stored. Only active sources can be followed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Final
 
 import structlog
 
+from core.db.models import Subscription
 from core.db.repositories.subscriptions import SubscriptionRepository
 from core.domain import SubscriptionMode
 from core.errors import Forbidden, UserError
@@ -23,45 +29,81 @@ from services.signal_dto import SourceView, SubscriptionView
 from services.signals.context import SignalContext
 from services.sources import to_source_view
 from services.symbols import UsageError, parse_quote_amount
+from services.trade_plans.settings import FollowSettings, Sizing
 
 log = structlog.get_logger(__name__)
 
-MAX_AUTO_QUOTE: Final = Decimal(1_000_000)
+# Called with the settings about to be stored when /follow names a size; raises UserError.
+SizeCheck = Callable[[UserView, FollowSettings], Awaitable[None]]
 
 
-async def follow(ctx: SignalContext, user: UserView, args: str) -> SubscriptionView:
-    """``<source> [notify | auto <usdt per trade>]``; UserError on bad input or an inactive
-    source, Forbidden for auto mode without the trader role."""
+@dataclass(frozen=True, slots=True)
+class FollowRequest:
+    source_ref: str
+    mode: SubscriptionMode
+    size: Decimal | None  # quote per signal, when given
+
+
+def parse_follow(user: UserView, args: str) -> FollowRequest:
+    """``<source> [notify | confirm | auto] [size]``: ``auto``, ``auto 50``, ``auto $50``,
+    ``auto 50usdt``, ``confirm 25 usdt``. ``Forbidden`` for confirm/auto without the trader
+    role."""
     parts = args.split()
     if not parts:
         raise UsageError("Which source? /sources lists them.")
-    mode, amount = _mode(user, [p.lower() for p in parts[1:]])
-    source = await ctx.sources.resolve(parts[0])
+    rest = [p.lower() for p in parts[1:]]
+    if not rest:
+        return FollowRequest(parts[0], SubscriptionMode.NOTIFY, None)
+    try:
+        mode = SubscriptionMode(rest[0])
+    except ValueError:
+        raise UsageError(
+            "The mode is notify (default) or auto, or confirm (each plan asks you first), "
+            "then the USDT per trade if you like."
+        ) from None
+    size = parse_quote_amount(" ".join(rest[1:]), "amount per trade") if rest[1:] else None
+    if mode is SubscriptionMode.NOTIFY and size is not None:
+        raise UsageError("Notify mode trades nothing, so it takes no amount.")
+    if mode is not SubscriptionMode.NOTIFY and not role_allows(user.role, "trade"):
+        raise Forbidden(
+            f"{mode.value.capitalize()} mode trades for you, which needs the trader role."
+        )
+    return FollowRequest(parts[0], mode, size)
+
+
+def mirror(sub: Subscription, settings: FollowSettings) -> None:
+    """Store ``settings`` and mirror the mode and a fixed quote size in the older columns."""
+    sub.settings = settings.to_json()
+    sub.mode = settings.mode
+    trades = settings.mode is not SubscriptionMode.NOTIFY and settings.sizing is Sizing.QUOTE
+    sub.order_size_quote = settings.size if trades else None
+
+
+async def follow(
+    ctx: SignalContext, user: UserView, args: str, check: SizeCheck | None = None
+) -> SubscriptionView:
+    """Follow (or change the mode of) a source; UserError on bad input, a refused size or an
+    inactive source, Forbidden for confirm/auto without the trader role. Nothing is stored
+    when anything is refused."""
+    request = parse_follow(user, args)
+    source = await ctx.sources.resolve(request.source_ref)
     if not source.is_active:
         raise UserError(f"{source.name} is not read any more; pick another source.")
+    async with ctx.db.session() as session:
+        existing = await SubscriptionRepository(session).get(user.id, source.id)
+        stored = FollowSettings.from_json(existing.settings if existing else None)
+    settings = stored.with_value("mode", request.mode)
+    if request.size is not None:
+        settings = settings.with_value("sizing", Sizing.QUOTE).with_value("size", request.size)
+        if check is not None:
+            await check(user, settings)
     async with ctx.db.transaction() as session:
         sub, _created = await SubscriptionRepository(session).upsert(
-            user.id, source.id, mode=mode, order_size_quote=amount, now=ctx.clock()
+            user.id, source.id, mode=settings.mode, order_size_quote=None, now=ctx.clock()
         )
-        log.info("source_followed", source_id=source.id, mode=mode.value)
+        mirror(sub, settings)
+        log.info("source_followed", source_id=source.id, mode=settings.mode.value)
         return SubscriptionView(source, sub.mode, sub.order_size_quote)
-
-
-def _mode(user: UserView, rest: list[str]) -> tuple[SubscriptionMode, Decimal | None]:
-    """The follow mode and amount per trade from the words after the source (lower-cased):
-    ``auto 50``, ``auto $50``, ``auto 50$``, ``auto 50usdt``, ``auto 50 usdt``."""
-    if rest == ["notify"] or not rest:
-        return SubscriptionMode.NOTIFY, None
-    if rest[0] != "auto":
-        raise UsageError("The mode is notify (default) or auto <USDT per trade>.")
-    if len(rest) == 1:
-        raise UsageError("Auto mode needs an amount: /follow <source> auto 50")
-    amount = parse_quote_amount(" ".join(rest[1:]), "amount per trade")
-    if amount > MAX_AUTO_QUOTE:
-        raise UserError(f"At most {MAX_AUTO_QUOTE} USDT per trade.")
-    if not role_allows(user.role, "trade"):
-        raise Forbidden("Auto mode trades for you, which needs the trader role.")
-    return SubscriptionMode.AUTO, amount
 
 
 async def unfollow(ctx: SignalContext, user: UserView, ref: str) -> SourceView:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import delete, select
 
@@ -28,10 +29,12 @@ class SubscriptionRepository(Repository):
         mode: SubscriptionMode,
         order_size_quote: Decimal | None,
         now: datetime,
+        settings: dict[str, Any] | None = None,
     ) -> tuple[Subscription, bool]:
         """Create or change the subscription; return it and whether it was created.
         ``now`` (the service clock) is its creation time: auto-trading compares it with the
-        time a signal became active."""
+        time a signal became active. ``settings`` (FollowSettings JSON) replaces the stored
+        ones when given."""
         new_id = await self.insert_ignore(
             Subscription,
             {
@@ -48,7 +51,23 @@ class SubscriptionRepository(Repository):
         assert subscription is not None  # inserted or already there
         subscription.mode = mode
         subscription.order_size_quote = order_size_quote
+        if settings is not None:
+            subscription.settings = settings
         return subscription, new_id is not None
+
+    async def owned(self, user_id: int, source_id: int) -> tuple[Subscription, Source] | None:
+        """The user's subscription to ``source_id`` with its source, locked for a change (None
+        when the user does not follow it): keyed by the caller, so a button can only ever
+        reach the caller's own subscription."""
+        row = (
+            await self._session.execute(
+                select(Subscription, Source)
+                .join(Source, Source.id == Subscription.source_id)
+                .where(Subscription.user_id == user_id, Subscription.source_id == source_id)
+                .with_for_update(of=Subscription)
+            )
+        ).first()
+        return None if row is None else (row[0], row[1])
 
     async def remove(self, user_id: int, source_id: int) -> bool:
         result = await self._session.execute(

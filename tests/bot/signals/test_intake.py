@@ -483,7 +483,9 @@ async def test_follow_arguments_are_checked(app: App, telegram_api: FakeTelegram
     bad = {
         "": "Usage",
         "99": "No such source",
-        "1 auto": "needs an amount",
+        # issue 9: "/follow 1 auto" takes the default size now; a size is checked when given
+        "1 auto 0.5": "under the minimum order of 1 USDT",
+        "1 auto 20000": "more than the 10000 USDT free",
         "1 auto -5": "positive number",
         "1 auto lots": "positive number",
         "1 sometimes": "notify (default) or auto",
