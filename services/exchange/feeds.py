@@ -1,6 +1,7 @@
 """Price feeds: the port the paper exchange prices fills through, and its adapters.
 
-- ``ReplayFeed``: real candles replayed as a live price (offline demo, tests).
+- ``ReplayFeed``: real candles replayed as a live price (offline demo, tests); a perp symbol
+  (``BTC/USDT:USDT``) without candles of its own is priced at its spot series.
 - ``StaticFeed``: prices set by hand (tests, demos).
 - ``ExchangeTickerFeed``: any ``ExchangeClient``'s ticker (online).
 
@@ -163,7 +164,7 @@ class ReplayFeed:
 
     @classmethod
     def default(cls, *, clock: Clock = utc_now, speed: float = 1.0) -> ReplayFeed:
-        """The shipped offline demo: Binance spot 1h candles (see ``data/README.md``),
+        """The shipped offline demo: Binance spot and perp 1h candles (``data/README.md``),
         anchored at ``WALL_ANCHOR``: at ``speed`` 1 the replay shows the wall clock's UTC
         time of day (the slice spans whole days from midnight), on a day that moves on with
         the calendar, and a restart does not start over at the first candle."""
@@ -185,7 +186,10 @@ class ReplayFeed:
         return self._track(symbol).series
 
     def _track(self, symbol: str) -> _Track:
-        track = self._tracks.get(_normalize(symbol))
+        key = _normalize(symbol)
+        track = self._tracks.get(key)
+        if track is None and ":" in key:  # a perp without candles: its spot series
+            track = self._tracks.get(key.partition(":")[0])
         if track is None:
             raise _no_price(symbol, self.name)
         return track
@@ -213,8 +217,9 @@ class ReplayFeed:
         track = self._track(symbol)
         now = self._now()
         price = self.price_at(symbol, self.replay_time(now))
+        key = _normalize(symbol)
         return Ticker(
-            symbol=track.series.symbol,
+            symbol=track.series.symbol if ":" not in key else key,
             last=price,
             bid=None,
             ask=None,
@@ -223,7 +228,13 @@ class ReplayFeed:
         )
 
     def symbols(self) -> list[str]:
-        return sorted(t.series.symbol for t in self._tracks.values())
+        """Every series' symbol, and the perp of each spot series settled in its quote."""
+        symbols = {t.series.symbol for t in self._tracks.values()}
+        for symbol in list(symbols):
+            quote = symbol.partition("/")[2]
+            if quote and ":" not in symbol:
+                symbols.add(f"{symbol}:{quote}")
+        return sorted(symbols)
 
 
 @functools.cache
@@ -279,11 +290,13 @@ class StaticFeed:
         self._prices.pop(_normalize(symbol), None)
 
     async def ticker(self, symbol: str) -> Ticker:
-        key = _normalize(symbol)
+        wanted = key = _normalize(symbol)
+        if key not in self._prices and ":" in key:  # a perp without its own price: its spot
+            key = key.split(":", 1)[0]
         if key not in self._prices:
             raise _no_price(symbol, self.name)
         last, bid, ask = self._prices[key]
-        return Ticker(symbol=key, last=last, bid=bid, ask=ask, at=self._clock(), source=self.name)
+        return Ticker(symbol=wanted, last=last, bid=bid, ask=ask, at=self._clock(), source=self.name)
 
     def symbols(self) -> list[str]:
         return sorted(self._prices)

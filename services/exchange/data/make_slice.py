@@ -4,7 +4,10 @@ Reads Harthor/marketlab's Binance spot 1h feather files (freqtrade layout; copie
 ``/work/shared/marketdata/harthor-marketlab/binance/``, see that folder's README), keeps the
 last ``--days`` whole UTC days that every pair covers, and writes one gzip CSV per pair in the
 C2 layout (``timestamp,open,high,low,close,volume``; ``timestamp`` = candle open, UTC) named
-freqtrade-style (``BTC_USDT-1h.csv.gz``), plus this folder's ``README.md``.
+freqtrade-style (``BTC_USDT-1h.csv.gz``), plus this folder's ``README.md``. The USDT-M
+perpetuals there (``futures/BTC_USDT_USDT-5m-futures.feather``...) are cut to the same window
+and joined into 1h candles (``BTC_USDT_USDT-1h-futures.csv.gz``: the first open, the highest
+high, the lowest low, the last close and the summed volume of the hour's twelve 5m candles).
 
 Reproducible: the same input gives byte-identical output (gzip without name or mtime; floats
 written as ``str(float)``, the shortest text that reads back to the same float).
@@ -19,6 +22,7 @@ import argparse
 import gzip
 import io
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
@@ -27,6 +31,9 @@ from pyarrow import feather
 HERE = Path(__file__).resolve().parent
 DEFAULT_SOURCE = HERE.parents[2].parent / "shared" / "marketdata" / "harthor-marketlab" / "binance"
 PAIRS = ("BTC_USDT", "ETH_USDT", "SOL_USDT", "XRP_USDT", "DOGE_USDT", "BNB_USDT")
+PERP_PAIRS = ("BTC_USDT_USDT", "ETH_USDT_USDT", "BNB_USDT_USDT")
+PERP_TIMEFRAME = "5m"
+PER_HOUR = 12  # 5m candles in one 1h candle
 TIMEFRAME = "1h"
 REPO = "Harthor/marketlab"
 COMMIT = "6135a753162dd7dfe1c4d7fd282c1c8b65c5bede"
@@ -61,6 +68,31 @@ def write_csv_gz(path: Path, rows: list[Row]) -> None:
     path.write_bytes(buffer.getvalue())
 
 
+def hourly(rows: list[Row]) -> list[Row]:
+    """5m rows -> 1h rows; every hour must have its twelve candles."""
+    hours: dict[datetime, list[Row]] = {}
+    for row in rows:
+        hours.setdefault(row[0].replace(minute=0, second=0, microsecond=0), []).append(row)
+    joined: list[Row] = []
+    for hour, parts in sorted(hours.items()):
+        if len(parts) != PER_HOUR:
+            raise SystemExit(f"{hour}: {len(parts)} 5m candles, expected {PER_HOUR}")
+        volume = float(sum((Decimal(str(p[5])) for p in parts), Decimal(0)))
+        high = max(p[2] for p in parts)
+        low = min(p[3] for p in parts)
+        joined.append((hour, parts[0][1], high, low, parts[-1][4], volume))
+    return joined
+
+
+def table_row(name: str, source: str, market: str, window: list[Row], size: int) -> str:
+    closes = [r[4] for r in window]
+    return (
+        f"| `{name}` | `{source}` | {market} | {TIMEFRAME} | {window[0][0]:%Y-%m-%d %H:%M} | "
+        f"{window[-1][0]:%Y-%m-%d %H:%M} | {len(window)} | {min(closes)}–{max(closes)} | "
+        f"{size:,} |"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
@@ -86,13 +118,23 @@ def main() -> None:
         write_csv_gz(args.out / name, window)
         size = (args.out / name).stat().st_size
         total += size
-        closes = [r[4] for r in window]
-        table_rows.append(
-            f"| `{name}` | `{REPO_DIR}/{pair}-{TIMEFRAME}.feather` | {pair.replace('_', '/')} "
-            f"Binance spot | {TIMEFRAME} | {window[0][0]:%Y-%m-%d %H:%M} | "
-            f"{window[-1][0]:%Y-%m-%d %H:%M} | {len(window)} | {min(closes)}–{max(closes)} | "
-            f"{size:,} |"
-        )
+        source = f"{REPO_DIR}/{pair}-{TIMEFRAME}.feather"
+        market = f"{pair.replace('_', '/')} Binance spot"
+        table_rows.append(table_row(name, source, market, window, size))
+        print(f"{name}: {len(window)} rows, {size:,} bytes")
+    for pair in PERP_PAIRS:
+        source = f"futures/{pair}-{PERP_TIMEFRAME}-futures.feather"
+        rows = [r for r in read_rows(args.source / source) if start <= r[0] < end]
+        window = hourly(rows)
+        if len(window) != args.days * 24:
+            raise SystemExit(f"{pair}: {len(window)} hours in the window")
+        name = f"{pair}-{TIMEFRAME}-futures.csv.gz"
+        write_csv_gz(args.out / name, window)
+        size = (args.out / name).stat().st_size
+        total += size
+        base, quote, settle = pair.split("_")
+        market = f"{base}/{quote}:{settle} Binance USDT-M perpetual (from 5m)"
+        table_rows.append(table_row(name, f"{REPO_DIR}/{source}", market, window, size))
         print(f"{name}: {len(window)} rows, {size:,} bytes")
     print(f"total {total:,} bytes")
     (args.out / "README.md").write_text(render_readme(table_rows, total, args.days))
@@ -103,15 +145,18 @@ def render_readme(table_rows: list[str], total: int, days: int) -> str:
     return f"""# Offline demo candles (`ReplayFeed.default()`)
 
 Real Binance **spot** 1h candles, the last {days} whole UTC days that all six pairs cover,
-cut by `make_slice.py` (in this folder; reproducible, byte-identical output) from the feather
-files of **{REPO} @ {COMMIT}** (folder `{REPO_DIR}/`; the data folder exists only in that
-commit). Nothing is synthetic or edited: each row is one row of the source file, floats
-written as Python's shortest round-trip text.
+and the same hours of the **USDT-M perpetuals** BTC, ETH and BNB, cut by `make_slice.py` (in
+this folder; reproducible, byte-identical output) from the feather files of
+**{REPO} @ {COMMIT}** (folder `{REPO_DIR}/`; the data folder exists only in that commit).
+Nothing is synthetic or edited: each spot row is one row of the source file, floats written as
+Python's shortest round-trip text; each perp row joins the hour's twelve 5m rows of the source
+(first open, highest high, lowest low, last close, summed volume). The replay prices the other
+perps (`SOL/USDT:USDT`...) at their spot series.
 
 Format: gzip CSV, header `timestamp,open,high,low,close,volume`; `timestamp` is the candle
 **open** in UTC (`YYYY-MM-DD HH:MM:SS+00:00`), volume in base-asset units. File names follow
-freqtrade (`BTC_USDT-1h`), so `services.exchange.candle_files.load_directory` infers pair and
-timeframe.
+freqtrade (`BTC_USDT-1h`, `BTC_USDT_USDT-1h-futures`), so
+`services.exchange.candle_files.load_directory` infers pair (spot or perp) and timeframe.
 
 {TABLE_HEADER}
 {rows}

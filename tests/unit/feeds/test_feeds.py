@@ -28,6 +28,7 @@ from tests.fakes.clock import FakeClock
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 DEMO_SYMBOLS = ["BNB/USDT", "BTC/USDT", "DOGE/USDT", "ETH/USDT", "SOL/USDT", "XRP/USDT"]
+DEMO_PERP_SERIES = ["BNB/USDT:USDT", "BTC/USDT:USDT", "ETH/USDT:USDT"]  # shipped perp candles
 
 
 def _candle(t: datetime, o: str, h: str, low: str, c: str) -> Candle:
@@ -127,7 +128,8 @@ def test_replay_uses_the_range_all_series_share(clock: FakeClock) -> None:
         [_series("BTC/USDT", T0, 10), _series("ETH/USDT", T0 + 2 * HOUR, 10)], clock=clock
     )
     assert (feed.start, feed.end) == (T0 + 2 * HOUR, T0 + 10 * HOUR)
-    assert feed.symbols() == ["BTC/USDT", "ETH/USDT"]
+    # each spot series also prices its USDT-settled perp
+    assert feed.symbols() == ["BTC/USDT", "BTC/USDT:USDT", "ETH/USDT", "ETH/USDT:USDT"]
     with pytest.raises(ValueError, match="share no time range"):
         ReplayFeed([_series("BTC/USDT", T0, 2), _series("ETH/USDT", T0 + 5 * HOUR, 2)])
     with pytest.raises(ValueError, match="Two series"):
@@ -167,7 +169,7 @@ def test_shipped_slice_is_small_documented_and_loads() -> None:
     assert "Harthor/marketlab @ 6135a753162dd7dfe1c4d7fd282c1c8b65c5bede" in readme
     assert "Licence caveat" in readme
     series = load_directory(DEMO_DATA_DIR)
-    assert [s.symbol for s in series] == DEMO_SYMBOLS
+    assert [s.symbol for s in series] == sorted(DEMO_SYMBOLS + DEMO_PERP_SERIES)
     for s in series:
         assert (s.timeframe, len(s)) == ("1h", 1440)
         assert s.end - s.start == 1440 * HOUR  # no gaps
@@ -176,7 +178,12 @@ def test_shipped_slice_is_small_documented_and_loads() -> None:
 
 async def test_default_feed_replays_the_demo_slice(clock: FakeClock) -> None:
     feed = ReplayFeed.default(clock=clock, speed=3600)
-    assert feed.symbols() == DEMO_SYMBOLS
+    assert feed.symbols() == sorted(DEMO_SYMBOLS + [f"{s}:USDT" for s in DEMO_SYMBOLS])
+    perp = await feed.ticker("BTC/USDT:USDT")
+    assert perp.source == "replay of Binance BTC/USDT:USDT 1h candles (Harthor/marketlab)"
+    assert perp.last == feed.series_for("BTC/USDT:USDT").candles[0].open
+    sol = await feed.ticker("SOL/USDT:USDT")  # no perp candles: the spot series, as the perp
+    assert (sol.symbol, sol.last) == ("SOL/USDT:USDT", (await feed.ticker("SOL/USDT")).last)
     btc = feed.series_for("BTC/USDT")
     ticker = await feed.ticker("BTC/USDT")
     assert ticker.last == btc.candles[0].open
