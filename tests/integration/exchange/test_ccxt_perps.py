@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
+import aiohttp
 import pytest
 from cryptography.fernet import Fernet
 
@@ -28,7 +29,7 @@ from services.exchange.factory import ExchangeFactory
 from services.exchange.feeds import StaticFeed
 from services.exchange.paper import PaperEngine
 from tests.fakes.exchange_api import FakeExchangeAPI, RecordedRequest, load_saved_markets
-from tests.fakes.exchange_fapi import load_saved_fapi_markets
+from tests.fakes.exchange_fapi import build_saved_fapi_markets, load_saved_fapi_markets
 from tests.integration.exchange.conftest import SECRET, ClientFactory
 
 BTC = "BTC/USDT:USDT"
@@ -412,3 +413,23 @@ async def test_factory_builds_a_derivatives_client_from_the_same_keys(
     perps.close = record_close  # type: ignore[method-assign]  # observe aclose closing it
     await made.aclose()
     assert closed == [perps]
+
+
+# -- the fake itself ---------------------------------------------------------------------
+
+
+def test_saved_fapi_markets_match_ccxt_parse_of_exchange_info() -> None:
+    """Regenerate with ``python -m tests.fakes.exchange_api`` when this fails."""
+    assert build_saved_fapi_markets() == load_saved_fapi_markets()
+
+
+async def test_fapi_private_endpoints_need_key_and_signature(fapi: FakeExchangeAPI) -> None:
+    url = f"{fapi.url}/fapi/v1/leverage"
+    params = {"symbol": "BTCUSDT", "leverage": "5", "timestamp": "1"}
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url, params=params) as resp:
+            assert (resp.status, (await resp.json())["code"]) == (401, -2014)
+        headers = {"X-MBX-APIKEY": fapi.api_key}
+        async with session.post(url, params=params, headers=headers) as resp:
+            assert (resp.status, (await resp.json())["code"]) == (400, -1102)
+    assert fapi.futures.leverage(BTC) == 20  # Binance's default, unchanged
