@@ -79,6 +79,8 @@ class PlainLanguageTrading(Protocol):
         account_label: str | None = None,
         signal_id: int | None = None,
         share: Decimal | None = None,
+        perp: bool = False,
+        leverage: int | None = None,
     ) -> OrderPlan: ...
 
     async def confirm(self, user: UserView, token: str, pin: str | None = None) -> OrderView: ...
@@ -287,6 +289,8 @@ class PlainLanguageService:
             amount_in_quote=intent.amount_in_quote,
             price=intent.price,
             share=intent.fraction,
+            perp=intent.perp,
+            leverage=intent.leverage,
         )
         return order, None
 

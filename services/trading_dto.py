@@ -36,9 +36,16 @@ class OrderPlan:
     type: OrderType
     amount: Decimal
     price: Decimal | None
-    est_cost: Decimal
+    est_cost: Decimal  # the order's value in ``quote`` (a perp's notional)
     quote: str
     expires_at: datetime
+    # perps only: the leverage asked for, the margin it puts up, the estimated liquidation
+    # price of what it opens (None when it only closes), the contracts of an opposite
+    # position it closes first
+    leverage: int | None = None
+    margin: Decimal | None = None
+    liquidation_price: Decimal | None = None
+    reduces: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +67,10 @@ class OrderView:
     client_order_id: str
     fee_asset: str | None = None
     error: str | None = None
+    # perps: the leverage in force for the order, and the one asked for when the exchange
+    # kept another (a position was open at it)
+    leverage: int | None = None
+    leverage_asked: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,10 +4,16 @@
 ``confirm`` re-checks the token's owner, status and freshness, and the PIN of a live order,
 then hands the order to the submitter, which uses the token up in the same transaction as the
 order row, so a plan is placed at most once. ``cancel`` drops a plan that was not placed.
+
+A perp order (``perp``, or a leverage named, or an account that trades perps) goes to the
+trader's paper-perp account unless a live one is named; it is sized by ``perp_sizing`` (money
+is margin, the position is margin x leverage) and its plan keeps the leverage, margin and
+estimated liquidation price the Confirm card shows. The leverage is set when it is placed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Final
@@ -21,12 +27,15 @@ from core.db.repositories.accounts import AccountRepository
 from core.db.repositories.orders import OrderRepository
 from core.db.repositories.tokens import TokenRepository
 from core.db.session import Database
-from core.domain import OrderSide, OrderType
+from core.domain import MarketType, OrderSide, OrderType
 from core.errors import Conflict, Forbidden, UserError
 from core.security import new_token
 from services.dto import UserView
 from services.exchange.base import ExchangeClient, MarketInfo, OrderRequest
+from services.leverage import DEFAULT_LEVERAGE, checked_leverage
+from services.symbols import pair_candidates
 from services.trading.accounts import TradingAccounts, require_trader
+from services.trading.perp_sizing import PerpAsk, PerpTerms, perp_fields, size_perp_order
 from services.trading.pin import PinGuard
 from services.trading.sizing import SizedOrder, order_kind, size_order
 from services.trading.submit import OrderSubmitter
@@ -40,6 +49,11 @@ TOKEN_KIND: Final = "order"  # noqa: S105 - an action kind, not a secret
 STOP_ON_LIVE: Final = (
     "Stop orders work on your paper account only: on a live exchange, use a limit price "
     "(without 'stop') or set the stop in the exchange's app."
+)
+PAPER_NAMES: Final = frozenset({"", "paper", "paper-perp"})
+PERP_SHARE: Final = (
+    "On perps, give the margin in money (100usdt, $100) or the size in coins (0.01); "
+    "'all' and 50% work on spot."
 )
 
 
@@ -78,21 +92,37 @@ class OrderPlans:
         signal_id: int | None = None,
         order_type: OrderType | None = None,
         share: Decimal | None = None,
+        perp: bool = False,
+        leverage: int | None = None,
     ) -> OrderPlan:
         """Validate an order and store its plan behind an opaque token (nothing is sent).
 
         The size is ``amount`` (coins, or money when ``amount_in_quote``) or ``share`` of the
-        free balance the order gives away (see ``TradingAccounts.share_of_free``).
+        free balance the order gives away (see ``TradingAccounts.share_of_free``). ``perp`` or
+        a ``leverage`` makes it a perp order (see the module docstring): money is margin.
 
         Raises ``UserError`` for an unknown pair, an amount that is not above zero, absurd or
         below the exchange minimum, a price more than ``MAX_PRICE_DEVIATION`` times away from
-        the market, a stop on the side the market already passed, or a stop on a live account.
+        the market, a stop on the side the market already passed, or a stop on a live account;
+        for perps, a leverage outside 1-125x or above the pair's bracket, or a share.
         """
         require_trader(user)
         kind, price = order_kind(amount, price, order_type, share)
-        account = await self._accounts.by_label(user, account_label)
+        if leverage is not None:
+            leverage = checked_leverage(leverage)
+        account = await self._order_account(user, account_label, perp or leverage is not None)
         if kind is OrderType.STOP and not account.is_paper:
             raise UserError(STOP_ON_LIVE)
+        if account.market_type is MarketType.PERP:
+            if share is not None or amount is None:
+                raise UserError(PERP_SHARE)
+            return await self._prepare_perp(
+                user.id,
+                account,
+                PerpAsk(symbol, side, amount, amount_in_quote, price, kind),
+                leverage or DEFAULT_LEVERAGE,
+                signal_id,
+            )
         client, market = await self._accounts.market(symbol, account)
         if share is not None:
             amount, amount_in_quote = await self._accounts.share_of_free(
@@ -111,6 +141,66 @@ class OrderPlans:
             client_order_id="-",
         )
         return await self._store(user.id, account, sized, signal_id)
+
+    async def _order_account(self, user: UserView, label: str | None, perp: bool) -> AccountView:
+        """The account an order goes to: the named one (paper by default); for a perp order
+        without a live account named, the trader's paper-perp account."""
+        if perp and (label is None or label.strip().lstrip("@").lower() in PAPER_NAMES):
+            return await self._accounts.ensure_paper_perp(user.id)
+        account = await self._accounts.by_label(user, label)
+        if perp and account.market_type is not MarketType.PERP:
+            raise UserError(
+                f"{account.label} trades spot, so it takes no perp order (10x, perp); "
+                "leave the account out for your paper perp account."
+            )
+        return account
+
+    async def _prepare_perp(
+        self,
+        user_id: int,
+        account: AccountView,
+        ask: PerpAsk,
+        leverage: int,
+        signal_id: int | None,
+    ) -> OrderPlan:
+        """Size a perp order against its market, the price and the position held, and store
+        its plan (see ``perp_sizing``)."""
+        client, market = await self._perp_market(client_for=account, text=ask.symbol)
+        ticker = await client.ticker(market.symbol)
+        held = next((p for p in await client.positions() if p.symbol == market.symbol), None)
+        sized, terms = size_perp_order(
+            market,
+            ticker,
+            side=ask.side,
+            amount=ask.amount,
+            margin_in_quote=ask.in_quote,
+            price=ask.price,
+            kind=ask.kind,
+            leverage=leverage,
+            held=held,
+            max_deviation=self._settings.max_price_deviation,
+            client_order_id="-",
+        )
+        return await self._store(user_id, account, sized, signal_id, terms)
+
+    async def _perp_market(
+        self, *, client_for: AccountView, text: str
+    ) -> tuple[ExchangeClient, MarketInfo]:
+        """The perpetual ``text`` names (``btc``, ``BTC/USDT`` -> ``BTC/USDT:USDT``) on the
+        account's exchange; ``UserError`` when it lists none or the market is halted."""
+        client = await self._accounts.client(client_for)
+        pair = text.strip().partition(":")[0]
+        for candidate in pair_candidates(pair):
+            settle = candidate.partition("/")[2]
+            try:
+                market = await client.market(f"{candidate}:{settle}")
+            except UserError:
+                continue
+            if not market.active:
+                raise UserError(f"{market.symbol} is not trading right now.")
+            return client, market
+        where = "paper perps" if client_for.is_paper else client_for.exchange_id
+        raise UserError(f"I don't know the perpetual {pair[:32]!r} on {where}.")
 
     async def size(
         self,
@@ -139,7 +229,12 @@ class OrderPlans:
         )
 
     async def _store(
-        self, user_id: int, account: AccountView, sized: SizedOrder, signal_id: int | None
+        self,
+        user_id: int,
+        account: AccountView,
+        sized: SizedOrder,
+        signal_id: int | None,
+        perp: PerpTerms | None = None,
     ) -> OrderPlan:
         """Keep the plan behind a new token until it expires."""
         request = sized.request
@@ -157,6 +252,8 @@ class OrderPlans:
             "signal_id": signal_id,
             "pin_failures": 0,
         }
+        if perp is not None:
+            payload.update(perp.payload())
         async with self._db.transaction() as session:
             await TokenRepository(session).add(
                 ActionToken(
@@ -180,6 +277,7 @@ class OrderPlans:
             est_cost=sized.est_cost,
             quote=sized.quote,
             expires_at=expires_at,
+            **perp_fields(payload),
         )
 
     async def confirm(self, user: UserView, token: str, pin: str | None = None) -> OrderView:
@@ -201,9 +299,17 @@ class OrderPlans:
             client_order_id=client_order_id(user.id, token),
             price=plan.price,
         )
-        return await self._submitter.submit(
-            user.id, plan.account, request, signal_id=signal_id, token=token
+        view = await self._submitter.submit(
+            user.id,
+            plan.account,
+            request,
+            signal_id=signal_id,
+            token=token,
+            leverage=plan.leverage,
         )
+        if plan.leverage is not None and view.leverage not in {None, plan.leverage}:
+            return dataclasses.replace(view, leverage_asked=plan.leverage)
+        return view
 
     async def execute_now(self, user: UserView, plan: OrderPlan) -> OrderView:
         """Place a paper plan at once (paper needs no confirmation)."""
@@ -300,4 +406,5 @@ def _plan_of(token: str, row: ActionToken, account: AccountView) -> OrderPlan:
         est_cost=Decimal(payload["est_cost"]),
         quote=str(payload["quote"]),
         expires_at=row.expires_at,
+        **perp_fields(payload),
     )

@@ -139,10 +139,14 @@ class TradingService:
         signal_id: int | None = None,
         order_type: OrderType | None = None,
         share: Decimal | None = None,
+        perp: bool = False,
+        leverage: int | None = None,
     ) -> OrderPlan:
         """Check and size an order and keep it behind a Confirm token; nothing is sent. Give
         ``amount`` (coins, or money when ``amount_in_quote``) or ``share`` (0 < share <= 1)
-        of the free balance the order gives away: the base to sell, the quote to spend."""
+        of the free balance the order gives away: the base to sell, the quote to spend.
+        ``perp`` or a ``leverage`` (1-125) makes it a perpetual-futures order, on the paper
+        perp account unless a live account is named; its money is margin (plans.py)."""
         return await self._plans.prepare(
             user,
             symbol=symbol,
@@ -154,6 +158,8 @@ class TradingService:
             signal_id=signal_id,
             order_type=order_type,
             share=share,
+            perp=perp,
+            leverage=leverage,
         )
 
     async def confirm(self, user: UserView, token: str, pin: str | None = None) -> OrderView:

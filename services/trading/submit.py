@@ -4,11 +4,15 @@ Under the user's lock (``trade_lock``), the order row is committed as ``pending`
 deterministic client order id *before* the exchange is called; a second intent with the same
 client order id gets the first order back. A timeout, 5xx or unclear refusal leaves the order
 ``unknown``: it is never sent again, the reconciler settles it by client order id. A plan's
-token goes ``pending -> used`` in the same transaction as the order row.
+token goes ``pending -> used`` in the same transaction as the order row. A perp order names
+its leverage: it is set on the exchange (isolated margin) after the row is stored and before
+the order is sent, and the row keeps the leverage in force (an exchange keeps the current one
+while a position is open); when it cannot be set, the order is rejected unsent.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Final
 
 import structlog
@@ -55,12 +59,21 @@ class OrderSubmitter:
         *,
         signal_id: int | None,
         token: str | None,
+        leverage: int | None = None,
+        plan_id: int | None = None,
     ) -> OrderView:
-        """Place ``request`` once. Raises ``Conflict`` when ``token`` was used already, and
-        ``OrderRejected``/``UserError`` as the exchange refused it (the row says rejected)."""
+        """Place ``request`` once (a perp order at ``leverage``, set first). Raises
+        ``Conflict`` when ``token`` was used already, and ``OrderRejected``/``UserError`` as
+        the exchange refused it or its leverage (the row says rejected)."""
         async with self._locks.lock(trade_lock(user_id), LOCK_TIMEOUT_S):
             order_id, created = await self._store_intent(
-                user_id, account, request, signal_id=signal_id, token=token
+                user_id,
+                account,
+                request,
+                signal_id=signal_id,
+                token=token,
+                leverage=leverage,
+                plan_id=plan_id,
             )
             if not created:  # placed before with this client order id: reuse it
                 return await self.view(order_id)
@@ -71,6 +84,8 @@ class OrderSubmitter:
                 client_order_id=request.client_order_id,
                 exchange=account.exchange_id,
             )
+            if leverage is not None:
+                await self._set_leverage(order_id, account, request.symbol, leverage)
             if not await self._send(order_id, account, request):
                 # outcome unknown: answer with the row as this call left it, before the
                 # reconciler (which takes the same lock) may settle it
@@ -85,6 +100,8 @@ class OrderSubmitter:
         *,
         signal_id: int | None,
         token: str | None,
+        leverage: int | None,
+        plan_id: int | None,
     ) -> tuple[int, bool]:
         """Commit the ``pending`` row (and use up the token): (order id, created now)."""
         async with self._db.transaction() as session:
@@ -104,6 +121,9 @@ class OrderSubmitter:
                     "type": request.type,
                     "amount": request.amount,
                     "price": request.price,
+                    "reduce_only": request.reduce_only,
+                    "leverage": leverage,
+                    "plan_id": plan_id,
                 }
             )
             if order_id is not None:
@@ -111,6 +131,25 @@ class OrderSubmitter:
             existing = await orders.by_client_id(request.client_order_id)
             assert existing is not None
             return existing.id, False
+
+    async def _set_leverage(
+        self, order_id: int, account: AccountView, symbol: str, leverage: int
+    ) -> None:
+        """Set ``leverage`` (isolated) for ``symbol`` and store the one in force; a refusal
+        or an unreachable exchange rejects the order unsent, with the reason."""
+        client = await self._accounts.client(account)
+        try:
+            in_force = await client.set_leverage(symbol, leverage)
+        except (ExchangeError, UserError) as exc:
+            reason = f"The leverage could not be set ({exc.user_message}); the order was not sent."
+            await self.mark(order_id, account, OrderStatus.REJECTED, reason, notified=True)
+            raise OrderRejected(reason) from exc
+        if in_force != leverage:
+            log.info("leverage_kept", order_id=order_id, asked=leverage, in_force=in_force)
+            async with self._db.transaction() as session:
+                row = await OrderRepository(session).get(order_id, lock=True)
+                assert row is not None
+                row.leverage = in_force
 
     async def _send(self, order_id: int, account: AccountView, request: OrderRequest) -> bool:
         """Call the exchange once; False when its answer is unknown (the order is left for the
@@ -203,4 +242,4 @@ class OrderSubmitter:
             assert order is not None
             account = await AccountRepository(session).get(order.account_id)
             assert account is not None
-            return order_view(order, account)
+            return dataclasses.replace(order_view(order, account), leverage=order.leverage)
