@@ -137,10 +137,14 @@ def plan(p: CommandPlan) -> str:
         o = p.order
         price = f"at {numbers.price(o.price)}" if o.price is not None else "at market"
         kind = "paper" if o.account.is_paper else ("testnet" if o.account.sandbox else "LIVE")
+        terms = (
+            "\n".join(trading_render.perp_terms(o))
+            if o.leverage is not None
+            else f"{trading_render.estimate_label(o.side)}: ~{numbers.money(o.est_cost, o.quote)}"
+        )
         return (
             f"<b>Plan{via}</b>: {o.side.value} {numbers.amount(o.amount)} {escape(o.symbol)} "
-            f"{price}\nAccount: {escape(o.account.label)} ({kind})\n"
-            f"{trading_render.estimate_label(o.side)}: ~{numbers.money(o.est_cost, o.quote)}\n"
+            f"{price}\nAccount: {escape(o.account.label)} ({kind})\n{terms}\n"
             "Confirm to place it."
         )
     if p.target is not None:

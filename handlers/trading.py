@@ -3,6 +3,8 @@ Confirm buttons of live orders (with the trading PIN when the user set one).
 
 Paper orders execute at once; live orders show exactly what will be sent, behind Confirm/Cancel
 buttons that carry only an opaque token (the service re-checks owner, status and freshness).
+``perp`` or a leverage (``10x``) makes /buy a long and /sell a short on perpetual futures (the
+paper perp account unless a live one is named); money is then the margin.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from handlers.secret_input import PinEntryForm, ask_for_pin, read_pin
 from handlers.trading_callbacks import CONFIRM, OrderCallback, confirm_keyboard
 from handlers.usage import showing_usage
 from services.dto import UserView
+from services.leverage import split_perp_words
 from services.symbols import parse_order_args, parse_pairs
 from services.trading import PinRequired, TradingService
 
@@ -69,7 +72,8 @@ async def _place(
     side: OrderSide,
 ) -> None:
     with showing_usage(side.value):
-        args = parse_order_args(command.args, side.value)
+        perp = split_perp_words(command.args)
+        args = parse_order_args(perp.text, side.value)
     plan = await trading_service.prepare_order(
         user,
         symbol=args.symbol_text,
@@ -80,22 +84,28 @@ async def _place(
         account_label=args.account_label,
         order_type=args.order_type,
         share=args.share,
+        perp=perp.perp,
+        leverage=perp.leverage,
     )
     if plan.account.is_paper:
         order = await trading_service.execute_now(user, plan)
-        await message.answer(render.order_result(order))
+        if plan.leverage is not None:
+            await message.answer(render.perp_order_result(order, plan))
+        else:
+            await message.answer(render.order_result(order))
         return
     await message.answer(
         render.plan(plan, trading_service.confirm_ttl_s), reply_markup=confirm_keyboard(plan.token)
     )
 
 
-ORDER_ARGS = "<pair> <amount> [price | stop <price>] [@account]"
+ORDER_ARGS = "<pair> <amount> [price | stop <price>] [perp | <n>x] [@account]"
 
 
 @routes.command(
     "buy",
-    "buy: 0.01 is coins, 100usdt or $100 is money, 50% or all of your USDT",
+    "buy: 0.01 is coins, 100usdt or $100 is money, 50% or all of your USDT; "
+    "10x or perp opens a paper perp long (money is margin, no funding on paper)",
     TRADE,
     args=ORDER_ARGS,
     order=22,
@@ -108,7 +118,7 @@ async def buy(
 
 @routes.command(
     "sell",
-    "sell, same form as /buy; all or 50% of the coin you hold",
+    "sell, same form as /buy; all or 50% of the coin you hold; 10x or perp: a short",
     TRADE,
     args=ORDER_ARGS,
     order=23,
@@ -145,7 +155,12 @@ async def cancel_order(
     await message.answer(render.order_result(order))
 
 
-@routes.command("positions", "what you hold, per account", TRADE, order=25)
+@routes.command(
+    "positions",
+    "what you hold, per account; perps with leverage, liquidation, margin and P/L",
+    TRADE,
+    order=25,
+)
 async def show_positions(
     message: Message, user: UserView, trading_service: TradingService
 ) -> None:

@@ -9,22 +9,24 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Final
 
-from core.domain import OrderSide, OrderStatus, OrderType
+from core.domain import MarketType, OrderSide, OrderStatus, OrderType, Side
 from handlers import numbers
 from handlers.html import escape
 from services.exchange.base import Position
 from services.trading_dto import AccountView, BalanceView, OrderPlan, OrderView, PriceView
 
+PAPER_PERPS: Final = "paper perps"
+
 
 def account_name(account: AccountView) -> str:
     if account.is_paper:
-        return "paper"
+        return PAPER_PERPS if account.market_type is MarketType.PERP else "paper"
     sandbox = ", testnet" if account.sandbox else ""
     return f"{escape(account.label)} ({escape(account.exchange_id)}{sandbox})"
 
 
 def price(view: PriceView) -> str:
-    base, _, quote = view.symbol.partition("/")
+    quote = _quote_of(view.symbol)
     return (
         f"<b>{escape(view.symbol)}</b>: {numbers.price(view.price, view.price_step)} "
         f"{escape(quote)}\n"
@@ -48,20 +50,53 @@ def balance(view: BalanceView) -> str:
 
 
 def plan(view: OrderPlan, ttl_s: int) -> str:
-    base, _, quote = view.symbol.partition("/")
+    base = view.symbol.partition("/")[0]
+    quote = _quote_of(view.symbol)
     if view.type is OrderType.MARKET:
         at = "at market"
     elif view.type is OrderType.STOP:
         at = f"stop at {numbers.price(view.price or Decimal(0))} {escape(quote)}"
     else:
         at = f"limit {numbers.price(view.price or Decimal(0))} {escape(quote)}"
-    return (
-        f"<b>Confirm live order</b> on {account_name(view.account)}\n"
+    lines = [
+        f"<b>Confirm live order</b> on {account_name(view.account)}",
         f"{view.side.value.upper()} {numbers.amount(view.amount)} {escape(base)} "
-        f"({escape(view.symbol)}) {at}\n"
-        f"{estimate_label(view.side)} ≈ {numbers.money(view.est_cost, view.quote)}\n"
-        f"<i>The buttons work for {ttl_s} s.</i>"
-    )
+        f"({escape(view.symbol)}) {at}",
+    ]
+    if view.leverage is not None:
+        lines += perp_terms(view)
+    else:
+        lines.append(f"{estimate_label(view.side)} ≈ {numbers.money(view.est_cost, view.quote)}")
+    lines.append(f"<i>The buttons work for {ttl_s} s.</i>")
+    return "\n".join(lines)
+
+
+def perp_terms(view: OrderPlan) -> list[str]:
+    """A perp plan's lines: side and leverage, margin, notional, estimated liquidation, and
+    the opposite position it closes first (one-way mode)."""
+    side = Side.LONG if view.side is OrderSide.BUY else Side.SHORT
+    lines = [
+        f"{side.value.capitalize()} at {view.leverage}x: margin "
+        f"{numbers.money(view.margin or Decimal(0), view.quote)} × {view.leverage} = "
+        f"notional ≈ {numbers.money(view.est_cost, view.quote)}"
+    ]
+    if view.reduces:
+        held = Side.SHORT if side is Side.LONG else Side.LONG
+        lines.append(
+            f"It first closes {numbers.amount(view.reduces)} of your open {held.value} "
+            "(one-way mode)."
+        )
+    if view.liquidation_price is not None:
+        lines.append(
+            f"Liquidation ≈ {numbers.price(view.liquidation_price)} "
+            f"{escape(_quote_of(view.symbol))} (isolated margin)"
+        )
+    return lines
+
+
+def perp_order_result(order: OrderView, plan: OrderPlan) -> str:
+    """What a perp order did, then the terms it was placed on (paper perps have no card)."""
+    return "\n".join([order_result(order), *perp_terms(plan)])
 
 
 def estimate_label(side: OrderSide) -> str:
@@ -88,8 +123,8 @@ _BEING_PLACED: Final = "… {lead} is being placed."
 
 def order_headline(view: OrderView) -> str:
     """One HTML line: what happened to the order, with the fill and who priced it."""
-    base, _, quote = view.symbol.partition("/")
-    where = "paper" if view.is_paper else escape(view.account_label)
+    base, quote = view.symbol.partition("/")[0], _quote_of(view.symbol)
+    where = _where(view)
     amount = f"{numbers.amount(view.amount)} {escape(base)}"
     if view.status is OrderStatus.FILLED:
         return _filled_headline(view, amount, where, quote)
@@ -101,6 +136,23 @@ def order_headline(view: OrderView) -> str:
         lead=f"order #{view.id} on {where}: {view.side.value} {amount}{at}",
         filled=f"{numbers.amount(view.filled)} {escape(base)}",
         reason=f" {escape(view.error)}" if view.error else "",
+    ) + _kept_leverage(view)
+
+
+def _where(view: OrderView) -> str:
+    """``paper``, ``paper perps`` at ``10x``, or the live account's (escaped) label."""
+    where = escape(view.account_label)
+    if view.is_paper:
+        where = PAPER_PERPS if ":" in view.symbol else "paper"
+    return f"{where} at {view.leverage}x" if view.leverage is not None else where
+
+
+def _kept_leverage(view: OrderView) -> str:
+    if view.leverage_asked is None:
+        return ""
+    return (
+        f" The exchange kept {view.leverage}x instead of the {view.leverage_asked}x you asked "
+        "for, as a position is open in this market."
     )
 
 
@@ -113,7 +165,7 @@ def _filled_headline(view: OrderView, amount: str, where: str, quote: str) -> st
         text += f", fee {_fee(view)}"
     if view.priced_by:
         text += f", priced by {escape(view.priced_by)}"
-    return f"{text} (order #{view.id})."
+    return f"{text} (order #{view.id}).{_kept_leverage(view)}"
 
 
 def _fee(view: OrderView) -> str:
@@ -138,8 +190,8 @@ class OrderHtml:
 
 
 def _order_line(view: OrderView) -> str:
-    base, _, quote = view.symbol.partition("/")
-    where = "paper" if view.is_paper else escape(view.account_label)
+    base, quote = view.symbol.partition("/")[0], _quote_of(view.symbol)
+    where = _where(view)
     price_text = ""
     if view.average is not None:
         price_text = f" @ {numbers.price(view.average)}"
@@ -193,6 +245,8 @@ def positions(per_account: Sequence[tuple[AccountView, Sequence[Position]]]) -> 
 
 def _position_line(pos: Position) -> str:
     """``BTC/USDT: 0.5, entry 60,000, now 61,000, P/L +500.00 USDT (+1.67%)``."""
+    if pos.side is not None or pos.leverage is not None:
+        return _perp_position_line(pos)
     quote = _quote_of(pos.symbol)
     line = f"{escape(pos.symbol)}: {numbers.amount(pos.amount)}"
     if pos.entry_price is not None:
@@ -203,6 +257,30 @@ def _position_line(pos: Position) -> str:
         cost = pos.entry_price * pos.amount if pos.entry_price is not None else None
         line += f", P/L {numbers.pnl(pos.unrealized_pnl, quote, cost)}"
     return line
+
+
+def _perp_position_line(pos: Position) -> str:
+    """``BTC/USDT:USDT long 0.5 BTC at 10x: entry 60,000, mark 61,000, liquidation 54,300,
+    margin 3,000.00 USDT, P/L +500.00 USDT (+16.67%)`` (the percent is of the margin)."""
+    quote = _quote_of(pos.symbol)
+    side = pos.side or (Side.LONG if pos.amount > 0 else Side.SHORT)
+    line = (
+        f"{escape(pos.symbol)} <b>{side.value}</b> {numbers.amount(abs(pos.amount))} "
+        f"{escape(pos.symbol.partition('/')[0])}"
+    )
+    if pos.leverage is not None:
+        line += f" at {pos.leverage}x"
+    parts = [
+        ("entry", pos.entry_price),
+        ("mark", pos.mark_price),
+        ("liquidation", pos.liquidation_price),
+    ]
+    shown = [f"{name} {numbers.price(value)}" for name, value in parts if value is not None]
+    if pos.margin is not None:
+        shown.append(f"margin {numbers.money(pos.margin, quote)}")
+    if pos.unrealized_pnl is not None:
+        shown.append(f"P/L {numbers.pnl(pos.unrealized_pnl, quote, pos.margin)}")
+    return f"{line}: {', '.join(shown)}" if shown else line
 
 
 def pin_prompt(message: str) -> str:

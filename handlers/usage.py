@@ -27,6 +27,8 @@ EXAMPLES: Final[dict[str, tuple[str, ...]]] = {
         "/buy btc 50%",
         "/buy eth 0.5 3000",
         "/buy btc 0.01 stop 100000",  # a breakout buy: the stop sits above the market
+        "/buy btc 100usdt 10x",  # a paper perp long: 100 USDT margin, 1,000 USDT position
+        "/buy eth 0.5 perp",
     ),
     "sell": (
         "/sell btc all",
@@ -35,6 +37,7 @@ EXAMPLES: Final[dict[str, tuple[str, ...]]] = {
         "/sell btc 100usdt",
         "/sell eth 1 4000",
         "/sell btc 0.01 stop 60000",
+        "/sell eth 0.5 at 3100 5x",  # a paper perp short, resting at 3100
     ),
     "cancel": ("/cancel 7", "/cancel all", "/cancel all btc"),
     "follow": ("/follow 1", "/follow @channel", "/follow 1 auto $100", "/follow 1 auto 50usdt"),

@@ -137,7 +137,8 @@ async def test_several_prices_in_one_reply(
 
 
 ORDER_USAGE = (
-    "Usage: /{side} <pair> <amount> [price | stop <price>] [@account]\nFor example: /{side} btc"
+    "Usage: /{side} <pair> <amount> [price | stop <price>] [perp | <n>x] [@account]\n"
+    "For example: /{side} btc"
 )
 USAGE_ERRORS = [
     ("/buy", "/buy needs a pair and an amount.\n" + ORDER_USAGE.format(side="buy")),
