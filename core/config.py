@@ -291,6 +291,10 @@ class LimitsSettings(BaseSettings):
     outbox_group_per_min: float = Field(default=20, gt=0, validation_alias="OUTBOX_GROUP_RATE")
     inbox_lease_s: int = Field(default=60, ge=1, validation_alias="INBOX_LEASE")
     forward_max_age_h: int = Field(default=72, ge=1, validation_alias="FORWARD_MAX_AGE_HOURS")
+    # a source's post repeating an entry's text within this many seconds is that entry (0: off)
+    signal_duplicate_window_s: int = Field(
+        default=86_400, ge=0, validation_alias="SIGNAL_DUPLICATE_WINDOW_S"
+    )
     ban_notice_interval_s: int = Field(default=3600, ge=1, validation_alias="BAN_NOTICE_INTERVAL")
 
 

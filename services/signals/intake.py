@@ -1,11 +1,13 @@
 """Intake: every channel post and every post a user sends the bot, read once.
 
 A post is unique on (chat id, message id); a forward counts as its origin post, so a channel
-post and its forward are one signal. A channel entry at or above the confidence threshold goes
-live at once (followers told, auto followers trade); below it, it is held for the source owner.
-A forward by a channel admin waits (pending) for their Track. Anything not attributable is the
-sender's private, untracked signal. Auto-trading is retried on every repeated delivery of a live
-entry, because a crash may have come between the commit and the trades.
+post and its forward (by any number of users) are one signal, and a post repeating the text of
+an entry its source posted within the duplicate window is that entry too (see ``attribution``).
+A channel entry at or above the confidence threshold goes live at once (followers told, auto
+followers trade); below it, it is held for the source owner. A forward by a channel admin waits
+(pending) for their Track. Anything not attributable is the sender's private, untracked signal.
+Auto-trading is retried on every repeated delivery of a live entry, because a crash may have
+come between the commit and the trades (a repost is not such a delivery: it trades nothing).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from services.signal_dto import (
 )
 from services.signal_parser import ParseResult
 from services.signals import fan_out
-from services.signals.attribution import attribute
+from services.signals.attribution import attribute, earlier_copy, record_copy
 from services.signals.columns import new_signal_row
 from services.signals.context import SignalContext
 from services.signals.updates import store_update, update_note
@@ -134,7 +136,15 @@ async def store_entry(  # noqa: PLR0913 - one post's coordinates and outcome
         "activated_at": now if status is SignalStatus.ACTIVE else None,
     }
     async with ctx.db.transaction() as session:
-        signal, created = await SignalRepository(session).add_if_absent(values)
+        signals = SignalRepository(session)
+        if await signals.by_post(chat_id, message_id) is None:
+            original = await earlier_copy(ctx, session, source.id, text)
+            if original is not None:  # the same post again: that entry, recorded, not re-sent
+                new_copy = await record_copy(ctx, session, original, chat_id, message_id, text)
+                log.info("signal_repost", signal_id=original.id, first_time=new_copy)
+                src = await SourceRepository(session).get(source.id)
+                return to_signal_view(original, src), False
+        signal, created = await signals.add_if_absent(values)
         src = await SourceRepository(session).get(source.id)
         view = to_signal_view(signal, src)
         if created:
