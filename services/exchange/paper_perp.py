@@ -43,7 +43,7 @@ from core.db.session import Database
 from core.domain import MarketType, OrderSide, OrderStatus, OrderType, Side
 from core.errors import NotFound, OrderRejected, UserError
 from services.exchange.base import Balance, MarketInfo, OrderRequest, OrderResult, Position, Ticker
-from services.exchange.liquidation import MAX_LEVERAGE, max_leverage
+from services.exchange.liquidation import MAX_LEVERAGE, maintenance_margin, max_leverage
 from services.exchange.paper_orders import (
     AMOUNT_STEP,
     PAPER_EXCHANGE_ID,
@@ -297,11 +297,17 @@ class PaperPerpEngine(PaperOrderReads):
             side = None if position is None else closing_side(position)
             if position is None or side is None:
                 return None
+            assert position.side is not None and position.entry_price is not None
+            mark = ticker.last
+            equity = position.margin + sign(position.side) * position.size * (
+                mark - position.entry_price
+            )
+            # Binance liquidates when the margin balance falls to the maintenance margin at
+            # the mark, which is the mark reaching the liquidation price
+            if equity > maintenance_margin(position.symbol, position.size * mark):
+                return None
             exact = position_liquidation(position)
             price = round_to(exact, price_step_for(exact))
-            long = position.side is Side.LONG
-            if (ticker.last > price) if long else (ticker.last < price):
-                return None
             account = await session.get(ExchangeAccount, position.account_id)
             assert account is not None  # the position row references it
             orders = PaperOrderRepository(session)

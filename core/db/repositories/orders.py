@@ -69,20 +69,6 @@ class OrderRepository(Repository):
         stmt = stmt.order_by(Order.updated_at, Order.id).limit(limit)
         return list(await self._session.scalars(stmt))
 
-    async def resting_paper(self, limit: int = 500) -> list[Order]:
-        """Open paper orders (limit and stop orders waiting for the price)."""
-        stmt = (
-            select(Order)
-            .join(ExchangeAccount, ExchangeAccount.id == Order.account_id)
-            .where(
-                ExchangeAccount.is_paper.is_(True),
-                Order.status.in_([OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED]),
-            )
-            .order_by(Order.id)
-            .limit(limit)
-        )
-        return list(await self._session.scalars(stmt))
-
     async def unnotified(self, statuses: Sequence[OrderStatus], limit: int = 100) -> list[Order]:
         """Orders whose status changed to one of ``statuses`` since the owner was last told.
         A trade plan's legs (client ids ``tsb-p…``) are left out: the plan's own notes tell
