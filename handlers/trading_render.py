@@ -95,7 +95,10 @@ def perp_terms(view: OrderPlan) -> list[str]:
 
 
 def perp_order_result(order: OrderView, plan: OrderPlan) -> str:
-    """What a perp order did, then the terms it was placed on (paper perps have no card)."""
+    """What a perp order did, then the terms it was placed on (paper perps have no card); when
+    the exchange kept another leverage, the plan's terms do not hold: /positions has the real."""
+    if order.leverage_asked is not None:
+        return f"{order_result(order)} /positions shows the position as it is."
     return "\n".join([order_result(order), *perp_terms(plan)])
 
 

@@ -4,7 +4,8 @@ Pure functions, no I/O, shared by the ``/buy``/``/sell`` arguments and the plain
 grammar. A leverage is a whole number from ``MIN_LEVERAGE`` to ``MAX_LEVERAGE`` (Binance's
 USDT-M range); anything else raises ``UserError`` with one sentence, so ``0x`` or ``200x`` is
 answered and nothing is sent. Naming a leverage or ``perp`` means the order is for perpetual
-futures; ``perp`` alone means 1x.
+futures; ``perp`` alone means the leverage of the position open in that market, else
+``DEFAULT_LEVERAGE``.
 """
 
 from __future__ import annotations

@@ -120,7 +120,7 @@ class OrderPlans:
                 user.id,
                 account,
                 PerpAsk(symbol, side, amount, amount_in_quote, price, kind),
-                leverage or DEFAULT_LEVERAGE,
+                leverage,
                 signal_id,
             )
         client, market = await self._accounts.market(symbol, account)
@@ -160,14 +160,17 @@ class OrderPlans:
         user_id: int,
         account: AccountView,
         ask: PerpAsk,
-        leverage: int,
+        leverage: int | None,
         signal_id: int | None,
     ) -> OrderPlan:
         """Size a perp order against its market, the price and the position held, and store
-        its plan (see ``perp_sizing``)."""
+        its plan (see ``perp_sizing``). Without a leverage named, the open position's (the
+        exchange would keep it anyway), else ``DEFAULT_LEVERAGE``."""
         client, market = await self._perp_market(client_for=account, text=ask.symbol)
         ticker = await client.ticker(market.symbol)
         held = next((p for p in await client.positions() if p.symbol == market.symbol), None)
+        if leverage is None:
+            leverage = (held.leverage if held is not None else None) or DEFAULT_LEVERAGE
         sized, terms = size_perp_order(
             market,
             ticker,

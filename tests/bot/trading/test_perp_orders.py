@@ -112,6 +112,17 @@ async def test_an_opposite_order_closes_the_position_first(
     assert "BTC/USDT:USDT" not in await ask(app, telegram_api, "/positions")
 
 
+async def test_a_leverage_the_exchange_keeps_is_said(
+    app: App, telegram_api: FakeTelegramAPI
+) -> None:
+    await ask(app, telegram_api, "/buy btc 0.01 10x")
+    reply = await ask(app, telegram_api, "/buy btc 0.01 5x")  # a position is open at 10x
+    assert "on paper perps at 10x" in reply
+    assert "The exchange kept 10x instead of the 5x you asked for" in reply
+    assert [order.leverage for order, _ in await orders(app)] == [10, 10]
+    assert "BTC/USDT:USDT long 0.02 BTC at 10x" in await ask(app, telegram_api, "/positions")
+
+
 async def test_plain_language_gives_the_same_plan(app: App, telegram_api: FakeTelegramAPI) -> None:
     card_lines = (await ask(app, telegram_api, "/sell eth 0.5 at 3100 5x")).splitlines()[1:]
     await feed(app, telegram_api.updates.message(TRADER_ID, "short eth 0.5 at 3100 5x"))
