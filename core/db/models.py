@@ -335,7 +335,11 @@ class InboxUpdate(Base):
 
 class OutboxMessage(Base):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+        # a chat's head (its first pending row) is what the sender claims: per-chat order
+        Index("ix_outbox_chat_id_status_id", "chat_id", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)

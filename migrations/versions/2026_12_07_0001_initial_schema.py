@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 11:43:33.170909
+Create Date: 2026-12-07 12:02:15.706734
 """
 
 from __future__ import annotations
@@ -277,6 +277,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("dedupe_key", name=op.f("uq_outbox_dedupe_key")),
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_outbox_chat_id_status_id", ["chat_id", "status", "id"], unique=False
+        )
         batch_op.create_index(
             "ix_outbox_status_next_attempt_at", ["status", "next_attempt_at"], unique=False
         )
@@ -878,6 +881,7 @@ def downgrade() -> None:
     op.drop_table("sources")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_status_next_attempt_at")
+        batch_op.drop_index("ix_outbox_chat_id_status_id")
 
     op.drop_table("outbox")
     with op.batch_alter_table("exchange_accounts", schema=None) as batch_op:
