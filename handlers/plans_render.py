@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from core.domain import MarketType, Side
 from handlers import numbers
@@ -23,7 +23,8 @@ Rows = list[list[dict[str, Any]]]
 
 # The plan card's buttons: ``plan:<choice>:<token>`` (x execute, p paper, i ignore).
 PLAN_PREFIX: Final = "plan"
-CHOICES: Final = {"x": "execute", "p": "paper", "i": "ignore"}
+PlanChoice = Literal["execute", "paper", "ignore"]  # TradePlanService.decide's choices
+CHOICES: Final[dict[str, PlanChoice]] = {"x": "execute", "p": "paper", "i": "ignore"}
 REASONS: Final = {
     "stop": "the stop was hit",
     "tp": "the last take-profit was hit",

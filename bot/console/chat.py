@@ -7,7 +7,8 @@ the handlers: what works here works on Telegram. Lines you type become updates:
 - a number presses that inline button of the last message that had buttons;
 - ``/as <user_id>`` switches user; ``/post <channel> <text>`` posts into a simulated channel
   (the bot is added to it by you on first use); ``/forward <channel> <text>`` forwards a post of
-  that channel to the bot; ``/quit`` ends.
+  that channel to the bot; ``/market <pair> <price>`` (or ``+2%``, ``-1.5%``, ``off``) moves
+  the simulated price and fills what it crosses (``bot.console.market``); ``/quit`` ends.
 
 When stdin is not a terminal, each line is one message, every reply is printed as text and the
 console exits at the end of input (after queued notifications are delivered).
@@ -31,10 +32,13 @@ from aiogram.types import Update
 from bot.app import App, build_app
 from bot.console.api import LocalBotAPI, MessageEvent
 from bot.console.html_check import html_to_plain
+from bot.console.market import USAGE, MarketOverrides, parse_move
 from bot.console.session import LocalSession
 from bot.console.updates import UpdateFactory
 from core.config import Settings
+from core.errors import UserError
 from core.logging import configure_logging
+from handlers import numbers
 from handlers.plural import plural
 
 DEFAULT_CONSOLE_USER = 100_001
@@ -156,6 +160,8 @@ class Console:
             self._switch_user(rest.strip())
         elif command in {"/post", "/forward"}:
             await self._channel_command(command, rest.strip())
+        elif command == "/market":
+            await self._move_market(rest.strip())
         else:
             await self._feed(self.updates.message(self.user_id, line))
         return True
@@ -184,6 +190,39 @@ class Console:
         else:
             origin = self.api.next_message_id(channel_id)
             await self._feed(self.updates.forward(self.user_id, channel_id, name, text, origin))
+
+    async def _move_market(self, rest: str) -> None:
+        """``/market <pair> <price | +x% | -x% | off>``: set the console feed's price of the
+        pair, then run the trading and plan passes so what the price crossed fills now."""
+        assert self.app is not None
+        trading = self.app.services.get("trading_service")
+        feed = trading.price_feed if trading is not None else None
+        words = rest.split()
+        if not isinstance(feed, MarketOverrides) or trading is None:
+            self._print("(/market moves the replay feed's prices; this feed is not a replay)")
+            return
+        if len(words) != 2:  # noqa: PLR2004 - a pair and a price
+            self._print(USAGE)
+            return
+        try:
+            symbol = await trading.resolve_symbol(words[0])
+            before = (await feed.ticker(symbol)).last
+            price = parse_move(words[1], before)
+        except (UserError, ValueError) as exc:
+            reason = exc.user_message if isinstance(exc, UserError) else str(exc)
+            self._print(f"(market: {reason}) {USAGE}")
+            return
+        if price is None:
+            feed.clear(symbol)
+        else:
+            feed.set_price(symbol, price)
+        now = (await feed.ticker(symbol)).last
+        self._print(f"market: {symbol} {numbers.price(before)} → {numbers.price(now)}")
+        await trading.run_maintenance()
+        plans = self.app.services.get("plan_service")
+        if plans is not None:
+            await plans.run_pass()
+        await self._deliver_due()
 
     async def _ensure_channel(self, name: str) -> int:
         name = name.lstrip("@")
@@ -247,7 +286,8 @@ class Console:
                 self._print(
                     f"Console chat as user {self.user_id}. /help lists commands; a number "
                     "presses a button; /as <id>, /post <channel> <text>, /forward <channel> "
-                    f"<text>, /quit. Logs go to {self.log_path}."
+                    "<text>, /market <pair> <price | +2% | -1.5% | off>, /quit. "
+                    f"Logs go to {self.log_path}."
                 )
             await self._read_lines(interactive)
             left = await self.app.outbox.flush()  # notifications still waiting on rate limits
