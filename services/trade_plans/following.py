@@ -160,7 +160,6 @@ class FollowingService:
                 self._check_live_auto(user, row, acknowledge=acknowledge)
             sub, source = await _owned(SubscriptionRepository(session), user, source_id)
             mirror(sub, settings)
-            sub.exchange_account_id = live.id if live is not None else None
             log.info("follow_setting_changed", source_id=source_id, setting=name)
             return _view(sub, to_source_view(source), accounts)
 

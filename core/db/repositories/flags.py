@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import update
+
 from core.db.models import BotFlag
 from core.db.repositories.base import Repository
 
@@ -17,10 +19,9 @@ class FlagRepository(Repository):
 
     async def put(self, key: str, value: dict[str, Any], *, by_user_id: int | None) -> None:
         """Set the flag (created on first use)."""
-        row = await self._session.get(BotFlag, key)
-        if row is None:
-            self._session.add(BotFlag(key=key, value=value, updated_by_user_id=by_user_id))
+        changes = {"value": value, "updated_by_user_id": by_user_id}
+        if await self._session.get(BotFlag, key) is None:
+            self._session.add(BotFlag(key=key, **changes))
         else:
-            row.value = value
-            row.updated_by_user_id = by_user_id
+            await self._session.execute(update(BotFlag).where(BotFlag.key == key).values(changes))
         await self._session.flush()
