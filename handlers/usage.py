@@ -40,7 +40,13 @@ EXAMPLES: Final[dict[str, tuple[str, ...]]] = {
         "/sell eth 0.5 at 3100 5x",  # a paper perp short, resting at 3100
     ),
     "cancel": ("/cancel 7", "/cancel all", "/cancel all btc"),
-    "follow": ("/follow 1", "/follow @channel", "/follow 1 auto $100", "/follow 1 auto 50usdt"),
+    "follow": (
+        "/follow 1",
+        "/follow @channel",
+        "/follow 1 auto",
+        "/follow 1 confirm 25",
+        "/follow 1 auto $100",
+    ),
 }
 
 
