@@ -12,7 +12,7 @@ help:
 	@echo "make run    - install, migrate the embedded database, start the bot (console without BOT_TOKEN)"
 	@echo "make test   - install, start PostgreSQL + redis-server for the tests, lint, run the suite"
 	@echo "make lint   - ruff (with complexity rules), import-linter, mypy --strict, vulture"
-	@echo "make bench  - every benchmark under bench/"
+	@echo "make bench  - every benchmark under bench/ (parser, update pipeline, signal to order)"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,9 @@ lint: install
 test: install services lint
 	$(BIN)/pytest -q
 
+# bench/*.py with their defaults: parser, pipeline (3,000 updates) and signal_to_order (1,000
+# auto followers, paper and fake Binance over ccxt, a cold and a warm post: several minutes on
+# the 2-core machine; `python bench/signal_to_order.py 200 --only paper` for a quick look).
 bench: install services
 	@set -e; for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f; done
 	@echo "== bench/pipeline.py --text /nosuch (a command of no router: what the router gates save)"
