@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from services.plain_language import PlainLanguageService
     from services.signals import SignalService
     from services.sources import SourceService
+    from services.trade_plans.following import FollowingService
+    from services.trade_plans.service import TradePlanService
     from services.trading import TradingService
     from services.users import UserService
 
@@ -32,6 +34,8 @@ class Services(TypedDict, total=False):
     plain_language_service: PlainLanguageService
     signal_service: SignalService
     source_service: SourceService
+    following_service: FollowingService
+    plan_service: TradePlanService
 
 
 class HandlerData(MiddlewareData, Services, total=False):

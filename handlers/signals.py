@@ -1,5 +1,6 @@
 """Signals in private chat: forwarded and copied posts (answered with the confidence card), the
-card's Track / Edit / Ignore buttons, the Edit form, /follow, /unfollow, /signals, /signal."""
+card's Track / Edit / Ignore buttons, the Edit form, /unfollow, /signals, /signal (/follow and
+its settings are in ``handlers.following``)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,6 @@ from handlers.html import escape
 from handlers.signals_callbacks import SignalCallback
 from handlers.signals_states import STEPS, EditSignalForm, field_of
 from handlers.sources import BotChatDirectory
-from handlers.usage import showing_usage
 from services.dto import UserView
 from services.signal_dto import CardKind, ForwardedPost, IntakeReply, SignalView
 from services.signal_parser import parse
@@ -161,21 +161,6 @@ async def edit_signal(
 
 
 # -- commands -----------------------------------------------------------------------------------
-
-
-@routes.command(
-    "follow",
-    "get a channel's signals (auto: trade them on paper)",
-    "subscriptions.manage",
-    args="<source> [auto <USDT per trade>]",
-    order=41,
-)
-async def follow_source(
-    message: Message, command: CommandObject, user: UserView, signal_service: SignalService
-) -> None:
-    with showing_usage("follow"):
-        subscription = await signal_service.follow(user, command.args or "")
-    await message.answer(render.followed(subscription))
 
 
 @routes.command(

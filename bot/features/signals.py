@@ -6,10 +6,12 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from bot.features import Feature, FeatureContext
-from handlers import channel_posts, signals, sources
+from handlers import channel_posts, following, signals, sources
 from handlers.signals_render import SignalHtml
-from services.signals import SignalService, SignalTrading
+from services.signals import SignalService
 from services.sources import SourceService
+from services.trade_plans.following import FollowingService
+from services.trading import TradingService
 
 if TYPE_CHECKING:
     from services.signal_parser.ai import AIParser
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
 async def build(ctx: FeatureContext) -> Feature:
     from bot.app import build_ai_parser
 
-    trading: SignalTrading | None = ctx.services.get("trading_service")
+    trading: TradingService | None = ctx.services.get("trading_service")
     if trading is None:  # built by the trading feature, which comes first
         raise RuntimeError("the signals feature needs the trading feature built before it")
     messages = SignalHtml()
@@ -32,12 +34,31 @@ async def build(ctx: FeatureContext) -> Feature:
         ai=ai,
         threshold=ctx.settings.ai.parser_threshold,
         forward_max_age_h=ctx.settings.limits.forward_max_age_h,
+        duplicate_window_s=ctx.settings.limits.signal_duplicate_window_s,
         default_quote=ctx.settings.exchange.paper_quote,
+        plans=ctx.services.get("plan_service"),
         clock=ctx.clock,
+    )
+    following_service = FollowingService(
+        ctx.db,
+        signal_service,
+        source_service,
+        trading,
+        min_notional=ctx.settings.exchange.paper_min_notional,
+        quote=ctx.settings.exchange.paper_quote,
     )
     closers: list[Callable[[], Awaitable[None]]] = [ai.aclose] if ai is not None else []
     return Feature(
-        services={"signal_service": signal_service, "source_service": source_service},
-        routers=[sources.routes.build(), channel_posts.routes.build(), signals.routes.build()],
+        services={
+            "signal_service": signal_service,
+            "source_service": source_service,
+            "following_service": following_service,
+        },
+        routers=[
+            sources.routes.build(),
+            channel_posts.routes.build(),
+            following.routes.build(),
+            signals.routes.build(),
+        ],
         closers=closers,
     )

@@ -1,5 +1,6 @@
 """Wiring of the trading feature: price feed, paper engine, exchange factory, trading service,
-its routers, the reconciler at start and the periodic maintenance job."""
+the trade-plan service, their routers, the reconciler and plan resume at start and the
+periodic maintenance job (paper fills, reconciliation, then every working plan's pass)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,17 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
+from bot.console.market import MarketOverrides
 from bot.features import Feature, FeatureContext
 from core.clock import Clock
 from core.config import ExchangeSettings
+from handlers.plans_render import PlanHtml
 from handlers.trading_render import OrderHtml
 from services.exchange.factory import ExchangeFactory
-from services.exchange.feeds import ExchangeTickerFeed, PriceFeed, ReplayFeed, StaticFeed
+from services.exchange.feeds import ExchangeTickerFeed, PriceFeed, StaticFeed
 from services.exchange.paper import PaperEngine
 from services.pin_attempts import PinAttempts
+from services.trade_plans.service import TradePlanService
 from services.trading import TradingService
 
 log = structlog.get_logger(__name__)
@@ -31,10 +35,12 @@ def build_feed(
     if settings.price_feed == "exchange":
         client = factory.client_for_keys(settings.price_feed_exchange, "", "")
         return ExchangeTickerFeed(client), client.close
-    return ReplayFeed.default(clock=clock), None
+    # the console's /market sets prices on this layer; with none set it is the replay exactly
+    return MarketOverrides.default(clock=clock), None
 
 
 async def build(ctx: FeatureContext) -> Feature:
+    from handlers import plans as plan_handlers
     from handlers import trading
 
     settings = ctx.settings.exchange
@@ -44,11 +50,12 @@ async def build(ctx: FeatureContext) -> Feature:
     factory = ExchangeFactory(ctx.db, ctx.keystore, settings, paper, clock=ctx.clock)
     feed, feed_closer = build_feed(settings, factory, ctx.clock)
     paper.feed = feed
+    pin_attempts = PinAttempts(ctx.kv.cache, ctx.kv.locks, ctx.clock)  # shared via ctx.kv
     service = TradingService(
         ctx.db,
         factory,
         locks=ctx.kv.locks,
-        pin_attempts=PinAttempts(ctx.kv.cache, ctx.kv.locks, ctx.clock),  # shared via ctx.kv
+        pin_attempts=pin_attempts,
         notifier=ctx.notifier,
         messages=OrderHtml(),
         settings=settings,
@@ -57,16 +64,31 @@ async def build(ctx: FeatureContext) -> Feature:
         clock=ctx.clock,
     )
 
+    plans = TradePlanService(
+        ctx.db,
+        factory,
+        locks=ctx.kv.locks,
+        pin_attempts=pin_attempts,
+        messages=PlanHtml(),
+        metrics=ctx.metrics,
+        default_quote=settings.paper_quote,
+        clock=ctx.clock,
+    )
+
     async def reconcile_at_start() -> None:
         changed = await service.reconcile()
         await service.notify_changes()
         if changed:
             log.warning("orders_reconciled_at_start", count=changed)
+        resumed = await plans.resume()  # legs a crash left stored but maybe unsent
+        if resumed:
+            log.warning("plans_resumed_at_start", count=resumed)
 
     async def maintenance(stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
                 await service.run_maintenance()
+                await plans.run_pass()
             except Exception:  # keep the job alive; the orders stay for the next pass
                 log.exception("trading_maintenance_failed")
             with contextlib.suppress(TimeoutError):
@@ -76,9 +98,9 @@ async def build(ctx: FeatureContext) -> Feature:
     if feed_closer is not None:
         closers.append(feed_closer)
     return Feature(
-        services={"trading_service": service},
+        services={"trading_service": service, "plan_service": plans},
         exchange_factory=factory,
-        routers=[trading.routes.build()],
+        routers=[trading.routes.build(), plan_handlers.routes.build()],
         start_hooks=[reconcile_at_start],
         background=[maintenance],
         closers=closers,

@@ -296,7 +296,9 @@ class StaticFeed:
         if key not in self._prices:
             raise _no_price(symbol, self.name)
         last, bid, ask = self._prices[key]
-        return Ticker(symbol=wanted, last=last, bid=bid, ask=ask, at=self._clock(), source=self.name)
+        return Ticker(
+            symbol=wanted, last=last, bid=bid, ask=ask, at=self._clock(), source=self.name
+        )
 
     def symbols(self) -> list[str]:
         return sorted(self._prices)

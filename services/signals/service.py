@@ -27,7 +27,7 @@ from services.signal_parser import ParseResult
 from services.signal_parser.ai import ModelFallback
 from services.signals import channel_edits, decisions, follows, intake, queries
 from services.signals.context import SignalContext
-from services.signals.ports import SignalMessages, SignalTrading
+from services.signals.ports import SignalMessages, SignalPlans, SignalTrading
 from services.sources import ChatDirectory, SourceService
 
 
@@ -44,7 +44,9 @@ class SignalService:
         ai: ModelFallback | None = None,
         threshold: float = 0.6,
         forward_max_age_h: int = 72,
+        duplicate_window_s: int = 86_400,
         default_quote: str = "USDT",
+        plans: SignalPlans | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._ctx = SignalContext(
@@ -55,8 +57,10 @@ class SignalService:
             ai=ai,
             threshold=threshold,
             forward_max_age=timedelta(hours=forward_max_age_h),
+            duplicate_window=timedelta(seconds=duplicate_window_s),
             default_quote=default_quote,
             clock=clock,
+            plans=plans,
         )
 
     async def parse(self, text: str) -> ParseResult:
@@ -113,9 +117,12 @@ class SignalService:
         """The sources the user follows."""
         return await follows.subscriptions(self._ctx, user)
 
-    async def follow(self, user: UserView, args: str) -> SubscriptionView:
-        """``<source> [notify | auto <usdt per trade>]``."""
-        return await follows.follow(self._ctx, user, args)
+    async def follow(
+        self, user: UserView, args: str, check: follows.SizeCheck | None = None
+    ) -> SubscriptionView:
+        """``<source> [notify | confirm | auto] [size]``; a given size goes through ``check``
+        (the account's minimum and balance) before anything is stored."""
+        return await follows.follow(self._ctx, user, args, check)
 
     async def unfollow(self, user: UserView, ref: str) -> SourceView:
         """Stop following a source."""

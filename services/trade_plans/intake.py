@@ -220,7 +220,8 @@ class PlanIntake:
     async def _account(
         self, user: User, settings: FollowSettings, view: SignalView
     ) -> tuple[AccountView, MarketType] | Refusal:
-        futures = view.market is Market.FUTURES or view.side is Side.SHORT
+        leveraged = view.leverage is not None and view.leverage > 1
+        futures = view.market is Market.FUTURES or view.side is Side.SHORT or leveraged
         choice = settings.account
         if choice == ACCOUNT_AUTO:
             choice = ACCOUNT_PAPER_PERP if futures else ACCOUNT_PAPER_SPOT

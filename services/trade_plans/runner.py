@@ -52,14 +52,14 @@ from services.trade_plans.model import (
     PriceTick,
 )
 from services.trade_plans.ports import PlanMessages
-from services.trade_plans.store import save, to_model, to_view
+from services.trade_plans.store import leg_client_id, save, to_model, to_view
 from services.trading.accounts import TradingAccounts
 from services.trading.submit import OrderSubmitter
 from services.trading_dto import AccountView, OrderView
 
 log = structlog.get_logger(__name__)
 
-LOCK_TIMEOUT_S: Final = 60.0
+LOCK_TIMEOUT_S: Final = 30.0  # also the lease: a killed holder blocks the plan this long
 LegKey = tuple[LegKind, int, int]
 _AUDITED: Final = (ChannelUpdate, CloseNow)
 
@@ -301,6 +301,12 @@ class PlanRunner:
                 account = await self._accounts.by_id(order.account_id)
                 market = MarketType.PERP if ":" in order.symbol else MarketType.SPOT
                 await self.cancel_order(account, order, market)
+            if leg.status is LegStatus.PLACED and order.status is OrderStatus.NOT_FOUND:
+                # the exchange never got it (after every check): the same leg goes again under
+                # a fresh client order id, once
+                await self._replace_unplaced(leg.id)
+                await self.resume_plan(leg.plan_id)
+                continue
             events = _order_news(key, leg, order, quote)
             if events:
                 await self.run(leg.plan_id, events)
@@ -308,6 +314,37 @@ class PlanRunner:
             elif leg.status is LegStatus.PLANNED and order.status is OrderStatus.OPEN:
                 await self._link(leg.id, leg.client_order_id, leg.plan_id, LegStatus.PLACED)
         return applied
+
+    async def _replace_unplaced(self, leg_id: int) -> None:
+        async with self._db.transaction() as session:
+            leg = await session.get(PlanLeg, leg_id)
+            if leg is None or leg.status is not LegStatus.PLACED:
+                return
+            leg.status = LegStatus.CANCELLED
+            leg.error = "never placed: not found at the exchange"
+            gens = [
+                other.gen
+                for other in await PlanRepository(session).legs(leg.plan_id)
+                if other.kind is leg.kind and other.idx == leg.idx
+            ]
+            gen = max(gens) + 1
+            session.add(
+                PlanLeg(
+                    plan_id=leg.plan_id,
+                    kind=leg.kind,
+                    idx=leg.idx,
+                    gen=gen,
+                    side=leg.side,
+                    type=leg.type,
+                    price=leg.price,
+                    amount=leg.amount,
+                    reduce_only=leg.reduce_only,
+                    status=LegStatus.PLANNED,
+                    client_order_id=leg_client_id(leg.plan_id, leg.kind, leg.idx, gen),
+                    reason=leg.reason,
+                )
+            )
+        log.warning("plan_leg_replaced", leg_id=leg_id, gen=gen)
 
     async def resume(self) -> int:
         """Send the legs stored but maybe never sent (a crash between store and send)."""

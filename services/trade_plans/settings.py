@@ -260,9 +260,7 @@ class TraderRisk:
             return cls(
                 auto_paused=bool(data.get("auto_paused", base.auto_paused)),
                 daily_loss_pct=Decimal(str(data.get("daily_loss_pct", base.daily_loss_pct))),
-                max_exposure_pct=Decimal(
-                    str(data.get("max_exposure_pct", base.max_exposure_pct))
-                ),
+                max_exposure_pct=Decimal(str(data.get("max_exposure_pct", base.max_exposure_pct))),
                 exposure_rule=str(data.get("exposure_rule", base.exposure_rule)),
                 duplicate_window_minutes=int(
                     data.get("duplicate_window_minutes", base.duplicate_window_minutes)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -197,6 +197,7 @@ class FakeExchangeAPI:
             self._prices[self._symbol_id(symbol)] = Decimal(price)
         self._faults: list[Fault] = []
         self._hold_after_accept = 0
+        self._arrived = asyncio.Condition()  # notified on every request (``wait_until``)
         self._hide_s = 0.0
         self._now_s = START_TIME_S
         self._order_ids = itertools.count(1000)
@@ -306,6 +307,11 @@ class FakeExchangeAPI:
     def now_ms(self) -> int:
         return int(self._now_s * 1000)
 
+    async def wait_until(self, condition: Callable[[], bool]) -> None:
+        """Return once ``condition`` holds, checked after every request that arrives."""
+        async with self._arrived:
+            await self._arrived.wait_for(condition)
+
     def count(self, method: str, path: str) -> int:
         """How many ``method path`` requests arrived (faulted ones included)."""
         return sum(1 for r in self.requests if r.method == method.upper() and r.path == path)
@@ -325,6 +331,8 @@ class FakeExchangeAPI:
         self.requests.append(
             RecordedRequest(method, path, params, request.headers.get("X-MBX-APIKEY"))
         )
+        async with self._arrived:
+            self._arrived.notify_all()
         for fault in self._faults:
             if fault.matches(method, path):
                 fault.times -= 1

@@ -135,6 +135,7 @@ async def test_three_followers_in_three_modes_to_the_stop(
     assert "R" in texts
 
 
+
 async def _orders(app: App) -> list[Order]:
     async with app.db.session() as session:
         return list(await session.scalars(select(Order).order_by(Order.id)))
@@ -208,3 +209,36 @@ async def test_price_past_the_stop_or_target_is_skipped_with_the_reason(
     assert await _orders(app) == []
     texts = "\n".join(await notes(app, TRADER_ID))
     assert "stop" in texts.lower() and "target" in texts.lower()
+
+
+PERP = "#BTC/USDT LONG\nLeverage: 10x\nEntry: 60000-61000\nTP1: 62000\nTP2: 64000\nSL: 58000"
+
+
+async def test_a_futures_signal_becomes_a_paper_perp_plan_with_reduce_only_exits(
+    app: App, telegram_api: FakeTelegramAPI
+) -> None:
+    await register(app, telegram_api)
+    await feed(app, telegram_api.updates.message(TRADER_ID, "/start"))
+    await feed(app, telegram_api.updates.message(TRADER_ID, "/follow 1 auto 100"))
+    await post(app, telegram_api, PERP)
+    [plan] = await plans_of(app, TRADER_ID)
+    assert plan.symbol == "BTC/USDT:USDT" and plan.leverage == 10
+    await market(app, "60900")
+    [plan] = await plans_of(app, TRADER_ID)
+    assert plan.status is PlanStatus.ACTIVE
+    working = [leg for leg in await legs(app, plan.id) if leg.status is LegStatus.PLACED]
+    kinds = sorted(leg.kind.value for leg in working)
+    assert kinds == ["stop", "tp", "tp"] and all(leg.reduce_only for leg in working)
+    positions = await app.services["trading_service"].positions(await _user_view(app))
+    perp = [p for _, ps in positions for p in ps if p.symbol == "BTC/USDT:USDT"]
+    assert perp and perp[0].leverage == 10 and perp[0].liquidation_price is not None
+    await market(app, "62100")  # TP1 (a resting reduce-only limit) fills
+    await market(app, "64100")  # TP2: the position is gone, the stop cancelled
+    [plan] = await plans_of(app, TRADER_ID)
+    assert plan.status is PlanStatus.CLOSED and plan.targets_hit == 2
+    assert plan.realized_r is not None and plan.realized_r > 0
+    assert [leg for leg in await legs(app, plan.id) if leg.status is LegStatus.PLACED] == []
+
+
+async def _user_view(app: App) -> Any:
+    return await app.users.get(TRADER_ID)

@@ -151,8 +151,7 @@ USAGE_ERRORS = [
         "I did not understand 'now'.\n" + ORDER_USAGE.format(side="sell"),
     ),
     ("/price", "Which pair? For example: /price btc or /price btc eth sol.\nUsage: /price <pair>"),
-    ("/follow", "Which source? /sources lists them.\nUsage: /follow <source> [auto <USDT per"),
-    ("/follow 1 auto", "Auto mode needs an amount"),
+    ("/follow", "Which source? /sources lists them.\nUsage: /follow <source> [notify | confirm"),
     ("/follow 1 auto 10 btc", "The amount per trade must be a positive number of USDT"),
     ("/follow 1 sometimes", "The mode is notify (default) or auto"),
 ]

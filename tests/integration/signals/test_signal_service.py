@@ -14,7 +14,7 @@ from sqlalchemy import select
 from core.cache import KeyValue
 from core.db.models import OutboxMessage, Signal, SignalEvent
 from core.db.session import Database
-from core.domain import OrderSide, OrderStatus, OrderType, Role, Side, SignalKind, SignalStatus
+from core.domain import Role, Side, SignalKind, SignalStatus
 from core.errors import NotFound, TemporaryExchangeError, UserError
 from handlers.signals_render import SignalHtml
 from services.dto import UserView
@@ -28,7 +28,6 @@ from services.signals import (
     parse_targets,
 )
 from services.sources import SourceService
-from services.trading_dto import OrderView
 from services.users import UserService
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -38,50 +37,32 @@ ENTRY = "BTC/USDT LONG\nEntry: 60000-61000\nTP1: 62000\nTP2: 64000\nSL: 58000"
 
 @dataclass
 class FakeTrading:
-    """Records trade_signal calls; idempotent per (signal, user) like the real one."""
+    """The trading port: which signals have orders."""
 
     traded: set[int] = field(default_factory=set)
-    calls: list[dict[str, Any]] = field(default_factory=list)
-    fail_for: dict[int, Exception] = field(default_factory=dict)
 
     async def traded_signal_ids(self, signal_ids: list[int]) -> set[int]:
         return self.traded & set(signal_ids)
 
-    async def trade_signal(
-        self,
-        user_id: int,
-        *,
-        signal_id: int,
-        symbol: str,
-        side: Side,
-        quote_amount: Decimal,
-        account_id: int | None = None,
-    ) -> OrderView | None:
-        self.calls.append(
-            {"user_id": user_id, "signal_id": signal_id, "symbol": symbol, "amount": quote_amount}
-        )
-        if user_id in self.fail_for:
-            raise self.fail_for[user_id]
-        if side is not Side.LONG:
-            return None
-        self.traded.add(signal_id)
-        return OrderView(
-            id=1,
-            account_label="paper",
-            is_paper=True,
-            symbol=symbol,
-            side=OrderSide.BUY,
-            type=OrderType.MARKET,
-            amount=Decimal("0.0008"),
-            price=None,
-            filled=Decimal("0.0008"),
-            average=Decimal(60500),
-            status=OrderStatus.FILLED,
-            fee=Decimal(0),
-            priced_by="replay",
-            created_at=NOW,
-            client_order_id=f"tsb-{user_id}-s{signal_id}",
-        )
+
+@dataclass
+class FakePlans:
+    """Records what the signals feature hands to the plan service (idempotent there)."""
+
+    trading: FakeTrading
+    calls: list[tuple[int, datetime]] = field(default_factory=list)
+    updates: list[tuple[int, str, str]] = field(default_factory=list)
+    fail: Exception | None = None
+
+    async def plan_signal(self, view: SignalView, activated_at: datetime) -> None:
+        self.calls.append((view.id, activated_at))
+        if self.fail is not None:
+            raise self.fail
+        self.trading.traded.add(view.id)
+
+    async def apply_update(self, signal_id: int, event_id: int, kind: Any, text: str) -> int:
+        self.updates.append((signal_id, str(kind), text))
+        return 1
 
 
 class FakeChats:
@@ -106,6 +87,7 @@ class World:
     sources: SourceService
     signals: SignalService
     trading: FakeTrading
+    plans: FakePlans
     clock: list[datetime]
 
     async def user(self, telegram_id: int, role: Role = Role.TRADER) -> UserView:
@@ -123,11 +105,12 @@ async def world(db: Database) -> World:
     clock = [NOW]
     users = UserService(db)
     trading = FakeTrading()
+    plans = FakePlans(trading)
     sources = SourceService(db, KeyValue.memory().cache, SignalHtml())
     signals = SignalService(
-        db, sources, trading, SignalHtml(), threshold=0.6, clock=lambda: clock[0]
+        db, sources, trading, SignalHtml(), threshold=0.6, plans=plans, clock=lambda: clock[0]
     )
-    return World(db, users, sources, signals, trading, clock)
+    return World(db, users, sources, signals, trading, plans, clock)
 
 
 async def registered(world: World, owner: UserView) -> None:
@@ -143,52 +126,44 @@ async def all_rows(db: Database, model: Any) -> list[Any]:
         return list(await session.scalars(select(model).order_by(model.id)))
 
 
-async def test_auto_followers_trade_each_new_signal_once(world: World) -> None:
-    owner, auto, late = await world.user(1), await world.user(2), await world.user(3)
+async def test_a_live_signal_goes_to_the_plans_on_every_delivery(world: World) -> None:
+    """The plan service makes at most one plan per (signal, follower) and leaves out those who
+    followed after ``activated_at``; the signals feature hands it the signal on every delivery
+    (a crash may have come between the commit and the plans)."""
+    owner, auto = await world.user(1), await world.user(2)
     await registered(world, owner)
     await world.signals.follow(auto, "@alpha auto 25")
     stored = await world.signals.ingest_channel_post(world.post(10))
     assert stored is not None
     world.clock[0] = NOW + timedelta(minutes=1)
-    await world.signals.follow(late, "1 auto 40")  # after the signal became active
     await world.signals.ingest_channel_post(world.post(10))  # delivered again
-    assert {(c["user_id"], c["signal_id"]) for c in world.trading.calls} == {(auto.id, stored.id)}
-    assert world.trading.calls[0]["symbol"] == "BTC/USDT"
-    assert world.trading.calls[0]["amount"] == Decimal(25)
+    assert world.plans.calls == [(stored.id, NOW), (stored.id, NOW)]
     notes = [r for r in await all_rows(world.db, OutboxMessage) if r.chat_id == 2]
-    assert [("New signal" in n.text, "Auto-traded" in n.text) for n in notes] == [
-        (True, False),
-        (False, True),
-    ]
+    assert ["New signal" in n.text for n in notes] == [True]
 
 
-async def test_short_signal_is_not_auto_traded_and_the_follower_is_told(world: World) -> None:
+async def test_a_temporary_exchange_error_reruns_the_update(world: World) -> None:
     owner, auto = await world.user(1), await world.user(2)
     await registered(world, owner)
     await world.signals.follow(auto, "1 auto 25")
-    await world.signals.ingest_channel_post(world.post(11, "ETH short entry 3000 tp 2900 sl 3100"))
-    notes = [r.text for r in await all_rows(world.db, OutboxMessage) if r.chat_id == 2]
-    assert any("was not auto-traded" in n for n in notes)
-
-
-async def test_refused_and_temporary_trade_errors(world: World) -> None:
-    owner, refused, flaky, fine = [await world.user(i) for i in (1, 2, 3, 4)]
-    await registered(world, owner)
-    for user in (refused, flaky, fine):
-        await world.signals.follow(user, "1 auto 25")
-    world.trading.fail_for = {
-        refused.id: UserError("Below the exchange minimum."),
-        flaky.id: TemporaryExchangeError(),
-    }
-    with pytest.raises(TemporaryExchangeError):  # the update is re-run; the others are done
+    world.plans.fail = TemporaryExchangeError()
+    with pytest.raises(TemporaryExchangeError):  # the update is re-run later
         await world.signals.ingest_channel_post(world.post(12))
-    assert {c["user_id"] for c in world.trading.calls} == {refused.id, flaky.id, fine.id}
-    notes = [r.text for r in await all_rows(world.db, OutboxMessage) if r.chat_id == 2]
-    assert any("Below the exchange minimum" in n for n in notes)
-    world.trading.fail_for = {}
+    world.plans.fail = None
     await world.signals.ingest_channel_post(world.post(12))  # the re-run
-    assert [c["user_id"] for c in world.trading.calls].count(flaky.id) == 2
+    assert len(world.plans.calls) == 2
     assert len(await all_rows(world.db, Signal)) == 1
+
+
+async def test_a_linked_update_reaches_the_plans_on_every_delivery(world: World) -> None:
+    owner = await world.user(1)
+    await registered(world, owner)
+    stored = await world.signals.ingest_channel_post(world.post(15))
+    assert stored is not None
+    update = world.post(16, "Move SL to entry", reply_to_message_id=15)
+    await world.signals.ingest_channel_post(update)
+    await world.signals.ingest_channel_post(update)  # each plan applies an event once
+    assert world.plans.updates == [(stored.id, "move_sl", "Move SL to entry")] * 2
 
 
 async def test_edit_after_a_trade_is_recorded_not_applied_and_trades_nothing(
@@ -200,14 +175,14 @@ async def test_edit_after_a_trade_is_recorded_not_applied_and_trades_nothing(
     await world.signals.follow(watcher, "1")
     stored = await world.signals.ingest_channel_post(world.post(13))
     assert stored is not None and stored.id in world.trading.traded
-    calls = len(world.trading.calls)
+    calls = len(world.plans.calls)
     edited = world.post(13, ENTRY.replace("SL: 58000", "SL: 50000"), edit_date=1_772_400_000)
     event = await world.signals.edit_channel_post(edited)
     [signal] = await all_rows(world.db, Signal)
     assert signal.stop_loss == Decimal(58000) and signal.edit_count == 0
     assert event is not None and event.details["applied"] is False
     assert event.details["reason"] == "already traded"
-    assert len(world.trading.calls) == calls
+    assert len(world.plans.calls) == calls
     shown = [r.text for r in await all_rows(world.db, OutboxMessage) if r.chat_id == 5]
     assert len(shown) == 2 and "not applied: already traded" in shown[1]
     await world.signals.edit_channel_post(edited)  # the same edit again
