@@ -271,12 +271,18 @@ def plans_list(open_plans: list[PlanView], closed: list[PlanView]) -> str:
     lines = ["<b>Open plans</b>" if open_plans else "No open plans."]
     lines += [_summary(plan) for plan in open_plans]
     if closed:
-        lines.append("\n<b>Last closed</b>")
-        for plan in closed:
-            lines.append(
-                f"#{plan.id} {escape(plan.symbol)} · {escape(plan.status.value)} · "
-                f"{numbers.pnl(plan.realized_pnl, plan.quote)} · {r_multiple(plan.realized_r)}"
-            )
+        lines.append("\n" + closed_plans(closed))
+    return "\n".join(lines)
+
+
+def closed_plans(closed: list[PlanView]) -> str:
+    """The last closed plans with their realised P/L in quote and in R (/plans, /history)."""
+    lines = ["<b>Last closed plans</b>"]
+    for plan in closed:
+        lines.append(
+            f"#{plan.id} {escape(plan.symbol)} · {escape(plan.status.value)} · "
+            f"{numbers.pnl(plan.realized_pnl, plan.quote)} · {r_multiple(plan.realized_r)}"
+        )
     return "\n".join(lines)
 
 

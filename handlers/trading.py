@@ -16,7 +16,7 @@ from aiogram.types import CallbackQuery, Message
 
 from core.domain import OrderSide
 from core.errors import UserError
-from handlers import market_render
+from handlers import market_render, plans_render
 from handlers import trading_render as render
 from handlers.commands import NOT_A_COMMAND, Routes, in_private_chat
 from handlers.secret_input import PinEntryForm, ask_for_pin, read_pin
@@ -25,6 +25,7 @@ from handlers.usage import showing_usage
 from services.dto import UserView
 from services.leverage import split_perp_words
 from services.symbols import parse_order_args, parse_pairs
+from services.trade_plans.service import TradePlanService
 from services.trading import PinRequired, TradingService
 
 routes = Routes(__name__, message=in_private_chat)
@@ -167,9 +168,18 @@ async def show_positions(
     await message.answer(render.positions(await trading_service.positions(user)))
 
 
-@routes.command("history", "your recent orders", TRADE, order=26)
-async def show_history(message: Message, user: UserView, trading_service: TradingService) -> None:
-    await message.answer(render.history(await trading_service.history(user)))
+@routes.command("history", "your recent orders and closed plans", TRADE, order=26)
+async def show_history(
+    message: Message,
+    user: UserView,
+    trading_service: TradingService,
+    plan_service: TradePlanService,
+) -> None:
+    text = render.history(await trading_service.history(user))
+    closed = await plan_service.closed_plans(user, limit=5)
+    if closed:
+        text += "\n\n" + plans_render.closed_plans(closed)
+    await message.answer(text)
 
 
 @routes.callback_query(OrderCallback.filter(), flags={"role": TRADE})

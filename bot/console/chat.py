@@ -82,8 +82,11 @@ class Console:
             # the default console user is an admin, so every command can be tried
             telegram = settings.telegram.model_copy(update={"admin_ids": [self.user_id]})
             settings = settings.model_copy(update={"telegram": telegram})
-        # the per-user rate limit is for Telegram traffic; here the one user is the operator
-        limits = settings.limits.model_copy(update={"rate_limit_per_minute": 0})
+        # the per-user rate limit and the outbox's per-chat pace are for Telegram traffic; here
+        # the one user is the operator and notes print in order with the replies
+        limits = settings.limits.model_copy(
+            update={"rate_limit_per_minute": 0, "outbox_chat_per_s": 1000.0}
+        )
         self.settings = settings.model_copy(update={"limits": limits})
         self.log_path = settings.security.data_dir / LOG_FILE
         self.stdin = stdin or sys.stdin
