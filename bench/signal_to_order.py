@@ -23,10 +23,13 @@ accounts created and ccxt clients built on first use) and a second signal on ano
 (``warm``: the steady state); the top-level figures of each exchange are the warm ones.
 
 Targets (issue 9): p99 under 50 ms per order, the Nth follower's order within 5 s of the post.
-Run: ``python bench/signal_to_order.py [N] [--only paper|ccxt] [--profile]``; the last line is
-one JSON object (``paper`` and ``ccxt`` sub-objects; the top-level ``p50_ms``, ``p99_ms``,
-``last_follower_ms`` are paper's). ``--profile`` runs the warm post under cProfile and prints
-the top entries (times are then inflated; the figures printed are from that run).
+Run: ``python bench/signal_to_order.py [N] [--only paper|ccxt] [--profile] [--pool P]``
+(``--pool``: another DB_POOL_SIZE); each post also reports its SQL statements and the bot
+process's CPU time per follower. The last line is one JSON object (``paper`` and ``ccxt``
+sub-objects; the top-level ``p50_ms``, ``p99_ms``, ``last_follower_ms`` are the warm figures
+of the first exchange run, paper's unless ``--only ccxt``). ``--profile`` runs the warm post
+under cProfile and prints the top entries (times are then inflated; the figures printed are
+from that run).
 """
 
 from __future__ import annotations
