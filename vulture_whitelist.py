@@ -15,6 +15,7 @@ from core.domain import SignalStatus
 from handlers.deps import HandlerData
 from services.exchange.candles import CandleSeries
 from services.exchange.feeds import ReplayFeed
+from services.trade_plans.settings import StopPolicy
 
 HandlerData  # the documented type of handler data; aiogram fills it by parameter name
 Environment.TEST  # a valid ENVIRONMENT value (the tests run with it)
@@ -26,3 +27,4 @@ ReplayFeed.series_for  # same: a pair's whole replay series
 LocalSession.stream_content  # BaseSession's abstract signature (chunk_size, raise_for_status)
 PK  # the primary-key type of every model (core/db/models.py is skipped, see above)
 Signal.closed_at  # written by services, read through SQL and by the tracker
+StopPolicy.SIGNAL  # chosen by its value from a follower's settings (FollowSettings.with_value)

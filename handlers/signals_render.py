@@ -18,9 +18,7 @@ from services.signal_dto import (
     SignalDetail,
     SignalView,
     SourceView,
-    SubscriptionView,
 )
-from services.trading_dto import OrderView
 
 LABELS: Final = {
     "pair": "Pair",
@@ -175,20 +173,6 @@ def event(signal: SignalView, event: EventView) -> str:
     )
 
 
-def auto_trade_note(signal: SignalView, reason: str) -> str:
-    return f"Signal {headline(signal)} was not auto-traded: {escape(reason)}."
-
-
-def auto_traded(signal: SignalView, order: OrderView) -> str:
-    price = f" at {numbers.price(order.average)}" if order.average is not None else ""
-    account = "paper" if order.is_paper else escape(order.account_label)
-    return (
-        f"🤖 Auto-traded signal {headline(signal)} on your {account} account: "
-        f"{escape(order.side.value)} {numbers.amount(order.amount)} {escape(order.symbol)}{price} "
-        f"({escape(order.status.value)})."
-    )
-
-
 def source_registered(source: SourceView) -> str:
     return (
         f"📡 <b>{escape(source.name)}</b> is now a signal source and you are its owner.\n"
@@ -238,15 +222,6 @@ def source_list(sources: Iterable[SourceView]) -> str:
     return "\n".join(lines)
 
 
-def followed(sub: SubscriptionView) -> str:
-    if sub.order_size_quote is not None:
-        size = numbers.money(sub.order_size_quote, "USDT")
-        how = f"auto mode: {size} per signal on your paper account"
-    else:
-        how = "you will be told about every new signal and update"
-    return f"You follow {escape(sub.source.name)} ({how})."
-
-
 def edit_prompt(signal: SignalView, name: str) -> str:
     now = field_value(signal, name)
     current = escape(now) if now is not None else "missing"
@@ -271,11 +246,6 @@ class SignalHtml:
     def event(self, signal: SignalView, event_view: EventView) -> str:
         return event(signal, event_view)
 
-    def auto_trade_note(self, signal: SignalView, reason: str) -> str:
-        return auto_trade_note(signal, reason)
-
-    def auto_traded(self, signal: SignalView, order: OrderView) -> str:
-        return auto_traded(signal, order)
 
     def source_registered(self, source: SourceView) -> str:
         return source_registered(source)

@@ -212,17 +212,3 @@ def liquidation_price(
         index = landed
         price = _price_with(brackets[index], s, qty, entry, wallet)
     return price if price > 0 else Decimal(0)
-
-
-def highest_safe_leverage(
-    symbol: str, side: Side, qty: Decimal, entry: Decimal, stop: Decimal, cap: int
-) -> int | None:
-    """The highest leverage <= ``cap`` (and <= the bracket's maximum for ``qty*entry``) whose
-    liquidation price lies beyond ``stop``: strictly below it for a long, above it for a short.
-    None when even 1x would be liquidated before the stop."""
-    top = min(cap, max_leverage(symbol, qty * entry), MAX_LEVERAGE)
-    for leverage in range(top, 0, -1):
-        price = liquidation_price(symbol, side, qty, entry, leverage)
-        if (price < stop) if side is Side.LONG else (price > stop):
-            return leverage
-    return None

@@ -1,38 +1,25 @@
 """What the signals feature needs from outside it, as Protocols.
 
-``SignalTrading`` is the slice of the trading service that auto-trades a signal and says whether
-anything was traded on one; ``SignalMessages`` renders what the feature queues in the outbox
-(the handler layer implements it, so no HTML is written here). The parser's model fallback is
-``services.signal_parser.ai.ModelFallback``. Implementations must be idempotent where noted:
-``trade_signal`` places at most one order per (signal, user).
+``SignalTrading`` is the slice of the trading service that says whether anything was traded on
+a signal; ``SignalPlans`` (the trade-plan service) makes the followers' plans and applies channel
+updates to them, idempotent per (signal, follower) and per (update, plan); ``SignalMessages``
+renders what the feature queues in the outbox (the handler layer implements it, so no HTML is
+written here). The parser's model fallback is ``services.signal_parser.ai.ModelFallback``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, Protocol
 
-from core.domain import Side, UpdateType
+from core.domain import UpdateType
 from services.signal_dto import CardKind, EventView, SignalView
-from services.trading_dto import OrderView
 
 
 class SignalTrading(Protocol):
     """The part of the trading service the signals feature uses."""
 
     async def traded_signal_ids(self, signal_ids: list[int]) -> set[int]: ...
-
-    async def trade_signal(
-        self,
-        user_id: int,
-        *,
-        signal_id: int,
-        symbol: str,
-        side: Side,
-        quote_amount: Decimal,
-        account_id: int | None = None,
-    ) -> OrderView | None: ...
 
 
 class SignalPlans(Protocol):
@@ -57,7 +44,3 @@ class SignalMessages(Protocol):
     def new_signal(self, signal: SignalView) -> str: ...
 
     def event(self, signal: SignalView, event: EventView) -> str: ...
-
-    def auto_trade_note(self, signal: SignalView, reason: str) -> str: ...
-
-    def auto_traded(self, signal: SignalView, order: OrderView) -> str: ...

@@ -109,10 +109,6 @@ class Plan:
         return self.filled_qty - self.closed_qty
 
     @property
-    def entry_side(self) -> OrderSide:
-        return OrderSide.BUY if self.side is Side.LONG else OrderSide.SELL
-
-    @property
     def exit_side(self) -> OrderSide:
         return OrderSide.SELL if self.side is Side.LONG else OrderSide.BUY
 

@@ -14,7 +14,7 @@ from core.cache import Locks
 from core.clock import Clock, utc_now
 from core.config import ExchangeSettings
 from core.db.session import Database
-from core.domain import OrderSide, OrderType, Side
+from core.domain import OrderSide, OrderType
 from core.metrics import Metrics
 from services.dto import UserView
 from services.exchange.base import Position
@@ -28,7 +28,6 @@ from services.trading.orders import UserOrders
 from services.trading.pin import PinGuard
 from services.trading.plans import OrderPlans
 from services.trading.reconcile import OrderMessages, Reconciler
-from services.trading.signal_trading import SignalTrader
 from services.trading.submit import OrderSubmitter
 from services.trading_dto import AccountView, BalanceView, OrderPlan, OrderView, PriceView
 
@@ -64,7 +63,6 @@ class TradingService:
             clock=clock,
         )
         self._orders = UserOrders(db, self._accounts, submitter, locks)
-        self._signals = SignalTrader(db, self._accounts, self._plans, submitter)
         self._reconciler = Reconciler(
             db,
             self._accounts,
@@ -196,29 +194,6 @@ class TradingService:
     async def traded_signal_ids(self, signal_ids: list[int]) -> set[int]:
         """Those of ``signal_ids`` that have an order."""
         return await self._orders.traded_signal_ids(signal_ids)
-
-    # -- signal trading (signal_trading.py) -------------------------------------------------------
-
-    async def trade_signal(
-        self,
-        user_id: int,
-        *,
-        signal_id: int,
-        symbol: str,
-        side: Side,
-        quote_amount: Decimal,
-        account_id: int | None = None,
-    ) -> OrderView | None:
-        """Market-buy ``quote_amount`` of a long signal, once per (signal, user); None when
-        the signal is not tradable for this user."""
-        return await self._signals.trade(
-            user_id,
-            signal_id=signal_id,
-            symbol=symbol,
-            side=side,
-            quote_amount=quote_amount,
-            account_id=account_id,
-        )
 
     # -- reconciliation and notifications (reconcile.py) ------------------------------------------
 

@@ -42,9 +42,6 @@ class PlanRepository(Repository):
             select(TradePlan).where(TradePlan.signal_id == signal_id, TradePlan.user_id == user_id)
         )
 
-    async def by_token(self, token: str) -> TradePlan | None:
-        return await self._session.scalar(select(TradePlan).where(TradePlan.token == token))
-
     async def legs(self, plan_id: int) -> list[PlanLeg]:
         rows = await self._session.scalars(
             select(PlanLeg).where(PlanLeg.plan_id == plan_id).order_by(PlanLeg.id)

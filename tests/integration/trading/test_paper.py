@@ -10,14 +10,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, update
 
-from core.db.models import ActionToken, ExchangeAccount
+from core.db.models import ActionToken
 from core.db.repositories.orders import OrderRepository
-from core.domain import OrderSide, OrderStatus, OrderType, Role, Side
-from core.errors import Conflict, Forbidden, NotFound, OrderRejected, UserError
+from core.domain import OrderSide, OrderStatus, OrderType, Role
+from core.errors import Conflict, Forbidden, OrderRejected, UserError
 from services.exchange.base import OrderRequest
-from services.trading_dto import OrderView
 from tests.integration.trading.conftest import OTHER, Trading
-from tests.integration.trading.helpers import make_signal
 
 
 async def test_paper_account_is_created_and_credited_once(trading: Trading) -> None:
@@ -271,77 +269,6 @@ async def test_forged_foreign_stale_and_cancelled_plans_do_nothing(trading: Trad
     await trading.service.cancel_plan(user, second.token)
     with pytest.raises(UserError, match="cancelled"):
         await trading.service.confirm(user, second.token)
-    assert await trading.count_orders() == 0
-
-
-async def test_trade_signal_is_idempotent_and_skips_shorts(trading: Trading) -> None:
-    user = await trading.user()
-    signal_id = await make_signal(trading.db)
-    views = await asyncio.gather(
-        *(
-            trading.service.trade_signal(
-                user.id,
-                signal_id=signal_id,
-                symbol="BTC/USDT",
-                side=Side.LONG,
-                quote_amount=Decimal(50),
-            )
-            for _ in range(3)
-        )
-    )
-    assert all(v is not None for v in views)
-    assert len({v.id for v in views if v is not None}) == 1
-    first = views[0]
-    assert first is not None and first.status is OrderStatus.FILLED
-    assert first.client_order_id == f"tsb-{user.id}-s{signal_id}"
-    assert await trading.count_orders() == 1
-    assert await trading.service.traded_signal_ids([signal_id, signal_id + 1]) == {signal_id}
-    short = await make_signal(trading.db, message_id=2)
-    assert (
-        await trading.service.trade_signal(
-            user.id, signal_id=short, symbol="BTC/USDT", side=Side.SHORT, quote_amount=Decimal(50)
-        )
-        is None
-    )
-    unknown = await make_signal(trading.db, message_id=3)
-    assert (
-        await trading.service.trade_signal(
-            user.id,
-            signal_id=unknown,
-            symbol="NOPE/USDT",
-            side=Side.LONG,
-            quote_amount=Decimal(50),
-        )
-        is None
-    )
-    assert await trading.count_orders() == 1
-
-
-async def test_trade_signal_only_on_the_users_own_active_account(trading: Trading) -> None:
-    """Another user's or a deactivated account is not traded on; a vanished one is NotFound."""
-    user = await trading.user()
-    others_paper = await trading.service.ensure_paper_account(await trading.user(OTHER))
-    own = await trading.service.ensure_paper_account(user)
-    signal_id = await make_signal(trading.db)
-
-    async def trade(account_id: int) -> OrderView | None:
-        return await trading.service.trade_signal(
-            user.id,
-            signal_id=signal_id,
-            symbol="BTC/USDT",
-            side=Side.LONG,
-            quote_amount=Decimal(50),
-            account_id=account_id,
-        )
-
-    assert await trade(others_paper.id) is None
-    async with trading.db.transaction() as session:
-        await session.execute(
-            update(ExchangeAccount).where(ExchangeAccount.id == own.id).values(is_active=False)
-        )
-    assert await trade(own.id) is None
-    with pytest.raises(NotFound):
-        await trade(own.id + others_paper.id + 1)
     assert await trading.count_orders() == 0
 
 

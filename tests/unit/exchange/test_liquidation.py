@@ -9,7 +9,6 @@ import pytest
 from core.domain import Side
 from services.exchange.liquidation import (
     DEFAULT_BRACKETS,
-    highest_safe_leverage,
     liquidation_price,
     maintenance_margin,
     max_leverage,
@@ -186,27 +185,3 @@ def test_default_brackets_join_up() -> None:
     # cum_i = cum_(i-1) + cap_(i-1) * (MMR_i - MMR_(i-1)): maintenance margin is continuous
     for low, high in zip(DEFAULT_BRACKETS, DEFAULT_BRACKETS[1:], strict=False):
         assert high.cum == low.cum + low.cap * (high.mmr - low.mmr)
-
-
-@pytest.mark.parametrize(
-    ("side", "entry", "stop", "cap", "expected"),
-    [
-        # long 1 BTC at 10,000, LP(L) = 10,000 (1 - 1/L) / 0.996 < 9,500 <=> L < 18.59:
-        # 18x -> 9,482.38 (safe), 19x -> 9,511.73 (not)
-        (Side.LONG, "10000", "9500", 125, 18),
-        (Side.LONG, "10000", "9500", 10, 10),  # the cap wins
-        # short: LP(L) = 10,000 (1 + 1/L) / 1.004 > 10,500 <=> L < 18.45:
-        # 18x -> 10,513.50 (safe), 19x -> 10,484.38 (not)
-        (Side.SHORT, "10000", "10500", 125, 18),
-        # even 1x: 20,000 / 1.004 = 19,920.32 is below a stop at 25,000
-        (Side.SHORT, "10000", "25000", 125, None),
-        # a stop 0.1 % away is safe even at 125x, but a notional of 100,000 is bracket 2
-        # (at most 100x): (1,000 + 50 - 100,000) / (0.005 - 1) = 99,447.24 < 99,900
-        (Side.LONG, "100000", "99900", 125, 100),
-    ],
-)
-def test_highest_safe_leverage(
-    side: Side, entry: str, stop: str, cap: int, expected: int | None
-) -> None:
-    found = highest_safe_leverage("BTC/USDT:USDT", side, D(1), D(entry), D(stop), cap)
-    assert found == expected

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 
 import pytest
 
@@ -12,7 +11,7 @@ from handlers import signals_render as sr
 from handlers.signals_callbacks import SignalCallback
 from services.signal_dto import CardKind, FieldOrigin, SignalDetail, SignalView
 from tests.unit.render.telegram_html import HOSTILE_TEXTS, assert_shows, shown, whole
-from tests.unit.render.views import D, event, order, signal, source, subscription
+from tests.unit.render.views import D, event, signal, source
 
 Render = Callable[[str], str]
 HTML = sr.SignalHtml()
@@ -52,18 +51,6 @@ HOSTILE_CASES = [
         whole,
         id="event-edit-reason",
     ),
-    pytest.param(lambda h: HTML.auto_trade_note(signal(), h), whole, id="auto_trade_note"),
-    pytest.param(
-        lambda h: HTML.auto_trade_note(pair_of(h), "no funds"), whole, id="auto_trade_note-pair"
-    ),
-    pytest.param(
-        lambda h: HTML.auto_traded(signal(), order(symbol=h)), whole, id="auto_traded-symbol"
-    ),
-    pytest.param(
-        lambda h: HTML.auto_traded(signal(), order(account_label=h)),
-        whole,
-        id="auto_traded-account",
-    ),
     pytest.param(lambda h: HTML.source_registered(source(title=h)), whole, id="source_registered"),
     # module functions the handlers call directly
     pytest.param(lambda h: sr.headline(pair_of(h)), whole, id="headline"),
@@ -77,9 +64,6 @@ HOSTILE_CASES = [
     pytest.param(lambda h: sr.signal_list([signal(source_name=h)]), whole, id="signal_list"),
     pytest.param(lambda h: sr.signal_list([pair_of(h)]), whole, id="signal_list-pair"),
     pytest.param(lambda h: sr.source_list([source(username=h)]), whole, id="source_list"),
-    pytest.param(
-        lambda h: sr.followed(subscription(source=source(title=h))), whole, id="followed"
-    ),
     pytest.param(lambda h: sr.edit_prompt(pair_of(h), "pair"), whole, id="edit_prompt"),
 ]
 
@@ -227,23 +211,6 @@ def test_edit_not_applied_says_why() -> None:
 )
 def test_empty_lists_say_so(rendered: str, empty_text: str) -> None:
     assert shown(rendered).startswith(empty_text)
-
-
-@pytest.mark.parametrize(
-    ("size", "how"),
-    [
-        pytest.param(None, "you will be told about every new signal and update", id="notify"),
-        pytest.param(D(25), "auto mode: 25.00 USDT per signal on your paper account", id="auto"),
-    ],
-)
-def test_followed_says_how(size: Decimal | None, how: str) -> None:
-    text = shown(sr.followed(subscription(order_size_quote=size)))
-    assert text == f"You follow Calls ({how})."
-
-
-def test_auto_traded_on_paper_names_no_account() -> None:
-    text = shown(HTML.auto_traded(signal(), order(is_paper=True, average=D(60100))))
-    assert "on your paper account: buy 0.01 BTC/USDT at 60,100 (open)." in text
 
 
 def test_signal_list_labels_the_time_zone() -> None:
