@@ -16,7 +16,6 @@ from aiogram import F
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from pydantic import Field
 
@@ -24,7 +23,7 @@ from core.errors import UserError
 from handlers import plans_render as render
 from handlers.commands import NOT_A_COMMAND, Routes, in_private_chat
 from handlers.ids import RowId
-from handlers.secret_input import ask_for_pin, read_pin
+from handlers.secret_input import PinEntryForm, ask_for_pin, read_pin
 from services.dto import UserView
 from services.trade_plans.service import TradePlanService
 from services.trading import PinRequired
@@ -49,10 +48,6 @@ class PlanCloseCallback(CallbackData, prefix="pc"):
 class PanicCallback(CallbackData, prefix="pn"):
     action: str  # go | no
     token: Token
-
-
-class PlanPinForm(StatesGroup):
-    pin = State()  # data: token, the confirm card's
 
 
 def markup(rows: list[list[dict[str, Any]]]) -> InlineKeyboardMarkup | None:
@@ -147,14 +142,14 @@ async def decide_plan(
         plan = await plan_service.decide(user, callback_data.token, choice)
     except PinRequired as exc:
         await ask_for_pin(
-            callback, state, PlanPinForm.pin, exc.user_message, token=callback_data.token
+            callback, state, PinEntryForm.trade_plan, exc.user_message, token=callback_data.token
         )
         return
     await callback.answer("Ignored." if plan is None else "Placed.")
     await _edit(callback, render.decided(plan, choice))
 
 
-@routes.message(PlanPinForm.pin, F.text, NOT_A_COMMAND, flags={"role": TRADE})
+@routes.message(PinEntryForm.trade_plan, F.text, NOT_A_COMMAND, flags={"role": TRADE})
 async def receive_plan_pin(
     message: Message, state: FSMContext, user: UserView, plan_service: TradePlanService
 ) -> None:

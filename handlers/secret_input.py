@@ -50,6 +50,8 @@ class PinEntryForm(StatesGroup):
     order = State("waiting", group_name="PinForm")
     # data: command_id, the plan of a plain-language command
     command = State("pin", group_name="LanguagePinForm")
+    # data: token, a confirm-mode trade plan's card (Execute on a live account)
+    trade_plan = State("pin", group_name="PlanPinForm")
 
 
 async def delete_secret_message(message: Message) -> bool:

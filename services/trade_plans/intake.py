@@ -185,7 +185,7 @@ class PlanIntake:
             else f"{view.base}/{quote}"
         )
         try:
-            client = await self._clients.client(account, market_type)
+            client = await self._clients.client(account, symbol)
             market = await client.market(symbol)
             price = (await client.ticker(market.symbol)).last
             free = _free(await client.balances(), quote)

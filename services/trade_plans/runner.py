@@ -35,7 +35,6 @@ from core.db.session import Database
 from core.domain import LegKind, LegStatus, MarketType, OrderStatus, PlanStatus
 from core.errors import ExchangeError, NotFound, OrderRejected, TemporaryExchangeError, UserError
 from services.exchange.base import ExchangeClient, OrderRequest
-from services.exchange.factory import ExchangeFactory
 from services.notifications import enqueue
 from services.trade_plans import engine
 from services.trade_plans.model import (
@@ -70,16 +69,13 @@ def plan_lock(plan_id: int) -> str:
 
 class PlanClients:
     """The exchange client a plan trades through: the paper exchange of the account's market,
-    or a live account's spot or derivatives client (same keys)."""
+    or a live account's spot or derivatives client (same keys), by the plan's symbol."""
 
-    def __init__(self, accounts: TradingAccounts, factory: ExchangeFactory) -> None:
+    def __init__(self, accounts: TradingAccounts) -> None:
         self._accounts = accounts
-        self._factory = factory
 
-    async def client(self, account: AccountView, market_type: MarketType) -> ExchangeClient:
-        if account.is_paper or market_type is MarketType.SPOT:
-            return await self._accounts.client(account)
-        return await self._factory.client_for_account(account.id, perp=True)
+    async def client(self, account: AccountView, symbol: str) -> ExchangeClient:
+        return await self._accounts.client(account, symbol)
 
 
 class PlanRunner:
@@ -237,7 +233,7 @@ class PlanRunner:
         """Isolated margin and the plan's leverage before an entry; the reason when refused.
         An exchange that keeps another leverage (a position is open) keeps the plan's size:
         the margin it takes changes, which the follower is told in the fill note."""
-        client = await self._clients.client(account, row.market_type)
+        client = await self._clients.client(account, row.symbol)
         try:
             await client.set_leverage(row.symbol, row.leverage)
         except (UserError, OrderRejected) as exc:
@@ -272,10 +268,10 @@ class PlanRunner:
             )
         if order is None or order.status.is_final or order.exchange_order_id is None:
             return  # never sent, or ended already (a fill that raced arrives through sync)
-        await self.cancel_order(account, order, row.market_type)
+        await self.cancel_order(account, order)
 
-    async def cancel_order(self, account: AccountView, order: Order, market: MarketType) -> None:
-        client = await self._clients.client(account, market)
+    async def cancel_order(self, account: AccountView, order: Order) -> None:
+        client = await self._clients.client(account, order.symbol)
         assert order.exchange_order_id is not None
         try:
             result = await client.cancel_order(order.symbol, order.exchange_order_id)
@@ -299,8 +295,7 @@ class PlanRunner:
                 OrderStatus.PARTIALLY_FILLED,
             ):
                 account = await self._accounts.by_id(order.account_id)
-                market = MarketType.PERP if ":" in order.symbol else MarketType.SPOT
-                await self.cancel_order(account, order, market)
+                await self.cancel_order(account, order)
             if leg.status is LegStatus.PLACED and order.status is OrderStatus.NOT_FOUND:
                 # the exchange never got it (after every check): the same leg goes again under
                 # a fresh client order id, once
@@ -378,7 +373,7 @@ class PlanRunner:
             account = await self._accounts.by_id(row.account_id)
             cache_key = (0 if account.is_paper else account.id, row.symbol)
             if cache_key not in prices:
-                prices[cache_key] = await self._price(account, row.market_type, row.symbol)
+                prices[cache_key] = await self._price(account, row.symbol)
             price = prices[cache_key]
             if price is None:
                 continue
@@ -391,10 +386,8 @@ class PlanRunner:
             await self.run(plan_id, events)
         return len(plan_ids)
 
-    async def _price(
-        self, account: AccountView, market: MarketType, symbol: str
-    ) -> Decimal | None:
-        client = await self._clients.client(account, market)
+    async def _price(self, account: AccountView, symbol: str) -> Decimal | None:
+        client = await self._clients.client(account, symbol)
         try:
             return (await client.ticker(symbol)).last
         except (UserError, ExchangeError) as exc:

@@ -69,7 +69,7 @@ class TradePlanService:
         self._db = db
         self._clock = clock
         self._accounts = TradingAccounts(db, factory, factory.paper)
-        self._clients = PlanClients(self._accounts, factory)
+        self._clients = PlanClients(self._accounts)
         submitter = OrderSubmitter(db, self._accounts, locks, metrics)
         self._runner = PlanRunner(
             db, self._accounts, self._clients, submitter, locks, messages, clock
@@ -269,7 +269,7 @@ class TradePlanService:
             row = await PlanRepository(session).get(plan_id)
             assert row is not None
         account = await self._accounts.by_id(row.account_id)
-        client = await self._clients.client(account, row.market_type)
+        client = await self._clients.client(account, row.symbol)
         price = (await client.ticker(row.symbol)).last
         long = row.side is Side.LONG
         if row.targets:

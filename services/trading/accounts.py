@@ -33,6 +33,12 @@ from services.trading_dto import CASH_ASSETS, AccountView, BalanceView
 log = structlog.get_logger(__name__)
 
 PAPER_LABEL: Final = "paper"
+
+
+def is_perp(symbol: str | None) -> bool:
+    """A ccxt swap symbol ("BTC/USDT:USDT") names a perpetual; a spot pair has no settle."""
+    return symbol is not None and ":" in symbol
+
 PAPER_PERP_LABEL: Final = "paper-perp"
 MAX_PAIRS_NAMED: Final = 20  # more than this and an unknown pair points to /pairs instead
 
@@ -154,13 +160,17 @@ class TradingAccounts:
             raise NotFound("That exchange account does not exist (any more).")
         return account
 
-    async def client(self, account: AccountView | None) -> ExchangeClient:
-        """The exchange client of ``account`` (the paper exchange when None)."""
+    async def client(
+        self, account: AccountView | None, symbol: str | None = None
+    ) -> ExchangeClient:
+        """The exchange client of ``account`` (the paper exchange when None). A live account
+        answers a perpetual swap ``symbol`` ("BTC/USDT:USDT") through its derivatives client
+        (same keys): orders, cancels and lookups of perps go there, the rest to spot."""
         if account is None or account.is_paper:
             if account is None:
                 return self._paper.client(0)
             return self._paper.client(account.id, account.market_type)
-        return await self._factory.client_for_account(account.id)
+        return await self._factory.client_for_account(account.id, perp=is_perp(symbol))
 
     # -- markets and holdings -------------------------------------------------------------------
 

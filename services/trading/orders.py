@@ -59,7 +59,7 @@ class UserOrders:
         require_trader(user)
         account, symbol, exchange_id = await self._cancellable(user, order_id)
         async with self._locks.lock(trade_lock(user.id), LOCK_TIMEOUT_S):
-            client = await self._accounts.client(account)
+            client = await self._accounts.client(account, symbol)
             try:
                 result = await client.cancel_order(symbol, exchange_id)
             except NotFound:

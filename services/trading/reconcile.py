@@ -185,7 +185,7 @@ class Reconciler:
 
     async def _reconcile_one(self, check: _Check) -> int:
         account = await self._accounts.by_id(check.account_id)
-        client = await self._accounts.client(account)
+        client = await self._accounts.client(account, check.symbol)
         try:
             found = await find_order(
                 client, check.symbol, check.exchange_order_id, check.client_order_id

@@ -12,7 +12,6 @@ while a position is open); when it cannot be set, the order is rejected unsent.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Final
 
 import structlog
@@ -137,7 +136,7 @@ class OrderSubmitter:
     ) -> None:
         """Set ``leverage`` (isolated) for ``symbol`` and store the one in force; a refusal
         or an unreachable exchange rejects the order unsent, with the reason."""
-        client = await self._accounts.client(account)
+        client = await self._accounts.client(account, symbol)
         try:
             in_force = await client.set_leverage(symbol, leverage)
         except (ExchangeError, UserError) as exc:
@@ -154,7 +153,7 @@ class OrderSubmitter:
     async def _send(self, order_id: int, account: AccountView, request: OrderRequest) -> bool:
         """Call the exchange once; False when its answer is unknown (the order is left for the
         reconciler). A refusal is recorded and raised."""
-        client = await self._accounts.client(account)
+        client = await self._accounts.client(account, request.symbol)
         try:
             result = await client.create_order(request)
         except TemporaryExchangeError as exc:
@@ -242,4 +241,4 @@ class OrderSubmitter:
             assert order is not None
             account = await AccountRepository(session).get(order.account_id)
             assert account is not None
-            return dataclasses.replace(order_view(order, account), leverage=order.leverage)
+            return order_view(order, account)

@@ -47,6 +47,7 @@ def order_view(order: Order, account: ExchangeAccount) -> OrderView:
         client_order_id=order.client_order_id,
         fee_asset=order.fee_asset,
         error=order.error,
+        leverage=order.leverage,
     )
 
 
