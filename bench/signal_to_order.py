@@ -72,7 +72,7 @@ from core.logging import configure_logging  # noqa: E402
 from services.exchange.base import OrderRequest, OrderResult  # noqa: E402
 from services.exchange.ccxt_client import CcxtExchangeClient  # noqa: E402
 from services.exchange.paper import PaperExchange  # noqa: E402
-from services.trade_plans import intake  # noqa: E402
+from services.trade_plans import batch, intake  # noqa: E402
 from services.trade_plans.settings import EntryStrategy, FollowSettings  # noqa: E402
 from tests.fakes.exchange_api import FakeExchangeAPI, load_saved_markets  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramAPI, LoopbackSession  # noqa: E402
@@ -144,6 +144,31 @@ def instrument(watch: Stopwatch) -> None:
         await plan_for(self, view, follower)
 
     intake.PlanIntake._plan_for = turn  # type: ignore[method-assign] # noqa: SLF001 - a bench probe
+
+    # paper spot followers are served in chunks: a chunk's turn is its start, and its orders are
+    # accepted when the one paper transaction placing them all returns
+    run_chunk = batch.PaperSpotBatch.run_chunk
+    in_chunk: list[str] = []  # orders placed in the chunk's transaction, accepted at its commit
+
+    async def chunk_turn(self: batch.PaperSpotBatch, prepared: Any, chunk: Any) -> Any:
+        started = time.perf_counter()
+        for follower, _account, _guard in chunk:
+            watch.turn.setdefault(follower.user.id, started)
+        events = await run_chunk(self, prepared, chunk)
+        at = time.perf_counter()  # the chunk's transaction (plans, orders, fills) committed
+        while in_chunk:
+            watch.accepted.setdefault(in_chunk.pop(), at)
+        return events
+
+    batch.PaperSpotBatch.run_chunk = chunk_turn  # type: ignore[method-assign] # a bench probe
+    place_in = batch.place_in  # type: ignore[attr-defined] # the module-level name it calls
+
+    async def placed(engine: Any, session: Any, intents: Any, quotes: Any, **kw: Any) -> Any:
+        results = await place_in(engine, session, intents, quotes, **kw)
+        in_chunk.extend(cid for cid, answer in results.items() if not isinstance(answer, str))
+        return results
+
+    batch.place_in = placed  # type: ignore[attr-defined] # a bench probe
 
 
 def percentile(sorted_ms: list[float], q: float) -> float:

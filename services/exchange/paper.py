@@ -205,6 +205,17 @@ class PaperEngine(PaperOrderReads):
         await session.flush()
         return row
 
+    @property
+    def db(self) -> Database:
+        return self._db
+
+    async def place_row(
+        self, session: AsyncSession, row: Order, market: MarketInfo, ticker: Ticker
+    ) -> None:
+        """Fill, rest or refuse (``Refused``) a stored pending row in the caller's transaction:
+        the rules of ``create_order``, for a batch (``services.exchange.paper_batch``)."""
+        await self._place(session, row, market, ticker)
+
     async def _place(
         self, session: AsyncSession, row: Order, market: MarketInfo, ticker: Ticker
     ) -> None:

@@ -23,6 +23,7 @@ from core.domain import Role
 from services.notifications import enqueue
 from services.signal_dto import CardKind, EventView, SignalView
 from services.signals.context import SignalContext
+from services.text import split_message
 
 log = structlog.get_logger(__name__)
 
@@ -31,16 +32,30 @@ async def announce_signal(ctx: SignalContext, session: AsyncSession, view: Signa
     """Queue "new signal" for every follower of the signal's source."""
     if view.source_id is None:
         return
-    outbox = OutboxRepository(session)
     text = ctx.messages.new_signal(view)
-    for _sub, user in await SubscriptionRepository(session).followers(view.source_id):
-        await enqueue(
-            outbox,
-            user.telegram_id,
-            text,
-            dedupe_key=f"sig:{view.id}:u:{user.id}",
-            user_id=user.id,
-        )
+    followers = await SubscriptionRepository(session).followers(view.source_id)
+    if len(split_message(text)) > 1:  # a card longer than a message: chunk by chunk
+        for _sub, user in followers:
+            await enqueue(
+                OutboxRepository(session),
+                user.telegram_id,
+                text,
+                dedupe_key=f"sig:{view.id}:u:{user.id}",
+                user_id=user.id,
+            )
+        return
+    # one statement for every follower (a channel can have thousands)
+    await OutboxRepository(session).enqueue_many(
+        [
+            {
+                "chat_id": user.telegram_id,
+                "text": text,
+                "dedupe_key": f"sig:{view.id}:u:{user.id}",
+                "user_id": user.id,
+            }
+            for _sub, user in followers
+        ]
+    )
 
 
 async def announce_event(

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Final
@@ -31,7 +30,6 @@ from core.db.models import (
     ExchangeAccount,
     Signal,
     Source,
-    Subscription,
     TradePlan,
     User,
 )
@@ -39,17 +37,28 @@ from core.db.repositories.outbox import OutboxRepository
 from core.db.repositories.plans import PlanRepository
 from core.db.repositories.subscriptions import SubscriptionRepository
 from core.db.session import Database
-from core.domain import Market, MarketType, PlanStatus, Side, SubscriptionMode
+from core.domain import MarketType, PlanStatus, Side, SubscriptionMode
 from core.errors import ExchangeError, NotFound, TemporaryExchangeError, UserError
+from core.metrics import Metrics
 from core.permissions import role_allows
 from services.exchange.base import Balance, MarketInfo
 from services.exchange.liquidation import liquidation_price
+from services.exchange.paper import PaperEngine
 from services.notifications import enqueue
 from services.signal_dto import SignalView
 from services.trade_plans import engine
+from services.trade_plans.batch import PaperSpotBatch, Shared
 from services.trade_plans.build import MarketRules, SignalInput, build_plan
 from services.trade_plans.dto import Refusal
-from services.trade_plans.model import Plan
+from services.trade_plans.followers import (
+    Follower,
+    batchable,
+    follow_settings,
+    is_futures,
+    source_name,
+    trader_risk,
+)
+from services.trade_plans.model import Event, Plan
 from services.trade_plans.ports import PlanMessages
 from services.trade_plans.risk import GuardInput
 from services.trade_plans.runner import PlanClients, PlanRunner
@@ -58,7 +67,6 @@ from services.trade_plans.settings import (
     ACCOUNT_PAPER_PERP,
     ACCOUNT_PAPER_SPOT,
     FollowSettings,
-    TraderRisk,
 )
 from services.trade_plans.store import market_json, save, to_view
 from services.trading.accounts import TradingAccounts
@@ -68,28 +76,6 @@ log = structlog.get_logger(__name__)
 
 CONCURRENCY: Final = 32
 MAINTENANCE_FLAG: Final = "maintenance"
-
-
-def follow_settings(sub: Subscription) -> FollowSettings:
-    """The subscription's settings; rows from before settings existed keep mode and size."""
-    settings = FollowSettings.from_json(sub.settings)
-    if not sub.settings:
-        settings = settings.with_value("mode", sub.mode.value)
-        if sub.order_size_quote is not None:
-            settings = settings.with_value("size", sub.order_size_quote)
-    return settings
-
-
-def trader_risk(user: User) -> TraderRisk:
-    raw = (user.settings or {}).get("risk")
-    return TraderRisk.from_json(raw if isinstance(raw, dict) else None)
-
-
-@dataclass(frozen=True, slots=True)
-class _Follower:
-    sub: Subscription
-    user: User
-    settings: FollowSettings
 
 
 class PlanIntake:
@@ -103,9 +89,13 @@ class PlanIntake:
         runner: PlanRunner,
         messages: PlanMessages,
         clock: Clock,
+        *,
+        paper: PaperEngine,
+        metrics: Metrics | None = None,
         default_quote: str = "USDT",
     ) -> None:
         self._db = db
+        self._batch = PaperSpotBatch(db, accounts, paper, messages, clock, metrics)
         self._accounts = accounts
         self._clients = clients
         self._runner = runner
@@ -114,15 +104,53 @@ class PlanIntake:
         self._quote = default_quote
 
     async def plan_signal(self, view: SignalView, activated_at: datetime) -> None:
-        """Plans for every auto/confirm follower who followed before the signal went live.
-        Raises the last ``TemporaryExchangeError`` after serving everyone (the update is run
-        again later; plans made are found, not repeated)."""
+        """Plans for every auto/confirm follower who followed before the signal went live:
+        auto followers on paper spot in batches (``batch.PaperSpotBatch``), the others one by
+        one, concurrently (bounded). Raises the last ``TemporaryExchangeError`` after serving
+        everyone (the update is run again later; plans made are found, not repeated)."""
         if view.source_id is None or view.side is None or view.base is None:
             return
         followers = await self._followers(view.source_id, activated_at)
+        if not followers:
+            return
+        async with self._db.session() as session:
+            existing = await PlanRepository(session).of_signal(
+                view.id, [f.user.id for f in followers]
+            )
+        fresh = [f for f in followers if f.user.id not in existing]
+        batched = [f for f in fresh if batchable(view, f)]
+        single = [f for f in followers if f not in batched]
+        events = await self._batches(view, batched, single)
+        retry = await self._one_by_one(view, single)
+        await self._run_events(events)
+        if retry is not None:
+            raise retry
+
+    async def _batches(
+        self, view: SignalView, batched: list[Follower], single: list[Follower]
+    ) -> dict[int, list[Event]]:
+        """The paper spot followers in chunks (``PaperSpotBatch``); if the batch fails, they go
+        one by one instead (plans it stored are then found and resumed)."""
+        if not batched:
+            return {}
+        shared = await self._shared(view)
+        risks = {f.user.id: trader_risk(f.user) for f in batched}
+        events: dict[int, list[Event]] = {}
+        try:
+            events.update(await self._batch.run(shared, batched, risks))
+        except TemporaryExchangeError:
+            raise
+        except Exception:  # the batch's failure must not stop anyone: one by one instead
+            log.exception("plan_batch_failed", signal_id=view.id, followers=len(batched))
+            single.extend(batched)
+        return events
+
+    async def _one_by_one(
+        self, view: SignalView, followers: list[Follower]
+    ) -> TemporaryExchangeError | None:
         gate = asyncio.Semaphore(CONCURRENCY)
 
-        async def serve(follower: _Follower) -> None:
+        async def serve(follower: Follower) -> None:
             async with gate:
                 await self._plan_for(view, follower)
 
@@ -138,10 +166,36 @@ class PlanIntake:
                     user_id=follower.user.id,
                     error=type(result).__name__,
                 )
-        if retry is not None:
-            raise retry
+        return retry
 
-    async def _followers(self, source_id: int, activated_at: datetime) -> list[_Follower]:
+    async def _run_events(self, events: dict[int, list[Event]]) -> None:
+        """What the batches' orders said (fills, refusals), each plan in its own steps."""
+        gate = asyncio.Semaphore(CONCURRENCY)
+
+        async def step(plan_id: int, plan_events: list[Event]) -> None:
+            async with gate:
+                await self._runner.run(plan_id, plan_events)
+
+        results = await asyncio.gather(
+            *(step(p, e) for p, e in events.items()), return_exceptions=True
+        )
+        for plan_id, result in zip(events, results, strict=True):
+            if isinstance(result, BaseException):  # the next pass syncs it from its orders
+                log.error("plan_step_failed", plan_id=plan_id, error=type(result).__name__)
+
+    async def _shared(self, view: SignalView) -> Shared:
+        async with self._db.session() as session:
+            flag = await session.get(BotFlag, MAINTENANCE_FLAG)
+            source = None if view.source_id is None else await session.get(Source, view.source_id)
+        return Shared(
+            view=view,
+            posted_at=await self._posted_at(view),
+            maintenance=bool(flag is not None and flag.value.get("on")),
+            source_name=None if source is None else source_name(source),
+            quote=view.quote or self._quote,
+        )
+
+    async def _followers(self, source_id: int, activated_at: datetime) -> list[Follower]:
         async with self._db.session() as session:
             rows = await SubscriptionRepository(session).followers(source_id)
         out = []
@@ -149,10 +203,10 @@ class PlanIntake:
             settings = follow_settings(sub)
             if settings.mode is SubscriptionMode.NOTIFY or sub.created_at > activated_at:
                 continue
-            out.append(_Follower(sub, user, settings))
+            out.append(Follower(sub, user, settings))
         return out
 
-    async def _plan_for(self, view: SignalView, follower: _Follower) -> None:
+    async def _plan_for(self, view: SignalView, follower: Follower) -> None:
         user = follower.user
         async with self._db.session() as session:
             existing = await PlanRepository(session).of_signal_user(view.id, user.id)
@@ -169,7 +223,7 @@ class PlanIntake:
         await self._store_and_start(view, follower, plan, account)
 
     async def _make(
-        self, view: SignalView, follower: _Follower
+        self, view: SignalView, follower: Follower
     ) -> tuple[Plan, AccountView] | Refusal:
         user, settings = follower.user, follower.settings
         if user.is_banned or not role_allows(user.role, "trade"):
@@ -220,8 +274,7 @@ class PlanIntake:
     async def _account(
         self, user: User, settings: FollowSettings, view: SignalView
     ) -> tuple[AccountView, MarketType] | Refusal:
-        leveraged = view.leverage is not None and view.leverage > 1
-        futures = view.market is Market.FUTURES or view.side is Side.SHORT or leveraged
+        futures = is_futures(view)
         choice = settings.account
         if choice == ACCOUNT_AUTO:
             choice = ACCOUNT_PAPER_PERP if futures else ACCOUNT_PAPER_SPOT
@@ -250,7 +303,7 @@ class PlanIntake:
         return account, MarketType.PERP if futures else MarketType.SPOT
 
     async def _guard(
-        self, view: SignalView, follower: _Follower, price: Decimal, free: Decimal
+        self, view: SignalView, follower: Follower, price: Decimal, free: Decimal
     ) -> GuardInput:
         user = follower.user
         risk = trader_risk(user)
@@ -286,7 +339,7 @@ class PlanIntake:
         return view.first_seen_at
 
     async def _store_and_start(
-        self, view: SignalView, follower: _Follower, plan: Plan, account: AccountView
+        self, view: SignalView, follower: Follower, plan: Plan, account: AccountView
     ) -> None:
         confirm = follower.settings.mode is SubscriptionMode.CONFIRM
         actions = [] if confirm else engine.start(plan)
@@ -310,7 +363,7 @@ class PlanIntake:
         self,
         session: AsyncSession,
         view: SignalView,
-        follower: _Follower,
+        follower: Follower,
         plan: Plan,
         account: AccountView,
     ) -> int | None:

@@ -17,6 +17,7 @@ sent. An order's answer (a market fill, a refusal) becomes the next event. So:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Final
@@ -48,12 +49,14 @@ from services.trade_plans.model import (
     Liquidated,
     Notify,
     PlaceLeg,
+    Plan,
     PriceTick,
 )
 from services.trade_plans.ports import PlanMessages
 from services.trade_plans.store import leg_client_id, save, to_model, to_view
 from services.trading.accounts import TradingAccounts
 from services.trading.submit import OrderSubmitter
+from services.trading.views import account_view
 from services.trading_dto import AccountView, OrderView
 
 log = structlog.get_logger(__name__)
@@ -118,8 +121,10 @@ class PlanRunner:
                 if pending:
                     queue.extend(await self._execute(plan_id, pending.pop(0)))
                     continue
-                pending.extend(await self._step(plan_id, queue.pop(0), actor_user_id, once))
-                once = None
+                event = queue.pop(0)
+                pending.extend(await self._step(plan_id, event, actor_user_id, once))
+                if isinstance(event, ChannelUpdate):
+                    once = None
 
     async def _step(
         self, plan_id: int, event: Event, actor: int | None, once: str | None
@@ -132,7 +137,7 @@ class PlanRunner:
             if row is None or (row.status.is_final and not isinstance(event, LegFilled)):
                 return []
             applied = list((row.settings or {}).get("_applied", []))
-            if once is not None:
+            if once is not None and isinstance(event, ChannelUpdate):
                 if once in applied:
                     return []
                 row.settings = {**row.settings, "_applied": [*applied, once]}
@@ -361,16 +366,19 @@ class PlanRunner:
             await self.run(plan_id, actions=[PlaceLeg(k) for k in keys])
 
     async def tick(self) -> int:
-        """A price tick for every working plan (one price per account and symbol per pass)."""
+        """A price tick for every working plan that it would change (one price per account
+        and symbol per pass). Plans and legs are read in two queries and the tick is tried on
+        each in memory first: only a plan the price moves (a target or the stop reached,
+        the trail, the expiry) takes a step; the others cost no transaction. Returns how many
+        plans stepped."""
         async with self._db.session() as session:
-            plan_ids = await PlanRepository(session).working()
+            plans = PlanRepository(session)
+            working = await plans.working_with_accounts()
+            legs = await plans.legs_of([row.id for row, _ in working])
         prices: dict[tuple[int, str], Decimal | None] = {}
-        for plan_id in plan_ids:
-            async with self._db.session() as session:
-                row = await session.get(TradePlan, plan_id)
-            if row is None:
-                continue
-            account = await self._accounts.by_id(row.account_id)
+        stepped = 0
+        for row, account_row in working:
+            account = account_view(account_row)
             cache_key = (0 if account.is_paper else account.id, row.symbol)
             if cache_key not in prices:
                 prices[cache_key] = await self._price(account, row.symbol)
@@ -382,9 +390,23 @@ class PlanRunner:
                 liquidated = await self._liquidation(row)
                 if liquidated is not None:
                     events.append(Liquidated(liquidated))
-            events.append(PriceTick(price, self._clock()))
-            await self.run(plan_id, events)
-        return len(plan_ids)
+            tick = PriceTick(price, self._clock())
+            await asyncio.sleep(0)  # thousands of plans: let the rest of the bot run between
+            if events or _moves(to_model(row, legs[row.id]), tick):
+                await self.run(row.id, [*events, tick])
+                stepped += 1
+        return stepped
+
+    async def apply_channel(self, plan_id: int, update: ChannelUpdate, once: str) -> None:
+        """A channel update, after a tick at the market price (a moved stop is checked
+        against the market) and once per plan for the ``once`` key."""
+        async with self._db.session() as session:
+            row = await session.get(TradePlan, plan_id)
+        if row is None:
+            return
+        price = await self._price(await self._accounts.by_id(row.account_id), row.symbol)
+        events: list[Event] = [] if price is None else [PriceTick(price, self._clock())]
+        await self.run(plan_id, [*events, update], once=once)
 
     async def _price(self, account: AccountView, symbol: str) -> Decimal | None:
         client = await self._clients.client(account, symbol)
@@ -409,6 +431,14 @@ class PlanRunner:
                 .limit(1)
             )
         return None if order is None else order.average
+
+
+def _moves(plan: Plan, tick: PriceTick) -> bool:
+    """Whether ``tick`` would do anything to this (throwaway) plan beyond noting the price."""
+    before = (plan.status, plan.stop_price, plan.trail_peak, plan.targets_hit, len(plan.legs))
+    actions = engine.on_event(plan, tick, tick.at)
+    after = (plan.status, plan.stop_price, plan.trail_peak, plan.targets_hit, len(plan.legs))
+    return bool(actions) or before != after
 
 
 def _order_news(key: LegKey, leg: PlanLeg, order: Order, quote: str) -> list[Event]:

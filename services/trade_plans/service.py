@@ -75,7 +75,15 @@ class TradePlanService:
             db, self._accounts, self._clients, submitter, locks, messages, clock
         )
         self._intake = PlanIntake(
-            db, self._accounts, self._clients, self._runner, messages, clock, default_quote
+            db,
+            self._accounts,
+            self._clients,
+            self._runner,
+            messages,
+            clock,
+            paper=factory.paper,
+            metrics=metrics,
+            default_quote=default_quote,
         )
         self._pins = PinGuard(db, pin_attempts)
 
@@ -96,7 +104,7 @@ class TradePlanService:
         async with self._db.session() as session:
             plan_ids = await PlanRepository(session).open_of_signal(signal_id)
         for plan_id in plan_ids:
-            await self._runner.run(plan_id, [event], once=f"ev{event_id}")
+            await self._runner.apply_channel(plan_id, event, once=f"ev{event_id}")
         return len(plan_ids)
 
     # -- maintenance ------------------------------------------------------------------------------

@@ -134,6 +134,45 @@ def write_plan(row: TradePlan, plan: Plan) -> None:
     row.version = (row.version or 0) + 1
 
 
+def plan_values(plan: Plan) -> dict[str, Any]:
+    """The columns of a new plan row holding the model's state (``write_plan`` as a dict)."""
+    return {
+        "status": plan.status,
+        "symbol": plan.symbol,
+        "market_type": plan.market_type,
+        "side": plan.side,
+        "leverage": plan.leverage,
+        "entry_low": plan.entry_low,
+        "entry_high": plan.entry_high,
+        "targets": [str(t) for t in plan.targets],
+        "tp_weights": [str(w) for w in plan.tp_weights],
+        "stop_price": plan.stop_price,
+        "initial_stop": plan.initial_stop,
+        "quantity": plan.quantity,
+        "expires_at": plan.expires_at,
+        "notes": list(plan.notes),
+        "version": 1,
+    }
+
+
+def leg_values(plan_id: int, leg: Leg) -> dict[str, Any]:
+    """The columns of a new leg row, its client order id fixed here."""
+    return {
+        "plan_id": plan_id,
+        "kind": leg.kind,
+        "idx": leg.idx,
+        "gen": leg.gen,
+        "side": leg.side,
+        "type": leg.type,
+        "price": leg.price,
+        "amount": leg.amount,
+        "reduce_only": leg.reduce_only,
+        "status": leg.status,
+        "client_order_id": leg_client_id(plan_id, leg.kind, leg.idx, leg.gen),
+        "reason": leg.reason,
+    }
+
+
 async def save(session: AsyncSession, row: TradePlan, plan: Plan, legs: list[PlanLeg]) -> None:
     """Write the plan and its legs: new legs (no id yet) are inserted with their client ids."""
     write_plan(row, plan)

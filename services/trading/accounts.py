@@ -39,6 +39,7 @@ def is_perp(symbol: str | None) -> bool:
     """A ccxt swap symbol ("BTC/USDT:USDT") names a perpetual; a spot pair has no settle."""
     return symbol is not None and ":" in symbol
 
+
 PAPER_PERP_LABEL: Final = "paper-perp"
 MAX_PAIRS_NAMED: Final = 20  # more than this and an unknown pair points to /pairs instead
 

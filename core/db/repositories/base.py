@@ -35,3 +35,23 @@ class Repository:
         )
         new_id: int | None = (await self._session.execute(stmt)).scalar_one_or_none()
         return new_id
+
+    async def insert_many_ignore(
+        self,
+        model: type[Base],
+        rows: Sequence[dict[str, Any]],
+        conflict: Sequence[str],
+        returning: Sequence[Any] = (),
+    ) -> list[Any]:
+        """``insert_ignore`` for many rows in one statement; the ``returning`` columns of the
+        rows inserted (conflicting ones are skipped)."""
+        if not rows:
+            return []
+        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        stmt = (
+            insert(model).values(list(rows)).on_conflict_do_nothing(index_elements=list(conflict))
+        )
+        if not returning:
+            await self._session.execute(stmt)
+            return []
+        return list((await self._session.execute(stmt.returning(*returning))).all())

@@ -51,6 +51,21 @@ class OutboxRepository(Repository):
             return row.id
         return await self.insert_ignore(OutboxMessage, values, conflict=["dedupe_key"])
 
+    async def enqueue_many(self, messages: list[dict[str, Any]]) -> None:
+        """Queue many messages in one statement (each a dict of chat_id, text, dedupe_key,
+        user_id, optional reply_markup); those whose ``dedupe_key`` was queued are skipped.
+        Rows are inserted in list order, so one chat's messages keep it."""
+        rows = [
+            {
+                "reply_markup": None,
+                **m,
+                "status": OutboxStatus.PENDING,
+                "attempts": 0,
+            }
+            for m in messages
+        ]
+        await self.insert_many_ignore(OutboxMessage, rows, ["dedupe_key"])
+
     async def claim_due(
         self, now: datetime, *, limit: int, lease: timedelta
     ) -> list[OutboxMessage]:

@@ -17,7 +17,7 @@ from sqlalchemy import Select, and_, func, or_, select
 
 from core.db.models import ExchangeAccount, Order, PlanLeg, Source, TradePlan
 from core.db.repositories.base import Repository
-from core.domain import LegStatus, OrderStatus, PlanStatus, Side
+from core.domain import LegStatus, MarketType, OrderStatus, PlanStatus, Side
 
 NOT_FINAL: tuple[PlanStatus, ...] = tuple(s for s in PlanStatus if not s.is_final)
 WORKING: tuple[PlanStatus, ...] = (PlanStatus.PENDING, PlanStatus.OPEN, PlanStatus.ACTIVE)
@@ -68,6 +68,29 @@ class PlanRepository(Repository):
             .order_by(TradePlan.id)
         )
         return list(rows)
+
+    async def working_with_accounts(
+        self, limit: int = 5000
+    ) -> list[tuple[TradePlan, ExchangeAccount]]:
+        """Plans with an order working or a position held, with their accounts."""
+        rows = await self._session.execute(
+            select(TradePlan, ExchangeAccount)
+            .join(ExchangeAccount, ExchangeAccount.id == TradePlan.account_id)
+            .where(TradePlan.status.in_([PlanStatus.OPEN, PlanStatus.ACTIVE]))
+            .order_by(TradePlan.id)
+            .limit(limit)
+        )
+        return [(plan, account) for plan, account in rows]
+
+    async def legs_of(self, plan_ids: Sequence[int]) -> dict[int, list[PlanLeg]]:
+        """The legs of many plans, by plan, in id order."""
+        out: dict[int, list[PlanLeg]] = {plan_id: [] for plan_id in plan_ids}
+        rows = await self._session.scalars(
+            select(PlanLeg).where(PlanLeg.plan_id.in_(list(plan_ids))).order_by(PlanLeg.id)
+        )
+        for leg in rows:
+            out[leg.plan_id].append(leg)
+        return out
 
     async def working(self, limit: int = 1000) -> list[int]:
         rows = await self._session.scalars(
@@ -165,3 +188,89 @@ class PlanRepository(Repository):
             .order_by(TradePlan.id)
         )
         return list(rows)
+
+    # -- the same reads for many followers at once (a signal's batch) ----------------------------
+
+    async def of_signal(self, signal_id: int, user_ids: Sequence[int]) -> dict[int, TradePlan]:
+        """The plans of ``signal_id`` of these users, by user."""
+        rows = await self._session.scalars(
+            select(TradePlan).where(
+                TradePlan.signal_id == signal_id, TradePlan.user_id.in_(list(user_ids))
+            )
+        )
+        return {row.user_id: row for row in rows}
+
+    async def paper_accounts(
+        self, user_ids: Sequence[int], market_type: MarketType
+    ) -> dict[int, ExchangeAccount]:
+        """Each user's active paper account of ``market_type``."""
+        rows = await self._session.scalars(
+            select(ExchangeAccount).where(
+                ExchangeAccount.user_id.in_(list(user_ids)),
+                ExchangeAccount.is_paper.is_(True),
+                ExchangeAccount.is_active.is_(True),
+                ExchangeAccount.market_type == market_type,
+            )
+        )
+        return {row.user_id: row for row in rows}
+
+    async def exposure_many(self, user_ids: Sequence[int], base: str) -> dict[int, Decimal]:
+        """``exposure`` for each user."""
+        rows = await self._session.execute(
+            select(
+                TradePlan.user_id,
+                TradePlan.quantity,
+                TradePlan.filled_qty,
+                TradePlan.closed_qty,
+                TradePlan.avg_entry,
+                TradePlan.entry_high,
+                TradePlan.entry_low,
+            ).where(
+                TradePlan.user_id.in_(list(user_ids)),
+                TradePlan.status.in_(WORKING),
+                TradePlan.symbol.like(f"{base}/%"),
+            )
+        )
+        out = dict.fromkeys(user_ids, Decimal(0))
+        for user_id, quantity, filled, closed, avg, high, low in rows:
+            price = avg or high or low or Decimal(0)
+            out[user_id] += (max(quantity, filled) - closed) * price
+        return out
+
+    async def realized_since_many(
+        self, user_ids: Sequence[int], since: datetime
+    ) -> dict[int, Decimal]:
+        """``realized_since`` for each user."""
+        rows = await self._session.execute(
+            select(TradePlan.user_id, func.sum(TradePlan.realized_pnl))
+            .where(
+                TradePlan.user_id.in_(list(user_ids)),
+                TradePlan.closed_at.is_not(None),
+                TradePlan.closed_at >= since,
+            )
+            .group_by(TradePlan.user_id)
+        )
+        out = dict.fromkeys(user_ids, Decimal(0))
+        for user_id, total in rows:
+            out[user_id] = Decimal(str(total or 0))
+        return out
+
+    async def duplicates_many(
+        self,
+        user_ids: Sequence[int],
+        base: str,
+        side: Side,
+        source_id: int | None,
+        since: datetime,
+    ) -> set[int]:
+        """The users with a ``duplicate`` plan."""
+        stmt = select(TradePlan.user_id).where(
+            TradePlan.user_id.in_(list(user_ids)),
+            TradePlan.side == side,
+            TradePlan.symbol.like(f"{base}/%"),
+            TradePlan.status.in_(WORKING),
+            TradePlan.created_at >= since,
+        )
+        if source_id is not None:
+            stmt = stmt.where(or_(TradePlan.source_id.is_(None), TradePlan.source_id != source_id))
+        return set(await self._session.scalars(stmt))

@@ -135,7 +135,6 @@ async def test_three_followers_in_three_modes_to_the_stop(
     assert "R" in texts
 
 
-
 async def _orders(app: App) -> list[Order]:
     async with app.db.session() as session:
         return list(await session.scalars(select(Order).order_by(Order.id)))
