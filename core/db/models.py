@@ -399,7 +399,7 @@ class TradePlan(TimestampMixin, Base):
     realized_r: Mapped[Decimal | None]
     targets_hit: Mapped[int] = mapped_column(Integer, default=0)
     trail_peak: Mapped[Decimal | None]  # best price since trailing started
-    close_reason: Mapped[str | None] = mapped_column(String(32))
+    close_reason: Mapped[str | None] = mapped_column(Text)  # a code or the exchange's words
     notes: Mapped[list[Any]] = mapped_column(default=list)  # risk-guard adjustments, in words
     token: Mapped[str | None] = mapped_column(String(24))  # confirm mode: the card's token
     expires_at: Mapped[datetime | None]

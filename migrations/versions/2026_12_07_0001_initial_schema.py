@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 12:02:15.706734
+Create Date: 2026-12-07 12:43:15.619402
 """
 
 from __future__ import annotations
@@ -639,7 +639,7 @@ def upgrade() -> None:
         sa.Column("realized_r", core.db.base.Money(length=64), nullable=True),
         sa.Column("targets_hit", sa.Integer(), nullable=False),
         sa.Column("trail_peak", core.db.base.Money(length=64), nullable=True),
-        sa.Column("close_reason", sa.String(length=32), nullable=True),
+        sa.Column("close_reason", sa.Text(), nullable=True),
         sa.Column(
             "notes",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),

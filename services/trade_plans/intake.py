@@ -165,6 +165,7 @@ class PlanIntake:
                     signal_id=view.id,
                     user_id=follower.user.id,
                     error=type(result).__name__,
+                    exc_info=result,
                 )
         return retry
 

@@ -1,0 +1,131 @@
+"""Followers on live (fake Binance, real ccxt) accounts through the dispatcher: an order the
+exchange refuses is told with the exchange's reason in plain words and the plan is marked
+failed; a follower whose exchange fails never blocks the others."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import select
+
+from bot.app import App
+from core.db.models import ExchangeAccount, Order, OutboxMessage, Subscription, TradePlan, User
+from core.domain import MarketType, OrderStatus, PlanStatus, SubscriptionMode
+from core.security import KeyStore, hash_secret
+from services.trade_plans.settings import FollowSettings
+from tests.bot.conftest import TRADER_ID, AppFactory, feed
+from tests.bot.signals.test_intake import post, register
+from tests.fakes.exchange_api import DEFAULT_API_KEY, FakeExchangeAPI, load_saved_markets
+from tests.fakes.telegram_api import FakeTelegramAPI
+
+PRICES = {"BTC/USDT": "60000"}
+SPOT = "BTC/USDT LONG\nEntry: market\nTP1: 62000\nTP2: 64000\nSL: 58000"
+PAPER_FOLLOWER = 2302
+
+
+@pytest.fixture
+async def exchange_api() -> AsyncIterator[FakeExchangeAPI]:
+    async with FakeExchangeAPI(balances={"USDT": "1000"}, prices=PRICES) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def live_app(make_app: AppFactory, exchange_api: FakeExchangeAPI, tmp_path: Path) -> App:
+    (tmp_path / "binance.json").write_text(json.dumps(load_saved_markets()))
+    key = Fernet.generate_key().decode()
+    return await make_app(
+        exchange={
+            "api_url_override": exchange_api.url,
+            "markets_dir": str(tmp_path),
+            "price_feed": "static",
+            "static_prices": PRICES,
+        },
+        security={"encryption_key": key},
+    )
+
+
+async def _follow_live(app: App, telegram_api: FakeTelegramAPI, telegram_id: int) -> None:
+    """``telegram_id`` follows source 1 in auto mode on a live Binance account (PIN set and
+    the live warning accepted), market entries."""
+    await feed(app, telegram_api.updates.message(telegram_id, "/start"))
+    await feed(app, telegram_api.updates.message(telegram_id, "/follow 1"))
+    keys = KeyStore([app.settings.security.encryption_key.get_secret_value().encode()])
+    async with app.db.transaction() as session:
+        user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
+        assert user is not None
+        user.pin_hash = await hash_secret("2468")
+        user.settings = {**user.settings, "risk": {"live_auto_ack": True}}
+        account = ExchangeAccount(
+            user_id=user.id,
+            exchange_id="binance",
+            label="main",
+            api_key_enc=keys.encrypt(DEFAULT_API_KEY),
+            secret_enc=keys.encrypt("s" * 64),
+            key_hint="fake…0123",
+            market_type=MarketType.SPOT,
+        )
+        session.add(account)
+        await session.flush()
+        sub = await session.scalar(select(Subscription).where(Subscription.user_id == user.id))
+        assert sub is not None
+        settings = FollowSettings(mode=SubscriptionMode.AUTO, account=str(account.id))
+        sub.mode = SubscriptionMode.AUTO
+        sub.settings = settings.with_value("entry", "market").to_json()
+
+
+async def _notes(app: App, telegram_id: int) -> list[str]:
+    async with app.db.session() as session:
+        rows = await session.scalars(
+            select(OutboxMessage.text).where(OutboxMessage.chat_id == telegram_id)
+        )
+        return list(rows)
+
+
+async def test_an_exchange_refusal_is_told_in_plain_words_and_others_go_on(
+    live_app: App, telegram_api: FakeTelegramAPI, exchange_api: FakeExchangeAPI
+) -> None:
+    app = live_app
+    await register(app, telegram_api)
+    await _follow_live(app, telegram_api, TRADER_ID)
+    await feed(app, telegram_api.updates.message(PAPER_FOLLOWER, "/start"))
+    await feed(app, telegram_api.updates.message(PAPER_FOLLOWER, "/follow 1 auto 100"))
+    exchange_api.fail_next(
+        "POST /api/v3/order",
+        code=-2010,
+        msg="Account has insufficient balance for requested action.",
+    )
+    await post(app, telegram_api, SPOT)
+
+    async with app.db.session() as session:
+        plans = {p.account_id: p for p in await session.scalars(select(TradePlan))}
+        orders = list(await session.scalars(select(Order)))
+        accounts = {a.id: a for a in await session.scalars(select(ExchangeAccount))}
+    live = next(p for a, p in plans.items() if not accounts[a].is_paper)
+    paper = next(p for a, p in plans.items() if accounts[a].is_paper)
+    assert live.status is PlanStatus.FAILED
+    assert paper.status is PlanStatus.ACTIVE  # the other follower was not held up
+    [refused] = [o for o in orders if o.account_id == live.account_id]
+    assert refused.status is OrderStatus.REJECTED
+    told = "\n".join(await _notes(app, TRADER_ID))
+    assert "insufficient" in told.lower()
+    assert exchange_api.count("POST", "/api/v3/order") == 1  # refused, never sent again
+
+
+async def test_an_unreachable_exchange_is_retried_later_and_others_are_served(
+    live_app: App, telegram_api: FakeTelegramAPI, exchange_api: FakeExchangeAPI
+) -> None:
+    app = live_app
+    await register(app, telegram_api)
+    await _follow_live(app, telegram_api, TRADER_ID)
+    await feed(app, telegram_api.updates.message(PAPER_FOLLOWER, "/start"))
+    await feed(app, telegram_api.updates.message(PAPER_FOLLOWER, "/follow 1 auto 100"))
+    exchange_api.fail_next("/api/v3/ticker/price", status=503, times=10)
+    exchange_api.fail_next("/api/v3/ticker/24hr", status=503, times=10)
+    await post(app, telegram_api, SPOT)
+    async with app.db.session() as session:
+        plans = list(await session.scalars(select(TradePlan)))
+    assert len(plans) == 1 and plans[0].status is PlanStatus.ACTIVE  # the paper follower
