@@ -25,6 +25,12 @@ Rows = list[list[dict[str, Any]]]
 PLAN_PREFIX: Final = "plan"
 PlanChoice = Literal["execute", "paper", "ignore"]  # TradePlanService.decide's choices
 CHOICES: Final[dict[str, PlanChoice]] = {"x": "execute", "p": "paper", "i": "ignore"}
+# why a stop moved (``legs.move_stop``'s reasons)
+STOP_MOVES: Final = {
+    "breakeven": "breakeven",
+    "trailing": "trailing",
+    "channel": "the channel moved it",
+}
 REASONS: Final = {
     "stop": "the stop was hit",
     "tp": "the last take-profit was hit",
@@ -114,7 +120,9 @@ def _stop_moved(plan: PlanView, d: Mapping[str, object]) -> list[str]:
     old, new = _dec(d, "old"), _dec(d, "new")
     was = f" from {numbers.price(old)}" if old is not None else ""
     to = numbers.price(new) if new is not None else "?"
-    why = f" ({escape(_reason(d))})" if d.get("reason") else ""
+    why = (
+        f" ({escape(STOP_MOVES.get(str(d.get('reason')), _reason(d)))})" if d.get("reason") else ""
+    )
     return [f"Stop moved{was} to {to}{why}."]
 
 

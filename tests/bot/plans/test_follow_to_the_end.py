@@ -9,71 +9,19 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from bot.app import App
-from core.db.models import ActionToken, Order, OutboxMessage, PlanLeg, TradePlan, User
+from core.db.models import ActionToken, Order
 from core.domain import LegKind, LegStatus, OrderSide, OrderType, PlanStatus
-from services.exchange.feeds import StaticFeed
-from tests.bot.conftest import TRADER_ID, AppFactory, feed
+from tests.bot.conftest import TRADER_ID, feed
+from tests.bot.plans.helpers import legs, market, notes, plans_of, price_feed
 from tests.bot.signals.test_intake import post, register, reply_post
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 CONFIRMER_ID = 2102
 WATCHER_ID = 2202
 SPOT = "BTC/USDT LONG\nEntry: 60000-61000\nTP1: 62000\nTP2: 64000\nSL: 58000"
-PRICES = {"BTC/USDT": "61500", "ETH/USDT": "3000"}
-STATIC = {"price_feed": "static", "static_prices": PRICES}
-
-
-@pytest.fixture
-async def app(make_app: AppFactory) -> App:
-    return await make_app(exchange=STATIC)
-
-
-def price_feed(app: App) -> StaticFeed:
-    feed_ = app.services["trading_service"].price_feed
-    assert isinstance(feed_, StaticFeed)
-    return feed_
-
-
-async def market(app: App, price: str, symbol: str = "BTC/USDT") -> None:
-    """Move the price and run one maintenance pass (paper fills, then every plan)."""
-    price_feed(app).set_price(symbol, price)
-    await app.services["trading_service"].run_maintenance()
-    await app.services["plan_service"].run_pass()
-
-
-async def plans_of(app: App, user_telegram_id: int) -> list[TradePlan]:
-    async with app.db.session() as session:
-        rows = await session.scalars(select(TradePlan).order_by(TradePlan.id))
-        plans = list(rows)
-    user_ids = await _user_ids(app)
-    return [p for p in plans if p.user_id == user_ids[user_telegram_id]]
-
-
-async def _user_ids(app: App) -> dict[int, int]:
-    async with app.db.session() as session:
-        return {u.telegram_id: u.id for u in await session.scalars(select(User))}
-
-
-async def legs(app: App, plan_id: int) -> list[PlanLeg]:
-    async with app.db.session() as session:
-        rows = await session.scalars(
-            select(PlanLeg).where(PlanLeg.plan_id == plan_id).order_by(PlanLeg.id)
-        )
-        return list(rows)
-
-
-async def notes(app: App, telegram_id: int) -> list[str]:
-    async with app.db.session() as session:
-        rows = await session.scalars(
-            select(OutboxMessage.text)
-            .where(OutboxMessage.chat_id == telegram_id)
-            .order_by(OutboxMessage.id)
-        )
-        return list(rows)
 
 
 async def start_three(app: App, telegram_api: FakeTelegramAPI) -> dict[str, Any]:

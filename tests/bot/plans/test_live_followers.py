@@ -20,6 +20,7 @@ from services.trade_plans.settings import FollowSettings
 from tests.bot.conftest import TRADER_ID, AppFactory, feed
 from tests.bot.signals.test_intake import post, register
 from tests.fakes.exchange_api import DEFAULT_API_KEY, FakeExchangeAPI, load_saved_markets
+from tests.fakes.exchange_fapi import load_saved_fapi_markets
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 PRICES = {"BTC/USDT": "60000"}
@@ -29,13 +30,17 @@ PAPER_FOLLOWER = 2302
 
 @pytest.fixture
 async def exchange_api() -> AsyncIterator[FakeExchangeAPI]:
-    async with FakeExchangeAPI(balances={"USDT": "1000"}, prices=PRICES) as fake:
+    async with FakeExchangeAPI(
+        balances={"USDT": "1000"}, prices=PRICES, futures_wallet="1000"
+    ) as fake:
+        fake.futures.set_price("BTCUSDT", "60000")
         yield fake
 
 
 @pytest.fixture
 async def live_app(make_app: AppFactory, exchange_api: FakeExchangeAPI, tmp_path: Path) -> App:
     (tmp_path / "binance.json").write_text(json.dumps(load_saved_markets()))
+    (tmp_path / "binance.swap.json").write_text(json.dumps(load_saved_fapi_markets()))
     key = Fernet.generate_key().decode()
     return await make_app(
         exchange={
@@ -53,7 +58,9 @@ async def _follow_live(app: App, telegram_api: FakeTelegramAPI, telegram_id: int
     the live warning accepted), market entries."""
     await feed(app, telegram_api.updates.message(telegram_id, "/start"))
     await feed(app, telegram_api.updates.message(telegram_id, "/follow 1"))
-    keys = KeyStore([app.settings.security.encryption_key.get_secret_value().encode()])
+    secret = app.settings.security.encryption_key
+    assert secret is not None
+    keys = KeyStore([secret.get_secret_value().encode()])
     async with app.db.transaction() as session:
         user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
         assert user is not None
@@ -129,3 +136,23 @@ async def test_an_unreachable_exchange_is_retried_later_and_others_are_served(
     async with app.db.session() as session:
         plans = list(await session.scalars(select(TradePlan)))
     assert len(plans) == 1 and plans[0].status is PlanStatus.ACTIVE  # the paper follower
+
+
+PERP = "#BTC/USDT LONG\nLeverage: 5x\nEntry: market\nTP1: 62000\nTP2: 64000\nSL: 58000"
+
+
+async def test_a_futures_signal_on_a_live_account_trades_perps_with_reduce_only_exits(
+    live_app: App, telegram_api: FakeTelegramAPI, exchange_api: FakeExchangeAPI
+) -> None:
+    app = live_app
+    await register(app, telegram_api)
+    await _follow_live(app, telegram_api, TRADER_ID)
+    await post(app, telegram_api, PERP)
+    async with app.db.session() as session:
+        [plan] = list(await session.scalars(select(TradePlan)))
+    assert plan.symbol == "BTC/USDT:USDT" and plan.status is PlanStatus.ACTIVE
+    futures = exchange_api.futures
+    assert futures.leverage("BTCUSDT") == 5 and futures.margin_type("BTCUSDT") == "ISOLATED"
+    kinds = sorted((o.type, o.reduce_only) for o in futures.orders)
+    assert kinds == [("LIMIT", True), ("LIMIT", True), ("MARKET", False), ("STOP_MARKET", True)]
+    assert exchange_api.count("POST", "/api/v3/order") == 0  # never a spot order
