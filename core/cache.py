@@ -9,6 +9,7 @@ runs as one Lua script, so concurrent processes share the budget atomically.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import math
@@ -238,22 +239,42 @@ class Script:
 
 
 class RedisLocks:
-    def __init__(self, client: aioredis.Redis, prefix: str = "tsbot:lock:") -> None:
+    """Named locks shared by every process. ``timeout_s`` is how long to wait for the lock;
+    a lock held is leased for ``lease_s`` and the lease is renewed (every third of it) for as
+    long as the holder runs, so a long holder keeps it and a killed one frees it within
+    ``lease_s``, whatever the wait was."""
+
+    def __init__(
+        self, client: aioredis.Redis, prefix: str = "tsbot:lock:", lease_s: float = 10.0
+    ) -> None:
         self._r = client
         self._prefix = prefix
+        self._lease_s = lease_s
 
     @asynccontextmanager
     async def lock(self, name: str, timeout_s: float = 30) -> AsyncIterator[None]:
-        lock = self._r.lock(self._prefix + name, timeout=timeout_s, blocking_timeout=timeout_s)
+        lock = self._r.lock(self._prefix + name, timeout=self._lease_s, blocking_timeout=timeout_s)
         if not await lock.acquire():
             raise ServiceUnavailable(f"Busy: could not take lock {name!r}")
+        renewal = asyncio.create_task(self._renew(lock), name=f"lock-renewal:{name}")
         try:
             yield
         finally:
+            renewal.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewal
             try:
                 await lock.release()
             except LockError:
-                pass  # expired while held: nothing left to release
+                pass  # expired while held (renewal failed): nothing left to release
+
+    async def _renew(self, lock: Any) -> None:
+        while True:
+            await asyncio.sleep(self._lease_s / 3)
+            try:
+                await lock.reacquire()
+            except (LockError, _RedisError):
+                return  # lost: the holder finishes; its release finds nothing to release
 
 
 # --- bundle ------------------------------------------------------------------------------

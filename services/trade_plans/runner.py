@@ -61,7 +61,7 @@ from services.trading_dto import AccountView, OrderView
 
 log = structlog.get_logger(__name__)
 
-LOCK_TIMEOUT_S: Final = 30.0  # also the lease: a killed holder blocks the plan this long
+LOCK_TIMEOUT_S: Final = 30.0  # the wait; a killed holder frees it within the lock's lease
 LegKey = tuple[LegKind, int, int]
 _AUDITED: Final = (ChannelUpdate, CloseNow)
 

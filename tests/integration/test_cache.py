@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from core.cache import KeyValue, MemoryCache, MemoryRateLimiter
+from core.cache import KeyValue, MemoryCache, MemoryRateLimiter, RedisLocks
 
 
 async def test_cache_round_trip_json(kv: KeyValue) -> None:
@@ -96,3 +96,29 @@ async def test_rate_limiter_survives_redis_forgetting_its_script(redis_kv: KeyVa
     await redis_kv.redis.script_flush()  # e.g. a Redis restart without persistence of scripts
     assert (await redis_kv.limiter.hit("u", rate=1, burst=2)).allowed
     assert not (await redis_kv.limiter.hit("u", rate=1, burst=2)).allowed
+
+
+async def test_a_long_holder_keeps_its_lock_and_a_dead_one_frees_it(redis_kv: KeyValue) -> None:
+    """The lease is renewed while the holder runs (a holder longer than the lease keeps the
+    lock); a holder that died (its key left behind, nobody renewing) frees it within the
+    lease, so a restarted process does not wait for the full wait time."""
+    assert redis_kv.redis is not None
+    locks = RedisLocks(redis_kv.redis, prefix="t:lock:", lease_s=0.3)
+    loop = asyncio.get_running_loop()
+    async with locks.lock("long", timeout_s=5):
+        started = loop.time()
+        renewed = 0
+        last = await redis_kv.redis.pttl("t:lock:long")
+        while renewed < 3:  # three renewals: held well past one lease
+            ttl = await redis_kv.redis.pttl("t:lock:long")
+            assert ttl > 0, "the lock expired while its holder ran"
+            renewed += ttl > last
+            last = ttl
+            await asyncio.sleep(0.01)
+        assert loop.time() - started > 0.3
+    assert await redis_kv.redis.exists("t:lock:long") == 0  # released at the end
+
+    await redis_kv.redis.set("t:lock:dead", "a-killed-process", px=300)  # nobody renews it
+    started = loop.time()
+    async with locks.lock("dead", timeout_s=5):
+        assert loop.time() - started < 1.0
