@@ -12,6 +12,8 @@ come between the commit and the trades (a repost is not such a delivery: it trad
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import structlog
 
 from core.db.repositories.signals import SignalRepository
@@ -51,7 +53,14 @@ async def ingest_channel_post(
     if result.kind is SignalKind.ENTRY:
         status = SignalStatus.ACTIVE if result.confidence >= ctx.threshold else SignalStatus.HELD
         view, _ = await store_entry(
-            ctx, source, post.chat_id, post.message_id, post.text, result, status=status
+            ctx,
+            source,
+            post.chat_id,
+            post.message_id,
+            post.text,
+            result,
+            status=status,
+            posted_at=post.date,
         )
         return view
     if result.kind is SignalKind.UPDATE:
@@ -105,6 +114,7 @@ async def _store_for_channel(
             result,
             status=SignalStatus.PENDING,
             submitted_by=user.id,
+            posted_at=post.origin_date,
         )
         return IntakeReply(card=view, card_kind=CardKind.TRACKED, duplicate=not created)
     event, created = await store_update(
@@ -123,12 +133,16 @@ async def store_entry(  # noqa: PLR0913 - one post's coordinates and outcome
     *,
     status: SignalStatus,
     submitted_by: int | None = None,
+    posted_at: datetime | None = None,
 ) -> tuple[SignalView, bool]:
     """Store a channel's entry once (announcing it, or holding it, the first time); auto-trade
-    it whenever it is live. Returns (signal, created)."""
+    it whenever it is live. Returns (signal, created). ``posted_at``: when the channel posted
+    it (Telegram's date; a follower's plan refuses a signal older than its max age, so an old
+    post, a backlog after downtime or a held post tracked late is told, not traded)."""
     now = ctx.clock()
     values = {
         **new_signal_row(result, text, chat_id, message_id, now),
+        "posted_at": posted_at or now,
         "source_id": source.id,
         "is_tracked": True,
         "submitted_by_user_id": submitted_by,
