@@ -1,4 +1,6 @@
-"""Edits of channel posts: a signal takes its post's new levels until something is traded on it.
+"""Edits of channel posts: a signal takes its post's new levels until something is traded on it;
+afterwards the plans trading it take the edit's new targets and stop (the signal keeps its
+first reading, for the record).
 
 Each edit is an event row unique on (chat id, message id, "edit", edit date), so a repeated
 delivery records nothing twice. The edit is applied only to an entry whose signal is still open
@@ -44,7 +46,12 @@ async def edit_channel_post(
         return await ingest_channel_post(ctx, post)  # e.g. "other" edited into an entry
     traded = bool(await ctx.trading.traded_signal_ids([existing.id]))
     result = await ctx.parse(post.text)
-    return await _record_edit(ctx, post, existing.id, result, traded=traded)
+    event = await _record_edit(ctx, post, existing.id, result, traded=traded)
+    if traded and ctx.plans is not None and result.kind is SignalKind.ENTRY:
+        # the signal keeps its first levels; the plans trading it take the new targets and
+        # stop (each plan once per edit, also when the edit is delivered again)
+        await ctx.plans.apply_edit(existing.id, event.id, tuple(result.targets), result.stop_loss)
+    return event
 
 
 async def _record_edit(

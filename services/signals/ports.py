@@ -10,6 +10,7 @@ written here). The parser's model fallback is ``services.signal_parser.ai.ModelF
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 from core.domain import UpdateType
@@ -30,6 +31,14 @@ class SignalPlans(Protocol):
 
     async def apply_update(
         self, signal_id: int, event_id: int, kind: UpdateType, text: str
+    ) -> int: ...
+
+    async def apply_edit(
+        self,
+        signal_id: int,
+        event_id: int,
+        targets: tuple[Decimal, ...],
+        stop: Decimal | None,
     ) -> int: ...
 
 

@@ -38,7 +38,7 @@ from services.trade_plans import engine
 from services.trade_plans.channel import channel_event
 from services.trade_plans.dto import PlanView
 from services.trade_plans.intake import PlanIntake
-from services.trade_plans.model import Action, CloseNow
+from services.trade_plans.model import Action, ChannelUpdate, CloseNow
 from services.trade_plans.ports import PlanMessages
 from services.trade_plans.runner import PlanClients, PlanRunner
 from services.trade_plans.store import leg_views, save, to_model, to_view
@@ -106,6 +106,29 @@ class TradePlanService:
         for plan_id in plan_ids:
             await self._runner.apply_channel(plan_id, event, once=f"ev{event_id}")
         return len(plan_ids)
+
+    async def apply_edit(
+        self,
+        signal_id: int,
+        event_id: int,
+        targets: tuple[Decimal, ...],
+        stop: Decimal | None,
+    ) -> int:
+        """An edit of a traded signal's post: its targets and its stop, where they differ
+        from a working plan's, become that plan's (once per plan and edit); how many plans."""
+        async with self._db.session() as session:
+            plans = PlanRepository(session)
+            rows = [await plans.get(plan_id) for plan_id in await plans.open_of_signal(signal_id)]
+        for row in rows:
+            if row is None:
+                continue
+            if targets and [str(t) for t in targets] != [str(t) for t in row.targets]:
+                update = ChannelUpdate(UpdateType.TP_HIT, targets=targets)
+                await self._runner.apply_channel(row.id, update, once=f"ed{event_id}:t")
+            if stop is not None and stop != row.stop_price:
+                update = ChannelUpdate(UpdateType.MOVE_SL, price=stop)
+                await self._runner.apply_channel(row.id, update, once=f"ed{event_id}:s")
+        return len(rows)
 
     # -- maintenance ------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from core.db.models import ActionToken, Order
 from core.domain import LegKind, LegStatus, OrderSide, OrderType, PlanStatus
 from tests.bot.conftest import TRADER_ID, feed
 from tests.bot.plans.helpers import legs, market, notes, plans_of, price_feed
-from tests.bot.signals.test_intake import post, register, reply_post
+from tests.bot.signals.test_intake import CHANNEL, post, register, reply_post
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 CONFIRMER_ID = 2102
@@ -189,3 +189,23 @@ async def test_a_futures_signal_becomes_a_paper_perp_plan_with_reduce_only_exits
 
 async def _user_view(app: App) -> Any:
     return await app.users.get(TRADER_ID)
+
+
+async def test_an_edit_after_the_trade_gives_the_plans_new_targets_and_stop(
+    app: App, telegram_api: FakeTelegramAPI
+) -> None:
+    await register(app, telegram_api)
+    await feed(app, telegram_api.updates.message(TRADER_ID, "/start"))
+    await feed(app, telegram_api.updates.message(TRADER_ID, "/follow 1 auto 100"))
+    first = await post(app, telegram_api, SPOT)
+    await market(app, "60900")  # the entry fills
+    message_id = first["channel_post"]["message_id"]
+    edited = SPOT.replace("TP2: 64000", "TP2: 63500").replace("SL: 58000", "SL: 59000")
+    for _ in range(2):  # delivered twice: applied once
+        update = telegram_api.updates.edited_channel_post(CHANNEL, message_id, edited)
+        await feed(app, update)
+    [plan] = await plans_of(app, TRADER_ID)
+    assert [Decimal(t) for t in plan.targets] == [Decimal(62000), Decimal(63500)]
+    assert plan.stop_price == Decimal(59000)
+    texts = await notes(app, TRADER_ID)
+    assert sum("63,500" in t for t in texts) == 1 and sum("59,000" in t for t in texts) == 1

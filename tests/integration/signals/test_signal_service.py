@@ -18,7 +18,7 @@ from core.domain import Role, Side, SignalKind, SignalStatus
 from core.errors import NotFound, TemporaryExchangeError, UserError
 from handlers.signals_render import SignalHtml
 from services.dto import UserView
-from services.signal_dto import ChannelPost, ChatInfo, ForwardedPost, SignalView
+from services.signal_dto import ChannelPost, ChatInfo, EventView, ForwardedPost, SignalView
 from services.signals import (
     SignalService,
     check_levels,
@@ -52,6 +52,7 @@ class FakePlans:
     trading: FakeTrading
     calls: list[tuple[int, datetime]] = field(default_factory=list)
     updates: list[tuple[int, str, str]] = field(default_factory=list)
+    edits: list[tuple[int, tuple[Decimal, ...], Decimal | None]] = field(default_factory=list)
     fail: Exception | None = None
 
     async def plan_signal(self, view: SignalView, activated_at: datetime) -> None:
@@ -62,6 +63,16 @@ class FakePlans:
 
     async def apply_update(self, signal_id: int, event_id: int, kind: Any, text: str) -> int:
         self.updates.append((signal_id, str(kind), text))
+        return 1
+
+    async def apply_edit(
+        self,
+        signal_id: int,
+        event_id: int,
+        targets: tuple[Decimal, ...],
+        stop: Decimal | None,
+    ) -> int:
+        self.edits.append((signal_id, targets, stop))
         return 1
 
 
@@ -180,9 +191,11 @@ async def test_edit_after_a_trade_is_recorded_not_applied_and_trades_nothing(
     event = await world.signals.edit_channel_post(edited)
     [signal] = await all_rows(world.db, Signal)
     assert signal.stop_loss == Decimal(58000) and signal.edit_count == 0
-    assert event is not None and event.details["applied"] is False
+    assert isinstance(event, EventView) and event.details["applied"] is False
     assert event.details["reason"] == "already traded"
     assert len(world.plans.calls) == calls
+    # the signal keeps its first levels; the plans trading it get the edit's
+    assert world.plans.edits == [(stored.id, (Decimal(62000), Decimal(64000)), Decimal(50000))]
     shown = [r.text for r in await all_rows(world.db, OutboxMessage) if r.chat_id == 5]
     assert len(shown) == 2 and "not applied: already traded" in shown[1]
     await world.signals.edit_channel_post(edited)  # the same edit again
