@@ -1,6 +1,7 @@
 """Auto mode end to end with the real trading service on the paper exchange: a followed
 channel's entry becomes one plan per auto follower (delivered twice, still one plan and one
-order), and an edit after the plan traded changes nothing."""
+entry order), and an edit after the plan traded leaves the signal as it was and moves the
+plan's stop (no new entry)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from tests.fakes.telegram_api import FakeTelegramAPI
 STATIC = {"price_feed": "static", "static_prices": {"BTC/USDT": "60500"}}
 
 
-async def test_auto_follower_trades_once_and_a_later_edit_trades_nothing(
+async def test_auto_follower_trades_once_and_a_later_edit_only_moves_the_plans_stop(
     make_app: AppFactory, telegram_api: FakeTelegramAPI
 ) -> None:
     app: App = await make_app(exchange=STATIC)
@@ -49,7 +50,12 @@ async def test_auto_follower_trades_once_and_a_later_edit_trades_nothing(
                 select(OutboxMessage.text).where(OutboxMessage.chat_id == TRADER_ID)
             )
         )
-    assert signal.stop_loss == Decimal(58000) and len(orders) == len(placed)
+    assert signal.stop_loss == Decimal(58000)  # the signal keeps its first reading
+    # the plan takes the edit's stop: one more order, a reduce-only stop at 50,000, the old
+    # stop cancelled; no new entry
+    [moved] = [o for o in orders if o.id not in {p.id for p in placed}]
+    assert moved.reduce_only and moved.price == Decimal(50000)
+    assert len([o for o in orders if "-e" in o.client_order_id]) == 1
     assert event.kind == "edit" and event.details["applied"] is False
     assert any("Plan #" in n for n in notes)
     assert any("not applied: already traded" in n for n in notes)
