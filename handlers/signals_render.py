@@ -246,6 +246,5 @@ class SignalHtml:
     def event(self, signal: SignalView, event_view: EventView) -> str:
         return event(signal, event_view)
 
-
     def source_registered(self, source: SourceView) -> str:
         return source_registered(source)

@@ -48,7 +48,13 @@ from services.trade_plans.model import Event, LegEnded, LegFilled, Plan
 from services.trade_plans.ports import PlanMessages
 from services.trade_plans.risk import GuardInput
 from services.trade_plans.settings import TraderRisk
-from services.trade_plans.store import leg_client_id, leg_values, market_json, plan_values
+from services.trade_plans.store import (
+    leg_client_id,
+    leg_values,
+    market_json,
+    plan_values,
+    view_of,
+)
 from services.trading.accounts import PAPER_LABEL, TradingAccounts
 
 log = structlog.get_logger(__name__)
@@ -389,37 +395,17 @@ def _note(user: User, text: str, key: str) -> dict[str, Any]:
 
 
 def _view(shared: Shared, m: _Made, now: datetime) -> PlanView:
-    plan = m.plan
-    return PlanView(
+    row = TradePlan(
+        **plan_values(m.plan),
         id=m.plan_id,
         user_id=m.follower.user.id,
         signal_id=shared.view.id,
-        source_name=shared.source_name,
-        account_label=m.account.label,
         mode=m.follower.settings.mode.value,
-        symbol=plan.symbol,
-        market_type=plan.market_type,
-        side=plan.side,
-        leverage=plan.leverage,
-        status=plan.status,
-        entry_low=plan.entry_low,
-        entry_high=plan.entry_high,
-        targets=tuple(plan.targets),
-        tp_weights=tuple(plan.tp_weights),
-        stop_price=plan.stop_price,
-        initial_stop=plan.initial_stop,
-        quantity=plan.quantity,
-        filled_qty=plan.filled_qty,
-        avg_entry=plan.avg_entry,
-        closed_qty=plan.closed_qty,
-        realized_pnl=plan.realized_pnl,
-        fees=plan.fees,
-        realized_r=plan.realized_r,
-        targets_hit=plan.targets_hit,
-        close_reason=plan.close_reason,
-        notes=tuple(plan.notes),
-        expires_at=plan.expires_at,
         created_at=now,
-        closed_at=None,
-        quote=shared.view.quote or "USDT",
+        filled_qty=m.plan.filled_qty,
+        closed_qty=m.plan.closed_qty,
+        realized_pnl=m.plan.realized_pnl,
+        fees=m.plan.fees,
+        targets_hit=m.plan.targets_hit,
     )
+    return view_of(row, m.account.label, shared.source_name, shared.quote)

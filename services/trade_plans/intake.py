@@ -311,13 +311,14 @@ class PlanIntake:
         now = self._clock()
         midnight = datetime(now.year, now.month, now.day, tzinfo=UTC)
         assert view.base is not None and view.side is not None
+        ids = [user.id]
         async with self._db.session() as session:
             plans = PlanRepository(session)
-            exposure = await plans.exposure(user.id, view.base)
-            daily = await plans.realized_since(user.id, midnight)
+            exposure = (await plans.exposure_many(ids, view.base))[user.id]
+            daily = (await plans.realized_since_many(ids, midnight))[user.id]
             window = now - timedelta(minutes=risk.duplicate_window_minutes)
-            duplicate = await plans.duplicate(
-                user.id, view.base, view.side, view.source_id, window
+            duplicates = await plans.duplicates_many(
+                ids, view.base, view.side, view.source_id, window
             )
             flag = await session.get(BotFlag, MAINTENANCE_FLAG)
         return GuardInput(
@@ -325,7 +326,7 @@ class PlanIntake:
             balance_free=free,
             exposure_quote=exposure,
             daily_realized_pnl=daily,
-            duplicate=duplicate is not None,
+            duplicate=user.id in duplicates,
             paused=risk.auto_paused,
             source_paused=follower.sub.paused,
             maintenance=bool(flag is not None and flag.value.get("on")),

@@ -170,6 +170,9 @@ def leg_values(plan_id: int, leg: Leg) -> dict[str, Any]:
         "status": leg.status,
         "client_order_id": leg_client_id(plan_id, leg.kind, leg.idx, leg.gen),
         "reason": leg.reason,
+        "filled": leg.filled,
+        "average": leg.average,
+        "fee": leg.fee,
     }
 
 
@@ -179,23 +182,7 @@ async def save(session: AsyncSession, row: TradePlan, plan: Plan, legs: list[Pla
     by_id = {leg.id: leg for leg in legs}
     for leg in plan.legs:
         if leg.id is None:
-            stored = PlanLeg(
-                plan_id=row.id,
-                kind=leg.kind,
-                idx=leg.idx,
-                gen=leg.gen,
-                side=leg.side,
-                type=leg.type,
-                price=leg.price,
-                amount=leg.amount,
-                reduce_only=leg.reduce_only,
-                status=leg.status,
-                client_order_id=leg_client_id(row.id, leg.kind, leg.idx, leg.gen),
-                filled=leg.filled,
-                average=leg.average,
-                fee=leg.fee,
-                reason=leg.reason,
-            )
+            stored = PlanLeg(**leg_values(row.id, leg))
             session.add(stored)
             await session.flush()
             leg.id = stored.id
@@ -213,12 +200,18 @@ async def save(session: AsyncSession, row: TradePlan, plan: Plan, legs: list[Pla
 def to_view(
     row: TradePlan, account: ExchangeAccount, source: Source | None, quote: str
 ) -> PlanView:
+    name = None if source is None else _source_name(source)
+    return view_of(row, account.label, name, quote)
+
+
+def view_of(row: TradePlan, account_label: str, source_name: str | None, quote: str) -> PlanView:
+    """The follower's view of a plan row (stored, or built from a new plan's values)."""
     return PlanView(
         id=row.id,
         user_id=row.user_id,
         signal_id=row.signal_id,
-        source_name=None if source is None else _source_name(source),
-        account_label=account.label,
+        source_name=source_name,
+        account_label=account_label,
         mode=row.mode,
         symbol=row.symbol,
         market_type=row.market_type,

@@ -132,55 +132,6 @@ class PlanRepository(Repository):
         )
         return [(leg, order) for leg, order in (await self._session.execute(stmt)).all()]
 
-    async def exposure(self, user_id: int, base: str) -> Decimal:
-        """Notional the user's working plans hold or aim for in ``base`` (entry prices)."""
-        rows = await self._session.execute(
-            select(
-                TradePlan.quantity,
-                TradePlan.filled_qty,
-                TradePlan.closed_qty,
-                TradePlan.avg_entry,
-                TradePlan.entry_high,
-                TradePlan.entry_low,
-            ).where(
-                TradePlan.user_id == user_id,
-                TradePlan.status.in_(WORKING),
-                or_(TradePlan.symbol.like(f"{base}/%")),
-            )
-        )
-        total = Decimal(0)
-        for quantity, filled, closed, avg, high, low in rows:
-            price = avg or high or low or Decimal(0)
-            qty = max(quantity, filled) - closed
-            total += qty * price
-        return total
-
-    async def realized_since(self, user_id: int, since: datetime) -> Decimal:
-        value = await self._session.scalar(
-            select(func.coalesce(func.sum(TradePlan.realized_pnl), 0)).where(
-                TradePlan.user_id == user_id,
-                TradePlan.closed_at.is_not(None),
-                TradePlan.closed_at >= since,
-            )
-        )
-        return Decimal(str(value or 0))
-
-    async def duplicate(
-        self, user_id: int, base: str, side: Side, source_id: int | None, since: datetime
-    ) -> TradePlan | None:
-        """A working plan of the user on ``base`` and ``side`` from another source, made
-        since ``since``."""
-        stmt = select(TradePlan).where(
-            TradePlan.user_id == user_id,
-            TradePlan.side == side,
-            TradePlan.symbol.like(f"{base}/%"),
-            TradePlan.status.in_(WORKING),
-            TradePlan.created_at >= since,
-        )
-        if source_id is not None:
-            stmt = stmt.where(or_(TradePlan.source_id.is_(None), TradePlan.source_id != source_id))
-        return await self._session.scalar(stmt.limit(1))
-
     async def working_of_user(self, user_id: int) -> list[int]:
         rows = await self._session.scalars(
             select(TradePlan.id)

@@ -13,13 +13,12 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from bot.app import App
-from core.db.models import ExchangeAccount, Order, OutboxMessage, Subscription, TradePlan, User
-from core.domain import MarketType, OrderStatus, PlanStatus, SubscriptionMode
-from core.security import KeyStore, hash_secret
-from services.trade_plans.settings import FollowSettings
+from core.db.models import ExchangeAccount, Order, OutboxMessage, TradePlan
+from core.domain import OrderStatus, PlanStatus
 from tests.bot.conftest import TRADER_ID, AppFactory, feed
+from tests.bot.plans.helpers import live_follower
 from tests.bot.signals.test_intake import post, register
-from tests.fakes.exchange_api import DEFAULT_API_KEY, FakeExchangeAPI, load_saved_markets
+from tests.fakes.exchange_api import FakeExchangeAPI, load_saved_markets
 from tests.fakes.exchange_fapi import load_saved_fapi_markets
 from tests.fakes.telegram_api import FakeTelegramAPI
 
@@ -53,37 +52,6 @@ async def live_app(make_app: AppFactory, exchange_api: FakeExchangeAPI, tmp_path
     )
 
 
-async def _follow_live(app: App, telegram_api: FakeTelegramAPI, telegram_id: int) -> None:
-    """``telegram_id`` follows source 1 in auto mode on a live Binance account (PIN set and
-    the live warning accepted), market entries."""
-    await feed(app, telegram_api.updates.message(telegram_id, "/start"))
-    await feed(app, telegram_api.updates.message(telegram_id, "/follow 1"))
-    secret = app.settings.security.encryption_key
-    assert secret is not None
-    keys = KeyStore([secret.get_secret_value().encode()])
-    async with app.db.transaction() as session:
-        user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
-        assert user is not None
-        user.pin_hash = await hash_secret("2468")
-        user.settings = {**user.settings, "risk": {"live_auto_ack": True}}
-        account = ExchangeAccount(
-            user_id=user.id,
-            exchange_id="binance",
-            label="main",
-            api_key_enc=keys.encrypt(DEFAULT_API_KEY),
-            secret_enc=keys.encrypt("s" * 64),
-            key_hint="fake…0123",
-            market_type=MarketType.SPOT,
-        )
-        session.add(account)
-        await session.flush()
-        sub = await session.scalar(select(Subscription).where(Subscription.user_id == user.id))
-        assert sub is not None
-        settings = FollowSettings(mode=SubscriptionMode.AUTO, account=str(account.id))
-        sub.mode = SubscriptionMode.AUTO
-        sub.settings = settings.with_value("entry", "market").to_json()
-
-
 async def _notes(app: App, telegram_id: int) -> list[str]:
     async with app.db.session() as session:
         rows = await session.scalars(
@@ -97,7 +65,7 @@ async def test_an_exchange_refusal_is_told_in_plain_words_and_others_go_on(
 ) -> None:
     app = live_app
     await register(app, telegram_api)
-    await _follow_live(app, telegram_api, TRADER_ID)
+    await live_follower(app, telegram_api, TRADER_ID, entry="market")
     await feed(app, telegram_api.updates.message(PAPER_FOLLOWER, "/start"))
     await feed(app, telegram_api.updates.message(PAPER_FOLLOWER, "/follow 1 auto 100"))
     exchange_api.fail_next(
@@ -127,7 +95,7 @@ async def test_an_unreachable_exchange_is_retried_later_and_others_are_served(
 ) -> None:
     app = live_app
     await register(app, telegram_api)
-    await _follow_live(app, telegram_api, TRADER_ID)
+    await live_follower(app, telegram_api, TRADER_ID, entry="market")
     await feed(app, telegram_api.updates.message(PAPER_FOLLOWER, "/start"))
     await feed(app, telegram_api.updates.message(PAPER_FOLLOWER, "/follow 1 auto 100"))
     exchange_api.fail_next("/api/v3/ticker/price", status=503, times=10)
@@ -146,7 +114,7 @@ async def test_a_futures_signal_on_a_live_account_trades_perps_with_reduce_only_
 ) -> None:
     app = live_app
     await register(app, telegram_api)
-    await _follow_live(app, telegram_api, TRADER_ID)
+    await live_follower(app, telegram_api, TRADER_ID, entry="market")
     await post(app, telegram_api, PERP)
     async with app.db.session() as session:
         [plan] = list(await session.scalars(select(TradePlan)))

@@ -16,14 +16,13 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
-from core.db.models import ExchangeAccount, PlanLeg, Subscription, TradePlan, User
+from core.db.models import PlanLeg, TradePlan
 from core.db.session import Database
-from core.domain import LegKind, MarketType, SubscriptionMode
-from core.security import KeyStore, hash_secret
-from services.trade_plans.settings import FollowSettings
-from tests.bot.conftest import TRADER_ID, AppFactory, feed
+from core.domain import LegKind
+from tests.bot.conftest import TRADER_ID, AppFactory
+from tests.bot.plans.helpers import live_follower
 from tests.bot.signals.test_intake import CHANNEL, register
-from tests.fakes.exchange_api import DEFAULT_API_KEY, FakeExchangeAPI, load_saved_markets
+from tests.fakes.exchange_api import FakeExchangeAPI, load_saved_markets
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.services import RedisServer
 
@@ -105,31 +104,7 @@ async def _follower(
         security={"encryption_key": key},
     )
     await register(app, telegram_api)
-    await feed(app, telegram_api.updates.message(TRADER_ID, "/start"))
-    await feed(app, telegram_api.updates.message(TRADER_ID, "/follow 1 notify"))
-    keys = KeyStore([key.encode()])
-    async with app.db.transaction() as session:
-        user = await session.scalar(select(User).where(User.telegram_id == TRADER_ID))
-        assert user is not None
-        user.pin_hash = await hash_secret("2468")
-        user.settings = {**user.settings, "risk": {"live_auto_ack": True}}
-        account = ExchangeAccount(
-            user_id=user.id,
-            exchange_id="binance",
-            label="main",
-            api_key_enc=keys.encrypt(DEFAULT_API_KEY),
-            secret_enc=keys.encrypt("s" * 64),
-            key_hint="kkkk…kkkk",
-            market_type=MarketType.SPOT,
-        )
-        session.add(account)
-        await session.flush()
-        sub = await session.scalar(select(Subscription).where(Subscription.user_id == user.id))
-        assert sub is not None
-        settings = FollowSettings(mode=SubscriptionMode.AUTO, account=str(account.id))
-        settings = settings.with_value("entry", "split").with_value("size", "300")
-        sub.mode = SubscriptionMode.AUTO
-        sub.settings = settings.to_json()
+    await live_follower(app, telegram_api, TRADER_ID, entry="split", size="300")
     await app.aclose()
 
 
