@@ -260,7 +260,7 @@ async def _open_stores(
     db = Database(
         settings.database.url, echo=settings.database.echo, pool_size=settings.database.pool_size
     )
-    kv = kv or KeyValue.from_url(settings.redis.url)
+    kv = kv or KeyValue.from_url(settings.redis.url, lock_lease_s=settings.redis.lock_lease_s)
     try:
         if check:
             await db.check_reachable()

@@ -300,11 +300,12 @@ class KeyValue:
         return cls(MemoryCache(clock), MemoryRateLimiter(clock), MemoryLocks())
 
     @classmethod
-    def from_url(cls, url: str | None) -> KeyValue:
+    def from_url(cls, url: str | None, *, lock_lease_s: float = 10.0) -> KeyValue:
         if not url:
             return cls.memory()
         client = redis_client(url)
-        return cls(RedisCache(client), RedisRateLimiter(client), RedisLocks(client), client)
+        locks = RedisLocks(client, lease_s=lock_lease_s)
+        return cls(RedisCache(client), RedisRateLimiter(client), locks, client)
 
     @property
     def is_redis(self) -> bool:

@@ -147,6 +147,8 @@ class RedisSettings(BaseSettings):
 
     url: str | None = Field(default=None, validation_alias="REDIS_URL")
     fsm_ttl_s: int = Field(default=86_400, ge=60, validation_alias="FSM_TTL")
+    # a held lock's lease, renewed while its holder runs: a killed holder frees it this soon
+    lock_lease_s: float = Field(default=10.0, ge=1, le=300, validation_alias="LOCK_LEASE_S")
 
     @field_validator("url")
     @classmethod

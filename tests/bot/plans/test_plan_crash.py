@@ -59,6 +59,7 @@ def _env(
         "PRICE_FEED": "static",
         "STATIC_PRICES": "BTC/USDT=61500",
         "INBOX_LEASE": "1",
+        "LOCK_LEASE_S": "1",  # the killed process's locks free within a second
         "POLLING_TIMEOUT": "1",
         "LOG_LEVEL": "WARNING",
     }
