@@ -59,7 +59,7 @@ from services.trading.accounts import PAPER_LABEL, TradingAccounts
 
 log = structlog.get_logger(__name__)
 
-CHUNKS_AT_ONCE: Final = 1  # one builds while the database stores the other
+CHUNKS_AT_ONCE: Final = 1  # two at once stretched each chunk (its orders) more than it saved
 CHUNK: Final = 12  # followers per batch: one batch's orders go out in one paper transaction
 
 
