@@ -30,7 +30,7 @@ from core.logging import Redactor, configure_logging
 from core.metrics import Metrics
 from core.security import KeyStore, resolve_encryption_keys
 from handlers.deps import Services
-from services.inbox import InboxService
+from services.inbox import MAX_ATTEMPTS, InboxService
 from services.notifications import OutboxNotifier
 from services.users import UserService
 
@@ -118,6 +118,7 @@ class App:
         """Outbox sender and inbox recovery, until ``aclose``."""
         self._tasks.append(asyncio.create_task(self.outbox.run(self._stop), name="outbox"))
         self._tasks.append(asyncio.create_task(self._recover_forever(), name="inbox-recovery"))
+        self._tasks.append(asyncio.create_task(self._renew_forever(), name="inbox-lease"))
         for job in self.background:
             self._tasks.append(asyncio.create_task(job(self._stop)))
 
@@ -131,6 +132,19 @@ class App:
         self.metrics.inbox_recovered.inc(count)
         return count
 
+    async def report_parked(self) -> int:
+        """Tell the admins about updates parked as poison (tried too often, never run again)."""
+        parked, self.inbox.parked = self.inbox.parked, []
+        for update_id in parked:
+            for admin_id in self.settings.telegram.admin_ids:
+                await self.notifier.notify(
+                    admin_id,
+                    f"⚠️ Update {update_id} failed {MAX_ATTEMPTS} times and was parked: it will "
+                    "not be run again. The logs have its errors (inbox_update_parked).",
+                    dedupe_key=f"parked:{update_id}:{admin_id}",
+                )
+        return len(parked)
+
     async def feed_raw(self, payload: str, *, claimed: bool) -> Any:
         from aiogram.types import Update
 
@@ -142,9 +156,22 @@ class App:
         while not self._stop.is_set():
             try:
                 await self.recover_inbox()
+                await self.report_parked()
                 await self.inbox.prune()
             except Exception:  # keep recovering; the rows stay in the inbox
                 log.exception("inbox_recovery_failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), interval)
+
+    async def _renew_forever(self) -> None:
+        """Every third of the lease, renew the lease of every update still being handled here
+        (its own task: a slow handler in recovery must not hold the renewals up)."""
+        interval = max(0.2, self.settings.limits.inbox_lease_s / 3)
+        while not self._stop.is_set():
+            try:
+                await self.inbox.renew()
+            except Exception:  # the next pass tries again; the lease has two more thirds
+                log.exception("inbox_lease_renewal_failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), interval)
 

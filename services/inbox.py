@@ -30,6 +30,9 @@ RETENTION = timedelta(hours=48)
 COMMIT_DELAY_S = 0.005
 
 _Pending = tuple[int, str | None]  # (update_id, error)
+# Tries of one update before it is parked as poison (failed, reported): the first handling and
+# the recoveries after a process died while handling it.
+MAX_ATTEMPTS = 5
 
 
 class InboxService:
@@ -52,6 +55,8 @@ class InboxService:
         self._clock = clock
         self._pending: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._running: set[int] = set()  # updates whose handler runs in this process
+        self.parked: list[int] = []  # poison updates parked since the owner last looked
 
     async def store(self, update_id: int, payload: str) -> bool:
         """Store one update; False when it was stored before (a redelivery: drop it)."""
@@ -133,13 +138,42 @@ class InboxService:
             log.info("inbox_pruned", count=removed)
         return removed
 
+    def started(self, update_id: int) -> None:
+        """Its handler runs here: ``renew`` keeps its lease until ``ended``."""
+        self._running.add(update_id)
+
+    def ended(self, update_id: int) -> None:
+        self._running.discard(update_id)
+
+    async def renew(self) -> int:
+        """Extend the lease of every update whose handler still runs in this process, so
+        recovery never takes over (and runs twice) an update that is only slow; run more often
+        than the lease. Returns how many leases were renewed."""
+        running = sorted(self._running)
+        if running:
+            async with self._db.transaction() as session:
+                await InboxRepository(session).renew(running, self._clock() + self._lease)
+        return len(running)
+
     async def claim_stale(self, limit: int = 100) -> list[tuple[int, str]]:
-        """Take over updates whose handler died (lease expired); return (id, raw JSON)."""
+        """Take over updates whose handler died (lease expired); return (id, raw JSON). An
+        update tried ``MAX_ATTEMPTS`` times is parked instead: marked failed and listed in
+        ``parked`` for the admins, never run again (a poison update must not loop)."""
         now = self._clock()
         claimed: list[tuple[int, str]] = []
         async with self._db.transaction() as session:
             repo = InboxRepository(session)
             for update_id in await repo.stale(now, limit):
+                if await repo.attempts(update_id) >= MAX_ATTEMPTS:
+                    await repo.finish(
+                        update_id,
+                        at=now,
+                        status=InboxStatus.FAILED,
+                        error=f"parked after {MAX_ATTEMPTS} attempts",
+                    )
+                    self.parked.append(update_id)
+                    log.error("inbox_update_parked", update_id=update_id)
+                    continue
                 payload = await repo.claim(update_id, now, self._lease)
                 if payload is None:
                     continue

@@ -38,11 +38,14 @@ class InboxMiddleware(BaseMiddleware):
             self._metrics.inbox_duplicates.inc()
             log.info("update_duplicate_dropped")
             return None
+        self._inbox.started(event.update_id)  # its lease is renewed while the handler runs
         try:
             result = await handler(event, data)
         except Exception as exc:
             # The error router already answered the user; keep the row as failed, do not loop.
             self._inbox.finish(event.update_id, error=f"{type(exc).__name__}")
             raise
+        finally:
+            self._inbox.ended(event.update_id)
         self._inbox.finish(event.update_id)
         return result

@@ -8,6 +8,7 @@ import signal
 import sys
 import time
 from collections import defaultdict
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,8 @@ from bot.console.api import MessageEvent
 from core.db.models import InboxUpdate, OutboxMessage
 from core.db.session import Database
 from core.domain import InboxStatus, OutboxStatus
-from tests.bot.conftest import TRADER_ID, AppFactory
+from services.inbox import MAX_ATTEMPTS
+from tests.bot.conftest import ADMIN_ID, TRADER_ID, AppFactory
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.services import RedisServer
 
@@ -182,3 +184,28 @@ async def test_long_notifications_are_split_on_lines(
     await runner
     assert all(len(c["text"]) <= 4096 for c in sent)
     assert "\n".join(c["text"] for c in sent) == text
+
+
+async def test_a_parked_poison_update_is_reported_to_the_admins(
+    make_app: AppFactory, telegram_api: FakeTelegramAPI
+) -> None:
+    app: App = await make_app()
+    async with app.db.transaction() as session:
+        session.add(
+            InboxUpdate(
+                update_id=4242,
+                payload=app.keystore.seal('{"update_id": 4242}'),
+                status=InboxStatus.PENDING,
+                attempts=MAX_ATTEMPTS,
+                locked_until=app.clock() - timedelta(seconds=1),
+            )
+        )
+    assert await app.recover_inbox() == 0  # parked, not run
+    assert await app.report_parked() == 1
+    async with app.db.session() as session:
+        [note] = list(
+            await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == ADMIN_ID))
+        )
+        row = await session.scalar(select(InboxUpdate).where(InboxUpdate.update_id == 4242))
+    assert "4242" in note.text and "parked" in note.text
+    assert row is not None and row.status is InboxStatus.FAILED

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.fernet import Fernet
@@ -16,7 +17,7 @@ from core.db.models import InboxUpdate
 from core.db.session import Database
 from core.domain import InboxStatus
 from core.security import KeyStore
-from services.inbox import InboxService
+from services.inbox import MAX_ATTEMPTS, InboxService
 
 
 def service(db: Database) -> InboxService:
@@ -105,3 +106,44 @@ async def test_marks_made_during_a_write_go_in_the_next(db: Database) -> None:
         await inbox.flush()
     assert len(writes) == 2
     assert {s for s, _ in (await statuses(db)).values()} == {InboxStatus.DONE}
+
+
+def clocked(db: Database, now: list[datetime]) -> InboxService:
+    return InboxService(
+        db, lease_s=10, sealer=KeyStore([Fernet.generate_key()]), clock=lambda: now[0]
+    )
+
+
+async def test_a_slow_handler_keeps_its_lease_and_is_not_run_twice(db: Database) -> None:
+    """Issue 13 defect 7: recovery must not take over an update whose handler only runs long
+    (one /buy became two orders). Its lease is renewed while it runs; once it ends, a row
+    left unfinished (its process died) is recovered as before."""
+    now = [datetime(2026, 3, 1, tzinfo=UTC)]
+    inbox = clocked(db, now)
+    assert await inbox.store(1, '{"update_id": 1}')
+    inbox.started(1)
+    for _ in range(4):  # 24 s of a slow handler, renewed every 6 s (a 10 s lease)
+        now[0] += timedelta(seconds=6)
+        assert await inbox.renew() == 1
+        assert await inbox.claim_stale() == []
+    inbox.ended(1)
+    now[0] += timedelta(seconds=11)
+    assert [update_id for update_id, _ in await inbox.claim_stale()] == [1]
+
+
+async def test_a_poison_update_is_parked_after_its_attempts(db: Database) -> None:
+    now = [datetime(2026, 3, 1, tzinfo=UTC)]
+    inbox = clocked(db, now)
+    assert await inbox.store(7, '{"update_id": 7}')  # the first try
+    tries = 1
+    while True:  # each try dies with its process; recovery takes it over after the lease
+        now[0] += timedelta(seconds=11)
+        claimed = await inbox.claim_stale()
+        if not claimed:
+            break
+        tries += 1
+    assert tries == MAX_ATTEMPTS
+    assert inbox.parked == [7]
+    assert (await statuses(db))[7] == (InboxStatus.FAILED, f"parked after {MAX_ATTEMPTS} attempts")
+    now[0] += timedelta(seconds=11)
+    assert await inbox.claim_stale() == []  # never again

@@ -204,6 +204,25 @@ class InboxRepository(Repository):
         )
         return list(await self._session.scalars(stmt))
 
+    async def renew(self, update_ids: list[int], until: datetime) -> None:
+        """Extend the lease of rows still being handled (their handler runs on)."""
+        if not update_ids:
+            return
+        await self._session.execute(
+            update(InboxUpdate)
+            .where(
+                InboxUpdate.update_id.in_(update_ids),
+                InboxUpdate.status == InboxStatus.PENDING,
+            )
+            .values(locked_until=until)
+        )
+
+    async def attempts(self, update_id: int) -> int:
+        value = await self._session.scalar(
+            select(InboxUpdate.attempts).where(InboxUpdate.update_id == update_id)
+        )
+        return int(value or 0)
+
     async def claim(self, update_id: int, now: datetime, lease: timedelta) -> str | None:
         """Atomically take a stale row for re-processing; return its payload, or None if another
         worker holds it or it is finished."""
