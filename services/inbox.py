@@ -13,12 +13,15 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import structlog
-from sqlalchemy.exc import SQLAlchemyError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from core.clock import Clock, utc_now
 from core.db.repositories.inbox import InboxRepository, mark_finished
 from core.db.session import Database
 from core.domain import InboxStatus
+from core.errors import ServiceUnavailable, TemporaryExchangeError
 from core.security import KeyStore, SecretDecryptError
 
 log = structlog.get_logger(__name__)
@@ -33,6 +36,24 @@ _Pending = tuple[int, str | None]  # (update_id, error)
 # Tries of one update before it is parked as poison (failed, reported): the first handling and
 # the recoveries after a process died while handling it.
 MAX_ATTEMPTS = 5
+
+
+def is_transient(exc: BaseException) -> bool:
+    """An error that may pass by itself: Redis, the database or an exchange unreachable for a
+    while. Its update is left to be run again after its lease (at most ``MAX_ATTEMPTS`` times
+    in all); any other error ends the update as failed."""
+    if isinstance(
+        exc,
+        TemporaryExchangeError
+        | ServiceUnavailable
+        | RedisConnectionError
+        | RedisTimeoutError
+        | OperationalError
+        | ConnectionError
+        | TimeoutError,
+    ):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
 class InboxService:

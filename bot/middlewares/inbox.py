@@ -15,7 +15,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 
 from core.metrics import Metrics
-from services.inbox import InboxService
+from services.inbox import InboxService, is_transient
 
 log = structlog.get_logger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -42,8 +42,14 @@ class InboxMiddleware(BaseMiddleware):
         try:
             result = await handler(event, data)
         except Exception as exc:
-            # The error router already answered the user; keep the row as failed, do not loop.
-            self._inbox.finish(event.update_id, error=f"{type(exc).__name__}")
+            if is_transient(exc):
+                # Redis, the database or an exchange away for a while: the row stays pending
+                # and recovery runs it again after its lease (at most MAX_ATTEMPTS in all);
+                # what it already did is not repeated (plans and orders are exactly-once)
+                log.warning("update_deferred", error=type(exc).__name__)
+            else:
+                # The error router already answered the user; the row is failed, no loop.
+                self._inbox.finish(event.update_id, error=f"{type(exc).__name__}")
             raise
         finally:
             self._inbox.ended(event.update_id)

@@ -288,6 +288,10 @@ class FakeExchangeAPI:
             status = 400 if code is not None else 503
         self._faults.append(Fault(method.upper() or None, path, status, code, msg, times))
 
+    def reset_faults(self) -> None:
+        """Forget every armed ``fail_next`` (the exchange is back)."""
+        self._faults.clear()
+
     def timeout_after_accept(self, times: int = 1) -> None:
         """The next ``times`` new orders (spot, futures or futures conditional) are recorded (and
         filled if market), but the answer is held until the fake closes: the client times out

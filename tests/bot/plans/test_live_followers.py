@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.app import App
-from core.db.models import ExchangeAccount, Order, OutboxMessage, TradePlan
-from core.domain import OrderStatus, PlanStatus
+from core.db.models import ExchangeAccount, InboxUpdate, Order, OutboxMessage, TradePlan
+from core.domain import InboxStatus, OrderStatus, PlanStatus
 from tests.bot.conftest import TRADER_ID, AppFactory, feed
 from tests.bot.plans.helpers import live_follower
 from tests.bot.signals.test_intake import post, register
@@ -100,10 +101,26 @@ async def test_an_unreachable_exchange_is_retried_later_and_others_are_served(
     await feed(app, telegram_api.updates.message(PAPER_FOLLOWER, "/follow 1 auto 100"))
     exchange_api.fail_next("/api/v3/ticker/price", status=503, times=10)
     exchange_api.fail_next("/api/v3/ticker/24hr", status=503, times=10)
-    await post(app, telegram_api, SPOT)
+    await post(app, telegram_api, SPOT)  # the live follower's exchange is down
     async with app.db.session() as session:
         plans = list(await session.scalars(select(TradePlan)))
+        [row] = list(await session.scalars(select(InboxUpdate).where(InboxUpdate.payload != "")))
     assert len(plans) == 1 and plans[0].status is PlanStatus.ACTIVE  # the paper follower
+    assert row.status is InboxStatus.PENDING  # not failed: run again after its lease
+
+    exchange_api.reset_faults()  # the exchange is back
+    async with app.db.transaction() as session:  # the lease runs out
+        await session.execute(
+            update(InboxUpdate).values(locked_until=app.clock() - timedelta(seconds=1))
+        )
+    assert await app.recover_inbox() == 1
+    await app.inbox.flush()  # the done mark is group-committed
+    async with app.db.session() as session:
+        plans = list(await session.scalars(select(TradePlan)))
+        rerun = await session.get(InboxUpdate, row.id)
+    assert len(plans) == 2 and {p.status for p in plans} == {PlanStatus.ACTIVE}
+    assert rerun is not None and rerun.status is InboxStatus.DONE
+    assert exchange_api.count("POST", "/api/v3/order") == 1  # the live follower's one order
 
 
 PERP = "#BTC/USDT LONG\nLeverage: 5x\nEntry: market\nTP1: 62000\nTP2: 64000\nSL: 58000"
