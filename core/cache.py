@@ -240,9 +240,9 @@ class Script:
 
 class RedisLocks:
     """Named locks shared by every process. ``timeout_s`` is how long to wait for the lock;
-    a lock held is leased for ``lease_s`` and the lease is renewed (every third of it) for as
-    long as the holder runs, so a long holder keeps it and a killed one frees it within
-    ``lease_s``, whatever the wait was."""
+    a lock held is leased for ``lease_s``, and one renewer task (running while any lock is
+    held) renews every held lock each third of the lease. So a long holder keeps its lock and
+    a killed one frees it within ``lease_s``, whatever the wait was, at no cost per lock."""
 
     def __init__(
         self, client: aioredis.Redis, prefix: str = "tsbot:lock:", lease_s: float = 10.0
@@ -250,31 +250,46 @@ class RedisLocks:
         self._r = client
         self._prefix = prefix
         self._lease_s = lease_s
+        self._held: dict[int, Any] = {}
+        self._renewer: asyncio.Task[None] | None = None
 
     @asynccontextmanager
     async def lock(self, name: str, timeout_s: float = 30) -> AsyncIterator[None]:
         lock = self._r.lock(self._prefix + name, timeout=self._lease_s, blocking_timeout=timeout_s)
         if not await lock.acquire():
             raise ServiceUnavailable(f"Busy: could not take lock {name!r}")
-        renewal = asyncio.create_task(self._renew(lock), name=f"lock-renewal:{name}")
+        self._held[id(lock)] = lock
+        renewer = self._renewer
+        if (
+            renewer is None
+            or renewer.done()
+            or renewer.get_loop() is not asyncio.get_running_loop()
+        ):
+            self._renewer = asyncio.create_task(self._renew_held(), name="lock-renewal")
         try:
             yield
         finally:
-            renewal.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewal
+            self._held.pop(id(lock), None)
             try:
                 await lock.release()
             except LockError:
                 pass  # expired while held (renewal failed): nothing left to release
 
-    async def _renew(self, lock: Any) -> None:
-        while True:
+    async def _renew_held(self) -> None:
+        """Renew every held lock each third of the lease; ends when none is held."""
+        while self._held:
             await asyncio.sleep(self._lease_s / 3)
-            try:
-                await lock.reacquire()
-            except (LockError, _RedisError):
-                return  # lost: the holder finishes; its release finds nothing to release
+            for key, lock in list(self._held.items()):
+                try:
+                    await lock.reacquire()
+                except (LockError, _RedisError):
+                    self._held.pop(key, None)  # lost: its holder finishes, release is a no-op
+
+    async def aclose(self) -> None:
+        if self._renewer is not None:
+            self._renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewer
 
 
 # --- bundle ------------------------------------------------------------------------------
@@ -330,6 +345,8 @@ class KeyValue:
             return False
 
     async def aclose(self) -> None:
+        if isinstance(self.locks, RedisLocks):
+            await self.locks.aclose()
         if self.redis is not None:
             await self.redis.aclose()
 

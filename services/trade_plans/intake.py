@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Final
@@ -41,7 +42,7 @@ from core.domain import MarketType, PlanStatus, Side, SubscriptionMode
 from core.errors import ExchangeError, NotFound, TemporaryExchangeError, UserError
 from core.metrics import Metrics
 from core.permissions import role_allows
-from services.exchange.base import Balance, MarketInfo
+from services.exchange.base import Balance, ExchangeClient, MarketInfo
 from services.exchange.liquidation import liquidation_price
 from services.exchange.paper import PaperEngine
 from services.notifications import enqueue
@@ -75,6 +76,7 @@ from services.trading_dto import AccountView
 log = structlog.get_logger(__name__)
 
 CONCURRENCY: Final = 32
+PRICE_MEMO_S: Final = 2.0  # how long one ticker answer prices a signal's followers
 MAINTENANCE_FLAG: Final = "maintenance"
 
 
@@ -95,6 +97,7 @@ class PlanIntake:
         default_quote: str = "USDT",
     ) -> None:
         self._db = db
+        self._prices: dict[tuple[str, bool, str], tuple[float, Decimal]] = {}
         self._batch = PaperSpotBatch(db, accounts, paper, messages, clock, metrics)
         self._accounts = accounts
         self._clients = clients
@@ -242,7 +245,7 @@ class PlanIntake:
         try:
             client = await self._clients.client(account, symbol)
             market = await client.market(symbol)
-            price = (await client.ticker(market.symbol)).last
+            price = await self._price(client, account, market.symbol)
             free = _free(await client.balances(), quote)
         except TemporaryExchangeError:
             raise
@@ -271,6 +274,18 @@ class PlanIntake:
         if isinstance(built, Refusal):
             return built
         return built, account
+
+    async def _price(self, client: ExchangeClient, account: AccountView, symbol: str) -> Decimal:
+        """The market price, read once per exchange and symbol for ``PRICE_MEMO_S``: a
+        signal's live followers on one exchange share one public ticker call."""
+        key = (account.exchange_id, account.sandbox, symbol)
+        now = time.monotonic()
+        memo = self._prices.get(key)
+        if memo is not None and now - memo[0] < PRICE_MEMO_S:
+            return memo[1]
+        price = (await client.ticker(symbol)).last
+        self._prices[key] = (now, price)
+        return price
 
     async def _account(
         self, user: User, settings: FollowSettings, view: SignalView
