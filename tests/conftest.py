@@ -86,8 +86,16 @@ async def _truncate(db: Database) -> None:
             for name in tables:
                 await conn.execute(text(f'DELETE FROM "{name}"'))  # noqa: S608 - our table names
         else:
-            joined = ", ".join(f'"{n}"' for n in tables)
-            await conn.execute(text(f"TRUNCATE {joined} RESTART IDENTITY CASCADE"))
+            # DELETE and a sequence reset: ~6 ms where TRUNCATE ... RESTART IDENTITY takes ~70
+            # (it makes new files for every table), for each of a thousand tests
+            for name in tables:
+                await conn.execute(text(f'DELETE FROM "{name}"'))  # noqa: S608 - our table names
+            resets = ", ".join(
+                f"setval(pg_get_serial_sequence('\"{n}\"', 'id'), 1, false)"
+                for n in tables
+                if "id" in Base.metadata.tables[n].c
+            )
+            await conn.execute(text(f"SELECT {resets}"))  # noqa: S608 - our table names
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
