@@ -47,6 +47,7 @@ from services.trade_plans.followers import Follower
 from services.trade_plans.model import Event, LegEnded, LegFilled, Plan
 from services.trade_plans.ports import PlanMessages
 from services.trade_plans.risk import GuardInput
+from services.trade_plans.runner import fee_in_quote
 from services.trade_plans.settings import TraderRisk
 from services.trade_plans.store import (
     leg_client_id,
@@ -336,7 +337,7 @@ class PaperSpotBatch:
                     continue
                 self._count(answer.status)
                 if answer.filled > 0 and answer.average is not None:
-                    fee = answer.fee if answer.fee_asset in (None, quote) else Decimal(0)
+                    fee = fee_in_quote(answer.fee, answer.fee_asset, answer.average, quote)
                     event = LegFilled(leg.key, answer.filled, answer.average, fee)
                     events.setdefault(m.plan_id, []).append(event)
         return events

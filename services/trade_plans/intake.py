@@ -62,7 +62,7 @@ from services.trade_plans.followers import (
 from services.trade_plans.model import Event, Plan
 from services.trade_plans.ports import PlanMessages
 from services.trade_plans.risk import GuardInput
-from services.trade_plans.runner import PlanClients, PlanRunner
+from services.trade_plans.runner import PlanRunner
 from services.trade_plans.settings import (
     ACCOUNT_AUTO,
     ACCOUNT_PAPER_PERP,
@@ -87,7 +87,6 @@ class PlanIntake:
         self,
         db: Database,
         accounts: TradingAccounts,
-        clients: PlanClients,
         runner: PlanRunner,
         messages: PlanMessages,
         clock: Clock,
@@ -100,7 +99,6 @@ class PlanIntake:
         self._prices: dict[tuple[str, bool, str], tuple[float, Decimal]] = {}
         self._batch = PaperSpotBatch(db, accounts, paper, messages, clock, metrics)
         self._accounts = accounts
-        self._clients = clients
         self._runner = runner
         self._messages = messages
         self._clock = clock
@@ -243,7 +241,7 @@ class PlanIntake:
             else f"{view.base}/{quote}"
         )
         try:
-            client = await self._clients.client(account, symbol)
+            client = await self._accounts.client(account, symbol)
             market = await client.market(symbol)
             price = await self._price(client, account, market.symbol)
             free = _free(await client.balances(), quote)

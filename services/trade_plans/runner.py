@@ -35,7 +35,7 @@ from core.db.repositories.plans import PlanRepository
 from core.db.session import Database
 from core.domain import LegKind, LegStatus, MarketType, OrderStatus, PlanStatus
 from core.errors import ExchangeError, NotFound, OrderRejected, TemporaryExchangeError, UserError
-from services.exchange.base import ExchangeClient, OrderRequest
+from services.exchange.base import OrderRequest
 from services.notifications import enqueue
 from services.trade_plans import engine
 from services.trade_plans.model import (
@@ -70,17 +70,6 @@ def plan_lock(plan_id: int) -> str:
     return f"plan:{plan_id}"
 
 
-class PlanClients:
-    """The exchange client a plan trades through: the paper exchange of the account's market,
-    or a live account's spot or derivatives client (same keys), by the plan's symbol."""
-
-    def __init__(self, accounts: TradingAccounts) -> None:
-        self._accounts = accounts
-
-    async def client(self, account: AccountView, symbol: str) -> ExchangeClient:
-        return await self._accounts.client(account, symbol)
-
-
 class PlanRunner:
     """Applies events to stored plans and sends what they ask for."""
 
@@ -88,7 +77,6 @@ class PlanRunner:
         self,
         db: Database,
         accounts: TradingAccounts,
-        clients: PlanClients,
         submitter: OrderSubmitter,
         locks: Locks,
         messages: PlanMessages,
@@ -96,7 +84,6 @@ class PlanRunner:
     ) -> None:
         self._db = db
         self._accounts = accounts
-        self._clients = clients
         self._submitter = submitter
         self._locks = locks
         self._messages = messages
@@ -238,7 +225,7 @@ class PlanRunner:
         """Isolated margin and the plan's leverage before an entry; the reason when refused.
         An exchange that keeps another leverage (a position is open) keeps the plan's size:
         the margin it takes changes, which the follower is told in the fill note."""
-        client = await self._clients.client(account, row.symbol)
+        client = await self._accounts.client(account, row.symbol)
         try:
             await client.set_leverage(row.symbol, row.leverage)
         except (UserError, OrderRejected) as exc:
@@ -276,7 +263,7 @@ class PlanRunner:
         await self.cancel_order(account, order)
 
     async def cancel_order(self, account: AccountView, order: Order) -> None:
-        client = await self._clients.client(account, order.symbol)
+        client = await self._accounts.client(account, order.symbol)
         assert order.exchange_order_id is not None
         try:
             result = await client.cancel_order(order.symbol, order.exchange_order_id)
@@ -409,7 +396,7 @@ class PlanRunner:
         await self.run(plan_id, [*events, update], once=once)
 
     async def _price(self, account: AccountView, symbol: str) -> Decimal | None:
-        client = await self._clients.client(account, symbol)
+        client = await self._accounts.client(account, symbol)
         try:
             return (await client.ticker(symbol)).last
         except (UserError, ExchangeError) as exc:
@@ -443,7 +430,14 @@ def _moves(plan: Plan, tick: PriceTick) -> bool:
 
 def _order_news(key: LegKey, leg: PlanLeg, order: Order, quote: str) -> list[Event]:
     if order.filled > leg.filled and order.average is not None:
-        return [LegFilled(key, order.filled, order.average, _fee_in_quote(order, quote))]
+        return [
+            LegFilled(
+                key,
+                order.filled,
+                order.average,
+                fee_in_quote(order.fee, order.fee_asset, order.average, quote),
+            )
+        ]
     if leg.status in (LegStatus.PLANNED, LegStatus.PLACED):
         if order.status in (OrderStatus.REJECTED, OrderStatus.NOT_FOUND):
             return [LegEnded(key, LegStatus.REJECTED, order.error)]
@@ -454,7 +448,7 @@ def _order_news(key: LegKey, leg: PlanLeg, order: Order, quote: str) -> list[Eve
 
 def _events_of(key: LegKey, order: OrderView, known: Decimal, quote: str) -> list[Event]:
     if order.filled > known and order.average is not None:
-        fee = order.fee if order.fee_asset in (None, quote) else order.fee * order.average
+        fee = fee_in_quote(order.fee, order.fee_asset, order.average, quote)
         return [LegFilled(key, order.filled, order.average, fee)]
     if order.status in (OrderStatus.REJECTED, OrderStatus.NOT_FOUND):
         return [LegEnded(key, LegStatus.REJECTED, order.error)]
@@ -463,10 +457,13 @@ def _events_of(key: LegKey, order: OrderView, known: Decimal, quote: str) -> lis
     return []
 
 
-def _fee_in_quote(order: Order, quote: str) -> Decimal:
-    if order.fee_asset in (None, quote) or order.average is None:
-        return order.fee
-    return order.fee * order.average
+def fee_in_quote(
+    fee: Decimal, fee_asset: str | None, average: Decimal | None, quote: str
+) -> Decimal:
+    """An order's fee in the quote asset (a fee paid in the base is worth ``average`` each)."""
+    if fee_asset in (None, quote) or average is None:
+        return fee
+    return fee * average
 
 
 def _quote(symbol: str) -> str:

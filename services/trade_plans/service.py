@@ -34,13 +34,14 @@ from services.dto import UserView
 from services.exchange.factory import ExchangeFactory
 from services.pin_attempts import PinAttempts
 from services.signal_dto import SignalView
+from services.symbols import fmt_number
 from services.trade_plans import engine
 from services.trade_plans.channel import channel_event
 from services.trade_plans.dto import PlanView
 from services.trade_plans.intake import PlanIntake
 from services.trade_plans.model import Action, ChannelUpdate, CloseNow
 from services.trade_plans.ports import PlanMessages
-from services.trade_plans.runner import PlanClients, PlanRunner
+from services.trade_plans.runner import PlanRunner
 from services.trade_plans.store import leg_views, save, to_model, to_view
 from services.trading.accounts import TradingAccounts
 from services.trading.pin import PinGuard
@@ -69,15 +70,11 @@ class TradePlanService:
         self._db = db
         self._clock = clock
         self._accounts = TradingAccounts(db, factory, factory.paper)
-        self._clients = PlanClients(self._accounts)
         submitter = OrderSubmitter(db, self._accounts, locks, metrics)
-        self._runner = PlanRunner(
-            db, self._accounts, self._clients, submitter, locks, messages, clock
-        )
+        self._runner = PlanRunner(db, self._accounts, submitter, locks, messages, clock)
         self._intake = PlanIntake(
             db,
             self._accounts,
-            self._clients,
             self._runner,
             messages,
             clock,
@@ -300,16 +297,21 @@ class TradePlanService:
             row = await PlanRepository(session).get(plan_id)
             assert row is not None
         account = await self._accounts.by_id(row.account_id)
-        client = await self._clients.client(account, row.symbol)
+        client = await self._accounts.client(account, row.symbol)
         price = (await client.ticker(row.symbol)).last
         long = row.side is Side.LONG
         if row.targets:
             first = _decimal(row.targets[0])
             if (price >= first) if long else (price <= first):
-                return f"the price ({price}) is already past the first target ({first})."
+                return (
+                    f"the price ({fmt_number(price)}) is already past the first target "
+                    f"({fmt_number(first)})."
+                )
         stop = row.stop_price
         if stop is not None and ((price <= stop) if long else (price >= stop)):
-            return f"the price ({price}) is already past the stop ({stop})."
+            return (
+                f"the price ({fmt_number(price)}) is already past the stop ({fmt_number(stop)})."
+            )
         return None
 
     async def _start(self, plan_id: int, actor: int) -> list[Action]:
