@@ -141,9 +141,10 @@ class TrackEvent:
     target: int | None = None
 
     def key(self) -> str:
-        """Stable identity of the event within its outcome (outbox dedupe, resume)."""
+        """Stable identity of the event within its outcome (outbox dedupe, resume): a
+        recomputation with more candles dates every earlier event the same way."""
         suffix = f"{self.target}" if self.target is not None else ""
-        return f"{self.kind}{suffix}"
+        return f"{self.kind}{suffix}@{int(self.at.timestamp())}"
 
 
 @dataclass(frozen=True, slots=True)
