@@ -12,7 +12,7 @@ help:
 	@echo "make run    - install, migrate the embedded database, start the bot (console without BOT_TOKEN)"
 	@echo "make test   - install, start PostgreSQL + redis-server for the tests, lint, run the suite"
 	@echo "make lint   - ruff (with complexity rules), import-linter, mypy --strict, vulture"
-	@echo "make bench  - every benchmark under bench/ (parser, update pipeline, signal to order)"
+	@echo "make bench  - every benchmark under bench/ (parser, update pipeline, signal to order, tracker)"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
