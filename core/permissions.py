@@ -22,6 +22,8 @@ PERMISSIONS: Final[dict[str, frozenset[Role]]] = {
     "sources.manage": frozenset({Role.ADMIN}),
     "market.read": frozenset({Role.ADMIN, Role.TRADER, Role.VIEWER, Role.API_USER}),
     "trade": frozenset({Role.ADMIN, Role.TRADER}),
+    "reports.read": frozenset({Role.ADMIN, Role.TRADER}),  # one's own figures only
+    "settings.manage": frozenset({Role.ADMIN, Role.TRADER, Role.VIEWER}),  # one's own
     "accounts.manage": frozenset({Role.ADMIN, Role.TRADER}),
     "subscriptions.manage": frozenset({Role.ADMIN, Role.TRADER, Role.VIEWER}),
     "users.manage": frozenset({Role.ADMIN}),

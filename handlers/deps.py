@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from services.accounts import AccountService
     from services.dto import UserView
     from services.plain_language import PlainLanguageService
+    from services.reports.service import ReportService
     from services.signals import SignalService
     from services.sources import SourceService
     from services.trade_plans.following import FollowingService
@@ -36,6 +37,7 @@ class Services(TypedDict, total=False):
     source_service: SourceService
     following_service: FollowingService
     plan_service: TradePlanService
+    report_service: ReportService
 
 
 class HandlerData(MiddlewareData, Services, total=False):

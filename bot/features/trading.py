@@ -20,6 +20,7 @@ from services.exchange.factory import ExchangeFactory
 from services.exchange.feeds import ExchangeTickerFeed, PriceFeed, StaticFeed
 from services.exchange.paper import PaperEngine
 from services.pin_attempts import PinAttempts
+from services.reports.service import ReportService
 from services.trade_plans.service import TradePlanService
 from services.trading import TradingService
 
@@ -41,7 +42,8 @@ def build_feed(
 
 async def build(ctx: FeatureContext) -> Feature:
     from handlers import plans as plan_handlers
-    from handlers import trading
+    from handlers import reports, trading
+    from handlers import settings as settings_handlers
 
     settings = ctx.settings.exchange
     # The factory builds the public client of PRICE_FEED=exchange, so the engine gets its feed
@@ -98,9 +100,18 @@ async def build(ctx: FeatureContext) -> Feature:
     if feed_closer is not None:
         closers.append(feed_closer)
     return Feature(
-        services={"trading_service": service, "plan_service": plans},
+        services={
+            "trading_service": service,
+            "plan_service": plans,
+            "report_service": ReportService(ctx.db, factory, clock=ctx.clock),
+        },
         exchange_factory=factory,
-        routers=[trading.routes.build(), plan_handlers.routes.build()],
+        routers=[
+            trading.routes.build(),
+            plan_handlers.routes.build(),
+            reports.routes.build(),
+            settings_handlers.routes.build(),
+        ],
         start_hooks=[reconcile_at_start],
         background=[maintenance],
         closers=closers,
