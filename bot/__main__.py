@@ -1,4 +1,4 @@
-"""The ``tsbot`` command line: run, console, migrate, keys rotate, admin grant, parse.
+"""The ``tsbot`` command line: run, console, migrate, keys rotate, admin grant, parse, backtest.
 
 Start-up problems (invalid settings, an unreachable database or Redis, a wrong encryption key)
 end in one clear message per cause and a non-zero exit, never a traceback.
@@ -96,6 +96,29 @@ async def _parse(args: argparse.Namespace) -> int:
     return await run_parse(sys.stdin, sys.stdout, jsonl=args.jsonl, ai=ai)
 
 
+async def _backtest(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from services.backtest.cli import backtest
+
+    settings = _settings(args)
+    ai = None
+    if not args.rules_only and settings.ai.enabled:  # bot.app (aiogram) only when it is needed
+        from bot.app import build_ai_parser
+
+        ai = build_ai_parser(settings)
+    return await backtest(
+        Path(args.export),
+        Path(args.candles),
+        source=args.source,
+        json_out=Path(args.json) if args.json else None,
+        chart_out=Path(args.chart) if args.chart else None,
+        ai=ai,
+        threshold=settings.ai.parser_threshold,
+        duplicate_window=timedelta(seconds=settings.limits.signal_duplicate_window_s),
+    )
+
+
 async def _run(args: argparse.Namespace) -> int:
     from bot.runners import run_bot
 
@@ -120,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_runtime_commands(sub)
     _add_admin_commands(sub)
     _add_parse_command(sub)
+    _add_backtest_command(sub)
     return parser
 
 
@@ -186,6 +210,23 @@ def _add_parse_command(sub: Subcommands) -> None:
     parse.add_argument("--jsonl", action="store_true", help="one JSON post per input line")
     parse.add_argument("--rules-only", action="store_true", help="never ask the AI fallback")
     parse.set_defaults(func=_parse)
+
+
+def _add_backtest_command(sub: Subcommands) -> None:
+    backtest = sub.add_parser(
+        "backtest",
+        help="backtest a channel from its Telegram Desktop export against candle files",
+        description="Replay a Telegram Desktop export (result.json) with the bot's parser and "
+        "update linking, track every signal over candles in freqtrade's data directory "
+        "layout, and print the summary. Exit codes: 0 done, 2 bad input.",
+    )
+    backtest.add_argument("export", help="the export's result.json (or its folder)")
+    backtest.add_argument("--candles", required=True, help="freqtrade data directory")
+    backtest.add_argument("--source", default=None, help="name to report (default: the chat's)")
+    backtest.add_argument("--json", default=None, metavar="OUT", help="write the results here")
+    backtest.add_argument("--chart", default=None, metavar="OUT.png", help="equity chart PNG")
+    backtest.add_argument("--rules-only", action="store_true", help="never ask the AI fallback")
+    backtest.set_defaults(func=_backtest)
 
 
 def _fail(lines: Sequence[str], code: int) -> int:
