@@ -4,7 +4,7 @@ kept apart from live."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -276,7 +276,9 @@ def test_period_starts(now: datetime, unit: Unit, count: int, expected: list[dat
 def test_local_midnight_is_the_start_of_the_local_day() -> None:
     start = aggregate.local_midnight(date(2026, 3, 11), TOKYO)
     assert start.astimezone(UTC) == datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
-    assert aggregate.local_midnight(date(2026, 3, 8), NEW_YORK).utcoffset() is not None
+    # the day DST starts in New York begins on standard time, the next one on summer time
+    assert aggregate.local_midnight(date(2026, 3, 8), NEW_YORK).utcoffset() == timedelta(hours=-5)
+    assert aggregate.local_midnight(date(2026, 3, 9), NEW_YORK).utcoffset() == timedelta(hours=-4)
 
 
 # -- performance --------------------------------------------------------------------------------
