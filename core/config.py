@@ -326,6 +326,21 @@ class HealthSettings(BaseSettings):
     port: int = Field(default=8081, ge=1, le=65535, validation_alias="HEALTH_PORT")
 
 
+class TrackingSettings(BaseSettings):
+    """The price tracker (issue 10 rules) and the scores."""
+
+    model_config = _config()
+
+    enabled: bool = Field(default=True, validation_alias="TRACKER_ENABLED")
+    interval_s: float = Field(default=60, gt=0, validation_alias="TRACKER_INTERVAL")
+    fill_window_h: int = Field(default=72, ge=1, validation_alias="TRACKER_FILL_WINDOW_HOURS")
+    max_life_d: int = Field(default=30, ge=1, validation_alias="TRACKER_MAX_LIFE_DAYS")
+    notify_max_age_h: int = Field(default=6, ge=0, validation_alias="TRACKER_NOTIFY_MAX_AGE_HOURS")
+    # freqtrade-layout candle directory read instead of the price feed's own candles
+    candles_dir: Path | None = Field(default=None, validation_alias="TRACKER_CANDLES_DIR")
+    top_min_signals: int = Field(default=10, ge=1, validation_alias="TOP_MIN_SIGNALS")
+
+
 class Settings(BaseSettings):
     """Every setting, grouped. Build with ``load_settings()``."""
 
@@ -344,6 +359,7 @@ class Settings(BaseSettings):
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     health: HealthSettings = Field(default_factory=HealthSettings)
+    tracking: TrackingSettings = Field(default_factory=TrackingSettings)
 
     @field_validator("environment", mode="before")
     @classmethod
@@ -368,6 +384,7 @@ SECTIONS: dict[str, type[BaseSettings]] = {
     "limits": LimitsSettings,
     "logging": LoggingSettings,
     "health": HealthSettings,
+    "tracking": TrackingSettings,
 }
 
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from services.reports.service import ReportService
     from services.signals import SignalService
     from services.sources import SourceService
+    from services.tracking.service import TrackingService
     from services.trade_plans.following import FollowingService
     from services.trade_plans.service import TradePlanService
     from services.trading import TradingService
@@ -38,6 +39,7 @@ class Services(TypedDict, total=False):
     following_service: FollowingService
     plan_service: TradePlanService
     report_service: ReportService
+    tracking_service: TrackingService
 
 
 class HandlerData(MiddlewareData, Services, total=False):

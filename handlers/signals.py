@@ -22,6 +22,7 @@ from aiogram.types import (
 from core.domain import SignalKind
 from core.errors import UserError
 from handlers import signals_render as render
+from handlers import tracking_render
 from handlers.commands import NOT_A_COMMAND, Routes, in_private_chat
 from handlers.html import escape
 from handlers.signals_callbacks import SignalCallback
@@ -185,7 +186,10 @@ async def show_signal(
     raw = (command.args or "").strip().lstrip("#")
     if not raw.isdigit() or len(raw) > 12:
         raise UserError("Usage: /signal <id>, e.g. /signal 12 (/signals lists them).")
-    await message.answer(render.detail(await signal_service.detail(user, int(raw))))
+    item = await signal_service.detail(user, int(raw))
+    text = "\n".join([render.detail(item), *tracking_render.outcome_lines(item.outcomes)])
+    buttons = tracking_render.chart_buttons("signal", item.signal.id) if item.outcomes else []
+    await message.answer(text, reply_markup=markup(buttons))
 
 
 # -- posts sent to the bot ----------------------------------------------------------------------

@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from core.domain import Market, Side, SignalKind, SignalStatus, SubscriptionMode
+from services.tracking.dto import OutcomeView
 
 # The fields the Edit form walks, in order.
 EDIT_FIELDS: tuple[str, ...] = ("pair", "side", "entry", "targets", "stop_loss", "leverage")
@@ -129,6 +130,7 @@ class EventView:
 class SignalDetail:
     signal: SignalView
     events: tuple[EventView, ...]
+    outcomes: tuple[OutcomeView, ...] = ()  # tracked from candles: price, then followed
 
 
 class CardKind(StrEnum):

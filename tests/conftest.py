@@ -7,6 +7,14 @@ derived here from the fixtures it uses (and the ``db``/``kv`` parameter it runs 
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
+# Before anything imports matplotlib (the charts): its font cache and config go to a temp dir
+# reused between runs, never to ~/.cache or ~/.config of a CI machine. An explicit one wins.
+os.environ.setdefault("MPLCONFIGDIR", str(Path(tempfile.gettempdir()) / "tsbot-tests-matplotlib"))
+
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 

@@ -30,6 +30,7 @@ from bot.console.html_check import HTMLRejected, html_to_plain
 from bot.console.state import JSON, TelegramState
 
 MAX_TEXT_LENGTH: Final = 4096
+MAX_CAPTION_LENGTH: Final = 1024
 MAX_CALLBACK_DATA_BYTES: Final = 64
 MAX_ALERT_LENGTH: Final = 200
 MAX_MENU_COMMANDS: Final = 100
@@ -73,6 +74,7 @@ class LocalBotAPI(TelegramState):
         self._handlers: dict[str, Callable[[JSON], Any]] = {
             "getme": self._get_me,
             "sendmessage": self._send_message,
+            "sendphoto": self._send_photo,
             "editmessagetext": self._edit_message_text,
             "editmessagereplymarkup": self._edit_message_reply_markup,
             "deletemessage": self._delete_message,
@@ -214,6 +216,35 @@ class LocalBotAPI(TelegramState):
                 raise BotAPIError(400, "Bad Request: message to be replied not found")
             replied.pop("reply_to_message", None)
             message["reply_to_message"] = replied
+        if (markup := self._inline_markup(params)) is not None:
+            message["reply_markup"] = markup
+        self.store_message(message, outgoing=True)
+        await self._emit("sent", message, params)
+        return copy.deepcopy(message)
+
+    async def _send_photo(self, params: JSON) -> JSON:
+        """A photo upload: the file part as the session decoded it (``data`` holds its bytes
+        when the sender's session kept them), an optional caption checked like a text."""
+        chat = self._target_chat(params)
+        photo = params.get("photo")
+        if isinstance(photo, str) and photo.startswith("attach://"):  # the upload's form part
+            photo = params.get(photo.removeprefix("attach://"))
+        if not isinstance(photo, dict) or not photo.get("size", photo.get("data")):
+            raise BotAPIError(400, "Bad Request: there is no photo in the request")
+        data = photo.get("data")
+        size = len(data) if isinstance(data, bytes) else int(photo.get("size") or 0)
+        message: JSON = {
+            "message_id": self.next_message_id(chat["id"]),
+            "date": self.now(),
+            "chat": chat,
+            "from": dict(self.bot_user),
+            "photo": [{"file_id": f"photo-{chat['id']}-{self.now()}", "file_size": size}],
+        }
+        if params.get("caption"):
+            caption = self._render_text({**params, "text": params["caption"]})
+            if utf16_len(caption) > MAX_CAPTION_LENGTH:
+                raise BotAPIError(400, "Bad Request: message caption is too long")
+            message["caption"] = caption
         if (markup := self._inline_markup(params)) is not None:
             message["reply_markup"] = markup
         self.store_message(message, outgoing=True)

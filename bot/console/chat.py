@@ -21,10 +21,13 @@ the operator), so a script of any length gets a reply to every line.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
+import tempfile
 import time
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 
 from aiogram.types import Update
@@ -99,6 +102,7 @@ class Console:
         self.buttons: list[_Button] = []
         self.channels: dict[int, str] = {}
         self.app: App | None = None
+        self._pictures = 0
 
     # -- output ----------------------------------------------------------------------------------
 
@@ -113,6 +117,9 @@ class Console:
             return
         message = event.message
         text = html_to_plain(str(event.params.get("text", message.get("text", ""))))
+        if "photo" in message:
+            caption = html_to_plain(str(event.params.get("caption") or ""))
+            text = f"[picture saved to {self._save_photo(event.params)}] {caption}".rstrip()
         prefix = "bot" if event.kind == "sent" else "bot (edited)"
         if event.chat_id != self.user_id:
             where = self.channels.get(event.chat_id, str(event.chat_id))
@@ -122,6 +129,21 @@ class Console:
         rows = markup.get("inline_keyboard") or []
         if rows and event.chat_id == self.user_id:
             self._show_buttons(event.chat_id, message, rows)
+
+    def _save_photo(self, params: dict[str, Any]) -> str:
+        """A sent picture (a chart) written to a file the user can open; its path."""
+        photo = params.get("photo")
+        if isinstance(photo, str) and photo.startswith("attach://"):
+            photo = params.get(photo.removeprefix("attach://"))
+        data = photo.get("data") if isinstance(photo, dict) else None
+        if not isinstance(data, bytes):
+            return "(no file)"
+        folder = Path(tempfile.gettempdir()) / "tsbot-console"
+        folder.mkdir(exist_ok=True)
+        self._pictures += 1
+        path = folder / f"picture-{os.getpid()}-{self._pictures}.png"
+        path.write_bytes(data)
+        return str(path)
 
     def _show_buttons(
         self, chat_id: int, message: dict[str, Any], rows: list[list[dict[str, Any]]]

@@ -43,7 +43,12 @@ class LocalSession(BaseSession):
                 continue
             params[key] = self._decode(value, prepared, bot)
         for key, input_file in files.items():
-            params[key] = {"filename": getattr(input_file, "filename", None) or key}
+            data = getattr(input_file, "data", None)  # BufferedInputFile: the bytes sent
+            params[key] = {
+                "filename": getattr(input_file, "filename", None) or key,
+                "data": data if isinstance(data, bytes) else None,
+                "size": len(data) if isinstance(data, bytes) else None,
+            }
         return params
 
     def _decode(self, value: Any, prepared: Any, bot: Bot) -> Any:

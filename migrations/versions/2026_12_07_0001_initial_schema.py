@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 12:43:15.619402
+Create Date: 2026-12-07 14:35:54.841631
 """
 
 from __future__ import annotations
@@ -568,6 +568,57 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "signal_outcomes",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "signal_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "source_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column("posted_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("symbol", sa.String(length=40), nullable=True),
+        sa.Column("timeframe", sa.String(length=8), nullable=True),
+        sa.Column("result", sa.String(length=24), nullable=False),
+        sa.Column("filled_at", core.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("fill_price", core.db.base.Money(length=64), nullable=True),
+        sa.Column("targets_hit", sa.Integer(), nullable=False),
+        sa.Column("stop_hit", sa.Boolean(), nullable=False),
+        sa.Column("closed_at", core.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("r", core.db.base.Money(length=64), nullable=True),
+        sa.Column("tp1_at", core.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "events",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("checked_to", core.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["signal_id"],
+            ["signals.id"],
+            name=op.f("fk_signal_outcomes_signal_id_signals"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["source_id"],
+            ["sources.id"],
+            name=op.f("fk_signal_outcomes_source_id_sources"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_signal_outcomes")),
+        sa.UniqueConstraint("signal_id", "kind", name=op.f("uq_signal_outcomes_signal_id_kind")),
+    )
+    with op.batch_alter_table("signal_outcomes", schema=None) as batch_op:
+        batch_op.create_index("ix_signal_outcomes_result", ["result"], unique=False)
+        batch_op.create_index(
+            "ix_signal_outcomes_source_kind_posted",
+            ["source_id", "kind", "posted_at"],
+            unique=False,
+        )
+
+    op.create_table(
         "trade_plans",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -863,6 +914,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_trade_plans_signal_id"))
 
     op.drop_table("trade_plans")
+    with op.batch_alter_table("signal_outcomes", schema=None) as batch_op:
+        batch_op.drop_index("ix_signal_outcomes_source_kind_posted")
+        batch_op.drop_index("ix_signal_outcomes_result")
+
+    op.drop_table("signal_outcomes")
     with op.batch_alter_table("signal_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_signal_events_signal_id"))
 

@@ -181,6 +181,20 @@ class ReplayFeed:
         elapsed = ((now if now is not None else self._now()) - self._started_at) * self._speed
         return self.start + elapsed % (self.end - self.start)
 
+    def wall_offset(self, now: datetime | None = None) -> timedelta | None:
+        """Wall time minus market time in the replay cycle running at ``now``: the market
+        moment m of this cycle shows at wall time m + offset (the cycle before at m + offset -
+        (end - start)). None unless the replay runs at wall speed (``speed`` 1), where a candle
+        lasts as long on the wall as in the market."""
+        if self._speed != 1:
+            return None
+        at = now if now is not None else self._now()
+        return at - self.replay_time(at)
+
+    def all_series(self) -> list[CandleSeries]:
+        """Every replayed series (one per symbol)."""
+        return [track.series for track in self._tracks.values()]
+
     def series_for(self, symbol: str) -> CandleSeries:
         """The candles behind ``symbol``; raises ``UserError`` for an unknown symbol."""
         return self._track(symbol).series

@@ -6,6 +6,7 @@ who decide on it (``access.may_manage``). Anything else asked for is ``NotFound`
 
 from __future__ import annotations
 
+from core.db.repositories.outcomes import OutcomeRepository
 from core.db.repositories.signals import SignalEventRepository, SignalRepository
 from core.db.repositories.subscriptions import SubscriptionRepository
 from core.errors import NotFound
@@ -14,6 +15,7 @@ from services.signal_dto import SignalDetail, SignalView
 from services.signals.access import AWAITING, may_manage, with_source
 from services.signals.context import SignalContext
 from services.signals.views import to_event_view, to_signal_view
+from services.tracking.dto import view_of_row
 
 
 async def detail(ctx: SignalContext, user: UserView, signal_id: int) -> SignalDetail:
@@ -27,9 +29,15 @@ async def detail(ctx: SignalContext, user: UserView, signal_id: int) -> SignalDe
         if signal is None or not visible:
             raise NotFound(f"No signal #{signal_id}.")
         events = await SignalEventRepository(session).of_signal(signal.id)
+        outcomes = await OutcomeRepository(session).of_signals([signal.id])
         return SignalDetail(
             signal=to_signal_view(signal, source),
             events=tuple(to_event_view(e) for e in events),
+            outcomes=tuple(
+                view_of_row(outcomes[(signal.id, kind)])
+                for kind in ("price", "followed")
+                if (signal.id, kind) in outcomes
+            ),
         )
 
 

@@ -114,15 +114,25 @@ class _File:
 
 
 class DirectoryCandleStore:
-    """freqtrade's data directory layout, read lazily (each file at most once)."""
+    """freqtrade's data directory layout, read lazily. A file is read again when it changed
+    (a downloader appending candles) and the folders are listed again when files come or go."""
 
     def __init__(self, root: Path) -> None:
         if not root.is_dir():
             raise FileNotFoundError(f"No candle directory at {root}")
         self.root = root
+        self._folders = (root, root / "futures")
+        self._listed: tuple[int, ...] = ()
         self._files: dict[str, list[_File]] = {}
-        self._loaded: dict[str, CandleArrays] = {}
-        for folder in (root, root / "futures"):
+        self._loaded: dict[Path, tuple[int, CandleArrays]] = {}
+
+    def _list(self) -> None:
+        stamps = tuple(f.stat().st_mtime_ns if f.is_dir() else 0 for f in self._folders)
+        if stamps == self._listed:
+            return
+        self._listed = stamps
+        self._files = {}
+        for folder in self._folders:
             if folder.is_dir():
                 self._index(sorted(p for p in folder.iterdir() if p.is_file()))
 
@@ -137,21 +147,29 @@ class DirectoryCandleStore:
             files.sort(key=lambda f: f.timeframe_s)
 
     def symbols(self) -> list[str]:
+        self._list()
         return sorted(self._files)
 
     def arrays(self, base: str, quote: str | None, *, futures: bool) -> CandleArrays | None:
+        self._list()
         for symbol in pair_symbols(base, quote, futures=futures):
             files = self._files.get(symbol)
             if files:
                 return self._load(symbol, files[0])
         return None
 
-    def _load(self, symbol: str, file: _File) -> CandleArrays:
-        key = f"{symbol}|{file.timeframe_s}"
-        loaded = self._loaded.get(key)
-        if loaded is None:
-            loaded = self._loaded[key] = _read_any(file.path, symbol, file.timeframe_s)
-        return loaded
+    def _load(self, symbol: str, file: _File) -> CandleArrays | None:
+        try:
+            changed = file.path.stat().st_mtime_ns
+        except FileNotFoundError:  # removed since the listing
+            return None
+        loaded = self._loaded.get(file.path)
+        if loaded is None or loaded[0] != changed:
+            loaded = self._loaded[file.path] = (
+                changed,
+                _read_any(file.path, symbol, file.timeframe_s),
+            )
+        return loaded[1]
 
 
 class SeriesCandleStore:

@@ -61,10 +61,6 @@ class Result(StrEnum):
 
 
 FINAL: Final = frozenset(Result) - {Result.OPEN}
-# A result where the entry filled (R can be computed).
-FILLED_RESULTS: Final = frozenset(
-    {Result.TP_ALL, Result.TP_PARTIAL_THEN_SL, Result.SL, Result.EXPIRED, Result.CLOSED}
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,11 +102,26 @@ class CandleArrays:
     def time_of(self, index: int) -> datetime:
         return datetime.fromtimestamp(int(self.times[index]), tz=UTC)
 
-    def end_time(self) -> datetime | None:
-        """When the last candle closes (None for an empty series)."""
-        if len(self) == 0:
-            return None
-        return datetime.fromtimestamp(int(self.times[-1]) + self.timeframe_s, tz=UTC)
+    def between(self, start: datetime, end: datetime, most: int | None = None) -> CandleArrays:
+        """The candles opening in [start, end); with ``most``, only the latest ``most``."""
+        first, last = self.index_at_or_after(start), self.index_at_or_after(end)
+        if most is not None:
+            first = max(first, last - most)
+        first = min(first, last)
+        return CandleArrays(
+            self.symbol,
+            self.timeframe_s,
+            self.times[first:last],
+            self.open[first:last],
+            self.high[first:last],
+            self.low[first:last],
+            self.close[first:last],
+        )
+
+    @classmethod
+    def empty(cls, symbol: str, timeframe_s: int) -> CandleArrays:
+        none = np.array([], dtype=np.float64)
+        return cls(symbol, timeframe_s, np.array([], dtype=np.int64), none, none, none, none)
 
 
 class MoveKind(StrEnum):

@@ -162,7 +162,6 @@ class _Walk:
     max_life: timedelta
     events: list[TrackEvent] = field(default_factory=list)
     stop: Decimal | None = None
-    stop_to_fill: bool = False
     end: int = 0
 
     def run(self) -> Outcome:

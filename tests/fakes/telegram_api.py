@@ -333,10 +333,12 @@ async def read_params(request: web.Request) -> JSON:
     form = await request.post()
     for key, value in form.items():
         if isinstance(value, web.FileField):
+            data = value.file.read()
             params[key] = {
                 "filename": value.filename,
                 "content_type": value.content_type,
-                "size": len(value.file.read()),
+                "size": len(data),
+                "data": data,
             }
         else:
             params[key] = decode_param(key, value)

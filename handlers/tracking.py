@@ -1,0 +1,64 @@
+"""Scores and charts: /stats <source>, /top, and the Chart buttons of /stats and /signal.
+
+A chart is a PNG photo drawn off the event loop (``TrackingService`` caches it per day); the
+buttons carry only what to draw, its id and the theme, and the service checks that the caller
+may see the signal.
+"""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.filters import CommandObject
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+
+from core.errors import UserError
+from handlers import tracking_render as render
+from handlers.commands import Routes, in_private_chat
+from handlers.signals import markup
+from handlers.tracking_callbacks import ChartCallback
+from services.charts import Theme
+from services.dto import UserView
+from services.tracking.service import TrackingService
+
+routes = Routes(__name__, message=in_private_chat)
+
+
+@routes.command(
+    "stats", "a source's scores from prices", "signals.read", args="<source>", order=47
+)
+async def show_stats(
+    message: Message, command: CommandObject, tracking_service: TrackingService
+) -> None:
+    ref = (command.args or "").strip()
+    if not ref:
+        raise UserError("Usage: /stats <source>, e.g. /stats 1 or /stats @channel (/sources).")
+    item = await tracking_service.stats(ref)
+    await message.answer(
+        render.stats(item), reply_markup=markup(render.chart_buttons("source", item.source.id))
+    )
+
+
+@routes.command("top", "the best sources by expectancy", "signals.read", order=48)
+async def show_top(message: Message, tracking_service: TrackingService) -> None:
+    min_signals, ranked = await tracking_service.top()
+    await message.answer(render.top(min_signals, ranked))
+
+
+@routes.callback_query(ChartCallback.filter(), flags={"role": "signals.read"})
+async def send_chart(
+    callback: CallbackQuery,
+    callback_data: ChartCallback,
+    user: UserView,
+    bot: Bot,
+    tracking_service: TrackingService,
+) -> None:
+    theme = Theme(callback_data.theme)
+    if callback_data.kind == "source":
+        png = await tracking_service.source_chart(callback_data.row_id, theme)
+        caption = "Equity in R: each closed signal's R (bars) and the running total (line)."
+    else:
+        png = await tracking_service.signal_chart(user, callback_data.row_id, theme)
+        caption = f"Signal #{callback_data.row_id} on its candles: entry zone, targets, stop."
+    chat_id = callback.message.chat.id if callback.message else user.telegram_id
+    await bot.send_photo(chat_id, BufferedInputFile(png, "chart.png"), caption=caption)
+    await callback.answer()
