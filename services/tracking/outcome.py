@@ -13,6 +13,8 @@ The rules, exactly (so anyone can recompute an outcome from the same candles):
   the stop and a target in the same candle: the stop counts first. The signal ends at the stop,
   at the last target, or when its life (30 days from the post) is over: ``expired``, what is
   left closed at the close of the last candle of its life.
+- An entry that fills at or past its stop (a candle opening through it) is stopped at once, at
+  the fill: ``sl``, R = -1 (the stop price would show a profit for a trade that lost).
 - R with an even split: each hit target closes an even share of what is left (1/n of the
   position when nothing else closed part of it) at its price, the stop or the end closes the
   rest; R = P/L per unit / |fill - signal stop|, to four decimal places. No stop: R is None.
@@ -249,6 +251,18 @@ class _Walk:
         for early in self.moves:
             if early.at <= fill_time and early.kind is MoveKind.MOVE_SL:
                 self._move_stop(early, fill_price, record=False)
+        if self._past_stop(fill_price):
+            self.events.append(TrackEvent("sl", fill_time, fill_price))
+            return Outcome(
+                Result.SL,
+                filled_at=fill_time,
+                fill_price=fill_price,
+                stop_hit=True,
+                closed_at=fill_time,
+                r=Decimal(-1) if self.signal.stop is not None else None,
+                events=tuple(self.events),
+                checked_to=self._checked_to(),
+            )
         cursor, hit = fill_at, 0
         while True:
             move = pending[0] if pending else None
@@ -268,6 +282,12 @@ class _Walk:
             self.events.append(TrackEvent("expired", life_end, last))
             return self._finish(Result.EXPIRED, position, fill_at, fill_price, hit, life_end)
         return self._finish(Result.OPEN, position, fill_at, fill_price, hit)
+
+    def _past_stop(self, fill_price: Decimal) -> bool:
+        """The entry filled at or past the stop (a gap through it): stopped at the fill."""
+        if self.stop is None:
+            return False
+        return fill_price <= self.stop if self.signal.is_long else fill_price >= self.stop
 
     def _scan(
         self, position: _Position, start: int, stop: int, hit: int

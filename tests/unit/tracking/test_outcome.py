@@ -159,6 +159,17 @@ ROWS = [
         0,
     ),
     Row(
+        "a fill past the stop (the candle opened through it) is stopped at the fill, -1 R",
+        long(("98", "99"), ("110",), "97"),
+        [(100, 100, 99.5, 100), (96, 111, 95, 110)],
+        Result.SL,
+        "96",
+        1,
+        0,
+        "-1",
+        1,
+    ),
+    Row(
         "no stop: R is None",
         long(None, ("105",), None),
         [(100, 106, 99, 105)],
