@@ -1,8 +1,9 @@
 """Wiring of the tracking feature: the price tracker's pass (a background job), scores, charts.
 
 The candles come from ``TRACKER_CANDLES_DIR`` when set (freqtrade's layout), else from the
-paper exchange's replay feed moved onto the wall clock; a static or exchange ticker feed has
-no candles here, so its signals end ``no_data`` after their fill window (say so in the README).
+price feed: the replay's candles moved onto the wall clock, or the exchange's 1-minute candles
+(``PRICE_FEED=exchange``); static prices have no candles, so their signals end ``no_data``
+after their fill window.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from bot.features import Feature, FeatureContext
 from handlers import tracking
 from handlers.tracking_render import TrackerHtml
 from services.charts import ChartRenderer
-from services.exchange.feeds import ReplayFeed
+from services.exchange.ccxt_client import CcxtExchangeClient
+from services.exchange.feeds import ExchangeTickerFeed, ReplayFeed
 from services.sources import SourceService
 from services.tracking.candle_source import (
     CandleSource,
+    ExchangeCandleSource,
     NoCandleSource,
     ReplayCandleSource,
     StoreCandleSource,
@@ -40,6 +43,8 @@ def candle_source(ctx: FeatureContext) -> CandleSource:
     feed = factory.paper.feed if factory is not None else None
     if isinstance(feed, ReplayFeed) and feed.wall_offset() is not None:
         return ReplayCandleSource(feed)
+    if isinstance(feed, ExchangeTickerFeed) and isinstance(feed.client, CcxtExchangeClient):
+        return ExchangeCandleSource(feed.client)
     return NoCandleSource()
 
 

@@ -50,6 +50,7 @@ from services.exchange.base import (
     Position,
     Ticker,
 )
+from services.exchange.candles import Candle
 from services.exchange.ccxt_errors import translate_error
 from services.exchange.ccxt_leverage import set_isolated_leverage
 from services.exchange.ccxt_orders import prepare_order
@@ -208,6 +209,19 @@ class CcxtExchangeClient:
             at=payloads.timestamp(raw.get("timestamp")) or self._clock(),
             source=f"{self.name} ticker",
         )
+
+    async def candles(
+        self, symbol: str, timeframe: str, since: datetime, limit: int = 1000
+    ) -> list[Candle]:
+        """Up to ``limit`` candles of ``symbol`` opening at or after ``since`` (oldest first),
+        from the exchange's public OHLCV endpoint; the candle still forming is included."""
+        await self._raw_market(symbol)
+        since_ms = int(since.timestamp() * 1000)
+        rows = await self._read(
+            f"read the {symbol} candles",
+            lambda: self._ex.fetch_ohlcv(symbol, timeframe, since_ms, limit),
+        )
+        return payloads.candles(rows)
 
     async def balances(self) -> list[Balance]:
         return payloads.balances(

@@ -17,6 +17,7 @@ import ccxt
 from core.domain import OrderSide, OrderStatus, OrderType, Side
 from core.errors import ExchangeError
 from services.exchange.base import Balance, MarketInfo, OrderRequest, OrderResult, Position
+from services.exchange.candles import Candle
 
 BALANCE_META_KEYS: Final = frozenset({"info", "free", "used", "total", "timestamp", "datetime"})
 
@@ -47,6 +48,22 @@ def timestamp(ms: object) -> datetime | None:
     if isinstance(ms, int | float):
         return datetime.fromtimestamp(ms / 1000, tz=UTC)
     return None
+
+
+def candles(rows: object) -> list[Candle]:
+    """ccxt OHLCV rows ``[ms, open, high, low, close, volume]`` -> candles (rows with a
+    missing price are dropped; ccxt gives floats, read through their text as everywhere)."""
+    out: list[Candle] = []
+    for row in rows if isinstance(rows, list) else []:
+        if not isinstance(row, list | tuple) or len(row) < 6:
+            continue
+        at = timestamp(row[0])
+        values = [to_decimal(v) for v in row[1:6]]
+        if at is None or any(v is None for v in values[:4]):
+            continue
+        o, h, low, c = (v for v in values[:4] if v is not None)
+        out.append(Candle(at, o, h, low, c, values[4] or Decimal(0)))
+    return out
 
 
 # -- markets ----------------------------------------------------------------------------------

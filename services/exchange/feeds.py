@@ -331,6 +331,11 @@ class ExchangeTickerFeed:
         self.name = f"{client.name} ticker"
         self._symbols = {_normalize(s) for s in symbols}
 
+    @property
+    def client(self) -> ExchangeClient:
+        """The exchange client the prices come from (the tracker reads its candles)."""
+        return self._client
+
     async def load_symbols(self) -> list[str]:
         """Fetch the exchange's active markets; returns them sorted."""
         markets = await self._client.markets()

@@ -155,8 +155,10 @@ class TrackingService:
         view = view_of_row(price) if price is not None else None
         now = self._clock()
         futures = signal.market is Market.FUTURES
-        arrays = await self._candles.arrays(signal.base, signal.quote, futures=futures, now=now)
         posted = signal.posted_at or signal.first_seen_at
+        arrays = await self._candles.arrays(
+            signal.base, signal.quote, futures=futures, now=now, since=posted - CHART_BEFORE
+        )
         end = min((view.closed_at if view and view.closed_at else now) + CHART_AFTER, now)
         if arrays is None:
             window = CandleArrays.empty(f"{signal.base}/{signal.quote or 'USDT'}", 3600)

@@ -34,6 +34,7 @@ from core.db.repositories.subscriptions import SubscriptionRepository
 from core.db.repositories.users import UserRepository
 from core.db.session import Database
 from core.domain import Market, UpdateType
+from core.errors import ExchangeError
 from services.exchange.candles import format_timeframe
 from services.notifications import enqueue
 from services.signals.views import to_signal_view
@@ -133,7 +134,14 @@ class Tracker:
                 session.expunge_all()
             if not signals:
                 return changed
-            computed = [await self._compute(s, moves.get(s.id, []), now) for s in signals]
+            computed = []
+            for signal in signals:
+                try:
+                    computed.append(await self._compute(signal, moves.get(signal.id, []), now))
+                except ExchangeError as error:  # the candles' exchange is away: next pass
+                    log.warning(
+                        "tracker_candles_unavailable", signal_id=signal.id, error=str(error)
+                    )
             changed += await self._store(computed, stored, now)
             after = signals[-1].id
 
@@ -152,7 +160,11 @@ class Tracker:
         )
         assert signal.base is not None  # due() reads only signals with a pair
         arrays = await self._candles.arrays(
-            signal.base, signal.quote, futures=signal.market is Market.FUTURES, now=now
+            signal.base,
+            signal.quote,
+            futures=signal.market is Market.FUTURES,
+            now=now,
+            since=posted,
         )
         if tracked is None:  # e.g. a zone with no prices: nothing to fill
             empty = Outcome(Result.NO_DATA)

@@ -204,6 +204,7 @@ class FakeExchangeAPI:
         self._trade_ids = itertools.count(500)
         self._release = asyncio.Event()
         self.futures = FakeFutures(self, wallet=futures_wallet)
+        self._klines: dict[str, list[list[Any]]] = {}  # symbol id -> [open ms, o, h, l, c, v]
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -250,6 +251,11 @@ class FakeExchangeAPI:
 
     def price(self, symbol: str) -> Decimal:
         return self._prices[self._symbol_id(symbol)]
+
+    def set_candles(self, symbol: str, rows: list[tuple[int, str, str, str, str, str]]) -> None:
+        """The 1m klines of ``symbol``: (open time ms, open, high, low, close, volume), any
+        order (served sorted, as Binance does)."""
+        self._klines[self._symbol_id(symbol)] = sorted([list(r) for r in rows])
 
     def set_balance(self, asset: str, free: str | Decimal, locked: str | Decimal = "0") -> None:
         self._balances[asset] = _Balance(Decimal(free), Decimal(locked))
@@ -367,6 +373,7 @@ class FakeExchangeAPI:
             ("GET", "/api/v3/time"): lambda _p: {"serverTime": self.now_ms},
             ("GET", "/api/v3/exchangeInfo"): lambda _p: self.exchange_info,
             ("GET", "/api/v3/ticker/24hr"): self._ticker,
+            ("GET", "/api/v3/klines"): self._candles,
             ("GET", "/api/v3/account"): self._account,
             ("POST", "/api/v3/order"): self._create_order,
             ("DELETE", "/api/v3/order"): self._cancel_order,
@@ -425,6 +432,16 @@ class FakeExchangeAPI:
             "lastId": 100,
             "count": 100,
         }
+
+    def _candles(self, params: Mapping[str, str]) -> list[list[Any]]:
+        """GET /api/v3/klines: 1m only here; ``startTime`` inclusive, ``limit`` at most 1000."""
+        sid = self._known_symbol(params.get("symbol"))
+        if params.get("interval") != "1m":
+            raise BinanceError(-1120, "Invalid interval.")
+        start = int(params.get("startTime") or 0)
+        limit = min(int(params.get("limit") or 500), 1000)
+        rows = [r for r in self._klines.get(sid, []) if r[0] >= start][:limit]
+        return [[*r, r[0] + 59_999, "0", 1, "0", "0", "0"] for r in rows]
 
     def _account(self, _params: Mapping[str, str]) -> dict[str, Any]:
         return {
