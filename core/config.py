@@ -340,6 +340,18 @@ class TrackingSettings(BaseSettings):
     candles_dir: Path | None = Field(default=None, validation_alias="TRACKER_CANDLES_DIR")
     top_min_signals: int = Field(default=10, ge=1, validation_alias="TOP_MIN_SIGNALS")
 
+    @field_validator("candles_dir", mode="before")
+    @classmethod
+    def _dir_or_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("candles_dir")
+    @classmethod
+    def _existing_dir(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"no directory at {value} (a freqtrade data directory)")
+        return value
+
 
 class Settings(BaseSettings):
     """Every setting, grouped. Build with ``load_settings()``."""
