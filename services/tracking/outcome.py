@@ -259,7 +259,7 @@ class _Walk:
                 fill_price=fill_price,
                 stop_hit=True,
                 closed_at=fill_time,
-                r=Decimal(-1) if self.signal.stop is not None else None,
+                r=Decimal(-1).quantize(R_PLACES),
                 events=tuple(self.events),
                 checked_to=self._checked_to(),
             )
@@ -284,10 +284,12 @@ class _Walk:
         return self._finish(Result.OPEN, position, fill_at, fill_price, hit)
 
     def _past_stop(self, fill_price: Decimal) -> bool:
-        """The entry filled at or past the stop (a gap through it): stopped at the fill."""
-        if self.stop is None:
+        """The entry filled at or past the signal's own stop (a gap through it); a stop the
+        channel moved before the fill (e.g. to entry) is not one the entry can gap through."""
+        stop = self.signal.stop
+        if stop is None:
             return False
-        return fill_price <= self.stop if self.signal.is_long else fill_price >= self.stop
+        return fill_price <= stop if self.signal.is_long else fill_price >= stop
 
     def _scan(
         self, position: _Position, start: int, stop: int, hit: int

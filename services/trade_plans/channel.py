@@ -24,7 +24,9 @@ from services.signal_parser.prices import numbers
 from services.trade_plans.model import ChannelUpdate
 
 _TO_ENTRY: Final = re.compile(
-    r"\b(?:entry|entries|breakeven|break[\s-]?even|b\.?e\.?|bep|безубыток|вход)\b", re.IGNORECASE
+    r"\b(?:entry|entries|breakeven|break[\s-]?even|b\.?e\.?|bep|безубыток|вход)\b"
+    r"|保本|成本价|开仓价|入场价",  # Chinese has no word boundaries: "保本损" is breakeven
+    re.IGNORECASE,
 )
 _PERCENT: Final = re.compile(r"(\d{1,3}(?:[.,]\d+)?)\s*%")
 _HALF: Final = re.compile(r"\b(?:half|50/50|половин\w*)\b", re.IGNORECASE)

@@ -421,3 +421,19 @@ def test_a_short_is_the_mirrored_long(
     )
     if a.fill_price is not None:
         assert b.fill_price == mirror - a.fill_price
+
+
+def test_a_stop_moved_to_entry_before_the_fill_is_not_a_gap_through_the_stop() -> None:
+    # The channel moves the stop to entry before the zone fills: the fill candle (low 89.5)
+    # reaches the new stop at the fill price, stop first: closed flat, 0 R, not -1 R.
+    signal = long(("90", "91"), ("120",), "80")
+    rows = [(100, 101, 99, 100), (91, 95, 89.5, 94)]
+    moves = [ChannelMove(at(0), MoveKind.MOVE_SL)]
+    outcome = followed_outcome(signal, series(rows), moves)
+    assert outcome.result is Result.SL
+    assert outcome.fill_price == D(91)
+    assert outcome.r == D(0)
+    assert (
+        str(price_outcome(long(("98", "99"), ("110",), "97"), series([(96, 111, 95, 110)])).r)
+        == "-1.0000"
+    )
