@@ -12,6 +12,14 @@ class Role(StrEnum):
     API_USER = "api_user"
 
 
+class Access(StrEnum):
+    """Whether a user may use the bot (README "Who may do what"); roles say what they may do."""
+
+    GRANTED = "granted"
+    PENDING = "pending"  # REGISTRATION=approval: waiting for an admin
+    REFUSED = "refused"  # an admin said no
+
+
 class Side(StrEnum):
     LONG = "long"
     SHORT = "short"

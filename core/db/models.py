@@ -30,6 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.clock import utc_now
 from core.db.base import PK, Base, JSONType
 from core.domain import (
+    Access,
     InboxStatus,
     LegKind,
     LegStatus,
@@ -77,7 +78,8 @@ class User(TimestampMixin, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)  # False: the user blocked us
     pin_hash: Mapped[str | None] = mapped_column(String(255))
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    last_ban_notice_at: Mapped[datetime | None]
+    last_ban_notice_at: Mapped[datetime | None]  # also the last "you were refused" notice
+    access: Mapped[Access] = mapped_column(_enum(Access), default=Access.GRANTED)
 
 
 class Source(TimestampMixin, Base):
@@ -89,8 +91,11 @@ class Source(TimestampMixin, Base):
     username: Mapped[str | None] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16), default="channel")
     owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)  # owner checked as chat admin
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # shown to every user; until then only to admins, the owner and the invitees (user ids)
+    approved: Mapped[bool] = mapped_column(Boolean, default=False)
+    invitees: Mapped[list[Any]] = mapped_column(default=list)
 
 
 class Signal(TimestampMixin, Base):

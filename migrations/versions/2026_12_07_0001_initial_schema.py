@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 14:35:54.841631
+Create Date: 2026-12-07 14:52:33.264926
 """
 
 from __future__ import annotations
@@ -97,6 +97,11 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("last_ban_notice_at", core.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "access",
+            sa.Enum("granted", "pending", "refused", name="access", native_enum=False, length=20),
+            nullable=False,
+        ),
         sa.Column("created_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
@@ -296,6 +301,12 @@ def upgrade() -> None:
         ),
         sa.Column("verified", sa.Boolean(), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("approved", sa.Boolean(), nullable=False),
+        sa.Column(
+            "invitees",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("created_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
