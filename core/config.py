@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from core.config_access import AccessSettings
 from core.errors import ConfigError
 
 
@@ -372,6 +373,7 @@ class Settings(BaseSettings):
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     health: HealthSettings = Field(default_factory=HealthSettings)
     tracking: TrackingSettings = Field(default_factory=TrackingSettings)
+    access: AccessSettings = Field(default_factory=AccessSettings)
 
     @field_validator("environment", mode="before")
     @classmethod
@@ -397,6 +399,7 @@ SECTIONS: dict[str, type[BaseSettings]] = {
     "logging": LoggingSettings,
     "health": HealthSettings,
     "tracking": TrackingSettings,
+    "access": AccessSettings,
 }
 
 
