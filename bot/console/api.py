@@ -3,9 +3,10 @@
 `LocalBotAPI` answers ``call(method, params)`` with the ``result`` payload Telegram would send,
 or raises `BotAPIError` with Telegram's code and wording, over the users, chats and messages of
 `TelegramState`. It holds only the methods the bot uses (sending, editing and deleting
-messages, answering button presses, reading chats and members, setting command menus); a method
-it does not know is 404 "method not found", as on Telegram, so a handler calling a new method
-shows up at once.
+messages, answering button presses, reading chats and members, setting command menus, getFile
+for the files it keeps: a user's documents and the photos the bot sent); a method it does not
+know is 404 "method not found", as on Telegram, so a handler calling a new method shows up at
+once.
 
 It checks what Telegram checks before accepting a message: HTML markup (`html_check`), text
 length, callback data size, reply targets, whether the bot may write to the chat. Every message
@@ -35,6 +36,9 @@ MAX_CALLBACK_DATA_BYTES: Final = 64
 MAX_ALERT_LENGTH: Final = 200
 MAX_MENU_COMMANDS: Final = 100
 MAX_COMMAND_DESCRIPTION: Final = 256
+MAX_DOWNLOAD_BYTES: Final = 20 * 1024 * 1024  # getFile refuses bigger files to bots
+PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
+PNG_HEADER_END: Final = 24  # the signature, then IHDR's length, type, width and height
 COMMAND_NAME: Final = re.compile(r"[a-z0-9_]{1,32}")
 
 MessageEventKind = Literal["sent", "edited", "deleted"]
@@ -79,6 +83,7 @@ class LocalBotAPI(TelegramState):
             "editmessagereplymarkup": self._edit_message_reply_markup,
             "deletemessage": self._delete_message,
             "answercallbackquery": self._answer_callback_query,
+            "getfile": self._get_file,
             "getchat": self._get_chat,
             "getchatmember": self._get_chat_member,
             "setmycommands": self._set_my_commands,
@@ -86,6 +91,31 @@ class LocalBotAPI(TelegramState):
         }
         # command menus by (scope as JSON, language code); "" is every language
         self.commands: dict[tuple[str, str], list[JSON]] = {}
+        self._files: dict[str, tuple[JSON, bytes]] = {}  # file_id -> (File object, bytes)
+
+    # -- files -----------------------------------------------------------------------------------
+
+    def add_file(self, data: bytes, kind: str = "documents", file_name: str | None = None) -> JSON:
+        """Keep ``data`` as Telegram keeps an uploaded file; returns its ``File`` object
+        (``file_id``, ``file_unique_id``, ``file_size``, and the ``file_path`` a download
+        reads)."""
+        number = len(self._files) + 1
+        suffix = file_name.rpartition(".")[2] if file_name and "." in file_name else "bin"
+        file: JSON = {
+            "file_id": f"{kind}-{number}",
+            "file_unique_id": f"u{number}",
+            "file_size": len(data),
+            "file_path": f"{kind}/file_{number}.{suffix}",
+        }
+        self._files[file["file_id"]] = (file, data)
+        return dict(file)
+
+    def file_content(self, file_path: str) -> bytes | None:
+        """The bytes of a kept file by its ``file_path`` (what ``/file/bot<token>/...`` serves)."""
+        for file, data in self._files.values():
+            if file["file_path"] == file_path:
+                return data
+        return None
 
     # -- dispatch --------------------------------------------------------------------------------
 
@@ -232,13 +262,21 @@ class LocalBotAPI(TelegramState):
         if not isinstance(photo, dict) or not photo.get("size", photo.get("data")):
             raise BotAPIError(400, "Bad Request: there is no photo in the request")
         data = photo.get("data")
+        if isinstance(data, bytes):  # kept, so getFile and a download give it back
+            kept = self.add_file(data, "photos", "photo.png")
+            ids = {"file_id": kept["file_id"], "file_unique_id": kept["file_unique_id"]}
+        else:
+            number = f"{chat['id']}-{self.now()}"
+            ids = {"file_id": f"photo-{number}", "file_unique_id": f"p{number}"}
         size = len(data) if isinstance(data, bytes) else int(photo.get("size") or 0)
+        width, height = png_size(data) if isinstance(data, bytes) else (0, 0)
         message: JSON = {
             "message_id": self.next_message_id(chat["id"]),
             "date": self.now(),
             "chat": chat,
             "from": dict(self.bot_user),
-            "photo": [{"file_id": f"photo-{chat['id']}-{self.now()}", "file_size": size}],
+            # a PhotoSize as aiogram reads it: ids, the size in pixels and in bytes
+            "photo": [{**ids, "width": width, "height": height, "file_size": size}],
         }
         if params.get("caption"):
             caption = self._render_text({**params, "text": params["caption"]})
@@ -291,6 +329,15 @@ class LocalBotAPI(TelegramState):
             self.on_alert(text)
         return True
 
+    def _get_file(self, params: JSON) -> JSON:
+        kept = self._files.get(str(self._require(params, "file_id")))
+        if kept is None:
+            raise BotAPIError(400, "Bad Request: invalid file_id")
+        file = kept[0]
+        if int(file["file_size"]) > MAX_DOWNLOAD_BYTES:
+            raise BotAPIError(400, "Bad Request: file is too big")
+        return dict(file)
+
     def _get_chat(self, params: JSON) -> JSON:
         chat = self.chat(self._require(params, "chat_id"))
         return {
@@ -332,6 +379,13 @@ class LocalBotAPI(TelegramState):
     def _delete_my_commands(self, params: JSON) -> bool:
         self.commands.pop(self._commands_key(params), None)
         return True
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from a PNG's header; (0, 0) for anything else."""
+    if data[:8] != PNG_SIGNATURE or len(data) < PNG_HEADER_END:
+        return 0, 0
+    return int.from_bytes(data[16:20]), int.from_bytes(data[20:24])
 
 
 def _set_markup(message: JSON, markup: JSON | None) -> None:

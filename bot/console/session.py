@@ -18,8 +18,10 @@ from aiogram.client.default import Default
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
+from aiogram.types import InputFile
 
 from bot.console.api import LocalBotAPI
+from bot.console.errors import BotAPIError
 from bot.console.state import JSON
 
 if TYPE_CHECKING:
@@ -54,8 +56,8 @@ class LocalSession(BaseSession):
     def _decode(self, value: Any, prepared: Any, bot: Bot) -> Any:
         while isinstance(value, Default | Enum):
             value = bot.default[value.name] if isinstance(value, Default) else value.value
-        if isinstance(value, str) or not isinstance(prepared, str):
-            return prepared
+        if isinstance(value, str | InputFile) or not isinstance(prepared, str):
+            return prepared  # an upload is "attach://<part>", its part added by build_params
         if isinstance(value, datetime.datetime | datetime.timedelta):
             return int(prepared)
         return self.json_loads(prepared)
@@ -81,10 +83,13 @@ class LocalSession(BaseSession):
         chunk_size: int = 65536,
         raise_for_status: bool = True,
     ) -> AsyncGenerator[bytes, None]:
-        # No files are stored locally: downloads are empty.
-        empty: tuple[bytes, ...] = ()
-        for chunk in empty:
-            yield chunk
+        # A download URL ends with the File's file_path: /file/bot<token>/<file_path>
+        _, found, file_path = url.partition("/file/bot")
+        data = self.local_api.file_content(file_path.partition("/")[2]) if found else None
+        if data is None:
+            raise BotAPIError(404, "Not Found: no such file")
+        for start in range(0, len(data), chunk_size):
+            yield data[start : start + chunk_size]
 
     async def close(self) -> None:
         """Nothing to release: there is no connection."""

@@ -1,10 +1,10 @@
 """Incoming updates as the dicts Telegram delivers, for the console to feed the dispatcher.
 
 `UpdateFactory` builds valid ``aiogram.types.Update`` input: a user's message or command, a
-button press, a channel post, a forwarded post, the bot being added to a channel. Each message
-is stored in the `LocalBotAPI` and takes its id from the chat's counter there, so the bot's
-replies, edits and deletes line up with what it was sent. Update ids and callback query ids
-only grow.
+file sent with a caption (its bytes kept for getFile), a button press, a channel post, a
+forwarded post, the bot being added to a channel. Each message is stored in the `LocalBotAPI`
+and takes its id from the chat's counter there, so the bot's replies, edits and deletes line
+up with what it was sent. Update ids and callback query ids only grow.
 """
 
 from __future__ import annotations
@@ -74,6 +74,36 @@ class UpdateFactory:
             message["reply_to_message"] = replied
         self.api.store_message(message)
         return self._update(message=message)
+
+    def document(
+        self,
+        user_id: int,
+        data: bytes,
+        file_name: str,
+        caption: str | None = None,
+    ) -> JSON:
+        """A private `message` from `user_id` sending a file (kept in the `LocalBotAPI`, so
+        getFile and a download give `data` back); a `/command` caption gets its entity."""
+        update = self.message(user_id, caption or "")
+        message = update["message"]
+        del message["text"]
+        message.pop("entities", None)
+        kept = self.api.add_file(data, "documents", file_name)
+        message["document"] = {
+            "file_id": kept["file_id"],
+            "file_unique_id": kept["file_unique_id"],
+            "file_name": file_name,
+            "file_size": len(data),
+        }
+        if caption:
+            message["caption"] = caption
+            if caption.startswith("/"):
+                command = caption.split(maxsplit=1)[0]
+                message["caption_entities"] = [
+                    {"type": "bot_command", "offset": 0, "length": utf16_len(command)}
+                ]
+        self.api.store_message(message)
+        return update
 
     def callback(self, user_id: int, message: JSON, data: str) -> JSON:
         """A `callback_query` update: `user_id` pressed a button with `data` under `message`

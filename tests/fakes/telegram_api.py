@@ -3,7 +3,8 @@
 `FakeTelegramAPI` serves ``POST /bot{token}/{method}`` from a `RecordingBotAPI` (the console's
 emulator with recording and fault injection, `tests/fakes/bot_api.py`) and adds what only a
 server has: the `getUpdates` queue with long polling and ``allowed_updates`` filtering, form /
-multipart / JSON decoding, the token check, and holding a method mid-request.
+multipart / JSON decoding, the token check, holding a method mid-request, and file downloads
+(``GET /file/bot{token}/{file_path}``, recorded as ``download``).
 `RecordingSession` is the socket-free variant with the same recording API.
 
     async with FakeTelegramAPI() as telegram_api:
@@ -161,6 +162,7 @@ class FakeTelegramAPI(Recording):
         """Bind a free loopback port and start serving."""
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{file_path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
         await self._runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -252,6 +254,15 @@ class FakeTelegramAPI(Recording):
             if body["ok"]:
                 self._after(method.lower(), params, body)
         return web.json_response(body, status=status)
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """``GET /file/bot{token}/{file_path}``: a kept file's bytes (after getFile)."""
+        token, file_path = request.match_info["token"], request.match_info["file_path"]
+        self.api.record("download", {"file_path": file_path})
+        data = self.api.file_content(file_path)
+        if (self.token is not None and token != self.token) or data is None:
+            return web.Response(status=404, text="Not Found")
+        return web.Response(body=data, content_type="application/octet-stream")
 
     def _after(self, method: str, params: JSON, body: JSON) -> None:
         """Server-side parts of methods the `RecordingBotAPI` answers: the update queue."""
