@@ -20,6 +20,7 @@ PERMISSIONS: Final[dict[str, frozenset[Role]]] = {
     "signals.forward": frozenset({Role.ADMIN, Role.TRADER, Role.VIEWER}),
     "sources.read": frozenset({Role.ADMIN, Role.TRADER, Role.VIEWER}),
     "sources.manage": frozenset({Role.ADMIN}),
+    "signals.backtest": frozenset({Role.ADMIN}),  # a channel's export, replayed on our candles
     "market.read": frozenset({Role.ADMIN, Role.TRADER, Role.VIEWER, Role.API_USER}),
     "trade": frozenset({Role.ADMIN, Role.TRADER}),
     "reports.read": frozenset({Role.ADMIN, Role.TRADER}),  # one's own figures only

@@ -15,6 +15,7 @@ from aiogram.dispatcher.middlewares.data import MiddlewareData
 
 if TYPE_CHECKING:
     from services.accounts import AccountService
+    from services.backtest.service import BacktestService
     from services.dto import UserView
     from services.plain_language import PlainLanguageService
     from services.reports.service import ReportService
@@ -40,6 +41,7 @@ class Services(TypedDict, total=False):
     plan_service: TradePlanService
     report_service: ReportService
     tracking_service: TrackingService
+    backtest_service: BacktestService
 
 
 class HandlerData(MiddlewareData, Services, total=False):

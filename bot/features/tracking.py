@@ -3,7 +3,8 @@
 The candles come from ``TRACKER_CANDLES_DIR`` when set (freqtrade's layout), else from the
 price feed: the replay's candles moved onto the wall clock, or the exchange's 1-minute candles
 (``PRICE_FEED=exchange``); static prices have no candles, so their signals end ``no_data``
-after their fill window.
+after their fill window. The in-chat backtest (/backtest) reads the same store or feed's
+candles at their own times (none for exchange candles or static prices).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from datetime import timedelta
 import structlog
 
 from bot.features import Feature, FeatureContext
-from handlers import tracking
+from handlers import backtest, tracking
 from handlers.tracking_render import TrackerHtml
+from services.backtest.service import BacktestService
 from services.charts import ChartRenderer
 from services.exchange.ccxt_client import CcxtExchangeClient
 from services.exchange.feeds import ExchangeTickerFeed, ReplayFeed
@@ -86,8 +88,14 @@ async def build(ctx: FeatureContext) -> Feature:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), settings.interval_s)
 
+    backtests = BacktestService(
+        ctx.db,
+        candles.store if isinstance(candles, StoreCandleSource | ReplayCandleSource) else None,
+        threshold=ctx.settings.ai.parser_threshold,
+        duplicate_window=timedelta(seconds=ctx.settings.limits.signal_duplicate_window_s),
+    )
     return Feature(
-        services={"tracking_service": service},
-        routers=[tracking.routes.build()],
+        services={"tracking_service": service, "backtest_service": backtests},
+        routers=[tracking.routes.build(), backtest.routes.build()],
         background=[track] if settings.enabled else [],
     )
