@@ -117,6 +117,11 @@ def card(signal: SignalView, kind: CardKind, note: str | None = None) -> str:
         origin = signal.origin(name) if value is not None else FieldOrigin.MISSING
         shown = escape(value) if value is not None else "-"
         lines.append(f"{label}: <b>{shown}</b> {MARKS[origin]}")
+        if name == "targets" and signal.targets_dropped:
+            lines.append(
+                f"<i>{signal.targets_dropped} more targets in the post were dropped "
+                f"(the first {len(signal.targets)} are kept).</i>"
+            )
     lines.append(f"Status: {escape(status_text(signal))}")
     if kind is CardKind.TRACKED and note:
         lines.append(f"<i>{escape(note)}</i>")

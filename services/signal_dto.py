@@ -104,6 +104,7 @@ class SignalView:
     edit_count: int
     first_seen_at: datetime
     origins: dict[str, FieldOrigin] = field(default_factory=dict)
+    targets_dropped: int = 0  # targets past ``columns.MAX_TARGETS`` the post listed
 
     @property
     def pair(self) -> str | None:

@@ -21,7 +21,7 @@ from services.signal_dto import ChannelPost, EventView, SignalView
 from services.signal_parser import ParseResult
 from services.signals import fan_out
 from services.signals.access import AWAITING, OPEN_FOR_EDIT
-from services.signals.columns import sha256, take_levels
+from services.signals.columns import MAX_TARGETS, sha256, take_levels
 from services.signals.context import SignalContext
 from services.signals.intake import ingest_channel_post
 from services.signals.views import card_diff, to_event_view, to_signal_view
@@ -50,7 +50,8 @@ async def edit_channel_post(
     if traded and ctx.plans is not None and result.kind is SignalKind.ENTRY:
         # the signal keeps its first levels; the plans trading it take the new targets and
         # stop (each plan once per edit, also when the edit is delivered again)
-        await ctx.plans.apply_edit(existing.id, event.id, tuple(result.targets), result.stop_loss)
+        targets = tuple(result.targets[:MAX_TARGETS])  # bounded as a stored signal's
+        await ctx.plans.apply_edit(existing.id, event.id, targets, result.stop_loss)
     return event
 
 

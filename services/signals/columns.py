@@ -1,7 +1,10 @@
 """How a parse becomes signal columns: the levels, where each card field came from, the hash.
 
-Targets are stored as decimal strings in written order (the column is JSON); an entry zone is
-stored as its low and high ends; a market entry has neither. The same mapping serves a new
+Targets are stored as decimal strings in written order (the column is JSON), at most
+``MAX_TARGETS`` of them: the first ones written are kept and ``fields_meta["targets_dropped"]``
+counts the rest, so a post listing hundreds of prices is a signal every card, plan and message
+can carry (the card says how many were dropped). An entry zone is stored as its low and high
+ends; a market entry has neither. The same mapping serves a new
 post and a channel edit of it, so an edit can never set a column a new post could not.
 """
 
@@ -10,12 +13,14 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from decimal import Decimal
-from typing import TypedDict
+from typing import Final, TypedDict
 
 from core.db.models import Signal
 from core.domain import Market, Side, SignalKind
 from services.signal_dto import FieldOrigin
 from services.signal_parser import ParseResult
+
+MAX_TARGETS: Final = 20
 
 
 class ParsedColumns(TypedDict):
@@ -55,7 +60,7 @@ def parsed_columns(result: ParseResult) -> ParsedColumns:
         "entry_low": low,
         "entry_high": high,
         "entry_is_market": entry == "market",
-        "targets": [str(t) for t in result.targets],
+        "targets": [str(t) for t in result.targets[:MAX_TARGETS]],
         "stop_loss": result.stop_loss,
         "leverage": result.leverage,
         "confidence": float(result.confidence),
@@ -76,10 +81,18 @@ def new_signal_row(
         "raw_text": text,
         "text_sha256": sha256(text),
         "first_seen_at": now,
-        "fields_meta": {"origins": field_origins(result)},
+        "fields_meta": fields_meta(result),
         "targets_hit": 0,
         "edit_count": 0,
     }
+
+
+def fields_meta(result: ParseResult) -> dict[str, object]:
+    """What the card says about the fields: their origins, and the targets dropped (if any)."""
+    meta: dict[str, object] = {"origins": field_origins(result)}
+    if len(result.targets) > MAX_TARGETS:
+        meta["targets_dropped"] = len(result.targets) - MAX_TARGETS
+    return meta
 
 
 def field_origins(result: ParseResult) -> dict[str, str]:
@@ -117,4 +130,5 @@ def take_levels(signal: Signal, result: ParseResult) -> None:
     signal.leverage = values["leverage"]
     signal.confidence = values["confidence"]
     signal.parser = values["parser"]
-    signal.fields_meta = {**(signal.fields_meta or {}), "origins": field_origins(result)}
+    kept = {k: v for k, v in (signal.fields_meta or {}).items() if k != "targets_dropped"}
+    signal.fields_meta = {**kept, **fields_meta(result)}

@@ -111,7 +111,10 @@ def _set_fields(signal: Signal, values: EditValues, *, edited: dict[str, str]) -
     origins = dict((signal.fields_meta or {}).get("origins", {}))
     for name in edited:
         origins[name] = FieldOrigin.EDITED.value
-    signal.fields_meta = {**(signal.fields_meta or {}), "origins": origins}
+    meta = dict(signal.fields_meta or {})
+    if "targets" in values:  # the targets typed replace the post's: none dropped any more
+        meta.pop("targets_dropped", None)
+    signal.fields_meta = {**meta, "origins": origins}
     signal.edit_count += 1
 
 

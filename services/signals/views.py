@@ -17,7 +17,8 @@ from services.sources import to_source_view
 
 def to_signal_view(signal: Signal, source: Source | None) -> SignalView:
     """The view of a signal row (``source`` gives its name; None for private signals)."""
-    origins = {k: FieldOrigin(v) for k, v in (signal.fields_meta or {}).get("origins", {}).items()}
+    meta = signal.fields_meta or {}
+    origins = {k: FieldOrigin(v) for k, v in meta.get("origins", {}).items()}
     return SignalView(
         id=signal.id,
         source_id=signal.source_id,
@@ -41,6 +42,7 @@ def to_signal_view(signal: Signal, source: Source | None) -> SignalView:
         edit_count=signal.edit_count,
         first_seen_at=signal.first_seen_at,
         origins=origins,
+        targets_dropped=int(meta.get("targets_dropped", 0)),
     )
 
 
