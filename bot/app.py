@@ -29,6 +29,7 @@ from core.db.session import Database
 from core.logging import Redactor, configure_logging
 from core.metrics import Metrics
 from core.security import KeyStore, resolve_encryption_keys
+from handlers.access_render import AccessHtml
 from handlers.deps import Services
 from services.inbox import MAX_ATTEMPTS, InboxService
 from services.notifications import OutboxNotifier
@@ -210,7 +211,9 @@ async def build_app(
     db, kv, keystore = await _open_stores(settings, kv, redactor, check=check_services)
     bot = _build_bot(settings, session, token)
     metrics = Metrics()
-    users = UserService(db, settings.telegram.admin_ids, cache=kv.cache)
+    users = UserService(
+        db, settings.telegram.admin_ids, kv.cache, access=settings.access, messages=AccessHtml()
+    )
     notifier = OutboxNotifier(db)
     context = FeatureContext(
         settings=settings,

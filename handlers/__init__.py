@@ -11,7 +11,7 @@ from aiogram import Router
 def build_routers(feature_routers: list[Router]) -> list[Router]:
     """/start & co first (every user's first words), then errors, the pasted-secret guard,
     admin and the features' routers behind one gate, and the fallback last."""
-    from handlers import admin, errors, fallback, secret_input, start
+    from handlers import admin, errors, fallback, registration, secret_input, start
     from handlers.commands import group
 
     return [
@@ -22,6 +22,7 @@ def build_routers(feature_routers: list[Router]) -> list[Router]:
                 errors.routes.build(),
                 secret_input.routes.build(),
                 admin.routes.build(),
+                registration.routes.build(),
                 *feature_routers,
             ],
         ),

@@ -1,5 +1,6 @@
 """/start, /help [command], /whoami, /cancel; /help (and /start for a role other than a new
-user's) also fit the chat's command menu to the user's role (handlers/command_menu.py)."""
+user's) also fit the chat's command menu to the user's role (handlers/command_menu.py);
+a user still waiting for an admin (``REGISTRATION=approval``) is told so by both."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from aiogram.filters import CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
-from core.domain import Role
+from core.domain import Access, Role
 from core.permissions import role_allows
-from handlers import render
+from handlers import access_render, render
 from handlers.command_menu import NEW_USER_ROLE, fit_menu
 from handlers.commands import COMMANDS, Routes, in_private_chat
 from handlers.usage import EXAMPLES
@@ -21,6 +22,9 @@ routes = Routes(__name__, message=in_private_chat)
 
 @routes.command("start", "register and see what the bot does", Role.VIEWER, order=0)
 async def start(message: Message, user: UserView, bot: Bot, user_created: bool = False) -> None:
+    if user.access is Access.PENDING:
+        await message.answer(access_render.pending_welcome(user))
+        return
     await message.answer(render.welcome(user, user_created))
     if user.role is not NEW_USER_ROLE:  # the shared list already fits the rest: no API call
         await fit_menu(bot, message.chat.id, user.role)
@@ -37,7 +41,10 @@ async def show_help(message: Message, command: CommandObject, user: UserView, bo
     if command.args:
         await message.answer(_one_command(command.args, user.role))
         return
-    await message.answer(render.help_text(user.role, COMMANDS.values()))
+    text = render.help_text(user.role, COMMANDS.values())
+    if user.access is Access.PENDING:
+        text = access_render.pending_help_note() + "\n\n" + text
+    await message.answer(text)
     await fit_menu(bot, message.chat.id, user.role)
 
 

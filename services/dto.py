@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.domain import Role
+from core.domain import Access, Role
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +18,7 @@ class UserView:
     is_banned: bool
     is_active: bool = True
     has_pin: bool = False
+    access: Access = Access.GRANTED  # pending or refused: kept out by the auth middleware
 
     @property
     def display_name(self) -> str:

@@ -1,20 +1,44 @@
-"""Users: registration, admin seeding, roles, bans; every privileged change is audited."""
+"""Users: registration, admin seeding, roles, bans; every privileged change is audited.
+
+Registration follows ``REGISTRATION`` (core/config_access.py): ``open`` creates a stranger
+with ``DEFAULT_ROLE``; ``approval`` creates them *pending* with the viewer role, asks every
+admin (outbox rows with Approve / Refuse buttons) and gives ``DEFAULT_ROLE`` only when an admin
+lets them in; ``closed`` creates nobody (``resolve`` returns None). ``ADMIN_IDS`` always get in
+as admins, and ``/grant`` lets anyone in. Invariant: a user whose access is not ``granted``
+never has more than the viewer role.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TypedDict
+from typing import Any, Protocol, TypedDict
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.cache import Cache
+from core.config_access import AccessSettings, Registration
 from core.db.models import User
 from core.db.repositories.audit import AuditRepository
+from core.db.repositories.outbox import OutboxRepository
 from core.db.repositories.users import UserRepository
 from core.db.session import Database
-from core.domain import Role
+from core.domain import Access, Role
 from core.errors import Forbidden, NotFound, UserError
 from services.dto import AuditView, UserView
+from services.notifications import enqueue
+
+log = structlog.get_logger(__name__)
+Buttons = list[list[dict[str, Any]]]
+
+
+class AccessMessages(Protocol):
+    """The registration notices (HTML and buttons, rendered by the handler layer)."""
+
+    def newcomer(self, user: UserView) -> tuple[str, Buttons]: ...
+    def decided(self, user: UserView) -> str: ...
 
 
 def to_view(user: User) -> UserView:
@@ -27,6 +51,7 @@ def to_view(user: User) -> UserView:
         is_banned=user.is_banned,
         is_active=user.is_active,
         has_pin=user.pin_hash is not None,
+        access=user.access,
     )
 
 
@@ -57,6 +82,7 @@ class CachedUser(TypedDict):
     is_banned: bool
     is_active: bool
     has_pin: bool
+    access: str
 
 
 def _to_cache(view: UserView) -> CachedUser:
@@ -69,6 +95,7 @@ def _to_cache(view: UserView) -> CachedUser:
         "is_banned": view.is_banned,
         "is_active": view.is_active,
         "has_pin": view.has_pin,
+        "access": view.access.value,
     }
 
 
@@ -82,6 +109,7 @@ def _from_cache(data: CachedUser) -> UserView:
         is_banned=bool(data["is_banned"]),
         is_active=bool(data["is_active"]),
         has_pin=bool(data["has_pin"]),
+        access=Access(data.get("access", Access.GRANTED)),  # entries cached before the field
     )
 
 
@@ -92,8 +120,13 @@ class UserService:
         admin_ids: Iterable[int] = (),
         cache: Cache | None = None,
         cache_ttl_s: int = 300,
+        *,
+        access: AccessSettings | None = None,
+        messages: AccessMessages | None = None,
     ) -> None:
         self._db = db
+        self._access = access or AccessSettings()
+        self._messages = messages
         self._admin_ids = frozenset(admin_ids)
         self._cache = cache
         self._ttl = cache_ttl_s
@@ -109,7 +142,7 @@ class UserService:
 
     async def resolve(
         self, telegram_id: int, username: str | None, first_name: str | None
-    ) -> tuple[UserView, bool]:
+    ) -> tuple[UserView | None, bool]:
         """Like ``ensure`` but served from the cache for known, unchanged users (no DB trip)."""
         now = time.monotonic()
         local = self._local.get(telegram_id)
@@ -124,11 +157,13 @@ class UserService:
                 if (view.username, view.first_name) == (username, first_name) and view.is_active:
                     self._remember(view, now)
                     return view, False
-        view, created = await self.ensure(telegram_id, username, first_name)
+        stored, created = await self.ensure(telegram_id, username, first_name)
+        if stored is None:
+            return None, False
         if self._cache is not None:
-            await self._cache.set_json(_cache_key(telegram_id), _to_cache(view), self._ttl)
-        self._remember(view, now)
-        return view, created
+            await self._cache.set_json(_cache_key(telegram_id), _to_cache(stored), self._ttl)
+        self._remember(stored, now)
+        return stored, created
 
     def _remember(self, view: UserView, now: float) -> None:
         if len(self._local) >= LOCAL_MAX:
@@ -137,21 +172,97 @@ class UserService:
 
     async def ensure(
         self, telegram_id: int, username: str | None, first_name: str | None
-    ) -> tuple[UserView, bool]:
-        """Load or create the user (admins seeded from ``ADMIN_IDS``); return it, and if new."""
-        role = Role.ADMIN if telegram_id in self._admin_ids else Role.TRADER
+    ) -> tuple[UserView | None, bool]:
+        """Load or register the user (admins seeded from ``ADMIN_IDS``); return it, and if new.
+        None: ``REGISTRATION=closed`` and a stranger (nothing is stored)."""
+        is_admin = telegram_id in self._admin_ids
+        registration = self._access.registration
         async with self._db.transaction() as session:
             repo = UserRepository(session)
-            user, created = await repo.get_or_create(
-                telegram_id, username=username, first_name=first_name, role=role
-            )
-            if telegram_id in self._admin_ids and user.role is not Role.ADMIN:
-                user.role = Role.ADMIN
+            if registration is Registration.CLOSED and not is_admin:
+                found = await repo.by_telegram_id(telegram_id)
+                if found is None:
+                    return None, False
+                user, created = found, False
+            else:
+                user, created = await repo.get_or_create(
+                    telegram_id, username=username, first_name=first_name, role=self._first_role()
+                )
+            if is_admin and (user.role, user.access) != (Role.ADMIN, Access.GRANTED):
+                user.role, user.access = Role.ADMIN, Access.GRANTED
+            elif created and registration is Registration.APPROVAL:
+                user.access = Access.PENDING
+                await session.flush()
+                await self._ask_admins(session, to_view(user))
             if not created and (user.username, user.first_name) != (username, first_name):
                 user.username, user.first_name = username, first_name
             if not user.is_active:
                 user.is_active = True  # they wrote to us, so they have not blocked the bot
             return to_view(user), created
+
+    def _first_role(self) -> Role:
+        if self._access.registration is Registration.APPROVAL:
+            return Role.VIEWER  # until an admin lets them in
+        return Role(self._access.default_role)
+
+    async def _ask_admins(self, session: AsyncSession, newcomer: UserView) -> None:
+        if self._messages is None:
+            log.warning("newcomer_not_announced", user_id=newcomer.id)
+            return
+        text, buttons = self._messages.newcomer(newcomer)
+        for admin in await UserRepository(session).list(role=Role.ADMIN):
+            if admin.is_active and not admin.is_banned:
+                await enqueue(
+                    OutboxRepository(session),
+                    admin.telegram_id,
+                    text,
+                    buttons=buttons,
+                    dedupe_key=f"newcomer:{newcomer.id}:{admin.id}",
+                    user_id=admin.id,
+                )
+        log.info("newcomer_pending", user_id=newcomer.id)
+
+    async def decide(self, actor: UserView, user_id: int, *, approve: bool) -> UserView:
+        """Let a pending user in (with ``DEFAULT_ROLE``) or refuse them; audited, and the user
+        is told. Forbidden for non-admins, NotFound for an unknown id, UserError when another
+        admin decided already."""
+        if actor.role is not Role.ADMIN:
+            raise Forbidden()
+        async with self._db.transaction() as session:
+            user = await UserRepository(session).get(user_id)
+            if user is None:
+                raise NotFound("No such user.")
+            if user.access is not Access.PENDING:
+                done = "let in" if user.access is Access.GRANTED else "refused"
+                raise UserError(f"{to_view(user).display_name} was already {done}.")
+            user.access = Access.GRANTED if approve else Access.REFUSED
+            if approve:
+                user.role = Role(self._access.default_role)
+            await AuditRepository(session).add(
+                "user_approved" if approve else "user_refused",
+                actor_user_id=actor.id,
+                target=str(user.telegram_id),
+                details={"role": user.role.value},
+            )
+            view = to_view(user)
+            if self._messages is not None:
+                await enqueue(
+                    OutboxRepository(session),
+                    view.telegram_id,
+                    self._messages.decided(view),
+                    dedupe_key=f"access:{view.id}",
+                    user_id=view.id,
+                )
+        log.info("user_approved" if approve else "user_refused", user_id=view.id)
+        await self.invalidate(view.telegram_id)
+        return view
+
+    async def should_notify_stranger(self, telegram_id: int, interval_s: int) -> bool:
+        """``REGISTRATION=closed``: True at most once per ``interval_s`` for one stranger (no
+        row is stored for them, so the shared cache remembers the notice)."""
+        if self._cache is None:
+            return True
+        return await self._cache.add_json(f"stranger-notice:{telegram_id}", 1, interval_s)
 
     async def get(self, telegram_id: int) -> UserView | None:
         async with self._db.session() as session:
@@ -169,6 +280,7 @@ class UserService:
             user, _ = await repo.get_or_create(telegram_id)
             previous = user.role
             user.role = role
+            user.access = Access.GRANTED  # a grant lets a pending or refused user in
             await AuditRepository(session).add(
                 "role_granted",
                 actor_user_id=actor.id if actor else None,
