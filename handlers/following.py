@@ -23,6 +23,7 @@ from core.errors import UserError
 from handlers import following_render as render
 from handlers.commands import NOT_A_COMMAND, Routes, in_private_chat
 from handlers.following_callbacks import FollowMenuCallback, FollowSetCallback
+from handlers.paging import PageCallback, page_of, show_page
 from handlers.usage import showing_usage
 from services.dto import UserView
 from services.trade_plans.dto import FollowingView
@@ -87,10 +88,31 @@ async def follow_source(
 async def list_following(
     message: Message, user: UserView, following_service: FollowingService
 ) -> None:
-    views = await following_service.following(user)
+    await _following_page(message, user, following_service, 0)
+
+
+@routes.callback_query(
+    PageCallback.filter(F.view == "following"), flags={"role": "subscriptions.manage"}
+)
+async def turn_following_page(
+    callback: CallbackQuery,
+    callback_data: PageCallback,
+    user: UserView,
+    following_service: FollowingService,
+) -> None:
+    await _following_page(callback, user, following_service, callback_data.page)
+
+
+async def _following_page(
+    event: Message | CallbackQuery,
+    user: UserView,
+    following_service: FollowingService,
+    number: int,
+) -> None:
+    page = page_of(await following_service.following(user), number)
     paused = await following_service.paused(user)
-    text, rows = render.following_list(views, paused)
-    await message.answer(text, reply_markup=markup(rows))
+    text, rows = render.following_list(page.items, paused, page.label)
+    await show_page(event, text, rows + page.buttons("following"))
 
 
 @routes.command(

@@ -6,6 +6,7 @@ Pure functions of the views; every source name, account label and value is escap
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
@@ -14,6 +15,7 @@ from core.domain import SubscriptionMode
 from handlers import numbers
 from handlers.following_callbacks import FollowMenuCallback, FollowSetCallback
 from handlers.html import escape
+from handlers.paging import clip
 from services.trade_plans.dto import FollowingView
 from services.trade_plans.settings import (
     ACCOUNT_AUTO,
@@ -219,13 +221,16 @@ def followed(view: FollowingView) -> str:
     return f"You follow {escape(view.source.name)} ({escape(how)})."
 
 
-def following_list(views: list[FollowingView], paused_all: bool) -> tuple[str, Rows]:
+def following_list(
+    views: Sequence[FollowingView], paused_all: bool, page: str = ""
+) -> tuple[str, Rows]:
+    """One page of /following (``page`` as ``paging.Page.label``) and its settings buttons."""
     if not views:
         return (
             "You follow no source yet: /sources lists them, /follow &lt;number&gt; follows one.",
             [],
         )
-    lines = ["<b>Following</b>"]
+    lines = [f"<b>Following</b> · {escape(page)}" if page else "<b>Following</b>"]
     if paused_all:
         lines.append("All your trading is paused (/resume to trade again).")
     rows: Rows = []
@@ -234,8 +239,8 @@ def following_list(views: list[FollowingView], paused_all: bool) -> tuple[str, R
         state = " · paused" if view.paused else ""
         size = "" if s.mode is SubscriptionMode.NOTIFY else f" · {value_text(s, 'size')}"
         lines.append(
-            f"{view.source.id}. {escape(view.source.name)} · {escape(s.mode.value)} · "
-            f"{escape(view.account_label)}{escape(size)}{state}"
+            f"{view.source.id}. {escape(clip(view.source.name))} · {escape(s.mode.value)} · "
+            f"{escape(clip(view.account_label))}{escape(size)}{state}"
         )
         rows.append(
             [

@@ -25,6 +25,7 @@ from handlers import signals_render as render
 from handlers import tracking_render
 from handlers.commands import NOT_A_COMMAND, Routes, in_private_chat
 from handlers.html import escape
+from handlers.paging import PAGE_SIZE, PageCallback, page_of, show_page
 from handlers.signals_callbacks import SignalCallback
 from handlers.signals_states import STEPS, EditSignalForm, field_of
 from handlers.sources import BotChatDirectory
@@ -36,6 +37,7 @@ from services.signals import SignalService, parse_edit_value
 routes = Routes(__name__, message=in_private_chat)
 
 KEEP = "-"
+SIGNAL_PAGES = 10  # /signals pages back through the 100 latest signals
 
 
 def markup(rows: list[list[dict[str, Any]]]) -> InlineKeyboardMarkup | None:
@@ -176,7 +178,25 @@ async def unfollow_source(
 
 @routes.command("signals", "recent signals of the channels you follow", "signals.read", order=43)
 async def list_signals(message: Message, user: UserView, signal_service: SignalService) -> None:
-    await message.answer(render.signal_list(await signal_service.recent(user)))
+    await _signals_page(message, user, signal_service, 0)
+
+
+@routes.callback_query(PageCallback.filter(F.view == "signals"), flags={"role": "signals.read"})
+async def turn_signals_page(
+    callback: CallbackQuery,
+    callback_data: PageCallback,
+    user: UserView,
+    signal_service: SignalService,
+) -> None:
+    await _signals_page(callback, user, signal_service, callback_data.page)
+
+
+async def _signals_page(
+    event: Message | CallbackQuery, user: UserView, signal_service: SignalService, number: int
+) -> None:
+    recent = await signal_service.recent(user, limit=SIGNAL_PAGES * PAGE_SIZE)
+    page = page_of(recent, number)
+    await show_page(event, render.signal_list(page.items, page.label), page.buttons("signals"))
 
 
 @routes.command("signal", "one signal with its updates", "signals.read", args="<id>", order=44)

@@ -9,6 +9,7 @@ from typing import Any, Final
 from core.domain import SignalStatus
 from handlers import numbers
 from handlers.html import escape
+from handlers.paging import clip
 from handlers.plural import plural
 from handlers.signals_callbacks import SignalCallback
 from services.signal_dto import (
@@ -197,30 +198,37 @@ def detail(item: SignalDetail) -> str:
     return "\n".join(lines)
 
 
-def signal_list(signals: Sequence[SignalView]) -> str:
+def list_title(title: str, page: str) -> str:
+    """A list's bold title, with its page ("page 2 of 3") when it has several."""
+    return f"<b>{title}</b> · {escape(page)}" if page else f"<b>{title}</b>"
+
+
+def signal_list(signals: Sequence[SignalView], page: str = "") -> str:
+    """One page of /signals (``page`` as ``paging.Page.label``)."""
     if not signals:
         return "No signals yet from the sources you follow. /sources lists what you can follow."
-    lines = ["<b>Recent signals</b>"]
+    lines = [list_title("Recent signals", page)]
     for signal in signals:
         lines.append(
             f"{headline(signal)} · {escape(status_text(signal))} · "
-            f"{escape(signal.source_name or '?')} · {numbers.moment(signal.first_seen_at)}"
+            f"{escape(clip(signal.source_name or '?'))} · {numbers.moment(signal.first_seen_at)}"
         )
     lines.append("/signal &lt;id&gt; for one of them")
     return "\n".join(lines)
 
 
-def source_list(sources: Iterable[SourceView]) -> str:
+def source_list(sources: Iterable[SourceView], page: str = "") -> str:
+    """One page of /sources (``page`` as ``paging.Page.label``)."""
     rows = list(sources)
     if not rows:
         return "No sources yet. Add the bot to a channel as an administrator to register one."
-    lines = ["<b>Sources</b>"]
+    lines = [list_title("Sources", page)]
     for source in rows:
         state = "active" if source.is_active else "stopped"
         if source.verified:
             state += ", verified"
         lines.append(
-            f"{source.id}. {escape(source.name)} · {state} · "
+            f"{source.id}. {escape(clip(source.name))} · {state} · "
             f"{plural(source.followers, 'follower')} · {plural(source.signals, 'signal')}"
         )
     lines.append("/follow &lt;number&gt; to follow one")

@@ -7,15 +7,16 @@ this layer, the services get plain values.
 from __future__ import annotations
 
 import structlog
-from aiogram import Bot
+from aiogram import Bot, F
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import CommandObject
-from aiogram.types import ChatMemberUpdated, Message
+from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 
 from core.errors import UserError
 from handlers import signals_render as render
 from handlers.commands import PUBLIC, Routes, in_private_chat
 from handlers.html import escape
+from handlers.paging import PageCallback, page_of, show_page
 from services.dto import UserView
 from services.signal_dto import ChatInfo
 from services.sources import SourceService
@@ -63,7 +64,21 @@ async def bot_membership_changed(
 
 @routes.command("sources", "the channels I read signals from", "sources.read", order=40)
 async def show_sources(message: Message, source_service: SourceService) -> None:
-    await message.answer(render.source_list(await source_service.list_sources()))
+    await _sources_page(message, source_service, 0)
+
+
+@routes.callback_query(PageCallback.filter(F.view == "sources"), flags={"role": "sources.read"})
+async def turn_sources_page(
+    callback: CallbackQuery, callback_data: PageCallback, source_service: SourceService
+) -> None:
+    await _sources_page(callback, source_service, callback_data.page)
+
+
+async def _sources_page(
+    event: Message | CallbackQuery, source_service: SourceService, number: int
+) -> None:
+    page = page_of(await source_service.list_sources(), number)
+    await show_page(event, render.source_list(page.items, page.label), page.buttons("sources"))
 
 
 @routes.command(

@@ -8,6 +8,7 @@ import pytest
 
 from handlers import following_render as fr
 from handlers.ids import MAX_ROW_ID
+from handlers.paging import NAME_LIMIT
 from services.trade_plans.dto import FollowingView
 from services.trade_plans.settings import FollowSettings
 from tests.unit.render.telegram_html import HOSTILE_TEXTS, assert_shows
@@ -28,7 +29,8 @@ def test_names_and_labels_are_escaped(text: str) -> None:
     hostile = view(text, text)
     assert_shows(fr.settings_card(hostile, note=text), text)
     assert_shows(fr.followed(hostile), text)
-    assert_shows(fr.following_list([hostile], paused_all=True)[0], text)
+    # a list row clips the names to paging.NAME_LIMIT characters
+    assert_shows(fr.following_list([hostile], paused_all=True)[0], text[: NAME_LIMIT - 1])
     for index in range(len(fr.SETTINGS)):
         assert_shows(fr.value_prompt(hostile, index), fr.SETTINGS[index].label)
         assert_shows(fr.choose_prompt(hostile, index), fr.SETTINGS[index].label)

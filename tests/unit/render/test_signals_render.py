@@ -8,6 +8,7 @@ import pytest
 
 from core.domain import SignalStatus
 from handlers import signals_render as sr
+from handlers.paging import NAME_LIMIT
 from handlers.signals_callbacks import SignalCallback
 from services.signal_dto import CardKind, FieldOrigin, SignalDetail, SignalView
 from tests.unit.render.telegram_html import HOSTILE_TEXTS, assert_shows, shown, whole
@@ -15,6 +16,12 @@ from tests.unit.render.views import D, event, signal, source
 
 Render = Callable[[str], str]
 HTML = sr.SignalHtml()
+
+
+def clipped(text: str) -> str:
+    """A list row shows a name's first ``paging.NAME_LIMIT - 1`` characters (then "…"), the
+    "@" of a username among them."""
+    return text[: NAME_LIMIT - 2]
 
 
 def pair_of(text: str) -> SignalView:
@@ -61,9 +68,9 @@ HOSTILE_CASES = [
         id="detail",
     ),
     pytest.param(lambda h: sr.detail(SignalDetail(pair_of(h), ())), whole, id="detail-no-events"),
-    pytest.param(lambda h: sr.signal_list([signal(source_name=h)]), whole, id="signal_list"),
+    pytest.param(lambda h: sr.signal_list([signal(source_name=h)]), clipped, id="signal_list"),
     pytest.param(lambda h: sr.signal_list([pair_of(h)]), whole, id="signal_list-pair"),
-    pytest.param(lambda h: sr.source_list([source(username=h)]), whole, id="source_list"),
+    pytest.param(lambda h: sr.source_list([source(username=h)]), clipped, id="source_list"),
     pytest.param(lambda h: sr.edit_prompt(pair_of(h), "pair"), whole, id="edit_prompt"),
 ]
 
