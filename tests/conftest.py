@@ -26,6 +26,7 @@ from core.cache import KeyValue, RedisCache, RedisLocks, RedisRateLimiter, redis
 from core.db import migrate
 from core.db.base import Base
 from core.db.session import Database
+from services.exchange.circuit import forget_breakers
 from tests.services import PostgresServer, RedisServer, postgres_server, redis_server
 
 # (fixture closure name, parametrised fixture and its value) that reach each service
@@ -163,3 +164,12 @@ def _reset_structlog() -> Iterator[None]:
     yield
     structlog.reset_defaults()
     structlog.contextvars.clear_contextvars()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_exchange_circuits() -> Iterator[None]:
+    """Each test starts with every exchange circuit closed (a fault injected by one test must
+    not leave the next one's exchange refused)."""
+    forget_breakers()
+    yield
+    forget_breakers()

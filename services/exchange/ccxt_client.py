@@ -24,6 +24,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
+from math import ceil
 from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -40,7 +41,13 @@ from tenacity import (
 
 from core.clock import Clock, utc_now
 from core.domain import OrderSide
-from core.errors import ExchangeError, NotFound, TemporaryExchangeError, UserError
+from core.errors import (
+    ExchangeError,
+    NotFound,
+    OrderRejected,
+    TemporaryExchangeError,
+    UserError,
+)
 from services.exchange import ccxt_payloads as payloads
 from services.exchange.base import (
     Balance,
@@ -56,6 +63,7 @@ from services.exchange.ccxt_leverage import set_isolated_leverage
 from services.exchange.ccxt_orders import prepare_order
 from services.exchange.ccxt_payloads import to_decimal
 from services.exchange.ccxt_quirks import quirks_for
+from services.exchange.circuit import CircuitBreaker, breaker_for
 
 log = structlog.get_logger(__name__)
 
@@ -107,6 +115,7 @@ class CcxtExchangeClient:
         retry_backoff_s: float = DEFAULT_RETRY_BACKOFF_S,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         exchange: Any | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self.name = exchange_id
         self._derivatives = default_type != "spot"
@@ -144,6 +153,12 @@ class CcxtExchangeClient:
             if urls_override:
                 exchange.urls["api"] = rewrite_urls(exchange.urls["api"], urls_override)
         self._quirks.prepare(exchange)
+        venue = (
+            exchange_id
+            + (":derivatives" if self._derivatives else "")
+            + (":sandbox" if sandbox else "")
+        )
+        self._breaker = breaker or breaker_for(venue)
         self._ex: Any = exchange
         self._display = str(getattr(exchange, "name", None) or exchange_id)
 
@@ -295,7 +310,16 @@ class CcxtExchangeClient:
     async def create_order(self, request: OrderRequest) -> OrderResult:
         """Send once with the client order id. Raises ``UserError`` for an order the market can
         never take (size, unknown symbol), ``OrderRejected`` when the exchange refuses it and
-        ``TemporaryExchangeError`` when the outcome is unknown (reconcile by client id)."""
+        ``TemporaryExchangeError`` when the outcome is unknown (reconcile by client id).
+        While the venue's circuit is open the order is refused unsent (``OrderRejected``);
+        half-open, the order goes and its answer closes or reopens the circuit."""
+        wait = self._breaker.open_for_s()
+        if wait is not None:
+            raise OrderRejected(
+                f"{self._display} is not answering right now (several failures in a row); the "
+                f"order was not sent ({request.side.value} {request.symbol}). Try again in about "
+                f"{ceil(wait)} s."
+            )
         info = self._market_info(await self._raw_market(request.symbol))
         order = await prepare_order(
             self._ex,
@@ -317,6 +341,7 @@ class CcxtExchangeClient:
             )
         except ccxt.BaseError as exc:
             error = translate_error(exc, self._display, action)
+            self._count(error)
             if isinstance(error, TemporaryExchangeError):
                 error = TemporaryExchangeError(
                     f"{self._display} did not confirm the order (tried to {action}); its outcome "
@@ -330,6 +355,7 @@ class CcxtExchangeClient:
                 error=type(exc).__name__,
             )
             raise error from exc
+        self._breaker.answered()
         log.info(
             "order_placed",
             exchange=self.name,
@@ -365,11 +391,29 @@ class CcxtExchangeClient:
         return await self._read_retrying.copy()(self._translated, action, call)
 
     async def _translated(self, action: str, call: Callable[[], Awaitable[T]]) -> T:
-        """Run a ccxt call once; its ccxt error becomes ours (``ccxt_errors``)."""
+        """Run a ccxt call once; its ccxt error becomes ours (``ccxt_errors``). While the
+        venue's circuit is open nothing is sent and the call fails as temporary."""
+        wait = self._breaker.wait_s()
+        if wait is not None:
+            raise TemporaryExchangeError(
+                f"{self._display} is not answering right now (several failures in a row); "
+                f"not asked again for about {ceil(wait)} s (tried to {action})."
+            )
         try:
-            return await call()
+            result = await call()
         except ccxt.BaseError as exc:
-            raise translate_error(exc, self._display, action) from exc
+            error = translate_error(exc, self._display, action)
+            self._count(error)
+            raise error from exc
+        self._breaker.answered()
+        return result
+
+    def _count(self, error: Exception) -> None:
+        """A temporary failure trips the breaker; any other error is an answer."""
+        if isinstance(error, TemporaryExchangeError):
+            self._breaker.failed()
+        else:
+            self._breaker.answered()
 
     def _log_read_retry(self, state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome is not None else None

@@ -22,7 +22,7 @@ from core.domain import InboxStatus, OutboxStatus
 from services.inbox import MAX_ATTEMPTS
 from tests.bot.conftest import ADMIN_ID, TRADER_ID, AppFactory
 from tests.fakes.telegram_api import FakeTelegramAPI
-from tests.services import RedisServer
+from tests.services import RedisServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,6 +39,7 @@ async def _start_bot(
         "INBOX_LEASE": "1",
         "POLLING_TIMEOUT": "1",
         "LOG_LEVEL": "WARNING",
+        "HEALTH_PORT": str(free_port()),  # never the default 8081 another process holds
     }
     return await asyncio.create_subprocess_exec(
         sys.executable,

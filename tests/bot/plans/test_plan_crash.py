@@ -24,7 +24,7 @@ from tests.bot.plans.helpers import live_follower
 from tests.bot.signals.test_intake import CHANNEL, register
 from tests.fakes.exchange_api import FakeExchangeAPI, load_saved_markets
 from tests.fakes.telegram_api import FakeTelegramAPI
-from tests.services import RedisServer
+from tests.services import RedisServer, free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 PRICES = {"BTC/USDT": "61500"}
@@ -62,6 +62,7 @@ def _env(
         "LOCK_LEASE_S": "1",  # the killed process's locks free within a second
         "POLLING_TIMEOUT": "1",
         "LOG_LEVEL": "WARNING",
+        "HEALTH_PORT": str(free_port()),  # never the default 8081 another process holds
     }
 
 
