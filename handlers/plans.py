@@ -23,6 +23,7 @@ from core.errors import UserError
 from handlers import plans_render as render
 from handlers.commands import NOT_A_COMMAND, Routes, in_private_chat
 from handlers.ids import RowId
+from handlers.paging import answer_long
 from handlers.secret_input import PinEntryForm, ask_for_pin, read_pin
 from services.dto import UserView
 from services.trade_plans.service import TradePlanService
@@ -77,7 +78,7 @@ async def list_plans(message: Message, user: UserView, plan_service: TradePlanSe
         ]
         for plan in open_plans
     ]
-    await message.answer(render.plans_list(open_plans, closed), reply_markup=markup(rows))
+    await answer_long(message, render.plans_list(open_plans, closed), rows)
 
 
 @routes.callback_query(PlanCloseCallback.filter(), flags={"role": TRADE})
@@ -108,7 +109,7 @@ async def ask_panic(message: Message, user: UserView, plan_service: TradePlanSer
                 },
             ]
         ]
-    await message.answer(render.panic_preview(plans), reply_markup=markup(rows))
+    await answer_long(message, render.panic_preview(plans), rows)
 
 
 @routes.callback_query(PanicCallback.filter(), flags={"role": TRADE})

@@ -25,7 +25,7 @@ from handlers import signals_render as render
 from handlers import tracking_render
 from handlers.commands import NOT_A_COMMAND, Routes, in_private_chat
 from handlers.html import escape
-from handlers.paging import PAGE_SIZE, PageCallback, page_of, show_page
+from handlers.paging import PAGE_SIZE, PageCallback, answer_long, page_of, show_page
 from handlers.signals_callbacks import SignalCallback
 from handlers.signals_states import STEPS, EditSignalForm, field_of
 from handlers.sources import BotChatDirectory
@@ -209,7 +209,7 @@ async def show_signal(
     item = await signal_service.detail(user, int(raw))
     text = "\n".join([render.detail(item), *tracking_render.outcome_lines(item.outcomes)])
     buttons = tracking_render.chart_buttons("signal", item.signal.id) if item.outcomes else []
-    await message.answer(text, reply_markup=markup(buttons))
+    await answer_long(message, text, buttons)
 
 
 # -- posts sent to the bot ----------------------------------------------------------------------

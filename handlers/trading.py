@@ -19,6 +19,7 @@ from core.errors import UserError
 from handlers import market_render, plans_render
 from handlers import trading_render as render
 from handlers.commands import NOT_A_COMMAND, Routes, in_private_chat
+from handlers.paging import answer_long
 from handlers.secret_input import PinEntryForm, ask_for_pin, read_pin
 from handlers.trading_callbacks import CONFIRM, OrderCallback, confirm_keyboard
 from handlers.usage import showing_usage
@@ -135,7 +136,7 @@ async def show_orders(
     message: Message, command: CommandObject, user: UserView, trading_service: TradingService
 ) -> None:
     symbol = command.args.split()[0] if command.args else None
-    await message.answer(render.open_orders(await trading_service.open_orders(user, symbol)))
+    await answer_long(message, render.open_orders(await trading_service.open_orders(user, symbol)))
 
 
 # "/cancel" alone clears a form (handlers/start.py); with an argument it cancels orders. Each
@@ -147,7 +148,9 @@ async def cancel_order(
     words = (command.args or "").split()
     if words[0].lower() == "all":
         symbol = words[1] if len(words) > 1 else None
-        await message.answer(render.cancelled(await trading_service.cancel_all(user, symbol)))
+        await answer_long(
+            message, render.cancelled(await trading_service.cancel_all(user, symbol))
+        )
         return
     text = words[0].lstrip("#")
     if not text.isdigit() or len(text) > 18:
@@ -165,7 +168,7 @@ async def cancel_order(
 async def show_positions(
     message: Message, user: UserView, trading_service: TradingService
 ) -> None:
-    await message.answer(render.positions(await trading_service.positions(user)))
+    await answer_long(message, render.positions(await trading_service.positions(user)))
 
 
 @routes.command("history", "your recent orders and closed plans", TRADE, order=26)
@@ -179,7 +182,7 @@ async def show_history(
     closed = await plan_service.closed_plans(user, limit=5)
     if closed:
         text += "\n\n" + plans_render.closed_plans(closed)
-    await message.answer(text)
+    await answer_long(message, text)
 
 
 @routes.callback_query(OrderCallback.filter(), flags={"role": TRADE})

@@ -12,14 +12,20 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from aiogram.types import Update
 from sqlalchemy import select
 
 from bot.app import App
 from core.db.models import Signal
 from core.domain import Role
+from services.signal_dto import SignalDetail
 from services.signals.columns import MAX_TARGETS
+from services.trade_plans.dto import PlanView
+from services.trading_dto import OrderView
 from tests.bot.conftest import ADMIN_ID, API_USER_ID, TRADER_ID, VIEWER_ID, AppFactory, feed
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.unit.render.test_plans_render import plan
+from tests.unit.render.views import event, order, signal
 
 CHANNEL = -1001234567890
 OWNER_ID = 5005
@@ -40,11 +46,15 @@ async def app(make_app: AppFactory) -> App:
 
 
 async def register(
-    app: App, telegram_api: FakeTelegramAPI, chat_id: int = CHANNEL, title: str = "Alpha"
+    app: App,
+    telegram_api: FakeTelegramAPI,
+    chat_id: int = CHANNEL,
+    title: str = "Alpha",
+    owner: int = OWNER_ID,
 ) -> None:
+    """``owner`` adds the bot to a channel (an admin's source is approved for every user)."""
     await feed(
-        app,
-        telegram_api.updates.my_chat_member(chat_id, OWNER_ID, chat_type="channel", title=title),
+        app, telegram_api.updates.my_chat_member(chat_id, owner, chat_type="channel", title=title)
     )
 
 
@@ -92,7 +102,7 @@ async def test_forward_with_hundreds_of_targets_gets_its_card(
 async def test_channel_post_with_hundreds_of_targets_reaches_followers(
     app: App, telegram_api: FakeTelegramAPI
 ) -> None:
-    await register(app, telegram_api)
+    await register(app, telegram_api, owner=ADMIN_ID)
     await feed(app, telegram_api.updates.message(TRADER_ID, "/follow 1"))
     await feed(app, telegram_api.updates.channel_post(CHANNEL, BIG_ENTRY))
     await drain(app)
@@ -126,7 +136,7 @@ async def test_sources_with_long_titles_are_paged(app: App, telegram_api: FakeTe
     """30 channels with 128-character titles: /sources shows a page with ◀ ▶, every source
     once over the pages, and any reader may turn them (an API user may not)."""
     for n in range(30):
-        await register(app, telegram_api, CHANNEL - n, f"{LONG_TITLE[:-2]}{n:02}")
+        await register(app, telegram_api, CHANNEL - n, f"{LONG_TITLE[:-2]}{n:02}", ADMIN_ID)
     await app.users.grant_role(None, VIEWER_ID, Role.VIEWER)
     await app.users.grant_role(None, API_USER_ID, Role.API_USER)
     await feed(app, telegram_api.updates.message(VIEWER_ID, "/sources"))
@@ -151,7 +161,7 @@ async def test_signals_and_following_are_paged(app: App, telegram_api: FakeTeleg
     """A trader following 30 channels with long titles, each with a signal: /following and
     /signals fit a message a page at a time, and the pages reach the oldest."""
     for n in range(30):
-        await register(app, telegram_api, CHANNEL - n, f"{LONG_TITLE[:-2]}{n:02}")
+        await register(app, telegram_api, CHANNEL - n, f"{LONG_TITLE[:-2]}{n:02}", ADMIN_ID)
         await feed(app, telegram_api.updates.message(TRADER_ID, f"/follow {n + 1}"))
         post = f"BTC/USDT LONG\nEntry: 60000\nTP1: 62000\nSL: {50000 + n}"
         await feed(app, telegram_api.updates.channel_post(CHANNEL - n, post))
@@ -182,3 +192,75 @@ async def test_forged_page_numbers_are_refused(app: App, telegram_api: FakeTeleg
     await feed(app, telegram_api.updates.callback(ADMIN_ID, listing, "pg:sources:7"))
     shown = telegram_api.messages(ADMIN_ID)[-1]["text"]
     assert "1. Alpha" in shown  # past the end: the last page
+
+
+# -- long replies are split ---------------------------------------------------------------------
+
+
+class ManyRows:
+    """Stands in for the trading, plan and signal services: ``COUNT`` rows of everything, with
+    long hostile symbols and errors (injected into the update's data, like workflow data)."""
+
+    COUNT = 300
+    SYMBOL = "<b>&" + "X" * 40 + "/USDT"
+
+    def orders(self) -> list[OrderView]:
+        return [
+            order(id=n, symbol=self.SYMBOL, error=f"refused <{n}> & " * 8)
+            for n in range(1, self.COUNT + 1)
+        ]
+
+    async def open_orders(self, user: Any, symbol: str | None = None) -> list[OrderView]:
+        return self.orders()
+
+    async def history(self, user: Any, limit: int = 20) -> list[OrderView]:
+        return self.orders()
+
+    async def cancel_all(self, user: Any, symbol: str | None = None) -> list[OrderView]:
+        return self.orders()
+
+    async def open_plans(self, user: Any) -> list[PlanView]:
+        return [plan(id=n, symbol=self.SYMBOL) for n in range(1, self.COUNT + 1)]
+
+    async def closed_plans(self, user: Any, limit: int = 10) -> list[PlanView]:
+        return [plan(id=n, symbol=self.SYMBOL) for n in range(1, limit + 1)]
+
+    async def panic_token(self, user: Any) -> tuple[str, list[PlanView]]:
+        return "tok", await self.open_plans(user)
+
+    async def detail(self, user: Any, signal_id: int) -> SignalDetail:
+        events = tuple(
+            event(id=n, kind="move_sl", details={"changes": {"sl": f"<{n}> & " * 10}})
+            for n in range(1, self.COUNT + 1)
+        )
+        return SignalDetail(signal(id=signal_id, source_name=LONG_TITLE), events)
+
+
+@pytest.mark.parametrize(
+    ("command", "first", "last"),
+    [
+        pytest.param("/orders", "#1 buy", "/cancel all", id="orders"),
+        pytest.param("/history", "Recent orders", "Last closed plans", id="history"),
+        pytest.param("/cancel all", "#1", "#300", id="cancel-all"),
+        pytest.param("/plans", "Open plans", "Last closed plans", id="plans"),
+        pytest.param("/panic", "Close every open plan", "#300", id="panic"),
+        pytest.param("/signal 7", "Signal #7", "Events", id="signal-detail"),
+    ],
+)
+async def test_long_replies_come_in_several_messages(
+    app: App, telegram_api: FakeTelegramAPI, command: str, first: str, last: str
+) -> None:
+    """300 rows: the reply is split into messages Telegram accepts, the first and the last
+    part shown, the buttons under the last message."""
+    fake = ManyRows()
+    update = Update.model_validate(
+        telegram_api.updates.message(TRADER_ID, command), context={"bot": app.bot}
+    )
+    await app.dispatcher.feed_update(
+        app.bot, update, trading_service=fake, plan_service=fake, signal_service=fake
+    )
+    await app.inbox.flush()
+    sent = texts(telegram_api, TRADER_ID)
+    assert not any(FAILED in text for text in sent), sent[-1][:200]
+    assert len(sent) > 1 and first in sent[0] and last in "".join(sent)
+    assert all("reply_markup" not in m for m in telegram_api.messages(TRADER_ID)[:-1])
