@@ -225,8 +225,10 @@ def source_list(sources: Iterable[SourceView], page: str = "") -> str:
     lines = [list_title("Sources", page)]
     for source in rows:
         state = "active" if source.is_active else "stopped"
-        if source.verified:
-            state += ", verified"
+        if source.verified:  # only this: Telegram said the owner administers the channel
+            state += ", owner checked as channel admin"
+        if not source.approved:
+            state += ", <i>not approved yet (only its owner and invitees see it)</i>"
         lines.append(
             f"{source.id}. {escape(clip(source.name))} · {state} · "
             f"{plural(source.followers, 'follower')} · {plural(source.signals, 'signal')}"

@@ -72,6 +72,7 @@ class SourceView:
     owner_telegram_id: int | None = None
     followers: int = 0
     signals: int = 0
+    approved: bool = True  # False: only admins, the owner and the invitees see it
 
     @property
     def name(self) -> str:

@@ -1,6 +1,11 @@
 """Sources: channels whose posts are read. Registered when the bot is added to a channel (the
 adder becomes the owner once Telegram confirms they administer it) or by a bot admin.
 
+Visibility (README "Who may do what"): a source registered by a bot admin is approved at once;
+one registered by anyone else is seen (listed, followed, scored) only by admins, its owner and
+the users the owner invites, until an admin approves it. ``verified`` means only that the
+owner was checked, with Telegram, to be an administrator of the channel.
+
 Telegram itself is reached through the ``ChatDirectory`` port (implemented over aiogram in the
 handler layer), so this service stays framework-free.
 """
@@ -8,16 +13,18 @@ handler layer), so this service stays framework-free.
 from __future__ import annotations
 
 import re
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 import structlog
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.cache import Cache
-from core.db.models import Source
+from core.db.models import Source, User
 from core.db.repositories.audit import AuditRepository
 from core.db.repositories.outbox import OutboxRepository
 from core.db.repositories.sources import SourceRepository
+from core.db.repositories.subscriptions import SubscriptionRepository
 from core.db.repositories.users import UserRepository
 from core.db.session import Database
 from core.domain import Role
@@ -25,6 +32,7 @@ from core.errors import Forbidden, NotFound, UserError
 from services.dto import UserView
 from services.notifications import enqueue
 from services.signal_dto import ChatInfo, SourceView
+from services.users import to_view
 
 log = structlog.get_logger(__name__)
 
@@ -32,10 +40,29 @@ ADMIN_STATUSES: Final = frozenset({"creator", "administrator"})
 PRESENT_STATUSES: Final = frozenset({"creator", "administrator", "member"})
 ADMIN_CACHE_TTL_S: Final = 300
 SOURCE_CHAT_TYPES: Final = frozenset({"channel"})
+MAX_INVITEES: Final = 200
 
 _USERNAME = re.compile(r"@?([A-Za-z][A-Za-z0-9_]{3,31})")
 _CHAT_ID = re.compile(r"-\d{5,16}")
 _SOURCE_ID = re.compile(r"#?(\d{1,9})")
+_TELEGRAM_ID = re.compile(r"\d{1,16}")
+NO_SUCH_SOURCE: Final = "No such source. /sources lists the registered ones."
+
+
+async def _user_by_ref(session: AsyncSession, who: str) -> User:
+    """A known user by @username or Telegram id; NotFound (they must write to the bot first)."""
+    raw = who.strip()
+    stmt = select(User)
+    if _TELEGRAM_ID.fullmatch(raw):
+        stmt = stmt.where(User.telegram_id == int(raw))
+    elif match := _USERNAME.fullmatch(raw):
+        stmt = stmt.where(func.lower(User.username) == match.group(1).lower())
+    else:
+        raise UserError("Name the user as @username or by their Telegram id.")
+    user = await session.scalar(stmt.limit(1))
+    if user is None:
+        raise NotFound("I do not know that user yet: ask them to send /start to the bot first.")
+    return user
 
 
 class ChatDirectory(Protocol):
@@ -52,6 +79,28 @@ class ChatDirectory(Protocol):
 
 class SourceMessages(Protocol):
     def source_registered(self, source: SourceView) -> str: ...
+
+
+class SourceApprovals(Protocol):
+    """The notices of a source waiting for approval (HTML and buttons, from the handlers)."""
+
+    def to_approve(self, source: SourceView) -> tuple[str, list[list[dict[str, Any]]]]: ...
+    def approved(self, source: SourceView) -> str: ...
+    def registered_private(self, source: SourceView) -> str: ...
+    def invitation(self, source: SourceView, by: UserView) -> str: ...
+
+
+def can_see(source: Source, viewer: UserView | None) -> bool:
+    """Approved sources are everyone's; until then: admins, the owner and the invitees."""
+    if source.approved:
+        return True
+    if viewer is None:
+        return False
+    return (
+        viewer.role is Role.ADMIN
+        or source.owner_user_id == viewer.id
+        or viewer.id in (source.invitees or [])
+    )
 
 
 def parse_chat_ref(text: str) -> int | str:
@@ -78,6 +127,7 @@ def to_source_view(
         owner_telegram_id=owner_telegram_id,
         followers=counts[0],
         signals=counts[1],
+        approved=source.approved,
     )
 
 
@@ -91,8 +141,10 @@ class SourceService:
         messages: SourceMessages,
         *,
         admin_cache_ttl_s: int = ADMIN_CACHE_TTL_S,
+        approvals: SourceApprovals | None = None,
     ) -> None:
         self._db = db
+        self._approvals = approvals
         self._cache = cache
         self._messages = messages
         self._admin_ttl = admin_cache_ttl_s
@@ -135,6 +187,8 @@ class SourceService:
                 source.owner_user_id = actor.id
                 source.verified = True
                 became_owner = True
+            if actor is not None and actor.role is Role.ADMIN:
+                source.approved = True
             await AuditRepository(session).add(
                 "source_registered",
                 actor_user_id=actor.id if actor else None,
@@ -148,10 +202,12 @@ class SourceService:
                 await enqueue(
                     OutboxRepository(session),
                     actor.telegram_id,
-                    self._messages.source_registered(view),
+                    self._owner_note(view),
                     dedupe_key=f"src-owner:{source.id}:{actor.id}",
                     user_id=actor.id,
                 )
+            if not source.approved:
+                await self._ask_admins(session, view)
         log.info("source_registered", source_id=view.id, verified=view.verified)
         return view
 
@@ -173,6 +229,7 @@ class SourceService:
             )
             source.is_active = True
             source.verified = True
+            source.approved = True
             await AuditRepository(session).add(
                 "source_added", actor_user_id=actor.id, target=str(chat.chat_id)
             )
@@ -190,18 +247,114 @@ class SourceService:
             )
             return to_source_view(source)
 
-    async def list_sources(self) -> list[SourceView]:
+    async def list_sources(self, viewer: UserView | None = None) -> list[SourceView]:
+        """The sources ``viewer`` may see (None: the approved ones)."""
         async with self._db.session() as session:
             repo = SourceRepository(session)
-            sources = await repo.list_all()
+            sources = [s for s in await repo.list_all() if can_see(s, viewer)]
             counts = await repo.counts([s.id for s in sources])
             owners = await self._owner_ids(session, sources)
             return [to_source_view(s, owners.get(s.id), counts.get(s.id, (0, 0))) for s in sources]
 
-    async def resolve(self, ref_text: str) -> SourceView:
-        """A source by number (as /sources lists it), @username or channel id."""
+    async def resolve(self, ref_text: str, viewer: UserView | None = None) -> SourceView:
+        """A source by number (as /sources lists it), @username or channel id; one ``viewer``
+        may not see is NotFound like a missing one (None: only approved sources)."""
         async with self._db.session() as session:
-            return to_source_view(await self._find(SourceRepository(session), ref_text))
+            source = await self._find(SourceRepository(session), ref_text)
+            if not can_see(source, viewer):
+                raise NotFound(NO_SUCH_SOURCE)  # as if missing: its existence stays private
+            return to_source_view(source)
+
+    async def approve(self, actor: UserView, ref_text: str) -> SourceView:
+        """``/source approve`` or the admins' button: every user sees the source from now on;
+        audited, its owner told. Forbidden for non-admins, UserError when approved already."""
+        if actor.role is not Role.ADMIN:
+            raise Forbidden()
+        async with self._db.transaction() as session:
+            source = await self._find(SourceRepository(session), ref_text)
+            if source.approved:
+                raise UserError(f"{to_source_view(source).name} is approved already.")
+            source.approved = True
+            await AuditRepository(session).add(
+                "source_approved", actor_user_id=actor.id, target=str(source.chat_id)
+            )
+            owners = await self._owner_ids(session, [source])
+            view = to_source_view(source, owners.get(source.id))
+            if view.owner_telegram_id is not None and self._approvals is not None:
+                await enqueue(
+                    OutboxRepository(session),
+                    view.owner_telegram_id,
+                    self._approvals.approved(view),
+                    dedupe_key=f"src-approved:{source.id}",
+                    user_id=source.owner_user_id,
+                )
+        log.info("source_approved", source_id=view.id)
+        return view
+
+    async def invite(
+        self, actor: UserView, ref_text: str, who: str, *, admit: bool = True
+    ) -> tuple[SourceView, UserView]:
+        """``/invite`` (``admit``) or ``/uninvite``: the owner (or an admin) lets a user see a
+        source that is not approved yet, or takes that back (their follow goes too).
+        ``who`` is @username or Telegram id of someone who has talked to the bot."""
+        async with self._db.transaction() as session:
+            source = await self._find(SourceRepository(session), ref_text)
+            if not can_see(source, actor):
+                raise NotFound(NO_SUCH_SOURCE)
+            if actor.role is not Role.ADMIN and source.owner_user_id != actor.id:
+                raise Forbidden("Only the channel's owner or an admin can invite to it.")
+            if source.approved:
+                raise UserError("Everyone sees that source already; nobody needs an invite.")
+            user = await _user_by_ref(session, who)
+            invitees = [i for i in (source.invitees or []) if i != user.id]
+            if admit:
+                if len(invitees) >= MAX_INVITEES:
+                    raise UserError(f"A source can have {MAX_INVITEES} invitees at most.")
+                invitees.append(user.id)
+                await self._tell_invitee(session, source, actor, user)
+            else:
+                await SubscriptionRepository(session).remove(user.id, source.id)
+            source.invitees = invitees
+            await AuditRepository(session).add(
+                "source_invited" if admit else "source_uninvited",
+                actor_user_id=actor.id,
+                target=str(source.chat_id),
+                details={"user": user.telegram_id},
+            )
+            return to_source_view(source), to_view(user)
+
+    async def _tell_invitee(
+        self, session: AsyncSession, source: Source, actor: UserView, user: User
+    ) -> None:
+        if self._approvals is not None and user.id != actor.id:
+            await enqueue(
+                OutboxRepository(session),
+                user.telegram_id,
+                self._approvals.invitation(to_source_view(source), actor),
+                dedupe_key=f"src-invite:{source.id}:{user.id}:{len(source.invitees or [])}",
+                user_id=user.id,
+            )
+
+    def _owner_note(self, view: SourceView) -> str:
+        if view.approved or self._approvals is None:
+            return self._messages.source_registered(view)
+        return self._approvals.registered_private(view)
+
+    async def _ask_admins(self, session: AsyncSession, view: SourceView) -> None:
+        """A source waiting for approval: each admin gets the notice with its button."""
+        if self._approvals is None:
+            return
+        text, buttons = self._approvals.to_approve(view)
+        for admin in await UserRepository(session).list(role=Role.ADMIN):
+            if admin.is_active and not admin.is_banned:
+                await enqueue(
+                    OutboxRepository(session),
+                    admin.telegram_id,
+                    text,
+                    buttons=buttons,
+                    dedupe_key=f"src-approve:{view.id}:{admin.id}",
+                    user_id=admin.id,
+                )
 
     async def active_by_chat(self, chat_id: int) -> SourceView | None:
         async with self._db.session() as session:
@@ -246,7 +399,7 @@ class SourceService:
                 else await repo.by_username(ref[1:])
             )
         if source is None:
-            raise NotFound("No such source. /sources lists the registered ones.")
+            raise NotFound(NO_SUCH_SOURCE)
         return source
 
     @staticmethod

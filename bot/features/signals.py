@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from bot.features import Feature, FeatureContext
 from handlers import channel_posts, following, signals, sources
 from handlers.signals_render import SignalHtml
+from handlers.sources_render import SourceApprovalHtml
 from services.signals import SignalService
 from services.sources import SourceService
 from services.trade_plans.following import FollowingService
@@ -25,7 +26,7 @@ async def build(ctx: FeatureContext) -> Feature:
         raise RuntimeError("the signals feature needs the trading feature built before it")
     messages = SignalHtml()
     ai: AIParser | None = build_ai_parser(ctx.settings)
-    source_service = SourceService(ctx.db, ctx.kv.cache, messages)
+    source_service = SourceService(ctx.db, ctx.kv.cache, messages, approvals=SourceApprovalHtml())
     signal_service = SignalService(
         ctx.db,
         source_service,

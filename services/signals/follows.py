@@ -86,7 +86,7 @@ async def follow(
     inactive source, Forbidden for confirm/auto without the trader role. Nothing is stored
     when anything is refused."""
     request = parse_follow(user, args)
-    source = await ctx.sources.resolve(request.source_ref)
+    source = await ctx.sources.resolve(request.source_ref, user)
     if not source.is_active:
         raise UserError(f"{source.name} is not read any more; pick another source.")
     async with ctx.db.session() as session:
@@ -110,7 +110,7 @@ async def unfollow(ctx: SignalContext, user: UserView, ref: str) -> SourceView:
     """Stop following ``ref``; UserError when the user does not follow it."""
     if not ref.strip():
         raise UserError("Usage: /unfollow <source>.")
-    source = await ctx.sources.resolve(ref)
+    source = await ctx.sources.resolve(ref, user)
     async with ctx.db.transaction() as session:
         if not await SubscriptionRepository(session).remove(user.id, source.id):
             raise UserError(f"You do not follow {source.name}.")

@@ -229,7 +229,7 @@ class FollowingService:
                 await AuditRepository(session).add(action, actor_user_id=user.id, target="all")
             log.info("trading_paused" if paused else "trading_resumed", scope="all")
             return None
-        source = await self._sources.resolve(source_ref)
+        source = await self._sources.resolve(source_ref, user)
         async with self._db.transaction() as session:
             sub, _ = await _owned(SubscriptionRepository(session), user, source.id)
             sub.paused = paused

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.app import App
 from core.db.models import (
@@ -32,15 +32,27 @@ ETH_ENTRY = "ETH/USDT LONG\nEntry: 3000\nTP1: 3100\nTP2: 3200\nSL: 2900"
 
 
 async def register(
-    app: App, telegram_api: FakeTelegramAPI, chat_id: int = CHANNEL, owner: int = OWNER_ID
+    app: App,
+    telegram_api: FakeTelegramAPI,
+    chat_id: int = CHANNEL,
+    owner: int = OWNER_ID,
+    *,
+    approve: bool = True,
 ) -> None:
-    """The owner adds the bot to the channel as an administrator."""
+    """The owner adds the bot to the channel as an administrator; with ``approve`` an admin
+    approved it too, so every user sees it (set in the database: the approval itself is tested
+    through the dispatcher in tests/bot/registration)."""
     await feed(
         app,
         telegram_api.updates.my_chat_member(
             chat_id, owner, chat_type="channel", title=f"Alpha {chat_id}"
         ),
     )
+    if approve:
+        async with app.db.transaction() as session:
+            await session.execute(
+                update(Source).where(Source.chat_id == chat_id).values(approved=True)
+            )
 
 
 async def rows(app: App, model: Any, *where: Any) -> list[Any]:
