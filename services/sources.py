@@ -159,17 +159,7 @@ class SourceService:
             log.info("bot_membership_ignored", chat_type=chat.type)
             return None
         if bot_status not in PRESENT_STATUSES:
-            async with self._db.transaction() as session:
-                source = await SourceRepository(session).by_chat_id(chat.chat_id)
-                if source is not None and source.is_active:
-                    source.is_active = False
-                    await AuditRepository(session).add(
-                        "source_deactivated",
-                        actor_user_id=actor.id if actor else None,
-                        target=str(chat.chat_id),
-                        details={"bot_status": bot_status},
-                    )
-            log.info("source_deactivated", source_chat_id=chat.chat_id, bot_status=bot_status)
+            await self._deactivate(actor, chat, bot_status)
             return None
         actor_is_admin = False
         if actor is not None:
@@ -210,6 +200,19 @@ class SourceService:
                 await self._ask_admins(session, view)
         log.info("source_registered", source_id=view.id, verified=view.verified)
         return view
+
+    async def _deactivate(self, actor: UserView | None, chat: ChatInfo, bot_status: str) -> None:
+        async with self._db.transaction() as session:
+            source = await SourceRepository(session).by_chat_id(chat.chat_id)
+            if source is not None and source.is_active:
+                source.is_active = False
+                await AuditRepository(session).add(
+                    "source_deactivated",
+                    actor_user_id=actor.id if actor else None,
+                    target=str(chat.chat_id),
+                    details={"bot_status": bot_status},
+                )
+        log.info("source_deactivated", source_chat_id=chat.chat_id, bot_status=bot_status)
 
     async def add(self, actor: UserView, ref_text: str, chats: ChatDirectory) -> SourceView:
         """``/source add``: a bot admin registers a channel by @username or id (verified)."""

@@ -52,6 +52,8 @@ async def setup_channel(app: App, telegram_api: FakeTelegramAPI) -> None:
             CHANNEL, OWNER_ID, chat_type="channel", title="Alpha <calls>"
         ),
     )
+    # registered by a non-admin: private until an admin approves it (issue 13 defect 9)
+    await feed(app, telegram_api.updates.message(ADMIN_ID, "/source approve 1"))
     await feed(app, telegram_api.updates.message(TRADER_ID, "/follow 1"))
 
 
