@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -31,7 +32,7 @@ from core.metrics import Metrics
 from core.security import KeyStore, resolve_encryption_keys
 from handlers.access_render import AccessHtml
 from handlers.deps import Services
-from services.inbox import MAX_ATTEMPTS, InboxService
+from services.inbox import MAX_ATTEMPTS, TELEGRAM_KEEPS, InboxService
 from services.notifications import OutboxNotifier
 from services.users import UserService
 
@@ -108,7 +109,9 @@ class App:
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def on_start(self) -> None:
-        """Before taking new updates: finish what a dead process left, run start hooks."""
+        """Before taking new updates: tell the admins of a long outage, finish what a dead
+        process left, run start hooks."""
+        await self.report_outage()
         recovered = await self.recover_inbox()
         if recovered:
             log.warning("inbox_recovered_at_start", count=recovered)
@@ -132,6 +135,47 @@ class App:
                 count += 1
         self.metrics.inbox_recovered.inc(count)
         return count
+
+    async def report_outage(self) -> bool:
+        """An outage longer than Telegram keeps updates (24 h) may have lost posts: the admins
+        are told once, with the times (F4). Shorter ones are only logged: their backlog is
+        delivered and stale signals are notified, not traded."""
+        last = await self.inbox.last_seen()
+        if last is None:
+            return False
+        update_id, received_at = last
+        away = self.clock() - received_at
+        if away <= TELEGRAM_KEEPS:
+            if away > timedelta(minutes=5):
+                log.warning("restarted_after_outage", minutes=int(away.total_seconds() // 60))
+            return False
+        hours = int(away.total_seconds() // 3600)
+        lost_before = self.clock() - TELEGRAM_KEEPS
+        log.warning("long_outage", hours=hours, last_update_id=update_id)
+        for admin_id in self.settings.telegram.admin_ids:
+            await self.notifier.notify(
+                admin_id,
+                f"⚠️ The bot was away for {hours} h (the last update came "
+                f"{received_at:%Y-%m-%d %H:%M} UTC). Telegram keeps undelivered updates for 24 "
+                f"h, so posts and messages from before {lost_before:%Y-%m-%d %H:%M} UTC may be "
+                "lost: check your sources' recent posts.",
+                dedupe_key=f"outage:{update_id}:{admin_id}",
+            )
+        return True
+
+    async def report_jumps(self) -> int:
+        """Tell the admins when update ids jumped (Telegram renumbered, or updates were lost)."""
+        jumps, self.inbox.jumps = self.inbox.jumps, []
+        for before, after in jumps:
+            for admin_id in self.settings.telegram.admin_ids:
+                await self.notifier.notify(
+                    admin_id,
+                    f"⚠️ Telegram's update numbering jumped from {before} to {after}: after a "
+                    "long silence Telegram starts again at a new number, or updates in between "
+                    "were lost. Nothing is dropped for it; check your sources' recent posts.",
+                    dedupe_key=f"update-jump:{before}:{after}:{admin_id}",
+                )
+        return len(jumps)
 
     async def report_parked(self) -> int:
         """Tell the admins about updates parked as poison (tried too often, never run again)."""
@@ -158,6 +202,7 @@ class App:
             try:
                 await self.recover_inbox()
                 await self.report_parked()
+                await self.report_jumps()
                 await self.inbox.prune()
             except Exception:  # keep recovering; the rows stay in the inbox
                 log.exception("inbox_recovery_failed")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -36,6 +36,12 @@ _Pending = tuple[int, str | None]  # (update_id, error)
 # Tries of one update before it is parked as poison (failed, reported): the first handling and
 # the recoveries after a process died while handling it.
 MAX_ATTEMPTS = 5
+# Update ids this far past the highest seen (or below it) are a jump, not redeliveries or
+# updates from a busy hour: Telegram restarted its numbering or updates were lost.
+ID_JUMP = 100_000
+ID_JUMP_BACK = 10_000
+# Telegram keeps undelivered updates for 24 hours: a longer outage may have lost some.
+TELEGRAM_KEEPS = timedelta(hours=24)
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -78,9 +84,34 @@ class InboxService:
         self._flusher: asyncio.Task[None] | None = None
         self._running: set[int] = set()  # updates whose handler runs in this process
         self.parked: list[int] = []  # poison updates parked since the owner last looked
+        self._last_id: int | None = None  # the highest update id seen (jumps are reported)
+        self.jumps: list[tuple[int, int]] = []  # (from, to) since the owner last looked
+
+    async def last_seen(self) -> tuple[int, datetime] | None:
+        """(update id, received at) of the latest update stored, None on an empty inbox; also
+        where the update-id jump check starts from."""
+        async with self._db.session() as session:
+            row = await InboxRepository(session).latest()
+        if row is None:
+            return None
+        self._last_id = row.update_id
+        return row.update_id, row.received_at
+
+    def _check_ids(self, update_ids: Sequence[int]) -> None:
+        """Telegram's update ids grow by one; after a week without updates they restart at a
+        random value (F4). A jump back, or far ahead, means updates may have been lost: kept
+        for the admins (``jumps``), and dedupe never relies on ids growing."""
+        for update_id in sorted(update_ids):
+            last = self._last_id
+            if last is not None and not last - ID_JUMP_BACK <= update_id <= last + ID_JUMP:
+                log.warning("update_id_jump", last=last, update_id=update_id)
+                self.jumps.append((last, update_id))
+            if last is None or update_id > last or update_id < last - ID_JUMP_BACK:
+                self._last_id = update_id
 
     async def store(self, update_id: int, payload: str) -> bool:
         """Store one update; False when it was stored before (a redelivery: drop it)."""
+        self._check_ids([update_id])
         async with self._db.transaction() as session:
             return await InboxRepository(session).add(
                 update_id, self._sealer.seal(payload), lease_until=self._clock() + self._lease
@@ -93,6 +124,7 @@ class InboxService:
         """
         if not updates:
             return []
+        self._check_ids([update_id for update_id, _ in updates])
         now = self._clock()
         unique = list(
             {update_id: (update_id, self._sealer.seal(raw)) for update_id, raw in updates}.values()

@@ -177,6 +177,12 @@ class InboxRepository(Repository):
             stmt = stmt.with_for_update()
         return list(await self._session.scalars(stmt))
 
+    async def latest(self) -> InboxUpdate | None:
+        """The update received last (its id and time: what an outage is measured from)."""
+        return await self._session.scalar(
+            select(InboxUpdate).order_by(InboxUpdate.received_at.desc(), InboxUpdate.id.desc())
+        )
+
     async def get(self, update_id: int) -> InboxUpdate | None:
         return await self._session.scalar(
             select(InboxUpdate).where(InboxUpdate.update_id == update_id)
