@@ -299,6 +299,8 @@ class LimitsSettings(BaseSettings):
         default=86_400, ge=0, validation_alias="SIGNAL_DUPLICATE_WINDOW_S"
     )
     ban_notice_interval_s: int = Field(default=3600, ge=1, validation_alias="BAN_NOTICE_INTERVAL")
+    # a source silent this long is told to its owner and the admins (0: never)
+    source_silence_h: int = Field(default=24, ge=0, validation_alias="SOURCE_SILENCE_HOURS")
 
 
 class LoggingSettings(BaseSettings):

@@ -4,6 +4,7 @@ string is escaped; ``SignalHtml`` renders what the services queue in the outbox.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any, Final
 
 from core.domain import SignalStatus
@@ -237,6 +238,15 @@ def source_list(sources: Iterable[SourceView], page: str = "") -> str:
     return "\n".join(lines)
 
 
+def source_silent(source: SourceView, hours: int, since: datetime) -> str:
+    return (
+        f"🔕 <b>{escape(source.name)}</b> has been silent for {hours} h (nothing since "
+        f"{escape(numbers.moment(since))}).\nIf the channel did post, the bot may have lost "
+        "its administrator right there (or, in a group, privacy mode hides the posts): add "
+        "the bot again as an administrator. Its followers get no signals until then."
+    )
+
+
 def edit_prompt(signal: SignalView, name: str) -> str:
     now = field_value(signal, name)
     current = escape(now) if now is not None else "missing"
@@ -263,3 +273,6 @@ class SignalHtml:
 
     def source_registered(self, source: SourceView) -> str:
         return source_registered(source)
+
+    def source_silent(self, source: SourceView, hours: int, since: datetime) -> str:
+        return source_silent(source, hours, since)

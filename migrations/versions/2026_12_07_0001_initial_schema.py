@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 14:52:33.264926
+Create Date: 2026-12-07 15:08:58.206782
 """
 
 from __future__ import annotations
@@ -300,6 +300,7 @@ def upgrade() -> None:
             "owner_user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
         sa.Column("verified", sa.Boolean(), nullable=False),
+        sa.Column("last_post_at", core.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("approved", sa.Boolean(), nullable=False),
         sa.Column(

@@ -16,6 +16,7 @@ from core.db.session import Database
 from services.signal_parser import ParseResult
 from services.signal_parser.ai import ModelFallback, parse_with_fallback
 from services.signals.ports import SignalMessages, SignalPlans, SignalTrading
+from services.source_heartbeat import SourceHeartbeat
 from services.sources import SourceService
 
 
@@ -35,6 +36,7 @@ class SignalContext:
     # a source's post repeating an entry's text within this window is that entry (0: off)
     duplicate_window: timedelta = timedelta(hours=24)
     plans: SignalPlans | None = None  # auto/confirm followers' plans (None: notify only)
+    heartbeat: SourceHeartbeat | None = None  # each channel post's time, for silent sources
 
     async def parse(self, text: str) -> ParseResult:
         """The rules' reading of ``text``, or the model's when the rules are unsure."""

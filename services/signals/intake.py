@@ -47,7 +47,11 @@ async def ingest_channel_post(
     """A post in a channel: stored once if it is an entry or an update of a registered
     source; anything else is ignored quietly. Returns what was stored (or found)."""
     source = await ctx.sources.active_by_chat(post.chat_id)
-    if source is None or not post.text.strip():
+    if source is None:
+        return None
+    if ctx.heartbeat is not None:  # any post, a picture too, is a sign of life
+        await ctx.heartbeat.seen(source.id, post.date)
+    if not post.text.strip():
         return None
     result = await ctx.parse(post.text)
     if result.kind is SignalKind.ENTRY:

@@ -28,6 +28,7 @@ from services.signal_parser.ai import ModelFallback
 from services.signals import channel_edits, decisions, follows, intake, queries
 from services.signals.context import SignalContext
 from services.signals.ports import SignalMessages, SignalPlans, SignalTrading
+from services.source_heartbeat import SourceHeartbeat
 from services.sources import ChatDirectory, SourceService
 
 
@@ -47,6 +48,7 @@ class SignalService:
         duplicate_window_s: int = 86_400,
         default_quote: str = "USDT",
         plans: SignalPlans | None = None,
+        heartbeat: SourceHeartbeat | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._ctx = SignalContext(
@@ -61,6 +63,7 @@ class SignalService:
             default_quote=default_quote,
             clock=clock,
             plans=plans,
+            heartbeat=heartbeat,
         )
 
     async def parse(self, text: str) -> ParseResult:
