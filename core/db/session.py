@@ -29,7 +29,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    # The embedded database has one writer at a time: the console's background passes (paper
+    # fills, plans, the tracker) and a command can meet; wait for the lock rather than fail
+    # the command (5 s was seen to run out on a loaded machine).
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 

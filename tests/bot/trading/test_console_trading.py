@@ -16,6 +16,8 @@ def test_console_buys_on_paper_and_shows_balance_and_history(tmp_path: Path) -> 
     run = _tsbot(tmp_path, "console", stdin="/buy btc 100usdt\n/balance\n/history\n")
     assert run.returncode == 0, run.stderr
     out = run.stdout
+    log = tmp_path / "data" / "console.log"
+    assert "went wrong" not in out, log.read_text()[-4000:] if log.exists() else out
     assert "bot: ✅ Bought 0.00" in out
     assert "BTC on paper: filled at " in out
     assert "priced by replay of Binance BTC/USDT 1h candles (Harthor/marketlab)" in out
