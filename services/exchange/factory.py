@@ -16,7 +16,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+from collections import OrderedDict
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -38,6 +40,9 @@ from services.exchange.paper import PaperEngine
 log = structlog.get_logger(__name__)
 
 # Spot exchanges offered in /connect, in this order (those the installed ccxt knows).
+# A live client holds decrypted keys: kept while in use, closed after this long idle (T10).
+CLIENT_IDLE: Final = timedelta(minutes=15)
+MAX_CLIENTS: Final = 500
 OFFERED_EXCHANGES: Final = (
     "binance",
     "bybit",
@@ -97,8 +102,14 @@ class ExchangeFactory:
         self._rate_limit = rate_limit
         self._clock = clock
         self._client_options = dict(client_options or {})
-        self._clients: dict[tuple[int, bool], ExchangeClient] = {}  # (account id, perp)
+        # (account id, perp) -> (client, last used, wall clock): a live client holds its
+        # account's decrypted keys, so clients idle for CLIENT_IDLE are closed and forgotten
+        # and at most MAX_CLIENTS are kept (T10); the next use builds one again
+        self._clients: OrderedDict[tuple[int, bool], tuple[ExchangeClient, datetime]] = (
+            OrderedDict()
+        )
         self._lock = asyncio.Lock()
+        self._closing: set[asyncio.Task[None]] = set()
 
     def client_for_keys(
         self,
@@ -132,11 +143,11 @@ class ExchangeFactory:
         paper account's client follows the account's own market type. Raises ``NotFound`` for
         an unknown or deactivated account."""
         key = (account_id, perp)
-        cached = self._clients.get(key)
+        cached = self._use(key)
         if cached is not None:
             return cached
         async with self._lock:
-            cached = self._clients.get(key)
+            cached = self._use(key)
             if cached is not None:
                 return cached
             async with self._db.session() as session:
@@ -144,8 +155,38 @@ class ExchangeFactory:
             if account is None or not account.is_active:
                 raise NotFound("That exchange account does not exist (any more).")
             client = self._build(account, perp=perp)
-            self._clients[key] = client
+            self._clients[key] = (client, self._clock())
+            self._forget_idle()
             return client
+
+    def _use(self, key: tuple[int, bool]) -> ExchangeClient | None:
+        held = self._clients.get(key)
+        if held is None:
+            return None
+        self._clients[key] = (held[0], self._clock())
+        self._clients.move_to_end(key)
+        return held[0]
+
+    def _forget_idle(self) -> None:
+        """Close the clients idle for ``CLIENT_IDLE``, and the least recently used beyond
+        ``MAX_CLIENTS`` (those idle at least a minute: one in use is never closed under it)."""
+        now = self._clock()
+        for key, (client, used) in list(self._clients.items()):  # oldest use first
+            idle = now - used
+            over = len(self._clients) > MAX_CLIENTS and idle >= timedelta(minutes=1)
+            if idle < CLIENT_IDLE and not over:
+                break
+            del self._clients[key]
+            task = asyncio.create_task(self._close_quietly(client))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+    @staticmethod
+    async def _close_quietly(client: ExchangeClient) -> None:
+        try:
+            await client.close()
+        except Exception:  # closing one must not stop the others
+            log.warning("exchange_client_close_failed", exc_info=True)
 
     def _build(self, account: ExchangeAccount, *, perp: bool) -> ExchangeClient:
         if account.is_paper:
@@ -165,9 +206,9 @@ class ExchangeFactory:
         """Forget (and close) an account's client, e.g. after its keys changed or it was
         removed."""
         for perp in (False, True):
-            client = self._clients.pop((account_id, perp), None)
-            if client is not None:
-                await client.close()
+            held = self._clients.pop((account_id, perp), None)
+            if held is not None:
+                await held[0].close()
 
     def exchange_ids(self) -> list[str]:
         """ccxt exchange ids offered in /connect."""
@@ -181,9 +222,8 @@ class ExchangeFactory:
         return _needs_password(exchange_id)
 
     async def aclose(self) -> None:
-        clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
-            try:
-                await client.close()
-            except Exception:  # closing must go on for the others
-                log.warning("exchange_client_close_failed", exc_info=True)
+        """Close every client at once (each close waits on its own connections)."""
+        held, self._clients = list(self._clients.values()), OrderedDict()
+        await asyncio.gather(*(self._close_quietly(client) for client, _used in held))
+        if self._closing:
+            await asyncio.gather(*self._closing)

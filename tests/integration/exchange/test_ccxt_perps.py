@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import aiohttp
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import select
 
 from core.config import load_settings
 from core.db.models import ExchangeAccount, User
@@ -28,6 +30,7 @@ from services.exchange.ccxt_client import CcxtExchangeClient
 from services.exchange.factory import ExchangeFactory
 from services.exchange.feeds import StaticFeed
 from services.exchange.paper import PaperEngine
+from tests.fakes.clock import FakeClock
 from tests.fakes.exchange_api import FakeExchangeAPI, RecordedRequest, load_saved_markets
 from tests.fakes.exchange_fapi import build_saved_fapi_markets, load_saved_fapi_markets
 from tests.integration.exchange.conftest import SECRET, ClientFactory
@@ -433,3 +436,43 @@ async def test_fapi_private_endpoints_need_key_and_signature(fapi: FakeExchangeA
         async with session.post(url, params=params, headers=headers) as resp:
             assert (resp.status, (await resp.json())["code"]) == (400, -1102)
     assert fapi.futures.leverage(BTC) == 20  # Binance's default, unchanged
+
+
+async def test_idle_clients_are_closed_and_forgotten(db: Database, fapi: FakeExchangeAPI) -> None:
+    """A live client holds its account's decrypted keys: one idle for 15 minutes is closed and
+    forgotten (T10), the next use builds a new one; one in use is kept."""
+    settings = load_settings(None, exchange={"price_feed": "static"})
+    keystore = KeyStore([Fernet.generate_key()])
+    clock = FakeClock(datetime(2026, 1, 1, tzinfo=UTC))
+    made = ExchangeFactory(
+        db,
+        keystore,
+        settings.exchange,
+        PaperEngine(db, StaticFeed({"BTC/USDT": "50000"}), settings.exchange),
+        urls_override=fapi.url,
+        saved_markets={"binance": load_saved_markets()},
+        rate_limit=False,
+        clock=clock,
+    )
+    try:
+        account_id = await live_account(db, keystore, fapi.api_key)
+        first = await made.client_for_account(account_id)
+        clock.advance(timedelta(minutes=10))
+        assert await made.client_for_account(account_id) is first  # in use: kept
+        async with db.transaction() as session:
+            other = ExchangeAccount(
+                user_id=(await session.scalar(select(User.id))),
+                exchange_id="binance",
+                label="second",
+                api_key_enc=keystore.encrypt("k2"),
+                secret_enc=keystore.encrypt("s2"),
+            )
+            session.add(other)
+            await session.flush()
+            other_id = other.id
+        clock.advance(timedelta(minutes=16))
+        await made.client_for_account(other_id)  # building another sweeps the idle ones
+        again = await made.client_for_account(account_id)
+        assert again is not first
+    finally:
+        await made.aclose()
