@@ -167,6 +167,10 @@ class SecuritySettings(BaseSettings):
     encryption_key: SecretStr | None = Field(default=None, validation_alias="ENCRYPTION_KEY")
     data_dir: Path = Field(default=Path("./data"), validation_alias="DATA_DIR")
     confirm_ttl_s: int = Field(default=120, ge=10, validation_alias="CONFIRM_TTL")
+    # refuse API keys the exchange reports as usable from any IP (where it says; T11)
+    require_key_ip_restriction: bool = Field(
+        default=True, validation_alias="REQUIRE_KEY_IP_RESTRICTION"
+    )
 
     @field_validator("encryption_key")
     @classmethod

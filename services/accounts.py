@@ -55,6 +55,11 @@ WITHDRAWALS_REFUSED: Final = (
     "the account. Create a key with trading only (withdrawals off), then /connect again. "
     "Nothing was stored."
 )
+IP_NOT_RESTRICTED: Final = (
+    "This key works from any IP address, so I will not store it: a leaked key could trade "
+    "from anywhere (the 3Commas keys were used so). Restrict it to the bot server's IP "
+    "address in the exchange's API settings, then /connect again. Nothing was stored."
+)
 FORM_EXPIRED: Final = (
     "This /connect form has expired and the keys it held are forgotten. "
     "Send /connect to start again."
@@ -152,7 +157,9 @@ class AccountService:
         pin_attempts: PinAttempts,
         clock: Clock = utc_now,
         form_ttl_s: int = FORM_TTL_S,
+        require_ip_restriction: bool = True,
     ) -> None:
+        self._require_ip = require_ip_restriction
         self._db = db
         self._keystore = keystore
         self._factory = factory
@@ -299,6 +306,9 @@ class AccountService:
             if await client.withdrawals_enabled():
                 log.info("account_keys_may_withdraw", exchange=exchange_id)
                 raise UserError(WITHDRAWALS_REFUSED)
+            if self._require_ip and await client.ip_restricted() is False:
+                log.info("account_keys_not_ip_restricted", exchange=exchange_id)
+                raise UserError(IP_NOT_RESTRICTED)
         finally:
             await client.close()
 

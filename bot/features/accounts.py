@@ -37,6 +37,7 @@ async def build(ctx: FeatureContext) -> Feature:
         pin_attempts=PinAttempts(ctx.kv.cache, ctx.kv.locks, ctx.clock),
         clock=ctx.clock,
         form_ttl_s=ctx.settings.redis.fsm_ttl_s,  # the /connect form's own expiry
+        require_ip_restriction=ctx.settings.security.require_key_ip_restriction,
     )
     closers: list[Callable[[], Awaitable[None]]] = []
     ai = None

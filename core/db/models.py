@@ -91,8 +91,8 @@ class Source(TimestampMixin, Base):
     username: Mapped[str | None] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16), default="channel")
     owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    verified: Mapped[bool] = mapped_column(Boolean, default=False)
-    last_post_at: Mapped[datetime | None]  # the channel's latest post seen (the heartbeat)  # owner checked as chat admin
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)  # owner checked as chat admin
+    last_post_at: Mapped[datetime | None]  # the channel's latest post seen (the heartbeat)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     # shown to every user; until then only to admins, the owner and the invitees (user ids)
     approved: Mapped[bool] = mapped_column(Boolean, default=False)

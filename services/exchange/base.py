@@ -136,4 +136,9 @@ class ExchangeClient(Protocol):
         """True/False where the exchange exposes key permissions, else None."""
         ...
 
+    async def ip_restricted(self) -> bool | None:
+        """Whether the key works only from whitelisted IPs, where the exchange says; else
+        None."""
+        ...
+
     async def close(self) -> None: ...

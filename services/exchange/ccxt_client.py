@@ -305,6 +305,10 @@ class CcxtExchangeClient:
         withdraw; else None."""
         return await self._quirks.withdrawals_enabled(self._ex, self._read)
 
+    async def ip_restricted(self) -> bool | None:
+        """Where the exchange says (binance), whether the key is limited to whitelisted IPs."""
+        return await self._quirks.ip_restricted(self._ex, self._read)
+
     # -- writes -------------------------------------------------------------------------------
 
     async def create_order(self, request: OrderRequest) -> OrderResult:

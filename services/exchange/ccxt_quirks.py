@@ -68,6 +68,10 @@ class ExchangeQuirks:
         """Whether the API key may withdraw; ``None`` where the exchange does not say."""
         return None
 
+    async def ip_restricted(self, ex: Any, read: Read) -> bool | None:
+        """Whether the API key works only from whitelisted IPs; ``None`` where not said."""
+        return None
+
 
 class BinanceQuirks(ExchangeQuirks):
     """binance: spot markets only, client ids under ``origClientOrderId``, key restrictions."""
@@ -86,6 +90,14 @@ class BinanceQuirks(ExchangeQuirks):
 
     async def withdrawals_enabled(self, ex: Any, read: Read) -> bool | None:
         """The key's ``enableWithdrawals`` from ``sapi/account/apiRestrictions``."""
+        return await self._restriction(ex, read, "enableWithdrawals")
+
+    async def ip_restricted(self, ex: Any, read: Read) -> bool | None:
+        """The key's ``ipRestrict`` from ``sapi/account/apiRestrictions``."""
+        return await self._restriction(ex, read, "ipRestrict")
+
+    @staticmethod
+    async def _restriction(ex: Any, read: Read, field: str) -> bool | None:
         method = getattr(ex, "sapi_get_account_apirestrictions", None)
         if method is None:
             return None
@@ -93,7 +105,7 @@ class BinanceQuirks(ExchangeQuirks):
             raw = await read("read the API key permissions", method)
         except UserError:
             return None  # NotSupported, e.g. a testnet without that endpoint
-        value = raw.get("enableWithdrawals")
+        value = raw.get(field)
         return None if value is None else bool(value)
 
 

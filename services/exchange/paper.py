@@ -440,6 +440,9 @@ class PaperExchange:
     async def withdrawals_enabled(self) -> bool | None:
         return False
 
+    async def ip_restricted(self) -> bool | None:
+        return None  # no keys
+
     async def set_leverage(self, symbol: str, leverage: int) -> int:
         raise UserError("A paper spot account has no leverage; follow with a perp account.")
 

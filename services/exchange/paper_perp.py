@@ -427,6 +427,9 @@ class PaperPerpExchange:
     async def withdrawals_enabled(self) -> bool | None:
         return False
 
+    async def ip_restricted(self) -> bool | None:
+        return None  # no keys
+
     async def set_leverage(self, symbol: str, leverage: int) -> int:
         return await self.engine.set_leverage(self.account_id, symbol, leverage)
 

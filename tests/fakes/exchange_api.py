@@ -178,10 +178,12 @@ class FakeExchangeAPI:
         prices: Mapping[str, str | Decimal] | None = None,
         fee_rate: str | Decimal = "0",
         withdrawals_enabled: bool = False,
+        ip_restricted: bool = True,
         futures_wallet: str | Decimal = "0",
     ) -> None:
         self.api_key = api_key
         self.withdrawals_enabled = withdrawals_enabled
+        self.ip_restricted = ip_restricted  # a well-made key: limited to the bot's IP
         self.fee_rate = Decimal(fee_rate)
         self.requests: list[RecordedRequest] = []
         self.orders: list[FakeOrder] = []
@@ -467,7 +469,7 @@ class FakeExchangeAPI:
 
     def _api_restrictions(self, _params: Mapping[str, str]) -> dict[str, Any]:
         return {
-            "ipRestrict": False,
+            "ipRestrict": self.ip_restricted,
             "createTime": self.now_ms - 86_400_000,
             "enableReading": True,
             "enableSpotAndMarginTrading": True,

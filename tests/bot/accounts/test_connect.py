@@ -127,6 +127,19 @@ async def test_key_that_may_withdraw_is_refused(
     assert await live_accounts(accounts_app) == []
 
 
+async def test_key_usable_from_any_ip_is_refused(
+    accounts_app: App, telegram_api: FakeTelegramAPI, exchange_api: FakeExchangeAPI
+) -> None:
+    """T11: where the exchange says a key works from any IP (binance's ipRestrict), it is
+    refused; its messages are deleted and nothing is stored."""
+    exchange_api.ip_restricted = False
+    secret_ids = await connect(accounts_app, telegram_api, exchange_api.api_key)
+    assert set(secret_ids) <= deleted_ids(telegram_api)
+    assert "works from any IP address" in last_text(telegram_api)
+    assert "Nothing was stored" in last_text(telegram_api)
+    assert await live_accounts(accounts_app) == []
+
+
 async def test_malformed_key_is_deleted_and_asked_again(
     accounts_app: App, telegram_api: FakeTelegramAPI, exchange_api: FakeExchangeAPI
 ) -> None:

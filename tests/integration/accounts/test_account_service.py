@@ -45,6 +45,9 @@ class FakeClient:
             raise AuthenticationFailed()
         return [Balance("USDT", Decimal(5), Decimal(0))]
 
+    async def ip_restricted(self) -> bool | None:
+        return None
+
     async def withdrawals_enabled(self) -> bool | None:
         return self.withdraw
 
