@@ -3,6 +3,11 @@
 Both are started from the installed binaries on a free 127.0.0.1 port inside a temporary
 directory and removed on stop. PostgreSQL refuses to run as root, so as root the cluster is
 owned by and run as the ``postgres`` system user (``runuser``).
+
+A running server can be stopped and started again on the same port and data directory
+(``PostgresServer.stop``/``start``, ``RedisServer.stop``/``start``): the outage tests take a
+service away from a live bot process. Only a test's own instances are stopped that way, never
+the session-wide ones other tests share.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PG_BIN_DIRS = (
@@ -60,9 +65,47 @@ class PostgresServer:
     root: Path
     user: str = "tsbot"
     password: str = "tsbot-test-password"  # noqa: S105 - throwaway loopback cluster
+    owner: str | None = None  # the system user the cluster runs as (``postgres`` under root)
+    options: str = ""  # the server's command-line options (port, socket dir, settings)
 
     def url(self, database: str = "tsbot") -> str:
         return f"postgresql+asyncpg://{self.user}:{self.password}@127.0.0.1:{self.port}/{database}"
+
+    def stop(self) -> None:
+        """Stop the cluster the way an operator would (``pg_ctl stop -m fast``: sessions are
+        ended, the port closes); ``start`` brings it back with its data."""
+        subprocess.run(
+            _as_pg_user(
+                [_pg_tool("pg_ctl"), "-D", str(self.root / "data"), "-m", "fast", "-w", "stop"],
+                self.owner,
+            ),
+            check=True,
+            capture_output=True,
+        )
+
+    def start(self) -> None:
+        """Start the cluster (again) on the same port and data directory; returns once it
+        accepts connections."""
+        subprocess.run(
+            _as_pg_user(
+                [
+                    _pg_tool("pg_ctl"),
+                    "-D",
+                    str(self.root / "data"),
+                    "-o",
+                    self.options,
+                    "-l",
+                    str(self.root / "log"),
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ],
+                self.owner,
+            ),
+            check=True,
+            capture_output=True,
+        )
 
 
 def _as_pg_user(cmd: list[str], owner: str | None) -> list[str]:
@@ -105,30 +148,12 @@ def postgres_server(databases: tuple[str, ...] = ("tsbot",)) -> Iterator[Postgre
         check=True,
         capture_output=True,
     )
-    options = (
+    server.owner = owner
+    server.options = (
         f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
     )
-    run(
-        _as_pg_user(
-            [
-                _pg_tool("pg_ctl"),
-                "-D",
-                str(data),
-                "-o",
-                options,
-                "-l",
-                str(root / "log"),
-                "-w",
-                "-t",
-                "60",
-                "start",
-            ],
-            owner,
-        ),
-        check=True,
-        capture_output=True,
-    )
+    server.start()
     try:
         env = {**os.environ, "PGPASSWORD": server.password}
         for database in databases:
@@ -160,9 +185,25 @@ def postgres_server(databases: tuple[str, ...] = ("tsbot",)) -> Iterator[Postgre
 @dataclass
 class RedisServer:
     port: int
+    argv: list[str] = field(default_factory=list)  # how it was started (``start`` again)
+    proc: subprocess.Popen[bytes] | None = None
 
     def url(self, db: int = 0) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def stop(self) -> None:
+        """Kill the server (SIGKILL: no goodbye to its clients, as a crash or an OOM kill);
+        ``start`` brings it back, empty (nothing is saved), on the same port."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def start(self) -> None:
+        """Start the server (again) with the same arguments; returns once it listens."""
+        self.proc = subprocess.Popen(  # noqa: S603 - our own binary and arguments
+            self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        _wait_port(self.port, 20)
 
 
 @contextlib.contextmanager
@@ -172,8 +213,9 @@ def redis_server() -> Iterator[RedisServer]:
         raise RuntimeError("redis-server not found: install it (apt-get install redis-server)")
     root = Path(tempfile.mkdtemp(prefix="tsbot-redis-"))
     port = free_port()
-    proc = subprocess.Popen(  # noqa: S603
-        [
+    server = RedisServer(
+        port=port,
+        argv=[
             binary,
             "--port",
             str(port),
@@ -190,16 +232,16 @@ def redis_server() -> Iterator[RedisServer]:
             "--protected-mode",
             "yes",
         ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_port(port, 20)
-        yield RedisServer(port=port)
+        server.start()
+        yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        proc = server.proc
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
         shutil.rmtree(root, ignore_errors=True)
