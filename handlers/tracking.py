@@ -27,20 +27,20 @@ routes = Routes(__name__, message=in_private_chat)
     "stats", "a source's scores from prices", "signals.read", args="<source>", order=47
 )
 async def show_stats(
-    message: Message, command: CommandObject, tracking_service: TrackingService
+    message: Message, command: CommandObject, user: UserView, tracking_service: TrackingService
 ) -> None:
     ref = (command.args or "").strip()
     if not ref:
         raise UserError("Usage: /stats <source>, e.g. /stats 1 or /stats @channel (/sources).")
-    item = await tracking_service.stats(ref)
+    item = await tracking_service.stats(ref, user)
     await message.answer(
         render.stats(item), reply_markup=markup(render.chart_buttons("source", item.source.id))
     )
 
 
 @routes.command("top", "the best sources by expectancy", "signals.read", order=48)
-async def show_top(message: Message, tracking_service: TrackingService) -> None:
-    min_signals, ranked = await tracking_service.top()
+async def show_top(message: Message, user: UserView, tracking_service: TrackingService) -> None:
+    min_signals, ranked = await tracking_service.top(user)
     await message.answer(render.top(min_signals, ranked))
 
 
@@ -54,7 +54,7 @@ async def send_chart(
 ) -> None:
     theme = Theme(callback_data.theme)
     if callback_data.kind == "source":
-        png = await tracking_service.source_chart(callback_data.row_id, theme)
+        png = await tracking_service.source_chart(callback_data.row_id, user, theme)
         caption = "Equity in R: each closed signal's R (bars) and the running total (line)."
     else:
         png = await tracking_service.signal_chart(user, callback_data.row_id, theme)

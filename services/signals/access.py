@@ -18,6 +18,7 @@ from core.db.repositories.sources import SourceRepository
 from core.domain import Role, SignalStatus
 from core.errors import Conflict, NotFound
 from services.dto import UserView
+from services.sources import can_see
 
 OPEN_FOR_EDIT: Final = frozenset({SignalStatus.PENDING, SignalStatus.HELD, SignalStatus.ACTIVE})
 # Not (yet) live: followers have not been told about these.
@@ -33,6 +34,17 @@ def may_manage(user: UserView, signal: Signal, source: Source | None) -> bool:
     if source is not None and source.owner_user_id == user.id:
         return True
     return signal.submitted_by_user_id == user.id
+
+
+def may_read(user: UserView, signal: Signal, source: Source | None) -> bool:
+    """Whether ``user`` may see ``signal`` (/signal, its chart): a live tracked signal of a
+    source the user may see (a private source's only to those it is shown to), or one the
+    user decides on."""
+    if may_manage(user, signal, source):
+        return True
+    if not signal.is_tracked or signal.status in AWAITING:
+        return False
+    return source is None or can_see(source, user)
 
 
 async def with_source(

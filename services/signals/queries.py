@@ -12,7 +12,7 @@ from core.db.repositories.subscriptions import SubscriptionRepository
 from core.errors import NotFound
 from services.dto import UserView
 from services.signal_dto import SignalDetail, SignalView
-from services.signals.access import AWAITING, may_manage, with_source
+from services.signals.access import may_read, with_source
 from services.signals.context import SignalContext
 from services.signals.views import to_event_view, to_signal_view
 from services.tracking.dto import view_of_row
@@ -22,11 +22,7 @@ async def detail(ctx: SignalContext, user: UserView, signal_id: int) -> SignalDe
     """A signal and its events; NotFound when the user may not see it."""
     async with ctx.db.session() as session:
         signal, source = await with_source(session, signal_id)
-        visible = signal is not None and (
-            (signal.is_tracked and signal.status not in AWAITING)
-            or may_manage(user, signal, source)
-        )
-        if signal is None or not visible:
+        if signal is None or not may_read(user, signal, source):
             raise NotFound(f"No signal #{signal_id}.")
         events = await SignalEventRepository(session).of_signal(signal.id)
         outcomes = await OutcomeRepository(session).of_signals([signal.id])

@@ -23,10 +23,10 @@ from core.errors import NotFound
 from services.charts import ChartRenderer, Theme, equity_chart, signal_chart
 from services.dto import UserView
 from services.signal_dto import SourceView
-from services.signals.access import may_manage, with_source
-from services.sources import SourceService, to_source_view
+from services.signals.access import may_read, with_source
+from services.sources import SourceService, can_see, to_source_view
 from services.tracking.candle_source import CandleSource
-from services.tracking.dto import OutcomeView, view_of_row
+from services.tracking.dto import view_of_row
 from services.tracking.model import CandleArrays, Result
 from services.tracking.scores import (
     EquityPoint,
@@ -97,55 +97,47 @@ class TrackingService:
             out.setdefault(row.source_id, []).append(scored(row, claimed))
         return out
 
-    async def stats(self, ref: str) -> SourceStats:
-        """A source's scores over 30 and 90 days and all time."""
-        source = await self._sources.resolve(ref)
+    async def stats(self, ref: str, viewer: UserView) -> SourceStats:
+        """A source's scores over 30 and 90 days and all time (one the viewer may not see is
+        not found, like a missing one)."""
+        source = await self._sources.resolve(ref, viewer)
         signals = (await self._scored([source.id])).get(source.id, [])
         now = self._clock()
         return SourceStats(source, tuple(score(signals, now, days) for days in WINDOWS))
 
     async def top(
-        self, days: int | None = None
+        self, viewer: UserView, days: int | None = None
     ) -> tuple[int, list[tuple[SourceView, SourceScore]]]:
-        """(the minimum number of signals, the sources ranked by expectancy)."""
+        """(the minimum number of signals, the sources the viewer may see ranked by
+        expectancy)."""
         by_source = await self._scored(None)
         now = self._clock()
         async with self._db.session() as session:
             sources = await OutcomeRepository(session).sources(list(by_source))
-            views = {i: to_source_view(s) for i, s in sources.items()}
+            views = {i: to_source_view(s) for i, s in sources.items() if can_see(s, viewer)}
         scores = [(views[i], score(s, now, days)) for i, s in by_source.items() if i in views]
         return self._top_min, rank(scores, self._top_min)
 
-    async def equity(self, source_id: int) -> tuple[SourceView, list[EquityPoint]]:
-        source = await self._sources.resolve(str(source_id))
+    async def equity(
+        self, source_id: int, viewer: UserView
+    ) -> tuple[SourceView, list[EquityPoint]]:
+        source = await self._sources.resolve(str(source_id), viewer)
         signals = (await self._scored([source.id])).get(source.id, [])
         return source, equity_curve(signals)
 
-    async def source_chart(self, source_id: int, theme: Theme) -> bytes:
-        source, points = await self.equity(source_id)
+    async def source_chart(self, source_id: int, viewer: UserView, theme: Theme) -> bytes:
+        source, points = await self.equity(source_id, viewer)
         title = f"{source.name} · equity in R"
         return await self._charts.render(
             ("source", source.id, theme.value, len(points)),
             lambda: equity_chart(points, title=title, theme=theme),
         )
 
-    async def outcomes(self, user: UserView, signal_id: int) -> list[OutcomeView]:
-        async with self._db.session() as session:
-            signal, source = await with_source(session, signal_id)
-            if signal is None or not (signal.is_tracked or may_manage(user, signal, source)):
-                raise NotFound(f"No signal #{signal_id}.")
-            rows = await OutcomeRepository(session).of_signals([signal.id])
-        return [
-            view_of_row(rows[key])
-            for key in ((signal_id, "price"), (signal_id, "followed"))
-            if key in rows
-        ]
-
     async def signal_chart(self, user: UserView, signal_id: int, theme: Theme) -> bytes:
         """The signal on its candles with its levels and the price outcome's steps."""
         async with self._db.session() as session:
             signal, source = await with_source(session, signal_id)
-            if signal is None or not (signal.is_tracked or may_manage(user, signal, source)):
+            if signal is None or not may_read(user, signal, source):
                 raise NotFound(f"No signal #{signal_id}.")
             rows = await OutcomeRepository(session).of_signals([signal.id])
             session.expunge_all()

@@ -45,7 +45,7 @@ async def app(make_app: AppFactory, tmp_path: Path) -> App:
     )
 
 
-async def setup_channel(app: App, telegram_api: FakeTelegramAPI) -> None:
+async def setup_channel(app: App, telegram_api: FakeTelegramAPI, *, approve: bool = True) -> None:
     await feed(
         app,
         telegram_api.updates.my_chat_member(
@@ -53,7 +53,8 @@ async def setup_channel(app: App, telegram_api: FakeTelegramAPI) -> None:
         ),
     )
     # registered by a non-admin: private until an admin approves it (issue 13 defect 9)
-    await feed(app, telegram_api.updates.message(ADMIN_ID, "/source approve 1"))
+    if approve:
+        await feed(app, telegram_api.updates.message(ADMIN_ID, "/source approve 1"))
     await feed(app, telegram_api.updates.message(TRADER_ID, "/follow 1"))
 
 
@@ -89,11 +90,13 @@ def buttons(message: dict[str, Any]) -> dict[str, str]:
     return {b["text"]: b["callback_data"] for row in markup["inline_keyboard"] for b in row}
 
 
-async def tracked_signal(app: App, telegram_api: FakeTelegramAPI, folder: Path) -> None:
+async def tracked_signal(
+    app: App, telegram_api: FakeTelegramAPI, folder: Path, *, approve: bool = True
+) -> None:
     """An entry posted 10 minutes ago; since then: filled at 61000 (the zone top, the candle
     opened above it), TP1 62000, then the stop 58000."""
     posted = _minute(datetime.now(UTC)) - timedelta(minutes=10)
-    await setup_channel(app, telegram_api)
+    await setup_channel(app, telegram_api, approve=approve)
     await post_entry(app, telegram_api, posted)
     write_candles(
         folder,
@@ -189,3 +192,25 @@ async def test_bad_input_is_answered_and_changes_nothing(
     assert telegram_api.messages(TRADER_ID)[-1]["text"]
     await feed(app, telegram_api.updates.message(TRADER_ID, "/top"))
     assert "No source has 1 tracked signals yet" in telegram_api.messages(TRADER_ID)[-1]["text"]
+
+
+async def test_a_private_source_scores_and_signals_stay_private(
+    app: App, telegram_api: FakeTelegramAPI, tmp_path: Path
+) -> None:
+    """A source not approved yet is seen by its owner and the admins only: /stats, /top,
+    /signal and the chart buttons answer anyone else as if it did not exist."""
+    await tracked_signal(app, telegram_api, tmp_path, approve=False)
+    await app.services["tracking_service"].run_pass()
+    await feed(app, telegram_api.updates.message(OWNER_ID, "/stats 1"))
+    assert "Alpha <calls>: scores from prices" in telegram_api.messages(OWNER_ID)[-1]["text"]
+    await feed(app, telegram_api.updates.message(OWNER_ID, "/top"))
+    assert "1. Alpha <calls>" in telegram_api.messages(OWNER_ID)[-1]["text"]
+    for command in ("/stats 1", "/top", "/signal 1"):
+        await feed(app, telegram_api.updates.message(VIEWER_ID, command))
+        answer = telegram_api.messages(VIEWER_ID)[-1]["text"]
+        assert "Alpha" not in answer, (command, answer)
+    await feed(app, telegram_api.updates.message(OWNER_ID, "/signal 1"))
+    card = telegram_api.messages(OWNER_ID)[-1]
+    await feed(app, telegram_api.updates.callback(VIEWER_ID, card, buttons(card)["📈 Chart"]))
+    with pytest.raises(LookupError):
+        telegram_api.last("sendPhoto")  # a stranger's press draws nothing
