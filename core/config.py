@@ -19,6 +19,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.config_access import AccessSettings
+from core.config_tracking import TrackingSettings
 from core.errors import ConfigError
 
 
@@ -331,33 +332,6 @@ class HealthSettings(BaseSettings):
 
     host: str = Field(default="127.0.0.1", validation_alias="HEALTH_HOST")
     port: int = Field(default=8081, ge=1, le=65535, validation_alias="HEALTH_PORT")
-
-
-class TrackingSettings(BaseSettings):
-    """The price tracker (issue 10 rules) and the scores."""
-
-    model_config = _config()
-
-    enabled: bool = Field(default=True, validation_alias="TRACKER_ENABLED")
-    interval_s: float = Field(default=60, gt=0, validation_alias="TRACKER_INTERVAL")
-    fill_window_h: int = Field(default=72, ge=1, validation_alias="TRACKER_FILL_WINDOW_HOURS")
-    max_life_d: int = Field(default=30, ge=1, validation_alias="TRACKER_MAX_LIFE_DAYS")
-    notify_max_age_h: int = Field(default=6, ge=0, validation_alias="TRACKER_NOTIFY_MAX_AGE_HOURS")
-    # freqtrade-layout candle directory read instead of the price feed's own candles
-    candles_dir: Path | None = Field(default=None, validation_alias="TRACKER_CANDLES_DIR")
-    top_min_signals: int = Field(default=10, ge=1, validation_alias="TOP_MIN_SIGNALS")
-
-    @field_validator("candles_dir", mode="before")
-    @classmethod
-    def _dir_or_none(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator("candles_dir")
-    @classmethod
-    def _existing_dir(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_dir():
-            raise ValueError(f"no directory at {value} (a freqtrade data directory)")
-        return value
 
 
 class Settings(BaseSettings):

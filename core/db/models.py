@@ -164,41 +164,6 @@ class SignalEvent(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)  # first seen
 
 
-class SignalOutcome(Base):
-    """A tracked entry signal's outcome from candles (issue 10 rules): ``kind`` "price" (prices
-    alone) or "followed" (the channel's own updates on top). One row per (signal, kind),
-    recomputed while ``result`` is "open"; ``events`` are its steps in order (each with its
-    stable ``key``), and a step is told to followers at most once (the outbox dedupe key holds
-    the event key). ``source_id`` and ``posted_at`` are copied from the signal for the scores'
-    queries. Prices are the tracker's (``Decimal``); ``r`` is to four places."""
-
-    __tablename__ = "signal_outcomes"
-    __table_args__ = (
-        UniqueConstraint("signal_id", "kind"),
-        Index("ix_signal_outcomes_source_kind_posted", "source_id", "kind", "posted_at"),
-        Index("ix_signal_outcomes_result", "result"),
-    )
-
-    id: Mapped[int] = mapped_column(PK, primary_key=True)
-    signal_id: Mapped[int] = mapped_column(ForeignKey("signals.id", ondelete="CASCADE"))
-    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
-    kind: Mapped[str] = mapped_column(String(8))  # price | followed
-    posted_at: Mapped[datetime]
-    symbol: Mapped[str | None] = mapped_column(String(40))  # the candles' pair
-    timeframe: Mapped[str | None] = mapped_column(String(8))
-    result: Mapped[str] = mapped_column(String(24))
-    filled_at: Mapped[datetime | None]
-    fill_price: Mapped[Decimal | None]
-    targets_hit: Mapped[int] = mapped_column(Integer, default=0)
-    stop_hit: Mapped[bool] = mapped_column(Boolean, default=False)
-    closed_at: Mapped[datetime | None]
-    r: Mapped[Decimal | None]
-    tp1_at: Mapped[datetime | None]
-    events: Mapped[list[Any]] = mapped_column(default=list)
-    checked_to: Mapped[datetime | None]  # close of the last candle read
-    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
-
-
 class ExchangeAccount(TimestampMixin, Base):
     __tablename__ = "exchange_accounts"
     __table_args__ = (UniqueConstraint("user_id", "label"),)
@@ -507,3 +472,9 @@ class BotFlag(Base):
         ForeignKey("users.id", ondelete="SET NULL")
     )
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+# Tables kept in their own modules (each registers on ``Base.metadata`` when imported here).
+from core.db.models_tracking import SignalOutcome  # noqa: E402
+
+__all__ = ["SignalOutcome"]  # the rest are this module's own classes
