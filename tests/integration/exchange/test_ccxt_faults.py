@@ -7,7 +7,13 @@ from decimal import Decimal
 import pytest
 
 from core.domain import OrderSide, OrderStatus, OrderType
-from core.errors import AuthenticationFailed, OrderRejected, TemporaryExchangeError, UserError
+from core.errors import (
+    AuthenticationFailed,
+    ExchangeError,
+    OrderRejected,
+    TemporaryExchangeError,
+    UserError,
+)
 from services.exchange.base import OrderRequest
 from services.exchange.ccxt_client import CcxtExchangeClient
 from tests.fakes.exchange_api import FakeExchangeAPI
@@ -204,3 +210,29 @@ def test_sandbox_unsupported_is_a_user_error() -> None:
 def test_unknown_exchange_is_a_user_error() -> None:
     with pytest.raises(UserError, match="Unknown exchange 'nope'"):
         CcxtExchangeClient("nope")
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "call"),
+    [
+        ("POST /api/v3/order", "order"),
+        ("GET /api/v3/account", "read"),
+    ],
+)
+async def test_clock_skew_is_said_once_never_retried(
+    client: CcxtExchangeClient, exchange_api: FakeExchangeAPI, endpoint: str, call: str
+) -> None:
+    """F14 with real ccxt: Binance's -1021 (timestamp outside recvWindow) comes back as one
+    clear error about the server clock; no retry, so no storm, and the circuit stays closed."""
+    exchange_api.fail_next(
+        endpoint, code=-1021, msg="Timestamp for this request is outside of the recvWindow."
+    )
+    with pytest.raises(ExchangeError, match="clock may be out of sync") as caught:
+        if call == "order":
+            await client.create_order(market_buy("0.001", "cid-skew"))
+        else:
+            await client.balances()
+    assert not isinstance(caught.value, TemporaryExchangeError)
+    method, _, path = endpoint.partition(" ")
+    assert exchange_api.count(method, path) == 1
+    assert exchange_api.orders == []
