@@ -1,0 +1,95 @@
+"""A real bot process (``python -m bot run``) for the fault tests: started, watched, killed
+(SIGKILL) or stopped (SIGTERM), with its stderr in a file (a fault logs a lot: a pipe nobody
+reads would fill and stop the process), and a wait on a condition with a deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class BotProcess:
+    """One bot process at a time; ``start`` again after a kill runs a new one (same env)."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self._env = env
+        self.log = log
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        with self.log.open("ab") as sink:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                "--env-file",
+                "/dev/null",
+                "run",
+                cwd=ROOT,
+                env=self._env,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=sink,
+            )
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def tail(self, chars: int = 3000) -> str:
+        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
+
+    def alive(self) -> None:
+        """Fail at once, with its last words, when the process ended on its own."""
+        assert self.proc is not None
+        if self.proc.returncode is not None:
+            pytest.fail(f"the bot process ended ({self.proc.returncode}):\n{self.tail()}")
+
+    async def kill(self) -> None:
+        """SIGKILL (no clean-up of any kind), and reap it."""
+        assert self.proc is not None
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGKILL)
+        await self.proc.wait()
+
+    async def stop(self) -> int:
+        """SIGTERM (SIGKILL if it has not ended after 30 s); its exit code."""
+        assert self.proc is not None
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.proc.wait(), 30)
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+        assert self.proc.returncode is not None
+        return self.proc.returncode
+
+
+async def until(
+    bot: BotProcess,
+    what: str,
+    condition: Callable[[], Awaitable[bool] | bool],
+    deadline_s: float,
+) -> None:
+    """Poll ``condition`` (sync or async) until it holds; fail after ``deadline_s`` naming
+    ``what``, or at once when the bot process ended on its own."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + deadline_s
+    while True:
+        result = condition()
+        if not isinstance(result, bool):
+            result = await result
+        if result:
+            return
+        bot.alive()
+        if loop.time() > deadline:
+            pytest.fail(f"not within {deadline_s} s: {what}\n{bot.tail()}")
+        await asyncio.sleep(0.05)  # polling interval, not a wait for anything in particular
