@@ -5,9 +5,13 @@ with the reason it was not traded; a fresh post is traded."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from sqlalchemy import select
+
 from bot.app import App
+from core.db.models import Signal
 from tests.bot.conftest import TRADER_ID, AppFactory, feed
 from tests.bot.plans.helpers import STATIC, notes, plans_of
 from tests.bot.signals.test_intake import CHANNEL, OWNER_ID, button_data, register
@@ -73,3 +77,35 @@ async def test_a_held_post_tracked_after_the_max_age_is_told_not_traded(
     await feed(app, telegram_api.updates.callback(OWNER_ID, card, button_data(card)["Track"]))
     assert await plans_of(app, TRADER_ID) == []  # 20 minutes old: past the 15-minute max age
     assert "old" in (await notes(app, TRADER_ID))[-1].lower()
+
+
+async def test_a_day_old_forward_by_the_channels_admin_is_tracked_but_not_traded(
+    app: App, telegram_api: FakeTelegramAPI
+) -> None:
+    """T5: a one-day-old post forwarded now by the channel's admin is the channel's signal
+    (under the 72 h window), tracked on Track, and told to followers, never traded."""
+    await _follower(app, telegram_api)
+    day_old = int(time.time()) - 24 * 3600
+    await feed(
+        app, telegram_api.updates.forward(OWNER_ID, CHANNEL, "Alpha", entry(4), 41, day_old)
+    )
+    card = telegram_api.messages(OWNER_ID)[-1]
+    await feed(app, telegram_api.updates.callback(OWNER_ID, card, button_data(card)["Track"]))
+    assert await plans_of(app, TRADER_ID) == []
+    assert "old" in (await notes(app, TRADER_ID))[-1].lower()
+
+
+async def test_a_look_alike_channel_with_the_same_title_is_not_the_source(
+    app: App, telegram_api: FakeTelegramAPI
+) -> None:
+    """T5: a forward from another channel titled exactly like the registered one (a look-alike)
+    is never the source's signal: attribution goes by the channel's id, not its title."""
+    await _follower(app, telegram_api)
+    source_title = telegram_api.api.chat(CHANNEL)["title"]
+    look_alike = -1009999999999
+    await feed(app, telegram_api.updates.forward(OWNER_ID, look_alike, source_title, entry(5), 7))
+    async with app.db.session() as session:
+        signals = list(await session.scalars(select(Signal)))
+    assert [(s.is_tracked, s.source_id) for s in signals] == [(False, None)]
+    assert await plans_of(app, TRADER_ID) == []
+    assert "not a registered source" in telegram_api.messages(OWNER_ID)[-1]["text"]
