@@ -6,11 +6,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run console test lint audit lock bench services migrate clean help
+.PHONY: install run console test faults lint audit lock bench services migrate clean help
 
 help:
 	@echo "make run    - install, migrate the embedded database, start the bot (console without BOT_TOKEN)"
 	@echo "make test   - install, start PostgreSQL + redis-server for the tests, lint, run the suite"
+	@echo "make faults - the long fault runs: FAULT_RUNS (100) random SIGKILLs while orders are placed, and the Redis/PostgreSQL outages"
 	@echo "make lint   - ruff (with complexity rules), import-linter, mypy --strict, vulture"
 	@echo "make audit  - pip-audit of requirements.lock (fails on the webhook stack); make lock re-pins"
 	@echo "make bench  - every benchmark under bench/ (parser, update pipeline, signal to order, tracker)"
@@ -65,6 +66,14 @@ lock: install
 
 test: install services lint audit
 	$(BIN)/pytest -q
+
+# Not part of `make test` (pyproject's addopts deselect the faults marker; -m here replaces
+# it): 100 random SIGKILLs of a real bot process placing a live follower's orders (about 15 s
+# each), then the outage tests that stop redis-server and PostgreSQL under a running bot.
+# FAULT_RUNS=20 for a shorter round; FAULT_SEED=<n> replays a round (each run's id names its seed).
+FAULT_RUNS ?= 100
+faults: install services
+	FAULT_RUNS=$(FAULT_RUNS) $(BIN)/pytest -q -m "faults or slow" tests/faults tests/bot/test_outages.py
 
 # bench/*.py with their defaults: parser, pipeline (3,000 updates) and signal_to_order (1,000
 # auto followers, paper and fake Binance over ccxt, a cold and a warm post: several minutes on

@@ -11,9 +11,10 @@ never comes back), or a few milliseconds after answering (the database writes af
 answer are cut anywhere); or the test kills it a random time after the post. A second kill
 sometimes hits the restarted process while it recovers.
 
-Runs: ``FAULT_RUNS`` (default 5), seeds from ``FAULT_SEED`` (default: random, printed in the
-run's id, so a failing run is reproduced with ``FAULT_SEED=<seed> FAULT_RUNS=1``... the id
-names the run's own seed). Not part of the default suite (marker ``faults``): ``make faults``.
+Runs: ``FAULT_RUNS`` (default 5); run k draws its scenario from seed ``FAULT_SEED + k``
+(``FAULT_SEED`` random unless given). Each run's id names its seed and scenario, so
+``FAULT_SEED=<seed> FAULT_RUNS=1`` replays a failing one. Marked ``faults``: not part of the
+default suite (pyproject's addopts), run by ``make faults``.
 """
 
 from __future__ import annotations
