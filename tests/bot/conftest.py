@@ -50,12 +50,12 @@ async def make_app(
     """Build apps on clean PostgreSQL + Redis, talking to the fake Bot API; closed at the end."""
     apps: list[App] = []
 
-    async def factory(**sections: dict[str, Any]) -> App:
+    async def factory(token: str = TOKEN, **sections: dict[str, Any]) -> App:
         settings = make_settings(pg_db.url, redis_srv.url(), **sections)
         app = await build_app(
             settings,
             session=LoopbackSession(api=TelegramAPIServer.from_base(telegram_api.url)),
-            token=TOKEN,
+            token=token,
             configure_logs=False,
         )
         apps.append(app)

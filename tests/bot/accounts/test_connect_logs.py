@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,9 @@ SECRET: Final = "Kq9Rf2Lx8WnZ4cVb7TmP1sHy3GjD6kQa9EuN0oBiMw"
 PASSPHRASE: Final = "Kq9pZx4Vn7Tr2Lw"
 PIN: Final = "80417362"
 SECRETS: Final = (KEY, SECRET, PASSPHRASE, PIN)
+# A token shaped like a real one (the bot's own secret, in every Bot API URL): T8
+BOT_TOKEN: Final = "7123456789:AAHk3Tq9vZx8Wm2RbN4cLp7YsJd6FgE1uOi"
+TOKEN_SHAPE: Final = re.compile(r"\d{5,}:[A-Za-z0-9_-]{30,}")
 BALANCE: Final = "/api/v3/account"
 ATTEMPTS: Final = DEFAULT_READ_RETRIES + 1  # balance reads in one key check
 CAPTURE_STARTED: Final = "log_capture_started"
@@ -162,7 +166,8 @@ async def walk(
         "price_feed": "static",
         "static_prices": PRICES,
     }
-    return Walk(await make_app(exchange=exchange, limits=FAST), telegram_api, exchange_api)
+    app = await make_app(token=BOT_TOKEN, exchange=exchange, limits=FAST)
+    return Walk(app, telegram_api, exchange_api)
 
 
 @pytest.fixture
@@ -234,3 +239,6 @@ async def test_no_secret_in_production_logs_or_messages_when_a_step_fails(
     for secret in SECRETS:
         assert secret not in logged, f"{secret!r} logged"
         assert secret not in said, f"{secret!r} sent"
+    assert TOKEN_SHAPE.search(logged) is None, "a bot token logged"
+    assert TOKEN_SHAPE.search(said) is None, "a bot token sent"
+    assert walk.app.bot.token == BOT_TOKEN  # the walk ran with a real-shaped token
