@@ -59,10 +59,23 @@ async def _keys_rotate(args: argparse.Namespace) -> int:
     from services.keys import rotate_keys
 
     settings = _settings(args)
+    keystore = build_keystore(settings)
+    forms = 0
+    if settings.redis.url:  # half-done /connect forms first: a failure there writes nothing
+        from bot.fsm_rotation import rotate_fsm_data
+        from core.cache import redis_client
+
+        redis = redis_client(settings.redis.url)
+        try:
+            forms = await rotate_fsm_data(redis, keystore)
+        finally:
+            await redis.aclose()
     async with _database(settings) as db:
-        count = await rotate_keys(db, build_keystore(settings))
+        count = await rotate_keys(db, keystore)
     accounts = plural(count, "exchange account")
     print(f"re-encrypted the secrets of {accounts} under the first key")
+    if forms:
+        print(f"re-sealed {plural(forms, 'value')} in half-done forms kept in Redis")
     return 0
 
 

@@ -12,7 +12,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
-from core.db.models import AuditEntry, ExchangeAccount, User
+from core.db.models import AuditEntry, ExchangeAccount, InboxUpdate, User
 from core.db.session import Database
 from core.domain import Role
 from core.security import KeyStore
@@ -124,13 +124,18 @@ async def _account(db: Database, keystore: KeyStore, secret: str) -> None:
 async def test_keys_rotate_re_encrypts_everything_in_one_transaction(db: Database) -> None:
     old, new = Fernet.generate_key(), Fernet.generate_key()
     await _account(db, KeyStore([old]), "the-secret-value")
+    async with db.transaction() as session:  # an update still waiting in the inbox, sealed
+        session.add(InboxUpdate(update_id=77, payload=KeyStore([old]).seal('{"update_id": 77}')))
     assert await rotate_keys(db, KeyStore([new, old])) == 1
     async with db.session() as session:
         account = await session.scalar(select(ExchangeAccount))
         audit = await session.scalar(select(AuditEntry))
+        pending = await session.scalar(select(InboxUpdate))
     assert account is not None and account.secret_enc is not None
     assert KeyStore([new]).decrypt(account.secret_enc) == "the-secret-value"
+    assert pending is not None and KeyStore([new]).unseal(pending.payload) == '{"update_id": 77}'
     assert audit is not None and audit.action == "keys_rotated"
+    assert audit.details == {"accounts": 1, "inbox": 1}
 
 
 async def test_keys_rotate_with_the_wrong_key_changes_nothing(db: Database) -> None:
