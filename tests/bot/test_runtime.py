@@ -13,6 +13,7 @@ from aiogram.filters import Command
 from aiogram.types import Message
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from bot.app import App
 from bot.runners import SECRET_HEADER, poll, webhook_app
@@ -133,6 +134,46 @@ async def test_webhook_same_update_five_times_is_handled_once(
     texts = await texts_to(telegram_api, TRADER_ID)
     assert sum("Telegram id" in t for t in texts) == 1
     assert len(await inbox_rows(app)) == 2
+
+
+async def test_webhook_same_update_five_times_at_once_is_handled_once(
+    app: App, webhook: TestClient, telegram_api: FakeTelegramAPI
+) -> None:
+    """F1: Telegram's redeliveries can overlap: five at once still make one run."""
+    update = telegram_api.updates.message(TRADER_ID, "/whoami")
+    responses = await asyncio.gather(
+        *(webhook.post("/hook", json=update, headers={SECRET_HEADER: SECRET}) for _ in range(5))
+    )
+    assert [r.status for r in responses] == [200] * 5
+    await telegram_api.wait_for("sendMessage")
+    marker = telegram_api.updates.message(TRADER_ID, "/cancel")
+    await webhook.post("/hook", json=marker, headers={SECRET_HEADER: SECRET})
+    await telegram_api.wait_for("sendMessage", count=2)
+    texts = await texts_to(telegram_api, TRADER_ID)
+    assert sum("Telegram id" in t for t in texts) == 1
+    assert len(await inbox_rows(app)) == 2
+
+
+async def test_webhook_answers_503_when_the_inbox_cannot_store(
+    app: App, webhook: TestClient, telegram_api: FakeTelegramAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """F1: an update the inbox could not store is answered 503, so Telegram sends it again; the
+    redelivery after the database is back is handled once."""
+    update = telegram_api.updates.message(TRADER_ID, "/whoami")
+    real_store = app.inbox.store_batch
+
+    async def database_down(*_args: object) -> list[int]:
+        raise OperationalError("INSERT INTO inbox", {}, ConnectionRefusedError("db down"))
+
+    monkeypatch.setattr(app.inbox, "store_batch", database_down)
+    response = await webhook.post("/hook", json=update, headers={SECRET_HEADER: SECRET})
+    assert response.status == 503
+    assert await inbox_rows(app) == []
+    monkeypatch.setattr(app.inbox, "store_batch", real_store)
+    response = await webhook.post("/hook", json=update, headers={SECRET_HEADER: SECRET})
+    assert response.status == 200
+    await telegram_api.wait_for("sendMessage")
+    assert sum("Telegram id" in t for t in await texts_to(telegram_api, TRADER_ID)) == 1
 
 
 @pytest.mark.parametrize(
