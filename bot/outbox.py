@@ -94,14 +94,16 @@ class OutboxSender:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            idle = self._idle
             try:
                 sent = await self.drain_once()
-            except Exception:  # keep the sender alive; the rows stay queued
+                if sent == 0:
+                    self._wake.clear()
+                    idle = await self._idle_for()
+            except Exception:  # keep the sender alive (the database may be away); rows stay
                 log.exception("outbox_drain_failed")
                 sent = 0
             if sent == 0:
-                self._wake.clear()
-                idle = await self._idle_for()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), idle)
 

@@ -45,6 +45,7 @@ from core.permissions import role_allows
 from services.exchange.base import Balance, ExchangeClient, MarketInfo
 from services.exchange.liquidation import liquidation_price
 from services.exchange.paper import PaperEngine
+from services.inbox import is_transient
 from services.notifications import enqueue
 from services.signal_dto import SignalView
 from services.trade_plans import engine
@@ -107,8 +108,9 @@ class PlanIntake:
     async def plan_signal(self, view: SignalView, activated_at: datetime) -> None:
         """Plans for every auto/confirm follower who followed before the signal went live:
         auto followers on paper spot in batches (``batch.PaperSpotBatch``), the others one by
-        one, concurrently (bounded). Raises the last ``TemporaryExchangeError`` after serving
-        everyone (the update is run again later; plans made are found, not repeated)."""
+        one, concurrently (bounded). Raises the last transient error (exchange, Redis or
+        database away) after serving everyone (the update is run again later; plans made are
+        found, not repeated)."""
         if view.source_id is None or view.side is None or view.base is None:
             return
         followers = await self._followers(view.source_id, activated_at)
@@ -148,7 +150,10 @@ class PlanIntake:
 
     async def _one_by_one(
         self, view: SignalView, followers: list[Follower]
-    ) -> TemporaryExchangeError | None:
+    ) -> BaseException | None:
+        """Each follower's plan, concurrently (bounded); returns the last transient error
+        (the exchange, Redis or the database away: the update runs again later, and the plans
+        made are found, not repeated); other errors are logged per follower."""
         gate = asyncio.Semaphore(CONCURRENCY)
 
         async def serve(follower: Follower) -> None:
@@ -156,9 +161,9 @@ class PlanIntake:
                 await self._plan_for(view, follower)
 
         results = await asyncio.gather(*(serve(f) for f in followers), return_exceptions=True)
-        retry: TemporaryExchangeError | None = None
+        retry: BaseException | None = None
         for follower, result in zip(followers, results, strict=True):
-            if isinstance(result, TemporaryExchangeError):
+            if isinstance(result, BaseException) and is_transient(result):
                 retry = result
             elif isinstance(result, BaseException):
                 log.error(

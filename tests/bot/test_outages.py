@@ -72,7 +72,8 @@ DURING_REDIS: Final = "BTC/USDT LONG\nEntry: market\nTP1: 62000\nTP2: 64000\nSL:
 DURING_POSTGRES: Final = "ETH/USDT LONG\nEntry: market\nTP1: 3100\nTP2: 3200\nSL: 2900"
 ORDER_PATH: Final = "/api/v3/order"
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
+# stopped services are a long fault run: `make faults` (issue 13), not `make test`
+pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
 
 @dataclass
@@ -298,12 +299,6 @@ async def test_a_post_during_a_redis_outage_is_traded_once_when_redis_is_back(
     await _assert_notes_once(stack, setup_notes, setup_sends, ("BTC",))
 
 
-@pytest.mark.xfail(
-    raises=NotesNeverSent,
-    strict=True,
-    reason="finding: the outbox sender task dies when PostgreSQL goes away (OutboxSender.run "
-    "calls _idle_for, a database read, outside its try), so no note is sent until a restart",
-)
 async def test_a_post_during_a_postgres_outage_is_traded_once_when_postgres_is_back(
     stack: Stack, tmp_path: Path
 ) -> None:
