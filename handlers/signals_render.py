@@ -110,7 +110,12 @@ def card(signal: SignalView, kind: CardKind, note: str | None = None) -> str:
     else:
         source = escape(signal.source_name or "unknown channel")
         header = f"<b>Signal {headline(signal)}</b> from {source}"
-    lines = [header, f"Confidence: {signal.confidence:.0%} ({escape(signal.parser)})"]
+    return "\n".join([header, *card_body(signal, kind, note)])
+
+
+def card_body(signal: SignalView, kind: CardKind, note: str | None = None) -> list[str]:
+    """The card's lines under its header: confidence, fields, status (and a tracked note)."""
+    lines = [f"Confidence: {signal.confidence:.0%} ({escape(signal.parser)})"]
     for name, label in LABELS.items():
         value = field_value(signal, name)
         if value is None and name in OPTIONAL:  # many posts leave these out; nothing is wrong
@@ -127,7 +132,7 @@ def card(signal: SignalView, kind: CardKind, note: str | None = None) -> str:
     lines.append(f"Status: {escape(status_text(signal))}")
     if kind is CardKind.TRACKED and note:
         lines.append(f"<i>{escape(note)}</i>")
-    return "\n".join(lines)
+    return lines
 
 
 def card_buttons(signal: SignalView) -> list[list[dict[str, Any]]]:
@@ -152,7 +157,7 @@ def card_buttons(signal: SignalView) -> list[list[dict[str, Any]]]:
 def new_signal(signal: SignalView) -> str:
     return (
         f"🔔 <b>New signal</b> from {escape(signal.source_name or 'a followed channel')}\n"
-        + card(signal, CardKind.TRACKED).split("\n", 1)[1]
+        + "\n".join(card_body(signal, CardKind.TRACKED))
         + f"\n/signal {signal.id} for details"
     )
 
@@ -199,7 +204,7 @@ def detail(item: SignalDetail) -> str:
     return "\n".join(lines)
 
 
-def list_title(title: str, page: str) -> str:
+def _list_title(title: str, page: str) -> str:
     """A list's bold title, with its page ("page 2 of 3") when it has several."""
     return f"<b>{title}</b> · {escape(page)}" if page else f"<b>{title}</b>"
 
@@ -208,7 +213,7 @@ def signal_list(signals: Sequence[SignalView], page: str = "") -> str:
     """One page of /signals (``page`` as ``paging.Page.label``)."""
     if not signals:
         return "No signals yet from the sources you follow. /sources lists what you can follow."
-    lines = [list_title("Recent signals", page)]
+    lines = [_list_title("Recent signals", page)]
     for signal in signals:
         lines.append(
             f"{headline(signal)} · {escape(status_text(signal))} · "
@@ -223,7 +228,7 @@ def source_list(sources: Iterable[SourceView], page: str = "") -> str:
     rows = list(sources)
     if not rows:
         return "No sources yet. Add the bot to a channel as an administrator to register one."
-    lines = [list_title("Sources", page)]
+    lines = [_list_title("Sources", page)]
     for source in rows:
         state = "active" if source.is_active else "stopped"
         if source.verified:  # only this: Telegram said the owner administers the channel

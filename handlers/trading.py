@@ -47,12 +47,12 @@ async def show_price(
     with showing_usage("price"):
         words = parse_pairs(command.args)
     board = await trading_service.prices(words)
-    await message.answer(market_render.prices(board))
+    await answer_long(message, market_render.prices(board))
 
 
 @routes.command("pairs", "the pairs paper trading can trade", "market.read", order=20)
 async def show_pairs(message: Message, trading_service: TradingService) -> None:
-    await message.answer(market_render.pairs(await trading_service.pairs()))
+    await answer_long(message, market_render.pairs(await trading_service.pairs()))
 
 
 @routes.command(
