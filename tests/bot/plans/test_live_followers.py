@@ -14,10 +14,17 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select, update
 
 from bot.app import App
-from core.db.models import ExchangeAccount, InboxUpdate, Order, OutboxMessage, TradePlan
+from core.db.models import (
+    ExchangeAccount,
+    InboxUpdate,
+    Order,
+    OutboxMessage,
+    Signal,
+    TradePlan,
+)
 from core.domain import InboxStatus, OrderStatus, PlanStatus
 from tests.bot.conftest import TRADER_ID, AppFactory, feed
-from tests.bot.plans.helpers import live_follower
+from tests.bot.plans.helpers import live_follower, notes
 from tests.bot.signals.test_intake import post, register
 from tests.fakes.exchange_api import FakeExchangeAPI, load_saved_markets
 from tests.fakes.exchange_fapi import load_saved_fapi_markets
@@ -141,3 +148,35 @@ async def test_a_futures_signal_on_a_live_account_trades_perps_with_reduce_only_
     kinds = sorted((o.type, o.reduce_only) for o in futures.orders)
     assert kinds == [("LIMIT", True), ("LIMIT", True), ("MARKET", False), ("STOP_MARKET", True)]
     assert exchange_api.count("POST", "/api/v3/order") == 0  # never a spot order
+
+
+async def test_an_exchange_outage_past_the_max_age_expires_the_signal_untraded(
+    live_app: App, telegram_api: FakeTelegramAPI, exchange_api: FakeExchangeAPI
+) -> None:
+    """F12: the follower's exchange is down when the post comes and stays down past the
+    signal's max age (15 minutes): when it is back, the re-run tells the follower the signal
+    is too old and trades nothing (a late fill is worse than none)."""
+    app = live_app
+    await register(app, telegram_api)
+    await live_follower(app, telegram_api, TRADER_ID, entry="market")
+    exchange_api.fail_next("/api/v3/ticker/price", status=503, times=10)
+    exchange_api.fail_next("/api/v3/ticker/24hr", status=503, times=10)
+    await post(app, telegram_api, SPOT)
+    async with app.db.session() as session:
+        [row] = list(await session.scalars(select(InboxUpdate).where(InboxUpdate.payload != "")))
+    assert row.status is InboxStatus.PENDING
+
+    exchange_api.reset_faults()  # back, but 20 minutes after the post
+    async with app.db.transaction() as session:
+        await session.execute(update(Signal).values(posted_at=app.clock() - timedelta(minutes=20)))
+        await session.execute(
+            update(InboxUpdate).values(locked_until=app.clock() - timedelta(seconds=1))
+        )
+    assert await app.recover_inbox() == 1
+    await app.inbox.flush()
+    async with app.db.session() as session:
+        plans = list(await session.scalars(select(TradePlan)))
+        rerun = await session.get(InboxUpdate, row.id)
+    assert plans == [] and exchange_api.count("POST", "/api/v3/order") == 0
+    assert rerun is not None and rerun.status is InboxStatus.DONE
+    assert "old" in (await notes(app, TRADER_ID))[-1].lower()
