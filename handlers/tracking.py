@@ -14,7 +14,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from core.errors import UserError
 from handlers import tracking_render as render
 from handlers.commands import Routes, in_private_chat
-from handlers.signals import markup
+from handlers.paging import answer_long
 from handlers.tracking_callbacks import ChartCallback
 from services.charts import Theme
 from services.dto import UserView
@@ -33,15 +33,13 @@ async def show_stats(
     if not ref:
         raise UserError("Usage: /stats <source>, e.g. /stats 1 or /stats @channel (/sources).")
     item = await tracking_service.stats(ref, user)
-    await message.answer(
-        render.stats(item), reply_markup=markup(render.chart_buttons("source", item.source.id))
-    )
+    await answer_long(message, render.stats(item), render.chart_buttons("source", item.source.id))
 
 
 @routes.command("top", "the best sources by expectancy", "signals.read", order=48)
 async def show_top(message: Message, user: UserView, tracking_service: TrackingService) -> None:
     min_signals, ranked = await tracking_service.top(user)
-    await message.answer(render.top(min_signals, ranked))
+    await answer_long(message, render.top(min_signals, ranked))
 
 
 @routes.callback_query(ChartCallback.filter(), flags={"role": "signals.read"})

@@ -94,7 +94,7 @@ def outcome_lines(outcomes: Sequence[OutcomeView]) -> list[str]:
             )
         if outcome.r is not None:
             parts.append(escape(r_text(outcome.r)))
-        lines.append(f"{KINDS.get(outcome.kind, outcome.kind)}: " + ", ".join(parts))
+        lines.append(f"{escape(KINDS.get(outcome.kind, outcome.kind))}: " + ", ".join(parts))
     first = outcomes[0]
     if first.symbol and first.timeframe:
         lines.append(f"<i>{escape(first.timeframe)} candles of {escape(first.symbol)}</i>")
