@@ -77,3 +77,17 @@ async def test_ordinary_command_is_still_read(ai_app: App, telegram_api: FakeTel
     assert await stored_commands(ai_app) == 1
     assert telegram_api.calls_of("deleteMessage") == []
     assert PASTE_DELETED not in [m["text"] for m in telegram_api.messages(TRADER_ID)]
+
+
+async def test_a_paste_the_bot_cannot_delete_is_told_and_still_kept_nowhere(
+    ai_app: App, openai_api: FakeOpenAI, telegram_api: FakeTelegramAPI
+) -> None:
+    """T7: when Telegram refuses the delete (older than 48 h, rights), the user is told to
+    delete the key and replace it; nothing is stored or sent on all the same."""
+    telegram_api.fail("deleteMessage", 400, "Bad Request: message can't be deleted")
+    await feed(ai_app, telegram_api.updates.message(TRADER_ID, f"key {API_KEY}"))
+    texts = [m["text"] for m in telegram_api.messages(TRADER_ID)]
+    assert any("could not delete your message" in t for t in texts)
+    assert await stored_commands(ai_app) == 0
+    assert openai_api.requests == []
+    assert not [call for call in telegram_api.calls if API_KEY in repr(call)]
