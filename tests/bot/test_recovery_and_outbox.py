@@ -11,6 +11,7 @@ from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 from sqlalchemy import select
 
@@ -28,7 +29,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 async def _start_bot(
-    telegram_api: FakeTelegramAPI, db: Database, redis: RedisServer
+    telegram_api: FakeTelegramAPI,
+    db: Database,
+    redis: RedisServer,
+    extra: dict[str, str] | None = None,
 ) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
@@ -40,6 +44,7 @@ async def _start_bot(
         "POLLING_TIMEOUT": "1",
         "LOG_LEVEL": "WARNING",
         "HEALTH_PORT": str(free_port()),  # never the default 8081 another process holds
+        **(extra or {}),
     }
     return await asyncio.create_subprocess_exec(
         sys.executable,
@@ -78,6 +83,57 @@ async def test_killed_process_handles_its_batch_after_restart(
     telegram_api.release("sendMessage", abandon=True)  # the dead process's request is void
     assert gate.is_set()
     second = await _start_bot(telegram_api, pg_db, redis_srv)
+    try:
+        sent = await telegram_api.wait_for("sendMessage", timeout=30)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        _, stderr = await second.communicate()
+    assert sent[0]["chat_id"] == TRADER_ID and "Telegram id" in sent[0]["text"]
+    assert second.returncode == 0, stderr.decode()[-2000:]
+    async with pg_db.session() as session:
+        row = await session.scalar(select(InboxUpdate))
+    assert row is not None and row.status is InboxStatus.DONE
+    assert len(telegram_api.calls_of("sendMessage")) == 1  # handled once, not twice
+
+
+@pytest.mark.slow
+async def test_killed_webhook_process_handles_an_acknowledged_update_after_restart(
+    pg_db: Database, redis_srv: RedisServer, telegram_api: FakeTelegramAPI
+) -> None:
+    """F2 in webhook mode: the update is stored before the 200; the process dies right after
+    answering (its reply held mid-request, then SIGKILL); Telegram will not send it again, and
+    the restarted process handles it from the inbox, once."""
+    telegram_api.token = None
+    port = free_port()
+    webhook = {
+        "BOT_MODE": "webhook",
+        "WEBHOOK_URL": f"https://bot.example.com/hook/{port}",
+        "WEBHOOK_SECRET": "s" * 40,
+        "WEBHOOK_HOST": "127.0.0.1",
+        "WEBHOOK_PORT": str(port),
+        "WEBHOOK_PATH": "/hook",
+    }
+    gate = telegram_api.hold("sendMessage")
+    first = await _start_bot(telegram_api, pg_db, redis_srv, webhook)
+    update = telegram_api.updates.message(TRADER_ID, "/whoami")
+    try:
+        await telegram_api.wait_for("setWebhook", timeout=30)
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                f"http://127.0.0.1:{port}/hook",
+                json=update,
+                headers={"X-Telegram-Bot-Api-Secret-Token": "s" * 40},
+            ) as answer,
+        ):
+            assert answer.status == 200  # acknowledged: Telegram is done with it
+        await telegram_api.wait_for("held:sendMessage", timeout=30)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        await first.wait()
+    telegram_api.release("sendMessage", abandon=True)  # the dead process's request is void
+    assert gate.is_set()
+    second = await _start_bot(telegram_api, pg_db, redis_srv, webhook)
     try:
         sent = await telegram_api.wait_for("sendMessage", timeout=30)
     finally:
