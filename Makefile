@@ -14,7 +14,7 @@ help:
 	@echo "make faults - the long fault runs: FAULT_RUNS (100) random SIGKILLs while orders are placed, and the Redis/PostgreSQL outages"
 	@echo "make lint   - ruff (with complexity rules), import-linter, mypy --strict, vulture"
 	@echo "make audit  - pip-audit of requirements.lock (fails on the webhook stack); make lock re-pins"
-	@echo "make bench  - every benchmark under bench/ (parser, update pipeline, signal to order, tracker)"
+	@echo "make bench  - every benchmark under bench/ (parser, update pipeline, signal to order, tracker, load)"
 
 # requirements.lock pins every package (constraints): the install is the one `make audit` checks
 $(STAMP): pyproject.toml requirements.lock

@@ -1,0 +1,211 @@
+"""Load test (threat T14): ``python bench/load.py [seconds] [--rate N]``.
+
+The real app on its own throwaway PostgreSQL and redis-server, the Bot API in process, default
+limits (60 messages a minute per user, a burst of 20). First, idle: channel posts with entry
+signals for 50 auto followers on paper, one at a time: the time from the post to every
+follower's order (the post's handling, which plans and places them all). Then the same posts
+while ``--rate`` updates a second (100 by default) arrive for ``seconds`` (10): ordinary users
+asking prices and balances, and one user sending a fifth of them on their own (a spammer).
+
+Printed: the signal-to-orders time idle and under load (p50, p99), the updates handled, what
+the spammer got (handled vs skipped and told), and whether every ordinary user was answered.
+The last line is JSON. The promise: per-user throttling holds the spammer to their budget, every
+other user is served, and the signal path stays within a small factor of idle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from aiogram.types import Update  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+from bot.app import App, build_app  # noqa: E402
+from bot.console.session import LocalSession  # noqa: E402
+from bot.console.updates import UpdateFactory  # noqa: E402
+from core.config import load_settings  # noqa: E402
+from core.db import migrate  # noqa: E402
+from core.db.models import Order  # noqa: E402
+from core.db.session import Database  # noqa: E402
+from core.logging import configure_logging  # noqa: E402
+from tests.fakes.bot_api import RecordingBotAPI  # noqa: E402
+from tests.services import postgres_server, redis_server  # noqa: E402
+
+ADMIN = 1
+CHANNEL = -1001000000001
+FOLLOWERS = 50
+USERS = 200
+SPAMMER = 999_999
+SIGNALS = 8
+PRICES = {"BTC/USDT": "61500", "ETH/USDT": "3000", "SOL/USDT": "150", "XRP/USDT": "2.5"}
+PAIRS = ("BTC", "ETH", "SOL", "XRP")
+
+
+def entry(i: int) -> str:
+    """A distinct entry each time (a repeated text would be a repost of the first)."""
+    pair = PAIRS[i % len(PAIRS)]
+    price = float(PRICES[f"{pair}/USDT"])
+    return (
+        f"#{pair}/USDT LONG\nEntry: market\nTP1: {price * (1.02 + i / 1000):.6g}\n"
+        f"TP2: {price * 1.06:.6g}\nSL: {price * 0.97:.6g}"
+    )
+
+
+async def feed(app: App, raw: dict[str, Any]) -> None:
+    update = Update.model_validate(raw, context={"bot": app.bot})
+    await app.dispatcher.feed_update(app.bot, update)
+
+
+async def orders(app: App) -> int:
+    async with app.db.session() as session:
+        return int(await session.scalar(select(func.count()).select_from(Order)) or 0)
+
+
+def app_api(app: App) -> RecordingBotAPI:
+    session = app.bot.session
+    assert isinstance(session, LocalSession) and isinstance(session.local_api, RecordingBotAPI)
+    return session.local_api
+
+
+async def timed_post(app: App, updates: UpdateFactory, i: int) -> float:
+    """Post -> every follower's order placed (ms)."""
+    before = await orders(app)
+    started = time.perf_counter()
+    await feed(app, updates.channel_post(CHANNEL, entry(i)))
+    taken = (time.perf_counter() - started) * 1000
+    placed = await orders(app) - before
+    if placed < FOLLOWERS:
+        told = [m["text"] for m in app_api(app).messages(20_000)][-1:]
+        print(f"  post {i}: {placed} of {FOLLOWERS} orders placed; {told}", file=sys.stderr)
+    return taken
+
+
+async def traffic(
+    app: App,
+    updates: UpdateFactory,
+    seconds: float,
+    rate: float,
+    stats: dict[str, int],
+    users_seen: set[int],
+) -> None:
+    """``rate`` updates a second for ``seconds``: a fifth from one spammer, the rest spread
+    over ordinary users, each handled as polling would (concurrently, as tasks)."""
+    tasks: set[asyncio.Task[None]] = set()
+    started = time.perf_counter()
+    sent = 0
+    while (elapsed := time.perf_counter() - started) < seconds:
+        due = int(elapsed * rate)
+        while sent < due:
+            if sent % 5 == 0:
+                raw, who = updates.message(SPAMMER, "/price btc"), "spam"
+            else:
+                user = 10_000 + sent % USERS
+                raw, who = updates.message(user, "/price btc" if sent % 2 else "/balance"), "user"
+            stats[f"{who}_sent"] += 1
+            if who == "user":
+                users_seen.add(user)
+            task = asyncio.create_task(feed(app, raw))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            sent += 1
+        await asyncio.sleep(0.005)  # the pacing of the generator, not a wait on the bot
+    await asyncio.gather(*tasks)
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+
+async def main(seconds: float, rate: float) -> dict[str, Any]:
+    configure_logging("ERROR", "console")
+    with postgres_server() as pg, redis_server() as redis:
+        db = Database(pg.url())
+        await migrate.upgrade(db)
+        await db.aclose()
+        settings = load_settings(
+            None,
+            database={"url": pg.url(), "pool_size": 40},
+            redis={"url": redis.url()},
+            telegram={"admin_ids": [ADMIN]},
+            exchange={"price_feed": "static", "static_prices": PRICES},
+            tracking={"enabled": False},
+            logging={"level": "ERROR"},
+        )
+        api = RecordingBotAPI()
+        app = await build_app(settings, session=LocalSession(api), configure_logs=False)
+        updates = UpdateFactory(api, first_update_id=1)
+        try:
+            await feed(app, updates.message(ADMIN, "/start"))
+            await feed(
+                app, updates.my_chat_member(CHANNEL, ADMIN, chat_type="channel", title="Load")
+            )
+            for i in range(FOLLOWERS):
+                await feed(app, updates.message(20_000 + i, "/start"))
+                await feed(app, updates.message(20_000 + i, "/follow 1 auto 20"))
+            idle = [await timed_post(app, updates, i) for i in range(SIGNALS)]
+
+            stats = dict.fromkeys(("spam_sent", "user_sent"), 0)
+            users_seen: set[int] = set()
+            load = asyncio.create_task(traffic(app, updates, seconds, rate, stats, users_seen))
+            loaded = []
+            for i in range(SIGNALS):
+                await asyncio.sleep(seconds / (SIGNALS + 1))  # spread over the load
+                loaded.append(await timed_post(app, updates, SIGNALS + i))
+            await load
+            while await app.outbox.drain_once():
+                pass
+        finally:
+            await app.aclose()
+    spam_answers = api.messages(SPAMMER)
+    told_skipped = sum("skipped" in m.get("text", "").lower() for m in spam_answers)
+    served = sum(1 for user in users_seen if api.messages(user))
+    result = {
+        "bench": "load",
+        "rate": rate,
+        "seconds": seconds,
+        "idle_p50_ms": round(statistics.median(idle)),
+        "idle_p99_ms": round(percentile(idle, 0.99)),
+        "load_p50_ms": round(statistics.median(loaded)),
+        "load_p99_ms": round(percentile(loaded, 0.99)),
+        "spam_sent": stats["spam_sent"],
+        "spam_answers": len(spam_answers),
+        "spam_told_skipped": told_skipped,
+        "users_sent": stats["user_sent"],
+        "users_answered": served,
+        "users_total": len(users_seen),
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    print(
+        f"signal -> {FOLLOWERS} orders, idle:     p50 {result['idle_p50_ms']} ms, "
+        f"p99 {result['idle_p99_ms']} ms"
+    )
+    print(
+        f"signal -> {FOLLOWERS} orders, {rate:g}/s: p50 {result['load_p50_ms']} ms, "
+        f"p99 {result['load_p99_ms']} ms"
+    )
+    print(
+        f"spammer: {result['spam_sent']} sent, {result['spam_answers']} answers "
+        f"({told_skipped} telling what was skipped)"
+    )
+    print(f"ordinary users: {served} of {result['users_total']} answered")
+    return result
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
+    parser.add_argument("seconds", nargs="?", type=float, default=10.0)
+    parser.add_argument("--rate", type=float, default=100.0)
+    args = parser.parse_args()
+    print(json.dumps(asyncio.run(main(args.seconds, args.rate))))
