@@ -64,8 +64,9 @@ lock: install
 	  echo "# make audit checks them for known vulnerabilities (pip-audit). Regenerate with make lock."; \
 	  $(BIN)/pip freeze --exclude-editable | grep -v '^-e ') > requirements.lock
 
+# two workers (pytest-xdist): each starts its own throwaway PostgreSQL and redis-server
 test: install services lint audit
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 # Not part of `make test` (pyproject's addopts deselect the faults marker; -m here replaces
 # it): 100 random SIGKILLs of a real bot process placing a live follower's orders (about 15 s
