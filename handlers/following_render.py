@@ -108,17 +108,22 @@ def value_text(settings: FollowSettings, name: str) -> str:
     return WORDS.get(str(value), str(value))
 
 
+VALUE_LIMIT: Final = 200  # a setting's value on the card (a long pair list is cut, with …)
+NOTE_LIMIT: Final = 1000  # the note above it (what was just saved or refused)
+
+
 def settings_card(view: FollowingView, note: str = "") -> str:
     s = view.settings
-    lines = [f"<b>{escape(view.source.name)}</b>: your settings"]
+    lines = [f"<b>{escape(clip(view.source.name))}</b>: your settings"]
     if note:
-        lines.insert(0, escape(note))
+        lines.insert(0, escape(clip(note, NOTE_LIMIT)))
     lines.append(f"Mode: <b>{escape(value_text(s, 'mode'))}</b>")
     if view.paused:
         lines.append("Paused: <b>yes</b> (/resume to trade it again)")
-    lines.append(f"Account: {escape(view.account_label)}")
-    for setting in SETTINGS[2:]:
-        lines.append(f"{escape(setting.label)}: {escape(value_text(s, setting.name))}")
+    lines.append(f"Account: {escape(clip(view.account_label))}")
+    for setting in SETTINGS[2:]:  # one message, edited in place: every value bounded
+        shown = clip(value_text(s, setting.name), VALUE_LIMIT)
+        lines.append(f"{escape(setting.label)}: {escape(shown)}")
     return "\n".join(lines)
 
 

@@ -19,7 +19,8 @@ _TAG_RE: Final = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)")
 
 
 def split_message(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
-    """Split Telegram HTML into chunks of at most ``limit`` characters, each valid by itself.
+    """Split Telegram HTML into chunks of at most ``limit`` UTF-16 units (Telegram's measure:
+    an emoji outside the BMP counts two), each valid by itself.
 
     Whole lines are packed greedily; a line longer than the limit is cut between tags, entities
     or characters (rare: a wall of text without newlines). A chunk drops the line breaks it
@@ -27,7 +28,7 @@ def split_message(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
     whitespace is not sent (Telegram refuses empty messages). Every chunk fits as long as the
     tags open at a cut fit in the limit with room to spare (a few dozen characters).
     """
-    if len(text) <= limit:
+    if units(text) <= limit:
         return [text]
     chunks = _Chunks(limit)
     for line in text.splitlines(keepends=True):
@@ -73,21 +74,21 @@ class _Chunks:
             self._append(piece)
             return
         while piece:
-            room = self._limit - len(self._body) - len(_closers(self._open))
+            room = self._limit - units(self._body) - units(_closers(self._open))
             if room <= 0:
                 self._flush()
-                room = self._limit - len(self._body) - len(_closers(self._open))
-            take = max(room, 1)  # the open tags alone overflow: progress over the limit
+                room = self._limit - units(self._body) - units(_closers(self._open))
+            take = _prefix_length(piece, max(room, 1))  # the open tags alone overflow: progress
             self._append(piece[:take])
             piece = piece[take:]
 
     def _fits(self, piece: str) -> bool:
         stripped = piece.rstrip("\n")
         if stripped:
-            length = len(self._body) + len(stripped)
+            length = units(self._body) + units(stripped)
         else:  # only line breaks: dropped at the end of a chunk, like the body's own
-            length = len(self._body.rstrip("\n")) or len(self._body) + len(piece)
-        return length + len(_closers(_open_after(self._open, piece))) <= self._limit
+            length = units(self._body.rstrip("\n")) or units(self._body) + units(piece)
+        return length + units(_closers(_open_after(self._open, piece))) <= self._limit
 
     def _append(self, piece: str) -> None:
         self._body += piece
@@ -99,6 +100,21 @@ class _Chunks:
             self._done.append(self._body.rstrip("\n") + _closers(self._open))
         self._body = "".join(tag for _, tag in self._open)
         self._reopened = len(self._body)
+
+
+def units(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji outside the BMP is two)."""
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+
+
+def _prefix_length(text: str, room: int) -> int:
+    """How many characters of ``text`` fit in ``room`` UTF-16 units (at least one)."""
+    used = 0
+    for index, char in enumerate(text):
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > room:
+            return max(index, 1)
+    return len(text)
 
 
 def _pieces(text: str) -> list[str]:

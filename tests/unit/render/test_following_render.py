@@ -27,7 +27,8 @@ def view(name: str = "calls", label: str = "paper spot", source_id: int = 1) -> 
 @pytest.mark.parametrize("text", HOSTILE_TEXTS)
 def test_names_and_labels_are_escaped(text: str) -> None:
     hostile = view(text, text)
-    assert_shows(fr.settings_card(hostile, note=text), text)
+    # the card is one message, edited in place: its name, note and values are bounded
+    assert_shows(fr.settings_card(hostile, note=text), text[: NAME_LIMIT - 1])
     assert_shows(fr.followed(hostile), text)
     # a list row clips the names to paging.NAME_LIMIT characters
     assert_shows(fr.following_list([hostile], paused_all=True)[0], text[: NAME_LIMIT - 1])
