@@ -8,63 +8,20 @@ source or file name is escaped; figures arrive as decimal strings and are shown 
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any, Final
 
 from handlers.html import escape
 from handlers.reports_render import table
-from services.backtest.report import RESULT_ORDER
+from services.backtest.report import summary_rows
 from services.backtest.service import MAX_EXPORT_BYTES
 
 MB: Final = 1024 * 1024
 MAX_NAME: Final = 64  # a source name longer than this is clipped in the title
 
 
-def _percent(value: str | None) -> str:
-    return "-" if value is None else f"{Decimal(value):.0%}"
-
-
-def _r(value: str | None) -> str:
-    return "-" if value is None else f"{Decimal(value):+.2f} R"
-
-
-def _drawdown(value: str | None) -> str:
-    return "-" if value is None else f"{Decimal(value):.2f} R"
-
-
-def _plain(value: str | None) -> str:
-    return "-" if value is None else f"{Decimal(value):.2f}"
-
-
-FIGURES: Final = (
-    ("filled", "fill_rate", _percent),
-    ("win rate (TP1)", "win_rate", _percent),
-    ("average R", "avg_r", _r),
-    ("expectancy", "expectancy", _r),
-    ("profit factor", "profit_factor", _plain),
-    ("max drawdown", "max_drawdown_r", _drawdown),
-    ("total", "total_r", _r),
-)
-
-
 def _name(summary: dict[str, Any]) -> str:
     name = str(summary["source"] or "the channel")
     return name if len(name) <= MAX_NAME else name[: MAX_NAME - 1] + "…"
-
-
-def _rows(summary: dict[str, Any]) -> list[list[str]]:
-    price, followed = summary["price"], summary["followed"]
-    signals = str(summary["signals"])
-    rows = [["signals", signals, signals]]
-    for result in RESULT_ORDER:
-        a, b = price["outcomes"].get(result.value, 0), followed["outcomes"].get(result.value, 0)
-        if a or b:
-            rows.append([f"  {result.value}", str(a), str(b)])
-    for label, key, show in FIGURES:
-        rows.append([label, show(price[key]), show(followed[key])])
-    claims = f"{price['tp_claims_confirmed']} of {price['tp_claims']}"
-    rows.append(["TP claims confirmed", claims, ""])
-    return rows
 
 
 def summary(summary_: dict[str, Any]) -> str:
@@ -83,7 +40,7 @@ def summary(summary_: dict[str, Any]) -> str:
     lines = [
         f"📈 <b>Backtest of {escape(_name(summary_))}</b>",
         escape(read) + ".",
-        table(["", "price outcome", "followed outcome"], _rows(summary_)),
+        table(["", "price outcome", "followed outcome"], summary_rows(summary_)),
         "Price: the candles alone. Followed: with the channel's own updates applied "
         "(stop moves, closes, cancels).",
     ]

@@ -160,6 +160,24 @@ def _number(value: Decimal | None) -> str | None:
     return str(value.quantize(PLACES, rounding=ROUND_HALF_EVEN))
 
 
+def summary_rows(summary_: dict[str, Any]) -> list[list[str]]:
+    """The summary's figures as text, one row per figure: (figure, price, followed). The CLI's
+    table and the chat's table both show these rows."""
+    price, followed = summary_["price"], summary_["followed"]
+    signals = str(summary_["signals"])
+    rows = [["signals", signals, signals]]
+    for result in RESULT_ORDER:
+        a, b = price["outcomes"].get(result.value, 0), followed["outcomes"].get(result.value, 0)
+        if a or b:
+            rows.append([f"  {result.value}", str(a), str(b)])
+    for label, key, show in FIGURES:
+        rows.append([label, show(price[key]), show(followed[key])])
+    rows.append(
+        ["TP claims confirmed", f"{price['tp_claims_confirmed']} of {price['tp_claims']}", ""]
+    )
+    return rows
+
+
 def summary_table(summary_: dict[str, Any]) -> Table:
     """The summary as a rich table: one row per figure, price and followed side by side."""
     title = f"Backtest of {summary_['source']}" if summary_["source"] else "Backtest"
@@ -167,25 +185,8 @@ def summary_table(summary_: dict[str, Any]) -> Table:
     table.add_column("figure")
     table.add_column("price outcome", justify="right")
     table.add_column("followed outcome", justify="right")
-    price, followed = summary_["price"], summary_["followed"]
-    table.add_row("signals", str(summary_["signals"]), str(summary_["signals"]))
-    for result in RESULT_ORDER:
-        a, b = price["outcomes"].get(result.value, 0), followed["outcomes"].get(result.value, 0)
-        if a or b:
-            table.add_row(f"  {result.value}", str(a), str(b))
-    rows = (
-        ("filled", "fill_rate", _percent),
-        ("win rate (TP1)", "win_rate", _percent),
-        ("average R", "avg_r", _r),
-        ("expectancy", "expectancy", _r),
-        ("profit factor", "profit_factor", _plain),
-        ("max drawdown", "max_drawdown_r", _drawdown),
-        ("total", "total_r", _r),
-    )
-    for label, key, show in rows:
-        table.add_row(label, show(price[key]), show(followed[key]))
-    claims = f"{price['tp_claims_confirmed']} of {price['tp_claims']}"
-    table.add_row("TP claims confirmed", claims, "")
+    for row in summary_rows(summary_):
+        table.add_row(*row)
     return table
 
 
@@ -203,3 +204,14 @@ def _drawdown(value: str | None) -> str:
 
 def _plain(value: str | None) -> str:
     return "-" if value is None else f"{Decimal(value):.2f}"
+
+
+FIGURES: Final = (
+    ("filled", "fill_rate", _percent),
+    ("win rate (TP1)", "win_rate", _percent),
+    ("average R", "avg_r", _r),
+    ("expectancy", "expectancy", _r),
+    ("profit factor", "profit_factor", _plain),
+    ("max drawdown", "max_drawdown_r", _drawdown),
+    ("total", "total_r", _r),
+)
