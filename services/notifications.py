@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from core.db.repositories.outbox import OutboxRepository
+from core.db.repositories.users import UserRepository
 from core.db.session import Database
 from services.text import split_message
 
@@ -33,6 +36,28 @@ class OutboxNotifier:
                 buttons=buttons,
                 user_id=user_id,
             )
+
+
+async def enqueue_to_admins(
+    session: AsyncSession,
+    html: str,
+    *,
+    dedupe_key: str,
+    buttons: list[list[dict[str, Any]]] | None = None,
+) -> int:
+    """``enqueue`` for every admin who can be told (``<dedupe_key>:<admin id>`` each), in the
+    caller's transaction; returns the messages queued."""
+    outbox, queued = OutboxRepository(session), 0
+    for admin in await UserRepository(session).active_admins():
+        queued += await enqueue(
+            outbox,
+            admin.telegram_id,
+            html,
+            dedupe_key=f"{dedupe_key}:{admin.id}",
+            buttons=buttons,
+            user_id=admin.id,
+        )
+    return queued
 
 
 async def enqueue(

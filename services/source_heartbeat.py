@@ -20,8 +20,8 @@ from sqlalchemy import func, or_, select, update
 from core.clock import Clock, utc_now
 from core.db.models import Source, User
 from core.db.repositories.outbox import OutboxRepository
+from core.db.repositories.users import UserRepository
 from core.db.session import Database
-from core.domain import Role
 from services.notifications import enqueue
 from services.signal_dto import SourceView
 from services.sources import to_source_view
@@ -76,15 +76,7 @@ class SourceHeartbeat:
             )
             if not sources:
                 return 0
-            admins = list(
-                await session.scalars(
-                    select(User).where(
-                        User.role == Role.ADMIN,
-                        User.is_active.is_(True),
-                        User.is_banned.is_(False),
-                    )
-                )
-            )
+            admins = await UserRepository(session).active_admins()
             outbox = OutboxRepository(session)
             for source in sources:
                 quiet_since = source.last_post_at or source.created_at

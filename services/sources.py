@@ -30,7 +30,7 @@ from core.db.session import Database
 from core.domain import Role
 from core.errors import Forbidden, NotFound, UserError
 from services.dto import UserView
-from services.notifications import enqueue
+from services.notifications import enqueue, enqueue_to_admins
 from services.signal_dto import ChatInfo, SourceView
 from services.users import to_view
 
@@ -348,16 +348,9 @@ class SourceService:
         if self._approvals is None:
             return
         text, buttons = self._approvals.to_approve(view)
-        for admin in await UserRepository(session).list(role=Role.ADMIN):
-            if admin.is_active and not admin.is_banned:
-                await enqueue(
-                    OutboxRepository(session),
-                    admin.telegram_id,
-                    text,
-                    buttons=buttons,
-                    dedupe_key=f"src-approve:{view.id}:{admin.id}",
-                    user_id=admin.id,
-                )
+        await enqueue_to_admins(
+            session, text, buttons=buttons, dedupe_key=f"src-approve:{view.id}"
+        )
 
     async def active_by_chat(self, chat_id: int) -> SourceView | None:
         async with self._db.session() as session:

@@ -28,7 +28,7 @@ from core.db.session import Database
 from core.domain import Access, Role
 from core.errors import Forbidden, NotFound, UserError
 from services.dto import AuditView, UserView
-from services.notifications import enqueue
+from services.notifications import enqueue, enqueue_to_admins
 
 log = structlog.get_logger(__name__)
 Buttons = list[list[dict[str, Any]]]
@@ -210,16 +210,9 @@ class UserService:
             log.warning("newcomer_not_announced", user_id=newcomer.id)
             return
         text, buttons = self._messages.newcomer(newcomer)
-        for admin in await UserRepository(session).list(role=Role.ADMIN):
-            if admin.is_active and not admin.is_banned:
-                await enqueue(
-                    OutboxRepository(session),
-                    admin.telegram_id,
-                    text,
-                    buttons=buttons,
-                    dedupe_key=f"newcomer:{newcomer.id}:{admin.id}",
-                    user_id=admin.id,
-                )
+        await enqueue_to_admins(
+            session, text, buttons=buttons, dedupe_key=f"newcomer:{newcomer.id}"
+        )
         log.info("newcomer_pending", user_id=newcomer.id)
 
     async def decide(self, actor: UserView, user_id: int, *, approve: bool) -> UserView:

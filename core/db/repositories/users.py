@@ -51,6 +51,13 @@ class UserRepository(Repository):
             update(User).where(User.telegram_id == telegram_id).values(is_active=active)
         )
 
+    async def active_admins(self) -> list[User]:
+        """The admins who can be told things: not banned, not blocking the bot."""
+        stmt = select(User).where(
+            User.role == Role.ADMIN, User.is_active.is_(True), User.is_banned.is_(False)
+        )
+        return list(await self._session.scalars(stmt.order_by(User.id)))
+
     async def list(self, *, role: Role | None = None, limit: int = 100) -> list[User]:
         stmt = select(User).order_by(User.id).limit(limit)
         if role is not None:
