@@ -26,14 +26,15 @@ $(STAMP): pyproject.toml requirements.lock
 install: $(STAMP)
 
 # PostgreSQL and redis-server binaries for the test services (the tests start their own
-# throwaway instances on loopback; nothing is left running).
+# throwaway instances on loopback; nothing is left running), and Debian's chromium for the
+# Mini App's browser tests (Playwright drives it; it cannot download its own browsers here).
 services:
-	@if ! command -v redis-server >/dev/null 2>&1 || \
+	@if ! command -v redis-server >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1 || \
 	    ! ( command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 ); then \
-	  echo "installing postgresql and redis-server with apt"; \
+	  echo "installing postgresql, redis-server and chromium with apt"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql redis-server >/dev/null; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql redis-server chromium >/dev/null; \
 	fi
 
 migrate: install
@@ -48,8 +49,8 @@ console: install
 	$(BIN)/tsbot console
 
 lint: install
-	$(BIN)/ruff check bot core handlers services tests bench migrations
-	$(BIN)/ruff format --check --quiet bot core handlers services tests bench migrations
+	$(BIN)/ruff check api bot core handlers services tests bench migrations
+	$(BIN)/ruff format --check --quiet api bot core handlers services tests bench migrations
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/vulture
