@@ -19,6 +19,7 @@ from core.errors import AppError, ConfigError, ServiceUnavailable
 
 if TYPE_CHECKING:
     from core.db.session import Database
+    from services.signal_parser.ai import AIParser
 
 # argparse names its subparser group type privately; the alias is for annotations only
 Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -98,6 +99,8 @@ async def _parse(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     ai = None if args.rules_only else build_ai_parser(settings)
+    if args.eval:
+        return await _parse_eval(args, ai, settings.ai.parser_threshold)
     if args.file and args.file != "-":
         path = Path(args.file)
         # CLI start-up: reading the operator's file before any concurrent work begins.
@@ -107,6 +110,25 @@ async def _parse(args: argparse.Namespace) -> int:
         with path.open(encoding="utf-8", errors="replace") as source:  # noqa: ASYNC230
             return await run_parse(source, sys.stdout, jsonl=args.jsonl, ai=ai)
     return await run_parse(sys.stdin, sys.stdout, jsonl=args.jsonl, ai=ai)
+
+
+async def _parse_eval(args: argparse.Namespace, ai: AIParser | None, threshold: float) -> int:
+    from services.signal_parser import parse
+    from services.signal_parser.evaluate import run_eval
+
+    try:
+        return await run_eval(
+            Path(args.eval),
+            sys.stdout,
+            parse=parse,
+            improve=ai.improve if ai is not None else None,
+            threshold=threshold,
+            show=args.show,
+            min_exact=args.min_exact,
+        )
+    finally:
+        if ai is not None:
+            await ai.aclose()
 
 
 async def _backtest(args: argparse.Namespace) -> int:
@@ -217,11 +239,24 @@ def _add_parse_command(sub: Subcommands) -> None:
         "parse",
         help="parse a signal post and print the result as JSON",
         description="Parse one post (FILE or stdin) and print JSON; with --jsonl read lines "
-        '{"id": ..., "text": ...} and write one result per line.',
+        '{"id": ..., "text": ...} and write one result per line; with --eval score the parser '
+        "on a labelled corpus file (kind, entries fully right, fields, update types, false "
+        "entries, confidence bands, what the AI fallback fixed).",
     )
     parse.add_argument("file", nargs="?", help="file to read (default: stdin)")
     parse.add_argument("--jsonl", action="store_true", help="one JSON post per input line")
     parse.add_argument("--rules-only", action="store_true", help="never ask the AI fallback")
+    parse.add_argument(
+        "--eval", metavar="LABELS.jsonl", help="score the parser on a labelled corpus file"
+    )
+    parse.add_argument("--show", type=int, default=0, metavar="N", help="--eval: list N misses")
+    parse.add_argument(
+        "--min-exact",
+        type=float,
+        default=None,
+        metavar="X",
+        help="--eval: exit 1 when entry posts fully right fall under X (0.97 or 97)",
+    )
     parse.set_defaults(func=_parse)
 
 
