@@ -1,8 +1,9 @@
 """Level labels: the words that introduce entry, targets, stop, leverage and DCA prices.
 
 Owns the label table (built from ``lexicon``) and when a bare side word, "@" or "exit" counts
-as a label: only when a price follows it ("LONG : 0.027", "@ 144.2", "EXIT: 0.212"), or for a
-side word opening a line with a price after a space ("Sell 250 300", Cornix free text).
+as a label: only when a price follows it ("LONG : 0.027", "@ 144.2", "EXIT: 0.212",
+"#SOL buy 124"), or for a side word opening a line with a number after a space ("Sell 250 300",
+Cornix free text).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ AT_AFTER_RE: Final = re.compile(r"\s*\$?\s*\d")
 # "Sell 250 300" opening a line (Cornix free text): a label even without a colon
 LINE_HEAD_RE: Final = re.compile(r"(?:^|\n)[^\w\n]{0,4}$")
 SPACE_NUMBER_RE: Final = re.compile(r"[ \t]+\$?\d")
+# "#SOL buy 124", "buy 0.13-0.135 sell 0.14": a side word and a price (not "long 10x", "sell 50%")
+SIDE_PRICE_AFTER_RE: Final = re.compile(r"[ \t]+\$?\d[\d.,]*(?![\d.,]*[ \t]*(?:[xх%倍]|pips?\b))")
 
 Label = tuple[str, int, int]
 """``(kind, start, end)``: kind is one of lev, target, stop, entry, dca."""
@@ -59,8 +62,10 @@ def _side_word_is_label(low: str, word: str, start: int, end: int) -> bool:
     after = AT_AFTER_RE if word == "@" else SIDE_LABEL_AFTER_RE
     if after.match(low, end):
         return True
+    if word == "@":
+        return False
+    if SIDE_PRICE_AFTER_RE.match(low, end):
+        return True
     return bool(
-        word != "@"
-        and SPACE_NUMBER_RE.match(low, end)
-        and LINE_HEAD_RE.search(low, max(0, start - 5), start)
+        SPACE_NUMBER_RE.match(low, end) and LINE_HEAD_RE.search(low, max(0, start - 5), start)
     )

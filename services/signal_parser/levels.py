@@ -19,10 +19,9 @@ from services.signal_parser import lexicon as lx
 from services.signal_parser.keywords import Scanner
 from services.signal_parser.labels import labels
 from services.signal_parser.leads import led_pattern
-from services.signal_parser.normalize import Normalized
+from services.signal_parser.normalize import Normalized, to_decimal
 from services.signal_parser.pairs import Pair
 from services.signal_parser.prices import (
-    NUMBER,
     Num,
     line_bounds,
     line_end,
@@ -32,7 +31,15 @@ from services.signal_parser.prices import (
 
 MAX_LEVERAGE: Final = Decimal(250)
 TRAILING_RE: Final = re.compile(r"trailing\s+(?:configuration|stop|take)|трейлинг")
-INDEX_RE: Final = re.compile(r"[ \t]*(?:#|№|no\.?)?[ \t]*(\d{1,2})(?!\d|[.,]\d)[ \t]*[:.)\-=]?")
+# a target number after a label: "TP1 42000", "TP #2", "TP 3: 44000", "Target 1 - 42000"
+INDEX_RE: Final = re.compile(
+    r"(?P<gap>[ \t]*)(?P<hash>#|№|no\.?)?[ \t]*(?P<idx>\d{1,2})(?!\d|[.,]\d)"
+    r"[ \t]*(?P<mark>[:.)=]|-)?"
+)
+# digits glued to a label: "TP41.3100" (target 4 = 1.3100), "SL1.2000"
+GLUED_NUMBER_RE: Final = re.compile(r"(?P<int>\d+)[.,](?P<frac>\d+)(?![\d.,])")
+# an index only when the number after it is of another magnitude ("TP 1 42000", not "tp 7 8")
+INDEX_MAGNITUDE: Final = 10
 LIST_MARKER_RE: Final = re.compile(
     r"[ \t]*(?:[-•*·▪▫►→>+✅✔☑🔹🔸🔷🔶▶️]+[ \t]*)?(?:\d{1,2}(?:[ \t]*\)|[.:](?!\d))[ \t]*)?"
 )
@@ -119,7 +126,10 @@ def extract_levels(n: Normalized, work_end: int) -> Levels:
             continue
         if kind == "dca":
             continue
-        nums, consumed = _segment_values(n, lines, kind, le, seg_end, line_end, li, next_label)
+        expected = len(lv.targets) + 1 if kind == "target" else 1
+        nums, consumed = _segment_values(
+            n, lines, kind, le, seg_end, line_end, li, next_label, expected
+        )
         if consumed > seg_end:
             used_until = consumed
         if kind == "entry":
@@ -161,20 +171,57 @@ def _segment_values(
     line_end: int,
     line_idx: int,
     next_label: int,
+    expected: int,
 ) -> tuple[list[Num], int]:
     """Numbers belonging to one label (``start`` is the label's end) and where they end: the
     rest of its segment, else the list lines below it."""
-    low = n.lower
+    glued: list[Num] = []
     if kind in ("entry", "target", "stop"):
-        m = INDEX_RE.match(low, start, seg_end)  # "TP 2: 1.5": the 2 is an index
-        if m and NUMBER.fast.search(low, m.end(), seg_end):
-            start = m.end()
-    nums = numbers(n, start, seg_end)
+        start, glued = _skip_index(n, kind, start, seg_end, expected)
+    nums = glued + numbers(n, start, seg_end)
     if nums and kind == "target" and seg_end == line_end:
         return _continued_targets(n, lines[line_idx + 1 :], nums, seg_end, next_label)
     if nums or seg_end < line_end:
         return nums, seg_end
     return _values_listed_below(n, lines[line_idx + 1 :], seg_end, next_label)
+
+
+def _skip_index(
+    n: Normalized, kind: str, start: int, seg_end: int, expected: int
+) -> tuple[int, list[Num]]:
+    """Where the values after a label start, past a target number ("TP 2: 1.5": the 2 is an
+    index), and the value glued to the label, if any ("TP41.3100": target 4 is 1.3100)."""
+    low = n.lower
+    g = GLUED_NUMBER_RE.match(low, start, seg_end)
+    if g is not None:
+        return g.end(), _glued_value(g, kind, expected)
+    m = INDEX_RE.match(low, start, seg_end)
+    if m is None:
+        return start, []
+    after = numbers(n, m.end(), seg_end)
+    if not after:
+        return start, []
+    if m.group("gap") == "" or m.group("hash") or m.group("mark") not in (None, "-"):
+        return m.end(), []  # "TP1 42000", "TP #1", "TP 1: 42000"
+    idx, nxt = Decimal(m.group("idx")), after[0].value
+    if nxt >= idx * INDEX_MAGNITUDE or nxt * INDEX_MAGNITUDE <= idx:
+        return m.end(), []  # "TP 1 42000", "Target 1 - 0.05"
+    if idx == expected and nxt != idx + 1:
+        return m.end(), []  # "Target 4 - 32" after three targets
+    return start, []  # "entry 35-36", "tp 7 8 9": prices
+
+
+def _glued_value(g: re.Match[str], kind: str, expected: int) -> list[Num]:
+    """The price in digits glued to a label: for a target, past its number when the digits
+    start with the number the list expects next and more digits follow ("TP41.3100" after
+    three targets is 1.3100); otherwise the whole number ("SL1.2000")."""
+    whole, frac = g.group("int"), g.group("frac")
+    skip = 0
+    want = str(expected)
+    if kind == "target" and len(whole) > len(want) and whole.startswith(want):
+        skip = len(want)
+    value = to_decimal(whole[skip:] + "." + frac)
+    return [] if value is None else [Num(value, g.start() + skip, g.end())]
 
 
 def _continued_targets(

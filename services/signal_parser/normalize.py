@@ -14,8 +14,10 @@ import re
 import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Final
+
+from services.numbers import Role, read_number
 
 
 def _build_table() -> dict[int, str]:
@@ -249,37 +251,22 @@ def normalize(text: str) -> Normalized:
 
 
 # A number as channels write it: thousands separators, comma decimals, a leading dot, a k suffix.
-# Atomic group: "11.563SL" must not be read as "11.56"; "27.02.2026" is not a number.
+# Atomic group: "11.563SL" must not be read as "11.56"; "27.02.2026" is not a number. Thousands
+# groups need a leading non-zero digit and end at a non-digit: "0,4512" is a decimal comma.
 NUMBER_PATTERN: Final = (
     r"(?<![A-Za-z0-9\u0400-\u04ff])(?<![0-9][.,])"
-    r"(?>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?:\.\d{3})+,\d+|\d+(?:[.,]\d+)?|\.\d+)"
+    r"(?>[1-9]\d{0,2}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d{1,3}(?:\.\d{3})+,\d+|\d+(?:[.,]\d+)?|\.\d+)"
     r"(?P<k>[kK](?![A-Za-z]))?"
     r"(?![A-Za-z0-9\u0400-\u04ff]|[.,]\d)"
 )
 NUMBER_RE: Final = re.compile(NUMBER_PATTERN)
-_THOUSANDS_RE: Final = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")
-_EURO_RE: Final = re.compile(r"\d{1,3}(?:\.\d{3})+,\d+")
 
 
 def to_decimal(token: str) -> Decimal | None:
-    """Convert one number token (as matched by ``NUMBER_RE``) to a Decimal, as written."""
-    kilo = token[-1:] in ("k", "K")
-    if kilo:
-        token = token[:-1]
-    if "," in token:
-        if _EURO_RE.fullmatch(token):
-            token = token.replace(".", "").replace(",", ".")
-        elif _THOUSANDS_RE.fullmatch(token):
-            token = token.replace(",", "")
-        else:
-            token = token.replace(",", ".")
-    try:
-        value = Decimal(token)
-    except InvalidOperation:
-        return None
-    if kilo:
-        value = value * 1000
-    return value
+    """Convert one number token (as matched by ``NUMBER_RE``) to a Decimal, as written: the
+    project's one number reader (``services.numbers``) in its signal role."""
+    value = read_number(token, Role.SIGNAL)
+    return value if isinstance(value, Decimal) else None
 
 
 def numbers_in(text: str) -> set[Decimal]:

@@ -15,7 +15,8 @@ from typing import Final
 from services.signal_parser.leads import led_pattern
 from services.signal_parser.normalize import NUMBER_RE, Normalized, to_decimal
 
-PERCENT_AFTER_RE: Final = re.compile(r"\s*(?:%|-\d[\d.,]*\s*%)")
+# "5%", "5-10%"; not "0.00002250 -4.66%" (a price, then how far it is)
+PERCENT_AFTER_RE: Final = re.compile(r"\s*%|-\d[\d.,]*\s*%")
 LEV_AFTER_RE: Final = re.compile(r"\s*[xх](?![a-zа-я])")
 PIPS_AFTER_RE: Final = re.compile(r"\s*(?:pips?|pts|points?|пп|пункт\w*|پیپ)(?![a-z])")
 DCA_AFTER_RE: Final = re.compile(r"\s*(?:附近)?\s*(?:補倉|补仓|加倉|加仓)")
