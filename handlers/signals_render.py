@@ -20,6 +20,7 @@ from services.signal_dto import (
     SignalDetail,
     SignalView,
     SourceView,
+    StopMove,
 )
 
 LABELS: Final = {
@@ -45,6 +46,11 @@ PROMPTS: Final = {
     "targets": "the targets (e.g. 62000 64000 66000)",
     "stop_loss": "the stop loss (a price, or none)",
     "leverage": "the leverage (e.g. 10, or none)",
+}
+STOP_MOVES: Final = {
+    StopMove.PRICE: "🔁 moved by the channel",
+    StopMove.ENTRY: "🔁 moved to entry (the entry price)",
+    StopMove.ZONE_MIDDLE: "🔁 moved to entry (the middle of the entry zone)",
 }
 AWAITING: Final = frozenset({SignalStatus.PENDING, SignalStatus.HELD, SignalStatus.IGNORED})
 EVENT_WORDS: Final = {
@@ -123,7 +129,7 @@ def card_body(signal: SignalView, kind: CardKind, note: str | None = None) -> li
             continue
         origin = signal.origin(name) if value is not None else FieldOrigin.MISSING
         shown = escape(value) if value is not None else "-"
-        lines.append(f"{label}: <b>{shown}</b> {MARKS[origin]}")
+        lines.append(f"{label}: <b>{shown}</b> {_mark(signal, name, origin)}")
         if name == "targets" and signal.targets_dropped:
             lines.append(
                 f"<i>{signal.targets_dropped} more targets in the post were dropped "
@@ -133,6 +139,13 @@ def card_body(signal: SignalView, kind: CardKind, note: str | None = None) -> li
     if kind is CardKind.TRACKED and note:
         lines.append(f"<i>{escape(note)}</i>")
     return lines
+
+
+def _mark(signal: SignalView, name: str, origin: FieldOrigin) -> str:
+    """Where a card field came from; a stop an update moved says how."""
+    if name == "stop_loss" and signal.stop_moved is not None and origin is not FieldOrigin.EDITED:
+        return STOP_MOVES[signal.stop_moved]
+    return MARKS[origin]
 
 
 def card_buttons(signal: SignalView) -> list[list[dict[str, Any]]]:
@@ -162,14 +175,33 @@ def new_signal(signal: SignalView) -> str:
     )
 
 
-def event_line(event: EventView) -> str:
+def _event_what(event: EventView) -> str:
+    """The plain words of what an event reports (escaped by the caller)."""
+    details = event.details
     what = EVENT_WORDS.get(event.kind, event.kind)
     if event.kind == "tp_hit" and event.target_index is not None:
         what = f"target {event.target_index} hit"
-    text = f"{numbers.moment(event.created_at)} {escape(what)}"
+    if event.kind == "move_sl" and details.get("to_entry"):
+        what += " to entry"
+    reported = details.get("reported_index")
+    if reported is not None:
+        what += (
+            f" (TP{reported} reported; the signal lists {event.target_index} targets: "
+            "all targets hit)"
+        )
+    elif details.get("all_targets"):
+        what = "all targets hit: the signal is closed"
+    return what
+
+
+def event_line(event: EventView) -> str:
+    text = f"{numbers.moment(event.created_at)} {escape(_event_what(event))}"
     changes = event.details.get("changes")
     if isinstance(changes, dict) and changes:
         text += ": " + escape("; ".join(f"{k} {v}" for k, v in changes.items()))
+    not_applied = event.details.get("not_applied")
+    if event.kind != "edit" and not_applied:
+        text += escape(f" (not applied: {not_applied})")
     if event.kind == "edit" and not event.details.get("applied"):
         text += escape(f" (not applied: {event.details.get('reason') or 'kept as it was'})")
     if event.linked_by:

@@ -25,6 +25,14 @@ class FieldOrigin(StrEnum):
     MISSING = "missing"
 
 
+class StopMove(StrEnum):
+    """How a signal's stop was last moved by an update post (``update_effects``)."""
+
+    PRICE = "price"  # to the price the post gave
+    ENTRY = "entry"  # to entry: the one entry price
+    ZONE_MIDDLE = "zone_middle"  # to entry: the middle of the entry zone
+
+
 @dataclass(frozen=True, slots=True)
 class ChannelPost:
     """A post as seen in a channel (``channel_post`` / ``edited_channel_post``)."""
@@ -106,6 +114,7 @@ class SignalView:
     first_seen_at: datetime
     origins: dict[str, FieldOrigin] = field(default_factory=dict)
     targets_dropped: int = 0  # targets past ``columns.MAX_TARGETS`` the post listed
+    stop_moved: StopMove | None = None  # set once an update post moved the stop
 
     @property
     def pair(self) -> str | None:

@@ -130,5 +130,7 @@ def take_levels(signal: Signal, result: ParseResult) -> None:
     signal.leverage = values["leverage"]
     signal.confidence = values["confidence"]
     signal.parser = values["parser"]
-    kept = {k: v for k, v in (signal.fields_meta or {}).items() if k != "targets_dropped"}
+    # the post's own stop again: a stop an update moved is replaced by the edit's
+    replaced = {"targets_dropped", "stop_moved"}
+    kept = {k: v for k, v in (signal.fields_meta or {}).items() if k not in replaced}
     signal.fields_meta = {**kept, **fields_meta(result)}

@@ -114,6 +114,8 @@ def _set_fields(signal: Signal, values: EditValues, *, edited: dict[str, str]) -
     meta = dict(signal.fields_meta or {})
     if "targets" in values:  # the targets typed replace the post's: none dropped any more
         meta.pop("targets_dropped", None)
+    if "stop_loss" in values:  # typed by hand: no longer the stop an update moved
+        meta.pop("stop_moved", None)
     signal.fields_meta = {**meta, "origins": origins}
     signal.edit_count += 1
 

@@ -30,7 +30,13 @@ class SignalPlans(Protocol):
     async def plan_signal(self, view: SignalView, activated_at: datetime) -> None: ...
 
     async def apply_update(
-        self, signal_id: int, event_id: int, kind: UpdateType, text: str
+        self,
+        signal_id: int,
+        event_id: int,
+        kind: UpdateType,
+        text: str,
+        *,
+        stop: Decimal | None = None,
     ) -> int: ...
 
     async def apply_edit(

@@ -9,30 +9,24 @@ the working plans of its signal (move the stop, close, partial close, cancel).
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Final
+from decimal import Decimal
 
 import structlog
 
 from core.db.models import Signal
 from core.db.repositories.signals import SignalEventRepository, SignalRepository
 from core.db.repositories.sources import SourceRepository
-from core.domain import SignalKind, SignalStatus, UpdateType
+from core.domain import SignalKind, UpdateType
 from services.signal_dto import EventView, SourceView
 from services.signal_parser import ParseResult
 from services.signals import fan_out
 from services.signals.columns import sha256
 from services.signals.context import SignalContext
+from services.signals.update_effects import STATUS_OF_UPDATE, apply_update
 from services.signals.views import to_event_view, to_signal_view
 
+__all__ = ["STATUS_OF_UPDATE", "store_update", "update_note"]  # the backtest reads the first
 log = structlog.get_logger(__name__)
-
-# Update kinds that change a signal's status (the rest are recorded as events only).
-STATUS_OF_UPDATE: Final = {
-    UpdateType.SL_HIT: SignalStatus.STOPPED,
-    UpdateType.CLOSE: SignalStatus.CLOSED,
-    UpdateType.CANCEL: SignalStatus.CANCELLED,
-}
 
 
 async def store_update(  # noqa: PLR0913 - one post's coordinates and outcome
@@ -71,10 +65,17 @@ async def store_update(  # noqa: PLR0913 - one post's coordinates and outcome
                 "created_at": ctx.clock(),
             }
         )
+        if created and signal is not None:
+            effect = apply_update(signal, result, text, ctx.clock())
+            event.target_index = effect.target_index
+            event.details = {
+                **(event.details or {}),
+                **effect.details,
+                "status_changed": effect.changed,
+                "plan_stop": str(effect.stop) if effect.stop is not None else None,
+            }
         view = to_event_view(event)
         if created and signal is not None:
-            changed = _apply_update(ctx, signal, kind, target_index)
-            view = replace(view, details={**view.details, "status_changed": changed})
             src = await SourceRepository(session).get(source.id)
             await fan_out.announce_event(ctx, session, to_signal_view(signal, src), view)
         log.info(
@@ -88,7 +89,10 @@ async def store_update(  # noqa: PLR0913 - one post's coordinates and outcome
     if applied_to is not None and ctx.plans is not None:
         # after the commit, also on a redelivery (a crash may have come in between): each plan
         # applies an event once, in its own step, and tells its follower
-        await ctx.plans.apply_update(applied_to, view.id, kind, text)
+        stop = view.details.get("plan_stop")
+        await ctx.plans.apply_update(
+            applied_to, view.id, kind, text, stop=Decimal(stop) if isinstance(stop, str) else None
+        )
     return view, created
 
 
@@ -120,26 +124,6 @@ async def _link(  # noqa: PLR0913 - the lookups linking needs
     if len(candidates) == 1:
         return await signals.get_for_update(candidates[0].id), "pair", 1
     return None, None, len(candidates)
-
-
-def _apply_update(
-    ctx: SignalContext, signal: Signal, kind: UpdateType, target_index: int | None
-) -> bool:
-    """Status change of an update; only an active signal changes. Returns whether it did."""
-    if signal.status is not SignalStatus.ACTIVE:
-        return False
-    if kind is UpdateType.TP_HIT:
-        hit = target_index if target_index is not None else signal.targets_hit + 1
-        if hit > signal.targets_hit:
-            signal.targets_hit = hit
-            return True
-        return False
-    new_status = STATUS_OF_UPDATE.get(kind)
-    if new_status is None:
-        return False
-    signal.status = new_status
-    signal.closed_at = ctx.clock()
-    return True
 
 
 def update_note(event: EventView, created: bool) -> str:

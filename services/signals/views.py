@@ -11,7 +11,7 @@ from decimal import Decimal
 from enum import Enum
 
 from core.db.models import Signal, SignalEvent, Source
-from services.signal_dto import EventView, FieldOrigin, SignalView
+from services.signal_dto import EventView, FieldOrigin, SignalView, StopMove
 from services.sources import to_source_view
 
 
@@ -43,6 +43,7 @@ def to_signal_view(signal: Signal, source: Source | None) -> SignalView:
         first_seen_at=signal.first_seen_at,
         origins=origins,
         targets_dropped=int(meta.get("targets_dropped", 0)),
+        stop_moved=StopMove(meta["stop_moved"]) if meta.get("stop_moved") else None,
     )
 
 

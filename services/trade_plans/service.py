@@ -91,11 +91,20 @@ class TradePlanService:
         await self._intake.plan_signal(view, activated_at)
 
     async def apply_update(
-        self, signal_id: int, event_id: int, kind: UpdateType, text: str
+        self,
+        signal_id: int,
+        event_id: int,
+        kind: UpdateType,
+        text: str,
+        *,
+        stop: Decimal | None = None,
     ) -> int:
         """A channel update (signal event ``event_id``) applied once to every working plan of
-        the signal; how many plans it reached."""
+        the signal; how many plans it reached. ``stop``: the new stop the signal took from a
+        stop move (the parser's reading of the post), rather than the post's last number."""
         event = channel_event(kind, text)
+        if stop is not None and event is not None and event.kind is UpdateType.MOVE_SL:
+            event = ChannelUpdate(UpdateType.MOVE_SL, price=stop)
         if event is None:
             return 0
         async with self._db.session() as session:

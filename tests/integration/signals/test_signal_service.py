@@ -61,7 +61,9 @@ class FakePlans:
             raise self.fail
         self.trading.traded.add(view.id)
 
-    async def apply_update(self, signal_id: int, event_id: int, kind: Any, text: str) -> int:
+    async def apply_update(
+        self, signal_id: int, event_id: int, kind: Any, text: str, *, stop: Any = None
+    ) -> int:
         self.updates.append((signal_id, str(kind), text))
         return 1
 
