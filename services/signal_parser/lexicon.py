@@ -21,6 +21,17 @@ QUOTES: Final = (
     "BNB",
     "EUR",
 )
+# forex: a pair is two of these ("EURUSD", "UsdChf", "eur/jpy", "EUR USD"); metals price in them
+FIAT: Final = ("USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD", "NZD")
+METALS: Final = ("XAU", "XAG")
+# metals by name: "GOLD BUY FROM CMP 1331" trades XAU
+METAL_NAMES: Final = {
+    "gold": "XAU",
+    "silver": "XAG",
+    "золото": "XAU",
+    "黄金": "XAU",
+    "黃金": "XAU",
+}
 # quotes strong enough to split a lower-case glued symbol such as "btcusdt"
 STRONG_QUOTES: Final = ("usdt", "usdc", "busd", "fdusd")
 

@@ -43,6 +43,14 @@ SIDE_TOKEN_RE: Final = re.compile(
 OPEN_TOKEN_RE: Final = re.compile(
     r"(?:开|開)\s*(?P<base>[A-Za-z][A-Za-z0-9]{1,11})(?![A-Za-z0-9])"
 )
+_FX: Final = "|".join(lx.FIAT)
+FOREX_PAIR_RE: Final = re.compile(
+    r"(?<![A-Za-z0-9])[#$]?(?P<base>(?i:" + _FX + "|" + "|".join(lx.METALS) + r"))"
+    r"(?:[ \t]*/[ \t]*|[ \t]|-)?(?P<quote>(?i:" + _FX + r"))(?![A-Za-z0-9])"
+)
+METAL_NAME_RE: Final = re.compile(
+    r"(?<![^\W\d_])(?P<base>(?i:" + "|".join(lx.METAL_NAMES) + r"))(?![^\W\d_])"
+)
 _STABLES: Final = frozenset({"USDT", "USDC", "BUSD", "USD", "FDUSD", "TUSD", "EUR", "USDE"})
 _LABEL_TOKEN: Final = re.compile(r"(?:tp|sl|tps|target|entry|stop)\d*")
 
@@ -62,7 +70,14 @@ class Pair:
 def find_pair(n: Normalized, with_labels: bool) -> Pair | None:
     """The pair or ticker of the post; the weak forms only when it has level labels."""
     t = n.text
-    found = _written_pair(t) or _glued_pair(t) or _labelled_coin(n) or _tagged_coin(t)
+    found = (
+        _forex_pair(t)
+        or _written_pair(t)
+        or _glued_pair(t)
+        or _labelled_coin(n)
+        or _tagged_coin(t)
+        or _metal(t)
+    )
     if found is not None or not with_labels:
         return found
     return _coin_after_side_word(t) or _coin_after_open_verb(t) or _leading_coin(t)
@@ -107,6 +122,29 @@ def _written_pair(t: str) -> Pair | None:
                 perp=rx is DASH_PAIR_RE and "perp" in m.group().lower(),
             )
     return None
+
+
+def _forex_pair(t: str) -> Pair | None:
+    """Two currencies of ``FIAT`` (or a metal, then a currency) in any case, glued or split:
+    "EURUSD", "UsdChf", "eur/jpy", "EUR USD", "XAUUSD". The table is strict, so any case is
+    safe; "USD USD" is not a pair."""
+    for m in FOREX_PAIR_RE.finditer(t):
+        base, quote = m.group("base").upper(), m.group("quote").upper()
+        if base == quote:
+            continue
+        return Pair(base, quote, m.start("base"), m.end("base"), m.span("quote"))
+    return None
+
+
+def _metal(t: str) -> Pair | None:
+    """A metal by name: "GOLD BUY FROM CMP 1331" trades XAU (no quote written)."""
+    low = t.lower()
+    if not any(name in low for name in lx.METAL_NAMES):
+        return None
+    m = METAL_NAME_RE.search(t)
+    if m is None:
+        return None
+    return Pair(lx.METAL_NAMES[m.group("base").lower()], None, m.start(), m.end(), None)
 
 
 def _glued_pair(t: str) -> Pair | None:
