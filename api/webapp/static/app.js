@@ -16,7 +16,7 @@
   // #tgWebAppData=<urlencoded initData>&tgWebAppVersion=...&tgWebAppThemeParams=...
   function launchParams() {
     const fragment = new URLSearchParams(window.location.hash.slice(1));
-    if (fragment.has("tgWebAppData")) return fragment;
+    if ([...fragment.keys()].some((key) => key.startsWith("tgWebApp"))) return fragment;
     return new URLSearchParams(window.location.search);
   }
 
