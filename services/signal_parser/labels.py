@@ -27,7 +27,16 @@ _LABEL_MAP.update(
     dict.fromkeys(("long", "short", "buy", "sell", "лонг", "шорт", "@"), "sidelabel")
 )
 _LABEL_MAP["exit"] = "exitlabel"  # "EXIT: 0.212 , 0.218": targets, only with a price after it
+# words that introduce a price only when one follows: "EN 1.0740", "Short from 1.2615",
+# "Sell limit: 1314.68", "at 1.5630" opening a line
+_LABEL_MAP.update(dict.fromkeys(lx.WEAK_ENTRY_WORDS, "weakentry"))
+_LABEL_MAP["t"] = "tnum"  # "T1 : 47", "T 2: 1380": a target only with its number and a price
 LABELS: Final = Scanner(_LABEL_MAP)
+# connectors that belong to the label before them: "SL @ 1.2", "take profit@ 1.1", "Stop at 9"
+CONNECTORS: Final = frozenset(("@", "at", "from"))
+GAP_RE: Final = re.compile(r"[^\w\n]*")
+WEAK_AFTER_RE: Final = re.compile(r"[ \t]*[:@>\-]*[ \t]*[({\[]?[ \t]*\$?\d")
+TNUM_AFTER_RE: Final = re.compile(r"[ \t]?\d{1,2}[ \t]*[:\-=)](?!\d\d)")  # not "T23:59"
 # a bare side word or "@" is an entry label only when a price follows: "LONG : 0.027", "@ 144.2"
 SIDE_LABEL_AFTER_RE: Final = re.compile(r"\s*[:@]\s*\$?\s*\d")
 AT_AFTER_RE: Final = re.compile(r"\s*\$?\s*\d")
@@ -44,9 +53,25 @@ Label = tuple[str, int, int]
 def labels(low: str, start: int, end: int) -> list[Label]:
     """The labels in ``low[start:end]``, in order."""
     out: list[Label] = []
+    last_end = -1
     for h in LABELS.finditer(low, start, end):
         kind = h.kind
-        if kind == "sidelabel":
+        if (
+            h.word in CONNECTORS
+            and last_end >= 0
+            and GAP_RE.match(low, last_end, h.start).end() == h.start  # type: ignore[union-attr]
+        ):
+            last_end = h.end  # "SL @ 1.2": the "@" belongs to "SL"
+            continue
+        if kind == "weakentry":
+            if not _weak_word_is_label(low, h.word, h.start, h.end):
+                continue
+            kind = "entry"
+        elif kind == "tnum":
+            if not TNUM_AFTER_RE.match(low, h.end):
+                continue
+            kind = "target"
+        elif kind == "sidelabel":
             if not _side_word_is_label(low, h.word, h.start, h.end):
                 continue
             kind = "entry"
@@ -55,7 +80,14 @@ def labels(low: str, start: int, end: int) -> list[Label]:
                 continue
             kind = "target"
         out.append((kind, h.start, h.end))
+        last_end = h.end
     return out
+
+
+def _weak_word_is_label(low: str, word: str, start: int, end: int) -> bool:
+    if not WEAK_AFTER_RE.match(low, end):
+        return False
+    return word != "at" or bool(LINE_HEAD_RE.search(low, max(0, start - 5), start))
 
 
 def _side_word_is_label(low: str, word: str, start: int, end: int) -> bool:

@@ -52,6 +52,8 @@ LONG_WORDS: Final = (
     ("mua vào", 1),
     ("buy", 1),
     ("buying", 1),
+    ("bought", 1),
+    ("bullish", 1),
     ("покупка", 1),
     ("покупаем", 1),
     ("купить", 1),
@@ -85,6 +87,7 @@ SHORT_WORDS: Final = (
     ("bán ra", 1),
     ("sell", 1),
     ("selling", 1),
+    ("bearish", 1),
     ("продажа", 1),
     ("продаем", 1),
     ("продаём", 1),
@@ -221,6 +224,9 @@ TARGET_WORDS: Final = (
     "target",
     "tps",
     "tp",
+    "t.p.",
+    "t.p",
+    "tg",
     "цели",
     "цель",
     "тейки",
@@ -262,7 +268,11 @@ STOP_WORDS: Final = (
     "stop target",
     "stop price",
     "stop",
+    "stop/loss",
     "sl",
+    "s.l.",
+    "s.l",
+    "s .l",
     "стоп-лосс",
     "стоп лосс",
     "стоплосс",
@@ -303,6 +313,8 @@ LEVERAGE_WORDS: Final = (
     "hebel",
     "levier",
 )
+# entry labels only when a price follows ("EN 1.0740", "Short from 1.2615", "Sell limit: 9")
+WEAK_ENTRY_WORDS: Final = ("en", "from", "at", "limit", "buy limit", "sell limit")
 # add-on / averaging levels are not part of the entry
 DCA_WORDS: Final = ("dca", "add more", "averaging", "усреднение", "補倉", "补仓", "加倉", "加仓")
 PAIR_LABELS: Final = (
