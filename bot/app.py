@@ -20,6 +20,8 @@ from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 
 from bot.dispatcher import create_dispatcher
 from bot.features import Feature, FeatureContext, Hook, Job, feature_builders
+from bot.features.alerts import build_alerts
+from bot.features.alerts import feature as alerts_feature
 from bot.isolation import IsolatedRedisStorage, RedisIsolation
 from bot.outbox import OutboxSender
 from bot.response_models import pin_response_models
@@ -30,8 +32,10 @@ from core.db.session import Database
 from core.logging import Redactor, configure_logging
 from core.metrics import Metrics
 from core.security import KeyStore, resolve_encryption_keys
+from core.sentry import init_sentry
 from handlers.access_render import AccessHtml
 from handlers.deps import Services
+from services.alerts.service import AdminAlerts
 from services.inbox import MAX_ATTEMPTS, TELEGRAM_KEEPS, InboxService
 from services.notifications import OutboxNotifier
 from services.users import UserService
@@ -102,6 +106,7 @@ class App:
     notifier: OutboxNotifier
     services: Services
     clock: Clock = utc_now
+    alerts: AdminAlerts | None = None  # e-mail to the admins for critical events
     closers: list[Hook] = field(default_factory=list)
     start_hooks: list[Hook] = field(default_factory=list)
     background: list[Job] = field(default_factory=list)
@@ -161,6 +166,8 @@ class App:
                 "lost: check your sources' recent posts.",
                 dedupe_key=f"outage:{update_id}:{admin_id}",
             )
+        if self.alerts is not None:
+            self.alerts.long_outage(hours, received_at)
         return True
 
     async def report_jumps(self) -> int:
@@ -253,7 +260,9 @@ async def build_app(
     """Build everything from settings. Raises ``ServiceUnavailable`` naming an unreachable
     database or Redis, ``ConfigError`` for a bad encryption key."""
     redactor = _redactor(settings, redactor, configure_logs=configure_logs)
+    init_sentry(settings.sentry, redactor, settings.environment.value)
     db, kv, keystore = await _open_stores(settings, kv, redactor, check=check_services)
+    alerts = build_alerts(settings, kv, keystore, redactor)
     bot = _build_bot(settings, session, token)
     metrics = Metrics()
     users = UserService(
@@ -271,7 +280,7 @@ async def build_app(
         clock=clock,
         services=Services(user_service=users),
     )
-    features = await _build_features(context)
+    features = [*await _build_features(context), alerts_feature(settings, db, alerts, clock)]
     inbox = InboxService(db, settings.limits.inbox_lease_s, keystore, clock)  # seal/unseal only
     dispatcher = _build_dispatcher(context, inbox, features)
     return App(
@@ -289,6 +298,7 @@ async def build_app(
         notifier=notifier,
         services=context.services,
         clock=clock,
+        alerts=alerts,
         start_hooks=[hook for f in features for hook in f.start_hooks],
         background=[job for f in features for job in f.background],
         closers=[closer for f in features for closer in f.closers],

@@ -19,6 +19,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.config_access import AccessSettings
+from core.config_alerts import SentrySettings, SmtpSettings
 from core.config_tracking import TrackingSettings
 from core.errors import ConfigError
 
@@ -354,6 +355,8 @@ class Settings(BaseSettings):
     health: HealthSettings = Field(default_factory=HealthSettings)
     tracking: TrackingSettings = Field(default_factory=TrackingSettings)
     access: AccessSettings = Field(default_factory=AccessSettings)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    sentry: SentrySettings = Field(default_factory=SentrySettings)
 
     @field_validator("environment", mode="before")
     @classmethod
@@ -380,6 +383,8 @@ SECTIONS: dict[str, type[BaseSettings]] = {
     "health": HealthSettings,
     "tracking": TrackingSettings,
     "access": AccessSettings,
+    "smtp": SmtpSettings,
+    "sentry": SentrySettings,
 }
 
 

@@ -76,6 +76,8 @@ class KeyStore:
         except (ValueError, TypeError):
             raise ConfigError(["ENCRYPTION_KEY: not a valid Fernet key"]) from None
         self._on_decrypt = on_decrypt
+        # told when a stored value does not open (the admins' e-mail alert); must not block
+        self.on_failure: Callable[[], None] | None = None
 
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()
@@ -84,6 +86,7 @@ class KeyStore:
         try:
             value = self._fernet.decrypt(token.encode()).decode()
         except InvalidToken:
+            self._failed()
             raise SecretDecryptError() from None
         if self._on_decrypt is not None:
             self._on_decrypt(value)
@@ -99,7 +102,12 @@ class KeyStore:
         try:
             return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken:
+            self._failed()
             raise SecretDecryptError() from None
+
+    def _failed(self) -> None:
+        if self.on_failure is not None:
+            self.on_failure()
 
     def rotate(self, token: str) -> str:
         """Re-encrypt under the first key (raises ``SecretDecryptError`` for unknown keys)."""

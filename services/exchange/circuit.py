@@ -9,8 +9,9 @@ refusal (a bad order, wrong keys) is an answer: it closes the circuit, it does n
 
 One breaker per (exchange id, sandbox, spot or derivatives) per process, shared by every
 client of that venue (``breaker_for``); the trips are logged and counted in metrics by the
-caller. Invariant: while open, no request reaches the exchange, so a refused order was never
-sent (the client says so, ``OrderRejected``), and a refused read is temporary (retried later).
+caller, and told to the listeners added with ``on_open`` (the admins' e-mail alert).
+Invariant: while open, no request reaches the exchange, so a refused order was never sent
+(the client says so, ``OrderRejected``), and a refused read is temporary (retried later).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ log = structlog.get_logger(__name__)
 DEFAULT_THRESHOLD: Final = 10  # requests in a row (a read retried 3 times counts 3)
 DEFAULT_COOLDOWN_S: Final = 30.0
 
-__all__ = ["CircuitBreaker", "breaker_for", "forget_breakers"]
+__all__ = ["CircuitBreaker", "breaker_for", "forget_breakers", "on_open"]
 
 
 @dataclass
@@ -72,10 +73,25 @@ class CircuitBreaker:
         if probe_failed or self.failures >= self.threshold:
             if self.opened_at is None:
                 log.warning("exchange_circuit_opened", exchange=self.name, failures=self.failures)
+                for listener in tuple(_OPEN_LISTENERS):
+                    listener(self.name, self.failures)
             self.opened_at, self._probe_at = self.clock(), None
 
 
 _BREAKERS: dict[str, CircuitBreaker] = {}
+_OPEN_LISTENERS: list[Callable[[str, int], None]] = []
+
+
+def on_open(listener: Callable[[str, int], None]) -> Callable[[], None]:
+    """Call ``listener(venue, failures)`` (synchronously: it must not block) whenever a closed
+    circuit opens; returns the function that removes it again."""
+    _OPEN_LISTENERS.append(listener)
+
+    def remove() -> None:
+        if listener in _OPEN_LISTENERS:
+            _OPEN_LISTENERS.remove(listener)
+
+    return remove
 
 
 def breaker_for(key: str) -> CircuitBreaker:
