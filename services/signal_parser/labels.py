@@ -59,7 +59,8 @@ def labels(low: str, start: int, end: int) -> list[Label]:
         if (
             h.word in CONNECTORS
             and last_end >= 0
-            and GAP_RE.match(low, last_end, h.start).end() == h.start  # type: ignore[union-attr]
+            and (gap := GAP_RE.match(low, last_end, h.start)) is not None
+            and gap.end() == h.start
         ):
             last_end = h.end  # "SL @ 1.2": the "@" belongs to "SL"
             continue

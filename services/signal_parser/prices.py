@@ -18,7 +18,10 @@ from services.signal_parser.normalize import NUMBER_RE, Normalized, to_decimal
 # "5%", "5-10%"; not "0.00002250 -4.66%" (a price, then how far it is)
 PERCENT_AFTER_RE: Final = re.compile(r"\s*%|-\d[\d.,]*\s*%")
 LEV_AFTER_RE: Final = re.compile(r"\s*[xх](?![a-zа-я])")
-PIPS_AFTER_RE: Final = re.compile(r"\s*(?:pips?|pts|points?|пп|пункт\w*|پیپ)(?![a-z])")
+# "50 pips", "20-50-100 Pips": every number of the chain is a distance
+PIPS_AFTER_RE: Final = re.compile(
+    r"(?:\s*[-/,&]\s*\d[\d.,]*)*\s*(?:pips?|pts|points?|пп|пункт\w*|پیپ)(?![a-z])"
+)
 DCA_AFTER_RE: Final = re.compile(r"\s*(?:附近)?\s*(?:補倉|补仓|加倉|加仓)")
 TIME_AFTER_RE: Final = re.compile(r":\d\d")
 # any of the five above in one ``match`` (a match of an alternation = a match of one of them)
@@ -30,6 +33,11 @@ NOT_PRICE_AFTER_RE: Final = re.compile(
 )
 # "1) 42000", "2. 43000": a list marker, not a price
 MARKER_AFTER_RE: Final = re.compile(r"\s*(?:\)|\.\s)\s*(?:\S{0,3}\s*)?\$?\d")
+# a price and a number 10x off it are not two prices of one zone
+MAGNITUDE: Final = 10
+# the separators of a zone whose second bound may be abbreviated: "2350-48", "0.0000860 - 890"
+ZONE_GAP_RE: Final = re.compile(r"-|/|_|~| - | / | ~ ")
+RAW_DECIMAL_RE: Final = re.compile(r"\d+(?:\.\d+)?")
 # every number starts with a digit or a dot
 NUMBER: Final = led_pattern(NUMBER_RE, r"\d.")
 
@@ -60,9 +68,50 @@ def numbers(n: Normalized, start: int, end: int) -> list[Num]:
         if s > 0 and low[s - 1] == "(" and low[e : e + 1] == ")" and tok.isdigit():
             continue
         value = to_decimal(tok)
-        if value is not None:
-            out.append(Num(value, s, e))
+        if value is None:
+            continue
+        if out and _annotation(low, out[-1], s, value):
+            continue
+        abbreviated = _abbreviation(low, out, s, tok, value) if out else None
+        out.append(Num(abbreviated if abbreviated is not None else value, s, e))
     return out
+
+
+def _annotation(low: str, prev: Num, start: int, value: Decimal) -> bool:
+    """A number after a price that says something about it: a signed distance ("1.0670 +70",
+    "1.0810 -70"), or anything in brackets ("1263.19 [Risk to reward ratio 2.23]")."""
+    gap = low[prev.end : start]
+    if gap.count("(") + gap.count("[") > gap.count(")") + gap.count("]"):
+        return True
+    if gap.endswith("+"):
+        return True
+    return bool(
+        gap.endswith(" -") and (value >= prev.value * MAGNITUDE or value * MAGNITUDE <= prev.value)
+    )
+
+
+def _abbreviation(
+    low: str, out: list[Num], start: int, tok: str, value: Decimal
+) -> Decimal | None:
+    """The price an abbreviated bound stands for: digits that replace the last digits of the
+    first price of the run ("2350-48" is 2348, "1.0850-60" is 1.0860, "0.00002150 - 2180" is
+    0.00002180); None when ``tok`` is a price of its own."""
+    anchor = out[0]
+    prev = out[-1]
+    if not tok.isdigit() or not ZONE_GAP_RE.fullmatch(low, prev.end, start):
+        return None
+    if anchor.value * MAGNITUDE > value > anchor.value / MAGNITUDE:
+        return None  # same magnitude: a price of its own
+    raw = low[anchor.start : anchor.end]
+    if not RAW_DECIMAL_RE.fullmatch(raw):
+        return None
+    digits = raw.replace(".", "")
+    if len(tok) >= len(digits):
+        return None
+    point = raw.find(".")
+    new = digits[: len(digits) - len(tok)] + tok
+    text = new if point < 0 else new[:point] + "." + new[point:]
+    return to_decimal(text)
 
 
 def line_bounds(text: str) -> list[tuple[int, int]]:
