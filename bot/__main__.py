@@ -1,4 +1,4 @@
-"""The ``tsbot`` command line: run, console, migrate, keys rotate, admin grant, parse, backtest.
+"""The ``tsbot`` command line: run, api, console, migrate, keys, admin grant, parse, backtest.
 
 Start-up problems (invalid settings, an unreachable database or Redis, a wrong encryption key)
 end in one clear message per cause and a non-zero exit, never a traceback.
@@ -98,9 +98,9 @@ async def _parse(args: argparse.Namespace) -> int:
     from services.signal_parser.cli import run_parse
 
     settings = _settings(args)
-    ai = None if args.rules_only else build_ai_parser(settings)
     if args.eval:
-        return await _parse_eval(args, ai, settings.ai.parser_threshold)
+        return await _parse_eval(args, settings)
+    ai = None if args.rules_only else build_ai_parser(settings)
     if args.file and args.file != "-":
         path = Path(args.file)
         # CLI start-up: reading the operator's file before any concurrent work begins.
@@ -112,10 +112,12 @@ async def _parse(args: argparse.Namespace) -> int:
     return await run_parse(sys.stdin, sys.stdout, jsonl=args.jsonl, ai=ai)
 
 
-async def _parse_eval(args: argparse.Namespace, ai: AIParser | None, threshold: float) -> int:
+async def _parse_eval(args: argparse.Namespace, settings: Settings) -> int:
     from services.signal_parser import parse
     from services.signal_parser.evaluate import run_eval
 
+    ai = None if args.rules_only else _owned_ai_parser(settings)
+    threshold = settings.ai.parser_threshold
     try:
         return await run_eval(
             Path(args.eval),
@@ -129,6 +131,20 @@ async def _parse_eval(args: argparse.Namespace, ai: AIParser | None, threshold: 
     finally:
         if ai is not None:
             await ai.aclose()
+
+
+def _owned_ai_parser(settings: Settings) -> AIParser | None:
+    """The AI fallback with an HTTP client of its own (closed by ``aclose``), or None."""
+    if not settings.ai.enabled or settings.ai.openai_api_key is None:
+        return None
+    from services.signal_parser.ai import AIParser
+
+    return AIParser.from_config(
+        api_key=settings.ai.openai_api_key.get_secret_value(),
+        model=settings.ai.model,
+        base_url=settings.ai.openai_base_url,
+        timeout=settings.ai.timeout_s,
+    )
 
 
 async def _backtest(args: argparse.Namespace) -> int:
@@ -160,6 +176,19 @@ async def _run(args: argparse.Namespace) -> int:
     return await run_bot(_settings(args))
 
 
+async def _api(args: argparse.Namespace) -> int:
+    from bot.app import build_app
+    from bot.features.api import serve_api
+
+    settings = _settings(args)
+    app = await build_app(settings)
+    try:
+        await serve_api(app, args.host or settings.api.host, args.port or settings.api.port)
+    finally:
+        await app.aclose()
+    return 0
+
+
 async def _console(args: argparse.Namespace) -> int:
     from bot.runners import run_console
 
@@ -183,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_runtime_commands(sub: Subcommands) -> None:
-    """run, console, migrate."""
+    """run, api, console, migrate."""
     run = sub.add_parser(
         "run",
         help="run the bot (polling or webhook by BOT_MODE; the console when BOT_TOKEN is unset)",
@@ -191,6 +220,16 @@ def _add_runtime_commands(sub: Subcommands) -> None:
         "the console chat instead.",
     )
     run.set_defaults(func=_run)
+
+    api = sub.add_parser(
+        "api",
+        help="serve the REST API alone (API_HOST:API_PORT, 127.0.0.1:8000 by default)",
+        description="Serve the REST API (docs at /docs) over the bot's services, without "
+        "the Telegram side; `tsbot run` serves it too when API_ENABLED=true.",
+    )
+    api.add_argument("--host", default=None, help="address to listen on (default: API_HOST)")
+    api.add_argument("--port", type=int, default=None, help="port (default: API_PORT)")
+    api.set_defaults(func=_api)
 
     console = sub.add_parser(
         "console",

@@ -8,7 +8,7 @@ refusal, invalid JSON) falls back to the rules result; nothing here raises to th
 from __future__ import annotations
 
 import hashlib
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
 import structlog
@@ -179,11 +179,12 @@ class AIParser:
 
 
 def _decimal(raw: str, allowed: set[Decimal], what: str) -> Decimal:
-    cleaned = raw.strip().replace(",", "").lstrip("$")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation as exc:
-        raise AnswerRejected(f"{what} {raw!r} is not a number") from exc
+    """The one number in the model's ``raw``, read by the same reader as the post's numbers
+    (decimal commas, thousands separators, ``$``...), and only if the post writes it."""
+    found = numbers_in(raw)
+    if len(found) != 1:
+        raise AnswerRejected(f"{what} {raw!r} is not one number")
+    value = found.pop()
     if not value.is_finite() or value not in allowed:
         raise AnswerRejected(f"{what} {raw!r} is not written in the post")
     return value
