@@ -6,11 +6,18 @@ decorators, ``html.parser`` and aiogram session overrides) are ignored by name o
 What is left here is used in ways vulture cannot follow.
 """
 
+from api.routes import admin as api_admin
+from api.routes import ops as api_ops
+from api.routes import reads as api_reads
+from api.routes import trading as api_trading
+from api.schemas import SourceDetailOut, SourcePage, StatsOut, TokenOut
 from bot.console.session import LocalSession
+from bot.features.api import EmbeddedServer
 from bot.outbox import OutboxSender
 from core.config import Environment
 from core.db.base import PK
 from core.db.models import Signal
+from core.db.models_api import ApiSession
 from core.domain import SignalStatus
 from handlers.deps import HandlerData
 from services.exchange.candles import CandleSeries
@@ -28,3 +35,14 @@ LocalSession.stream_content  # BaseSession's abstract signature (chunk_size, rai
 PK  # the primary-key type of every model (core/db/models.py is skipped, see above)
 Signal.closed_at  # written by services, read through SQL and by the tracker
 StopPolicy.SIGNAL  # chosen by its value from a follower's settings (FollowSettings.with_value)
+api_admin.ban  # FastAPI routes: registered by their @router decorators (issue 12)
+api_ops.readyz  # same
+api_reads.me  # same
+api_trading.place_order  # same
+TokenOut.token_type  # response fields: serialised by pydantic, read by API clients
+SourcePage.next_cursor  # same (the cursor field of every *Page model)
+SourceDetailOut.windows  # same
+StatsOut.users_by_role  # same (and the catalog's SystemStats, copied by name)
+EmbeddedServer.capture_signals  # uvicorn.Server hook, overridden so the bot keeps the signals
+EmbeddedServer.should_exit  # uvicorn.Server's stop flag
+ApiSession.revoked_reason  # stored why a session ended (reuse, key, signed_out), read in SQL

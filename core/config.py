@@ -20,7 +20,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.config_access import AccessSettings
 from core.config_alerts import SentrySettings, SmtpSettings
+from core.config_api import ApiSettings
+from core.config_api import production_problems as api_production_problems
 from core.config_tracking import TrackingSettings
+from core.config_webapp import WebAppSettings
 from core.errors import ConfigError
 
 
@@ -355,6 +358,8 @@ class Settings(BaseSettings):
     health: HealthSettings = Field(default_factory=HealthSettings)
     tracking: TrackingSettings = Field(default_factory=TrackingSettings)
     access: AccessSettings = Field(default_factory=AccessSettings)
+    webapp: WebAppSettings = Field(default_factory=WebAppSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     sentry: SentrySettings = Field(default_factory=SentrySettings)
 
@@ -383,6 +388,8 @@ SECTIONS: dict[str, type[BaseSettings]] = {
     "health": HealthSettings,
     "tracking": TrackingSettings,
     "access": AccessSettings,
+    "webapp": WebAppSettings,
+    "api": ApiSettings,
     "smtp": SmtpSettings,
     "sentry": SentrySettings,
 }
@@ -431,6 +438,7 @@ def _production_problems(settings: Settings) -> list[str]:
             problems.append(
                 f"{var}: too short for production ({MIN_SECRET_LENGTH} characters at least)"
             )
+    problems.extend(api_production_problems(settings.api))
     return problems
 
 

@@ -30,7 +30,11 @@ PERMISSIONS: Final[dict[str, frozenset[Role]]] = {
     "users.manage": frozenset({Role.ADMIN}),
     "audit.read": frozenset({Role.ADMIN}),
     "broadcast": frozenset({Role.ADMIN}),
-    "api.access": frozenset({Role.ADMIN, Role.API_USER}),
+    # the REST API with a personal key (/apikey): the machine role, and traders' own scripts;
+    # viewers read in the chat and the Mini App only
+    "api.access": frozenset({Role.ADMIN, Role.TRADER, Role.API_USER}),
+    "webapp.use": frozenset({Role.ADMIN, Role.TRADER, Role.VIEWER, Role.API_USER}),  # Mini App
+    "system.stats": frozenset({Role.ADMIN}),
 }
 
 

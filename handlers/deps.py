@@ -15,6 +15,7 @@ from aiogram.dispatcher.middlewares.data import MiddlewareData
 
 if TYPE_CHECKING:
     from services.accounts import AccountService
+    from services.api_auth import ApiKeyService
     from services.backtest.service import BacktestService
     from services.dto import UserView
     from services.plain_language import PlainLanguageService
@@ -42,6 +43,7 @@ class Services(TypedDict, total=False):
     report_service: ReportService
     tracking_service: TrackingService
     backtest_service: BacktestService
+    apikey_service: ApiKeyService
 
 
 class HandlerData(MiddlewareData, Services, total=False):

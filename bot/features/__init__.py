@@ -57,6 +57,7 @@ FeatureBuilder = Callable[[FeatureContext], Awaitable[Feature]]
 def feature_builders() -> list[FeatureBuilder]:
     """In dependency order (trading first: the others use it). Routers follow the same order,
     so pasted signal posts reach the signals feature before plain-language commands do."""
-    from bot.features import accounts, signals, tracking, trading
+    from bot.features import accounts, api, signals, tracking, trading
 
-    return [trading.build, signals.build, accounts.build, tracking.build]
+    # the API last: it is built over what every other feature made
+    return [trading.build, signals.build, accounts.build, tracking.build, api.build]

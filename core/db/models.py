@@ -475,6 +475,21 @@ class BotFlag(Base):
 
 
 # Tables kept in their own modules (each registers on ``Base.metadata`` when imported here).
+from core.db.models_admin import Broadcast, UserActivity  # noqa: E402
+from core.db.models_api import (  # noqa: E402
+    ApiIdempotentReply,
+    ApiKey,
+    ApiRefreshToken,
+    ApiSession,
+)
 from core.db.models_tracking import SignalOutcome  # noqa: E402
 
-__all__ = ["SignalOutcome"]  # the rest are this module's own classes
+__all__ = [  # the rest are this module's own classes
+    "Broadcast",
+    "UserActivity",
+    "ApiIdempotentReply",
+    "ApiKey",
+    "ApiRefreshToken",
+    "ApiSession",
+    "SignalOutcome",
+]

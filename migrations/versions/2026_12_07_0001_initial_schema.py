@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 15:08:58.206782
+Create Date: 2026-12-07 17:28:14.350946
 """
 
 from __future__ import annotations
@@ -165,6 +165,53 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "api_idempotent_replies",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("key", sa.String(length=128), nullable=False),
+        sa.Column("action", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=False),
+        sa.Column(
+            "body",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("created_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_api_idempotent_replies_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_idempotent_replies")),
+        sa.UniqueConstraint(
+            "user_id", "key", "action", name=op.f("uq_api_idempotent_replies_user_id_key_action")
+        ),
+    )
+    with op.batch_alter_table("api_idempotent_replies", schema=None) as batch_op:
+        batch_op.create_index("ix_api_idempotent_replies_created_at", ["created_at"], unique=False)
+
+    op.create_table(
+        "api_keys",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("key_hash", sa.String(length=64), nullable=False),
+        sa.Column("prefix", sa.String(length=16), nullable=False),
+        sa.Column("scope", sa.String(length=8), nullable=False),
+        sa.Column("live", sa.Boolean(), nullable=False),
+        sa.Column("created_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_used_at", core.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", core.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_api_keys_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_keys")),
+        sa.UniqueConstraint("key_hash", name=op.f("uq_api_keys_key_hash")),
+    )
+    with op.batch_alter_table("api_keys", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_api_keys_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
         "audit_entries",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
@@ -216,6 +263,34 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_bot_flags")),
     )
+    op.create_table(
+        "broadcasts",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "actor_user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("chat_id", sa.BigInteger(), nullable=False),
+        sa.Column("message_id", sa.BigInteger(), nullable=True),
+        sa.Column("recipients", sa.Integer(), nullable=False),
+        sa.Column("delivered", sa.Integer(), nullable=False),
+        sa.Column("blocked", sa.Integer(), nullable=False),
+        sa.Column("failed", sa.Integer(), nullable=False),
+        sa.Column("created_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("started_at", core.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", core.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["actor_user_id"],
+            ["users.id"],
+            name=op.f("fk_broadcasts_actor_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_broadcasts")),
+    )
+    with op.batch_alter_table("broadcasts", schema=None) as batch_op:
+        batch_op.create_index("ix_broadcasts_status", ["status"], unique=False)
+
     op.create_table(
         "exchange_accounts",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -319,6 +394,55 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sources")),
         sa.UniqueConstraint("chat_id", name=op.f("uq_sources_chat_id")),
     )
+    op.create_table(
+        "user_activity",
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("last_seen_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_user_activity_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_user_activity")),
+    )
+    with op.batch_alter_table("user_activity", schema=None) as batch_op:
+        batch_op.create_index("ix_user_activity_last_seen_at", ["last_seen_at"], unique=False)
+
+    op.create_table(
+        "api_sessions",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("family", sa.String(length=32), nullable=False),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "api_key_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("scope", sa.String(length=8), nullable=False),
+        sa.Column("live", sa.Boolean(), nullable=False),
+        sa.Column("created_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", core.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_reason", sa.String(length=32), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["api_key_id"],
+            ["api_keys.id"],
+            name=op.f("fk_api_sessions_api_key_id_api_keys"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_api_sessions_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_sessions")),
+        sa.UniqueConstraint("family", name=op.f("uq_api_sessions_family")),
+    )
+    with op.batch_alter_table("api_sessions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_api_sessions_api_key_id"), ["api_key_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_api_sessions_user_id"), ["user_id"], unique=False)
+
     op.create_table(
         "paper_balances",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -528,6 +652,30 @@ def upgrade() -> None:
     with op.batch_alter_table("subscriptions", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_subscriptions_source_id"), ["source_id"], unique=False
+        )
+
+    op.create_table(
+        "api_refresh_tokens",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "session_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", core.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", core.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["api_sessions.id"],
+            name=op.f("fk_api_refresh_tokens_session_id_api_sessions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_refresh_tokens")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_api_refresh_tokens_token_hash")),
+    )
+    with op.batch_alter_table("api_refresh_tokens", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_api_refresh_tokens_session_id"), ["session_id"], unique=False
         )
 
     op.create_table(
@@ -935,6 +1083,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_signal_events_signal_id"))
 
     op.drop_table("signal_events")
+    with op.batch_alter_table("api_refresh_tokens", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_api_refresh_tokens_session_id"))
+
+    op.drop_table("api_refresh_tokens")
     with op.batch_alter_table("subscriptions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_subscriptions_source_id"))
 
@@ -946,6 +1098,15 @@ def downgrade() -> None:
     op.drop_table("signals")
     op.drop_table("perp_positions")
     op.drop_table("paper_balances")
+    with op.batch_alter_table("api_sessions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_api_sessions_user_id"))
+        batch_op.drop_index(batch_op.f("ix_api_sessions_api_key_id"))
+
+    op.drop_table("api_sessions")
+    with op.batch_alter_table("user_activity", schema=None) as batch_op:
+        batch_op.drop_index("ix_user_activity_last_seen_at")
+
+    op.drop_table("user_activity")
     op.drop_table("sources")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_status_next_attempt_at")
@@ -956,12 +1117,24 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_exchange_accounts_user_id"))
 
     op.drop_table("exchange_accounts")
+    with op.batch_alter_table("broadcasts", schema=None) as batch_op:
+        batch_op.drop_index("ix_broadcasts_status")
+
+    op.drop_table("broadcasts")
     op.drop_table("bot_flags")
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_entries_created_at"))
         batch_op.drop_index(batch_op.f("ix_audit_entries_actor_user_id"))
 
     op.drop_table("audit_entries")
+    with op.batch_alter_table("api_keys", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_api_keys_user_id"))
+
+    op.drop_table("api_keys")
+    with op.batch_alter_table("api_idempotent_replies", schema=None) as batch_op:
+        batch_op.drop_index("ix_api_idempotent_replies_created_at")
+
+    op.drop_table("api_idempotent_replies")
     with op.batch_alter_table("ai_commands", schema=None) as batch_op:
         batch_op.drop_index("ix_ai_commands_user_id_created_at")
 

@@ -72,6 +72,14 @@ class TrackingService:
         tracker: Tracker,
         candles: CandleSource,
         sources: SourceService,
+def _ids_key(source_ids: list[int] | None) -> str:
+    return "all" if source_ids is None else ",".join(map(str, sorted(source_ids)))
+
+
+def _scores_tags(_source_ids: list[int] | None) -> list[str]:
+    return [SCORES_TAG]
+
+
         charts: ChartRenderer,
         *,
         top_min_signals: int = 10,
@@ -86,12 +94,29 @@ class TrackingService:
         self._clock = clock
 
     async def run_pass(self) -> int:
-        return await self._tracker.run_pass()
+        """One tracker pass; the cached scores go when it stored a changed outcome."""
+        changed = await self._tracker.run_pass()
+        if changed and self._cache is not None:
+            await invalidate_tag(self._cache, SCORES_TAG)
+        return changed
 
-    async def _scored(self, source_ids: list[int] | None) -> dict[int, list[ScoredSignal]]:
+    async def _read_scored(self, source_ids: list[int] | None) -> dict[int, list[ScoredSignal]]:
         async with self._db.session() as session:
             rows = await OutcomeRepository(session).scored(source_ids, None)
         out: dict[int, list[ScoredSignal]] = {}
+        self._cache = cache
+        self._scored: Callable[[list[int] | None], Awaitable[dict[int, list[ScoredSignal]]]] = (
+            self._read_scored
+            if cache is None
+            else cached(
+                cache,
+                ttl=SCORES_TTL_S,
+                key=_ids_key,
+                tags=_scores_tags,
+                returns=dict[int, list[ScoredSignal]],
+                namespace="tracking.scored",
+            )(self._read_scored)
+        )
         for row, claimed, _posts in rows:
             assert row.source_id is not None  # scored() reads source signals only
             out.setdefault(row.source_id, []).append(scored(row, claimed))
@@ -126,6 +151,18 @@ class TrackingService:
         return source, equity_curve(signals)
 
     async def source_chart(self, source_id: int, viewer: UserView, theme: Theme) -> bytes:
+    async def scores(
+        self, viewer: UserView, days: int | None = None
+    ) -> list[tuple[SourceView, SourceScore]]:
+        """Every source the viewer may see with its score over ``days`` (the API's
+        leaderboard), in id order; a source with no tracked signal scores empty."""
+        by_source = await self._scored(None)
+        now = self._clock()
+        return [
+            (view, score(by_source.get(view.id, []), now, days))
+            for view in sorted(await self._sources.list_sources(viewer), key=lambda v: v.id)
+        ]
+
         source, points = await self.equity(source_id, viewer)
         title = f"{source.name} · equity in R"
         return await self._charts.render(

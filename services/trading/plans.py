@@ -283,16 +283,19 @@ class OrderPlans:
             **perp_fields(payload),
         )
 
-    async def confirm(self, user: UserView, token: str, pin: str | None = None) -> OrderView:
+    async def confirm(
+        self, user: UserView, token: str, pin: str | None = None, *, pin_checked: bool = False
+    ) -> OrderView:
         """Place the order behind ``token`` exactly once.
 
         Re-checks the owner, that the token is unused and fresh, and the trading PIN for live
         orders of a user who set one (``PinRequired`` without it; three wrong PINs cancel the
-        plan). Raises ``UserError``/``Forbidden``/``Conflict`` with nothing sent.
+        plan), unless ``pin_checked``: the PIN was given when the API key placing it was made.
+        Raises ``UserError``/``Forbidden``/``Conflict`` with nothing sent.
         """
         require_trader(user)
         plan, signal_id = await self._load(user, token)
-        if not plan.account.is_paper:
+        if not plan.account.is_paper and not pin_checked:
             await self._pins.check(user.id, token, pin)
         request = OrderRequest(
             symbol=plan.symbol,

@@ -160,10 +160,13 @@ class TradingService:
             leverage=leverage,
         )
 
-    async def confirm(self, user: UserView, token: str, pin: str | None = None) -> OrderView:
+    async def confirm(
+        self, user: UserView, token: str, pin: str | None = None, *, pin_checked: bool = False
+    ) -> OrderView:
         """Place the plan behind ``token`` exactly once (``PinRequired`` for a live order of a
-        user with a PIN when ``pin`` is None)."""
-        return await self._plans.confirm(user, token, pin)
+        user with a PIN when ``pin`` is None, unless ``pin_checked``: the PIN was given when
+        the API key placing it was made)."""
+        return await self._plans.confirm(user, token, pin, pin_checked=pin_checked)
 
     async def execute_now(self, user: UserView, plan: OrderPlan) -> OrderView:
         """Place a paper plan at once (paper needs no confirmation)."""
