@@ -72,14 +72,6 @@ class TrackingService:
         tracker: Tracker,
         candles: CandleSource,
         sources: SourceService,
-def _ids_key(source_ids: list[int] | None) -> str:
-    return "all" if source_ids is None else ",".join(map(str, sorted(source_ids)))
-
-
-def _scores_tags(_source_ids: list[int] | None) -> list[str]:
-    return [SCORES_TAG]
-
-
         charts: ChartRenderer,
         *,
         top_min_signals: int = 10,
@@ -94,29 +86,12 @@ def _scores_tags(_source_ids: list[int] | None) -> list[str]:
         self._clock = clock
 
     async def run_pass(self) -> int:
-        """One tracker pass; the cached scores go when it stored a changed outcome."""
-        changed = await self._tracker.run_pass()
-        if changed and self._cache is not None:
-            await invalidate_tag(self._cache, SCORES_TAG)
-        return changed
+        return await self._tracker.run_pass()
 
-    async def _read_scored(self, source_ids: list[int] | None) -> dict[int, list[ScoredSignal]]:
+    async def _scored(self, source_ids: list[int] | None) -> dict[int, list[ScoredSignal]]:
         async with self._db.session() as session:
             rows = await OutcomeRepository(session).scored(source_ids, None)
         out: dict[int, list[ScoredSignal]] = {}
-        self._cache = cache
-        self._scored: Callable[[list[int] | None], Awaitable[dict[int, list[ScoredSignal]]]] = (
-            self._read_scored
-            if cache is None
-            else cached(
-                cache,
-                ttl=SCORES_TTL_S,
-                key=_ids_key,
-                tags=_scores_tags,
-                returns=dict[int, list[ScoredSignal]],
-                namespace="tracking.scored",
-            )(self._read_scored)
-        )
         for row, claimed, _posts in rows:
             assert row.source_id is not None  # scored() reads source signals only
             out.setdefault(row.source_id, []).append(scored(row, claimed))
@@ -143,14 +118,6 @@ def _scores_tags(_source_ids: list[int] | None) -> list[str]:
         scores = [(views[i], score(s, now, days)) for i, s in by_source.items() if i in views]
         return self._top_min, rank(scores, self._top_min)
 
-    async def equity(
-        self, source_id: int, viewer: UserView
-    ) -> tuple[SourceView, list[EquityPoint]]:
-        source = await self._sources.resolve(str(source_id), viewer)
-        signals = (await self._scored([source.id])).get(source.id, [])
-        return source, equity_curve(signals)
-
-    async def source_chart(self, source_id: int, viewer: UserView, theme: Theme) -> bytes:
     async def scores(
         self, viewer: UserView, days: int | None = None
     ) -> list[tuple[SourceView, SourceScore]]:
@@ -163,6 +130,14 @@ def _scores_tags(_source_ids: list[int] | None) -> list[str]:
             for view in sorted(await self._sources.list_sources(viewer), key=lambda v: v.id)
         ]
 
+    async def equity(
+        self, source_id: int, viewer: UserView
+    ) -> tuple[SourceView, list[EquityPoint]]:
+        source = await self._sources.resolve(str(source_id), viewer)
+        signals = (await self._scored([source.id])).get(source.id, [])
+        return source, equity_curve(signals)
+
+    async def source_chart(self, source_id: int, viewer: UserView, theme: Theme) -> bytes:
         source, points = await self.equity(source_id, viewer)
         title = f"{source.name} · equity in R"
         return await self._charts.render(
