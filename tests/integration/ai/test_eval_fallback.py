@@ -131,3 +131,19 @@ async def test_cli_eval_reports_what_the_model_was_sent(
     sent = len(openai_api.requests)
     assert sent >= 1
     assert f"model: {sent} posts sent" in out
+
+
+def test_model_numbers_are_read_like_the_posts() -> None:
+    """A decimal comma in the answer is the post's number; a number the post lacks is refused."""
+    from decimal import Decimal
+
+    from services.llm import AnswerRejected
+    from services.signal_parser.ai import AISignal, to_result
+
+    post = "ONDO long\nentry 0,95\ntp 1,05\nsl 0,90"
+    ok = to_result(AISignal(**answer(entry=["0,95"], targets=["1.05"], stop_loss="0,90")), post)
+    assert ok.entry == (Decimal("0.95"),) and ok.stop_loss == Decimal("0.90")
+    with pytest.raises(AnswerRejected):
+        to_result(AISignal(**answer(entry=["95"])), post)
+    with pytest.raises(AnswerRejected):
+        to_result(AISignal(**answer(entry=["0.95 or 0.96"])), post)
