@@ -20,12 +20,9 @@ from services.signal_parser.keywords import Scanner
 from services.signal_parser.labels import labels
 from services.signal_parser.leads import led_pattern
 from services.signal_parser.normalize import Normalized, to_decimal
-from services.signal_parser.pairs import Pair
 from services.signal_parser.prices import (
     Num,
     line_bounds,
-    line_end,
-    line_start,
     numbers,
 )
 
@@ -49,12 +46,6 @@ NUMBERS_ONLY_LINE_RE: Final = re.compile(
 )
 _DIGIT_RE: Final = re.compile(r"\d")
 MARKET_PRICE: Final = Scanner(dict.fromkeys(lx.MARKET_WORDS, "market"))
-_INSTANT_RE: Final = re.compile(
-    r"instant\s+execution|market\s+(?:order|price|execution)|\bat\s+market\b|\bcmp\b|\bnow\b"
-    r"|市價|市价|現價|现价|по\s+рынку"
-)
-INSTANT: Final = led_pattern(_INSTANT_RE, "acimnп市现現")
-_AT_PRICE_RE: Final = re.compile(r"@\s*\$?\s*")
 
 LEV_VALUE_RE: Final = re.compile(
     r"(?<![a-z0-9.])[xх]?\s*(?P<lo>\d{1,3}(?:\.\d+)?)\s*(?:-\s*(?P<hi>\d{1,3}(?:\.\d+)?)\s*)?"
@@ -198,11 +189,13 @@ def _skip_index(
     m = INDEX_RE.match(low, start, seg_end)
     if m is None:
         return start, []
+    if m.group("gap") == "" or m.group("hash") or m.group("mark") not in (None, "-"):
+        return m.end(), []  # "TP1 42000", "TP #1", "TP 1: 42000", "T.P 1" (price below)
     after = numbers(n, m.end(), seg_end)
     if not after:
-        return start, []
-    if m.group("gap") == "" or m.group("hash") or m.group("mark") not in (None, "-"):
-        return m.end(), []  # "TP1 42000", "TP #1", "TP 1: 42000"
+        # "T.P 1" alone on its line: the number of the price below it
+        alone = kind == "target" and int(m.group("idx")) == expected
+        return (m.end() if alone and not low[m.end() : seg_end].strip() else start), []
     idx, nxt = Decimal(m.group("idx")), after[0].value
     if nxt >= idx * INDEX_MAGNITUDE or nxt * INDEX_MAGNITUDE <= idx:
         return m.end(), []  # "TP 1 42000", "Target 1 - 0.05"
@@ -293,53 +286,3 @@ def free_leverage(low: str, start: int, end: int) -> Num | None:
         if Decimal(1) <= value <= MAX_LEVERAGE:
             return Num(value, m.start(group), m.end(group))
     return None
-
-
-def settle_entry(
-    n: Normalized,
-    lv: Levels,
-    side_span: tuple[int, int] | None,
-    pair: Pair | None,
-    work_end: int,
-) -> None:
-    """The entry where no entry label gives it, in this order: "Sell (Instant Execution)"
-    makes it market; else the prices on the side line; else the price after "@"."""
-    low = n.lower
-    if (
-        side_span is not None
-        and lv.entry
-        and INSTANT.fast.search(low, line_start(low, side_span[0]), line_end(low, side_span[1]))
-    ):
-        lv.entry_market = side_span  # "Sell (Instant Execution)": the price is a reference
-        lv.entry = []
-    if not lv.has_entry and side_span is not None:
-        nums, mk = _side_line_entry(n, side_span, pair, work_end)
-        used = {x.start for x in lv.targets}
-        if lv.stop is not None:
-            used.add(lv.stop.start)
-        lv.entry = [x for x in nums if x.start not in used]
-        lv.entry_market = mk
-    if not lv.has_entry:
-        at = _AT_PRICE_RE.search(low)
-        if at:
-            lv.entry = numbers(n, at.end(), min(len(low), at.end() + 20))[:1]
-
-
-def _side_line_entry(
-    n: Normalized, side_span: tuple[int, int], pair: Pair | None, work_end: int
-) -> tuple[list[Num], tuple[int, int] | None]:
-    """Entry written on the side line: "ETH 3665-3635附近多", "LONG : 0.027"."""
-    low = n.lower
-    ls = line_start(low, side_span[0])
-    le = min(work_end, line_end(low, side_span[1]))
-    for kind, s, _ in labels(low, side_span[1], le):
-        if kind in ("target", "stop"):
-            le = s
-            break
-    mk = MARKET_PRICE.search(low, ls, le)
-    if mk:
-        return [], (mk.start, mk.end)
-    nums = [
-        x for x in numbers(n, ls, le) if pair is None or not (pair.start <= x.start < pair.end)
-    ]
-    return nums, None

@@ -16,10 +16,17 @@ MARKET_ENTRY: Final = "market"
 
 @dataclass(frozen=True, slots=True)
 class UpdateInfo:
-    """What a follow-up post reports: the kind of event and, for a TP hit, which target."""
+    """What a follow-up post reports: the main event and, for a TP hit, which target.
+
+    ``also`` lists the other events the same post reports ("TP1 hit, move SL to entry" is a
+    TP hit with ``also=(MOVE_SL,)``); ``all_targets`` is set when the post says every target
+    was hit ("all targets achieved").
+    """
 
     type: UpdateType
     target_index: int | None = None
+    also: tuple[UpdateType, ...] = ()
+    all_targets: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +35,7 @@ class ParseResult:
 
     ``spans`` maps a field name (``base``, ``quote``, ``side``, ``market``, ``entry``, ``targets``,
     ``stop_loss``, ``leverage``, ``update``) to ``(start, end)`` offsets into the original text.
+    ``inferred`` names the fields that were worked out from the others, not read.
     """
 
     kind: SignalKind
@@ -43,6 +51,9 @@ class ParseResult:
     confidence: float = 0.0
     parser: ParserName = "rules"
     spans: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False, hash=False)
+    # fields the parser worked out rather than read (``"side"`` from where targets and stop
+    # sit): they have no span, and the card says they were inferred
+    inferred: frozenset[str] = field(default=frozenset(), compare=False)
 
     @property
     def pair(self) -> str | None:

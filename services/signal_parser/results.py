@@ -20,7 +20,7 @@ from services.signal_parser.model import MARKET_ENTRY, EntryValue, ParseResult, 
 from services.signal_parser.normalize import NUMBER_RE, Normalized
 from services.signal_parser.pairs import Pair
 from services.signal_parser.sides import SideVote
-from services.signal_parser.updates import Update, move_level
+from services.signal_parser.updates import UPDATE_ORDER, Update, move_level
 
 _TICKER_RE: Final = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9]{1,9}(?![A-Za-z0-9])")
 
@@ -36,6 +36,8 @@ class Reading:
     side: SideVote
     levels: Levels
     update: Update | None
+    # fields read from the others, not from the text ("side" from the levels)
+    inferred: frozenset[str] = frozenset()
 
     @property
     def n_fields(self) -> int:
@@ -86,7 +88,12 @@ def update_result(
         market=market,
         targets=targets,
         stop_loss=stop,
-        update=UpdateInfo(update.type, update.index),
+        update=UpdateInfo(
+            update.type,
+            update.index,
+            also=tuple(t for t in UPDATE_ORDER if t in update.all_types and t is not update.type),
+            all_targets=update.all_targets,
+        ),
         confidence=conf,
         spans=spans,
     )
@@ -117,6 +124,7 @@ def entry_result(
         leverage=lv.leverage.value if lv.leverage else None,
         confidence=_entry_confidence(r),
         spans=spans,
+        inferred=r.inferred,
     )
 
 

@@ -13,24 +13,20 @@ import re
 from typing import Final
 
 from core.domain import SignalKind, UpdateType
+from services.signal_parser.entries import infer_side, settle_entry
 from services.signal_parser.keywords import LB, RB
 from services.signal_parser.leads import led_pattern
-from services.signal_parser.levels import (
-    Levels,
-    extract_levels,
-    free_leverage,
-    levels_end,
-    settle_entry,
-)
+from services.signal_parser.levels import Levels, extract_levels, free_leverage, levels_end
 from services.signal_parser.model import ParseResult
 from services.signal_parser.normalize import normalize
 from services.signal_parser.pairs import Pair, find_pair
 from services.signal_parser.results import Reading, entry_result, other_result, update_result
-from services.signal_parser.sides import find_market, find_side
+from services.signal_parser.sides import SideVote, find_market, find_side
 from services.signal_parser.update_gates import RESULT_GATE
 from services.signal_parser.updates import Update, find_update
 
 MAX_CHARS: Final = 20_000
+INFERRED_SIDE: Final = frozenset({"side"})
 OPEN_VERB_RE: Final = re.compile(
     LB + r"(?:open|открыва\w*|открыть|открываем|abrir|abra|aç|mở)" + RB + r"|开|開"
 )
@@ -58,7 +54,13 @@ def _parse(text: str) -> ParseResult:
     if levels.leverage is None:
         levels.leverage = free_leverage(low, 0, work_end)
     settle_entry(n, levels, side.span, pair, work_end)
-    reading = Reading(n, pair, side, levels, update)
+    inferred: frozenset[str] = frozenset()
+    if side.side is None:
+        guess = infer_side(levels.entry, levels.targets, levels.stop)
+        if guess is not None:  # "#SOL/USDT 124-126 tp 130 sl 118": targets above, stop below
+            side = SideVote(guess, None, 0)
+            inferred = INFERRED_SIDE
+    reading = Reading(n, pair, side, levels, update, inferred)
     kind = _classify(reading)
     if kind is SignalKind.OTHER:
         return other_result(reading)

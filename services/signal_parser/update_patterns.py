@@ -9,6 +9,7 @@ Add a phrase as a new part with its lead; ``tests/unit/parser/test_leads.py`` ch
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 from core.domain import UpdateType
@@ -73,6 +74,13 @@ _TP_PARTS: Final = _parts(
         r"|completed|smashed|blown)",
     ),
     ("t", r"\b(?:take[- ]?profit|tp|target)\s*(?:target\s*)?(?P<idx3>\d{1,2})\s*(?:✅|✔)"),
+    # "1st target @ 1263.01 hit": the ordinal before the label
+    (
+        "1-9",
+        r"(?P<idx6>[1-9])(?<!\d\d)(?:st|nd|rd|th)\s+(?:target|tp|take[- ]?profit)[^\n]{0,40}?(?:"
+        + _HIT
+        + ")",
+    ),
 )
 # the target index an "ord" or "zh" group reads
 ORDINALS: Final = {
@@ -99,21 +107,29 @@ ORDINALS: Final = {
 }
 _TP_RU: Final = 4
 _TP_ZH: Final = 6
+_TP_EN_ORDINAL: Final = 9
 # The take-profit pattern without its parts that can match nowhere in a post: those led by a
 # digit need "тейк"/"тп"/"цель" (a "т" or "ц") or "目標"/"目标"/"止盈" (a "目" or "止"). Without
 # them digits leave the lead class, and digits are most of a signal. Dropping alternatives that
 # match nowhere changes no match: ``re`` tries them in order at each place, and a dropped one
 # fails everywhere. Keyed by (Russian part kept, Chinese part kept).
 _TP_SCANS: Final = {
-    (ru, zh): led_parts(
-        *(part for i, part in enumerate(_TP_PARTS) if (i != _TP_RU or ru) and (i != _TP_ZH or zh))
+    (ru, zh, en): led_parts(
+        *(
+            part
+            for i, part in enumerate(_TP_PARTS)
+            if (i != _TP_RU or ru) and (i != _TP_ZH or zh) and (i != _TP_EN_ORDINAL or en)
+        )
     )
     for ru in (False, True)
     for zh in (False, True)
+    for en in (False, True)
 }
+# an English ordinal ("1st", "2nd"): the ordinal part is kept only then
+_EN_ORDINAL_RE: Final = re.compile(r"\d(?:st|nd|rd|th)\s")
 # (type, pattern, strong); a group named "idx" or "ord" carries the target index
 UPDATE_PATTERNS: Final[tuple[tuple[UpdateType, Led, bool], ...]] = (
-    (UpdateType.TP_HIT, _TP_SCANS[(True, True)], True),
+    (UpdateType.TP_HIT, _TP_SCANS[(True, True, True)], True),
     (
         UpdateType.SL_HIT,
         led_parts(
@@ -197,7 +213,8 @@ UPDATE_PATTERNS: Final[tuple[tuple[UpdateType, Led, bool], ...]] = (
                 ("p", r"\bpartial(?:ly)?\b"),
                 (
                     "зпфч",
-                    r"част\w*\s+(?:фиксир|закр)|(?:фиксир|зафиксир)\w*\s+част|частичн|прикрыл",
+                    r"част\w*\s+(?:фиксир|закр)|(?:фиксир|зафиксир)\w*\s+част|частичн|прикрыл"
+                    r"|(?:фиксир|зафиксир|закрыва|закро)\w*\s+(?:половин|\d{1,2}\s?%)",
                 ),
                 ("ckp减減", r"減倉|减仓|parcial|kısmi|chốt\s+một\s+phần"),
             )
@@ -224,7 +241,7 @@ UPDATE_PATTERNS: Final[tuple[tuple[UpdateType, Led, bool], ...]] = (
                 ),
                 (
                     "вз",
-                    r"закро[юй]\w*|закрыл\w*\s+(?:позици|сделк)|\bвышел\b|\bвыходим\b"
+                    r"закро[юй]\w*|закрыл\w*\s+(?:позици|сделк)|закрыва\w*|\bвышел\b|\bвыходим\b"
                     r"|\bвыйдите\b",
                 ),
                 (
@@ -262,6 +279,10 @@ UPDATE_PATTERNS: Final[tuple[tuple[UpdateType, Led, bool], ...]] = (
                     r"|entry)\b",
                 ),
                 ("бвп", r"безубыт\w*|б/у|\bв\s+бу\b|перенос\w*\s+стоп|переводим"),
+                (
+                    "с",
+                    r"стоп\w*\s+(?:перенос\w*|переставля\w*|двига\w*|на\s+\$?\d|в\s+(?:бу|точку))",
+                ),
                 ("ا", r"استاپ[^\n]{0,20}(?:نقطه\s+ورود|ورود)"),
                 (
                     "保止移",
@@ -290,4 +311,10 @@ UPDATE_PATTERNS: Final[tuple[tuple[UpdateType, Led, bool], ...]] = (
 
 def tp_scan(low: str) -> Led:
     """The take-profit pattern with only the parts the lower-cased post can match."""
-    return _TP_SCANS[("т" in low or "ц" in low, "目" in low or "止" in low)]
+    return _TP_SCANS[
+        (
+            "т" in low or "ц" in low,
+            "目" in low or "止" in low,
+            _EN_ORDINAL_RE.search(low) is not None,
+        )
+    ]

@@ -4,7 +4,7 @@ stop moved...), which target it names, and the new stop level of a "move SL" pos
 Owns how the update patterns (``update_patterns``, behind the ``update_gates``) are read:
 conditional instructions ("after TP1 is hit, move SL") are not reports; "Entry target 2 ✅" is
 not a take-profit; the highest target index named wins; short posts ("tp2", "stop") and profit
-reports count as well. When several types are found the first of ``_UPDATE_ORDER`` is the
+reports count as well. When several types are found the first of ``UPDATE_ORDER`` is the
 update, and it is strong when any found pattern is strong or a profit is reported.
 """
 
@@ -22,7 +22,7 @@ from services.signal_parser.prices import Num, numbers
 from services.signal_parser.update_gates import RARE_UPDATE_GATE, UPDATE_LOOP
 from services.signal_parser.update_patterns import ORDINALS, tp_scan
 
-_UPDATE_ORDER: Final = (
+UPDATE_ORDER: Final = (
     UpdateType.TP_HIT,
     UpdateType.SL_HIT,
     UpdateType.CANCEL,
@@ -45,6 +45,12 @@ PROFIT: Final = led_pattern(PROFIT_RE, r"\dglpwп")
 # for a post without "profit": its two English parts need that word and match nowhere, and the
 # digit that leads one of them leaves the lead class
 PROFIT_NO_EN: Final = led_pattern(re.compile(_PROFIT_OTHER), "glwп")
+# "all targets achieved", "all take-profit targets hit", "все цели взяты", "全部目标": every target
+ALL_TARGETS_RE: Final = re.compile(
+    r"\ball\s+(?:take[- ]?profit\s+)?(?:targets|tps|take[- ]?profits)\b|все\s+(?:цели|тейки)"
+    r"|全部(?:目標|目标|止盈)|所有(?:目標|目标)"
+)
+ALL_TARGETS: Final = led_pattern(ALL_TARGETS_RE, "aв全所")
 SL_WEAK_RE: Final = re.compile(r"^\W*(?:тут\s+|там\s+)?(?:стоп|stop|sl)\b")
 SHORT_TP_RE: Final = re.compile(
     r"^\W*(?:已經?|已经|已)?(?:過|过|到|達|达|hit|reached)?\s*tp\s*(?P<idx>\d)(?!\d)"
@@ -65,6 +71,7 @@ class Update:
     start: int
     end: int
     all_types: set[UpdateType] = field(default_factory=set)
+    all_targets: bool = False
 
 
 # (target index, strong, start, end) of the report of one update type
@@ -83,10 +90,11 @@ def find_update(low: str) -> Update | None:
         if profit is not None:
             return Update(UpdateType.TP_HIT, None, True, *profit, {UpdateType.TP_HIT})
         return None
-    utype = next(t for t in _UPDATE_ORDER if t in found)
+    utype = next(t for t in UPDATE_ORDER if t in found)
     idx, strong, s, e = found[utype]
     strong = strong or any(other for _, other, _, _ in found.values()) or profit is not None
-    return Update(utype, idx, strong, s, e, set(found))
+    every = utype is UpdateType.TP_HIT and ALL_TARGETS.fast.search(low) is not None
+    return Update(utype, idx, strong, s, e, set(found), every)
 
 
 def _reports(low: str) -> dict[UpdateType, _Found]:

@@ -30,7 +30,7 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
             "kind": "entry",
             "base": "HOT",
             "quote": "USDT",
-            "side": None,
+            "side": "long",  # inferred from the levels (issue 11)
             "market": "futures",
             "entry": [D("0.00123"), D("0.00131")],
             "targets": [
@@ -124,7 +124,7 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
             "kind": "entry",
             "base": "UNI",
             "quote": "USDT",
-            "side": None,
+            "side": "long",  # inferred from the levels (issue 11)
             "market": "futures",
             "entry": [D("5.700"), D("6.083")],
             "targets": [D("6.200"), D("6.325"), D("6.600"), D("6.900"), D("7.200"), D("7.600")],
@@ -158,7 +158,7 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
             "kind": "entry",
             "base": "AVAX",
             "quote": "USDT",
-            "side": None,
+            "side": "long",  # inferred from the levels (issue 11)
             "market": "futures",
             "entry": [D("11.51"), D("12.4")],
             "targets": [D("12.7"), D("13.35"), D("14.01"), D("18.00")],
@@ -901,7 +901,7 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
             "kind": "entry",
             "base": "ETH",
             "quote": "USDT",
-            "side": None,
+            "side": "long",  # inferred from the levels (issue 11)
             "market": "futures",
             "entry": [D("2000"), D("2100")],
             "targets": [D("2200"), D("2300")],

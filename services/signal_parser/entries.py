@@ -1,0 +1,133 @@
+"""The entry where no entry label gives it, and the side where no side word gives it.
+
+Owns the places an entry is written without an entry label, tried in this order: a market word
+on the side line ("Sell (Instant Execution)", "BUY NOW"); the prices on the side line ("ETH
+3665-3635附近多", "LONG : 0.027"), else on the first price-only line below it ("Buy NZDUSD" then
+"0.7174"); the prices right after the pair on its line ("#SOL/USDT 124-126 tp 130"); the price
+after "@". And ``infer_side``: a side read from the levels when targets and stop sit on
+opposite sides of the entry. Invariants: a price already read as a target or the stop is never
+also the entry; the pair's own digits are never a price.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Final
+
+from core.domain import Side
+from services.signal_parser.labels import labels
+from services.signal_parser.leads import led_pattern
+from services.signal_parser.levels import MARKET_PRICE, Levels
+from services.signal_parser.normalize import Normalized
+from services.signal_parser.pairs import Pair
+from services.signal_parser.prices import Num, line_end, line_start, numbers
+
+_INSTANT_RE: Final = re.compile(
+    r"instant\s+execution|market\s+(?:order|price|execution)|\bat\s+market\b|\bcmp\b|\bnow\b"
+    r"|市價|市价|現價|现价|по\s+рынку"
+)
+INSTANT: Final = led_pattern(_INSTANT_RE, "acimnп市现現")
+_AT_PRICE_RE: Final = re.compile(r"@\s*\$?\s*")
+# a line holding only prices (and the punctuation around them)
+PRICE_LINE_RE: Final = re.compile(
+    r"[^\w\n]*\$?\d[\d.,]*(?:[ \t]*[-–/_~][ \t]*\$?\d[\d.,]*)?[^\w\n]*"
+)
+# how many lines below the side line a lone price may sit ("Sell" / "Nzdusd" / "0.7510")
+LINES_BELOW: Final = 2
+
+
+def settle_entry(
+    n: Normalized,
+    lv: Levels,
+    side_span: tuple[int, int] | None,
+    pair: Pair | None,
+    work_end: int,
+) -> None:
+    """Fill ``lv``'s entry from where it is written without an entry label (see the module)."""
+    low = n.lower
+    if (
+        side_span is not None
+        and lv.entry
+        and INSTANT.fast.search(low, line_start(low, side_span[0]), line_end(low, side_span[1]))
+    ):
+        lv.entry_market = side_span  # "Sell (Instant Execution)": the price is a reference
+        lv.entry = []
+    used = {x.start for x in lv.targets}
+    if lv.stop is not None:
+        used.add(lv.stop.start)
+    if not lv.has_entry and side_span is not None:
+        nums, mk = _side_line_entry(n, side_span, pair, work_end)
+        lv.entry = [x for x in nums if x.start not in used]
+        lv.entry_market = mk
+    if not lv.has_entry and pair is not None and (lv.targets or lv.stop is not None):
+        lv.entry = [x for x in _pair_line_entry(n, pair, work_end) if x.start not in used]
+    if not lv.has_entry:
+        at = _AT_PRICE_RE.search(low)
+        if at:
+            lv.entry = numbers(n, at.end(), min(len(low), at.end() + 20))[:1]
+
+
+def _side_line_entry(
+    n: Normalized, side_span: tuple[int, int], pair: Pair | None, work_end: int
+) -> tuple[list[Num], tuple[int, int] | None]:
+    """Entry written on the side line, else on a price-only line just below it."""
+    low = n.lower
+    ls = line_start(low, side_span[0])
+    le = min(work_end, line_end(low, side_span[1]))
+    for kind, s, _ in labels(low, side_span[1], le):
+        if kind in ("target", "stop"):
+            le = s
+            break
+    mk = MARKET_PRICE.search(low, ls, le)
+    if mk:
+        return [], (mk.start, mk.end)
+    nums = [
+        x for x in numbers(n, ls, le) if pair is None or not (pair.start <= x.start < pair.end)
+    ]
+    if nums or le < line_end(low, side_span[1]):
+        return nums, None
+    return _price_line_below(n, le, work_end), None
+
+
+def _price_line_below(n: Normalized, pos: int, work_end: int) -> list[Num]:
+    """The prices of the first price-only line among the next ``LINES_BELOW`` lines after
+    ``pos``; a line with a label or with more than a word ends the search."""
+    low = n.lower
+    start = pos + 1
+    for _ in range(LINES_BELOW):
+        if start >= work_end:
+            return []
+        end = min(line_end(low, start), work_end)
+        if PRICE_LINE_RE.fullmatch(low, start, end):
+            return numbers(n, start, end)
+        if labels(low, start, end) or len(low[start:end].split()) > 1:
+            return []
+        start = end + 1
+    return []
+
+
+def _pair_line_entry(n: Normalized, pair: Pair, work_end: int) -> list[Num]:
+    """Prices right after the pair on its line, before any label: "#SOL/USDT 124-126 tp 130"."""
+    low = n.lower
+    after = pair.quote_span[1] if pair.quote_span is not None else pair.end
+    le = min(work_end, line_end(low, after))
+    found = labels(low, after, le)
+    if found:
+        le = found[0][1]
+    return numbers(n, after, le)
+
+
+def infer_side(entry: list[Num], targets: list[Num], stop: Num | None) -> Side | None:
+    """Long when every target is above the entry and the stop below it, short for the
+    reverse; None when the levels do not say (fewer than an entry, a target and a stop)."""
+    if not entry or not targets or stop is None:
+        return None
+    lo = min(x.value for x in entry)
+    hi = max(x.value for x in entry)
+    tv: list[Decimal] = [x.value for x in targets]
+    if all(t > hi for t in tv) and stop.value < lo:
+        return Side.LONG
+    if all(t < lo for t in tv) and stop.value > hi:
+        return Side.SHORT
+    return None
