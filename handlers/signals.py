@@ -26,7 +26,7 @@ from handlers import tracking_render
 from handlers.commands import NOT_A_COMMAND, Routes, in_private_chat
 from handlers.html import escape
 from handlers.paging import PAGE_SIZE, PageCallback, answer_long, page_of, show_page
-from handlers.signals_callbacks import SignalCallback
+from handlers.signals_callbacks import SignalCallback, UpdatePlaceCallback
 from handlers.signals_states import STEPS, EditSignalForm, field_of
 from handlers.sources import BotChatDirectory
 from services.dto import UserView
@@ -161,6 +161,24 @@ async def edit_signal(
     first_state, name = STEPS[0]
     await state.set_state(first_state)
     await bot.send_message(user.telegram_id, render.edit_prompt(signal, name))
+
+
+@routes.callback_query(UpdatePlaceCallback.filter(), flags={"role": "bot.use"})
+async def place_update(
+    callback: CallbackQuery,
+    callback_data: UpdatePlaceCallback,
+    user: UserView,
+    signal_service: SignalService,
+) -> None:
+    """Link an update the bot could not place to one of the listed signals, or ignore it (the
+    service checks the presser decides on its source; a second press applies nothing)."""
+    outcome = await signal_service.place_update(
+        user, callback_data.event_id, callback_data.signal_id
+    )
+    await callback.answer(render.placed_alert(outcome))
+    if isinstance(callback.message, Message):
+        with contextlib.suppress(TelegramAPIError):  # unchanged or deleted: nothing to do
+            await callback.message.edit_text(render.placed(outcome))
 
 
 # -- commands -----------------------------------------------------------------------------------

@@ -10,3 +10,11 @@ from handlers.ids import RowId
 class SignalCallback(CallbackData, prefix="sg"):
     action: str  # track | edit | ignore
     signal_id: RowId
+
+
+class UpdatePlaceCallback(CallbackData, prefix="sgu"):
+    """The owner's answer to an update the bot could not place: link it to ``signal_id``, or
+    ignore it (no signal id)."""
+
+    event_id: RowId
+    signal_id: RowId | None = None

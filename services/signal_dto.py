@@ -166,3 +166,37 @@ class SubscriptionView:
     source: SourceView
     mode: SubscriptionMode
     order_size_quote: Decimal | None
+
+
+class Unplaced(StrEnum):
+    """Why an update post went to its source's owner instead of to a signal."""
+
+    NO_PAIR = "no_pair"  # no reply and no pair named: any open signal could be meant
+    NO_MATCH = "no_match"  # the pair named has no open signal
+    AMBIGUOUS = "ambiguous"  # several open signals on the pair named
+    LOW_CONFIDENCE = "low_confidence"  # linked, but read below the confidence threshold
+
+
+@dataclass(frozen=True, slots=True)
+class UnplacedUpdate:
+    """An update post the owner is asked to place: link it to one of ``choices`` (the
+    source's open signals, the likeliest first) or ignore it."""
+
+    event: EventView
+    source_name: str
+    reason: Unplaced
+    text: str  # the post as written
+    confidence: float
+    choices: tuple[SignalView, ...] = ()
+    suggested: int | None = None  # the signal it was linked to before the confidence gate
+    stop: Decimal | None = None  # the new stop a stop move read
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedUpdate:
+    """What the owner's button did: ``signal`` is the one the update now belongs to (None when
+    ignored); ``already``: an earlier press had done it (nothing applied twice)."""
+
+    event: EventView
+    signal: SignalView | None
+    already: bool = False

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from core.domain import UpdateType
-from services.signal_dto import CardKind, EventView, SignalView
+from services.signal_dto import CardKind, EventView, SignalView, UnplacedUpdate
 
 
 class SignalTrading(Protocol):
@@ -59,3 +59,8 @@ class SignalMessages(Protocol):
     def new_signal(self, signal: SignalView) -> str: ...
 
     def event(self, signal: SignalView, event: EventView) -> str: ...
+
+    def unplaced(self, update: UnplacedUpdate) -> str: ...
+
+    # The owner's buttons for an unplaced update: link to one of its choices, or ignore.
+    def place_buttons(self, update: UnplacedUpdate) -> list[list[dict[str, Any]]]: ...

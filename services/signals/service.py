@@ -18,6 +18,7 @@ from services.signal_dto import (
     EventView,
     ForwardedPost,
     IntakeReply,
+    PlacedUpdate,
     SignalDetail,
     SignalView,
     SourceView,
@@ -25,7 +26,7 @@ from services.signal_dto import (
 )
 from services.signal_parser import ParseResult
 from services.signal_parser.ai import ModelFallback
-from services.signals import channel_edits, decisions, follows, intake, queries
+from services.signals import channel_edits, decisions, follows, intake, placing, queries
 from services.signals.context import SignalContext
 from services.signals.ports import SignalMessages, SignalPlans, SignalTrading
 from services.source_heartbeat import SourceHeartbeat
@@ -105,6 +106,13 @@ class SignalService:
     ) -> SignalView:
         """Apply the Edit form's answers (field -> text; validated again here)."""
         return await decisions.apply_edit(self._ctx, user, signal_id, changes)
+
+    async def place_update(
+        self, user: UserView, event_id: int, signal_id: int | None
+    ) -> PlacedUpdate:
+        """The owner's answer to an unplaced update: link it to ``signal_id`` (and apply it),
+        or ignore it (None); a second press applies nothing again."""
+        return await placing.place(self._ctx, user, event_id, signal_id)
 
     # -- queries and follows --------------------------------------------------------------------
 

@@ -39,6 +39,43 @@ TWO: Final = Decimal(2)
 
 
 @dataclass(frozen=True, slots=True)
+class Reading:
+    """What an update post was read as: all its effect needs, kept on an unplaced update's
+    event (``details``) so linking it later applies what its owner was shown."""
+
+    kind: UpdateType
+    target_index: int | None = None
+    stop_loss: Decimal | None = None
+    all_targets: bool = False
+
+    @classmethod
+    def of(cls, result: ParseResult) -> Reading:
+        update = result.update
+        return cls(
+            kind=update.type if update is not None else UpdateType.OTHER,
+            target_index=update.target_index if update is not None else None,
+            stop_loss=result.stop_loss,
+            all_targets=bool(update is not None and getattr(update, "all_targets", False)),
+        )
+
+    def details(self) -> dict[str, object]:
+        stop = str(self.stop_loss) if self.stop_loss is not None else None
+        return {"read_stop": stop, "read_all_targets": self.all_targets}
+
+    @classmethod
+    def from_details(
+        cls, kind: str, target_index: int | None, details: dict[str, object]
+    ) -> Reading:
+        stop = details.get("read_stop")
+        return cls(
+            kind=UpdateType(kind),
+            target_index=target_index,
+            stop_loss=Decimal(stop) if isinstance(stop, str) else None,
+            all_targets=bool(details.get("read_all_targets")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Effect:
     """What an update did: whether the signal changed, what to add to the event's details,
     the target index to record, and the stop price followers' plans take (None: the plans
@@ -50,28 +87,20 @@ class Effect:
     stop: Decimal | None = None
 
 
-def apply_update(signal: Signal, result: ParseResult, text: str, now: datetime) -> Effect:
+def apply_update(signal: Signal, reading: Reading, text: str, now: datetime) -> Effect:
     """Apply one linked update to ``signal`` (locked by the caller). Returns its ``Effect``."""
-    update = result.update
-    kind = update.type if update is not None else UpdateType.OTHER
-    index = update.target_index if update is not None else None
+    kind, index = reading.kind, reading.target_index
     if signal.status is not SignalStatus.ACTIVE:
         return Effect(target_index=index)
     if kind is UpdateType.TP_HIT:
-        return _take_profit(signal, index, all_targets=all_targets_reported(result), now=now)
+        return _take_profit(signal, index, all_targets=reading.all_targets, now=now)
     if kind is UpdateType.MOVE_SL:
-        return _move_stop(signal, result, text)
+        return _move_stop(signal, reading.stop_loss, text)
     new_status = STATUS_OF_UPDATE.get(kind)
     if new_status is None:
         return Effect(target_index=index)
     _end(signal, new_status, now)
     return Effect(changed=True, target_index=index)
-
-
-def all_targets_reported(result: ParseResult) -> bool:
-    """Whether the post reports every target hit ("all targets achieved")."""
-    update = result.update
-    return bool(update is not None and getattr(update, "all_targets", False))
 
 
 def _end(signal: Signal, status: SignalStatus, now: datetime) -> None:
@@ -101,7 +130,7 @@ def _take_profit(signal: Signal, index: int | None, *, all_targets: bool, now: d
     return Effect(changed=changed, details=details, target_index=hit)
 
 
-def _move_stop(signal: Signal, result: ParseResult, text: str) -> Effect:
+def _move_stop(signal: Signal, stop: Decimal | None, text: str) -> Effect:
     """The new stop: the post's price, or the entry's fill reference for "to entry"."""
     plan_event = channel_event(UpdateType.MOVE_SL, text)
     to_entry = plan_event is not None and plan_event.to_entry
@@ -109,7 +138,7 @@ def _move_stop(signal: Signal, result: ParseResult, text: str) -> Effect:
         price, how = _entry_reference(signal)
         plan_stop = None  # each plan moves to its own average fill
     else:
-        price, how = result.stop_loss, StopMove.PRICE
+        price, how = stop, StopMove.PRICE
         plan_stop = price
     details: dict[str, object] = {"to_entry": to_entry}
     if price is None or price <= 0:

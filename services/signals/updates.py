@@ -16,13 +16,13 @@ import structlog
 from core.db.models import Signal
 from core.db.repositories.signals import SignalEventRepository, SignalRepository
 from core.db.repositories.sources import SourceRepository
-from core.domain import SignalKind, UpdateType
-from services.signal_dto import EventView, SourceView
+from core.domain import SignalKind
+from services.signal_dto import EventView, SourceView, Unplaced
 from services.signal_parser import ParseResult
-from services.signals import fan_out
+from services.signals import fan_out, placing
 from services.signals.columns import sha256
 from services.signals.context import SignalContext
-from services.signals.update_effects import STATUS_OF_UPDATE, apply_update
+from services.signals.update_effects import STATUS_OF_UPDATE, Reading, apply_update
 from services.signals.views import to_event_view, to_signal_view
 
 __all__ = ["STATUS_OF_UPDATE", "store_update", "update_note"]  # the backtest reads the first
@@ -38,17 +38,19 @@ async def store_update(  # noqa: PLR0913 - one post's coordinates and outcome
     result: ParseResult,
     reply_to: int | None,
 ) -> tuple[EventView, bool]:
-    """Record the update post once; link and apply it the first time. Returns (event, created)."""
-    update = result.update
-    kind = update.type if update is not None else UpdateType.OTHER
-    target_index = update.target_index if update is not None else None
-    applied_to: int | None = None
+    """Record the update post once; link and apply it the first time, or send it to the
+    source's owner to place when it links to no single open signal or was read below the
+    confidence threshold. Returns (event, created)."""
+    reading = Reading.of(result)
     async with ctx.db.transaction() as session:
         signals = SignalRepository(session)
         events = SignalEventRepository(session)
         signal, linked_by, candidates = await _link(
             signals, events, source.id, chat_id, result, reply_to
         )
+        suggested = None
+        if signal is not None and result.confidence < ctx.threshold:  # the gate: owner decides
+            suggested, signal, linked_by = signal.id, None, None
         event, created = await events.add_if_absent(
             {
                 "signal_id": signal.id if signal else None,
@@ -56,17 +58,17 @@ async def store_update(  # noqa: PLR0913 - one post's coordinates and outcome
                 "chat_id": chat_id,
                 "message_id": message_id,
                 "version": 0,
-                "kind": kind.value,
-                "target_index": target_index,
+                "kind": reading.kind.value,
+                "target_index": reading.target_index,
                 "linked_by": linked_by,
                 "raw_text": text,
                 "text_sha256": sha256(text),
-                "details": {"pair": result.pair, "candidates": candidates},
+                "details": {"pair": result.pair, "candidates": candidates, **reading.details()},
                 "created_at": ctx.clock(),
             }
         )
         if created and signal is not None:
-            effect = apply_update(signal, result, text, ctx.clock())
+            effect = apply_update(signal, reading, text, ctx.clock())
             event.target_index = effect.target_index
             event.details = {
                 **(event.details or {}),
@@ -78,6 +80,9 @@ async def store_update(  # noqa: PLR0913 - one post's coordinates and outcome
         if created and signal is not None:
             src = await SourceRepository(session).get(source.id)
             await fan_out.announce_event(ctx, session, to_signal_view(signal, src), view)
+        elif created:
+            reason = _unplaced_reason(result, candidates, suggested)
+            await placing.ask_owner(ctx, session, source.id, view, result, text, reason, suggested)
         log.info(
             "update_stored",
             event_id=event.id,
@@ -91,9 +96,21 @@ async def store_update(  # noqa: PLR0913 - one post's coordinates and outcome
         # applies an event once, in its own step, and tells its follower
         stop = view.details.get("plan_stop")
         await ctx.plans.apply_update(
-            applied_to, view.id, kind, text, stop=Decimal(stop) if isinstance(stop, str) else None
+            applied_to,
+            view.id,
+            reading.kind,
+            text,
+            stop=Decimal(stop) if isinstance(stop, str) else None,
         )
     return view, created
+
+
+def _unplaced_reason(result: ParseResult, candidates: int, suggested: int | None) -> Unplaced:
+    if suggested is not None:
+        return Unplaced.LOW_CONFIDENCE
+    if result.base is None:
+        return Unplaced.NO_PAIR
+    return Unplaced.AMBIGUOUS if candidates > 1 else Unplaced.NO_MATCH
 
 
 async def _link(  # noqa: PLR0913 - the lookups linking needs
@@ -134,5 +151,8 @@ def update_note(event: EventView, created: bool) -> str:
     if not created:
         return f"Already recorded: {what}."
     if event.signal_id is None:
-        return f"Update recorded: {what}, but not linked to a signal (no single open match)."
+        return (
+            f"Update recorded: {what}, but not linked to a signal (no single open match, or "
+            "read too unsure): the channel's owner is asked to link it."
+        )
     return f"Update recorded: {what} on signal #{event.signal_id}."
