@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
-from services.signal_parser.leads import led_pattern
 from services.signal_parser.normalize import NUMBER_RE, Normalized, to_decimal
 
 # "5%", "5-10%"; not "0.00002250 -4.66%" (a price, then how far it is)
@@ -38,8 +37,6 @@ MAGNITUDE: Final = 10
 # the separators of a zone whose second bound may be abbreviated: "2350-48", "0.0000860 - 890"
 ZONE_GAP_RE: Final = re.compile(r"-|/|_|~| - | / | ~ ")
 RAW_DECIMAL_RE: Final = re.compile(r"\d+(?:\.\d+)?")
-# every number starts with a digit or a dot
-NUMBER: Final = led_pattern(NUMBER_RE, r"\d.")
 
 
 @dataclass(slots=True)
