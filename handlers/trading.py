@@ -75,7 +75,7 @@ async def _place(
 ) -> None:
     with showing_usage(side.value):
         perp = split_perp_words(command.args)
-        args = parse_order_args(perp.text, side.value)
+        args = parse_order_args(perp.text, side.value, typed=command.args)
     plan = await trading_service.prepare_order(
         user,
         symbol=args.symbol_text,

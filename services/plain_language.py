@@ -31,6 +31,8 @@ from core.permissions import role_allows
 from services.dto import UserView
 from services.exchange.base import Position
 from services.intents import NOT_UNDERSTOOD, AIIntentParser, Intent, IntentAction, parse_intent
+from services.intents.doubts import doubt_question
+from services.numbers import AmbiguousNumber
 from services.plain_language_dto import (
     CommandOutcome,
     CommandPlan,
@@ -126,13 +128,19 @@ class PlainLanguageService:
         """Understand ``text``: a read-only command is answered at once (``CommandOutcome``),
         one that changes something is planned (``CommandPlan``), the rest is ``NotUnderstood``.
         Raises ``UserError`` (after recording the command) when it cannot be answered or
-        planned (not allowed, unknown pair, nothing to sell, no such open order...)."""
+        planned (not allowed, unknown pair, nothing to sell, no such open order...), and
+        ``AmbiguousNumber`` asking back when an order's number reads two ways (``buy 1,000
+        btc``): nothing is planned."""
         intent, parser = await self._understand(text)
         if intent.action is IntentAction.UNKNOWN:
             command_id = await self._record(
                 user, text, None, parser, NOT_UNDERSTOOD_STATUS, NOT_UNDERSTOOD
             )
             return NotUnderstood(command_id, text)
+        question = doubt_question(intent, text)  # "buy 1,000 btc": a thousand, or one?
+        if question is not None:
+            await self._record(user, text, intent.to_json(), parser, FAILED, question)
+            raise AmbiguousNumber(question)
         try:
             self._check_role(user, intent)
             symbol = await self._resolve(intent)

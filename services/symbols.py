@@ -3,30 +3,37 @@
 Pure functions, no I/O: ``pair_candidates("btc")`` -> ``["BTC/USDT", ...]``,
 ``parse_order_args("btc 100usdt 60000")``, ``fmt_number(Decimal("64012.50"))`` -> ``64,012.5``.
 Each raises ``UserError`` with one sentence for input that can never work; ``UsageError`` (a
-``UserError``) when the words do not fit the command's form, so the handler adds its usage.
+``UserError``) when the words do not fit the command's form, so the handler adds its usage;
+``AmbiguousNumber`` (a ``UserError``) asking back when an amount or price reads two ways
+(``/buy btc 1,000``). Numbers are read by ``services.numbers`` (``0,5`` is 0.5, ``64k``,
+``1e-5``), quotes come from ``services.quotes``.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from typing import Final
 
 from core.domain import OrderType
 from core.errors import UserError
+from services.numbers import (
+    Ambiguous,
+    AmbiguousNumber,
+    Role,
+    Value,
+    ask_back,
+    join_groups,
+    read,
+    read_number,
+)
+from services.quotes import MONEY_WORDS, is_dollars, split_glued
 
-# Quotes recognised at the end of a glued pair ("BTCUSDT"), longest first.
-KNOWN_QUOTES: Final = ("FDUSD", "USDT", "USDC", "BUSD", "TUSD", "EUR", "USD", "BTC", "ETH", "BNB")
 MAX_AMOUNT: Final = Decimal(10) ** 12  # anything above is a typo, not an order
 MAX_PRICE: Final = Decimal(10) ** 12
 _ASSET: Final = re.compile(r"[A-Z0-9]{1,20}")
 _SEPARATORS: Final = re.compile(r"[/\-_:]")
-_AMOUNT: Final = re.compile(
-    r"^(?P<dollar>\$)?(?P<number>[0-9][0-9,_]*(?:\.[0-9]*)?|\.[0-9]+)"
-    r"(?:(?P<unit>[a-z]{2,7})|(?P<trailing>\$))?$",
-    re.IGNORECASE,
-)
 
 
 def _asset(text: str, original: str) -> str:
@@ -53,17 +60,11 @@ def pair_candidates(text: str, default_quote: str = "USDT") -> list[str]:
             )
         return [f"{_asset(parts[0], original)}/{_asset(parts[1], original)}"]
     glued = _asset(cleaned, original)
-    candidates = []
-    for quote in KNOWN_QUOTES:
-        if glued.endswith(quote) and len(glued) > len(quote):
-            candidates.append(f"{glued[: -len(quote)]}/{quote}")
+    candidates = [f"{base}/{quote}" for base, quote in split_glued(glued)]
     candidates.append(f"{glued}/{default_quote.upper()}")
     return list(dict.fromkeys(candidates))
 
 
-# Words for money in the pair's quote asset (``10 usdt``, ``$10``, ``10 dollars``).
-MONEY_UNITS: Final = frozenset({"USDT", "USD", "USDC", "$", "DOLLAR", "DOLLARS"})
-_SHARE: Final = re.compile(r"^(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)%$")
 _UNIT_WORD: Final = re.compile(r"^(?:\$|[a-z]{2,7})$", re.IGNORECASE)
 _PRICE_WORDS: Final = {"stop": OrderType.STOP, "limit": OrderType.LIMIT, "at": None, "@": None}
 
@@ -73,30 +74,43 @@ class UsageError(UserError):
     adds the command's usage line (``handlers/usage.py``)."""
 
 
-def parse_decimal(text: str, what: str) -> Decimal:
-    """A positive, finite, sane number (``1,000.5`` and ``1_000`` allowed)."""
-    cleaned = text.strip().replace(",", "").replace("_", "")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise UsageError(f"The {what} {text[:32]!r} is not a number.") from None
-    if not value.is_finite():
+def parse_decimal(text: str, what: str, role: Role = Role.PRICE) -> Value:
+    """A positive, sane number as ``services.numbers`` reads it in ``role`` (``0,5``,
+    ``1,000.5``, ``64k``, ``1e-5``, ``$100``); an ``Ambiguous`` one is handed back for the
+    caller to ask about (``sure``). Raises ``UsageError`` when it is not a number,
+    ``UserError`` when it is not above zero or too large to be real."""
+    value = read_number(text.strip(), role)
+    if value is None:
         raise UsageError(f"The {what} {text[:32]!r} is not a number.")
-    if value <= 0:
+    return _checked(value, text, what)
+
+
+def _checked(value: Value, text: str, what: str) -> Value:
+    low = value.decimal if isinstance(value, Ambiguous) else value
+    if low <= 0:
         raise UserError(f"The {what} must be above zero, got {text[:32]}.")
-    if value > MAX_AMOUNT:
+    if low > MAX_AMOUNT:
         raise UserError(f"The {what} {text[:32]} is too large to be real.")
     return value
 
 
+def sure(value: Value, unit: str, retry: str) -> Decimal:
+    """``value`` when it reads one way; else ``AmbiguousNumber`` asking which was meant
+    (``retry``: the command as typed with ``{}`` where the number goes)."""
+    if isinstance(value, Ambiguous):
+        raise AmbiguousNumber(ask_back(value, unit, retry))
+    return value
+
+
 def parse_share(text: str) -> Decimal:
-    """``all`` -> 1, ``50%`` -> 0.5: a share of what the user holds, above 0 and at most 1."""
-    if text.strip().lower() == "all":
+    """``all`` -> 1, ``50%`` -> 0.5, ``12,5%`` -> 0.125: a share of what the user holds,
+    above 0 and at most 1."""
+    word = text.strip()
+    if word.lower() == "all":
         return Decimal(1)
-    match = _SHARE.match(text.strip())
-    if match is None:
+    percent = read_number(word[:-1], Role.PRICE) if word.endswith("%") else None
+    if not isinstance(percent, Decimal):
         raise UsageError(f"{text[:32]!r} is not a share; use e.g. 25%, 50% or all.")
-    percent = Decimal(match["number"])
     if not 0 < percent <= 100:  # noqa: PLR2004 - a percentage
         raise UserError(f"A share is above 0% and at most 100%, got {text[:32]}.")
     return percent / 100
@@ -122,14 +136,33 @@ class OrderArgs:
     share: Decimal | None = None
 
 
-def parse_order_args(text: str | None, side: str) -> OrderArgs:
+@dataclass(frozen=True, slots=True)
+class _Typed:
+    """The command as the user typed it, to name the two ways to send a doubtful number."""
+
+    side: str
+    text: str
+
+    def retry(self, value: Value) -> str:
+        """``/buy btc {}``: the command with ``{}`` where the doubtful ``value`` was written
+        (``""`` when ``value`` reads one way: nothing to ask)."""
+        if not isinstance(value, Ambiguous):
+            return ""
+        words = " ".join(self.text.split())
+        return f"/{self.side} {words.replace(value.written, '{}', 1)}"
+
+
+def parse_order_args(text: str | None, side: str, typed: str | None = None) -> OrderArgs:
     """``btc 100usdt [60000 | stop 60000 | at 60000] [@label]`` -> ``OrderArgs``.
 
     The amount is ``0.01`` or ``0.01 btc`` (coins), ``100usdt``, ``100 usdt``, ``$100`` or
     ``100$`` (money), ``50%`` or ``all`` (a share of the free balance the order gives away).
-    Raises ``UsageError`` for words that do not fit, ``UserError`` for values that cannot be.
+    Raises ``UsageError`` for words that do not fit, ``UserError`` for values that cannot be,
+    ``AmbiguousNumber`` for an amount or price that reads two ways (``1,000`` coins), naming
+    both ways to send it (``typed``: the arguments as written, when ``text`` is what is left
+    of them once perp words are taken out).
     """
-    words = (text or "").split()
+    words = join_groups(text or "").split()  # "64 000" (no-break space) is one word
     label = None
     if words and words[-1].startswith("@") and len(words[-1]) > 1 and not _is_number(words[-1]):
         label = words.pop()[1:]
@@ -141,45 +174,48 @@ def parse_order_args(text: str | None, side: str) -> OrderArgs:
     amount: Decimal | None = None
     share: Decimal | None = None
     in_quote = False
+    as_typed = _Typed(side, join_groups(typed if typed is not None else text or ""))
     if is_share(amount_text):
         share = parse_share(amount_text)
     else:
-        amount, in_quote = _amount_in(amount_text, rest, symbol_text)
-    order_type, price = _price_words(rest)
+        amount, in_quote = _amount_in(amount_text, rest, symbol_text, as_typed)
+    order_type, price = _price_words(rest, symbol_text, as_typed)
     return OrderArgs(symbol_text, amount, in_quote, price, order_type, label, share)
 
 
-def _amount_in(text: str, rest: list[str], symbol_text: str) -> tuple[Decimal, bool]:
+def _amount_in(
+    text: str, rest: list[str], symbol_text: str, as_typed: _Typed
+) -> tuple[Decimal, bool]:
     """The amount and whether it is money, taking a unit word after it (``10 usdt``) off
-    ``rest``. A unit must be the pair's coin or its money."""
-    match = _AMOUNT.match(text.strip())
-    if match is None:
-        if text.strip().startswith("-"):
-            raise UserError(f"The amount must be above zero, got {text[:32]}.")
+    ``rest``. A unit must be the pair's coin, its quote or dollars."""
+    reading = read(text, Role.COINS)
+    if reading is None:
         raise UsageError(
             f"The amount {text[:32]!r} is not a number; use 0.01 (coins), 100usdt or $100 "
             "(money), or 50% / all (of what you hold)."
         )
-    amount = parse_decimal(match["number"], "amount")
-    unit = "$" if match["dollar"] or match["trailing"] else (match["unit"] or "").upper()
+    number = text[: -len(reading.unit)] if reading.unit else text
+    unit = reading.unit or ""
     if not unit and rest and _UNIT_WORD.match(rest[0]) and rest[0].lower() not in _PRICE_WORDS:
         unit = rest.pop(0).upper()
-    if not unit:
-        return amount, False
-    if unit in MONEY_UNITS:
-        return amount, True
+        reading = read(f"{text} {unit}", Role.COINS) or reading  # money: 1,000 usdt is 1000
+    value = _checked(reading.value, text, "amount")
+    base, quote = pair_candidates(symbol_text)[0].split("/")
     pairs = [candidate.split("/") for candidate in pair_candidates(symbol_text)]
-    if unit in {base for base, _ in pairs}:
-        return amount, False
-    if unit in {quote for _, quote in pairs}:
-        return amount, True
+    if not unit or unit in {b for b, _ in pairs}:
+        return sure(value, unit or base, as_typed.retry(value)), False
+    if is_dollars(unit) or unit in {q for _, q in pairs}:
+        named = quote if unit in MONEY_WORDS else unit
+        return sure(value, named, as_typed.retry(value)), True
     raise UsageError(
-        f"{match['number']} {unit[:7]} does not fit {symbol_text[:32]}: give coins (0.01) "
+        f"{number[:32]} {unit[:7]} does not fit {symbol_text[:32]}: give coins (0.01) "
         "or money (100usdt, $100)."
     )
 
 
-def _price_words(rest: list[str]) -> tuple[OrderType | None, Decimal | None]:
+def _price_words(
+    rest: list[str], symbol_text: str, as_typed: _Typed
+) -> tuple[OrderType | None, Decimal | None]:
     """``[stop|limit|at] <price>`` after the amount: (order type, price); none at market."""
     order_type: OrderType | None = None
     if rest and rest[0].lower() in _PRICE_WORDS:
@@ -189,7 +225,9 @@ def _price_words(rest: list[str]) -> tuple[OrderType | None, Decimal | None]:
             raise UsageError(f"Give a price after {keyword!r}.")
     price: Decimal | None = None
     if rest:
-        price = parse_decimal(rest.pop(0).strip("$"), "price")
+        value = parse_decimal(rest.pop(0), "price")
+        quote = pair_candidates(symbol_text)[0].split("/")[1]
+        price = sure(value, quote, as_typed.retry(value))
         if price > MAX_PRICE:
             raise UserError(f"The price {fmt_number(price)} is too large to be real.")
         order_type = order_type or OrderType.LIMIT
@@ -209,27 +247,28 @@ def parse_pairs(text: str | None, limit: int = 10) -> list[str]:
 
 
 def parse_quote_amount(text: str, what: str, quote: str = "USDT") -> Decimal:
-    """Money in ``quote``: ``100``, ``100usdt``, ``100 usdt``, ``$100``, ``100$``. Raises
-    ``UsageError`` when it is not a number or names another asset."""
+    """Money in ``quote``: ``100``, ``100usdt``, ``100 usdt``, ``$100``, ``100$``, ``1,000``.
+    Raises ``UsageError`` when it is not a positive number of ``quote`` or dollars,
+    ``UserError`` for zero, ``AmbiguousNumber`` when it reads two ways (``1.000``)."""
     words = text.split()
-    match = _AMOUNT.match(words[0]) if 1 <= len(words) <= 2 else None  # noqa: PLR2004
-    if match is not None:
-        dollar = "$" if match["dollar"] or match["trailing"] else ""
-        written = [dollar, (match["unit"] or "").upper(), *(w.upper() for w in words[1:])]
-        units = [unit for unit in written if unit]
-        if len(units) <= 1 and set(units) <= MONEY_UNITS | {quote.upper()}:
-            return parse_decimal(match["number"], what)
+    reading = read(" ".join(words), Role.PRICE) if 1 <= len(words) <= 2 else None  # noqa: PLR2004
+    if reading is not None and (
+        reading.unit is None or reading.unit == quote.upper() or is_dollars(reading.unit)
+    ):
+        value = _checked(reading.value, text, what) if _not_negative(reading.value) else None
+        if value is not None:
+            return sure(value, quote.upper(), f"{{}} {quote.upper()}")
     raise UsageError(
         f"The {what} must be a positive number of {quote}, e.g. 50, $50 or 50{quote.lower()}."
     )
 
 
+def _not_negative(value: Value) -> bool:
+    return (value.decimal if isinstance(value, Ambiguous) else value) >= 0
+
+
 def _is_number(word: str) -> bool:
-    try:
-        Decimal(word.lstrip("@$").replace(",", ""))
-    except InvalidOperation:
-        return False
-    return True
+    return read_number(word.lstrip("@"), Role.PRICE) is not None
 
 
 # -- numbers ---------------------------------------------------------------------------------

@@ -9,9 +9,10 @@ from decimal import Decimal
 from typing import Final
 
 from core.domain import MarketType, OrderSide, OrderStatus, OrderType
+from services import quotes
 
 # Stablecoins and fiat: a balance in one is money, not a holding to mark at a price.
-CASH_ASSETS: Final = frozenset({"USDT", "USDC", "USD", "BUSD", "FDUSD", "TUSD", "DAI", "EUR"})
+CASH_ASSETS: Final = quotes.CASH_ASSETS  # the one table of quotes (services/quotes.py)
 
 
 @dataclass(frozen=True, slots=True)

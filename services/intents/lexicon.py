@@ -19,16 +19,12 @@ from decimal import Decimal
 from typing import Final
 
 from services.leverage import PERP_WORDS
+from services.quotes import DOLLAR_QUOTES, MONEY_WORDS
 
+# "50 usdt" is money in USDT; "50 usd" / "50 dollars" money in the pair's own quote (None)
 QUOTE_UNITS: Final[dict[str, str | None]] = {
-    "usdt": "USDT",
-    "usdc": "USDC",
-    "busd": "BUSD",
-    "fdusd": "FDUSD",
-    "usd": None,
-    "dollar": None,
-    "dollars": None,
-    "bucks": None,
+    **{quote.lower(): quote for quote in DOLLAR_QUOTES if quote not in MONEY_WORDS},
+    **{word.lower(): None for word in MONEY_WORDS if word.isalpha()},
 }
 ALIASES: Final = {
     "bitcoin": "BTC",

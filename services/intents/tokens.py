@@ -1,8 +1,12 @@
 """The tokeniser of plain-language commands: numbers as people write them, words, ``$ @ %``.
 
-Numbers read ``0,5`` (decimal comma), ``1,000.5`` (thousands separators), ``1k`` / ``2m``;
-anything that does not read as a number (too large, or negative) becomes a ``junk`` token,
-which no grammar rule accepts, so a doubtful number is never guessed at. ``merge_units`` then
+Numbers are read by ``services.numbers`` (the project's one reader): ``0,5`` (decimal comma),
+``1,000.5`` and ``64.000,5`` (thousands separators, also ``1'000`` and no-break spaces),
+``1k`` / ``2m``, ``1e-5``, digits of any script; a number's ``number`` is its reading as a
+price or money (``1.000``, which reads two ways even there, holds its thousands reading;
+``doubts.doubtful_number`` catches it, and ``1,000`` coins, in an order). Anything that does
+not read as a number (too large, or negative, with any minus sign or dash) becomes a ``junk``
+token, which no grammar rule accepts. ``merge_units`` then
 joins an amount with its unit (``$50``, ``50 usdt``, ``25%``). Text is NFKC-normalised and
 case-folded first; emoji and punctuation are gaps between tokens. Words are letters of any
 script; a run of Chinese characters is cut into the lexicon's Chinese words (longest first,
@@ -15,7 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Final
 
 from services.intents.lexicon import (
@@ -24,18 +28,18 @@ from services.intents.lexicon import (
     QUOTE_UNITS,
     TRANSLATIONS,
 )
+from services.numbers import Ambiguous, Role, join_groups, read_number
 
 _TOKEN_RE: Final = re.compile(
     r"""
-    (?P<num>(?P<body>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?|\.\d+)(?P<mult>[km](?![^\W\d_]))?)
+    (?P<num>(?P<body>\d{1,3}(?:[,.'\u066c]\d{3})+(?:[.,\u066b]\d+)?|\d+(?:[.,\u066b]\d+)?
+        |[.\u066b]\d+)(?:e[-+]?\d{1,4})?(?P<mult>[km](?![^\W\d_]))?)
     |(?P<word>[^\W\d_][^\W_]*(?:[/\-][^\W\d_][^\W_]*)?)
-    |(?P<neg>-(?=[.\d]))
+    |(?P<neg>[-\u2212\u2010-\u2015\ufe63](?=[.\d]))
     |(?P<sym>[$@%])
     """,
     re.VERBOSE,
 )
-_THOUSANDS_RE: Final = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
-_MULTIPLIERS: Final = {"k": Decimal(1000), "m": Decimal(1_000_000)}
 MAX_NUMBER: Final = Decimal(10) ** 15
 _CHINESE_RE: Final = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _LONGEST_CHINESE: Final = max(map(len, CHINESE_WORDS))
@@ -49,18 +53,13 @@ class Token:
     unit: str | None = None  # money: the quote written ("USDT"), None for $ / usd
 
 
-def _number(raw: str, mult: str | None) -> Decimal | None:
-    if "," in raw and _THOUSANDS_RE.fullmatch(raw):
-        raw = raw.replace(",", "")  # 1,000 / 12,500.5: thousands separators
-    else:
-        raw = raw.replace(",", ".")  # 0,5: a decimal comma
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        return None
-    if mult:
-        value *= _MULTIPLIERS[mult]
-    if not value.is_finite() or value > MAX_NUMBER:
+def _number(raw: str) -> Decimal | None:
+    """``raw`` as a price or money reads it (the thousands reading when even that doubts),
+    or None when it does not read or is too large to be meant."""
+    value = read_number(raw, Role.PRICE)
+    if isinstance(value, Ambiguous):
+        value = value.grouped
+    if value is None or not value.is_finite() or value > MAX_NUMBER:
         return None
     return value
 
@@ -80,7 +79,7 @@ def _cut_chinese(run: str) -> str:
 
 def _normalise(text: str) -> str:
     # "№3" would become the word "no3" under NFKC: the sign only says a number follows
-    text = unicodedata.normalize("NFKC", text.replace("№", " ")).casefold()
+    text = unicodedata.normalize("NFKC", join_groups(text.replace("№", " "))).casefold()
     return _CHINESE_RE.sub(lambda m: _cut_chinese(m.group()), text)
 
 
@@ -92,7 +91,7 @@ def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     for match in _TOKEN_RE.finditer(_normalise(text)):
         if match.group("num") is not None:
-            value = _number(match.group("body"), match.group("mult"))
+            value = _number(match.group("num"))
             if value is None:
                 tokens.append(Token("junk", match.group("num")))
             else:
@@ -107,16 +106,30 @@ def tokenize(text: str) -> list[Token]:
 
 
 def numbers_in(text: str) -> set[Decimal]:
-    """Every number written in ``text`` as the tokeniser reads it (``1k`` gives 1000 and 1)."""
+    """Every number written in ``text``, each way it may read (``1k`` gives 1000 and 1,
+    ``1,000`` gives 1000 and 1)."""
     found: set[Decimal] = set()
     for match in _TOKEN_RE.finditer(_normalise(text)):
-        if match.group("num") is None:
-            continue
-        for mult in {None, match.group("mult")}:
-            value = _number(match.group("body"), mult)
-            if value is not None:
-                found.add(value)
+        raw = match.group("num")
+        if raw is not None:
+            found |= _readings(raw) | _readings(raw.removesuffix(match.group("mult") or ""))
     return found
+
+
+def _readings(raw: str) -> set[Decimal]:
+    readings: set[Decimal] = set()
+    for role in (Role.PRICE, Role.COINS):
+        value = read_number(raw, role)
+        if isinstance(value, Ambiguous):
+            readings |= {value.grouped, value.decimal}
+        elif value is not None:
+            readings.add(value)
+    return readings
+
+
+def number_tokens(text: str) -> list[str]:
+    """The numbers of ``text`` as the tokeniser cuts them (normalised: ``64'000``, ``1k``)."""
+    return [m.group("num") for m in _TOKEN_RE.finditer(_normalise(text)) if m.group("num")]
 
 
 def translate(tokens: list[Token]) -> list[Token]:

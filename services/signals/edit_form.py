@@ -9,18 +9,18 @@ targets on the right sides of the entry.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Final, TypedDict
 
 from core.domain import Side
 from core.errors import UserError
+from services.numbers import Ambiguous, AmbiguousNumber, Role, ask_back, join_groups, read_number
+from services.quotes import QUOTES
 from services.signal_dto import SignalView
 
 MAX_TARGETS: Final = 10
 MAX_LEVERAGE: Final = Decimal(200)
-KNOWN_QUOTES: Final = ("USDT", "USDC", "FDUSD", "BUSD", "TUSD", "USD", "BTC", "ETH", "BNB", "EUR")
-
-_NUMBER: Final = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+")
+KNOWN_QUOTES: Final = QUOTES  # the one table of quotes (services/quotes.py)
 
 
 class EditValues(TypedDict, total=False):
@@ -38,21 +38,19 @@ class EditValues(TypedDict, total=False):
 
 
 def parse_decimal(text: str, what: str) -> Decimal:
-    """A positive price-like number; UserError naming ``what`` otherwise."""
-    raw = text.strip()
-    if not _NUMBER.fullmatch(raw):
-        raise UserError(f"The {what} must be a positive number, e.g. 61250.5.")
-    try:
-        value = Decimal(raw.replace(",", ""))
-    except InvalidOperation:
-        raise UserError(f"The {what} must be a positive number, e.g. 61250.5.") from None
-    if value <= 0 or value > Decimal("1e15"):
+    """A positive price-like number as ``services.numbers`` reads a typed price (``0,5``,
+    ``61,250.5``, ``64k``); UserError naming ``what`` otherwise, ``AmbiguousNumber`` asking
+    back for one that reads two ways (``64.000``)."""
+    value = read_number(text.strip(), Role.PRICE)
+    if isinstance(value, Ambiguous):
+        raise AmbiguousNumber(ask_back(value, "", "{}"))
+    if value is None or value <= 0 or value > Decimal("1e15"):
         raise UserError(f"The {what} must be a positive number, e.g. 61250.5.")
     return value
 
 
 def _numbers(text: str, what: str) -> list[Decimal]:
-    joined = re.sub(r"(?<=\d)\s*[-\u2013~]\s*(?=\d)", " ", text.strip())  # zone "1 - 2"
+    joined = re.sub(r"(?<=\d)\s*[-\u2013~]\s*(?=\d)", " ", join_groups(text.strip()))  # "1 - 2"
     parts = [p for p in re.split(r"[\s;/|]+", joined) if p]
     return [parse_decimal(p, what) for p in parts]
 
