@@ -41,6 +41,8 @@ LONG_WORDS: Final = (
     ("лонг", 2),
     ("лонга", 2),
     ("лонги", 2),
+    ("цель роста", 2),
+    ("цели роста", 2),
     ("做多", 2),
     ("开多", 2),
     ("開多", 2),
@@ -77,6 +79,8 @@ SHORT_WORDS: Final = (
     ("шорт", 2),
     ("шорта", 2),
     ("шорты", 2),
+    ("цель падения", 2),
+    ("цели падения", 2),
     ("做空", 2),
     ("开空", 2),
     ("開空", 2),
@@ -517,6 +521,11 @@ NOT_TICKERS: Final = frozenset(
         "you",
         "this",
     ]
+)
+# words that are never the base of a written pair, even "LONG/USDT"; other words of NOT_TICKERS
+# are real tickers when written as an upper-case pair ("PERP/USDT")
+NEVER_BASES: Final = frozenset(
+    ["long", "short", "buy", "sell", "entry", "target", "targets", "tp", "sl", "stop", "leverage"]
 )
 # real tickers that are also in NOT_TICKERS: accepted when written as a pair ("#HOT/USDT")
 PAIR_TICKERS: Final = frozenset(["hot", "top", "big", "pump", "gate", "alert", "one", "just"])

@@ -202,9 +202,35 @@ class Normalized:
         return [e[0] for e in self.edits]
 
 
+# letters that look alike in Latin and Cyrillic: "Cтоп" (Latin C), "Вхoд" (Latin o)
+_CYR_LOOKS: Final = "аеорсухкмтнвАЕОРСУХКМТНВ"
+_LAT_LOOKS: Final = "aeopcyxkmthbAEOPCYXKMTHB"
+_TO_LATIN: Final = str.maketrans(_CYR_LOOKS, _LAT_LOOKS)
+_TO_CYRILLIC: Final = str.maketrans(_LAT_LOOKS, _CYR_LOOKS)
+_CYRILLIC_RE: Final = re.compile("[\u0400-\u04ff]")
+_MIXED_WORD_RE: Final = re.compile(
+    "[A-Za-z\u0400-\u04ff]*(?:[A-Za-z][\u0400-\u04ff]|[\u0400-\u04ff][A-Za-z])"
+    "[A-Za-z\u0400-\u04ff]*"
+)
+
+
+def _one_script(m: re.Match[str]) -> str:
+    """A word mixing Latin and Cyrillic letters, written in the script most of it is in."""
+    word = m.group()
+    cyrillic = len(_CYRILLIC_RE.findall(word))
+    return word.translate(_TO_CYRILLIC if cyrillic * 2 >= len(word) else _TO_LATIN)
+
+
+def _fold_mixed_scripts(text: str) -> str:
+    """Same length: every replacement is one letter for one letter, so offsets stay put."""
+    if _CYRILLIC_RE.search(text) is None:
+        return text
+    return _MIXED_WORD_RE.sub(_one_script, text)
+
+
 def normalize(text: str) -> Normalized:
     """Normalise a post for matching; never raises on any ``str``."""
-    base = _translate(text)
+    base = _fold_mixed_scripts(_translate(text))
     gate = _NEEDS_EDIT_AT.search(base)
     glue = _glue_points(base)
     if gate is None and not glue:

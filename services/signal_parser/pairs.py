@@ -107,10 +107,14 @@ def _written_pair(t: str) -> Pair | None:
         for m in rx.finditer(t):
             base = m.group("base")
             low_base = base.lower()
-            if not any(c.isalpha() for c in base) or (
-                low_base in lx.NOT_TICKERS and low_base not in lx.PAIR_TICKERS
-            ):
+            if not any(c.isalpha() for c in base) or low_base in lx.NEVER_BASES:
                 continue
+            if (
+                low_base in lx.NOT_TICKERS
+                and low_base not in lx.PAIR_TICKERS
+                and not (rx is SLASH_PAIR_RE and base.isupper())
+            ):
+                continue  # "signal/usdt"; but "PERP/USDT" is the PERP token
             if not (_upper_or_lower(base) or base.istitle()):
                 continue  # "Bnb/usdt" is fine, "SiGnAl/USDT" is not
             return Pair(
