@@ -15,6 +15,8 @@ from api.webapp.routes import CONTENT_SECURITY_POLICY, mount_webapp
 from tests.webapp.harness import phone, serve
 from tests.webapp.initdata import THEMES
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture
 async def base_url() -> AsyncIterator[str]:

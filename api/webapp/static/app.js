@@ -146,11 +146,24 @@
     return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
   }
 
+  // Figures arrive as decimal strings; they are only shown here, never computed with.
+  const missing = (value) => value === null || value === undefined || value === "";
+
+  function number(value, digits) {
+    const parsed = Number(value);
+    if (missing(value) || !Number.isFinite(parsed)) return text(value);
+    return parsed.toFixed(digits).replace(/(\.\d*?)0+$/, "$1").replace(/\.$/, "");
+  }
+
   // win rates arrive as a fraction ("0.6") and are shown as a percentage
-  function percent(value) {
-    const number = Number(value);
-    if (value === null || value === undefined || value === "" || !Number.isFinite(number)) return text(value);
-    return `${(number * 100).toFixed(1).replace(/\.0$/, "")}%`;
+  const percent = (value) => (missing(value) ? "—" : `${number(Number(value) * 100, 1)}%`);
+  const rValue = (value) => (missing(value) ? "—" : `${Number(value) > 0 ? "+" : ""}${number(value, 2)} R`);
+  const amount = (value) => number(value, 8);
+
+  function outcomeText(outcome) {
+    if (!outcome) return null;
+    const result = String(outcome.result || "").replace(/_/g, " ");
+    return missing(outcome.r) ? result : `${result} · ${rValue(outcome.r)}`;
   }
 
   function sideClass(side) {
@@ -253,34 +266,23 @@
 
   async function leaderboard() {
     const box = loading("leaderboard", "Top sources");
-    const list = el("ol", { class: "list", id: "sources" });
-    let shown = 0;
-    const more = el("button", { type: "button", class: "more", hidden: "" }, "More");
-    async function page(cursor) {
-      const query = cursor ? `?cursor=${encodeURIComponent(cursor)}` : "";
-      const body = await json(`sources/top${query}`);
-      for (const source of body.items) {
-        shown += 1;
-        list.append(sourceRow(source, shown));
-      }
-      more.hidden = !body.next_cursor;
-      more.onclick = () => page(body.next_cursor).catch((error) => failed(box, error));
-    }
     try {
-      await page(null);
-      box.replaceChildren(shown ? list : el("p", { class: "notice" }, "No scored sources yet."), more);
+      const body = await json("sources/top");
+      const list = el("ol", { class: "list", id: "sources" }, ...body.items.map(sourceRow));
+      const none = `No source has ${text(body.min_signals)} tracked signals yet.`;
+      box.replaceChildren(body.items.length ? list : el("p", { class: "notice" }, none));
     } catch (error) {
       failed(box, error);
     }
   }
 
-  function sourceRow(source, rank) {
+  function sourceRow(source, index) {
     return el(
       "li",
       { class: "row link source-row", "data-id": String(source.id), onclick: () => open(() => sourcePage(source.id)) },
-      el("span", { class: "rank" }, rank),
-      el("div", { class: "main" }, el("div", { class: "name" }, text(source.title || source.name)), el("div", { class: "hint" }, `${text(source.signals)} signals · avg R ${text(source.avg_r)}`)),
-      el("div", { class: "figure" }, el("div", {}, percent(source.win_rate)), el("div", { class: "hint" }, `exp. ${text(source.expectancy)}`)),
+      el("span", { class: "rank" }, index + 1),
+      el("div", { class: "main" }, el("div", { class: "name" }, text(source.title || source.name)), el("div", { class: "hint" }, `${text(source.signals)} signals · win ${percent(source.win_rate)}`)),
+      el("div", { class: "figure" }, el("div", {}, rValue(source.expectancy)), el("div", { class: "hint" }, "per signal")),
     );
   }
 
@@ -293,15 +295,9 @@
       ]);
       $("title").textContent = text(source.title || source.name);
       box.replaceChildren(
-        stats([
-          ["Signals", source.signals],
-          ["Win rate", percent(source.win_rate)],
-          ["Avg R", source.avg_r],
-          ["Expectancy", source.expectancy],
-        ]),
-        ...windows(source.windows),
         el("h2", {}, "Equity"),
-        chart(`sources/${encodeURIComponent(id)}/chart.png`, "Equity chart"),
+        chart(`sources/${encodeURIComponent(id)}/chart.png`, "Equity curve in R"),
+        ...(source.windows || []).map(windowStats),
         el("h2", {}, "Recent signals"),
         signals.items.length
           ? el("ul", { class: "list", id: "signals" }, ...signals.items.map(signalRow))
@@ -312,21 +308,21 @@
     }
   }
 
-  // a source's figures over several periods: {"7d": {...}} or [{"window": "7d", ...}]
-  function windows(value) {
-    if (!value || typeof value !== "object") return [];
-    const entries = Array.isArray(value)
-      ? value.map((item) => [item.window || item.name || item.label, item])
-      : Object.entries(value);
-    return entries.flatMap(([name, figures]) => [
-      el("h2", {}, `Last ${text(name)}`),
+  // the 30 days, 90 days and all-time scores
+  function windowStats(window) {
+    return el(
+      "section",
+      { class: "window" },
+      el("h2", {}, missing(window.days) ? "All time" : `Last ${text(window.days)} days`),
       stats([
-        ["Signals", figures && figures.signals],
-        ["Win rate", percent(figures && figures.win_rate)],
-        ["Avg R", figures && figures.avg_r],
-        ["Expectancy", figures && figures.expectancy],
+        ["Signals", window.signals],
+        ["Win rate", percent(window.win_rate)],
+        ["Expectancy", rValue(window.expectancy)],
+        ["Total", rValue(window.total_r)],
+        ["Avg win/loss", rValue(window.avg_r)],
+        ["Max drawdown", rValue(window.max_drawdown)],
       ]),
-    ]);
+    );
   }
 
   function signalRow(signal) {
@@ -334,7 +330,7 @@
       "li",
       { class: "row link signal-row", "data-id": String(signal.id), onclick: () => open(() => signalPage(signal.id)) },
       el("div", { class: "main" }, el("div", { class: "name" }, el("span", { class: sideClass(signal.side) }, text(signal.side)), " ", text(signal.pair)), el("div", { class: "hint" }, when(signal.posted_at))),
-      el("div", { class: "figure" }, el("div", {}, text(signal.outcome || signal.status))),
+      el("div", { class: "figure" }, el("div", {}, outcomeText(signal.outcome) || text(signal.status))),
     );
   }
 
@@ -343,19 +339,21 @@
     try {
       const signal = await json(`signals/${encodeURIComponent(id)}`);
       $("title").textContent = `${text(signal.pair)} ${text(signal.side)}`;
-      const events = Array.isArray(signal.events) ? signal.events : [];
+      const events = signal.events || [];
       box.replaceChildren(
         stats([
-          ["Status", signal.status],
-          ["Outcome", signal.outcome],
+          ["Source", signal.source_name],
           ["Posted", when(signal.posted_at)],
-          ["Source", signal.source_title || signal.source_name || signal.source_id],
+          ["Entry", missing(signal.entry_high) || signal.entry_high === signal.entry_low ? amount(signal.entry_low) : `${amount(signal.entry_low)} – ${amount(signal.entry_high)}`],
+          ["Stop", amount(signal.stop_loss)],
+          ["Targets", (signal.targets || []).map(amount).join(" · ") || "—"],
+          ["Outcome", outcomeText(signal.outcome) || text(signal.status)],
         ]),
         el("h2", {}, "Chart"),
-        chart(`signals/${encodeURIComponent(id)}/chart.png`, "Signal chart"),
+        chart(`signals/${encodeURIComponent(id)}/chart.png`, "The signal on its candles"),
         events.length ? el("h2", {}, "Events") : null,
         events.length
-          ? el("ul", { class: "list" }, ...events.map((event) => el("li", { class: "row" }, el("div", { class: "main" }, text(event.kind || event.type)), el("div", { class: "hint" }, when(event.at || event.created_at)))))
+          ? el("ul", { class: "list" }, ...events.map((event) => el("li", { class: "row" }, el("div", { class: "main" }, String(event.kind).replace(/_/g, " "), missing(event.target_index) ? "" : ` ${event.target_index}`), el("div", { class: "hint" }, when(event.created_at)))))
           : null,
       );
     } catch (error) {
@@ -383,14 +381,12 @@
   }
 
   function positionRow(position) {
-    const pair = position.pair || position.symbol;
-    const size = position.amount || position.quantity || position.size;
-    const where = position.account || position.account_label || position.exchange;
+    const pnl = missing(position.unrealized_pnl) ? null : el("div", { class: "hint" }, `P/L ${number(position.unrealized_pnl, 2)}`);
     return el(
       "li",
       { class: "row position-row" },
-      el("div", { class: "main" }, el("div", { class: "name" }, el("span", { class: sideClass(position.side) }, text(position.side)), " ", text(pair)), el("div", { class: "hint" }, text(where))),
-      el("div", { class: "figure" }, el("div", {}, text(size)), position.pnl !== undefined ? el("div", { class: "hint" }, `P/L ${text(position.pnl)}`) : null),
+      el("div", { class: "main" }, el("div", { class: "name" }, position.side ? el("span", { class: sideClass(position.side) }, text(position.side), " ") : null, text(position.pair)), el("div", { class: "hint" }, `${text(position.account)}${position.is_paper ? " (paper)" : ""}`)),
+      el("div", { class: "figure" }, el("div", {}, amount(position.amount)), pnl),
     );
   }
 
@@ -400,7 +396,7 @@
     const row = el(
       "li",
       { class: "row plan-row", "data-id": String(plan.id) },
-      el("div", { class: "main" }, el("div", { class: "name" }, el("span", { class: sideClass(plan.side) }, text(plan.side)), " ", text(plan.pair)), el("div", { class: "hint" }, `Plan #${text(plan.id)}`), status),
+      el("div", { class: "main" }, el("div", { class: "name" }, el("span", { class: sideClass(plan.side) }, text(plan.side)), " ", text(plan.pair)), el("div", { class: "hint" }, `Plan #${text(plan.id)} · ${text(plan.source_name || plan.account)} · held ${amount(plan.held)}`), status),
       close,
     );
     close.addEventListener("click", () => closePlan(plan, close, status, row));
@@ -425,7 +421,7 @@
       });
       const result = await response.json();
       row.dataset.status = text(result.status);
-      status.textContent = `Closed (${text(result.status)})`;
+      status.textContent = result.status === "closed" ? "Closed" : `Now ${text(result.status).replace(/_/g, " ")}`;
       button.remove();
     } catch (error) {
       if (error instanceof SignInRefused) return refused();
@@ -458,7 +454,7 @@
     try {
       await signIn();
       const me = await json("me");
-      $("who").textContent = me.username ? `@${me.username}` : `#${text(me.telegram_id)}`;
+      $("who").textContent = me.username ? `@${me.username}` : text(me.first_name || me.telegram_id);
     } catch (error) {
       if (error instanceof SignInRefused) return refused();
       session.stack = [enter];

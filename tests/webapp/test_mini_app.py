@@ -1,0 +1,211 @@
+"""The Mini App in headless chromium against the real API (uvicorn, PostgreSQL, Redis): it
+opens with Telegram's signed initData and shows the leaderboard and the charts, refuses a
+forged or stale initData with the Dashboard-button screen, and a Close pressed in it (even
+twice, quickly) closes the plan exactly once."""
+
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+
+import pytest
+from playwright.async_api import Browser, Dialog, Page, expect
+
+from core.domain import OrderSide, PlanStatus
+from tests.bot.conftest import TRADER_ID
+from tests.webapp.dashboard import TITLE, Dashboard
+from tests.webapp.harness import MiniApp, phone
+from tests.webapp.initdata import THEMES, launch_url, sign_init_data, tamper
+
+pytestmark = pytest.mark.browser
+
+TRADER = {"id": TRADER_ID, "first_name": "Tess", "username": "tess_trades", "language_code": "en"}
+MAX_AGE_S = 3600  # WEBAPP_MAX_AGE's default
+
+CHART_LOADED = """(selector) => {
+    const img = document.querySelector(selector);
+    return img !== null && img.complete && img.naturalWidth > 0;
+}"""
+
+
+def signed(dashboard: Dashboard, user: dict[str, object] = TRADER, **kwargs: int) -> str:
+    return sign_init_data(dashboard.bot_token, user, **kwargs)
+
+
+async def open_app(mini: MiniApp, dashboard: Dashboard, init_data: str) -> None:
+    await mini.page.goto(launch_url(dashboard.url, init_data))
+
+
+async def wait_for_chart(page: Page, selector: str = "img.chart") -> dict[str, int]:
+    await page.wait_for_function(CHART_LOADED, arg=selector)
+    size: dict[str, int] = await page.eval_on_selector(
+        selector, "img => ({width: img.naturalWidth, height: img.naturalHeight})"
+    )
+    return size
+
+
+async def test_it_opens_with_initdata_and_shows_the_leaderboard_and_charts(
+    browser: Browser, dashboard: Dashboard
+) -> None:
+    async with phone(browser) as mini:
+        page = mini.page
+        await open_app(mini, dashboard, signed(dashboard))
+        row = page.locator("#sources .source-row")
+        await expect(row).to_have_count(1)
+        await expect(row.locator(".name")).to_have_text(TITLE)  # shown as text, not markup
+        assert await page.locator("#sources calls").count() == 0
+        await expect(page.locator("#who")).to_have_text("@tess_trades")
+
+        await row.click()  # the source: its equity chart and its signals
+        await expect(page.locator('#view[data-view="source"]')).to_be_visible()
+        await expect(page.locator("#title")).to_have_text(TITLE)
+        size = await wait_for_chart(page)
+        assert size["width"] > 0 and size["height"] > 0
+        signal = page.locator("#signals .signal-row")
+        await expect(signal).to_have_count(1)
+        await expect(signal).to_contain_text("BTC/USDT")
+        await expect(signal).to_contain_text("tp partial then sl")
+
+        await signal.click()  # the signal: its chart on the candles
+        await expect(page.locator('#view[data-view="signal"]')).to_be_visible()
+        await expect(page.locator("#title")).to_have_text("BTC/USDT long")
+        await wait_for_chart(page)
+
+        await page.locator("#back").click()
+        await expect(page.locator('#view[data-view="source"]')).to_be_visible()
+        assert mini.errors == []
+        # the light theme (from the launch parameters) asked for light charts
+        charts = [r.url for r in mini.requests if "chart.png" in r.url]
+        assert charts and all(url.endswith("?theme=light") for url in charts)
+
+
+@pytest.mark.parametrize("how", ["forged", "stale", "other_bot"])
+async def test_a_forged_or_stale_initdata_gets_the_dashboard_button_screen(
+    browser: Browser, api_url: tuple[str, str], how: str
+) -> None:
+    url, bot_token = api_url
+    if how == "forged":  # another user's id under the trader's signature
+        init_data = tamper(sign_init_data(bot_token, TRADER), user=json.dumps({"id": 1001}))
+    elif how == "stale":  # signed by Telegram, but longer ago than WEBAPP_MAX_AGE
+        init_data = sign_init_data(bot_token, TRADER, auth_date=int(time.time()) - MAX_AGE_S - 60)
+    else:  # signed with some other bot's token
+        init_data = sign_init_data("654321:" + "X" * 35, TRADER)
+    async with phone(browser) as mini:
+        await mini.page.goto(launch_url(url, init_data))
+        screen = mini.page.locator('#view[data-view="error"]')
+        await expect(screen).to_contain_text("Open this from the bot's Dashboard button")
+        await expect(mini.page.locator("#tabs")).to_be_hidden()
+        [sign_in] = mini.requests_to("POST", "/api/v1/auth/webapp")
+        response = await sign_in.response()
+        assert response is not None and response.status == 401
+        assert not mini.requests_to("GET", "/api/v1/me")  # nothing read without a token
+
+
+async def test_close_pressed_twice_closes_the_plan_once(
+    browser: Browser, dashboard: Dashboard
+) -> None:
+    """The browser's own confirm (no Telegram script): cancelled, nothing is sent and the
+    button comes back; then a double press asks once, sends one close, and the plan is closed
+    with one market sell."""
+    dialogs: list[str] = []
+    answers = [False, True]  # cancel the first confirmation, accept the next
+
+    async def answer(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        await (dialog.accept() if answers.pop(0) else dialog.dismiss())
+
+    async with phone(browser) as mini:
+        page = mini.page
+        page.on("dialog", answer)
+        await open_app(mini, dashboard, signed(dashboard))
+        await page.locator('#tabs [data-tab="trades"]').click()
+        plan = page.locator(f'#plans .plan-row[data-id="{dashboard.plan_id}"]')
+        await expect(plan).to_contain_text("BTC/USDT")
+        await expect(page.locator("#positions .position-row")).to_contain_text("BTC/USDT")
+
+        await plan.locator("button.close").click()  # cancelled
+        await expect(plan.locator("button.close")).to_be_enabled()
+        assert not mini.requests_to("POST", f"/api/v1/plans/{dashboard.plan_id}/close")
+        await assert_open(dashboard)
+
+        async with page.expect_response(lambda r: r.url.endswith("/close")) as closing:
+            await plan.locator("button.close").dblclick()
+        assert (await closing.value).status == 200
+        await expect(plan.locator(".status")).to_have_text("Closed")
+        await expect(plan.locator("button.close")).to_have_count(0)
+        assert len(dialogs) == 2 and f"#{dashboard.plan_id}" in dialogs[1]
+        [close] = mini.requests_to("POST", f"/api/v1/plans/{dashboard.plan_id}/close")
+        assert close.headers.get("idempotency-key")
+        assert mini.errors == []
+    await assert_closed_once(dashboard)
+
+
+async def test_close_through_telegrams_popup_pressed_twice_closes_once(
+    browser: Browser, dashboard: Dashboard
+) -> None:
+    """Inside Telegram (its script present): initData from Telegram.WebApp, the confirmation
+    through showConfirm; two presses in a row, one confirmation, one close."""
+    async with phone(browser) as mini:
+        page = mini.page
+        await page.add_init_script(fake_telegram(signed(dashboard)))
+        await page.goto(dashboard.url)  # no launch fragment: the script has the initData
+        await expect(page.locator("#sources .source-row")).to_have_count(1)
+        await page.locator('#tabs [data-tab="trades"]').click()
+        plan = page.locator(f'#plans .plan-row[data-id="{dashboard.plan_id}"]')
+        async with page.expect_response(lambda r: r.url.endswith("/close")) as closing:
+            await plan.locator("button.close").evaluate(
+                "button => { button.click(); button.click(); }"
+            )
+        assert (await closing.value).status == 200
+        await expect(plan.locator(".status")).to_have_text("Closed")
+        assert await page.evaluate("() => window.confirmations.length") == 1
+        assert len(mini.requests_to("POST", f"/api/v1/plans/{dashboard.plan_id}/close")) == 1
+        # Telegram's dark theme: the charts are asked for dark
+        await page.locator('#tabs [data-tab="sources"]').click()
+        await page.locator("#sources .source-row").click()
+        await wait_for_chart(page)
+        assert [r.url for r in mini.requests if "chart.png" in r.url][-1].endswith("theme=dark")
+        assert mini.errors == []
+    await assert_closed_once(dashboard)
+
+
+async def assert_open(dashboard: Dashboard) -> None:
+    trader = await dashboard.app.users.get(TRADER_ID)
+    assert trader is not None
+    plan = await dashboard.app.services["plan_service"].plan(trader, dashboard.plan_id)
+    assert plan.status is PlanStatus.ACTIVE and plan.held > 0
+
+
+async def assert_closed_once(dashboard: Dashboard) -> None:
+    """Through the services: the plan is closed, nothing held, and sold with one order."""
+    app = dashboard.app
+    trader = await app.users.get(TRADER_ID)
+    assert trader is not None
+    plan = await app.services["plan_service"].plan(trader, dashboard.plan_id)
+    assert plan.status is PlanStatus.CLOSED and plan.held == Decimal(0)
+    assert plan.close_reason == "closed by you"
+    orders = await app.services["trading_service"].history(trader, limit=50)
+    sells = [o for o in orders if o.side is OrderSide.SELL]
+    assert len(sells) == 1 and sells[0].filled == plan.filled_qty
+
+
+def fake_telegram(init_data: str) -> str:
+    """What Telegram's script provides, as much as the app uses, with a confirming popup."""
+    return f"""
+window.confirmations = [];
+window.Telegram = {{
+  WebApp: {{
+    initData: {json.dumps(init_data)},
+    colorScheme: "dark",
+    themeParams: {json.dumps(THEMES["dark"])},
+    ready() {{}},
+    expand() {{}},
+    BackButton: {{ show() {{}}, hide() {{}}, onClick() {{}} }},
+    showConfirm(message, callback) {{
+      window.confirmations.push(message);
+      setTimeout(() => callback(true), 50);
+    }},
+  }},
+}};
+"""
