@@ -15,6 +15,7 @@ from aiogram.dispatcher.middlewares.data import MiddlewareData
 
 if TYPE_CHECKING:
     from services.accounts import AccountService
+    from services.admin.service import AdminService
     from services.api_auth import ApiKeyService
     from services.backtest.service import BacktestService
     from services.dto import UserView
@@ -44,6 +45,7 @@ class Services(TypedDict, total=False):
     tracking_service: TrackingService
     backtest_service: BacktestService
     apikey_service: ApiKeyService
+    admin_service: AdminService
 
 
 class HandlerData(MiddlewareData, Services, total=False):

@@ -6,19 +6,25 @@ this layer, the services get plain values.
 
 from __future__ import annotations
 
+import contextlib
+from typing import Literal
+
 import structlog
 from aiogram import Bot, F
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import CommandObject
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 
+from core.domain import Role
 from core.errors import UserError
 from handlers import signals_render as render
 from handlers import sources_render
+from handlers.admin_render import SourceAdminCallback, source_acted, source_admin_list
 from handlers.commands import PUBLIC, Routes, in_private_chat
 from handlers.html import escape
-from handlers.paging import PageCallback, page_of, show_page
+from handlers.paging import PageCallback, markup, page_of, show_page
 from handlers.sources_render import SourceApproveCallback
+from services.admin.service import AdminService
 from services.dto import UserView
 from services.signal_dto import ChatInfo
 from services.sources import SourceService
@@ -65,8 +71,13 @@ async def bot_membership_changed(
 
 
 @routes.command("sources", "the channels I read signals from", "sources.read", order=40)
-async def show_sources(message: Message, user: UserView, source_service: SourceService) -> None:
-    await _sources_page(message, user, source_service, 0)
+async def show_sources(
+    message: Message,
+    user: UserView,
+    source_service: SourceService,
+    admin_service: AdminService | None = None,
+) -> None:
+    await _sources_page(message, user, source_service, 0, admin_service)
 
 
 @routes.callback_query(PageCallback.filter(F.view == "sources"), flags={"role": "sources.read"})
@@ -75,16 +86,45 @@ async def turn_sources_page(
     callback_data: PageCallback,
     user: UserView,
     source_service: SourceService,
+    admin_service: AdminService | None = None,
 ) -> None:
-    await _sources_page(callback, user, source_service, callback_data.page)
+    await _sources_page(callback, user, source_service, callback_data.page, admin_service)
 
 
 async def _sources_page(
-    event: Message | CallbackQuery, user: UserView, source_service: SourceService, number: int
+    event: Message | CallbackQuery,
+    user: UserView,
+    source_service: SourceService,
+    number: int,
+    admin_service: AdminService | None,
 ) -> None:
-    """The sources ``user`` may see: approved ones, and their own or invited ones until then."""
+    """The sources ``user`` may see: approved ones, and their own or invited ones until then;
+    an admin sees every source with its owner, state and the buttons to manage it."""
+    if user.role is Role.ADMIN and admin_service is not None:
+        rows = page_of(await admin_service.sources.overview(user), number)
+        await show_page(event, *source_admin_list(rows))
+        return
     page = page_of(await source_service.list_sources(user), number)
     await show_page(event, render.source_list(page.items, page.label), page.buttons("sources"))
+
+
+@routes.callback_query(SourceAdminCallback.filter(), flags={"role": Role.ADMIN})
+async def act_on_source(
+    callback: CallbackQuery,
+    callback_data: SourceAdminCallback,
+    user: UserView,
+    admin_service: AdminService,
+) -> None:
+    """Approve, Pause, Resume or Remove pressed in the admins' /sources; the list is redrawn."""
+    _, changed = await admin_service.sources.act(
+        user, callback_data.source_id, callback_data.action
+    )
+    await callback.answer("Done." if changed else "Nothing changed: it was so already.")
+    if isinstance(callback.message, Message):
+        page = page_of(await admin_service.sources.overview(user), 0)
+        with contextlib.suppress(TelegramAPIError):  # unchanged text: nothing to redraw
+            text, rows = source_admin_list(page)
+            await callback.message.edit_text(text, reply_markup=markup(rows))
 
 
 @routes.command(
@@ -100,6 +140,7 @@ async def manage_source(
     user: UserView,
     bot: Bot,
     source_service: SourceService,
+    admin_service: AdminService,
 ) -> None:
     parts = (command.args or "").split(maxsplit=1)
     if len(parts) != 2 or parts[0].lower() not in {"add", "approve", "remove"}:
@@ -111,12 +152,10 @@ async def manage_source(
         source = await source_service.add(user, parts[1], BotChatDirectory(bot))
         await message.answer(f"{escape(source.name)} is a signal source now (#{source.id}).")
         return
-    if parts[0].lower() == "approve":
-        source = await source_service.approve(user, parts[1])
-        await message.answer(sources_render.approved_for_admin(source))
-        return
-    source = await source_service.remove(user, parts[1])
-    await message.answer(f"I stopped reading {escape(source.name)}.")
+    action: Literal["approve", "remove"] = "approve" if parts[0].lower() == "approve" else "remove"
+    found = await source_service.resolve(parts[1], user)
+    row, changed = await admin_service.sources.act(user, found.id, action)
+    await message.answer(source_acted(row, changed, action))
 
 
 @routes.callback_query(SourceApproveCallback.filter(), flags={"role": "sources.manage"})

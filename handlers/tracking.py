@@ -1,4 +1,5 @@
-"""Scores and charts: /stats <source>, /top, and the Chart buttons of /stats and /signal.
+"""Scores and charts: /stats <source>, /top, and the Chart buttons of /stats and /signal; an
+admin's /stats with no source is the system view (``services.admin.stats``).
 
 A chart is a PNG photo drawn off the event loop (``TrackingService`` caches it per day); the
 buttons carry only what to draw, its id and the theme, and the service checks that the caller
@@ -11,11 +12,14 @@ from aiogram import Bot
 from aiogram.filters import CommandObject
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
+from core.domain import Role
 from core.errors import UserError
+from handlers import admin_render
 from handlers import tracking_render as render
 from handlers.commands import Routes, in_private_chat
 from handlers.paging import answer_long
 from handlers.tracking_callbacks import ChartCallback
+from services.admin.service import AdminService
 from services.charts import Theme
 from services.dto import UserView
 from services.tracking.service import TrackingService
@@ -24,14 +28,25 @@ routes = Routes(__name__, message=in_private_chat)
 
 
 @routes.command(
-    "stats", "a source's scores from prices", "signals.read", args="<source>", order=47
+    "stats",
+    "a source's scores from prices (admins: the system with no source)",
+    "signals.read",
+    args="<source>",
+    order=47,
 )
 async def show_stats(
-    message: Message, command: CommandObject, user: UserView, tracking_service: TrackingService
+    message: Message,
+    command: CommandObject,
+    user: UserView,
+    tracking_service: TrackingService,
+    admin_service: AdminService | None = None,
 ) -> None:
     ref = (command.args or "").strip()
+    if not ref and user.role is Role.ADMIN and admin_service is not None:
+        await message.answer(admin_render.system_stats(await admin_service.stats.stats(user)))
+        return
     if not ref:
-        raise UserError("Usage: /stats <source>, e.g. /stats 1 or /stats @channel (/sources).")
+        raise UserError(admin_render.STATS_HINT)
     item = await tracking_service.stats(ref, user)
     await answer_long(message, render.stats(item), render.chart_buttons("source", item.source.id))
 

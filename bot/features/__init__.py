@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiogram import Router
+from aiogram import Bot, Router
 
 from core.cache import KeyValue
 from core.clock import Clock
@@ -39,6 +39,7 @@ class FeatureContext:
     # (for the accounts feature; never workflow data: it hands out clients with secrets).
     services: Services = field(default_factory=Services)
     exchange_factory: ExchangeFactory | None = None
+    bot: Bot | None = None  # for jobs that edit messages (the outbox only sends new ones)
 
 
 @dataclass
@@ -57,7 +58,7 @@ FeatureBuilder = Callable[[FeatureContext], Awaitable[Feature]]
 def feature_builders() -> list[FeatureBuilder]:
     """In dependency order (trading first: the others use it). Routers follow the same order,
     so pasted signal posts reach the signals feature before plain-language commands do."""
-    from bot.features import accounts, api, signals, tracking, trading
+    from bot.features import accounts, admin, api, signals, tracking, trading
 
     # the API last: it is built over what every other feature made
-    return [trading.build, signals.build, accounts.build, tracking.build, api.build]
+    return [trading.build, signals.build, accounts.build, tracking.build, admin.build, api.build]

@@ -57,10 +57,12 @@ class AuditIsAppendOnly(RuntimeError):
     """Something tried to change or delete an audit entry."""
 
 
-@event.listens_for(Session, "before_flush")
 def _audit_append_only(session: Session, _context: Any, _instances: Any) -> None:
     from core.db.models import AuditEntry  # the model lives in core.db.models, which imports us
 
     touched = [o for o in (*session.dirty, *session.deleted) if isinstance(o, AuditEntry)]
     if any(o in session.deleted or session.is_modified(o) for o in touched):
         raise AuditIsAppendOnly("audit entries are appended, never changed or deleted")
+
+
+event.listen(Session, "before_flush", _audit_append_only)

@@ -32,4 +32,7 @@ async def test_a_positive_user_id_is_still_granted(
 ) -> None:
     await feed(app, telegram_api.updates.message(ADMIN_ID, "/grant 5 viewer"))
     [reply] = [c["text"] for c in telegram_api.calls_of("sendMessage") if c["chat_id"] == ADMIN_ID]
-    assert reply == "User 5 is now viewer."
+    # an id that never wrote to the bot is acted on, and the answer says so (issue 12 rule)
+    assert reply == (
+        "User 5 is now viewer. They have not written to the bot yet; it applies when they do."
+    )

@@ -244,6 +244,9 @@ async def test_rbac_table_every_command_by_every_role(
     app = await make_app(limits={"rate_limit_burst": 1000})  # one message per command and role
     await _grant_roles(app)
     assert COMMANDS, "no commands registered"
+    # issue 12's admin tools are in the table, each for admins only
+    admin_tools = {"users", "user", "role", "grant", "ban", "unban", "audit", "broadcast"}
+    assert {n for n in admin_tools if COMMANDS[n].required is Role.ADMIN} == admin_tools
     for name, spec in sorted(COMMANDS.items()):
         for telegram_id, role in ROLE_OF.items():
             before = len(telegram_api.calls_of("sendMessage"))
@@ -356,8 +359,12 @@ async def test_audit_trail_labels_its_times_utc(app: App, telegram_api: FakeTele
     await _grant_roles(app)
     await feed(app, telegram_api.updates.message(ADMIN_ID, "/audit"))
     lines = (await texts_to(telegram_api, ADMIN_ID))[-1].splitlines()
-    granted = rf"\d{{4}}-\d\d-\d\d \d\d:\d\d UTC role_granted {TRADER_ID} by cli"
-    assert lines[0] == "<b>Audit trail</b>"
+    # issue 12: the trail reads as words (who, what, whom, old -> new), newest first
+    granted = (
+        rf"\d{{4}}-\d\d-\d\d \d\d:\d\d UTC the operator \(CLI\) set the role of "
+        rf"{TRADER_ID} \(trader → trader, via: cli\)"
+    )
+    assert lines[0] == "<b>Audit trail</b> (newest first)"
     assert any(re.fullmatch(granted, line) for line in lines[1:]), lines
 
 
