@@ -135,6 +135,7 @@ _SPACE_GROUP: Final = re.compile(rf"(?<=[0-9])[{_SPACES}](?=[0-9]{{3}}(?![0-9]))
 _TYPOGRAPHIC_GROUP: Final = re.compile(
     r"(?<=[0-9])[\u00a0\u202f\u2009\u2007](?=[0-9]{3}(?![0-9]))"
 )
+_DOUBTFUL: Final = re.compile(r"-?[1-9][0-9]{0,2}\.[0-9]{3}")  # rule 5's doubtful form
 _PLACES: Final = 28  # the default context's precision: quantize fails beyond it
 _MULTIPLIERS: Final = {"k": Decimal(1000), "m": Decimal(1_000_000)}
 _GROUP_HEAD: Final = re.compile(r"[1-9][0-9]{0,2}")
@@ -235,9 +236,11 @@ def join_groups(text: str) -> str:
 
 
 def plain(value: Decimal) -> str:
-    """``value`` with no grouping, no exponent and no trailing zeros (``1000``, ``0.00001``):
-    the form that reads back the same in every role."""
-    return f"{value.normalize():f}"
+    """``value`` with no grouping and no exponent (``1000``, ``0.00001``), in the form that
+    reads back the same in every role: trailing zeros dropped, except that three decimals
+    after one to three digits get a fourth (``1.1250``: ``1.125`` would read two ways)."""
+    text = f"{value.normalize():f}"
+    return f"{text}0" if _DOUBTFUL.fullmatch(text) else text
 
 
 # -- the grammar ------------------------------------------------------------------------------
