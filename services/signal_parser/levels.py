@@ -144,6 +144,8 @@ def _read_entry(
             and lv.entry_word.startswith("sell" if word == "buy" else "buy")
         ):
             lv.targets.extend(nums)  # "Buy zone: a - b / Sell: c": c is a target
+        elif lv.entry and nums and word.endswith("entry") and lv.entry_word.endswith("entry"):
+            lv.entry.extend(nums)  # "Market entry: 126" then "Limit entry: 122": both bounds
         return
     lv.entry_word = word
     mk = MARKET_PRICE.search(low, label_end, read_until)
