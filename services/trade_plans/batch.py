@@ -18,7 +18,7 @@ case, and the one that counts at scale); the others go one by one (``PlanIntake`
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -86,7 +86,7 @@ class _Prepared:
 
 
 @dataclass(slots=True)
-class _Made:
+class Made:
     follower: Follower
     account: ExchangeAccount
     plan: Plan
@@ -125,8 +125,14 @@ class PaperSpotBatch:
         accounts = await self._accounts_of(followers)
         quotes = await quotes_for(self._paper, {symbol})
         market, ticker = quotes[symbol]
-        guards = await self._guards(shared, followers, accounts, ticker.last, risks)
-        prepared = _Prepared(shared, _signal_input(shared, symbol), _rules(market), quotes)
+        async with self._db.session() as session:
+            by_account = await PaperBalanceRepository(session).free_of(
+                [a.id for a in accounts.values()], shared.quote
+            )
+        free = {f.user.id: by_account[accounts[f.user.id].id] for f in followers}
+        prices = dict.fromkeys(free, ticker.last)
+        guards = await self._guards(shared, followers, prices, free, risks)
+        prepared = _Prepared(shared, signal_input(shared, symbol), market_rules(market), quotes)
         events: dict[int, list[Event]] = {}
         gate = asyncio.Semaphore(CHUNKS_AT_ONCE)
 
@@ -148,7 +154,7 @@ class PaperSpotBatch:
     ) -> dict[int, list[Event]]:
         """One chunk: plans built, stored with their notes, entries placed in one paper
         transaction, legs marked."""
-        made: list[_Made] = []
+        made: list[Made] = []
         refused: list[tuple[Follower, Refusal]] = []
         now = self._clock()
         for follower, account, guard in chunk:
@@ -158,7 +164,7 @@ class PaperSpotBatch:
             if isinstance(built, Refusal):
                 refused.append((follower, built))
             else:
-                made.append(_Made(follower, account, built))
+                made.append(Made(follower, account, built))
         for item in made:
             engine.start(item.plan)
         async with self._db.transaction() as session:  # plans, legs, orders, notes: all or none
@@ -226,10 +232,13 @@ class PaperSpotBatch:
         self,
         shared: Shared,
         followers: Sequence[Follower],
-        accounts: dict[int, ExchangeAccount],
-        price: Decimal,
+        prices: Mapping[int, Decimal],
+        free: Mapping[int, Decimal],
         risks: dict[int, TraderRisk],
     ) -> dict[int, GuardInput]:
+        """What the risk guard needs of each follower (by user id), the plans' figures read
+        in one query each for everyone; ``prices`` and ``free`` (quote balance) come from the
+        caller."""
         view = shared.view
         assert view.base is not None and view.side is not None
         ids = [f.user.id for f in followers]
@@ -238,9 +247,6 @@ class PaperSpotBatch:
         window = max((r.duplicate_window_minutes for r in risks.values()), default=60)
         async with self._db.session() as session:
             plans = PlanRepository(session)
-            free = await PaperBalanceRepository(session).free_of(
-                [accounts[i].id for i in ids], shared.quote
-            )
             exposure = await plans.exposure_many(ids, view.base)
             daily = await plans.realized_since_many(ids, midnight)
             duplicates = await plans.duplicates_many(
@@ -248,8 +254,8 @@ class PaperSpotBatch:
             )
         return {
             f.user.id: GuardInput(
-                price=price,
-                balance_free=free[accounts[f.user.id].id],
+                price=prices[f.user.id],
+                balance_free=free[f.user.id],
                 exposure_quote=exposure[f.user.id],
                 daily_realized_pnl=daily[f.user.id],
                 duplicate=f.user.id in duplicates,
@@ -261,9 +267,7 @@ class PaperSpotBatch:
             for f in followers
         }
 
-    async def _insert_plans(
-        self, session: AsyncSession, shared: Shared, made: list[_Made]
-    ) -> None:
+    async def _insert_plans(self, session: AsyncSession, shared: Shared, made: list[Made]) -> None:
         """One statement for the chunk's plans; a plan another worker made first is skipped
         (its ``plan_id`` stays 0)."""
         now = self._clock()
@@ -290,7 +294,7 @@ class PaperSpotBatch:
             m.plan_id = ids.get(m.follower.user.id, 0)
 
     async def _insert_legs(
-        self, session: AsyncSession, placed: list[_Made], results: dict[str, OrderResult | str]
+        self, session: AsyncSession, placed: list[Made], results: dict[str, OrderResult | str]
     ) -> None:
         """The legs, placed with their orders (a refused entry is placed too: its refusal is
         the event the runner applies next)."""
@@ -307,7 +311,7 @@ class PaperSpotBatch:
         await PlanRepository(session).insert_many_ignore(PlanLeg, rows, ["client_order_id"])
 
     def _notes(
-        self, shared: Shared, made: list[_Made], refused: list[tuple[Follower, Refusal]]
+        self, shared: Shared, made: list[Made], refused: list[tuple[Follower, Refusal]]
     ) -> list[dict[str, Any]]:
         notes = []
         now = self._clock()
@@ -322,7 +326,7 @@ class PaperSpotBatch:
         return notes
 
     def _events(
-        self, placed: list[_Made], results: dict[str, OrderResult | str], quote: str
+        self, placed: list[Made], results: dict[str, OrderResult | str], quote: str
     ) -> dict[int, list[Event]]:
         """The events the orders' answers make (fills, refusals), by plan."""
         events: dict[int, list[Event]] = {}
@@ -347,7 +351,7 @@ class PaperSpotBatch:
             self._metrics.orders.labels("paper", status.value).inc()
 
 
-def _intents(shared: Shared, placed: list[_Made]) -> list[PaperIntent]:
+def _intents(shared: Shared, placed: list[Made]) -> list[PaperIntent]:
     out = []
     for m in placed:
         for leg in m.plan.legs:
@@ -365,7 +369,7 @@ def _intents(shared: Shared, placed: list[_Made]) -> list[PaperIntent]:
     return out
 
 
-def _signal_input(shared: Shared, symbol: str) -> SignalInput:
+def signal_input(shared: Shared, symbol: str) -> SignalInput:
     view = shared.view
     return SignalInput(
         symbol=symbol,
@@ -381,7 +385,7 @@ def _signal_input(shared: Shared, symbol: str) -> SignalInput:
     )
 
 
-def _rules(market: Any) -> MarketRules:
+def market_rules(market: Any) -> MarketRules:
     return MarketRules(
         amount_step=market.amount_step,
         price_step=market.price_step,
@@ -395,7 +399,7 @@ def _note(user: User, text: str, key: str) -> dict[str, Any]:
     return {"chat_id": user.telegram_id, "text": text, "dedupe_key": key, "user_id": user.id}
 
 
-def _view(shared: Shared, m: _Made, now: datetime) -> PlanView:
+def _view(shared: Shared, m: Made, now: datetime) -> PlanView:
     row = TradePlan(
         **plan_values(m.plan),
         id=m.plan_id,

@@ -8,12 +8,16 @@ trades on perps (futures market, a short, or leverage above 1x: never a spot buy
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from core.db.models import Source, Subscription, User
 from core.domain import Market, Side, SubscriptionMode
 from core.permissions import role_allows
+from services.exchange.base import Balance
 from services.signal_dto import SignalView
+from services.trade_plans.dto import Refusal
 from services.trade_plans.settings import (
     ACCOUNT_AUTO,
     ACCOUNT_PAPER_SPOT,
@@ -65,3 +69,18 @@ def source_name(source: Source) -> str:
     if source.username:
         return "@" + source.username
     return source.title or str(source.chat_id)
+
+
+def free_quote(balances: Sequence[Balance], quote: str) -> Decimal:
+    """The free balance of ``quote`` (0 when the account holds none)."""
+    return next((b.free for b in balances if b.asset == quote), Decimal(0))
+
+
+def spot_refusal(view: SignalView) -> Refusal:
+    """Why a short or a futures signal is not traded on a paper spot account."""
+    what = "a short" if view.side is Side.SHORT else "a futures signal"
+    return Refusal(
+        "market",
+        f"This is {what}; your account for this source is paper spot, which cannot trade it. "
+        "Choose paper perp (or auto) in /following.",
+    )

@@ -42,24 +42,27 @@ from core.domain import MarketType, PlanStatus, Side, SubscriptionMode
 from core.errors import ExchangeError, NotFound, TemporaryExchangeError, UserError
 from core.metrics import Metrics
 from core.permissions import role_allows
-from services.exchange.base import Balance, ExchangeClient, MarketInfo
+from services.exchange.base import ExchangeClient
 from services.exchange.liquidation import liquidation_price
 from services.exchange.paper import PaperEngine
 from services.inbox import is_transient
 from services.notifications import enqueue
 from services.signal_dto import SignalView
 from services.trade_plans import engine
-from services.trade_plans.batch import PaperSpotBatch, Shared
-from services.trade_plans.build import MarketRules, SignalInput, build_plan
+from services.trade_plans.batch import PaperSpotBatch, Shared, market_rules
+from services.trade_plans.build import SignalInput, build_plan
 from services.trade_plans.dto import Refusal
 from services.trade_plans.followers import (
     Follower,
     batchable,
     follow_settings,
+    free_quote,
     is_futures,
     source_name,
+    spot_refusal,
     trader_risk,
 )
+from services.trade_plans.live_batch import LiveSpotBatch
 from services.trade_plans.model import Event, Plan
 from services.trade_plans.ports import PlanMessages
 from services.trade_plans.risk import GuardInput
@@ -99,6 +102,7 @@ class PlanIntake:
         self._db = db
         self._prices: dict[tuple[str, bool, str], tuple[float, Decimal]] = {}
         self._batch = PaperSpotBatch(db, accounts, paper, messages, clock, metrics)
+        self._live = LiveSpotBatch(db, accounts, paper, messages, clock, metrics)
         self._accounts = accounts
         self._runner = runner
         self._messages = messages
@@ -122,8 +126,11 @@ class PlanIntake:
             )
         fresh = [f for f in followers if f.user.id not in existing]
         batched = [f for f in fresh if batchable(view, f)]
-        single = [f for f in followers if f not in batched]
+        live, _ = await self._live.select(view, [f for f in fresh if f not in batched])
+        taken = {f.user.id for f in batched} | {f.user.id for f, _ in live}
+        single = [f for f in followers if f.user.id not in taken]
         events = await self._batches(view, batched, single)
+        events.update(await self._live_batches(view, live, single))
         retry = await self._one_by_one(view, single)
         await self._run_events(events)
         if retry is not None:
@@ -146,6 +153,27 @@ class PlanIntake:
         except Exception:  # the batch's failure must not stop anyone: one by one instead
             log.exception("plan_batch_failed", signal_id=view.id, followers=len(batched))
             single.extend(batched)
+        return events
+
+    async def _live_batches(
+        self,
+        view: SignalView,
+        live: list[tuple[Follower, ExchangeAccount]],
+        single: list[Follower],
+    ) -> dict[int, list[Event]]:
+        """The live spot followers set-based (``LiveSpotBatch``); those it hands back, or all
+        if it fails, go one by one (plans stored are found; orders by client order id)."""
+        if not live:
+            return {}
+        shared = await self._shared(view)
+        risks = {f.user.id: trader_risk(f.user) for f, _ in live}
+        try:
+            events, back = await self._live.run_live(shared, live, risks)
+        except Exception:  # the batch's failure must not stop anyone: one by one instead
+            log.exception("live_plan_batch_failed", signal_id=view.id, followers=len(live))
+            single.extend(f for f, _ in live)
+            return {}
+        single.extend(back)
         return events
 
     async def _one_by_one(
@@ -249,7 +277,7 @@ class PlanIntake:
             client = await self._accounts.client(account, symbol)
             market = await client.market(symbol)
             price = await self._price(client, account, market.symbol)
-            free = _free(await client.balances(), quote)
+            free = free_quote(await client.balances(), quote)
         except TemporaryExchangeError:
             raise
         except (UserError, ExchangeError) as exc:
@@ -273,7 +301,9 @@ class PlanIntake:
             liquidation = lambda side, qty, entry, lev: liquidation_price(  # noqa: E731
                 market.symbol, side, qty, entry, lev
             )
-        built = build_plan(signal, settings, _rules(market), guard, liquidation, self._clock())
+        built = build_plan(
+            signal, settings, market_rules(market), guard, liquidation, self._clock()
+        )
         if isinstance(built, Refusal):
             return built
         return built, account
@@ -299,7 +329,7 @@ class PlanIntake:
             choice = ACCOUNT_PAPER_PERP if futures else ACCOUNT_PAPER_SPOT
         if choice == ACCOUNT_PAPER_SPOT:
             if futures:
-                return _spot_refusal(view)
+                return spot_refusal(view)
             return await self._accounts.ensure_paper(user.id), MarketType.SPOT
         if choice == ACCOUNT_PAPER_PERP:
             return await self._accounts.ensure_paper_perp(user.id), MarketType.PERP
@@ -468,25 +498,3 @@ class PlanIntake:
                 dedupe_key=f"planref:{view.id}:u:{user.id}",
                 user_id=user.id,
             )
-
-
-def _free(balances: list[Balance], quote: str) -> Decimal:
-    return next((b.free for b in balances if b.asset == quote), Decimal(0))
-
-
-def _rules(market: MarketInfo) -> MarketRules:
-    return MarketRules(
-        amount_step=market.amount_step,
-        price_step=market.price_step,
-        min_amount=market.min_amount,
-        min_cost=market.min_cost,
-    )
-
-
-def _spot_refusal(view: SignalView) -> Refusal:
-    what = "a short" if view.side is Side.SHORT else "a futures signal"
-    return Refusal(
-        "market",
-        f"This is {what}; your account for this source is paper spot, which cannot trade it. "
-        "Choose paper perp (or auto) in /following.",
-    )

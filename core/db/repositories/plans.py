@@ -165,6 +165,27 @@ class PlanRepository(Repository):
         )
         return {row.user_id: row for row in rows}
 
+    async def accounts_by_id(self, account_ids: Sequence[int]) -> dict[int, ExchangeAccount]:
+        """The accounts with these ids (any owner, active or not: the caller checks)."""
+        rows = await self._session.scalars(
+            select(ExchangeAccount).where(ExchangeAccount.id.in_(list(account_ids)))
+        )
+        return {row.id: row for row in rows}
+
+    async def orders_by_id(self, order_ids: Sequence[int]) -> dict[int, Order]:
+        """The orders with these ids, locked on PostgreSQL (a batch records its answers)."""
+        stmt = select(Order).where(Order.id.in_(list(order_ids)))
+        if self.dialect == "postgresql":
+            stmt = stmt.with_for_update()
+        return {row.id: row for row in await self._session.scalars(stmt)}
+
+    async def legs_by_client_id(self, client_ids: Sequence[str]) -> dict[str, PlanLeg]:
+        """The legs with these client order ids."""
+        rows = await self._session.scalars(
+            select(PlanLeg).where(PlanLeg.client_order_id.in_(list(client_ids)))
+        )
+        return {row.client_order_id: row for row in rows}
+
     async def exposure_many(self, user_ids: Sequence[int], base: str) -> dict[int, Decimal]:
         """``exposure`` for each user."""
         rows = await self._session.execute(

@@ -1,0 +1,357 @@
+"""A signal's auto followers on their live spot accounts, set-based like the paper batch.
+
+``LiveSpotBatch.select`` takes, of a signal's new auto followers, those whose plans go to a live
+spot account they own (active, with the PIN set and the live auto-trading warning accepted):
+their accounts are read in one query. The rest (paper, perps, a missing account or PIN,
+confirm mode) go one by one through ``PlanIntake``, which says why when it refuses.
+
+``run`` then, for the selected followers:
+
+- reads per exchange venue the market (from the client's saved markets) and ONE ticker, and
+  per account its balance, concurrently (bounded by ``READS_AT_ONCE``); a follower whose read
+  failed for a transient reason is handed back for the one-by-one road (which retries the
+  update later), one refused by the exchange is told why;
+- reads what the risk guard needs of everyone in one query each (``PaperSpotBatch._guards``);
+- chunk by chunk: builds each plan (pure); stores the plans, their legs and the notes in ONE
+  transaction; sends each plan's entries in turn and the plans concurrently; records every
+  answer in one more transaction (order rows and legs); and returns the events the answers
+  make (fills, refusals) for the plan runner, as the paper batch does.
+
+Exactly once, as ``services.trading.submit`` promises: each order's row is committed as
+``pending`` with its deterministic client order id just before the exchange is called; a
+timeout or an unclear answer leaves it ``unknown`` for the reconciler (never sent again). A
+crash leaves per plan at most one order whose placement is unknown, and legs still ``planned``
+that the runner's ``resume`` sends (finding, by client order id, a row stored before). The
+per-user trade lock of ``OrderSubmitter`` is not taken: the rows are new and no other path
+places their client order ids; the reconciler gives a ``pending`` row up only after its age.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Final
+
+import structlog
+
+from core.db.models import ExchangeAccount, Order, PlanLeg
+from core.db.repositories.orders import OrderRepository
+from core.db.repositories.outbox import OutboxRepository
+from core.db.repositories.plans import PlanRepository
+from core.domain import LegKind, LegStatus, MarketType, OrderStatus, SubscriptionMode
+from core.errors import ExchangeError, OrderRejected, TemporaryExchangeError, UserError
+from core.permissions import role_allows
+from services.exchange.base import ExchangeClient, MarketInfo, OrderRequest, OrderResult
+from services.signal_dto import SignalView
+from services.trade_plans import engine
+from services.trade_plans.batch import (
+    CHUNK,
+    Made,
+    PaperSpotBatch,
+    Shared,
+    market_rules,
+    signal_input,
+)
+from services.trade_plans.build import MarketRules, SignalInput, build_plan
+from services.trade_plans.dto import Refusal
+from services.trade_plans.followers import Follower, free_quote, is_futures, trader_risk
+from services.trade_plans.model import Event
+from services.trade_plans.risk import GuardInput
+from services.trade_plans.settings import TraderRisk
+from services.trade_plans.store import leg_client_id, leg_values
+from services.trading.views import account_view
+
+log = structlog.get_logger(__name__)
+
+READS_AT_ONCE: Final = 64  # balances read at once (each its own account's rate limit)
+SENDS_AT_ONCE: Final = 64  # plans whose entries are in flight at once
+
+
+@dataclass(frozen=True, slots=True)
+class _Venue:
+    """What every follower on one exchange venue shares for this signal."""
+
+    signal: SignalInput
+    rules: MarketRules
+    price: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class _Sent:
+    """One entry order's answer: the exchange's result, a refusal's reason, or unknown."""
+
+    result: OrderResult | None
+    status: OrderStatus
+    error: str | None
+    exchange: str = ""
+
+
+class LiveSpotBatch(PaperSpotBatch):
+    """Plans of live spot auto followers, a few statements per chunk (see the module)."""
+
+    async def select(
+        self, view: SignalView, followers: Sequence[Follower]
+    ) -> tuple[list[tuple[Follower, ExchangeAccount]], list[Follower]]:
+        """(followers this batch serves with their account, the others)."""
+        wanted = [f for f in followers if _candidate(view, f)]
+        if not wanted:
+            return [], list(followers)
+        async with self._db.session() as session:
+            rows = await PlanRepository(session).accounts_by_id(
+                [int(f.settings.account) for f in wanted]
+            )
+        served = []
+        for follower in wanted:
+            row = rows.get(int(follower.settings.account))
+            if (
+                row is not None
+                and row.user_id == follower.user.id
+                and row.is_active
+                and not row.is_paper
+                and row.market_type is MarketType.SPOT
+            ):
+                served.append((follower, row))
+        chosen = {f.user.id for f, _ in served}
+        return served, [f for f in followers if f.user.id not in chosen]
+
+    async def run_live(
+        self,
+        shared: Shared,
+        served: Sequence[tuple[Follower, ExchangeAccount]],
+        risks: dict[int, TraderRisk],
+    ) -> tuple[dict[int, list[Event]], list[Follower]]:
+        """The plans of ``served``: (events of the orders placed by plan id, followers handed
+        back for the one-by-one road)."""
+        view = shared.view
+        assert view.base is not None
+        symbol = f"{view.base}/{shared.quote}"
+        reads = await self._read_all(shared, served, symbol)
+        back = [f for f, _ in served if isinstance(reads.get(f.user.id), BaseException)]
+        refused = [(f, r) for f, _ in served if isinstance(r := reads.get(f.user.id), Refusal)]
+        ready = [(f, a, r) for f, a in served if isinstance(r := reads.get(f.user.id), tuple)]
+        if refused:
+            async with self._db.transaction() as session:
+                await OutboxRepository(session).enqueue_many(self._notes(shared, [], refused))
+        if not ready:
+            return {}, back
+        prices = {f.user.id: r[0].price for f, _, r in ready}
+        free = {f.user.id: r[1] for f, _, r in ready}
+        guards = await self._guards(shared, [f for f, _, _ in ready], prices, free, risks)
+        events: dict[int, list[Event]] = {}
+        for start in range(0, len(ready), CHUNK * 4):
+            chunk = [
+                (f, a, guards[f.user.id], r[0]) for f, a, r in ready[start : start + CHUNK * 4]
+            ]
+            events.update(await self._live_chunk(shared, chunk))
+        return events, back
+
+    async def _read_all(
+        self,
+        shared: Shared,
+        served: Sequence[tuple[Follower, ExchangeAccount]],
+        symbol: str,
+    ) -> dict[int, tuple[_Venue, Decimal] | Refusal | BaseException]:
+        """Per follower: its venue (market and one ticker per venue) and free quote balance,
+        or why not."""
+        venues: dict[tuple[str, bool], asyncio.Task[_Venue]] = {}
+        gate = asyncio.Semaphore(READS_AT_ONCE)
+
+        async def read(account: ExchangeAccount) -> tuple[_Venue, Decimal]:
+            client = await self._accounts.client(account_view(account), symbol)
+            key = (account.exchange_id, account.sandbox)
+            if key not in venues:
+                venues[key] = asyncio.ensure_future(self._venue(shared, client, symbol))
+            venue = await asyncio.shield(venues[key])
+            return venue, free_quote(await client.balances(), shared.quote)
+
+        async def one(account: ExchangeAccount) -> tuple[_Venue, Decimal] | Refusal:
+            async with gate:
+                try:
+                    return await read(account)
+                except TemporaryExchangeError:
+                    raise
+                except (UserError, ExchangeError) as exc:
+                    return Refusal("exchange", exc.user_message)
+
+        answers = await asyncio.gather(*(one(a) for _, a in served), return_exceptions=True)
+        return {f.user.id: answer for (f, _), answer in zip(served, answers, strict=True)}
+
+    async def _venue(self, shared: Shared, client: ExchangeClient, symbol: str) -> _Venue:
+        market: MarketInfo = await client.market(symbol)
+        price = (await client.ticker(market.symbol)).last
+        signal = signal_input(shared, market.symbol)
+        return _Venue(signal, market_rules(market), price)
+
+    async def _live_chunk(
+        self,
+        shared: Shared,
+        chunk: Sequence[tuple[Follower, ExchangeAccount, GuardInput, _Venue]],
+    ) -> dict[int, list[Event]]:
+        """One chunk: plans built; plans, legs, pending orders and notes stored in one
+        transaction; the entries sent; the answers recorded in one more."""
+        made: list[Made] = []
+        refused: list[tuple[Follower, Refusal]] = []
+        now = self._clock()
+        for follower, account, guard, venue in chunk:
+            built = build_plan(venue.signal, follower.settings, venue.rules, guard, None, now)
+            if isinstance(built, Refusal):
+                refused.append((follower, built))
+            else:
+                engine.start(built)
+                made.append(Made(follower, account, built))
+        async with self._db.transaction() as session:  # plans, legs, notes: all or none
+            await self._insert_plans(session, shared, made)
+            placed = [m for m in made if m.plan_id]
+            rows = [leg_values(m.plan_id, leg) for m in placed for leg in m.plan.legs]
+            await PlanRepository(session).insert_many_ignore(PlanLeg, rows, ["client_order_id"])
+            await OutboxRepository(session).enqueue_many(self._notes(shared, made, refused))
+        sent = await self._send_all(shared, placed)
+        await self._record(sent)
+        log.info("live_plans_stored", signal_id=shared.view.id, plans=len(placed))
+        results: dict[str, OrderResult | str] = {}
+        for cid, (_, answer) in sent.items():
+            if answer.status is OrderStatus.REJECTED:
+                results[cid] = answer.error or "The exchange refused the order."
+            elif answer.result is not None:
+                results[cid] = answer.result
+        return self._events(placed, results, shared.quote)
+
+    async def _send_all(
+        self, shared: Shared, placed: Sequence[Made]
+    ) -> dict[str, tuple[int, _Sent]]:
+        """Each plan's entries in turn, the plans concurrently (bounded): every order's row
+        committed as ``pending`` just before it is sent once, as ``OrderSubmitter`` does, so a
+        crash leaves at most one order per plan whose placement is unknown (its later legs
+        are still planned: the runner's ``resume`` sends them). Client order id -> (order
+        row id, answer)."""
+        gate = asyncio.Semaphore(SENDS_AT_ONCE)
+        out: dict[str, tuple[int, _Sent]] = {}
+
+        async def plan_entries(m: Made) -> None:
+            async with gate:
+                client = await self._accounts.client(account_view(m.account), m.plan.symbol)
+                for request in _entries(m):
+                    order_id = await self._store_intent(shared, m, request)
+                    if order_id is None:  # stored before: the runner's resume settles it
+                        continue
+                    answer = await _send(client, request)
+                    out[request.client_order_id] = (
+                        order_id,
+                        replace(answer, exchange=m.account.exchange_id),
+                    )
+
+        await asyncio.gather(*(plan_entries(m) for m in placed))
+        return out
+
+    async def _store_intent(self, shared: Shared, m: Made, request: OrderRequest) -> int | None:
+        """The ``pending`` order row, committed on its own (None when it exists already)."""
+        async with self._db.transaction() as session:
+            return await OrderRepository(session).insert_pending(
+                {
+                    "user_id": m.follower.user.id,
+                    "account_id": m.account.id,
+                    "signal_id": shared.view.id,
+                    "plan_id": m.plan_id,
+                    "client_order_id": request.client_order_id,
+                    "symbol": request.symbol,
+                    "side": request.side,
+                    "type": request.type,
+                    "amount": request.amount,
+                    "price": request.price,
+                    "reduce_only": request.reduce_only,
+                }
+            )
+
+    async def _record(self, sent: dict[str, tuple[int, _Sent]]) -> None:
+        """Every answer into its order row, and the legs placed with their orders (a refused
+        one stays planned: its refusal is the event the runner applies next)."""
+        if not sent:
+            return
+        async with self._db.transaction() as session:
+            plans = PlanRepository(session)
+            orders = await plans.orders_by_id([order_id for order_id, _ in sent.values()])
+            legs = await plans.legs_by_client_id(list(sent))
+            for cid, (order_id, answer) in sent.items():
+                order = orders.get(order_id)
+                if order is not None and not order.status.is_final:
+                    _apply(order, answer)
+                    self._count_status(answer.exchange, answer.status)
+                leg = legs.get(cid)
+                if leg is None:
+                    continue
+                leg.order_id = order_id
+                if answer.status is not OrderStatus.REJECTED:
+                    leg.status = LegStatus.PLACED
+
+    def _count_status(self, exchange: str, status: OrderStatus) -> None:
+        if self._metrics is not None:
+            self._metrics.orders.labels(exchange, status.value).inc()
+
+
+def _candidate(view: SignalView, follower: Follower) -> bool:
+    """Auto mode on a chosen live account, a spot signal, a trader with the PIN and the
+    warning accepted (the account itself is checked by ``select``)."""
+    settings, user = follower.settings, follower.user
+    return (
+        settings.mode is SubscriptionMode.AUTO
+        and settings.account.isdigit()
+        and not is_futures(view)
+        and not user.is_banned
+        and role_allows(user.role, "trade")
+        and user.pin_hash is not None
+        and trader_risk(user).live_auto_ack
+    )
+
+
+def _entries(m: Made) -> list[OrderRequest]:
+    """The plan's entry orders, in the plan's order."""
+    return [
+        OrderRequest(
+            symbol=m.plan.symbol,
+            side=leg.side,
+            type=leg.type,
+            amount=leg.amount,
+            client_order_id=leg_client_id(m.plan_id, leg.kind, leg.idx, leg.gen),
+            price=leg.price,
+        )
+        for leg in m.plan.legs
+        if leg.kind is LegKind.ENTRY
+    ]
+
+
+async def _send(client: ExchangeClient, request: OrderRequest) -> _Sent:
+    """One ``create_order``, classified as ``OrderSubmitter._send`` does."""
+    try:
+        result = await client.create_order(request)
+    except TemporaryExchangeError as exc:
+        return _Sent(None, OrderStatus.UNKNOWN, exc.user_message)
+    except (OrderRejected, UserError) as exc:
+        return _Sent(None, OrderStatus.REJECTED, exc.user_message)
+    except ExchangeError as exc:  # e.g. a clock-skew refusal: outcome unclear, reconcile
+        return _Sent(None, OrderStatus.UNKNOWN, exc.user_message)
+    status = OrderStatus.PENDING if result.status is OrderStatus.UNKNOWN else result.status
+    return _Sent(result, status, None)
+
+
+def _apply(order: Order, answer: _Sent) -> None:
+    """The answer into the row, as ``OrderSubmitter.apply`` / ``mark`` write it."""
+    order.status = answer.status
+    result = answer.result
+    if result is None:  # refused (told with the plan's refusal) or unknown (reconciled)
+        order.error = answer.error
+        if answer.status is OrderStatus.REJECTED:
+            order.notified_status = answer.status.value
+        return
+    order.notified_status = answer.status.value
+    order.exchange_order_id = result.exchange_order_id or order.exchange_order_id
+    order.filled = result.filled
+    order.average = result.average if result.average is not None else order.average
+    order.fee = result.fee
+    order.fee_asset = result.fee_asset or order.fee_asset
+    order.priced_by = result.priced_by or order.priced_by
+    if order.price is None and result.price is not None:
+        order.price = result.price
+    order.error = None
+    order.reconcile_attempts = 0
