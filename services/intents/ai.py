@@ -8,7 +8,7 @@ the exchange). ``ask`` never raises: any failure or rejection is None.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Final, Literal
 
 import structlog
@@ -18,6 +18,7 @@ from services.intents.lexicon import FRACTION_WORDS
 from services.intents.model import AI_CONFIDENCE, MAX_COMMAND_CHARS, Intent, IntentAction
 from services.intents.tokens import numbers_in, tokenize, translate, words_of
 from services.llm import AnswerRejected, StructuredModel, openai_client
+from services.numbers import Ambiguous, Role, read_number
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -70,14 +71,17 @@ PORTION_WORDS: Final = {
 
 
 def _written(raw: str, allowed: set[Decimal], what: str) -> Decimal:
-    cleaned = raw.strip().lstrip("$").replace(",", "").removesuffix("%")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation as exc:
-        raise AnswerRejected(f"{what} is not a number") from exc
-    if not value.is_finite() or value <= 0 or value not in allowed:
+    """The model's number read as the text's numbers are (``services.numbers``: ``0,5`` is
+    0.5); one that reads two ways is taken as the reading written in the text (the doubt is
+    asked back afterwards, as for the grammar's)."""
+    read = read_number(raw.strip().removesuffix("%"), Role.PRICE)
+    if isinstance(read, Ambiguous):
+        read = read.grouped if read.grouped in allowed else read.decimal
+    if read is None:
+        raise AnswerRejected(f"{what} is not a number")
+    if not read.is_finite() or read <= 0 or read not in allowed:
         raise AnswerRejected(f"{what} is not written in the text")
-    return value
+    return read
 
 
 def _fraction(answer: AIIntentAnswer, text: str, allowed: set[Decimal]) -> Decimal | None:

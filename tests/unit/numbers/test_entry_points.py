@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from core.errors import UserError
-from services.intents import IntentAction, parse_intent
+from services.intents import AIIntentAnswer, IntentAction, intent_from_answer, parse_intent
 from services.intents.doubts import doubt_question
 from services.numbers import AmbiguousNumber
 from services.signal_parser.normalize import to_decimal
@@ -151,3 +151,23 @@ def test_plain_language_asks_back_with_the_sentence() -> None:
     assert question is not None
     assert question.endswith("Send купи 1000 btc or купи 1 btc.")
     assert doubt_question(parse_intent("buy 1,000 usdt of btc"), "buy 1,000 usdt of btc") is None
+
+
+MODEL_ANSWERS = [
+    ("0,5", "buy 0,5 sol please", Decimal("0.5")),  # read as 5 before: "0,5" -> "05"
+    ("0.5", "buy 0,5 sol please", Decimal("0.5")),
+    ("1,000", "grab 1,000 sol", Decimal(1000)),
+    ("۰٫۵", "buy ۰٫۵ sol please", Decimal("0.5")),
+]
+
+
+@pytest.mark.parametrize(
+    ("amount", "text", "expected"), MODEL_ANSWERS, ids=[t for _, t, _ in MODEL_ANSWERS]
+)
+def test_the_models_numbers_read_like_the_texts(amount: str, text: str, expected: Decimal) -> None:
+    """The AI fallback's answer is read by the same reader, and its doubt asked back too."""
+    fields = {"action": "buy", "symbol": "SOL", "amount": amount, "amount_in_quote": False}
+    fields |= {"portion": None, "percent": None, "price": None}
+    intent = intent_from_answer(AIIntentAnswer.model_validate(fields), text)
+    assert intent.amount == expected
+    assert (doubt_question(intent, text) is not None) is (text == "grab 1,000 sol")
