@@ -20,6 +20,7 @@ from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 
 from bot.dispatcher import create_dispatcher
 from bot.features import Feature, FeatureContext, Hook, Job, feature_builders
+from bot.features import webapp as webapp_feature
 from bot.features.alerts import build_alerts
 from bot.features.alerts import feature as alerts_feature
 from bot.isolation import IsolatedRedisStorage, RedisIsolation
@@ -279,6 +280,7 @@ async def build_app(
         metrics=metrics,
         clock=clock,
         services=Services(user_service=users),
+        bot=bot,
     )
     features = [*await _build_features(context), alerts_feature(settings, db, alerts, clock)]
     inbox = InboxService(db, settings.limits.inbox_lease_s, keystore, clock)  # seal/unseal only
@@ -299,7 +301,8 @@ async def build_app(
         services=context.services,
         clock=clock,
         alerts=alerts,
-        start_hooks=[hook for f in features for hook in f.start_hooks],
+        start_hooks=[hook for f in features for hook in f.start_hooks]
+        + webapp_feature.start_hooks(settings.webapp, bot),
         background=[job for f in features for job in f.background],
         closers=[closer for f in features for closer in f.closers],
     )
