@@ -72,7 +72,7 @@ from core.logging import configure_logging  # noqa: E402
 from services.exchange.base import OrderRequest, OrderResult  # noqa: E402
 from services.exchange.ccxt_client import CcxtExchangeClient  # noqa: E402
 from services.exchange.paper import PaperExchange  # noqa: E402
-from services.trade_plans import batch, intake  # noqa: E402
+from services.trade_plans import batch, intake, live_batch  # noqa: E402
 from services.trade_plans.settings import EntryStrategy, FollowSettings  # noqa: E402
 from tests.fakes.exchange_api import FakeExchangeAPI, load_saved_markets  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramAPI, LoopbackSession  # noqa: E402
@@ -169,6 +169,18 @@ def instrument(watch: Stopwatch) -> None:
         return results
 
     batch.place_in = placed  # type: ignore[attr-defined] # a bench probe
+
+    # live spot followers are served in chunks too: a chunk's turn is its start, each order is
+    # accepted when its create_order returns (timed above)
+    live_chunk = live_batch.LiveSpotBatch._live_chunk  # noqa: SLF001 - a bench probe
+
+    async def live_turn(self: live_batch.LiveSpotBatch, shared: Any, chunk: Any) -> Any:
+        started = time.perf_counter()
+        for follower, *_ in chunk:
+            watch.turn.setdefault(follower.user.id, started)
+        return await live_chunk(self, shared, chunk)
+
+    live_batch.LiveSpotBatch._live_chunk = live_turn  # type: ignore[method-assign] # noqa: SLF001
 
 
 def percentile(sorted_ms: list[float], q: float) -> float:

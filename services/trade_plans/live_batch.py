@@ -5,17 +5,18 @@ spot account they own (active, with the PIN set and the live auto-trading warnin
 their accounts are read in one query. The rest (paper, perps, a missing account or PIN,
 confirm mode) go one by one through ``PlanIntake``, which says why when it refuses.
 
-``run`` then, for the selected followers:
+``run_live`` then, for the selected followers:
 
-- reads per exchange venue the market (from the client's saved markets) and ONE ticker, and
-  per account its balance, concurrently (bounded by ``READS_AT_ONCE``); a follower whose read
-  failed for a transient reason is handed back for the one-by-one road (which retries the
-  update later), one refused by the exchange is told why;
-- reads what the risk guard needs of everyone in one query each (``PaperSpotBatch._guards``);
-- chunk by chunk: builds each plan (pure); stores the plans, their legs and the notes in ONE
-  transaction; sends each plan's entries in turn and the plans concurrently; records every
-  answer in one more transaction (order rows and legs); and returns the events the answers
-  make (fills, refusals) for the plan runner, as the paper batch does.
+- chunk by chunk (``LIVE_CHUNK`` followers, ``CHUNKS_AT_ONCE`` chunks at a time, so the first
+  orders go out while later chunks are still read): reads per exchange venue the market (from
+  the client's saved markets) and ONE ticker for the whole signal, and per account its balance,
+  concurrently; a follower whose read failed for a transient reason is handed back for the
+  one-by-one road (which retries the update later), one refused by the exchange is told why;
+  reads what the risk guard needs of the chunk in one query each (``PaperSpotBatch._guards``);
+  builds each plan (pure); stores the plans, their legs and the notes in ONE transaction;
+  sends each plan's entries in turn and the plans concurrently; records every answer in one
+  more transaction (order rows and legs); and returns the events the answers make (fills,
+  refusals) for the plan runner, as the paper batch does.
 
 Exactly once, as ``services.trading.submit`` promises: each order's row is committed as
 ``pending`` with its deterministic client order id just before the exchange is called; a
@@ -47,7 +48,6 @@ from services.exchange.base import ExchangeClient, MarketInfo, OrderRequest, Ord
 from services.signal_dto import SignalView
 from services.trade_plans import engine
 from services.trade_plans.batch import (
-    CHUNK,
     Made,
     PaperSpotBatch,
     Shared,
@@ -65,6 +65,8 @@ from services.trading.views import account_view
 
 log = structlog.get_logger(__name__)
 
+LIVE_CHUNK: Final = 48  # followers read, guarded, stored and sent together
+CHUNKS_AT_ONCE: Final = 2  # one chunk's database work overlaps another's exchange calls
 READS_AT_ONCE: Final = 64  # balances read at once (each its own account's rate limit)
 SENDS_AT_ONCE: Final = 64  # plans whose entries are in flight at once
 
@@ -127,24 +129,33 @@ class LiveSpotBatch(PaperSpotBatch):
         view = shared.view
         assert view.base is not None
         symbol = f"{view.base}/{shared.quote}"
-        reads = await self._read_all(shared, served, symbol)
-        back = [f for f, _ in served if isinstance(reads.get(f.user.id), BaseException)]
-        refused = [(f, r) for f, _ in served if isinstance(r := reads.get(f.user.id), Refusal)]
-        ready = [(f, a, r) for f, a in served if isinstance(r := reads.get(f.user.id), tuple)]
-        if refused:
-            async with self._db.transaction() as session:
-                await OutboxRepository(session).enqueue_many(self._notes(shared, [], refused))
-        if not ready:
-            return {}, back
-        prices = {f.user.id: r[0].price for f, _, r in ready}
-        free = {f.user.id: r[1] for f, _, r in ready}
-        guards = await self._guards(shared, [f for f, _, _ in ready], prices, free, risks)
+        venues: dict[tuple[str, bool], asyncio.Task[_Venue]] = {}
         events: dict[int, list[Event]] = {}
-        for start in range(0, len(ready), CHUNK * 4):
-            chunk = [
-                (f, a, guards[f.user.id], r[0]) for f, a, r in ready[start : start + CHUNK * 4]
-            ]
-            events.update(await self._live_chunk(shared, chunk))
+        back: list[Follower] = []
+        gate = asyncio.Semaphore(CHUNKS_AT_ONCE)
+
+        async def chunk(part: Sequence[tuple[Follower, ExchangeAccount]]) -> None:
+            async with gate:
+                reads = await self._read_all(shared, part, symbol, venues)
+                back.extend(f for f, _ in part if isinstance(reads[f.user.id], BaseException))
+                refused = [(f, r) for f, _ in part if isinstance(r := reads[f.user.id], Refusal)]
+                ready = [(f, a, r) for f, a in part if isinstance(r := reads[f.user.id], tuple)]
+                if refused:
+                    async with self._db.transaction() as session:
+                        notes = self._notes(shared, [], refused)
+                        await OutboxRepository(session).enqueue_many(notes)
+                if not ready:
+                    return
+                prices = {f.user.id: r[0].price for f, _, r in ready}
+                free = {f.user.id: r[1] for f, _, r in ready}
+                followers = [f for f, _, _ in ready]
+                guards = await self._guards(shared, followers, prices, free, risks)
+                made = [(f, a, guards[f.user.id], r[0]) for f, a, r in ready]
+                events.update(await self._live_chunk(shared, made))
+
+        await asyncio.gather(
+            *(chunk(served[i : i + LIVE_CHUNK]) for i in range(0, len(served), LIVE_CHUNK))
+        )
         return events, back
 
     async def _read_all(
@@ -152,10 +163,10 @@ class LiveSpotBatch(PaperSpotBatch):
         shared: Shared,
         served: Sequence[tuple[Follower, ExchangeAccount]],
         symbol: str,
+        venues: dict[tuple[str, bool], asyncio.Task[_Venue]],
     ) -> dict[int, tuple[_Venue, Decimal] | Refusal | BaseException]:
-        """Per follower: its venue (market and one ticker per venue) and free quote balance,
-        or why not."""
-        venues: dict[tuple[str, bool], asyncio.Task[_Venue]] = {}
+        """Per follower: its venue (market and one ticker per venue, shared by every chunk)
+        and free quote balance, or why not."""
         gate = asyncio.Semaphore(READS_AT_ONCE)
 
         async def read(account: ExchangeAccount) -> tuple[_Venue, Decimal]:
