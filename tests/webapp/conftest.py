@@ -49,10 +49,10 @@ async def dashboard(
 
 
 @pytest.fixture
-async def api_url(make_app: AppFactory) -> AsyncIterator[tuple[str, str]]:
-    """An unseeded bot's API on a real uvicorn: (the Mini App's URL, the bot token)."""
+async def bare_dashboard(make_app: AppFactory) -> AsyncIterator[Dashboard]:
+    """An unseeded bot (one admin, nothing else) and its API on a real uvicorn."""
     app = await make_app()
     token = app.settings.telegram.bot_token
     assert token is not None
     async with serve(api_for(app)) as base:
-        yield f"{base}/app/", token.get_secret_value()
+        yield Dashboard(app, f"{base}/app/", token.get_secret_value(), None)

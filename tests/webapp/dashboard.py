@@ -37,7 +37,7 @@ class Dashboard:
     app: App
     url: str  # the Mini App: <server>/app/
     bot_token: str  # what Telegram signs initData with
-    plan_id: int
+    plan_id: int | None  # the trader's active plan (none on an unseeded bot)
 
 
 def api_for(app: App) -> object:

@@ -74,6 +74,7 @@ async def test_it_opens_with_initdata_and_shows_the_leaderboard_and_charts(
 
         await page.locator("#back").click()
         await expect(page.locator('#view[data-view="source"]')).to_be_visible()
+        await wait_for_chart(page)  # drawn again: nothing left in flight when the test ends
         assert mini.errors == []
         # the light theme (from the launch parameters) asked for light charts
         charts = [r.url for r in mini.requests if "chart.png" in r.url]
@@ -82,17 +83,17 @@ async def test_it_opens_with_initdata_and_shows_the_leaderboard_and_charts(
 
 @pytest.mark.parametrize("how", ["forged", "stale", "other_bot"])
 async def test_a_forged_or_stale_initdata_gets_the_dashboard_button_screen(
-    browser: Browser, api_url: tuple[str, str], how: str
+    browser: Browser, bare_dashboard: Dashboard, how: str
 ) -> None:
-    url, bot_token = api_url
+    token = bare_dashboard.bot_token
     if how == "forged":  # another user's id under the trader's signature
-        init_data = tamper(sign_init_data(bot_token, TRADER), user=json.dumps({"id": 1001}))
+        init_data = tamper(sign_init_data(token, TRADER), user=json.dumps({"id": 1001}))
     elif how == "stale":  # signed by Telegram, but longer ago than WEBAPP_MAX_AGE
-        init_data = sign_init_data(bot_token, TRADER, auth_date=int(time.time()) - MAX_AGE_S - 60)
+        init_data = sign_init_data(token, TRADER, auth_date=int(time.time()) - MAX_AGE_S - 60)
     else:  # signed with some other bot's token
         init_data = sign_init_data("654321:" + "X" * 35, TRADER)
     async with phone(browser) as mini:
-        await mini.page.goto(launch_url(url, init_data))
+        await open_app(mini, bare_dashboard, init_data)
         screen = mini.page.locator('#view[data-view="error"]')
         await expect(screen).to_contain_text("Open this from the bot's Dashboard button")
         await expect(mini.page.locator("#tabs")).to_be_hidden()
@@ -100,6 +101,26 @@ async def test_a_forged_or_stale_initdata_gets_the_dashboard_button_screen(
         response = await sign_in.response()
         assert response is not None and response.status == 401
         assert not mini.requests_to("GET", "/api/v1/me")  # nothing read without a token
+    assert await bare_dashboard.app.users.get(TRADER_ID) is None  # nobody registered
+
+
+async def test_someone_new_is_registered_on_first_open(
+    browser: Browser, bare_dashboard: Dashboard
+) -> None:
+    """Opened before ever writing to the bot: registered as /start would (open registration:
+    a trader), the leaderboard says there is nothing ranked yet, the trades tab is empty."""
+    async with phone(browser) as mini:
+        page = mini.page
+        await open_app(mini, bare_dashboard, signed(bare_dashboard))
+        await expect(page.locator('#view[data-view="leaderboard"]')).to_contain_text(
+            "No source has 10 tracked signals yet."
+        )
+        await expect(page.locator("#who")).to_have_text("@tess_trades")
+        await page.locator('#tabs [data-tab="trades"]').click()
+        await expect(page.locator("#no-plans")).to_have_text("No open plans.")
+        assert mini.errors == []
+    user = await bare_dashboard.app.users.get(TRADER_ID)
+    assert user is not None and user.role.value == "trader"
 
 
 async def test_close_pressed_twice_closes_the_plan_once(
