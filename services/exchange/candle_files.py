@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Final
 
 from services.exchange.candles import EPOCH, Candle, CandleSeries, format_timeframe
+from services.quotes import split_glued
 
 __all__ = [
     "CandleFileError",
@@ -49,9 +50,6 @@ __all__ = [
 
 _TIME_COLUMNS: Final = ("open_time", "timestamp", "date", "time", "datetime", "open time")
 _PRICE_COLUMNS: Final = ("open", "high", "low", "close", "volume")
-# Longest first, so "FDUSD" wins over "USD" and "USDT" over "USD".
-_QUOTES: Final = ("FDUSD", "USDT", "USDC", "BUSD", "TUSD", "USD", "EUR", "TRY", "DAI", "BTC")
-_QUOTES_MORE: Final = ("ETH", "BNB")
 _CANDLE_EXTENSIONS: Final = (".feather", ".json", ".json.gz", ".jsongz", ".csv", ".csv.gz")
 # freqtrade candle types; only these two are prices of the pair itself.
 PRICE_CANDLE_TYPES: Final = frozenset({"spot", "futures"})
@@ -89,11 +87,8 @@ def _strip_extension(name: str) -> str:
 
 
 def _split_concatenated(symbol: str) -> str | None:
-    upper = symbol.upper()
-    for quote in (*_QUOTES, *_QUOTES_MORE):
-        if upper.endswith(quote) and len(upper) > len(quote):
-            return f"{upper[: -len(quote)]}/{quote}"
-    return None
+    splits = split_glued(symbol.upper())  # the one quote table, "FDUSD" before "USD"
+    return f"{splits[0][0]}/{splits[0][1]}" if splits else None
 
 
 def parse_file_name(name: str | Path) -> FileNameInfo | None:
