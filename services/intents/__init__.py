@@ -1,12 +1,15 @@
 """Plain-language commands -> a typed ``Intent``: a small grammar first, a model as fallback.
 
-``model`` holds ``Intent`` / ``IntentAction``; ``tokens`` reads numbers and amounts as people
-write them (``0,5``, ``1k``, ``$50``, ``50 usdt``, ``25%``) and words in any script;
+``model`` holds ``Intent`` / ``IntentAction``; ``tokens`` reads numbers (through
+``services.numbers``) and amounts as people write them (``0,5``, ``1k``, ``$50``, ``50 usdt``,
+``25%``) and words in any script;
 ``lexicon`` lists the words, and the other languages' words as tables into English;
 ``grammar.parse_intent`` turns the tokens into an ``Intent`` (never raises; ``UNKNOWN`` when a
 word is left unexplained); ``ai.AIIntentParser`` asks a model for the same schema and keeps its
 answer only when every number and portion word it gives is written in the text;
-``suggest.closest_command`` names the command text that was not understood most likely meant.
+``suggest.closest_command`` names the command text that was not understood most likely meant;
+``doubts.doubt_question`` asks back an order whose number reads two ways (``buy 1,000 btc``),
+whichever of the two read it.
 """
 
 from __future__ import annotations
