@@ -37,6 +37,10 @@ INDEX_RE: Final = re.compile(
 GLUED_NUMBER_RE: Final = re.compile(r"(?P<int>\d+)[.,](?P<frac>\d+)(?![\d.,])")
 # an index only when the number after it is of another magnitude ("TP 1 42000", not "tp 7 8")
 INDEX_MAGNITUDE: Final = 10
+# "TP4 Open (4594 / 4592)", "TP3: 🚀": an open target, its numbers are alternatives
+OPEN_TARGET_RE: Final = re.compile(
+    r"[ \t]*\d{0,2}[ \t]*[:\-]?[ \t]*(?:open\b|unlimited|🚀|∞|открыт|aberto|abierto)"
+)
 LIST_MARKER_RE: Final = re.compile(
     r"[ \t]*(?:[-•*·▪▫►→>+✅✔☑🔹🔸🔷🔶▶️]+[ \t]*)?(?:\d{1,2}(?:[ \t]*\)|[.:](?!\d))[ \t]*)?"
 )
@@ -125,7 +129,7 @@ def extract_levels(n: Normalized, work_end: int) -> Levels:
             used_until = consumed
         if kind == "entry":
             _read_entry(lv, low, low[ls:le], nums, le, max(seg_end, consumed))
-        elif kind == "target":
+        elif kind == "target" and not OPEN_TARGET_RE.match(low, le, seg_end):
             lv.targets.extend(nums)
         elif kind == "stop" and lv.stop is None and nums:
             lv.stop = nums[0]
@@ -252,6 +256,9 @@ def _values_listed_below(
                 break
             continue
         mk = LIST_MARKER_RE.match(low, ls, le)
+        rest = low[mk.end() if mk else ls : le].lstrip()
+        if rest[:1].isalpha() and ":" not in rest[:20]:
+            break  # "Risk 5/10": a line of its own; "Short Term: 248" is a sub-label
         line_nums = numbers(n, mk.end() if mk else ls, le)
         if not line_nums:
             if mk and mk.end() > ls and _DIGIT_RE.search(low[ls : mk.end()]):

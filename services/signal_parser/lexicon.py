@@ -49,6 +49,7 @@ LONG_WORDS: Final = (
     ("لانگ", 2),
     ("لونگ", 2),
     ("largo", 2),
+    ("lung", 2),
     ("long pozisyon", 2),
     ("mua", 1),
     ("mua vào", 1),
@@ -86,6 +87,7 @@ SHORT_WORDS: Final = (
     ("開空", 2),
     ("شورت", 2),
     ("corto", 2),
+    ("scurt", 2),
     ("short pozisyon", 2),
     ("bán", 1),
     ("bán ra", 1),
@@ -190,6 +192,10 @@ ENTRY_WORDS: Final = (
     "preço de entrada",
     "precio de entrada",
     "entrada",
+    "zona de preț de intrare",
+    "preț de intrare",
+    "zona de intrare",
+    "intrare",
     "giriş bölgesi",
     "giriş fiyatı",
     "giriş",
@@ -242,6 +248,7 @@ TARGET_WORDS: Final = (
     "目标",
     "止盈位",
     "止盈",
+    "realizare profit",
     "alvos",
     "alvo",
     "objetivos",
@@ -318,7 +325,20 @@ LEVERAGE_WORDS: Final = (
     "levier",
 )
 # entry labels only when a price follows ("EN 1.0740", "Short from 1.2615", "Sell limit: 9")
-WEAK_ENTRY_WORDS: Final = ("en", "from", "at", "limit", "buy limit", "sell limit")
+WEAK_ENTRY_WORDS: Final = ("en", "from", "at", "limit", "buy limit", "sell limit", "price")
+# a post that calls itself an example (a guide quoting a signal) is not a call
+EXAMPLE_WORDS: Final = (
+    "example",
+    "exemplo",
+    "ejemplo",
+    "exemple",
+    "пример",
+    "示例",
+    "例子",
+    "ví dụ",
+    "مثال",
+    "örnek",
+)
 # add-on / averaging levels are not part of the entry
 DCA_WORDS: Final = ("dca", "add more", "averaging", "усреднение", "補倉", "补仓", "加倉", "加仓")
 PAIR_LABELS: Final = (

@@ -223,3 +223,10 @@ def _leading_coin(t: str) -> Pair | None:
     ):
         return None
     return _coin(m, offset=len(t) - len(first))
+
+
+def update_coin(t: str) -> Pair | None:
+    """The coin an update names without a pair or tag: an upper-case ticker opening the post
+    ("⚠️ XRP sinal cancelado"); upper case only, so a plain word is never taken."""
+    found = _leading_coin(t)
+    return found if found is not None and t[found.start : found.end].isupper() else None

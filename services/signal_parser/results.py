@@ -151,7 +151,8 @@ def _entry_value(n: Normalized, lv: Levels, spans: Spans) -> EntryValue:
         return MARKET_ENTRY
     vals = [x.value for x in lv.entry]
     spans["entry"] = n.span(lv.entry[0].start, lv.entry[-1].end)
-    return (vals[0],) if len(vals) == 1 else (min(vals), max(vals))
+    lo, hi = min(vals), max(vals)
+    return (vals[0],) if lo == hi else (lo, hi)  # "182.66 - 182.66" is one price
 
 
 def _entry_confidence(r: Reading) -> float:

@@ -13,13 +13,14 @@ import re
 from typing import Final
 
 from core.domain import SignalKind, UpdateType
+from services.signal_parser import lexicon as lx
 from services.signal_parser.entries import infer_side, settle_entry
-from services.signal_parser.keywords import LB, RB
+from services.signal_parser.keywords import LB, RB, Scanner
 from services.signal_parser.leads import led_pattern
 from services.signal_parser.levels import Levels, extract_levels, free_leverage, levels_end
 from services.signal_parser.model import ParseResult
 from services.signal_parser.normalize import normalize
-from services.signal_parser.pairs import Pair, find_pair
+from services.signal_parser.pairs import Pair, find_pair, update_coin
 from services.signal_parser.results import Reading, entry_result, other_result, update_result
 from services.signal_parser.sides import SideVote, find_market, find_side
 from services.signal_parser.update_gates import RESULT_GATE
@@ -27,6 +28,9 @@ from services.signal_parser.updates import Update, find_update
 
 MAX_CHARS: Final = 20_000
 INFERRED_SIDE: Final = frozenset({"side"})
+EXAMPLE: Final = Scanner(dict.fromkeys(lx.EXAMPLE_WORDS, "example"))
+# a guide says it quotes an example at its start
+EXAMPLE_SPAN: Final = 120
 OPEN_VERB_RE: Final = re.compile(
     LB + r"(?:open|открыва\w*|открыть|открываем|abrir|abra|aç|mở)" + RB + r"|开|開"
 )
@@ -62,8 +66,12 @@ def _parse(text: str) -> ParseResult:
             inferred = INFERRED_SIDE
     reading = Reading(n, pair, side, levels, update, inferred)
     kind = _classify(reading)
+    if kind is SignalKind.ENTRY and EXAMPLE.search(low, 0, EXAMPLE_SPAN) is not None:
+        kind = SignalKind.OTHER  # "Example signal post: $OPEN/USDT Buy 0.5677 ...": a guide
     if kind is SignalKind.OTHER:
         return other_result(reading)
+    if kind is SignalKind.UPDATE and reading.pair is None:
+        reading.pair = update_coin(n.text)  # "⚠️ XRP sinal cancelado"
     market, market_span = find_market(
         low[:work_end], levels.leverage is not None, pair is not None and pair.perp
     )

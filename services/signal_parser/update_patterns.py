@@ -226,6 +226,7 @@ UPDATE_PATTERNS: Final[tuple[tuple[UpdateType, Led, bool], ...]] = (
         led_parts(
             *_parts(
                 ("c", r"\bclosed\s+(?:due|manually|in\s+profit|with|at|by)\b"),
+                ("s", r"\bsignal\s+closed\b"),
                 ("c", r"\bclose\s+(?:all|the\s+trade|the\s+position|position|now)\b"),
                 ("c", r"\bclosed\b"),
                 ("c", r"\bclose\s+everything\b"),

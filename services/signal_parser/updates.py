@@ -51,6 +51,7 @@ ALL_TARGETS_RE: Final = re.compile(
     r"|全部(?:目標|目标|止盈)|所有(?:目標|目标)"
 )
 ALL_TARGETS: Final = led_pattern(ALL_TARGETS_RE, "aв全所")
+SIGNAL_CLOSED: Final = led_pattern(re.compile(r"(?:signal|trade|position)\s+closed\b"), "spt")
 SL_WEAK_RE: Final = re.compile(r"^\W*(?:тут\s+|там\s+)?(?:стоп|stop|sl)\b")
 SHORT_TP_RE: Final = re.compile(
     r"^\W*(?:已經?|已经|已)?(?:過|过|到|達|达|hit|reached)?\s*tp\s*(?P<idx>\d)(?!\d)"
@@ -84,6 +85,9 @@ def find_update(low: str) -> Update | None:
     tp = found.get(UpdateType.TP_HIT)
     if tp is not None and tp[0] is None and UpdateType.CANCEL in found:  # no target index
         del found[UpdateType.TP_HIT]  # "Cancelled ❌ Target achieved before entering": a cancel
+    if tp is not None and tp[0] is None and SIGNAL_CLOSED.fast.search(low) is not None:
+        found.pop(UpdateType.TP_HIT)  # "Signal Closed ... 1/8 target hit": the close is the news
+        found.setdefault(UpdateType.CLOSE, (None, True, tp[2], tp[3]))
     _add_short_reports(low, found)
     profit = _profit_span(low)
     if not found:
