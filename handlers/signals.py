@@ -21,12 +21,13 @@ from aiogram.types import (
 
 from core.domain import SignalKind
 from core.errors import UserError
+from handlers import signals_place_render as place_render
 from handlers import signals_render as render
 from handlers import tracking_render
 from handlers.commands import NOT_A_COMMAND, Routes, in_private_chat
 from handlers.html import escape
 from handlers.paging import PAGE_SIZE, PageCallback, answer_long, page_of, show_page
-from handlers.signals_callbacks import SignalCallback, UpdatePlaceCallback
+from handlers.signals_callbacks import EntryLinkCallback, SignalCallback, UpdatePlaceCallback
 from handlers.signals_states import STEPS, EditSignalForm, field_of
 from handlers.sources import BotChatDirectory
 from services.dto import UserView
@@ -175,10 +176,28 @@ async def place_update(
     outcome = await signal_service.place_update(
         user, callback_data.event_id, callback_data.signal_id
     )
-    await callback.answer(render.placed_alert(outcome))
+    await callback.answer(place_render.placed_alert(outcome))
     if isinstance(callback.message, Message):
         with contextlib.suppress(TelegramAPIError):  # unchanged or deleted: nothing to do
-            await callback.message.edit_text(render.placed(outcome))
+            await callback.message.edit_text(place_render.placed(outcome))
+
+
+@routes.callback_query(EntryLinkCallback.filter(), flags={"role": "bot.use"})
+async def link_entry(
+    callback: CallbackQuery,
+    callback_data: EntryLinkCallback,
+    user: UserView,
+    signal_service: SignalService,
+) -> None:
+    """A held entry is about an open signal: set aside, recorded on that signal."""
+    signal, already = await signal_service.link_entry(
+        user, callback_data.signal_id, callback_data.to_id
+    )
+    done = f"Linked to signal #{signal.id}."
+    await callback.answer(f"Already done: {done}" if already else done)
+    if isinstance(callback.message, Message):
+        with contextlib.suppress(TelegramAPIError):  # unchanged or deleted: nothing to do
+            await callback.message.edit_text(place_render.entry_linked(signal))
 
 
 # -- commands -----------------------------------------------------------------------------------

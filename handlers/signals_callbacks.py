@@ -18,3 +18,10 @@ class UpdatePlaceCallback(CallbackData, prefix="sgu"):
 
     event_id: RowId
     signal_id: RowId | None = None
+
+
+class EntryLinkCallback(CallbackData, prefix="sgl"):
+    """A held entry is about open signal ``to_id`` (not a new signal): link it there."""
+
+    signal_id: RowId
+    to_id: RowId

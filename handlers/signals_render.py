@@ -12,17 +12,15 @@ from handlers import numbers
 from handlers.html import escape
 from handlers.paging import clip
 from handlers.plural import plural
-from handlers.signals_callbacks import SignalCallback, UpdatePlaceCallback
+from handlers.signals_callbacks import SignalCallback
 from services.signal_dto import (
     CardKind,
     EventView,
     FieldOrigin,
-    PlacedUpdate,
     SignalDetail,
     SignalView,
     SourceView,
     StopMove,
-    Unplaced,
     UnplacedUpdate,
 )
 
@@ -67,6 +65,7 @@ EVENT_WORDS: Final = {
     "other": "update",
     "edit": "edited in the channel",
     "manual_edit": "edited",
+    "repost": "posted again",
 }
 
 
@@ -296,84 +295,6 @@ def edit_prompt(signal: SignalView, name: str) -> str:
     )
 
 
-# -- updates the bot could not place ------------------------------------------------------
-
-POST_CHARS: Final = 300  # of the post quoted on the card
-REASONS: Final = {
-    Unplaced.NO_PAIR: "it names no pair and replies to no signal",
-    Unplaced.NO_MATCH: "no open signal of the channel is on its pair",
-    Unplaced.AMBIGUOUS: "several open signals are on its pair",
-    Unplaced.LOW_CONFIDENCE: "it was read below the confidence threshold",
-}
-
-
-def _read_as(update: UnplacedUpdate) -> str:
-    """The plain words of how the post was read (escaped by the caller)."""
-    event = update.event
-    what = EVENT_WORDS.get(event.kind, event.kind)
-    if event.kind == "tp_hit" and event.target_index is not None:
-        what = f"target {event.target_index} hit"
-    if event.kind == "move_sl" and update.stop is not None:
-        what += f" to {update.stop}"
-    return what
-
-
-def unplaced(update: UnplacedUpdate) -> str:
-    lines = [
-        f"📣 <b>An update from {escape(clip(update.source_name))}</b> that I could not place: "
-        f"{REASONS[update.reason]}.",
-        f"<blockquote>{escape(clip(update.text, POST_CHARS))}</blockquote>",
-        f"Read as: <b>{escape(_read_as(update))}</b> (confidence {update.confidence:.0%}).",
-    ]
-    if update.choices:
-        lines.append("Which signal is it about? Nothing happens until you choose.")
-        lines.extend(
-            f"{headline(s)} · {escape(status_text(s))} · {numbers.moment(s.first_seen_at)}"
-            for s in update.choices
-        )
-    else:
-        lines.append("The channel has no open signal to link it to.")
-    return "\n".join(lines)
-
-
-def place_buttons(update: UnplacedUpdate) -> list[list[dict[str, Any]]]:
-    event_id = update.event.id
-    rows = [
-        [
-            {
-                "text": f"Link to #{s.id} {clip(s.pair or '?', 24)}",
-                "callback_data": UpdatePlaceCallback(event_id=event_id, signal_id=s.id).pack(),
-            }
-        ]
-        for s in update.choices
-    ]
-    ignore = UpdatePlaceCallback(event_id=event_id).pack()
-    rows.append([{"text": "Ignore", "callback_data": ignore}])
-    return rows
-
-
-def placed(outcome: PlacedUpdate) -> str:
-    """The card's text once a button was pressed (the first time or again)."""
-    what = escape(EVENT_WORDS.get(outcome.event.kind, outcome.event.kind))
-    if outcome.signal is None:
-        done = f"Ignored: the update ({what}) changes nothing."
-    else:
-        signal = outcome.signal
-        done = (
-            f"Linked to signal {headline(signal)}: {what} applied; "
-            f"status {escape(status_text(signal))}."
-        )
-    if outcome.already:
-        done = "Already done: " + done
-    return done
-
-
-def placed_alert(outcome: PlacedUpdate) -> str:
-    """The short plain-text answer to the press (a callback answer takes no HTML)."""
-    done = "Ignored." if outcome.signal is None else f"Linked to signal #{outcome.signal.id}."
-    return f"Already done: {done}" if outcome.already else done
-
-
 class SignalHtml:
     """The renderer the services use for outbox messages (``SignalMessages`` port)."""
 
@@ -395,8 +316,20 @@ class SignalHtml:
     def source_silent(self, source: SourceView, hours: int, since: datetime) -> str:
         return source_silent(source, hours, since)
 
+    # signals_place_render builds on this module's helpers, hence the imports inside
+    def link_buttons(
+        self, signal: SignalView, choices: tuple[SignalView, ...]
+    ) -> list[list[dict[str, Any]]]:
+        from handlers.signals_place_render import link_buttons  # noqa: PLC0415 - see above
+
+        return link_buttons(signal, choices)
+
     def unplaced(self, update: UnplacedUpdate) -> str:
+        from handlers.signals_place_render import unplaced  # noqa: PLC0415 - see above
+
         return unplaced(update)
 
     def place_buttons(self, update: UnplacedUpdate) -> list[list[dict[str, Any]]]:
+        from handlers.signals_place_render import place_buttons  # noqa: PLC0415 - see above
+
         return place_buttons(update)

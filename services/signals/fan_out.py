@@ -77,9 +77,15 @@ async def announce_event(
 
 
 async def send_held_card(
-    ctx: SignalContext, session: AsyncSession, view: SignalView, source: Source | None
+    ctx: SignalContext,
+    session: AsyncSession,
+    view: SignalView,
+    source: Source | None,
+    choices: tuple[SignalView, ...] = (),
 ) -> None:
-    """A held post goes to the source owner (or, without one, to the bot admins)."""
+    """A held post goes to the source owner (or, without one, to the bot admins): Track
+    confirms it as a new signal; a short entry (no targets, no stop) may also be linked to
+    one of ``choices``, the source's open signals it may restate."""
     users = UserRepository(session)
     owner = (
         await users.get(source.owner_user_id)
@@ -87,20 +93,32 @@ async def send_held_card(
         else None
     )
     recipients: list[User] = [owner] if owner is not None else await users.list(role=Role.ADMIN)
-    note = (
-        f"Confidence {view.confidence:.0%} is below {ctx.threshold:.0%}: "
-        "nothing happens until you press Track."
-    )
+    if is_short(view):
+        note = (
+            "A short entry, with no targets and no stop: nothing happens until you confirm it "
+            "as a new signal (Track), link it to an open signal it is about, or ignore it."
+        )
+    else:
+        note = (
+            f"Confidence {view.confidence:.0%} is below {ctx.threshold:.0%}: "
+            "nothing happens until you press Track."
+        )
     outbox = OutboxRepository(session)
+    buttons = ctx.messages.card_buttons(view) + ctx.messages.link_buttons(view, choices)
     for recipient in recipients:
         await enqueue(
             outbox,
             recipient.telegram_id,
             ctx.messages.card(view, CardKind.TRACKED, note),
             dedupe_key=f"sighold:{view.id}:u:{recipient.id}",
-            buttons=ctx.messages.card_buttons(view),
+            buttons=buttons,
             user_id=recipient.id,
         )
+
+
+def is_short(view: SignalView) -> bool:
+    """An entry with no targets and no stop ("BTC long 88000"): never live unconfirmed."""
+    return not view.targets and view.stop_loss is None
 
 
 async def auto_trade(ctx: SignalContext, view: SignalView, activated_at: datetime) -> None:

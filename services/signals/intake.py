@@ -4,10 +4,12 @@ A post is unique on (chat id, message id); a forward counts as its origin post, 
 post and its forward (by any number of users) are one signal, and a post repeating the text of
 an entry its source posted within the duplicate window is that entry too (see ``attribution``).
 A channel entry at or above the confidence threshold goes live at once (followers told, auto
-followers trade); below it, it is held for the source owner. A forward by a channel admin waits
-(pending) for their Track. Anything not attributable is the sender's private, untracked signal.
-Auto-trading is retried on every repeated delivery of a live entry, because a crash may have
-come between the commit and the trades (a repost is not such a delivery: it trades nothing).
+followers trade); below it, or a short entry with no targets and no stop ("BTC long 88000"),
+it is held for the source owner (confirm as a new signal, link it to an open signal on its
+pair, or ignore it). A forward by a channel admin waits (pending) for their Track. Anything
+not attributable is the sender's private, untracked signal. Auto-trading is retried on every
+repeated delivery of a live entry, because a crash may have come between the commit and the
+trades (a repost is not such a delivery: it trades nothing).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from services.signal_dto import (
     SourceView,
 )
 from services.signal_parser import ParseResult
-from services.signals import fan_out
+from services.signals import fan_out, placing
 from services.signals.attribution import attribute, earlier_copy, record_copy
 from services.signals.columns import new_signal_row
 from services.signals.context import SignalContext
@@ -55,7 +57,8 @@ async def ingest_channel_post(
         return None
     result = await ctx.parse(post.text)
     if result.kind is SignalKind.ENTRY:
-        status = SignalStatus.ACTIVE if result.confidence >= ctx.threshold else SignalStatus.HELD
+        sure = result.confidence >= ctx.threshold and (result.targets or result.stop_loss)
+        status = SignalStatus.ACTIVE if sure else SignalStatus.HELD  # short entries: held
         view, _ = await store_entry(
             ctx,
             source,
@@ -169,8 +172,14 @@ async def store_entry(  # noqa: PLR0913 - one post's coordinates and outcome
             log.info("signal_stored", signal_id=signal.id, status=status.value)
             if status is SignalStatus.ACTIVE:
                 await fan_out.announce_signal(ctx, session, view)
-            elif status is SignalStatus.HELD:
-                await fan_out.send_held_card(ctx, session, view, src)
+            elif status is SignalStatus.HELD and src is not None:
+                choices = await placing.open_signals(session, src, view.base, None)
+                others = tuple(
+                    to_signal_view(s, src)
+                    for s in choices
+                    if s.id != view.id and s.base == view.base
+                )
+                await fan_out.send_held_card(ctx, session, view, src, others)
         activated_at = signal.activated_at
     if view.status is SignalStatus.ACTIVE and activated_at is not None:
         # also on a repeated delivery: a crash may have come between commit and trading

@@ -11,6 +11,9 @@ one of the source's open tracked entries. The event row is locked, so a second p
 once) applies nothing twice: it answers what the first did. Linking applies the update exactly
 as a linked post would be (``update_effects``), tells followers and hands it to their plans;
 linking and ignoring are audited.
+
+A held short entry ("BTC long 88000") may restate an open signal on its pair: ``link_entry``
+sets it aside and records it on that signal as a repost (audited, once).
 """
 
 from __future__ import annotations
@@ -23,16 +26,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.db.models import Signal, SignalEvent, Source, User
 from core.db.repositories.audit import AuditRepository
 from core.db.repositories.outbox import OutboxRepository
-from core.db.repositories.signals import SignalRepository
+from core.db.repositories.signals import SignalEventRepository, SignalRepository
 from core.db.repositories.sources import SourceRepository
 from core.db.repositories.users import UserRepository
 from core.domain import Role, SignalKind, SignalStatus, UpdateType
 from core.errors import Conflict, NotFound
 from services.dto import UserView
 from services.notifications import enqueue
-from services.signal_dto import EventView, PlacedUpdate, Unplaced, UnplacedUpdate
+from services.signal_dto import EventView, PlacedUpdate, SignalView, Unplaced, UnplacedUpdate
 from services.signal_parser import ParseResult
 from services.signals import fan_out
+from services.signals.access import managed
 from services.signals.context import SignalContext
 from services.signals.update_effects import Reading, apply_update
 from services.signals.views import to_event_view, to_signal_view
@@ -58,7 +62,7 @@ async def ask_owner(  # noqa: PLR0913 - the post, its reading and why it was not
     source = await SourceRepository(session).get(source_id)
     if source is None:
         return
-    choices = await _open_signals(session, source, result.base, suggested)
+    choices = await open_signals(session, source, result.base, suggested)
     card = UnplacedUpdate(
         event=event,
         source_name=to_source_view(source).name,
@@ -121,6 +125,48 @@ async def place(
     return PlacedUpdate(event=event_view, signal=view)
 
 
+async def link_entry(
+    ctx: SignalContext, user: UserView, signal_id: int, to_id: int
+) -> tuple[SignalView, bool]:
+    """The owner's answer to a held entry that restates an open signal: the held one is set
+    aside and recorded on ``to_id`` as a repost. Returns (that signal, done before)."""
+    async with ctx.db.transaction() as session:
+        held, source = await managed(session, user, signal_id, lock=True)
+        linked = (held.fields_meta or {}).get("linked_to")
+        if linked is not None:
+            target = await SignalRepository(session).get(int(linked))
+            if target is not None:
+                return to_signal_view(target, source), True
+        if held.status not in {SignalStatus.HELD, SignalStatus.PENDING} or source is None:
+            raise Conflict(f"This signal is {held.status.value}; it can no longer be linked.")
+        target = await _open_signal_of(session, source, to_id)
+        held.status = SignalStatus.IGNORED
+        held.fields_meta = {**(held.fields_meta or {}), "linked_to": target.id}
+        await SignalEventRepository(session).add_if_absent(
+            {
+                "signal_id": target.id,
+                "source_id": source.id,
+                "chat_id": held.chat_id,
+                "message_id": held.message_id,
+                "version": 0,
+                "kind": "repost",
+                "linked_by": "owner",
+                "raw_text": held.raw_text,
+                "text_sha256": held.text_sha256,
+                "details": {"held_signal_id": held.id, "placed_by": user.id},
+                "created_at": ctx.clock(),
+            }
+        )
+        await AuditRepository(session).add(
+            "signal_entry_linked",
+            actor_user_id=user.id,
+            target=f"signal:{held.id}",
+            details={"signal_id": target.id, "source_id": source.id},
+        )
+        log.info("entry_linked_by_owner", signal_id=held.id, to=target.id)
+        return to_signal_view(target, source), False
+
+
 async def _decided_event(
     session: AsyncSession, user: UserView, event_id: int
 ) -> tuple[SignalEvent, Source]:
@@ -168,7 +214,7 @@ async def _open_signal_of(session: AsyncSession, source: Source, signal_id: int)
     return signal
 
 
-async def _open_signals(
+async def open_signals(
     session: AsyncSession, source: Source, base: str | None, suggested: int | None
 ) -> list[Signal]:
     """The source's open signals, the suggested one first, then those on ``base``, newest

@@ -60,6 +60,11 @@ class SignalMessages(Protocol):
 
     def event(self, signal: SignalView, event: EventView) -> str: ...
 
+    # Link buttons of a held short entry: one per open signal it may restate.
+    def link_buttons(
+        self, signal: SignalView, choices: tuple[SignalView, ...]
+    ) -> list[list[dict[str, Any]]]: ...
+
     def unplaced(self, update: UnplacedUpdate) -> str: ...
 
     # The owner's buttons for an unplaced update: link to one of its choices, or ignore.

@@ -114,6 +114,13 @@ class SignalService:
         or ignore it (None); a second press applies nothing again."""
         return await placing.place(self._ctx, user, event_id, signal_id)
 
+    async def link_entry(
+        self, user: UserView, signal_id: int, to_id: int
+    ) -> tuple[SignalView, bool]:
+        """A held entry restating open signal ``to_id``: set aside, recorded on it as a
+        repost. Returns (that signal, whether an earlier press had done it)."""
+        return await placing.link_entry(self._ctx, user, signal_id, to_id)
+
     # -- queries and follows --------------------------------------------------------------------
 
     async def detail(self, user: UserView, signal_id: int) -> SignalDetail:
