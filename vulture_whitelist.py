@@ -10,7 +10,8 @@ from api.routes import admin as api_admin
 from api.routes import ops as api_ops
 from api.routes import reads as api_reads
 from api.routes import trading as api_trading
-from api.schemas import SourceDetailOut, SourcePage, StatsOut, TokenOut
+from api.schemas import StatsOut, TokenOut
+from api.schemas_reads import SourceDetailOut, SourcePage
 from bot.console.session import LocalSession
 from bot.features.api import EmbeddedServer
 from bot.outbox import OutboxSender

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, Response
 
 from api.deps import Deps, allow, need
 from api.errors import refusals
-from api.schemas import (
-    MeOut,
+from api.schemas import MeOut
+from api.schemas_reads import (
     SignalDetailOut,
     SignalOut,
     SignalPage,

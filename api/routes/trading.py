@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import Deps, allow, need
 from api.errors import describe, refusals
-from api.schemas import (
+from api.schemas_trading import (
     BalancesOut,
     OrderIn,
     OrderOut,
