@@ -10,7 +10,7 @@ import time
 from decimal import Decimal
 
 import pytest
-from playwright.async_api import Browser, Dialog, Page, expect
+from playwright.async_api import Browser, Dialog, Page, Route, expect
 
 from core.domain import OrderSide, PlanStatus
 from tests.bot.conftest import TRADER_ID
@@ -121,6 +121,36 @@ async def test_someone_new_is_registered_on_first_open(
         assert mini.errors == []
     user = await bare_dashboard.app.users.get(TRADER_ID)
     assert user is not None and user.role.value == "trader"
+
+
+async def test_a_refused_access_token_is_renewed_once_and_the_view_shown(
+    browser: Browser, bare_dashboard: Dashboard
+) -> None:
+    """The access token refused once (as when it expires): the app trades its refresh token
+    for a new pair, asks again with the new token, and shows the view."""
+    async with phone(browser) as mini:
+        page = mini.page
+        refused: list[str] = []
+
+        async def expire_once(route: Route) -> None:
+            if refused:
+                await route.continue_()
+                return
+            refused.append(route.request.headers["authorization"])
+            body = {"error": {"code": "unauthorized", "message": "The token has expired."}}
+            await route.fulfill(status=401, json=body)
+
+        await page.route("**/api/v1/positions", expire_once)
+        await open_app(mini, bare_dashboard, signed(bare_dashboard))
+        await expect(page.locator('#view[data-view="leaderboard"] .notice')).to_be_visible()
+        await page.locator('#tabs [data-tab="trades"]').click()
+        await expect(page.locator("#no-plans")).to_be_visible()
+        assert len(mini.requests_to("POST", "/api/v1/auth/refresh")) == 1
+        asked = mini.requests_to("GET", "/api/v1/positions")
+        assert len(asked) == 2
+        assert asked[1].headers["authorization"] != refused[0]  # the renewed token
+        assert len(mini.requests_to("POST", "/api/v1/auth/webapp")) == 1  # no new sign-in
+        assert all("status of 401" in e for e in mini.errors)  # the browser logs the refusal
 
 
 async def test_close_pressed_twice_closes_the_plan_once(
