@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
+from fastapi.security import HTTPAuthorizationCredentials
 
 from api.deps import Deps, bearer, limit, limit_sign_in
 from api.errors import refusals
@@ -40,14 +41,12 @@ async def refresh(body: RefreshIn, deps: Deps) -> TokenOut:
 async def revoke(
     body: RevokeIn,
     deps: Deps,
-    credentials: Annotated[object, Depends(bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> RevokedOut:
     if body.refresh_token is not None:
         await deps.auth.revoke_refresh(body.refresh_token)
         return RevokedOut(revoked=True)
-    from fastapi.security import HTTPAuthorizationCredentials
-
-    if not isinstance(credentials, HTTPAuthorizationCredentials):
+    if credentials is None:
         raise NotAuthenticated("Send the refresh token, or the session's access token.")
     principal = await deps.auth.authenticate(credentials.credentials)
     await limit(deps, f"api:{principal.session_id}")

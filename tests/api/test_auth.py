@@ -269,3 +269,18 @@ async def test_the_rate_limit_answers_429_with_retry_after(
             "/api/v1/me", headers={"Authorization": f"Bearer {other['access_token']}"}
         )
         assert again.status_code == 200
+
+
+async def test_sign_in_attempts_are_limited_per_client(
+    make_app: AppFactory, clock: FakeClock
+) -> None:
+    """Guessing keys stays slow: the sign-in endpoints have a budget per client address."""
+    app = await make_app(api=api_settings(rate_per_minute=6, rate_burst=3))
+    async with served(app, clock) as api:
+        statuses = [
+            (
+                await api.client.post("/api/v1/auth/token", json={"api_key": f"tsb_guess{n}"})
+            ).status_code
+            for n in range(4)
+        ]
+        assert statuses == [401, 401, 401, 429]

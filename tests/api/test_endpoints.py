@@ -324,3 +324,24 @@ async def test_unknown_routes_and_methods_answer_in_the_one_shape(seeded: Seeded
     ):
         assert response.status_code in {404, 405, 422}
         error_of(response)
+
+
+async def test_concurrent_closes_with_one_key_close_once(seeded: Seeded) -> None:
+    """Five presses at once with the same key (a client's retries racing): one close."""
+    import asyncio
+
+    api, client = seeded.api, seeded.api.client
+    headers = {**seeded.headers[Role.TRADER], "Idempotency-Key": "race"}
+    path = f"/api/v1/plans/{seeded.plan_id}/close"
+    responses = await asyncio.gather(*(client.post(path, headers=headers) for _ in range(5)))
+    statuses = sorted(r.status_code for r in responses)
+    assert set(statuses) <= {200, 409}, [r.text for r in responses]
+    assert statuses.count(200) >= 1
+    assert sum(1 for r in responses if r.status_code == 200 and not r.json()["replayed"]) == 1
+    for response in responses:
+        if response.status_code == 409:
+            assert error_of(response)["code"] == "conflict"
+    trader = await api.app.users.get(TRADER_ID)
+    assert trader is not None
+    orders = await api.app.services["trading_service"].history(trader, limit=50)
+    assert sum(1 for o in orders if o.side.value == "sell") == 1
