@@ -145,8 +145,12 @@ def card_body(signal: SignalView, kind: CardKind, note: str | None = None) -> li
 
 def _mark(signal: SignalView, name: str, origin: FieldOrigin) -> str:
     """Where a card field came from; a stop an update moved says how."""
-    if name == "stop_loss" and signal.stop_moved is not None and origin is not FieldOrigin.EDITED:
+    if origin is FieldOrigin.EDITED:
+        return MARKS[origin]
+    if name == "stop_loss" and signal.stop_moved is not None:
         return STOP_MOVES[signal.stop_moved]
+    if name == "side" and "side" in signal.inferred:
+        return "❔ side inferred from targets and stop"
     return MARKS[origin]
 
 

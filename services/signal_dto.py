@@ -115,6 +115,8 @@ class SignalView:
     origins: dict[str, FieldOrigin] = field(default_factory=dict)
     targets_dropped: int = 0  # targets past ``columns.MAX_TARGETS`` the post listed
     stop_moved: StopMove | None = None  # set once an update post moved the stop
+    # fields the parser worked out from the others ("side": from the targets and the stop)
+    inferred: frozenset[str] = frozenset()
 
     @property
     def pair(self) -> str | None:

@@ -5,8 +5,10 @@ first reading, for the record).
 Each edit is an event row unique on (chat id, message id, "edit", edit date), so a repeated
 delivery records nothing twice. The edit is applied only to an entry whose signal is still open
 and untraded; otherwise it is recorded with the reason. Followers hear of it only once the
-signal is live. An edited update post keeps its first reading; an edited post that was not a
-signal is read again as a new post.
+signal is live. A live signal (and the plans trading it) takes only an edit that passes the
+gate a new post passes: read at or above the confidence threshold, with a target or a stop;
+otherwise the edit is recorded, not applied. An edited update post keeps its first reading;
+an edited post that was not a signal is read again as a new post.
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ async def edit_channel_post(
     traded = bool(await ctx.trading.traded_signal_ids([existing.id]))
     result = await ctx.parse(post.text)
     event = await _record_edit(ctx, post, existing.id, result, traded=traded)
-    if traded and ctx.plans is not None and result.kind is SignalKind.ENTRY:
+    sure = result.confidence >= ctx.threshold and bool(result.targets or result.stop_loss)
+    if traded and ctx.plans is not None and result.kind is SignalKind.ENTRY and sure:
         # the signal keeps its first levels; the plans trading it take the new targets and
         # stop (each plan once per edit, also when the edit is delivered again)
         targets = tuple(result.targets[:MAX_TARGETS])  # bounded as a stored signal's
@@ -64,7 +67,7 @@ async def _record_edit(
         signal = await SignalRepository(session).get_for_update(signal_id)
         assert signal is not None
         before = to_signal_view(signal, None)
-        reason = _refusal(signal, result, traded=traded)
+        reason = _refusal(ctx, signal, result, traded=traded)
         applied = not reason
         changes = _take_parse(signal, result) if applied else {}
         event, created = await SignalEventRepository(session).add_if_absent(
@@ -93,14 +96,24 @@ async def _record_edit(
         return event_view
 
 
-def _refusal(signal: Signal, result: ParseResult, *, traded: bool) -> str:
-    """Why the edit cannot change the signal, or "" when it can."""
+def _refusal(ctx: SignalContext, signal: Signal, result: ParseResult, *, traded: bool) -> str:
+    """Why the edit cannot change the signal, or "" when it can. A live signal takes only an
+    edit read at or above the confidence threshold, with a target or a stop (the gate a new
+    post passes); a held or pending one takes any (its owner still decides)."""
     if traded:
         return "already traded"
     if result.kind is not SignalKind.ENTRY:
         return "the edited post is not an entry"
     if signal.status not in OPEN_FOR_EDIT:
         return f"the signal is {signal.status.value}"
+    if signal.status not in AWAITING:
+        if result.confidence < ctx.threshold:
+            return (
+                f"the edit was read at {result.confidence:.0%} confidence, "
+                f"below {ctx.threshold:.0%}"
+            )
+        if not result.targets and result.stop_loss is None:
+            return "the edited post has no targets and no stop"
     return ""
 
 

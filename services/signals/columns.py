@@ -90,6 +90,8 @@ def new_signal_row(
 def fields_meta(result: ParseResult) -> dict[str, object]:
     """What the card says about the fields: their origins, and the targets dropped (if any)."""
     meta: dict[str, object] = {"origins": field_origins(result)}
+    if result.inferred:  # worked out from the other fields (a side from targets and stop)
+        meta["inferred"] = sorted(result.inferred)
     if len(result.targets) > MAX_TARGETS:
         meta["targets_dropped"] = len(result.targets) - MAX_TARGETS
     return meta
@@ -131,6 +133,6 @@ def take_levels(signal: Signal, result: ParseResult) -> None:
     signal.confidence = values["confidence"]
     signal.parser = values["parser"]
     # the post's own stop again: a stop an update moved is replaced by the edit's
-    replaced = {"targets_dropped", "stop_moved"}
+    replaced = {"targets_dropped", "stop_moved", "inferred"}
     kept = {k: v for k, v in (signal.fields_meta or {}).items() if k not in replaced}
     signal.fields_meta = {**kept, **fields_meta(result)}

@@ -55,7 +55,7 @@ class Reading:
             kind=update.type if update is not None else UpdateType.OTHER,
             target_index=update.target_index if update is not None else None,
             stop_loss=result.stop_loss,
-            all_targets=bool(update is not None and getattr(update, "all_targets", False)),
+            all_targets=update is not None and update.all_targets,
         )
 
     def details(self) -> dict[str, object]:

@@ -44,6 +44,7 @@ def to_signal_view(signal: Signal, source: Source | None) -> SignalView:
         origins=origins,
         targets_dropped=int(meta.get("targets_dropped", 0)),
         stop_moved=StopMove(meta["stop_moved"]) if meta.get("stop_moved") else None,
+        inferred=frozenset(meta.get("inferred", ())),
     )
 
 

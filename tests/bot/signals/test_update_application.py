@@ -1,6 +1,8 @@
 """Update posts applied to their signal through the real dispatcher: a stop move changes the
 signal's stop (its card, /signal, the followers' note and plans) and never closes it; a
-take-profit past the last target, and "all targets achieved", say what they count."""
+take-profit past the last target, and "all targets achieved", say what they count; a side
+inferred from targets and stop says so on the card; a live signal takes no edit read below
+the confidence threshold."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from core.domain import SignalStatus
 from tests.bot.conftest import TRADER_ID, AppFactory, feed
 from tests.bot.plans.helpers import plans_of
 from tests.bot.signals.test_intake import (
+    CHANNEL,
     follow,
     last_text,
     outbox_to,
@@ -107,3 +110,50 @@ async def test_a_take_profit_past_the_last_target_counts_as_all_targets(
     assert "TP3 reported; the signal lists 2 targets: all targets hit" in note
     listing_card = await signal_card(app, telegram_api, signal.id)
     assert "3/2" not in listing_card and "2/2 targets hit" in listing_card
+
+
+async def test_all_targets_achieved_closes_the_signal_with_every_target_hit(
+    app: App, telegram_api: FakeTelegramAPI
+) -> None:
+    await register(app, telegram_api)
+    await follow(app, telegram_api, TRADER_ID)
+    entry = await post(app, telegram_api, BTC)
+    await reply_post(app, telegram_api, "all targets achieved ✅", entry)
+    [signal] = await rows(app, Signal)
+    assert signal.status is SignalStatus.CLOSED and signal.closed_at is not None
+    assert signal.targets_hit == 2
+    note = (await outbox_to(app, TRADER_ID))[-1].text
+    assert "all targets hit: the signal is closed" in note and "closed, 2/2 targets hit" in note
+    assert "closed, 2/2 targets hit" in await signal_card(app, telegram_api, signal.id)
+
+
+async def test_a_side_inferred_from_targets_and_stop_says_so_on_the_card(
+    app: App, telegram_api: FakeTelegramAPI
+) -> None:
+    await register(app, telegram_api)
+    await follow(app, telegram_api, TRADER_ID)
+    await post(app, telegram_api, "#SOL/USDT 124-126 tp 130 sl 118")
+    [signal] = await rows(app, Signal)
+    assert signal.side is not None and signal.side.value == "long"
+    [alert] = await outbox_to(app, TRADER_ID)
+    assert "Side: <b>long</b> ❔ side inferred from targets and stop" in alert.text
+    card = await signal_card(app, telegram_api, signal.id)
+    assert "Side: long ❔ side inferred from targets and stop" in card
+
+
+async def test_a_live_signal_takes_no_edit_read_below_the_threshold(
+    signals_make_app: AppFactory, telegram_api: FakeTelegramAPI
+) -> None:
+    app = await signals_make_app(ai={"parser_threshold": 0.95})
+    await register(app, telegram_api)
+    first = await post(app, telegram_api, "ETH short entry 3000 tp 2900 sl 3100")  # 100 %
+    [signal] = await rows(app, Signal)
+    assert signal.status is SignalStatus.ACTIVE
+    message_id = first["channel_post"]["message_id"]
+    edited = "ETH short entry 3000 sl 3200"  # read at 90 %: no targets
+    await feed(app, telegram_api.updates.edited_channel_post(CHANNEL, message_id, edited))
+    [signal] = await rows(app, Signal)
+    assert signal.stop_loss == Decimal(3100) and signal.targets == ["2900"]
+    [event] = await rows(app, SignalEvent)
+    assert event.details["applied"] is False
+    assert "below 95%" in event.details["reason"]
