@@ -15,7 +15,7 @@ from services.intents.doubts import doubt_question
 from services.numbers import AmbiguousNumber
 from services.signal_parser.normalize import to_decimal
 from services.signals import parse_edit_value
-from services.symbols import parse_order_args
+from services.symbols import parse_order_args, parse_quote_amount
 from tests.unit.numbers.table import ROWS, Ask, Expected, Row
 
 WORDS = [r for r in ROWS if r.one_word]
@@ -171,3 +171,16 @@ def test_the_models_numbers_read_like_the_texts(amount: str, text: str, expected
     intent = intent_from_answer(AIIntentAnswer.model_validate(fields), text)
     assert intent.amount == expected
     assert (doubt_question(intent, text) is not None) is (text == "grab 1,000 sol")
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])
+def test_follow_amount_per_trade(row: Row) -> None:
+    """/follow's amount per trade is a sum of money: a typed price's reading."""
+    expected = positive(row.price)
+    if isinstance(expected, Decimal):
+        assert parse_quote_amount(row.written, "amount per trade") == expected
+        return
+    error = AmbiguousNumber if isinstance(expected, Ask) else UserError
+    with pytest.raises(error) as raised:
+        parse_quote_amount(row.written, "amount per trade")
+    assert (raised.type is AmbiguousNumber) is isinstance(expected, Ask)
