@@ -28,6 +28,7 @@ from core.cache import KeyValue, RedisCache, RedisLocks, RedisRateLimiter, redis
 from core.db import migrate
 from core.db.base import Base
 from core.db.session import Database
+from services.exchange import ccxt_client
 from services.exchange.circuit import forget_breakers
 from tests.services import PostgresServer, RedisServer, postgres_server, redis_server
 
@@ -180,7 +181,10 @@ def _reset_structlog() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _fresh_exchange_circuits() -> Iterator[None]:
     """Each test starts with every exchange circuit closed (a fault injected by one test must
-    not leave the next one's exchange refused)."""
+    not leave the next one's exchange refused), and no market order priced by another test's
+    ticker (the live clients' process-wide reference prices)."""
     forget_breakers()
+    ccxt_client._REFERENCE_PRICES.clear()
     yield
     forget_breakers()
+    ccxt_client._REFERENCE_PRICES.clear()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -160,6 +161,7 @@ class CcxtExchangeClient:
             + (":sandbox" if sandbox else "")
         )
         self._breaker = breaker or breaker_for(venue)
+        self._venue = venue
         self._ex: Any = exchange
         self._display = str(getattr(exchange, "name", None) or exchange_id)
 
@@ -385,10 +387,22 @@ class CcxtExchangeClient:
     # -- helpers ------------------------------------------------------------------------------
 
     async def _reference_price(self, request: OrderRequest) -> Decimal:
-        """The price a market order will likely fill at, for the minimum-notional check."""
+        """The price a market order will likely fill at, for the minimum-notional check: read
+        once per venue, symbol and side for ``REFERENCE_PRICE_S`` by every client of the
+        process (a signal's live followers on one exchange would each ask for the same
+        ticker just before their order)."""
+        key = (self._venue, request.symbol, request.side.value)
+        now = time.monotonic()
+        memo = _REFERENCE_PRICES.get(key)
+        if memo is not None and now - memo[0] < REFERENCE_PRICE_S:
+            return memo[1]
         ticker = await self.ticker(request.symbol)
         side_price = ticker.ask if request.side is OrderSide.BUY else ticker.bid
-        return side_price or ticker.last
+        price = side_price or ticker.last
+        if len(_REFERENCE_PRICES) > 10_000:  # bounded: old keys go all at once
+            _REFERENCE_PRICES.clear()
+        _REFERENCE_PRICES[key] = (now, price)
+        return price
 
     async def _read(self, action: str, call: Callable[[], Awaitable[T]]) -> T:
         """Run a read-only ccxt call; retry ``TemporaryExchangeError`` ``read_retries`` times
@@ -452,6 +466,8 @@ def _new_exchange(exchange_id: str, config: dict[str, Any], *, sandbox: bool) ->
 
 
 _SSL_CONTEXTS: dict[str | None, ssl.SSLContext] = {}
+REFERENCE_PRICE_S: Final = 2.0
+_REFERENCE_PRICES: dict[tuple[str, str, str], tuple[float, Decimal]] = {}
 
 
 def _ssl_context(cafile: str | None) -> ssl.SSLContext:

@@ -255,3 +255,18 @@ async def test_clients_share_one_tls_context(
     assert first._ex.ssl_context is second._ex.ssl_context
     assert first._ex.ssl_context.verify_mode is ssl.CERT_REQUIRED  # still verifies
     await first.ticker("BTC/USDT")  # and a request goes through it
+
+
+async def test_market_orders_of_many_clients_share_one_reference_price(
+    make_client: ClientFactory, exchange_api: FakeExchangeAPI
+) -> None:
+    """The minimum-notional check of a market order reads the ticker once per venue, symbol
+    and side for two seconds, whichever client asks: a signal's live followers on one
+    exchange do not each fetch it just before their order."""
+    clients = [make_client() for _ in range(3)]
+    before = len([r for r in exchange_api.requests if "ticker" in r.path])
+    for i, client in enumerate(clients):
+        placed = await client.create_order(order("0.001", f"ref-{i}"))
+        assert placed.status is OrderStatus.FILLED
+    tickers = len([r for r in exchange_api.requests if "ticker" in r.path]) - before
+    assert tickers == 1
