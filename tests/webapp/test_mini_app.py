@@ -65,7 +65,7 @@ async def test_it_opens_with_initdata_and_shows_the_leaderboard_and_charts(
         signal = page.locator("#signals .signal-row")
         await expect(signal).to_have_count(1)
         await expect(signal).to_contain_text("BTC/USDT")
-        await expect(signal).to_contain_text("tp partial then sl")
+        await expect(signal).to_contain_text("targets, then the stop · -0.33 R")
 
         await signal.click()  # the signal: its chart on the candles
         await expect(page.locator('#view[data-view="signal"]')).to_be_visible()

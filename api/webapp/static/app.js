@@ -160,9 +160,23 @@
   const rValue = (value) => (missing(value) ? "—" : `${Number(value) > 0 ? "+" : ""}${number(value, 2)} R`);
   const amount = (value) => number(value, 8);
 
+  // the chat's words for a tracked result (handlers/tracking_render.py)
+  const RESULTS = {
+    open: "open",
+    tp_all: "all targets hit",
+    tp_partial_then_sl: "targets, then the stop",
+    sl: "stopped out",
+    expired: "expired",
+    not_filled: "entry never filled",
+    no_data: "no price data",
+    closed: "closed by the channel",
+    cancelled: "cancelled by the channel",
+  };
+  const words = (value) => String(value === null || value === undefined ? "" : value).replace(/_/g, " ");
+
   function outcomeText(outcome) {
     if (!outcome) return null;
-    const result = String(outcome.result || "").replace(/_/g, " ");
+    const result = Object.prototype.hasOwnProperty.call(RESULTS, outcome.result) ? RESULTS[outcome.result] : words(outcome.result);
     return missing(outcome.r) ? result : `${result} · ${rValue(outcome.r)}`;
   }
 
@@ -172,6 +186,9 @@
     if (value === "short" || value === "sell") return "down";
     return "";
   }
+
+  // replaceChildren without the parts left out (null): they would show as "null"
+  const fill = (box, ...children) => box.replaceChildren(...children.filter((child) => child !== null && child !== undefined && child !== false));
 
   function stats(pairs) {
     return el("dl", { class: "stats" }, ...pairs.map(([label, value]) => el("div", {}, el("dt", {}, label), el("dd", {}, text(value)))));
@@ -216,7 +233,7 @@
 
   function failed(box, error) {
     if (error instanceof SignInRefused) return refused();
-    box.replaceChildren(
+    fill(box, 
       el("p", { class: "notice", role: "alert" }, error.message || "Something went wrong."),
       el("button", { type: "button", onclick: () => session.stack[session.stack.length - 1]() }, "Try again"),
     );
@@ -270,7 +287,7 @@
       const body = await json("sources/top");
       const list = el("ol", { class: "list", id: "sources" }, ...body.items.map(sourceRow));
       const none = `No source has ${text(body.min_signals)} tracked signals yet.`;
-      box.replaceChildren(body.items.length ? list : el("p", { class: "notice" }, none));
+      fill(box, body.items.length ? list : el("p", { class: "notice" }, none));
     } catch (error) {
       failed(box, error);
     }
@@ -294,7 +311,7 @@
         json(`signals?source_id=${encodeURIComponent(id)}&limit=20`),
       ]);
       $("title").textContent = text(source.title || source.name);
-      box.replaceChildren(
+      fill(box, 
         el("h2", {}, "Equity"),
         chart(`sources/${encodeURIComponent(id)}/chart.png`, "Equity curve in R"),
         ...(source.windows || []).map(windowStats),
@@ -319,8 +336,8 @@
         ["Win rate", percent(window.win_rate)],
         ["Expectancy", rValue(window.expectancy)],
         ["Total", rValue(window.total_r)],
-        ["Avg win/loss", rValue(window.avg_r)],
-        ["Max drawdown", rValue(window.max_drawdown)],
+        ["Avg R per trade", rValue(window.avg_r)],
+        ["Max drawdown", missing(window.max_drawdown) ? "—" : `${number(window.max_drawdown, 2)} R`],
       ]),
     );
   }
@@ -330,7 +347,7 @@
       "li",
       { class: "row link signal-row", "data-id": String(signal.id), onclick: () => open(() => signalPage(signal.id)) },
       el("div", { class: "main" }, el("div", { class: "name" }, el("span", { class: sideClass(signal.side) }, text(signal.side)), " ", text(signal.pair)), el("div", { class: "hint" }, when(signal.posted_at))),
-      el("div", { class: "figure" }, el("div", {}, outcomeText(signal.outcome) || text(signal.status))),
+      el("div", { class: "figure wrap" }, el("div", {}, outcomeText(signal.outcome) || words(signal.status))),
     );
   }
 
@@ -340,7 +357,7 @@
       const signal = await json(`signals/${encodeURIComponent(id)}`);
       $("title").textContent = `${text(signal.pair)} ${text(signal.side)}`;
       const events = signal.events || [];
-      box.replaceChildren(
+      fill(box, 
         stats([
           ["Source", signal.source_name],
           ["Posted", when(signal.posted_at)],
@@ -353,7 +370,7 @@
         chart(`signals/${encodeURIComponent(id)}/chart.png`, "The signal on its candles"),
         events.length ? el("h2", {}, "Events") : null,
         events.length
-          ? el("ul", { class: "list" }, ...events.map((event) => el("li", { class: "row" }, el("div", { class: "main" }, String(event.kind).replace(/_/g, " "), missing(event.target_index) ? "" : ` ${event.target_index}`), el("div", { class: "hint" }, when(event.created_at)))))
+          ? el("ul", { class: "list" }, ...events.map((event) => el("li", { class: "row" }, el("div", { class: "main" }, words(event.kind), missing(event.target_index) ? "" : ` ${event.target_index}`), el("div", { class: "hint" }, when(event.created_at)))))
           : null,
       );
     } catch (error) {
@@ -365,7 +382,7 @@
     const box = loading("trades", "My trades");
     try {
       const [positions, plans] = await Promise.all([json("positions"), json("plans?status=open")]);
-      box.replaceChildren(
+      fill(box, 
         el("h2", {}, "Positions"),
         positions.items.length
           ? el("ul", { class: "list", id: "positions" }, ...positions.items.map(positionRow))
@@ -385,7 +402,7 @@
     return el(
       "li",
       { class: "row position-row" },
-      el("div", { class: "main" }, el("div", { class: "name" }, position.side ? el("span", { class: sideClass(position.side) }, text(position.side), " ") : null, text(position.pair)), el("div", { class: "hint" }, `${text(position.account)}${position.is_paper ? " (paper)" : ""}`)),
+      el("div", { class: "main" }, el("div", { class: "name" }, position.side ? el("span", { class: sideClass(position.side) }, text(position.side), " ") : null, text(position.pair)), el("div", { class: "hint" }, position.is_paper && position.account !== "paper" ? `${text(position.account)} (paper)` : text(position.account))),
       el("div", { class: "figure" }, el("div", {}, amount(position.amount)), pnl),
     );
   }
@@ -421,7 +438,7 @@
       });
       const result = await response.json();
       row.dataset.status = text(result.status);
-      status.textContent = result.status === "closed" ? "Closed" : `Now ${text(result.status).replace(/_/g, " ")}`;
+      status.textContent = result.status === "closed" ? "Closed" : `Now ${words(result.status)}`;
       button.remove();
     } catch (error) {
       if (error instanceof SignInRefused) return refused();
