@@ -49,8 +49,15 @@ How a separator is told from a decimal point (``Role`` is where the number stand
 
 A doubtful number reads as ``Ambiguous`` (both readings), never as a guess: the order entry
 points answer with ``ask_back`` and change nothing. Text that is not one number reads as
-``None``. The reader does not bound or sign-check values: callers say what is too large or
-must be positive, in their own words.
+``None``. The reader never raises on any ``str``, and does not bound or sign-check values:
+callers say what is too large or must be positive, in their own words. A plain ``64000`` or
+``0.5`` in a post takes a fast path (the parser reads several per post).
+
+Why not a library: babel's ``parse_decimal`` reads by a locale chosen up front (a post's or a
+trader's is unknown, and it mixes ``64,000`` and ``0,5`` in one chat) and price-parser guesses
+the separator from the text alone; neither answers "this reads two ways", which is what an
+order needs, nor reads ``64k`` or the Arabic decimal mark, so a small grammar of our own,
+tested by a table and a round trip (``tests/unit/numbers``), fits better.
 """
 
 from __future__ import annotations
