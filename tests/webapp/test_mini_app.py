@@ -62,6 +62,7 @@ async def test_it_opens_with_initdata_and_shows_the_leaderboard_and_charts(
         await expect(page.locator("#title")).to_have_text(TITLE)
         size = await wait_for_chart(page)
         assert size["width"] > 0 and size["height"] > 0
+        await assert_fits_a_phone(page)
         signal = page.locator("#signals .signal-row")
         await expect(signal).to_have_count(1)
         await expect(signal).to_contain_text("BTC/USDT")
@@ -71,6 +72,7 @@ async def test_it_opens_with_initdata_and_shows_the_leaderboard_and_charts(
         await expect(page.locator('#view[data-view="signal"]')).to_be_visible()
         await expect(page.locator("#title")).to_have_text("BTC/USDT long")
         await wait_for_chart(page)
+        await assert_fits_a_phone(page)
 
         await page.locator("#back").click()
         await expect(page.locator('#view[data-view="source"]')).to_be_visible()
@@ -219,6 +221,14 @@ async def test_close_through_telegrams_popup_pressed_twice_closes_once(
         assert [r.url for r in mini.requests if "chart.png" in r.url][-1].endswith("theme=dark")
         assert mini.errors == []
     await assert_closed_once(dashboard)
+
+
+async def assert_fits_a_phone(page: Page) -> None:
+    """Nothing wider than the 360-pixel screen, and no raw value shown as text."""
+    assert await page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    shown = await page.locator("#view").inner_text()
+    for raw in ("null", "undefined", "[object", "NaN"):
+        assert raw not in shown, shown
 
 
 async def assert_open(dashboard: Dashboard) -> None:
