@@ -6,7 +6,7 @@ view. Every user or channel string is escaped; the buttons carry ids and short w
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from aiogram.filters.callback_data import CallbackData
 from pydantic import Field
@@ -14,7 +14,7 @@ from pydantic import Field
 from handlers import numbers
 from handlers.html import escape
 from handlers.ids import RowId
-from handlers.paging import Page, Rows, clip
+from handlers.paging import Rows, clip
 from handlers.plural import plural
 from services.admin.dto import (
     AuditLine,
@@ -26,7 +26,7 @@ from services.admin.dto import (
 )
 from services.dto import UserView
 
-QUERY_LIMIT = 24  # what a page button can carry of a /users query (64-byte callback data)
+QUERY_LIMIT = 40  # bytes of a /users query a page button carries (64-byte callback data)
 
 
 class UsersPageCallback(CallbackData, prefix="aus"):
@@ -50,11 +50,6 @@ class SourceAdminCallback(CallbackData, prefix="asr"):
     source_id: RowId
 
 
-def page_query(query: str) -> str:
-    """The query as a page button carries it."""
-    return query.replace(":", "").strip()[:QUERY_LIMIT]
-
-
 # -- users -------------------------------------------------------------------------------------
 
 
@@ -74,23 +69,15 @@ def _flags(user: UserView) -> str:
     return ", ".join(flags)
 
 
-def user_list(page: Page[UserView], query: str) -> tuple[str, Rows]:
+def user_list(users: Sequence[UserView], query: str, page: str = "") -> str:
+    """One page of /users (``page`` as ``paging.Page.label``)."""
     where = f" matching “{escape(clip(query, QUERY_LIMIT))}”" if query else ""
-    if not page.items:
-        return f"No users{where}.", []
-    title = f"<b>Users{where}</b>" + (f" ({page.label})" if page.label else "")
-    lines = [title]
-    lines += [f"• {_who(u)} · {_flags(u)}" for u in page.items]
+    if not users:
+        return f"No users{where}."
+    lines = [f"<b>Users{where}</b>" + (f" ({escape(page)})" if page else "")]
+    lines += [f"• {_who(u)} · {_flags(u)}" for u in users]
     lines.append("/user &lt;id&gt; for one of them")
-    row = [
-        {"text": text, "callback_data": UsersPageCallback(page=n, query=query).pack()}
-        for text, n, shown in (
-            ("◀", page.number - 1, page.number > 0),
-            ("▶", page.number + 1, page.number < page.count - 1),
-        )
-        if shown
-    ]
-    return "\n".join(lines), [row] if row else []
+    return "\n".join(lines)
 
 
 def user_card(card: UserCard) -> str:
@@ -219,12 +206,12 @@ STATS_HINT = (
 def broadcast_preview(draft: BroadcastProgress) -> tuple[str, Rows]:
     text = (
         f"<b>Broadcast #{draft.id}</b> to {plural(draft.recipients, 'user')}, "
-        f"as they will see it:\n\n{draft.text}"
+        f"as they will see it:\n\n{escape(draft.text)}"
     )
     rows = [
         [
             {
-                "text": "Send",
+                "text": "Confirm",
                 "callback_data": BroadcastCallback(action="send", broadcast_id=draft.id).pack(),
             },
             {
@@ -268,15 +255,17 @@ _ACTIONS: dict[str, tuple[tuple[str, str], ...]] = {
 _STATE_WORDS = {"pending approval": "<i>not approved yet</i>"}
 
 
-def source_admin_list(page: Page[SourceRow]) -> tuple[str, Rows]:
-    if not page.items:
+def source_admin_list(sources: Sequence[SourceRow], page: str = "") -> tuple[str, Rows]:
+    """One page of the admins' /sources, a row of buttons per source (the handler adds the
+    page buttons)."""
+    if not sources:
         return "No sources yet.", []
-    lines = ["<b>Sources</b> (admin view)" + (f" ({page.label})" if page.label else "")]
-    rows: list[list[dict[str, Any]]] = []
-    for row in page.items:
+    lines = ["<b>Sources</b> (admin view)" + (f" ({escape(page)})" if page else "")]
+    rows: Rows = []
+    for row in sources:
         source = row.source
         owner = f"owner {escape(clip(row.owner))}" if row.owner else "no owner"
-        state = _STATE_WORDS.get(row.state, row.state)
+        state = _STATE_WORDS.get(row.state, escape(row.state))
         if source.verified:  # only this: Telegram said the owner administers the channel
             state += ", owner checked as channel admin"
         lines.append(
@@ -288,23 +277,22 @@ def source_admin_list(page: Page[SourceRow]) -> tuple[str, Rows]:
                 {
                     "text": f"#{source.id} {label}",
                     "callback_data": SourceAdminCallback(
-                        action=action,
-                        source_id=source.id,
+                        action=action, source_id=source.id
                     ).pack(),
                 }
-                for action, label in _ACTIONS[row.state]
+                for action, label in _ACTIONS.get(row.state, ())
             ]
         )
-    return "\n".join(lines), rows + page.buttons("sources")
+    return "\n".join(lines), rows
 
 
 def source_acted(row: SourceRow, changed: bool, action: str) -> str:
     name = f"{escape(row.source.name)} (#{row.source.id})"
     if not changed:
-        state = "approved" if action == "approve" else row.state
+        state = "approved" if action == "approve" else escape(row.state)
         return f"{name} is {state} already: nothing changed."
     if action == "remove":
         return f"I stopped reading {name}; it is removed (users no longer see it)."
     if action == "approve":
-        return f"{name} is approved: every user can see it now ({row.state})."
-    return f"{name} is {row.state} now."
+        return f"{name} is approved: every user can see it now ({escape(row.state)})."
+    return f"{name} is {escape(row.state)} now."

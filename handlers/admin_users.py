@@ -9,13 +9,22 @@ from core.domain import Role
 from core.errors import UserError
 from handlers import admin_render as render
 from handlers.admin import telegram_id
-from handlers.admin_render import UsersPageCallback, page_query
+from handlers.admin_render import QUERY_LIMIT, UsersPageCallback
 from handlers.commands import Routes, in_private_chat
 from handlers.paging import page_of, show_page
 from services.admin.service import AdminService
 from services.dto import UserView
 
 routes = Routes(__name__, message=in_private_chat)
+
+
+def page_query(query: str) -> str:
+    """The query as a page button carries it: no ``:`` (the separator), at most
+    ``QUERY_LIMIT`` bytes in UTF-8."""
+    text = query.replace(":", "").strip()
+    while len(text.encode()) > QUERY_LIMIT:
+        text = text[:-1]
+    return text
 
 
 @routes.command("users", "find users", Role.ADMIN, args="[query]", order=78)
@@ -43,8 +52,15 @@ async def _users_page(
     number: int,
 ) -> None:
     page = page_of(await admin_service.users.find(user, query), number)
-    text, rows = render.user_list(page, query)
-    await show_page(event, text, rows)
+    row = [
+        {"text": text, "callback_data": UsersPageCallback(page=n, query=query).pack()}
+        for text, n, shown in (
+            ("◀", page.number - 1, page.number > 0),
+            ("▶", page.number + 1, page.number < page.count - 1),
+        )
+        if shown
+    ]
+    await show_page(event, render.user_list(page.items, query, page.label), [row] if row else [])
 
 
 @routes.command(

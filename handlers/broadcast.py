@@ -1,4 +1,4 @@
-"""/broadcast <text>: a preview with Send and Cancel, then a progress message edited as the
+"""/broadcast <text>: a preview with Confirm and Cancel, then a progress message edited as the
 copies go out (the edits are made by the broadcast watcher in ``bot.features.admin``).
 
 The buttons carry the broadcast's id only; the service checks that the presser is the admin
@@ -14,7 +14,7 @@ from core.domain import Role
 from handlers import admin_render as render
 from handlers.admin_render import BroadcastCallback
 from handlers.commands import Routes, in_private_chat
-from handlers.paging import markup
+from handlers.paging import answer_long
 from services.admin.service import AdminService
 from services.dto import UserView
 
@@ -26,8 +26,7 @@ async def draft_broadcast(
     message: Message, command: CommandObject, user: UserView, admin_service: AdminService
 ) -> None:
     draft = await admin_service.broadcasts.draft(user, command.args or "", message.chat.id)
-    text, rows = render.broadcast_preview(draft)
-    await message.answer(text, reply_markup=markup(rows))
+    await answer_long(message, *render.broadcast_preview(draft))
 
 
 @routes.callback_query(BroadcastCallback.filter(), flags={"role": Role.ADMIN})

@@ -102,7 +102,8 @@ async def _sources_page(
     an admin sees every source with its owner, state and the buttons to manage it."""
     if user.role is Role.ADMIN and admin_service is not None:
         rows = page_of(await admin_service.sources.overview(user), number)
-        await show_page(event, *source_admin_list(rows))
+        text, buttons = source_admin_list(rows.items, rows.label)
+        await show_page(event, text, buttons + rows.buttons("sources"))
         return
     page = page_of(await source_service.list_sources(user), number)
     await show_page(event, render.source_list(page.items, page.label), page.buttons("sources"))
@@ -123,8 +124,10 @@ async def act_on_source(
     if isinstance(callback.message, Message):
         page = page_of(await admin_service.sources.overview(user), 0)
         with contextlib.suppress(TelegramAPIError):  # unchanged text: nothing to redraw
-            text, rows = source_admin_list(page)
-            await callback.message.edit_text(text, reply_markup=markup(rows))
+            text, rows = source_admin_list(page.items, page.label)
+            await callback.message.edit_text(
+                text, reply_markup=markup(rows + page.buttons("sources"))
+            )
 
 
 @routes.command(

@@ -30,7 +30,7 @@ class Broadcast(Base):
 
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    text: Mapped[str] = mapped_column(Text)  # HTML, escaped: exactly what recipients get
+    text: Mapped[str] = mapped_column(Text)  # plain text as the admin typed it
     status: Mapped[str] = mapped_column(String(16), default="draft")
     chat_id: Mapped[int] = mapped_column(BigInteger)  # where the preview and progress are
     message_id: Mapped[int | None] = mapped_column(BigInteger)  # the progress message

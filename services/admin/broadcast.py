@@ -2,8 +2,8 @@
 
 Life of a broadcast (``core.db.models_admin.Broadcast``):
 
-1. ``draft``: the admin's text, escaped, is stored and shown back as a preview with Confirm
-   and Cancel. Only the admin who wrote it may confirm or cancel it.
+1. ``draft``: the admin's text (plain text, escaped when queued) is stored and shown back as
+   a preview with Confirm and Cancel. Only the admin who wrote it may confirm or cancel it.
 2. ``confirm``: the draft becomes ``sending`` (a compare-and-set, so a double press sends
    once) and one outbox row per recipient is queued in the same transaction, keyed
    ``bc:<broadcast>:<user>`` (a recipient is queued once, ever). Recipients are the users let
@@ -70,7 +70,7 @@ class BroadcastService:
             raise UserError(f"A broadcast is at most {MAX_TEXT} characters; this is {len(text)}.")
         async with self._db.transaction() as session:
             repo = AdminRepository(session)
-            row = await repo.add_broadcast(admin.id, html.escape(text, quote=False), chat_id)
+            row = await repo.add_broadcast(admin.id, text, chat_id)
             row.recipients = len(await repo.recipients())
             return _progress(row)
 
@@ -90,7 +90,7 @@ class BroadcastService:
                 [
                     {
                         "chat_id": telegram_id,
-                        "text": row.text,
+                        "text": html.escape(row.text, quote=False),  # sent as typed
                         "dedupe_key": broadcast_key(row.id, user_id),
                         "user_id": user_id,
                     }

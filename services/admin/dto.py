@@ -67,7 +67,7 @@ class BroadcastProgress:
     """A broadcast as it stands: a draft, sending, done or cancelled, and its copies' fate."""
 
     id: int
-    text: str  # the HTML every recipient gets
+    text: str  # plain text, exactly what every recipient reads
     status: str
     chat_id: int
     message_id: int | None

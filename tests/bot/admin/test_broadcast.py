@@ -73,7 +73,7 @@ async def test_broadcast_to_300_users_with_429s_and_blocked_users(
     preview_text = await say(app, telegram_api, ADMIN_ID, f"/broadcast {TEXT}")
     assert "Broadcast #1 to 303 users" in preview_text and TEXT in preview_text
     preview = telegram_api.messages(ADMIN_ID)[-1]
-    send = buttons(preview)["Send"]
+    send = buttons(preview)["Confirm"]
     assert "Only the admin who wrote" in await press(app, telegram_api, OTHER_ADMIN, preview, send)
     assert "not allowed" in await press(app, telegram_api, TRADER_ID, preview, send)
     async with app.db.session() as session:
@@ -131,7 +131,7 @@ async def test_a_cancelled_broadcast_sends_nothing_and_bad_input_changes_nothing
     )
     shown = telegram_api.messages(ADMIN_ID)[-1]["text"]
     assert shown == "Broadcast #1 cancelled: nothing was sent."
-    late = await press(app, telegram_api, ADMIN_ID, preview, buttons(preview)["Send"])
+    late = await press(app, telegram_api, ADMIN_ID, preview, buttons(preview)["Confirm"])
     assert "cancelled already" in late
     forged = await press(app, telegram_api, ADMIN_ID, preview, "abc:send:999")
     assert "No such broadcast" in forged
