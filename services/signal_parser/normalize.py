@@ -278,12 +278,13 @@ def normalize(text: str) -> Normalized:
 
 # A number as channels write it: thousands separators, comma decimals, a leading dot, a k suffix.
 # Atomic group: "11.563SL" must not be read as "11.56"; "27.02.2026" is not a number. Thousands
-# groups need a leading non-zero digit and end at a non-digit: "0,4512" is a decimal comma.
+# groups need a leading non-zero digit and end at a non-digit: "0,4512" is a decimal comma. A
+# comma before a number with a decimal point separates two prices: "132.650,133.000".
 NUMBER_PATTERN: Final = (
-    r"(?<![A-Za-z0-9\u0400-\u04ff])(?<![0-9][.,])"
-    r"(?>[1-9]\d{0,2}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d{1,3}(?:\.\d{3})+,\d+|\d+(?:[.,]\d+)?|\.\d+)"
+    r"(?<![A-Za-z0-9\u0400-\u04ff])(?<![0-9]\.)(?:(?<![0-9],)|(?=\d+\.\d))"
+    r"(?>[1-9]\d{0,2}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d{1,3}(?:\.\d{3})+,\d+(?![.\d])|\d+(?:[.,]\d+)?|\.\d+)"
     r"(?P<k>[kK](?![A-Za-z]))?"
-    r"(?![A-Za-z0-9\u0400-\u04ff]|[.,]\d)"
+    r"(?![A-Za-z0-9\u0400-\u04ff]|\.\d|,\d(?!\d*\.\d))"
 )
 NUMBER_RE: Final = re.compile(NUMBER_PATTERN)
 
