@@ -3,8 +3,9 @@
 The status comes from the project's error tree (core/errors.py): bad input 400, not signed in
 401, not allowed 403, not found (also someone else's object) 404, a conflict 409, a request
 that does not fit the schema 422, too many requests 429 with ``Retry-After``, a backing
-service or exchange away 503. Messages are the errors' ``user_message`` (safe to show); an
-unexpected error is logged with its traceback and answered 500 with a reference only.
+service or exchange away 503 (also a database or Redis failing mid-request, ``core.outages``).
+Messages are the errors' ``user_message`` (safe to show); an unexpected error is logged with
+its traceback and answered 500 with a reference only.
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ from core.errors import (
     TemporaryExchangeError,
     UserError,
 )
+from core.outages import is_outage
 from services.api_auth import NotAuthenticated
 
 log = structlog.get_logger(__name__)
+OUTAGE_RETRY_S: Final = 5
 
 
 class RateLimited(UserError):
@@ -128,6 +131,14 @@ async def _http(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if is_outage(exc):
+        log.warning("api_backend_unavailable", path=request.url.path, error=type(exc).__name__)
+        return error_response(
+            503,
+            "unavailable",
+            "The bot's database or cache is not answering; try again shortly.",
+            {"Retry-After": str(OUTAGE_RETRY_S)},
+        )
     ref = request.headers.get("x-request-id", "")[:64] or hex(id(request))[2:]
     log.error("api_request_failed", path=request.url.path, ref=ref, exc_info=exc)
     return error_response(500, "internal", f"Something went wrong (ref {ref}).")

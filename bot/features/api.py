@@ -20,8 +20,6 @@ from typing import TYPE_CHECKING, Protocol
 import structlog
 import uvicorn
 
-from api.app import create_api
-from api.deps import ApiDeps, HealthCheck
 from bot.features import Feature, FeatureContext, Job
 from core.cache import KeyValue
 from core.clock import Clock
@@ -43,7 +41,8 @@ from services.pin_attempts import PinAttempts
 from services.trading_dto import OrderPlan
 from services.users import UserService
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the api package is imported only when the API is built (below)
+    from api.deps import ApiDeps, HealthCheck
     from bot.app import App
 
 log = structlog.get_logger(__name__)
@@ -95,6 +94,8 @@ def signing_secret(settings: Settings) -> bytes:
 
 def api_deps(parts: Parts, secret: bytes | None = None) -> ApiDeps:
     """The API's collaborators from the composition root's objects."""
+    from api.deps import ApiDeps
+
     settings, services = parts.settings, parts.services
     token = settings.telegram.bot_token
     auth = ApiAuthService(
@@ -140,6 +141,8 @@ class EmbeddedServer(uvicorn.Server):
 
 
 def server_config(deps: ApiDeps, host: str, port: int) -> uvicorn.Config:
+    from api.app import create_api
+
     return uvicorn.Config(
         create_api(deps),
         host=host,
