@@ -94,3 +94,13 @@ def test_decimal_comma_in_a_post_reads_back_unless_doubtful(
 def test_the_plain_form_reads_one_way_in_every_role(value: Decimal, role: Role) -> None:
     """What the ask-back tells people to send never asks again."""
     assert read_number(plain(value), role) == value
+
+
+@given(
+    st.text(alphabet=st.sampled_from(list("0123456789.,'_ $-+ekmKM٫٬۰۵٠٥\u202f\u00a0usdtbc")))
+    | st.text(),
+    st.sampled_from(list(Role)),
+)
+def test_any_text_reads_or_not_without_raising(text: str, role: Role) -> None:
+    value = read_number(text, role)
+    assert value is None or isinstance(value, Decimal | Ambiguous)
