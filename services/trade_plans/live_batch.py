@@ -19,7 +19,8 @@ confirm mode) go one by one through ``PlanIntake``, which says why when it refus
   refusals) for the plan runner, as the paper batch does.
 
 Exactly once, as ``services.trading.submit`` promises: each order's row is committed as
-``pending`` with its deterministic client order id just before the exchange is called; a
+``pending`` with its deterministic client order id before the exchange is called (a chunk's
+first entries in one statement, sent at once; a plan's later entries one by one); a
 timeout or an unclear answer leaves it ``unknown`` for the reconciler (never sent again). A
 crash leaves per plan at most one order whose placement is unknown, and legs still ``planned``
 that the runner's ``resume`` sends (finding, by client order id, a row stored before). The
@@ -36,9 +37,9 @@ from decimal import Decimal
 from typing import Final
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.models import ExchangeAccount, Order, PlanLeg
-from core.db.repositories.orders import OrderRepository
 from core.db.repositories.outbox import OutboxRepository
 from core.db.repositories.plans import PlanRepository
 from core.domain import LegKind, LegStatus, MarketType, OrderStatus, SubscriptionMode
@@ -65,7 +66,7 @@ from services.trading.views import account_view
 
 log = structlog.get_logger(__name__)
 
-LIVE_CHUNK: Final = 48  # followers read, guarded, stored and sent together
+LIVE_CHUNK: Final = 48  # followers read, guarded, stored and sent together (<= SENDS_AT_ONCE)
 CHUNKS_AT_ONCE: Final = 2  # one chunk's database work overlaps another's exchange calls
 READS_AT_ONCE: Final = 64  # balances read at once (each its own account's rate limit)
 SENDS_AT_ONCE: Final = 64  # plans whose entries are in flight at once
@@ -232,19 +233,31 @@ class LiveSpotBatch(PaperSpotBatch):
     async def _send_all(
         self, shared: Shared, placed: Sequence[Made]
     ) -> dict[str, tuple[int, _Sent]]:
-        """Each plan's entries in turn, the plans concurrently (bounded): every order's row
-        committed as ``pending`` just before it is sent once, as ``OrderSubmitter`` does, so a
-        crash leaves at most one order per plan whose placement is unknown (its later legs
-        are still planned: the runner's ``resume`` sends them). Client order id -> (order
-        row id, answer)."""
+        """Each plan's entries in turn, the plans concurrently: the first entry of every plan
+        of the chunk is committed as a ``pending`` row in ONE statement and all of them are
+        sent at once (the chunk is no larger than the sends allowed at once, so none waits
+        behind the commit); a plan's later entries are each committed just before their own
+        send, as ``OrderSubmitter`` does. A crash thus leaves at most one order per plan whose
+        placement is unknown (its later legs still planned: the runner's ``resume`` sends
+        them). Client order id -> (order row id, answer)."""
+        entries = {m.plan_id: _entries(m) for m in placed}
+        async with self._db.transaction() as session:
+            firsts = await self._store_intents(
+                session, shared, [(m, entries[m.plan_id][0]) for m in placed if entries[m.plan_id]]
+            )
         gate = asyncio.Semaphore(SENDS_AT_ONCE)
         out: dict[str, tuple[int, _Sent]] = {}
 
         async def plan_entries(m: Made) -> None:
             async with gate:
                 client = await self._accounts.client(account_view(m.account), m.plan.symbol)
-                for request in _entries(m):
-                    order_id = await self._store_intent(shared, m, request)
+                for i, request in enumerate(entries[m.plan_id]):
+                    if i == 0:
+                        order_id = firsts.get(request.client_order_id)
+                    else:
+                        async with self._db.transaction() as session:
+                            stored = await self._store_intents(session, shared, [(m, request)])
+                        order_id = stored.get(request.client_order_id)
                     if order_id is None:  # stored before: the runner's resume settles it
                         continue
                     answer = await _send(client, request)
@@ -256,24 +269,33 @@ class LiveSpotBatch(PaperSpotBatch):
         await asyncio.gather(*(plan_entries(m) for m in placed))
         return out
 
-    async def _store_intent(self, shared: Shared, m: Made, request: OrderRequest) -> int | None:
-        """The ``pending`` order row, committed on its own (None when it exists already)."""
-        async with self._db.transaction() as session:
-            return await OrderRepository(session).insert_pending(
-                {
-                    "user_id": m.follower.user.id,
-                    "account_id": m.account.id,
-                    "signal_id": shared.view.id,
-                    "plan_id": m.plan_id,
-                    "client_order_id": request.client_order_id,
-                    "symbol": request.symbol,
-                    "side": request.side,
-                    "type": request.type,
-                    "amount": request.amount,
-                    "price": request.price,
-                    "reduce_only": request.reduce_only,
-                }
-            )
+    @staticmethod
+    async def _store_intents(
+        session: AsyncSession, shared: Shared, intents: Sequence[tuple[Made, OrderRequest]]
+    ) -> dict[str, int]:
+        """The orders as ``pending`` rows in one statement: client order id -> row id (one
+        stored before is left out)."""
+        rows = [
+            {
+                "user_id": m.follower.user.id,
+                "account_id": m.account.id,
+                "signal_id": shared.view.id,
+                "plan_id": m.plan_id,
+                "client_order_id": r.client_order_id,
+                "symbol": r.symbol,
+                "side": r.side,
+                "type": r.type,
+                "amount": r.amount,
+                "price": r.price,
+                "reduce_only": r.reduce_only,
+                "status": OrderStatus.PENDING,
+            }
+            for m, r in intents
+        ]
+        inserted = await PlanRepository(session).insert_many_ignore(
+            Order, rows, ["client_order_id"], (Order.client_order_id, Order.id)
+        )
+        return {cid: order_id for cid, order_id in inserted}
 
     async def _record(self, sent: dict[str, tuple[int, _Sent]]) -> None:
         """Every answer into its order row, and the legs placed with their orders (a refused
