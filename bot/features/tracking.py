@@ -75,6 +75,7 @@ async def build(ctx: FeatureContext) -> Feature:
         ChartRenderer(clock=ctx.clock),
         top_min_signals=settings.top_min_signals,
         clock=ctx.clock,
+        cache=ctx.kv.cache,
     )
 
     async def track(stop: asyncio.Event) -> None:

@@ -35,7 +35,7 @@ def build_feed(
         return StaticFeed(settings.static_prices, clock=clock), None
     if settings.price_feed == "exchange":
         client = factory.client_for_keys(settings.price_feed_exchange, "", "")
-        return ExchangeTickerFeed(client), client.close
+        return ExchangeTickerFeed(client, cache=factory.cache), client.close
     # the console's /market sets prices on this layer; with none set it is the replay exactly
     return MarketOverrides.default(clock=clock), None
 
@@ -49,7 +49,9 @@ async def build(ctx: FeatureContext) -> Feature:
     # The factory builds the public client of PRICE_FEED=exchange, so the engine gets its feed
     # once both exist.
     paper = PaperEngine(ctx.db, StaticFeed(clock=ctx.clock), settings, clock=ctx.clock)
-    factory = ExchangeFactory(ctx.db, ctx.keystore, settings, paper, clock=ctx.clock)
+    factory = ExchangeFactory(
+        ctx.db, ctx.keystore, settings, paper, clock=ctx.clock, cache=ctx.kv.cache
+    )
     feed, feed_closer = build_feed(settings, factory, ctx.clock)
     paper.feed = feed
     pin_attempts = PinAttempts(ctx.kv.cache, ctx.kv.locks, ctx.clock)  # shared via ctx.kv

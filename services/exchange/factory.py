@@ -8,7 +8,8 @@ and, asked with ``perp=True`` (or when the account itself is a perp account), a 
 built from the same keys and cached apart. ``urls_override`` (settings: ``EXCHANGE_API_URL``)
 points every live client at a mirror or a test server and ``saved_markets``
 (``EXCHANGE_MARKETS_DIR``: ``<exchange_id>.json`` for spot, ``<exchange_id>.swap.json`` for
-perps) spares the first market download.
+perps) spares the first market download. ``cache`` (the app's memory or Redis cache) is
+where the views of exchange reads are kept (balances, positions: ``TradingAccounts``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import ccxt
 import ccxt.async_support as ccxt_async
 import structlog
 
+from core.cache import Cache
 from core.clock import Clock, utc_now
 from core.config import ExchangeSettings
 from core.db.models import ExchangeAccount
@@ -90,8 +92,10 @@ class ExchangeFactory:
         rate_limit: bool = True,
         clock: Clock = utc_now,
         client_options: Mapping[str, Any] | None = None,
+        cache: Cache | None = None,
     ) -> None:
         self._db = db
+        self.cache = cache  # None: nothing read from an exchange is cached
         self._keystore = keystore
         self._settings = settings
         self.paper = paper

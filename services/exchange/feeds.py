@@ -3,7 +3,9 @@
 - ``ReplayFeed``: real candles replayed as a live price (offline demo, tests); a perp symbol
   (``BTC/USDT:USDT``) without candles of its own is priced at its spot series.
 - ``StaticFeed``: prices set by hand (tests, demos).
-- ``ExchangeTickerFeed``: any ``ExchangeClient``'s ticker (online).
+- ``ExchangeTickerFeed``: any ``ExchangeClient``'s ticker (online); given the app's cache,
+  a ticker is kept ``TICKER_TTL_S`` (a few seconds: /price, the pair check and the fill of
+  one order ask once) and the exchange's symbols ``SYMBOLS_TTL_S`` (an hour), in every process.
 
 Every feed raises ``UserError("No price for XYZ/USDT on <feed name>")`` for a symbol it does
 not price, and names itself in ``Ticker.source``.
@@ -19,6 +21,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Final, Protocol, runtime_checkable
 
+from core.cache import Cache
+from core.cached import cached
 from core.clock import Clock, utc_now
 from core.errors import UserError
 from services.exchange.base import ExchangeClient, Ticker
@@ -35,6 +39,8 @@ __all__ = [
     "load_demo_series",
 ]
 
+TICKER_TTL_S: Final = 5.0
+SYMBOLS_TTL_S: Final = 3600.0
 DEMO_DATA_DIR: Final = Path(__file__).resolve().parent / "data"
 DEMO_EXCHANGE: Final = "Binance"
 DEMO_ORIGIN: Final = "Harthor/marketlab"
@@ -326,10 +332,25 @@ class ExchangeTickerFeed:
     ``load_symbols()`` or the ``symbols`` argument fills it; once known, other symbols are
     refused without a request."""
 
-    def __init__(self, client: ExchangeClient, symbols: Iterable[str] = ()) -> None:
+    def __init__(
+        self, client: ExchangeClient, symbols: Iterable[str] = (), cache: Cache | None = None
+    ) -> None:
         self._client = client
         self.name = f"{client.name} ticker"
         self._symbols = {_normalize(s) for s in symbols}
+        self._ticker = client.ticker
+        self._active_symbols = self._read_active_symbols
+        if cache is not None:
+            self._ticker = cached(
+                cache, ttl=TICKER_TTL_S, key=_symbol_key, returns=Ticker, namespace=self.name
+            )(client.ticker)
+            self._active_symbols = cached(
+                cache,
+                ttl=SYMBOLS_TTL_S,
+                key=_all_key,
+                returns=list[str],
+                namespace=f"{client.name} symbols",
+            )(self._read_active_symbols)
 
     @property
     def client(self) -> ExchangeClient:
@@ -338,16 +359,27 @@ class ExchangeTickerFeed:
 
     async def load_symbols(self) -> list[str]:
         """Fetch the exchange's active markets; returns them sorted."""
-        markets = await self._client.markets()
-        self._symbols = {_normalize(s) for s, m in markets.items() if m.active}
+        self._symbols = {_normalize(s) for s in await self._active_symbols()}
         return self.symbols()
+
+    async def _read_active_symbols(self) -> list[str]:
+        markets = await self._client.markets()
+        return sorted(s for s, m in markets.items() if m.active)
 
     async def ticker(self, symbol: str) -> Ticker:
         """The exchange's ticker; its errors (``TemporaryExchangeError``...) pass through."""
         if self._symbols and _normalize(symbol) not in self._symbols:
             raise _no_price(symbol, self.name)
-        ticker = await self._client.ticker(symbol)
+        ticker = await self._ticker(symbol)
         return ticker if ticker.source else dataclasses.replace(ticker, source=self.name)
 
     def symbols(self) -> list[str]:
         return sorted(self._symbols)
+
+
+def _symbol_key(symbol: str) -> str:
+    return symbol
+
+
+def _all_key() -> str:
+    return "all"

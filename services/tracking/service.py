@@ -9,11 +9,14 @@ private one only to its owner.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Final
 
+from core.cache import Cache
+from core.cached import cached, invalidate_tag
 from core.clock import Clock, utc_now
 from core.db.models import SignalOutcome
 from core.db.repositories.outcomes import OutcomeRepository
@@ -44,6 +47,10 @@ WINDOWS: Final = (30, 90, None)
 CHART_BEFORE: Final = timedelta(hours=12)  # candles shown before the post
 CHART_AFTER: Final = timedelta(hours=12)  # and after the close (or up to now)
 CHART_MAX_CANDLES: Final = 400
+# the scored signals are kept until the tracker stores a new outcome; at most this long, as
+# a channel's "TP hit" claim counts in the scores too and is not an outcome
+SCORES_TTL_S: Final = 600.0
+SCORES_TAG: Final = "scores"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +72,16 @@ def scored(row: SignalOutcome, claimed: int) -> ScoredSignal:
     )
 
 
+def _ids_key(source_ids: list[int] | None) -> str:
+    return "all" if source_ids is None else ",".join(map(str, sorted(source_ids)))
+
+
+def _scores_tags(source_ids: list[int] | None) -> list[str]:
+    """One tag for every entry: a new outcome of one source moves the leaderboard too."""
+    del source_ids
+    return [SCORES_TAG]
+
+
 class TrackingService:
     def __init__(  # noqa: PLR0913 - the composition root hands over each collaborator
         self,
@@ -76,6 +93,7 @@ class TrackingService:
         *,
         top_min_signals: int = 10,
         clock: Clock = utc_now,
+        cache: Cache | None = None,
     ) -> None:
         self._db = db
         self._tracker = tracker
@@ -84,11 +102,28 @@ class TrackingService:
         self._charts = charts
         self._top_min = top_min_signals
         self._clock = clock
+        self._cache = cache
+        self._scored: Callable[[list[int] | None], Awaitable[dict[int, list[ScoredSignal]]]] = (
+            self._read_scored
+            if cache is None
+            else cached(
+                cache,
+                ttl=SCORES_TTL_S,
+                key=_ids_key,
+                tags=_scores_tags,
+                returns=dict[int, list[ScoredSignal]],
+                namespace="tracking.scored",
+            )(self._read_scored)
+        )
 
     async def run_pass(self) -> int:
-        return await self._tracker.run_pass()
+        """One tracker pass; the cached scores go when it stored a changed outcome."""
+        changed = await self._tracker.run_pass()
+        if changed and self._cache is not None:
+            await invalidate_tag(self._cache, SCORES_TAG)
+        return changed
 
-    async def _scored(self, source_ids: list[int] | None) -> dict[int, list[ScoredSignal]]:
+    async def _read_scored(self, source_ids: list[int] | None) -> dict[int, list[ScoredSignal]]:
         async with self._db.session() as session:
             rows = await OutcomeRepository(session).scored(source_ids, None)
         out: dict[int, list[ScoredSignal]] = {}

@@ -5,6 +5,11 @@ pairs each exchange lists, and what each holds.
 A user only ever reaches their own accounts: a label or id of someone else's is ``NotFound``.
 The label ``paper`` always means the paper spot account and ``paper-perp`` the paper
 perpetual-futures account; a live account cannot take them.
+
+The balance and positions views (/balance, /positions, the API's portfolio) are cached for a
+minute in the exchange factory's cache, tagged with the user: any change to one of the user's
+own orders (placed, filled, cancelled: ``holdings_changed``) drops them in every process. The
+order path never reads them: ``share_of_free`` and the exchange itself see the live balance.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from typing import Final
 
 import structlog
 
+from core.cache import Cache
+from core.cached import cached, invalidate_tag
 from core.db.models import ExchangeAccount
 from core.db.repositories.accounts import AccountRepository
 from core.db.repositories.base import Repository
@@ -41,6 +48,7 @@ def is_perp(symbol: str | None) -> bool:
 
 
 PAPER_PERP_LABEL: Final = "paper-perp"
+HOLDINGS_TTL_S: Final = 60.0  # the balance and positions views
 MAX_PAIRS_NAMED: Final = 20  # more than this and an unknown pair points to /pairs instead
 
 
@@ -50,6 +58,28 @@ def require_trader(user: UserView) -> None:
         raise Forbidden("You are not allowed to trade.")
 
 
+def holdings_tag(user_id: int) -> str:
+    """The cache tag of one user's balance and positions views."""
+    return f"holdings:{user_id}"
+
+
+def _balance_key(user: UserView, account_label: str | None) -> str:
+    return f"{user.id}:{account_label or ''}"
+
+
+def _balance_tags(user: UserView, account_label: str | None) -> list[str]:
+    del account_label  # every account of the user: one order moves its quote and base
+    return [holdings_tag(user.id)]
+
+
+def _positions_key(user: UserView) -> str:
+    return str(user.id)
+
+
+def _positions_tags(user: UserView) -> list[str]:
+    return [holdings_tag(user.id)]
+
+
 class TradingAccounts:
     """The user's accounts, their exchange clients and markets, balances and positions."""
 
@@ -57,6 +87,31 @@ class TradingAccounts:
         self._db = db
         self._factory = factory
         self._paper = paper
+        self._cache: Cache | None = factory.cache
+        self._balance = self._read_balance
+        self._positions = self._read_positions
+        if self._cache is not None:
+            self._balance = cached(
+                self._cache,
+                ttl=HOLDINGS_TTL_S,
+                key=_balance_key,
+                tags=_balance_tags,
+                returns=BalanceView,
+                namespace="trading.balance",
+            )(self._read_balance)
+            self._positions = cached(
+                self._cache,
+                ttl=HOLDINGS_TTL_S,
+                key=_positions_key,
+                tags=_positions_tags,
+                returns=list[tuple[AccountView, list[Position]]],
+                namespace="trading.positions",
+            )(self._read_positions)
+
+    async def holdings_changed(self, user_id: int) -> None:
+        """One of the user's own orders changed: their cached balance and positions go."""
+        if self._cache is not None:
+            await invalidate_tag(self._cache, holdings_tag(user_id))
 
     # -- accounts -------------------------------------------------------------------------------
 
@@ -242,8 +297,12 @@ class TradingAccounts:
         return spend, True
 
     async def balance(self, user: UserView, account_label: str | None) -> BalanceView:
-        """The balances of one account, the paper quote asset first."""
+        """The balances of one account, the paper quote asset first (up to a minute old,
+        never older than the user's last order change)."""
         require_trader(user)
+        return await self._balance(user, account_label)
+
+    async def _read_balance(self, user: UserView, account_label: str | None) -> BalanceView:
         account = await self.by_label(user, account_label)
         client = await self.client(account)
         balances = await client.balances()
@@ -260,7 +319,10 @@ class TradingAccounts:
     async def positions(self, user: UserView) -> list[tuple[AccountView, list[Position]]]:
         """Holdings per account: paper from its ledger, live from the exchange (spot: the
         non-stable balances, marked at the exchange's price). An unreachable exchange is
-        skipped (and logged)."""
+        skipped (and logged). Cached like ``balance``."""
+        return await self._positions(user)
+
+    async def _read_positions(self, user: UserView) -> list[tuple[AccountView, list[Position]]]:
         result = []
         for account in await self.active(user):
             try:

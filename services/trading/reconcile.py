@@ -236,6 +236,8 @@ class Reconciler:
         """Queue one outbox message per (order, new status) the owner was not told about."""
         pending = await self._unnotified(limit)
         for user_id, chat_id, status, view in pending:
+            # a resting paper order the engine filled: the user's balance changed
+            await self._accounts.holdings_changed(user_id)
             await self._notifier.notify(
                 chat_id,
                 self._messages.order_update(view),

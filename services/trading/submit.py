@@ -189,6 +189,8 @@ class OrderSubmitter:
             status = row.status
             if notified:
                 row.notified_status = status.value
+            user_id = row.user_id
+        await self._accounts.holdings_changed(user_id)
         self.count(account, status)
         log.info("order_status", order_id=order_id, status=status.value)
 
@@ -224,6 +226,8 @@ class OrderSubmitter:
             row.reconcile_attempts = 0
             if notified:
                 row.notified_status = status.value
+            user_id = row.user_id
+        await self._accounts.holdings_changed(user_id)
         if status is not before:
             self.count(account, status)
             log.info("order_status", order_id=order_id, status=status.value)
