@@ -194,15 +194,22 @@ async def test_close_pressed_twice_closes_the_plan_once(
     await assert_closed_once(dashboard)
 
 
+@pytest.mark.parametrize("bridge", ["script", "web_events"])
 async def test_close_through_telegrams_popup_pressed_twice_closes_once(
-    browser: Browser, dashboard: Dashboard
+    browser: Browser, dashboard: Dashboard, bridge: str
 ) -> None:
-    """Inside Telegram (its script present): initData from Telegram.WebApp, the confirmation
-    through showConfirm; two presses in a row, one confirmation, one close."""
+    """Inside Telegram: with its script, initData from Telegram.WebApp and the confirmation
+    through showConfirm; without it, Telegram's popup through its web events (the client's
+    TelegramWebviewProxy, answered with popup_closed). Two presses in a row: one confirmation,
+    one close."""
     async with phone(browser) as mini:
         page = mini.page
-        await page.add_init_script(fake_telegram(signed(dashboard)))
-        await page.goto(dashboard.url)  # no launch fragment: the script has the initData
+        if bridge == "script":
+            await page.add_init_script(fake_telegram(signed(dashboard)))
+            await page.goto(dashboard.url)  # no launch fragment: the script has the initData
+        else:
+            await page.add_init_script(FAKE_WEBVIEW)
+            await page.goto(launch_url(dashboard.url, signed(dashboard), theme="dark"))
         await expect(page.locator("#sources .source-row")).to_have_count(1)
         await page.locator('#tabs [data-tab="trades"]').click()
         plan = page.locator(f'#plans .plan-row[data-id="{dashboard.plan_id}"]')
@@ -212,8 +219,12 @@ async def test_close_through_telegrams_popup_pressed_twice_closes_once(
             )
         assert (await closing.value).status == 200
         await expect(plan.locator(".status")).to_have_text("Closed")
-        assert await page.evaluate("() => window.confirmations.length") == 1
+        confirmations = await page.evaluate("() => window.confirmations")
+        assert len(confirmations) == 1 and f"#{dashboard.plan_id}" in confirmations[0]
         assert len(mini.requests_to("POST", f"/api/v1/plans/{dashboard.plan_id}/close")) == 1
+        if bridge == "web_events":  # told Telegram it is ready, as its script would
+            sent = await page.evaluate("() => window.webEvents")
+            assert sent[:2] == ["web_app_ready", "web_app_expand"]
         # Telegram's dark theme: the charts are asked for dark
         await page.locator('#tabs [data-tab="sources"]').click()
         await page.locator("#sources .source-row").click()
@@ -269,4 +280,25 @@ window.Telegram = {{
     }},
   }},
 }};
+"""
+
+
+# A Telegram client without its script: events go out through TelegramWebviewProxy and come
+# back through window.Telegram.WebView.receiveEvent (core.telegram.org/api/web-events).
+FAKE_WEBVIEW = """
+window.confirmations = [];
+window.webEvents = [];
+window.TelegramWebviewProxy = {
+  postEvent(type, data) {
+    window.webEvents.push(type);
+    if (type === "web_app_open_popup") {
+      const popup = JSON.parse(data);
+      window.confirmations.push(popup.message);
+      const ok = popup.buttons.find((button) => button.type === "ok");
+      const answer = () =>
+        window.Telegram.WebView.receiveEvent("popup_closed", { button_id: ok.id });
+      setTimeout(answer, 50);
+    }
+  },
+};
 """

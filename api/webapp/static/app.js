@@ -12,6 +12,51 @@
 
   class SignInRefused extends Error {}
 
+  // Without Telegram's script the clients still take its documented web events
+  // (core.telegram.org/api/web-events): sent through TelegramWebviewProxy (phones, desktop) or
+  // to the parent window (Telegram Web's iframe); answered through
+  // window.Telegram.WebView.receiveEvent, or a message from the parent.
+  const bridge = tg ? null : webEvents();
+
+  function webEvents() {
+    const proxy = window.TelegramWebviewProxy;
+    const framed = window.parent !== window;
+    if (!proxy && !framed) return null; // a plain browser tab
+    const waiting = {};
+    const receive = (type, data) => (waiting[type] || []).splice(0).forEach((handler) => handler(data));
+    window.Telegram = Object.assign(window.Telegram || {}, { WebView: { receiveEvent: receive } });
+    if (!proxy) {
+      window.addEventListener("message", (event) => {
+        if (event.source !== window.parent) return;
+        try {
+          const message = JSON.parse(event.data);
+          if (message && message.eventType) receive(message.eventType, message.eventData);
+        } catch (error) {
+          // not one of Telegram's messages
+        }
+      });
+    }
+    return {
+      post(type, data = {}) {
+        if (proxy) proxy.postEvent(type, JSON.stringify(data));
+        else window.parent.postMessage(JSON.stringify({ eventType: type, eventData: data }), "*");
+      },
+      next(type) {
+        return new Promise((resolve) => (waiting[type] = waiting[type] || []).push(resolve));
+      },
+    };
+  }
+
+  // popups came with Bot API 6.2
+  function versionAtLeast(wanted) {
+    const have = String(launch.get("tgWebAppVersion") || "0").split(".").map(Number);
+    const want = wanted.split(".").map(Number);
+    for (let i = 0; i < want.length; i += 1) {
+      if ((have[i] || 0) !== want[i]) return (have[i] || 0) > want[i];
+    }
+    return true;
+  }
+
   // Telegram passes its launch parameters in the URL fragment:
   // #tgWebAppData=<urlencoded initData>&tgWebAppVersion=...&tgWebAppThemeParams=...
   function launchParams() {
@@ -448,7 +493,21 @@
     return undefined;
   }
 
+  // Telegram's own popup (its script's showConfirm, or the web event it sends), else the
+  // browser's dialog
   function confirmed(message) {
+    if (bridge && versionAtLeast("6.2")) {
+      const closed = bridge.next("popup_closed");
+      bridge.post("web_app_open_popup", {
+        title: "",
+        message,
+        buttons: [
+          { id: "ok", type: "ok" },
+          { id: "cancel", type: "cancel" },
+        ],
+      });
+      return closed.then((data) => Boolean(data && data.button_id === "ok"));
+    }
     if (!tg || typeof tg.showConfirm !== "function") return Promise.resolve(window.confirm(message));
     return new Promise((resolve) => {
       try {
@@ -488,6 +547,9 @@
       if (typeof tg.ready === "function") tg.ready();
       if (typeof tg.expand === "function") tg.expand();
       if (tg.BackButton) tg.BackButton.onClick(back);
+    } else if (bridge) {
+      bridge.post("web_app_ready");
+      bridge.post("web_app_expand");
     }
     $("back").addEventListener("click", back);
     for (const button of $("tabs").querySelectorAll("button")) {
