@@ -29,16 +29,16 @@ from core.db.repositories.outbox import OutboxRepository
 from core.db.repositories.signals import SignalEventRepository, SignalRepository
 from core.db.repositories.sources import SourceRepository
 from core.db.repositories.users import UserRepository
-from core.domain import Role, SignalKind, SignalStatus, UpdateType
+from core.domain import Role, SignalKind, SignalStatus
 from core.errors import Conflict, NotFound
 from services.dto import UserView
 from services.notifications import enqueue
 from services.signal_dto import EventView, PlacedUpdate, SignalView, Unplaced, UnplacedUpdate
 from services.signal_parser import ParseResult
-from services.signals import fan_out
+from services.signals import applying
 from services.signals.access import managed
 from services.signals.context import SignalContext
-from services.signals.update_effects import Reading, apply_update
+from services.signals.update_effects import Reading
 from services.signals.views import to_event_view, to_signal_view
 from services.sources import to_source_view
 
@@ -103,26 +103,15 @@ async def place(
         signal = await _open_signal_of(session, source, signal_id)
         event.signal_id = signal.id
         event.linked_by = "owner"
-        reading = Reading.from_details(event.kind, event.target_index, event.details or {})
-        effect = apply_update(signal, reading, event.raw_text, ctx.clock())
-        event.target_index = effect.target_index
-        event.details = {
-            **(event.details or {}),
-            **effect.details,
-            "placed_by": user.id,
-            "status_changed": effect.changed,
-            "plan_stop": str(effect.stop) if effect.stop is not None else None,
-        }
+        event.details = {**(event.details or {}), "placed_by": user.id}
+        reading = Reading.from_details(event.kind, event.target_index, event.details)
+        rows = await applying.with_others(session, event, reading, created=True)
+        views = await applying.apply_all(ctx, session, signal, source, rows)
         await _audit(session, user, "signal_update_linked", event, signal.id)
-        view = to_signal_view(signal, source)
-        event_view = to_event_view(event)
-        await fan_out.announce_event(ctx, session, view, event_view)
-    if ctx.plans is not None:
-        await ctx.plans.apply_update(
-            signal.id, event_view.id, UpdateType(event_view.kind), event.raw_text, stop=effect.stop
-        )
-    log.info("update_placed_by_owner", event_id=event_id, signal_id=signal.id)
-    return PlacedUpdate(event=event_view, signal=view)
+        view, text = to_signal_view(signal, source), event.raw_text
+    await applying.hand_to_plans(ctx, view.id, views, text)
+    log.info("update_placed_by_owner", event_id=event_id, signal_id=view.id)
+    return PlacedUpdate(event=views[0], signal=view)
 
 
 async def link_entry(

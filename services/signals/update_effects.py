@@ -47,6 +47,7 @@ class Reading:
     target_index: int | None = None
     stop_loss: Decimal | None = None
     all_targets: bool = False
+    also: tuple[UpdateType, ...] = ()  # the post's other events ("TP1 hit, SL to entry")
 
     @classmethod
     def of(cls, result: ParseResult) -> Reading:
@@ -56,11 +57,17 @@ class Reading:
             target_index=update.target_index if update is not None else None,
             stop_loss=result.stop_loss,
             all_targets=update is not None and update.all_targets,
+            also=update.also if update is not None else (),
         )
+
+    def other(self, kind: UpdateType) -> Reading:
+        """The reading of one of the post's other events (the same stop price, if any)."""
+        return Reading(kind=kind, stop_loss=self.stop_loss)
 
     def details(self) -> dict[str, object]:
         stop = str(self.stop_loss) if self.stop_loss is not None else None
-        return {"read_stop": stop, "read_all_targets": self.all_targets}
+        also = [kind.value for kind in self.also]
+        return {"read_stop": stop, "read_all_targets": self.all_targets, "read_also": also}
 
     @classmethod
     def from_details(
@@ -72,7 +79,12 @@ class Reading:
             target_index=target_index,
             stop_loss=Decimal(stop) if isinstance(stop, str) else None,
             all_targets=bool(details.get("read_all_targets")),
+            also=tuple(UpdateType(str(k)) for k in _listed(details.get("read_also"))),
         )
+
+
+def _listed(value: object) -> list[object]:
+    return list(value) if isinstance(value, list) else []
 
 
 @dataclass(frozen=True, slots=True)

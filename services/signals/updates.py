@@ -9,8 +9,6 @@ the working plans of its signal (move the stop, close, partial close, cancel).
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import structlog
 
 from core.db.models import Signal
@@ -19,11 +17,11 @@ from core.db.repositories.sources import SourceRepository
 from core.domain import SignalKind
 from services.signal_dto import EventView, SourceView, Unplaced
 from services.signal_parser import ParseResult
-from services.signals import fan_out, placing
+from services.signals import applying, placing
 from services.signals.columns import sha256
 from services.signals.context import SignalContext
-from services.signals.update_effects import STATUS_OF_UPDATE, Reading, apply_update
-from services.signals.views import to_event_view, to_signal_view
+from services.signals.update_effects import STATUS_OF_UPDATE, Reading
+from services.signals.views import to_event_view
 
 __all__ = ["STATUS_OF_UPDATE", "store_update", "update_note"]  # the backtest reads the first
 log = structlog.get_logger(__name__)
@@ -42,16 +40,16 @@ async def store_update(  # noqa: PLR0913 - one post's coordinates and outcome
     source's owner to place when it links to no single open signal or was read below the
     confidence threshold. Returns (event, created)."""
     reading = Reading.of(result)
+    applied: list[EventView] = []
     async with ctx.db.transaction() as session:
         signals = SignalRepository(session)
-        events = SignalEventRepository(session)
         signal, linked_by, candidates = await _link(
-            signals, events, source.id, chat_id, result, reply_to
+            signals, SignalEventRepository(session), source.id, chat_id, result, reply_to
         )
         suggested = None
         if signal is not None and result.confidence < ctx.threshold:  # the gate: owner decides
             suggested, signal, linked_by = signal.id, None, None
-        event, created = await events.add_if_absent(
+        event, created = await SignalEventRepository(session).add_if_absent(
             {
                 "signal_id": signal.id if signal else None,
                 "source_id": source.id,
@@ -67,41 +65,21 @@ async def store_update(  # noqa: PLR0913 - one post's coordinates and outcome
                 "created_at": ctx.clock(),
             }
         )
-        if created and signal is not None:
-            effect = apply_update(signal, reading, text, ctx.clock())
-            event.target_index = effect.target_index
-            event.details = {
-                **(event.details or {}),
-                **effect.details,
-                "status_changed": effect.changed,
-                "plan_stop": str(effect.stop) if effect.stop is not None else None,
-            }
-        view = to_event_view(event)
-        if created and signal is not None:
+        if event.signal_id is not None:
+            same = signal is not None and signal.id == event.signal_id
+            linked = signal if same else await signals.get_for_update(event.signal_id)
+            assert linked is not None  # the event's foreign key
             src = await SourceRepository(session).get(source.id)
-            await fan_out.announce_event(ctx, session, to_signal_view(signal, src), view)
+            rows = await applying.with_others(session, event, reading, created)
+            applied = await applying.apply_all(ctx, session, linked, src, rows)
         elif created:
             reason = _unplaced_reason(result, candidates, suggested)
+            view = to_event_view(event)
             await placing.ask_owner(ctx, session, source.id, view, result, text, reason, suggested)
-        log.info(
-            "update_stored",
-            event_id=event.id,
-            signal_id=event.signal_id,
-            linked_by=linked_by,
-            created=created,
-        )
-        applied_to = event.signal_id
-    if applied_to is not None and ctx.plans is not None:
-        # after the commit, also on a redelivery (a crash may have come in between): each plan
-        # applies an event once, in its own step, and tells its follower
-        stop = view.details.get("plan_stop")
-        await ctx.plans.apply_update(
-            applied_to,
-            view.id,
-            reading.kind,
-            text,
-            stop=Decimal(stop) if isinstance(stop, str) else None,
-        )
+        log.info("update_stored", event_id=event.id, signal_id=event.signal_id, created=created)
+        view = to_event_view(event)
+    if view.signal_id is not None:
+        await applying.hand_to_plans(ctx, view.signal_id, applied, text)
     return view, created
 
 

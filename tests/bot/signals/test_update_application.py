@@ -157,3 +157,24 @@ async def test_a_live_signal_takes_no_edit_read_below_the_threshold(
     [event] = await rows(app, SignalEvent)
     assert event.details["applied"] is False
     assert "below 95%" in event.details["reason"]
+
+
+async def test_a_take_profit_that_also_moves_the_stop_does_both(
+    make_app: AppFactory, telegram_api: FakeTelegramAPI
+) -> None:
+    """"TP1 ✅ SL moved to 88200": target 1 counted and the stop moved, each logged once (also
+    when delivered again), and the plan's stop moves too."""
+    app = await make_app(exchange=STATIC, limits={"rate_limit_burst": 1000})
+    await register(app, telegram_api)
+    await follow(app, telegram_api, TRADER_ID, "1 auto 50")
+    entry = await post(app, telegram_api, BTC)
+    update = telegram_api.updates.channel_post(CHANNEL, "TP1 ✅ SL moved to 88200")
+    update["channel_post"]["reply_to_message"] = dict(entry["channel_post"])
+    await feed(app, update)
+    await feed(app, {**update, "update_id": update["update_id"] + 1000})  # delivered again
+    [signal] = await rows(app, Signal)
+    assert (signal.targets_hit, signal.stop_loss) == (1, Decimal(88200))
+    assert signal.status is SignalStatus.ACTIVE
+    assert [e.kind for e in await rows(app, SignalEvent)] == ["tp_hit", "move_sl"]
+    [plan] = await plans_of(app, TRADER_ID)
+    assert plan.stop_price == Decimal(88200)
