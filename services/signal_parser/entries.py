@@ -60,12 +60,16 @@ def settle_entry(
         nums, mk = _side_line_entry(n, side_span, pair, work_end)
         lv.entry = [x for x in nums if x.start not in used]
         lv.entry_market = mk
+        # a price on a line below the side word is a weaker reading than one beside it
+        lv.entry_weak = bool(lv.entry) and n.lower.count("\n", side_span[1], lv.entry[0].start) > 0
     if not lv.has_entry and pair is not None and (lv.targets or lv.stop is not None):
         lv.entry = [x for x in _pair_line_entry(n, pair, work_end) if x.start not in used]
+        lv.entry_weak = bool(lv.entry)
     if not lv.has_entry:
         at = _AT_PRICE_RE.search(low)
         if at:
             lv.entry = numbers(n, at.end(), min(len(low), at.end() + 20))[:1]
+            lv.entry_weak = bool(lv.entry)
 
 
 def _side_line_entry(
@@ -87,7 +91,7 @@ def _side_line_entry(
     ]
     if nums or le < line_end(low, side_span[1]):
         return nums, None
-    return _price_line_below(n, le, work_end), None
+    return _price_line_below(n, le, work_end), None  # weak: see ``settle_entry``
 
 
 def _price_line_below(n: Normalized, pos: int, work_end: int) -> list[Num]:

@@ -76,6 +76,12 @@ class Levels:
     leverage: Num | None = None
     has_labels: bool = False
     entry_word: str = ""
+    # what the confidence weighs: labels that gave no value, the highest target number written,
+    # an entry read by a weak rule (the "@" fallback, the pair line, a lone price below)
+    target_labelled: bool = False
+    stop_labelled: bool = False
+    numbered: int = 0
+    entry_weak: bool = False
 
     @property
     def has_entry(self) -> bool:
@@ -131,9 +137,21 @@ def extract_levels(n: Normalized, work_end: int) -> Levels:
             _read_entry(lv, low, low[ls:le], nums, le, max(seg_end, consumed))
         elif kind == "target" and not OPEN_TARGET_RE.match(low, le, seg_end):
             lv.targets.extend(nums)
-        elif kind == "stop" and lv.stop is None and nums:
-            lv.stop = nums[0]
+            lv.target_labelled = True
+            lv.numbered = max(lv.numbered, _target_number(low, le, seg_end))
+        elif kind == "stop":
+            lv.stop_labelled = True
+            if lv.stop is None and nums:
+                lv.stop = nums[0]
     return lv
+
+
+def _target_number(low: str, start: int, end: int) -> int:
+    """The number a target label gives its target ("TP3: 45000" is 3), or 0."""
+    m = INDEX_RE.match(low, start, end)
+    if m is None or not (m.group("gap") == "" or m.group("hash") or m.group("mark") == ":"):
+        return 0
+    return int(m.group("idx"))
 
 
 def _read_entry(

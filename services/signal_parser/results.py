@@ -25,6 +25,10 @@ from services.signal_parser.updates import UPDATE_ORDER, Update, move_level
 _TICKER_RE: Final = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9]{1,9}(?![A-Za-z0-9])")
 
 Spans = dict[str, tuple[int, int]]
+# one thing that does not fit takes a full signal (1.0) below the threshold (0.6)
+MISFIT: Final = 0.45
+# the most a reading with an inferred side, or with neither targets nor stop, can score
+WEAK_CAP: Final = 0.55
 
 
 @dataclass(slots=True)
@@ -156,15 +160,26 @@ def _entry_value(n: Normalized, lv: Levels, spans: Spans) -> EntryValue:
 
 
 def _entry_confidence(r: Reading) -> float:
+    """Earned: 1 for a complete, consistent signal read by strong rules; less for each field
+    missing or read by a weak rule, and below the threshold for levels that do not fit
+    together, a side inferred from them, a guessed market entry, targets the labels promise
+    but the post does not give, and a signal with neither targets nor stop."""
     lv, side = r.levels, r.side
-    conf = 0.35
-    conf += 0.15 if r.pair is not None else 0.0
-    conf += 0.2 if side.side is not None else 0.0
-    conf += 0.1 if lv.entry else (0.05 if lv.entry_market else 0.0)
-    conf += 0.1 if lv.targets else 0.0
-    conf += 0.1 if lv.stop is not None else 0.0
+    conf = 1.0
+    conf -= 0.0 if r.pair is not None else 0.5
+    conf -= 0.0 if side.side is not None else MISFIT
     if side.side is not None and side.margin == 0 and r.n_fields < 4:
         conf -= 0.05  # a side decided by a tie
+    if not lv.has_entry:
+        conf -= MISFIT  # no entry and no market word: "market" is a guess
+    elif lv.entry_weak:
+        conf -= 0.1
+    conf -= 0.0 if lv.targets else 0.2
+    conf -= 0.0 if lv.stop is not None else 0.15
+    if (lv.target_labelled and not lv.targets) or (lv.stop_labelled and lv.stop is None):
+        conf -= 0.2  # a label whose value was not read
+    if lv.targets and lv.numbered > len(lv.targets):
+        conf -= MISFIT  # "TP3: 45000" and no TP1, TP2: targets were lost
     conf -= sanity_penalty(
         side.side,
         [x.value for x in lv.entry],
@@ -173,13 +188,16 @@ def _entry_confidence(r: Reading) -> float:
     )
     if r.update is not None:
         conf -= 0.1
+    if r.inferred or (not lv.targets and lv.stop is None):
+        conf = min(conf, WEAK_CAP)  # an inferred side; a bare "BTC long 88000"
     return max(0.0, min(1.0, round(conf, 3)))
 
 
 def sanity_penalty(
     side: Side | None, entry: list[Decimal], targets: list[Decimal], stop: Decimal | None
 ) -> float:
-    """How much the levels contradict each other (0 = consistent)."""
+    """How much the levels contradict each other (0 = consistent); any contradiction takes a
+    full signal below the threshold."""
     levels = [*entry, *targets] + ([stop] if stop is not None else [])
     penalty = _magnitude_penalty(levels)
     if side is None:
@@ -188,16 +206,15 @@ def sanity_penalty(
     if entry:
         lo, hi = min(entry), max(entry)
         if stop is not None and ((long and stop >= lo) or (not long and stop <= hi)):
-            penalty += 0.25  # the stop is on the wrong side of the entry
-        bad = [t for t in targets if (long and t <= lo) or (not long and t >= hi)]
-        if bad:
-            penalty += 0.25 if len(bad) < len(targets) else 0.35
+            penalty += MISFIT  # the stop is on the wrong side of the entry
+        if any((long and t <= lo) or (not long and t >= hi) for t in targets):
+            penalty += MISFIT  # a target on the wrong side of the entry
     elif (
         stop is not None
         and targets
         and ((long and min(targets) <= stop) or (not long and max(targets) >= stop))
     ):
-        penalty += 0.3
+        penalty += MISFIT
     return penalty
 
 
@@ -206,10 +223,10 @@ def _magnitude_penalty(levels: list[Decimal]) -> float:
     penalty = 0.0
     positive = [x for x in levels if x > 0]
     if len(positive) != len(levels):
-        penalty += 0.3
+        penalty += MISFIT
     if len(positive) >= 2:
         ordered = sorted(positive)
         median = ordered[len(ordered) // 2]
         if any(x > median * 10 or x * 10 < median for x in positive):
-            penalty += 0.35
+            penalty += MISFIT
     return penalty
