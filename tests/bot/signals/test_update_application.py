@@ -162,8 +162,8 @@ async def test_a_live_signal_takes_no_edit_read_below_the_threshold(
 async def test_a_take_profit_that_also_moves_the_stop_does_both(
     make_app: AppFactory, telegram_api: FakeTelegramAPI
 ) -> None:
-    """"TP1 ✅ SL moved to 88200": target 1 counted and the stop moved, each logged once (also
-    when delivered again), and the plan's stop moves too."""
+    """'TP1 ✅ SL moved to 88200': target 1 counted and the stop moved, each logged once
+    (also when delivered again), and the plan's stop moves too."""
     app = await make_app(exchange=STATIC, limits={"rate_limit_burst": 1000})
     await register(app, telegram_api)
     await follow(app, telegram_api, TRADER_ID, "1 auto 50")
