@@ -13,9 +13,9 @@ import pytest
 from playwright.async_api import Browser, Dialog, Page, Route, expect
 
 from core.domain import OrderSide, PlanStatus
-from tests.bot.conftest import TRADER_ID
-from tests.webapp.dashboard import TITLE, Dashboard
-from tests.webapp.harness import MiniApp, phone
+from tests.bot.conftest import TRADER_ID, AppFactory
+from tests.webapp.dashboard import TITLE, Dashboard, api_for
+from tests.webapp.harness import MiniApp, phone, serve
 from tests.webapp.initdata import THEMES, launch_url, sign_init_data, tamper
 
 pytestmark = pytest.mark.browser
@@ -30,7 +30,11 @@ CHART_LOADED = """(selector) => {
 
 
 def signed(dashboard: Dashboard, user: dict[str, object] = TRADER, **kwargs: int) -> str:
-    return sign_init_data(dashboard.bot_token, user, **kwargs)
+    return signed_by(dashboard.bot_token, user, **kwargs)
+
+
+def signed_by(bot_token: str, user: dict[str, object] = TRADER, **kwargs: int) -> str:
+    return sign_init_data(bot_token, user, **kwargs)
 
 
 async def open_app(mini: MiniApp, dashboard: Dashboard, init_data: str) -> None:
@@ -104,6 +108,23 @@ async def test_a_forged_or_stale_initdata_gets_the_dashboard_button_screen(
         assert response is not None and response.status == 401
         assert not mini.requests_to("GET", "/api/v1/me")  # nothing read without a token
     assert await bare_dashboard.app.users.get(TRADER_ID) is None  # nobody registered
+
+
+async def test_someone_the_bot_does_not_let_in_is_told_why(
+    browser: Browser, make_app: AppFactory
+) -> None:
+    """Registration closed: a stranger's genuine initData gets 403 and the bot's reason, not
+    the expired-link screen; nobody is registered."""
+    app = await make_app(access={"registration": "closed"})
+    token = app.settings.telegram.bot_token
+    assert token is not None
+    async with serve(api_for(app)) as base, phone(browser) as mini:
+        await mini.page.goto(launch_url(f"{base}/app/", signed_by(token.get_secret_value())))
+        screen = mini.page.locator('#view[data-view="error"]')
+        await expect(screen).to_contain_text("The bot doesn't let you in")
+        await expect(screen).to_contain_text("This bot takes no new users.")
+        await expect(screen).not_to_contain_text("Dashboard button")
+    assert await app.users.get(TRADER_ID) is None
 
 
 async def test_someone_new_is_registered_on_first_open(

@@ -10,7 +10,14 @@
   const session = { access: null, refresh: null, stack: [], urls: [], dark: false };
   const $ = (id) => document.getElementById(id);
 
-  class SignInRefused extends Error {}
+  // the sign-in refused: 401 for initData that is forged, stale or missing; 403 for someone
+  // the bot does not let in (banned, waiting for approval, registration closed)
+  class SignInRefused extends Error {
+    constructor(message, status = 401) {
+      super(message);
+      this.status = status;
+    }
+  }
 
   // Without Telegram's script the clients still take its documented web events
   // (core.telegram.org/api/web-events): sent through TelegramWebviewProxy (phones, desktop) or
@@ -110,7 +117,9 @@
       headers: { "Content-Type": "application/json", Accept: "application/json" },
       body: JSON.stringify({ init_data: data }),
     });
-    if (response.status === 401 || response.status === 403) throw new SignInRefused(await failureText(response));
+    if (response.status === 401 || response.status === 403) {
+      throw new SignInRefused(await failureText(response), response.status);
+    }
     if (!response.ok) throw await failure(response);
     keep(await response.json());
   }
@@ -277,7 +286,7 @@
   }
 
   function failed(box, error) {
-    if (error instanceof SignInRefused) return refused();
+    if (error instanceof SignInRefused) return refused(error);
     fill(box, 
       el("p", { class: "notice", role: "alert" }, error.message || "Something went wrong."),
       el("button", { type: "button", onclick: () => session.stack[session.stack.length - 1]() }, "Try again"),
@@ -285,21 +294,19 @@
     return undefined;
   }
 
-  function refused() {
+  function refused(error) {
     session.stack = [];
     $("tabs").hidden = true;
     $("who").textContent = "";
-    show(
-      "error",
-      "Dashboard",
-      el(
-        "section",
-        { class: "error-screen", role: "alert" },
-        el("h2", {}, "This link can't sign you in"),
-        el("p", {}, "It has expired, or it did not come from Telegram."),
-        el("p", { class: "notice" }, "Open this from the bot's Dashboard button."),
-      ),
-    );
+    const why =
+      error.status === 403
+        ? [el("h2", {}, "The bot doesn't let you in"), el("p", { class: "notice" }, error.message)]
+        : [
+            el("h2", {}, "This link can't sign you in"),
+            el("p", {}, "It has expired, or it did not come from Telegram."),
+            el("p", { class: "notice" }, "Open this from the bot's Dashboard button."),
+          ];
+    show("error", "Dashboard", el("section", { class: "error-screen", role: "alert" }, ...why));
   }
 
   // the chart comes with the token, so it is fetched and shown from a blob: URL
@@ -486,7 +493,7 @@
       status.textContent = result.status === "closed" ? "Closed" : `Now ${words(result.status)}`;
       button.remove();
     } catch (error) {
-      if (error instanceof SignInRefused) return refused();
+      if (error instanceof SignInRefused) return refused(error);
       status.textContent = error.message || "Could not close it.";
       button.disabled = false;
     }
@@ -532,7 +539,7 @@
       const me = await json("me");
       $("who").textContent = me.username ? `@${me.username}` : text(me.first_name || me.telegram_id);
     } catch (error) {
-      if (error instanceof SignInRefused) return refused();
+      if (error instanceof SignInRefused) return refused(error);
       session.stack = [enter];
       return failed(loading("error", "Dashboard"), error);
     }
