@@ -136,3 +136,24 @@ async def test_a_forwarded_update_nobody_can_place_tells_the_forwarder(
     assert any("the channel's owner is asked to link it" in n for n in notes)
     card = await owner_card(app, telegram_api)
     assert "could not place" in card["text"]
+
+
+async def test_the_owners_card_and_answers_escape_the_post(
+    app: App, telegram_api: FakeTelegramAPI
+) -> None:
+    """The fake Bot API rejects bad HTML: a hostile update post still reaches the owner, is
+    shown as written, and the linked note reaches the follower."""
+    await register(app, telegram_api)
+    await follow(app, telegram_api, TRADER_ID)
+    await post(app, telegram_api, BTC)
+    await post(app, telegram_api, ETH_ENTRY)
+    hostile = "<b>TP1</b> hit & <script>alert(1)</script> <i"
+    await post(app, telegram_api, hostile)
+    card = await owner_card(app, telegram_api)
+    assert hostile in card["text"]  # the entities parsed back to the post's own text
+    first = next(iter(button_data(card)))
+    await feed(app, telegram_api.updates.callback(OWNER_ID, card, button_data(card)[first]))
+    while await app.outbox.drain_once():
+        pass
+    assert "target 1 hit" in telegram_api.messages(TRADER_ID)[-1]["text"]
+    assert "Linked to signal" in telegram_api.last("editMessageText")["text"]
