@@ -5,6 +5,7 @@ read below the confidence threshold waits for the owner the same way."""
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -157,3 +158,23 @@ async def test_the_owners_card_and_answers_escape_the_post(
         pass
     assert "target 1 hit" in telegram_api.messages(TRADER_ID)[-1]["text"]
     assert "Linked to signal" in telegram_api.last("editMessageText")["text"]
+
+
+async def test_two_presses_at_once_apply_the_update_once(
+    app: App, telegram_api: FakeTelegramAPI
+) -> None:
+    """The event row is locked: two presses landing together link and apply it once."""
+    await register(app, telegram_api)
+    await follow(app, telegram_api, TRADER_ID)
+    await post(app, telegram_api, BTC)
+    await post(app, telegram_api, ETH_ENTRY)
+    await post(app, telegram_api, "TP1 hit")
+    card = await owner_card(app, telegram_api)
+    press = next(iter(button_data(card).values()))
+    await asyncio.gather(
+        *(feed(app, telegram_api.updates.callback(OWNER_ID, card, press)) for _ in range(2))
+    )
+    assert sorted(s.targets_hit for s in await rows(app, Signal)) == [0, 1]
+    assert len(await audit(app)) == 1
+    notes = [m.text for m in await outbox_to(app, TRADER_ID) if "target 1 hit" in m.text]
+    assert len(notes) == 1
