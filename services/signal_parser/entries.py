@@ -25,9 +25,9 @@ from services.signal_parser.prices import Num, line_end, line_start, numbers
 
 _INSTANT_RE: Final = re.compile(
     r"instant\s+execution|market\s+(?:order|price|execution)|\bat\s+market\b|\bcmp\b|\bnow\b"
-    r"|市價|市价|現價|现价|по\s+рынку"
+    r"|市價|市价|現價|现价|по\s+рынку|ordem\s+[àa]\s+mercado|orden\s+a\s+mercado"
 )
-INSTANT: Final = led_pattern(_INSTANT_RE, "acimnп市现現")
+INSTANT: Final = led_pattern(_INSTANT_RE, "acimnoп市现現")
 _AT_PRICE_RE: Final = re.compile(r"@\s*\$?\s*")
 # a line holding only prices (and the punctuation around them)
 PRICE_LINE_RE: Final = re.compile(
@@ -46,12 +46,17 @@ def settle_entry(
 ) -> None:
     """Fill ``lv``'s entry from where it is written without an entry label (see the module)."""
     low = n.lower
-    if (
-        side_span is not None
-        and lv.entry
-        and INSTANT.fast.search(low, line_start(low, side_span[0]), line_end(low, side_span[1]))
+    if lv.entry and (
+        (
+            side_span is not None
+            and INSTANT.fast.search(
+                low, line_start(low, side_span[0]), line_end(low, side_span[1])
+            )
+        )
+        or INSTANT.fast.search(low, 0, line_end(low, 0))
     ):
-        lv.entry_market = side_span  # "Sell (Instant Execution)": the price is a reference
+        # "Sell (Instant Execution)", a title "Ordem à Mercado": the price is a reference
+        lv.entry_market = side_span or (0, 0)
         lv.entry = []
     used = {x.start for x in lv.targets}
     if lv.stop is not None:
