@@ -12,7 +12,7 @@ from playwright.async_api import Browser, async_playwright
 
 from tests.bot.conftest import AppFactory, app, make_app, telegram_api
 from tests.fakes.telegram_api import FakeTelegramAPI
-from tests.webapp.dashboard import SETTINGS, Dashboard, api_for, fill
+from tests.webapp.dashboard import SETTINGS, Dashboard, api_for, bare, fill
 from tests.webapp.harness import chromium_path, serve
 
 __all__ = ["app", "browser", "make_app", "telegram_api"]
@@ -51,8 +51,5 @@ async def dashboard(
 @pytest.fixture
 async def bare_dashboard(make_app: AppFactory) -> AsyncIterator[Dashboard]:
     """An unseeded bot (one admin, nothing else) and its API on a real uvicorn."""
-    app = await make_app()
-    token = app.settings.telegram.bot_token
-    assert token is not None
-    async with serve(api_for(app)) as base:
-        yield Dashboard(app, f"{base}/app/", token.get_secret_value(), None)
+    async with bare(make_app) as served:
+        yield served

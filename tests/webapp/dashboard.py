@@ -9,16 +9,20 @@ follows it in auto mode on the paper exchange (prices set by hand): the entry fi
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.app import App
 from bot.features.api import api_deps
-from tests.bot.conftest import ADMIN_ID, TRADER_ID, feed
+from tests.bot.conftest import ADMIN_ID, TRADER_ID, AppFactory, feed
 from tests.bot.plans.helpers import STATIC, market
 from tests.bot.tracking.test_tracking import write_candles
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.webapp.harness import serve
 
 CHANNEL = -1001234567890
 OWNER_ID = 5005
@@ -45,6 +49,16 @@ def api_for(app: App) -> object:
     from api.app import create_api
 
     return create_api(api_deps(app, secret=SIGNING_SECRET))
+
+
+@asynccontextmanager
+async def bare(make_app: AppFactory, **sections: dict[str, Any]) -> AsyncIterator[Dashboard]:
+    """An unseeded bot built with ``sections`` and its API on a real uvicorn."""
+    app = await make_app(**sections)
+    token = app.settings.telegram.bot_token
+    assert token is not None
+    async with serve(api_for(app)) as base:
+        yield Dashboard(app, f"{base}/app/", token.get_secret_value(), None)
 
 
 async def fill(app: App, telegram_api: FakeTelegramAPI, candles: Path) -> int:

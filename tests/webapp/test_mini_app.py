@@ -14,8 +14,8 @@ from playwright.async_api import Browser, Dialog, Page, Route, expect
 
 from core.domain import OrderSide, PlanStatus
 from tests.bot.conftest import TRADER_ID, AppFactory
-from tests.webapp.dashboard import TITLE, Dashboard, api_for
-from tests.webapp.harness import MiniApp, phone, serve
+from tests.webapp.dashboard import TITLE, Dashboard, bare
+from tests.webapp.harness import MiniApp, phone
 from tests.webapp.initdata import THEMES, launch_url, sign_init_data, tamper
 
 pytestmark = pytest.mark.browser
@@ -30,11 +30,7 @@ CHART_LOADED = """(selector) => {
 
 
 def signed(dashboard: Dashboard, user: dict[str, object] = TRADER, **kwargs: int) -> str:
-    return signed_by(dashboard.bot_token, user, **kwargs)
-
-
-def signed_by(bot_token: str, user: dict[str, object] = TRADER, **kwargs: int) -> str:
-    return sign_init_data(bot_token, user, **kwargs)
+    return sign_init_data(dashboard.bot_token, user, **kwargs)
 
 
 async def open_app(mini: MiniApp, dashboard: Dashboard, init_data: str) -> None:
@@ -115,35 +111,39 @@ async def test_someone_the_bot_does_not_let_in_is_told_why(
 ) -> None:
     """Registration closed: a stranger's genuine initData gets 403 and the bot's reason, not
     the expired-link screen; nobody is registered."""
-    app = await make_app(access={"registration": "closed"})
-    token = app.settings.telegram.bot_token
-    assert token is not None
-    async with serve(api_for(app)) as base, phone(browser) as mini:
-        await mini.page.goto(launch_url(f"{base}/app/", signed_by(token.get_secret_value())))
+    async with bare(make_app, access={"registration": "closed"}) as closed, phone(browser) as mini:
+        await open_app(mini, closed, signed(closed))
         screen = mini.page.locator('#view[data-view="error"]')
         await expect(screen).to_contain_text("The bot doesn't let you in")
         await expect(screen).to_contain_text("This bot takes no new users.")
         await expect(screen).not_to_contain_text("Dashboard button")
-    assert await app.users.get(TRADER_ID) is None
+    assert await closed.app.users.get(TRADER_ID) is None
 
 
+@pytest.mark.parametrize("role", ["trader", "viewer"])
 async def test_someone_new_is_registered_on_first_open(
-    browser: Browser, bare_dashboard: Dashboard
+    browser: Browser, make_app: AppFactory, role: str
 ) -> None:
-    """Opened before ever writing to the bot: registered as /start would (open registration:
-    a trader), the leaderboard says there is nothing ranked yet, the trades tab is empty."""
-    async with phone(browser) as mini:
+    """Opened before ever writing to the bot: registered as /start would (open registration,
+    DEFAULT_ROLE), the leaderboard says there is nothing ranked yet; the trades tab is empty
+    for a trader and says why not for a viewer (no Try again: it would be refused again)."""
+    async with bare(make_app, access={"default_role": role}) as new, phone(browser) as mini:
         page = mini.page
-        await open_app(mini, bare_dashboard, signed(bare_dashboard))
+        await open_app(mini, new, signed(new))
         await expect(page.locator('#view[data-view="leaderboard"]')).to_contain_text(
             "No source has 10 tracked signals yet."
         )
         await expect(page.locator("#who")).to_have_text("@tess_trades")
         await page.locator('#tabs [data-tab="trades"]').click()
-        await expect(page.locator("#no-plans")).to_have_text("No open plans.")
-        assert mini.errors == []
-    user = await bare_dashboard.app.users.get(TRADER_ID)
-    assert user is not None and user.role.value == "trader"
+        if role == "trader":
+            await expect(page.locator("#no-plans")).to_have_text("No open plans.")
+            assert mini.errors == []
+        else:
+            refusal = page.locator('#view[data-view="trades"] [role="alert"]')
+            await expect(refusal).to_have_text("The viewer role may not do that.")
+            await expect(page.locator('#view[data-view="trades"] button')).to_have_count(0)
+        user = await new.app.users.get(TRADER_ID)
+    assert user is not None and user.role.value == role
 
 
 async def test_a_refused_access_token_is_renewed_once_and_the_view_shown(

@@ -109,10 +109,19 @@
 
   // -- the API ---------------------------------------------------------------------------------
 
+  // fetch, with a network failure told in words
+  async function request(url, options) {
+    try {
+      return await fetch(url, options);
+    } catch (error) {
+      throw new Error("Can't reach the bot's server: check the connection and try again.");
+    }
+  }
+
   async function signIn() {
     const data = initData();
     if (!data) throw new SignInRefused("no initData");
-    const response = await fetch(new URL("auth/webapp", API), {
+    const response = await request(new URL("auth/webapp", API), {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "application/json" },
       body: JSON.stringify({ init_data: data }),
@@ -132,7 +141,7 @@
   // After a 401: the refresh token once, else a new sign-in with the same initData.
   async function renew() {
     if (session.refresh) {
-      const response = await fetch(new URL("auth/refresh", API), {
+      const response = await request(new URL("auth/refresh", API), {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "application/json" },
         body: JSON.stringify({ refresh_token: session.refresh }),
@@ -149,7 +158,7 @@
   async function api(path, options = {}, renewed = false) {
     const headers = Object.assign({ Accept: "application/json" }, options.headers || {});
     if (session.access) headers.Authorization = `Bearer ${session.access}`;
-    const response = await fetch(new URL(path, API), Object.assign({}, options, { headers }));
+    const response = await request(new URL(path, API), Object.assign({}, options, { headers }));
     if (response.status === 401 && !renewed) {
       await renew();
       return api(path, options, true);
@@ -287,9 +296,13 @@
 
   function failed(box, error) {
     if (error instanceof SignInRefused) return refused(error);
-    fill(box, 
+    // a refusal (403, 404) stays one; anything else may pass on a second try
+    const final = error.status === 403 || error.status === 404;
+    const again = () => session.stack[session.stack.length - 1]();
+    fill(
+      box,
       el("p", { class: "notice", role: "alert" }, error.message || "Something went wrong."),
-      el("button", { type: "button", onclick: () => session.stack[session.stack.length - 1]() }, "Try again"),
+      final ? null : el("button", { type: "button", onclick: again }, "Try again"),
     );
     return undefined;
   }
@@ -363,7 +376,7 @@
         json(`signals?source_id=${encodeURIComponent(id)}&limit=20`),
       ]);
       $("title").textContent = text(source.title || source.name);
-      fill(box, 
+      fill(box,
         el("h2", {}, "Equity"),
         chart(`sources/${encodeURIComponent(id)}/chart.png`, "Equity curve in R"),
         ...(source.windows || []).map(windowStats),
@@ -409,7 +422,7 @@
       const signal = await json(`signals/${encodeURIComponent(id)}`);
       $("title").textContent = `${text(signal.pair)} ${text(signal.side)}`;
       const events = signal.events || [];
-      fill(box, 
+      fill(box,
         stats([
           ["Source", signal.source_name],
           ["Posted", when(signal.posted_at)],
@@ -434,7 +447,7 @@
     const box = loading("trades", "My trades");
     try {
       const [positions, plans] = await Promise.all([json("positions"), json("plans?status=open")]);
-      fill(box, 
+      fill(box,
         el("h2", {}, "Positions"),
         positions.items.length
           ? el("ul", { class: "list", id: "positions" }, ...positions.items.map(positionRow))
