@@ -16,11 +16,14 @@ from typing import Any, Final
 
 import pytest
 import uvicorn
-from playwright.async_api import Browser, ConsoleMessage, Page, Request
+from playwright.async_api import Browser, ConsoleMessage, Page, Request, expect
 
 CHROMIUM: Final = "/usr/bin/chromium"
 PHONE: Final = {"width": 360, "height": 640}
 START_TIMEOUT_S: Final = 10.0
+# Playwright's waits end as soon as the page is there; the bound is for a loaded CI machine
+# drawing charts (expect's default, 5 s, is tight on two busy cores)
+expect.set_options(timeout=15_000)
 
 
 def chromium_path() -> str:

@@ -5,6 +5,7 @@ bot's Dashboard button, with Telegram's theme applied from the launch fragment."
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,6 +13,7 @@ from fastapi import FastAPI
 from playwright.async_api import Browser, expect
 
 from api.webapp.routes import CONTENT_SECURITY_POLICY, mount_webapp
+from tests.webapp import harness
 from tests.webapp.harness import phone, serve
 from tests.webapp.initdata import THEMES
 
@@ -111,3 +113,12 @@ def _json(params: dict[str, str]) -> str:
 def _rgb(hex_color: str) -> str:
     r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgb({r}, {g}, {b})"
+
+
+def test_without_chromium_the_browser_tests_fail_saying_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(harness, "CHROMIUM", str(tmp_path / "chromium"))
+    with pytest.raises(pytest.fail.Exception, match="make services"):
+        harness.chromium_path()
