@@ -24,7 +24,7 @@ from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.webapp.dashboard import SETTINGS, fill
 
-EXAMPLES: Final = 12
+EXAMPLES: Final = 8
 # signing out would end the token the run uses; its refusals are tested in test_auth.py
 SKIPPED: Final = {("POST", "/api/v1/auth/revoke")}
 
