@@ -7,7 +7,9 @@ import pytest
 from pydantic import ValidationError
 from structlog.testing import capture_logs
 
+from core.config import load_settings
 from core.config_webapp import WebAppSettings
+from core.errors import ConfigError
 from tests.bot.conftest import AppFactory
 from tests.fakes.telegram_api import FakeTelegramAPI
 
@@ -57,3 +59,11 @@ def test_webapp_url_reads_https_or_nothing(value: str, expected: str | None) -> 
 def test_webapp_url_refuses_what_telegram_would_not_open(value: str) -> None:
     with pytest.raises(ValidationError, match="https://"):
         WebAppSettings(_env_file=None, WEBAPP_URL=value)
+
+
+def test_a_bad_webapp_url_stops_start_up_with_one_line_naming_it() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None, webapp={"url": "http://bot.example.com/app/"})
+    assert caught.value.problems == [
+        "WEBAPP_URL: must be the Mini App's public https:// address (Telegram opens no other)"
+    ]
