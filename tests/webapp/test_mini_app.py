@@ -243,14 +243,20 @@ async def test_close_through_telegrams_popup_pressed_twice_closes_once(
         confirmations = await page.evaluate("() => window.confirmations")
         assert len(confirmations) == 1 and f"#{dashboard.plan_id}" in confirmations[0]
         assert len(mini.requests_to("POST", f"/api/v1/plans/{dashboard.plan_id}/close")) == 1
-        if bridge == "web_events":  # told Telegram it is ready, as its script would
-            sent = await page.evaluate("() => window.webEvents")
-            assert sent[:2] == ["web_app_ready", "web_app_expand"]
         # Telegram's dark theme: the charts are asked for dark
         await page.locator('#tabs [data-tab="sources"]').click()
         await page.locator("#sources .source-row").click()
         await wait_for_chart(page)
         assert [r.url for r in mini.requests if "chart.png" in r.url][-1].endswith("theme=dark")
+        if bridge == "web_events":
+            sent = await page.evaluate("() => window.webEvents")
+            assert sent[:2] == ["web_app_ready", "web_app_expand"]  # as Telegram's script would
+            assert sent.count("web_app_setup_back_button") >= 1  # Telegram's Back shown here
+            # Telegram's own Back button pressed: the leaderboard again
+            await page.evaluate(
+                "() => window.Telegram.WebView.receiveEvent('back_button_pressed')"
+            )
+            await expect(page.locator("#sources .source-row")).to_have_count(1)
         assert mini.errors == []
     await assert_closed_once(dashboard)
 

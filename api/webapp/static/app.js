@@ -29,8 +29,12 @@
     const proxy = window.TelegramWebviewProxy;
     const framed = window.parent !== window;
     if (!proxy && !framed) return null; // a plain browser tab
-    const waiting = {};
-    const receive = (type, data) => (waiting[type] || []).splice(0).forEach((handler) => handler(data));
+    const waiting = {}; // one-off handlers, by event type
+    const always = {};
+    const receive = (type, data) => {
+      (always[type] || []).forEach((handler) => handler(data));
+      (waiting[type] || []).splice(0).forEach((handler) => handler(data));
+    };
     window.Telegram = Object.assign(window.Telegram || {}, { WebView: { receiveEvent: receive } });
     if (!proxy) {
       window.addEventListener("message", (event) => {
@@ -50,6 +54,9 @@
       },
       next(type) {
         return new Promise((resolve) => (waiting[type] = waiting[type] || []).push(resolve));
+      },
+      on(type, handler) {
+        (always[type] = always[type] || []).push(handler);
       },
     };
   }
@@ -265,7 +272,9 @@
     $("title").textContent = title;
     const canGoBack = session.stack.length > 1;
     $("back").hidden = !canGoBack;
+    // Telegram's own Back button in its header, beside ours
     if (tg && tg.BackButton) canGoBack ? tg.BackButton.show() : tg.BackButton.hide();
+    if (bridge && versionAtLeast("6.1")) bridge.post("web_app_setup_back_button", { is_visible: canGoBack });
     window.scrollTo(0, 0);
   }
 
@@ -570,6 +579,7 @@
     } else if (bridge) {
       bridge.post("web_app_ready");
       bridge.post("web_app_expand");
+      bridge.on("back_button_pressed", back);
     }
     $("back").addEventListener("click", back);
     for (const button of $("tabs").querySelectorAll("button")) {
