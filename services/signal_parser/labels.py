@@ -64,6 +64,8 @@ def labels(low: str, start: int, end: int) -> list[Label]:
         ):
             last_end = h.end  # "SL @ 1.2": the "@" belongs to "SL"
             continue
+        if kind == "stop" and low[max(0, h.start - 10) : h.start].rstrip().endswith("trailing"):
+            continue  # "TP : Trailing STOP or 1.4910": a way to exit, not the stop loss
         if kind == "weakentry":
             if not _weak_word_is_label(low, h.word, h.start, h.end):
                 continue

@@ -27,7 +27,9 @@ from services.signal_parser.prices import (
 )
 
 MAX_LEVERAGE: Final = Decimal(250)
-TRAILING_RE: Final = re.compile(r"trailing\s+(?:configuration|stop|take)|трейлинг")
+TRAILING_RE: Final = re.compile(
+    r"(?:^|\n)[^\w\n]*(?:trailing\s+(?:configuration|stop|take)|трейлинг)"
+)
 # a target number after a label: "TP1 42000", "TP #2", "TP 3: 44000", "Target 1 - 42000"
 INDEX_RE: Final = re.compile(
     r"(?P<gap>[ \t]*)(?P<hash>#|№|no\.?)?[ \t]*(?P<idx>\d{1,2})(?!\d|[.,]\d)"
