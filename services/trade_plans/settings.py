@@ -17,6 +17,7 @@ perps for futures signals and paper spot for the rest; 50 USDT per trade; at mos
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -24,6 +25,7 @@ from typing import Any, Final
 
 from core.domain import SubscriptionMode
 from core.errors import UserError
+from services.numbers import Ambiguous, AmbiguousNumber, Role, plain, read_number
 
 
 class EntryStrategy(StrEnum):
@@ -65,6 +67,7 @@ ACCOUNT_PAPER_SPOT: Final = "paper_spot"
 ACCOUNT_PAPER_PERP: Final = "paper_perp"
 MAX_LEVERAGE: Final = 125
 MAX_QUOTE: Final = Decimal(1_000_000)
+_STORED: Final = re.compile(r"\d+(?:\.\d+)?")  # how a Decimal setting is stored
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,14 +142,25 @@ class FollowSettings:
 
 
 def _decimal(low: Decimal, high: Decimal, what: str) -> Any:
+    """A number setting: a stored value (``str(Decimal)``: digits and one point) is read
+    exactly; anything else a person typed goes through the one number reader as a sum
+    (``1,000`` is a thousand, ``0,5`` a half; ``1.000`` asks back with ``AmbiguousNumber``)."""
+    refused = f"{what} must be a number from {low} to {high}."
+
     def parse(raw: object) -> Decimal:
-        text = str(raw).strip().rstrip("%").replace(",", ".")
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
-            raise UserError(f"{what} must be a number from {low} to {high}.") from None
-        if not value.is_finite() or not low <= value <= high:
-            raise UserError(f"{what} must be a number from {low} to {high}.")
+        text = str(raw).strip().rstrip("%").strip()
+        stored = _STORED.fullmatch(text)
+        value = Decimal(text) if stored else read_number(text, Role.PRICE)
+        if isinstance(value, Ambiguous):
+            raise AmbiguousNumber(
+                f"{value.written} reads two ways ({plain(value.grouped)} or "
+                f"{plain(value.decimal)}), so nothing was changed. Send it without the "
+                f"separator, e.g. {plain(value.grouped)} or {plain(value.decimal)}."
+            )
+        if not isinstance(value, Decimal) or not value.is_finite():
+            raise UserError(refused)
+        if not low <= value <= high:
+            raise UserError(refused)
         return value
 
     return parse
