@@ -13,11 +13,12 @@ orders the new price crosses fill at once.
 from __future__ import annotations
 
 import dataclasses
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Final
 
 from services.exchange.base import Ticker
 from services.exchange.feeds import ReplayFeed
+from services.numbers import Ambiguous, Role, plain, read_number
 
 SOURCE: Final = "console market"
 USAGE: Final = "(usage: /market <pair> <price>, /market <pair> +2% or -1.5%, /market <pair> off)"
@@ -53,17 +54,19 @@ class MarketOverrides(ReplayFeed):
 def parse_move(word: str, current: Decimal) -> Decimal | None:
     """The new price a ``/market`` argument asks for: ``65000``, ``+2%``, ``-1.5%``; None for
     ``off`` (back to the replay); ``ValueError`` with the reason for anything else."""
-    text = word.strip().replace(",", "")
+    text = word.strip()
     if text.lower() == "off":
         return None
-    try:
-        if text.endswith("%"):
-            change = Decimal(text[:-1])
-            price = current * (1 + change / 100)
-        else:
-            price = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"{word!r} is not a price or a +/- percentage") from None
+    percent = text.endswith("%")
+    value = read_number(text.removesuffix("%"), Role.PRICE)  # the one number reader
+    if isinstance(value, Ambiguous):
+        raise ValueError(
+            f"{word!r} reads two ways ({plain(value.grouped)} or {plain(value.decimal)}); "
+            "write it without the separator"
+        )
+    if value is None:
+        raise ValueError(f"{word!r} is not a price or a +/- percentage")
+    price = current * (1 + value / 100) if percent else value
     if not price.is_finite() or price <= 0:
         raise ValueError("a price must be above zero")
     exponent = current.as_tuple().exponent
