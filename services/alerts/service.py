@@ -7,7 +7,8 @@ Invariants:
   settings) and the event stays retryable.
 - One mail per event kind and scope (e.g. one exchange) per window, across processes when the
   cache is Redis: the window's key is taken with an atomic add, and given back if the mail
-  could not be sent, so the next occurrence tries again.
+  could not be sent, so the next occurrence tries again. While the cache is unreachable the
+  window is kept in this process (a Redis outage is no time to lose alerts, nor to flood).
 - Every subject and body passes through the log redactor's ``scrub`` before it leaves.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +25,7 @@ from typing import Final, Protocol
 
 import structlog
 
-from core.cache import Cache
+from core.cache import Cache, RedisError
 
 log = structlog.get_logger(__name__)
 
@@ -78,6 +80,7 @@ class AdminAlerts:
         self._timeout_s = timeout_s
         self._scrub = scrub
         self._tasks: set[asyncio.Task[bool]] = set()
+        self._local: dict[str, float] = {}  # dedupe key -> window end, while the cache is down
 
     @property
     def enabled(self) -> bool:
@@ -100,7 +103,7 @@ class AdminAlerts:
         Never raises for a mail failure (it is logged)."""
         if self._sender is None:
             return False
-        if not await self._cache.add_json(alert.dedupe_key, 1, self._window_s):
+        if not await self._claim(alert.dedupe_key):
             log.info("alert_mail_deduped", kind=alert.kind.value)
             return False
         subject = self._scrub(SUBJECT_PREFIX + alert.subject)
@@ -115,6 +118,17 @@ class AdminAlerts:
             return False
         log.warning("alert_mail_sent", kind=alert.kind.value)
         return True
+
+    async def _claim(self, key: str) -> bool:
+        """Take this window for ``key``; False when it was taken already."""
+        try:
+            return await self._cache.add_json(key, 1, self._window_s)
+        except (RedisError, OSError, TimeoutError):
+            now = time.monotonic()
+            if self._local.get(key, 0.0) > now:
+                return False
+            self._local[key] = now + self._window_s
+            return True
 
     def key_failed(self) -> None:
         """The key store's hook: a stored secret did not decrypt with the configured keys."""

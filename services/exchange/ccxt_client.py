@@ -41,6 +41,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from core.cache import Cache
 from core.clock import Clock, utc_now
 from core.domain import OrderSide
 from core.errors import (
@@ -62,6 +63,7 @@ from services.exchange.base import (
 from services.exchange.candles import Candle
 from services.exchange.ccxt_errors import translate_error
 from services.exchange.ccxt_leverage import set_isolated_leverage
+from services.exchange.ccxt_markets import shared_markets
 from services.exchange.ccxt_orders import prepare_order
 from services.exchange.ccxt_payloads import to_decimal
 from services.exchange.ccxt_quirks import quirks_for
@@ -93,7 +95,8 @@ class CcxtExchangeClient:
     ``api_key``/``secret``/``password`` are plain text decrypted by the caller; they go to ccxt
     only and are never logged or put into an error. ``urls_override`` points every API URL at
     another host (tests: the fake exchange); ``markets`` are saved ccxt markets so the first
-    load needs no HTTP; ``exchange`` injects a ready ccxt-like object (unit tests), ``sleep``
+    load needs no HTTP, ``markets_cache`` shares a download (``ccxt_markets``); ``exchange``
+    injects a ready ccxt-like object (unit tests), ``sleep``
     the wait between read retries.
     Raises ``UserError`` for an unknown exchange id or a sandbox the exchange does not have.
     """
@@ -118,6 +121,7 @@ class CcxtExchangeClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         exchange: Any | None = None,
         breaker: CircuitBreaker | None = None,
+        markets_cache: Cache | None = None,
     ) -> None:
         self.name = exchange_id
         self._derivatives = default_type != "spot"
@@ -162,6 +166,7 @@ class CcxtExchangeClient:
         )
         self._breaker = breaker or breaker_for(venue)
         self._venue = venue
+        self._download = shared_markets(self._download_markets, markets_cache, markets_ttl_s)
         self._ex: Any = exchange
         self._display = str(getattr(exchange, "name", None) or exchange_id)
 
@@ -191,15 +196,20 @@ class CcxtExchangeClient:
                 return dict(self._ex.markets)
             reload = self._markets_loaded_at is not None
             try:
-                await self._read(
-                    "load the market list", lambda: self._ex.load_markets(reload=reload)
-                )
+                raw = await self._download(self._venue, reload)
+                if not self._ex.markets or raw.keys() != self._ex.markets.keys():
+                    self._ex.set_markets(raw)  # another client's download, from the cache
             except TemporaryExchangeError:
                 if not reload:
                     raise
                 log.warning("markets_refresh_failed", exchange=self.name)
             self._markets_loaded_at = self._clock()
             return dict(self._ex.markets)
+
+    async def _download_markets(self, venue: str, reload: bool) -> dict[str, Any]:
+        del venue  # the shared cache's key
+        await self._read("load the market list", lambda: self._ex.load_markets(reload=reload))
+        return dict(self._ex.markets)
 
     def _markets_fresh(self) -> bool:
         if self._markets_loaded_at is None or not self._ex.markets:

@@ -137,6 +137,7 @@ class ExchangeFactory:
             "default_type": "swap" if perp else "spot",
             "rate_limit": self._rate_limit,
             "clock": self._clock,
+            "markets_cache": self.cache,
             **self._client_options,
         }
         return CcxtExchangeClient(exchange_id, api_key, secret, password, **kwargs)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
+import ccxt.async_support as ccxt_async
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import update
@@ -30,6 +31,7 @@ from handlers.trading_render import OrderHtml
 from services.charts import ChartRenderer
 from services.dto import UserView
 from services.exchange.base import MarketInfo, Ticker
+from services.exchange.ccxt_client import CcxtExchangeClient
 from services.exchange.factory import ExchangeFactory
 from services.exchange.feeds import ExchangeTickerFeed, StaticFeed
 from services.exchange.paper import PaperEngine
@@ -42,6 +44,7 @@ from services.tracking.tracker import Tracker
 from services.trading import TradingService
 from services.trading_dto import BalanceView
 from services.users import UserService
+from tests.fakes.exchange_api import load_saved_markets
 from tests.integration.trading.conftest import exchange_settings
 
 T0 = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -309,3 +312,44 @@ async def test_scores_are_kept_until_the_tracker_stores_an_outcome(
     await _outcome(db, "3")
     clock.now += SCORES_TTL_S + 1  # a claim is not an outcome: the TTL bounds it
     assert (await service.top(viewer))[1][0][1].signals == 3
+
+
+# -- exchange markets ---------------------------------------------------------------------------
+
+
+class CountingBinance(ccxt_async.binance):  # type: ignore[misc]  # ccxt ships no types
+    """Real ccxt binance whose market download is counted (and read from the saved file)."""
+
+    downloads = 0
+
+    def __init__(self) -> None:
+        super().__init__({"enableRateLimit": False})
+        self.timeout_on_exit = 0  # no sockets to wait for in close()
+
+    async def load_markets(self, reload: bool = False, params: Any = None) -> Any:
+        type(self).downloads += 1
+        return self.set_markets(load_saved_markets())
+
+
+async def test_markets_are_downloaded_once_per_venue_and_hour(kv: KeyValue, clock: Clock) -> None:
+    """A second client of the venue (another account, another process) gets the first one's
+    download; after the hour, one downloads again."""
+    CountingBinance.downloads = 0
+    cache = kv.cache if kv.is_redis else MemoryCache(clock)
+    clients = [
+        CcxtExchangeClient("binance", exchange=CountingBinance(), markets_cache=cache)
+        for _ in range(3)
+    ]
+    try:
+        first = await clients[0].market("BTC/USDT")
+        assert await clients[1].market("BTC/USDT") == first
+        assert first.min_cost is not None and isinstance(first.price_step, Decimal)
+        assert CountingBinance.downloads == 1
+        assert len(await clients[1].markets()) == len(await clients[0].markets())
+        if not kv.is_redis:
+            clock.now += 3601
+            await clients[2].market("ETH/USDT")
+            assert CountingBinance.downloads == 2
+    finally:
+        for client in clients:
+            await client.close()

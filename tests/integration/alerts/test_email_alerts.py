@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import update
 from structlog.testing import capture_logs
 
@@ -231,3 +232,30 @@ async def test_a_failing_mail_server_does_not_break_the_bot(failure: str) -> Non
     failed = [entry for entry in logs if entry["event"] == "alert_mail_failed"]
     assert len(failed) == 2  # not deduplicated: the first one was never sent
     assert SMTP_PASSWORD not in str(logs) and SMTP_USER not in str(logs)
+
+
+class DownCache(MemoryCache):
+    """The cache while Redis is away."""
+
+    async def add_json(self, key: str, value: Any, ttl_s: float) -> bool:
+        raise RedisConnectionError("gone")
+
+    async def delete(self, key: str) -> None:
+        raise RedisConnectionError("gone")
+
+
+async def test_the_window_holds_in_the_process_while_the_cache_is_down(
+    smtp_server: Mailbox,
+) -> None:
+    alerts = AdminAlerts(
+        SmtpMailer(settings_for(smtp_server.port).smtp),
+        DownCache(),
+        window_s=3600,
+        timeout_s=5,
+        scrub=str,
+    )
+    stuck = Alert(AlertKind.OUTBOX_STUCK, "stuck", "body")
+    assert await alerts.send(stuck)
+    assert not await alerts.send(stuck)
+    assert await alerts.send(Alert(AlertKind.EXCHANGE_DOWN, "down", "body", scope="okx"))
+    assert len(smtp_server.mails) == 2
