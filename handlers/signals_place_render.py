@@ -30,7 +30,7 @@ def _read_as(update: UnplacedUpdate) -> str:
     if event.kind == "tp_hit" and event.target_index is not None:
         what = f"target {event.target_index} hit"
     if event.kind == "move_sl" and update.stop is not None:
-        what += f" to {update.stop}"
+        what += f" to {numbers.price(update.stop)}"
     return what
 
 

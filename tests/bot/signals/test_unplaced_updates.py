@@ -118,7 +118,7 @@ async def test_a_reply_read_below_the_threshold_waits_for_the_owner(
     assert not [m for m in await outbox_to(app, TRADER_ID) if "Update</b>" in m.text]
     card = await owner_card(app, telegram_api)
     assert "below the confidence threshold" in card["text"]
-    assert "Read as: stop loss moved to 88200" in card["text"]
+    assert "Read as: stop loss moved to 88,200" in card["text"]
     first = next(iter(button_data(card)))
     assert first == f"Link to #{btc.id} BTC/USDT"  # the replied-to signal first
     await feed(app, telegram_api.updates.callback(OWNER_ID, card, button_data(card)[first]))
