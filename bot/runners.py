@@ -4,9 +4,10 @@ Polling: each batch from ``getUpdates`` is written to the inbox in one transacti
 next ``getUpdates`` (whose offset confirms the batch to Telegram) is requested. Webhook: the
 secret token is mandatory, a wrong or missing header is a 401 that writes nothing, and the 200
 is sent only after the inbox write. Either way handling happens after, in tasks; an update whose
-process dies mid-way is re-run by inbox recovery once its lease is over. In both modes
-``/healthz`` and ``/metrics`` are served by bot/health.py on the internal health port only; the
-webhook port serves the webhook route and nothing else.
+process dies mid-way is re-run by inbox recovery once its lease is over. An optional IP
+allowlist (bot/webhook_ip.py, off by default) refuses other callers with 403 before the secret
+and the body are read. In both modes ``/healthz`` and ``/metrics`` are served by bot/health.py
+on the internal health port only; the webhook port serves the webhook route and nothing else.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.app import App, build_app
 from bot.health import health_server
 from bot.middlewares.inbox import raw_json
+from bot.webhook_ip import IpAllowlist
 from core.config import RunMode, Settings
 from core.errors import ConfigError, ServiceUnavailable
 from handlers.command_menu import publish_menus
@@ -149,8 +151,11 @@ def webhook_app(app: App, secret: str, path: str) -> web.Application:
         raise ConfigError(["WEBHOOK_SECRET: required in webhook mode"])
     runner = UpdateRunner(app)
     expected = secret.encode()
+    allowlist = IpAllowlist(app.settings.webhook_ip)  # off unless WEBHOOK_ALLOWED_IPS is set
 
     async def handle_update(request: web.Request) -> web.Response:
+        if not allowlist.allows(request):  # defence in depth; the secret below stays the control
+            return web.json_response({"ok": False, "error": "forbidden"}, status=403)
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not secrets.compare_digest(given, expected):
             log.warning("webhook_bad_secret", remote=request.remote)

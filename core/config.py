@@ -24,6 +24,7 @@ from core.config_api import ApiSettings
 from core.config_api import production_problems as api_production_problems
 from core.config_tracking import TrackingSettings
 from core.config_webapp import WebAppSettings
+from core.config_webhook_ip import WebhookIpSettings
 from core.errors import ConfigError
 
 
@@ -362,6 +363,7 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     sentry: SentrySettings = Field(default_factory=SentrySettings)
+    webhook_ip: WebhookIpSettings = Field(default_factory=WebhookIpSettings)
 
     @field_validator("environment", mode="before")
     @classmethod
@@ -392,6 +394,7 @@ SECTIONS: dict[str, type[BaseSettings]] = {
     "api": ApiSettings,
     "smtp": SmtpSettings,
     "sentry": SentrySettings,
+    "webhook_ip": WebhookIpSettings,
 }
 
 
