@@ -5,6 +5,7 @@ twice, quickly) closes the plan exactly once."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from decimal import Decimal
@@ -212,6 +213,32 @@ async def test_close_pressed_twice_closes_the_plan_once(
         [close] = mini.requests_to("POST", f"/api/v1/plans/{dashboard.plan_id}/close")
         assert close.headers.get("idempotency-key")
         assert mini.errors == []
+    await assert_closed_once(dashboard)
+
+
+async def test_close_pressed_on_two_phones_at_once_closes_once(
+    browser: Browser, dashboard: Dashboard
+) -> None:
+    """The trader has the app open on two devices and presses Close on both at once: two
+    requests with their own keys, one close (the second finds nothing left to close)."""
+    async with phone(browser) as first, phone(browser) as second:
+        plans = []
+        for mini in (first, second):
+            mini.page.on("dialog", lambda dialog: dialog.accept())
+            await open_app(mini, dashboard, signed(dashboard))
+            await mini.page.locator('#tabs [data-tab="trades"]').click()
+            plan = mini.page.locator(f'#plans .plan-row[data-id="{dashboard.plan_id}"]')
+            await expect(plan.locator("button.close")).to_be_enabled()
+            plans.append(plan)
+        await asyncio.gather(*(plan.locator("button.close").click() for plan in plans))
+        for plan in plans:  # both told it is closed, whichever came second
+            await expect(plan.locator(".status")).to_have_text("Closed")
+        keys = {
+            r.headers["idempotency-key"]
+            for mini in (first, second)
+            for r in mini.requests_to("POST", f"/api/v1/plans/{dashboard.plan_id}/close")
+        }
+        assert len(keys) == 2
     await assert_closed_once(dashboard)
 
 
