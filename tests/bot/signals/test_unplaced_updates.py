@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.app import App
 from core.db.models import AuditEntry, Signal, SignalEvent
 from core.domain import SignalStatus
-from tests.bot.conftest import TRADER_ID, AppFactory, feed
+from tests.bot.conftest import ADMIN_ID, TRADER_ID, AppFactory, feed
 from tests.bot.signals.test_intake import (
     CHANNEL,
     ETH_ENTRY,
@@ -178,3 +178,25 @@ async def test_two_presses_at_once_apply_the_update_once(
     assert len(await audit(app)) == 1
     notes = [m.text for m in await outbox_to(app, TRADER_ID) if "target 1 hit" in m.text]
     assert len(notes) == 1
+
+
+async def test_an_unowned_sources_update_goes_to_the_admins(
+    app: App, telegram_api: FakeTelegramAPI
+) -> None:
+    """Without an owner the bot admins decide; a trader who is neither cannot."""
+    telegram_api.api.add_chat(CHANNEL, "channel", title="Alpha")
+    telegram_api.api.set_member(CHANNEL, STRANGER_ID, "member")
+    await register(app, telegram_api, owner=STRANGER_ID)
+    await feed(app, telegram_api.updates.message(ADMIN_ID, "/start"))  # an admin the bot knows
+    await post(app, telegram_api, BTC)
+    await post(app, telegram_api, ETH_ENTRY)
+    await post(app, telegram_api, "TP1 hit")
+    while await app.outbox.drain_once():
+        pass
+    [card] = [m for m in telegram_api.messages(ADMIN_ID) if "reply_markup" in m]
+    assert "could not place" in card["text"]
+    press = next(iter(button_data(card).values()))
+    await feed(app, telegram_api.updates.callback(TRADER_ID, card, press))
+    assert "not yours" in telegram_api.last("answerCallbackQuery")["text"]
+    await feed(app, telegram_api.updates.callback(ADMIN_ID, card, press))
+    assert sorted(s.targets_hit for s in await rows(app, Signal)) == [0, 1]
