@@ -101,7 +101,8 @@ async def send_held_card(
     else:
         note = (
             f"Confidence {view.confidence:.0%} is below {ctx.threshold:.0%}: "
-            "nothing happens until you press Track."
+            "nothing happens until you press Track"
+            + (" (or link it to the open signal it is about)." if choices else ".")
         )
     outbox = OutboxRepository(session)
     buttons = ctx.messages.card_buttons(view) + ctx.messages.link_buttons(view, choices)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot.app import App
 from core.db.models import AuditEntry, Signal, SignalEvent
 from core.domain import SignalStatus
-from tests.bot.conftest import TRADER_ID, feed
+from tests.bot.conftest import TRADER_ID, AppFactory, feed
 from tests.bot.signals.test_intake import (
     CHANNEL,
     OWNER_ID,
@@ -85,3 +85,18 @@ async def test_a_forwarded_short_entry_is_a_signal_card(
     assert "BTC" in card["text"] and set(button_data(card)) == {"Track", "Edit", "Ignore"}
     [signal] = await rows(app, Signal)
     assert signal.status is SignalStatus.PENDING
+
+
+async def test_a_held_entry_on_a_pair_with_an_open_signal_may_be_linked_too(
+    signals_make_app: AppFactory, telegram_api: FakeTelegramAPI
+) -> None:
+    """A low-confidence entry on a pair with an open signal is held with Link as well."""
+    app = await signals_make_app(ai={"parser_threshold": 0.95})
+    await register(app, telegram_api)
+    await post(app, telegram_api, "ETH short entry 3000 tp 2900 sl 3100")  # 100 %: live
+    await post(app, telegram_api, "ETH short entry 3050 sl 3150")  # 90 %: held
+    eth, held = await rows(app, Signal)
+    assert (eth.status, held.status) == (SignalStatus.ACTIVE, SignalStatus.HELD)
+    card = await owner_card(app, telegram_api)
+    assert "or link it to the open signal it is about" in card["text"]
+    assert list(button_data(card)) == ["Track", "Edit", "Ignore", f"Link to #{eth.id} ETH"]
