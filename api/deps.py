@@ -22,6 +22,7 @@ from core.cache import RateLimiter
 from core.config_api import ApiSettings
 from core.errors import Forbidden, ServiceUnavailable
 from core.permissions import role_allows
+from services.admin.service import AdminService
 from services.api_auth import ApiAuthService, NotAuthenticated, Principal, Scope
 from services.api_orders import ApiOrderService
 from services.catalog import Catalog
@@ -54,6 +55,7 @@ class ApiDeps:
     trading: TradingService | None = None
     plans: TradePlanService | None = None
     orders: ApiOrderService | None = None
+    admin: AdminService | None = None  # the admin tools the chat's admin commands use
     checks: dict[str, HealthCheck] = field(default_factory=dict)  # /readyz: name -> check
     metrics: Callable[[], bytes] | None = None
 

@@ -13,9 +13,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from services.admin.dto import AuditLine, SystemStats, UserChange
 from services.api_auth import Principal, TokenPair
-from services.catalog import SystemStats
-from services.dto import AuditView, UserView
+from services.dto import UserView
 
 Dec = Annotated[
     str,
@@ -128,19 +128,31 @@ class BanIn(BaseModel):
     banned: bool = True
 
 
-class AuditOut(BaseModel):
-    created_at: datetime
-    action: str
-    target: str | None
-    actor: str | None
+class UserChangeOut(UserOut):
+    changed: bool = Field(description="false: it was so already; nothing written or audited")
+    created: bool = Field(description="the id was unknown: a row now holds the decision")
 
     @classmethod
-    def of(cls, entry: AuditView) -> AuditOut:
+    def of_change(cls, change: UserChange) -> UserChangeOut:
+        base = UserOut.of(change.user).model_dump()
+        return cls(**base, changed=change.changed, created=change.created)
+
+
+class AuditOut(BaseModel):
+    created_at: datetime
+    actor: str
+    action: str
+    target: str
+    details: dict[str, str]
+
+    @classmethod
+    def of(cls, line: AuditLine) -> AuditOut:
         return cls(
-            created_at=entry.created_at,
-            action=entry.action,
-            target=entry.target,
-            actor=entry.actor,
+            created_at=line.created_at,
+            actor=line.actor,
+            action=line.action,
+            target=line.target,
+            details=dict(line.details),
         )
 
 
@@ -149,21 +161,42 @@ class AuditPage(BaseModel):
 
 
 class StatsOut(BaseModel):
+    """The admins' /stats (today: the UTC day; process figures: the serving process)."""
+
     users: int
-    users_by_role: dict[str, int]
-    banned: int
     active_today: int
-    sources: int
-    signals: int
     signals_today: int
+    parser_fallback_rate: Dec | None
     plans_open: int
     orders_today: int
+    errors: int
     outbox_pending: int
+    outbox_failed_today: int
     inbox_pending: int
+    inbox_failed: int
+    p99_seconds: Dec | None
+    handled: int
 
     @classmethod
     def of(cls, stats: SystemStats) -> StatsOut:
-        return cls(**{name: getattr(stats, name) for name in cls.model_fields})
+        def figure(value: float | None) -> str | None:
+            return None if value is None else format(Decimal(str(value)), "f")
+
+        return cls(
+            users=stats.users,
+            active_today=stats.active_today,
+            signals_today=stats.signals_today,
+            parser_fallback_rate=figure(stats.parser_fallback_rate),
+            plans_open=stats.plans_open,
+            orders_today=stats.orders_today,
+            errors=stats.errors,
+            outbox_pending=stats.outbox_pending,
+            outbox_failed_today=stats.outbox_failed_today,
+            inbox_pending=stats.inbox_pending,
+            inbox_failed=stats.inbox_failed,
+            p99_seconds=figure(stats.p99_seconds),
+            handled=stats.handled,
+        )
 
 
 class HealthOut(BaseModel):

@@ -10,25 +10,21 @@ short, never wrong). Admin reads check the role here as well as at the door.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Final
+from datetime import datetime
+from typing import Final
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock, utc_now
 from core.db.models import (
-    InboxUpdate,
-    Order,
-    OutboxMessage,
     Signal,
     Source,
-    TradePlan,
     User,
 )
 from core.db.repositories.outcomes import OutcomeRepository
 from core.db.session import Database
-from core.domain import InboxStatus, OutboxStatus, PlanStatus, Role, SignalStatus
+from core.domain import PlanStatus, Role, SignalStatus
 from core.errors import Forbidden, NotFound, UserError
 from services.dto import UserView
 from services.signal_dto import SignalView
@@ -54,21 +50,6 @@ class SignalFilter:
     source_id: int | None = None
     status: SignalStatus | None = None
     pair: str | None = None  # BTC or BTC/USDT
-
-
-@dataclass(frozen=True, slots=True)
-class SystemStats:
-    users: int
-    users_by_role: dict[str, int]
-    banned: int
-    active_today: int
-    sources: int
-    signals: int
-    signals_today: int
-    plans_open: int
-    orders_today: int
-    outbox_pending: int
-    inbox_pending: int
 
 
 def _pair_filter(query: Select[Signal], pair: str) -> Select[Signal]:
@@ -161,37 +142,3 @@ class Catalog:
             found = list(await session.scalars(stmt.limit(limit + 1)))
         views = [to_view(u) for u in found[:limit]]
         return views, (views[-1].id if len(found) > limit else None)
-
-    async def stats(self, actor: UserView) -> SystemStats:
-        """The system's counts for an admin (today: the last 24 hours)."""
-        if actor.role is not Role.ADMIN:
-            raise Forbidden()
-        since = self._clock() - timedelta(days=1)
-
-        async with self._db.session() as session:
-
-            async def count(stmt: Select[Any]) -> int:
-                return int(await session.scalar(stmt) or 0)
-
-            roles = await session.execute(select(User.role, func.count()).group_by(User.role))
-            return SystemStats(
-                users=await count(select(func.count()).select_from(User)),
-                users_by_role={role.value: int(n) for role, n in roles.all()},
-                banned=await count(select(func.count()).where(User.is_banned.is_(True))),
-                active_today=await count(select(func.count()).where(User.updated_at >= since)),
-                sources=await count(select(func.count()).select_from(Source)),
-                signals=await count(select(func.count()).select_from(Signal)),
-                signals_today=await count(
-                    select(func.count()).where(Signal.first_seen_at >= since)
-                ),
-                plans_open=await count(
-                    select(func.count()).where(TradePlan.status.in_(OPEN_PLANS))
-                ),
-                orders_today=await count(select(func.count()).where(Order.created_at >= since)),
-                outbox_pending=await count(
-                    select(func.count()).where(OutboxMessage.status == OutboxStatus.PENDING)
-                ),
-                inbox_pending=await count(
-                    select(func.count()).where(InboxUpdate.status == InboxStatus.PENDING)
-                ),
-            )

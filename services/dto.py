@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from core.domain import Access, Role
 
@@ -25,11 +24,3 @@ class UserView:
         if self.username:
             return "@" + self.username
         return self.first_name or str(self.telegram_id)
-
-
-@dataclass(frozen=True, slots=True)
-class AuditView:
-    created_at: datetime
-    action: str
-    target: str | None
-    actor: str | None

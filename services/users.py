@@ -27,7 +27,7 @@ from core.db.repositories.users import UserRepository
 from core.db.session import Database
 from core.domain import Access, Role
 from core.errors import Forbidden, NotFound, UserError
-from services.dto import AuditView, UserView
+from services.dto import UserView
 from services.notifications import enqueue, enqueue_to_admins
 
 log = structlog.get_logger(__name__)
@@ -326,22 +326,3 @@ class UserService:
         async with self._db.transaction() as session:
             await UserRepository(session).set_active(telegram_id, False)
         await self.invalidate(telegram_id)
-
-    async def recent_audit(self, limit: int = 20) -> list[AuditView]:
-        async with self._db.session() as session:
-            entries = await AuditRepository(session).recent(limit)
-            actors = {e.actor_user_id for e in entries if e.actor_user_id is not None}
-            names: dict[int, str] = {}
-            for actor_id in actors:
-                actor = await UserRepository(session).get(actor_id)
-                if actor is not None:
-                    names[actor_id] = to_view(actor).display_name
-        return [
-            AuditView(
-                created_at=e.created_at,
-                action=e.action,
-                target=e.target,
-                actor=names.get(e.actor_user_id) if e.actor_user_id is not None else None,
-            )
-            for e in entries
-        ]

@@ -1,7 +1,8 @@
 """Admin reads and changes: users (paged), a user's role, bans, the audit trail, system counts.
 
-Users are named by their Telegram id, as in the chat's /grant and /ban; every change goes
-through ``UserService``, which checks the actor and writes the audit entry.
+Users are named by their Telegram id, as in the chat's /role and /ban, and every change goes
+through the same ``AdminService`` as those commands (services/admin/): the same rules for an
+unknown id (a row holds the decision), the same no-op answer, the same audit entry.
 """
 
 from __future__ import annotations
@@ -10,10 +11,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import Deps, allow
+from api.deps import Deps, allow, need
 from api.errors import refusals
 from api.routes.reads import Cursor, Limit, cursor_id
-from api.schemas import AuditOut, AuditPage, BanIn, RoleIn, StatsOut, UserOut, UserPage
+from api.schemas import (
+    AuditOut,
+    AuditPage,
+    BanIn,
+    RoleIn,
+    StatsOut,
+    UserChangeOut,
+    UserOut,
+    UserPage,
+)
 from core.domain import Role
 from services.api_auth import Principal
 
@@ -45,8 +55,11 @@ async def set_role(
     body: RoleIn,
     deps: Deps,
     principal: Annotated[Principal, allow("users.manage", write=True)],
-) -> UserOut:
-    return UserOut.of(await deps.users.grant_role(principal.user, telegram_id, Role(body.role)))
+) -> UserChangeOut:
+    users = need(deps.admin).users
+    return UserChangeOut.of_change(
+        await users.set_role(principal.user, telegram_id, Role(body.role))
+    )
 
 
 @router.post("/users/{telegram_id}/ban", summary="Ban or unban a user (as /ban, /unban)")
@@ -55,19 +68,23 @@ async def ban(
     body: BanIn,
     deps: Deps,
     principal: Annotated[Principal, allow("users.manage", write=True)],
-) -> UserOut:
-    return UserOut.of(await deps.users.set_banned(principal.user, telegram_id, body.banned))
+) -> UserChangeOut:
+    users = need(deps.admin).users
+    return UserChangeOut.of_change(
+        await users.set_banned(principal.user, telegram_id, body.banned)
+    )
 
 
 @router.get("/audit", summary="The latest audit entries, newest first")
 async def audit(
     deps: Deps,
-    _principal: Annotated[Principal, allow("audit.read")],
+    principal: Annotated[Principal, allow("audit.read")],
     limit: Limit = 50,
 ) -> AuditPage:
-    return AuditPage(items=[AuditOut.of(e) for e in await deps.users.recent_audit(limit=limit)])
+    lines = await need(deps.admin).audit.recent(principal.user, limit=limit)
+    return AuditPage(items=[AuditOut.of(line) for line in lines])
 
 
 @router.get("/stats", summary="Users, signals, plans, orders and queue depths")
 async def stats(deps: Deps, principal: Annotated[Principal, allow("system.stats")]) -> StatsOut:
-    return StatsOut.of(await deps.catalog.stats(principal.user))
+    return StatsOut.of(await need(deps.admin).stats.stats(principal.user))

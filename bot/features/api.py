@@ -127,6 +127,7 @@ def api_deps(parts: Parts, secret: bytes | None = None) -> ApiDeps:
             if trading is not None
             else None
         ),
+        admin=services.get("admin_service"),
         checks=checks,
         metrics=parts.metrics.render,
     )
