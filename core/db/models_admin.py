@@ -9,15 +9,21 @@ keeps ``audit_entries`` append-only. Imported by ``core.db.models``.
   user, see ``services.admin.presence``), kept apart from ``users`` so the hot user row is not
   rewritten on every update.
 - Audit entries are never updated or deleted through the ORM: flushing a change to one raises
-  (the repository has no such method either; tests/bot/admin/test_audit.py proves both).
+  (the repository has no such method either; tests/bot/admin/test_audit.py proves both). On
+  PostgreSQL a trigger refuses any UPDATE of an entry too, whatever the client, except the
+  foreign key's own ``ON DELETE SET NULL`` of the actor; it is created with the table (a
+  listener on every ``Table``'s ``after_create``, which alembic's ``op.create_table`` fires as
+  ``create_all`` does), so the generated migration needs nothing by hand. DELETE is left to the
+  code rules above: the test suite empties every table between tests with DELETE.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Table, Text, event, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.clock import utc_now
@@ -66,3 +72,33 @@ def _audit_append_only(session: Session, _context: Any, _instances: Any) -> None
 
 
 event.listen(Session, "before_flush", _audit_append_only)
+
+
+APPEND_ONLY_SQL: Final = (
+    """
+    CREATE OR REPLACE FUNCTION audit_entries_append_only() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        -- the one change allowed: the actor's row was deleted (ON DELETE SET NULL)
+        IF NEW.actor_user_id IS NULL AND OLD.actor_user_id IS NOT NULL
+           AND ROW(NEW.id, NEW.action, NEW.target, NEW.details::text, NEW.created_at)
+               IS NOT DISTINCT FROM
+               ROW(OLD.id, OLD.action, OLD.target, OLD.details::text, OLD.created_at) THEN
+            RETURN NEW;
+        END IF;
+        RAISE EXCEPTION 'audit entries are append-only' USING ERRCODE = 'restrict_violation';
+    END
+    $$
+    """,
+    "CREATE TRIGGER audit_entries_append_only BEFORE UPDATE ON audit_entries "
+    "FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only()",
+)
+
+
+def _append_only_on_postgresql(table: Table, connection: Connection, **_: Any) -> None:
+    if table.name == "audit_entries" and connection.dialect.name == "postgresql":
+        for sql in APPEND_ONLY_SQL:
+            connection.execute(text(sql))
+
+
+event.listen(Table, "after_create", _append_only_on_postgresql)

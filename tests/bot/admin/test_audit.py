@@ -8,7 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 
 from bot.app import App
 from core.db.models import AuditEntry
@@ -57,7 +58,10 @@ def test_the_audit_repository_can_only_add_and_read() -> None:
 
 
 def test_no_code_updates_or_deletes_audit_entries() -> None:
-    pattern = re.compile(r"(update|delete)\(\s*AuditEntry|audit_entries.*(UPDATE|DELETE)", re.I)
+    pattern = re.compile(
+        r"(update|delete)\(\s*AuditEntry|UPDATE\s+audit_entries|DELETE\s+FROM\s+audit_entries",
+        re.I,
+    )
     offenders = [
         str(path.relative_to(ROOT))
         for package in ("api", "bot", "core", "handlers", "services")
@@ -84,3 +88,20 @@ async def test_changing_or_deleting_an_audit_entry_is_refused(
     async with app.db.session() as session:
         actions = list(await session.scalars(select(AuditEntry.action)))
     assert "user_banned" in actions and "nothing_happened" not in actions
+
+
+async def test_postgresql_refuses_an_update_of_an_audit_entry(
+    app: App, telegram_api: FakeTelegramAPI
+) -> None:
+    """Whatever the client: the trigger made with the table (the app runs on PostgreSQL here).
+    Deleting the actor's user row still works: the entry keeps everything but the actor."""
+    await with_roles(app, telegram_api)
+    await say(app, telegram_api, ADMIN_ID, f"/ban {TRADER_ID}")
+    with pytest.raises(DBAPIError, match="append-only"):
+        async with app.db.transaction() as session:
+            await session.execute(text("UPDATE audit_entries SET action = 'nothing_happened'"))
+    async with app.db.transaction() as session:
+        await session.execute(text("DELETE FROM users WHERE telegram_id = :t"), {"t": ADMIN_ID})
+    async with app.db.session() as session:
+        entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "user_banned"))
+    assert entry is not None and entry.actor_user_id is None and entry.target == str(TRADER_ID)
