@@ -43,6 +43,8 @@ INDEX_MAGNITUDE: Final = 10
 OPEN_TARGET_RE: Final = re.compile(
     r"[ \t]*\d{0,2}[ \t]*[:\-]?[ \t]*(?:open\b|unlimited|🚀|∞|открыт|aberto|abierto)"
 )
+# what may come before a header label on its line: list marks, emoji, a word or two
+HEADER_HEAD_RE: Final = re.compile(r"[^\n]{0,12}")
 LIST_MARKER_RE: Final = re.compile(
     r"[ \t]*(?:[-•*·▪▫►→>+✅✔☑🔹🔸🔷🔶▶️]+[ \t]*)?(?:\d{1,2}(?:[ \t]*\)|[.:](?!\d))[ \t]*)?"
 )
@@ -131,7 +133,7 @@ def extract_levels(n: Normalized, work_end: int) -> Levels:
             continue
         expected = len(lv.targets) + 1 if kind == "target" else 1
         nums, consumed = _segment_values(
-            n, lines, kind, le, seg_end, line_end, li, next_label, expected
+            n, lines, kind, le, seg_end, line_end, li, next_label, expected, ls
         )
         if consumed > seg_end:
             used_until = consumed
@@ -189,6 +191,7 @@ def _segment_values(
     line_idx: int,
     next_label: int,
     expected: int,
+    label_start: int,
 ) -> tuple[list[Num], int]:
     """Numbers belonging to one label (``start`` is the label's end) and where they end: the
     rest of its segment, else the list lines below it."""
@@ -200,6 +203,8 @@ def _segment_values(
         return _continued_targets(n, lines[line_idx + 1 :], nums, seg_end, next_label)
     if nums or seg_end < line_end:
         return nums, seg_end
+    if not HEADER_HEAD_RE.fullmatch(n.lower, lines[line_idx][0], label_start):
+        return nums, seg_end  # "Breakeven after 2 target": a sentence, not a header
     return _values_listed_below(n, lines[line_idx + 1 :], seg_end, next_label)
 
 
@@ -220,8 +225,9 @@ def _skip_index(
     after = numbers(n, m.end(), seg_end)
     if not after:
         # "T.P 1" alone on its line: the number of the price below it
+        # "T.P 1" alone on its line, "Realizare Profit 1 (TP1)": the number of the price below
         alone = kind == "target" and int(m.group("idx")) == expected
-        return (m.end() if alone and not low[m.end() : seg_end].strip() else start), []
+        return (m.end() if alone else start), []
     idx, nxt = Decimal(m.group("idx")), after[0].value
     if nxt >= idx * INDEX_MAGNITUDE or nxt * INDEX_MAGNITUDE <= idx:
         return m.end(), []  # "TP 1 42000", "Target 1 - 0.05"
@@ -276,9 +282,6 @@ def _values_listed_below(
                 break
             continue
         mk = LIST_MARKER_RE.match(low, ls, le)
-        rest = low[mk.end() if mk else ls : le].lstrip()
-        if rest[:1].isalpha() and ":" not in rest[:20]:
-            break  # "Risk 5/10": a line of its own; "Short Term: 248" is a sub-label
         line_nums = numbers(n, mk.end() if mk else ls, le)
         if not line_nums:
             if mk and mk.end() > ls and _DIGIT_RE.search(low[ls : mk.end()]):

@@ -34,7 +34,7 @@ TAG_RE: Final = re.compile(
 )
 PAIR_LABELS: Final = Scanner(dict.fromkeys(lx.PAIR_LABELS, "pair"))
 PAIR_AFTER_RE: Final = re.compile(
-    r"[ \t]*[:：\-=]?[ \t]*[#$]?(?P<base>[A-Za-z0-9]{2,15})(?![A-Za-z0-9])"
+    r"[ \t]*(?:[:：=]|->?|>|→)?[ \t]*[#$]?(?P<base>[A-Za-z0-9]{2,15})(?![A-Za-z0-9])"
 )
 LEAD_TOKEN_RE: Final = re.compile(r"^[^\w\n]*(?P<base>[A-Za-z][A-Za-z0-9]{1,11})(?![A-Za-z0-9])")
 SIDE_TOKEN_RE: Final = re.compile(

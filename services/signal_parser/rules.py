@@ -113,8 +113,10 @@ def _reads_as_entry(r: Reading) -> bool:
     and a number but no trade."""
     lv = r.levels
     entry_labelled = bool(lv.entry) and bool(lv.entry_word)
+    # "Eur/aud @ Sell Now 1.63260 / Take Profit: 20-50-100 Pips": at market, levels in pips
+    market_call = lv.entry_market is not None and (lv.target_labelled or lv.stop_labelled)
     return (
         r.pair is not None
         and r.n_fields >= 2
-        and (bool(lv.targets) or lv.stop is not None or entry_labelled)
+        and (bool(lv.targets) or lv.stop is not None or entry_labelled or market_call)
     )

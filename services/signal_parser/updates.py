@@ -159,7 +159,7 @@ def _profit_span(low: str) -> tuple[int, int] | None:
     return None if m is None else m.span("_m")
 
 
-_INDEX_GROUPS: Final = ("idx", "idx2", "idx3", "idx4", "idx5")
+_INDEX_GROUPS: Final = ("idx", "idx2", "idx3", "idx4", "idx5", "idx6")
 _ORDINAL_GROUPS: Final = ("ord", "zh")
 # per pattern: the positions in ``groups()`` of the index groups it has, in the order they are
 # read (looked up once, not a groupdict per match). Keyed by ``id``: hashing a pattern hashes
