@@ -1,5 +1,5 @@
-"""Paged reads the REST API needs beyond the chat's: signals by filter and cursor, users for
-admins, and the system's counts (issue 12).
+"""Paged reads the REST API needs beyond the chat's (issue 12): signals by filter and cursor,
+and users by cursor for admins (the admin tools' own reads are ``services.admin``).
 
 Who sees what is the chat's rule (``services.signals.access.may_read``, ``sources.can_see``):
 a page is filled from newest to oldest with the signals the viewer may read, so someone else's
@@ -16,15 +16,10 @@ from typing import Final
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.clock import Clock, utc_now
-from core.db.models import (
-    Signal,
-    Source,
-    User,
-)
+from core.db.models import Signal, Source, User
 from core.db.repositories.outcomes import OutcomeRepository
 from core.db.session import Database
-from core.domain import PlanStatus, Role, SignalStatus
+from core.domain import Role, SignalStatus
 from core.errors import Forbidden, NotFound, UserError
 from services.dto import UserView
 from services.signal_dto import SignalView
@@ -35,7 +30,6 @@ from services.users import to_view
 
 MAX_PAGE: Final = 100
 SCAN_ROUNDS: Final = 5  # batches read to fill one page before it is returned short
-OPEN_PLANS: Final = (PlanStatus.PENDING, PlanStatus.OPEN, PlanStatus.ACTIVE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +55,8 @@ def _pair_filter(query: Select[Signal], pair: str) -> Select[Signal]:
 
 
 class Catalog:
-    def __init__(self, db: Database, clock: Clock = utc_now) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
-        self._clock = clock
 
     async def signals(
         self, viewer: UserView, filters: SignalFilter, *, before: int | None, limit: int

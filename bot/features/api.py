@@ -115,7 +115,7 @@ def api_deps(parts: Parts, secret: bytes | None = None) -> ApiDeps:
         auth=auth,
         users=parts.users,
         limiter=parts.kv.limiter,
-        catalog=Catalog(parts.db, clock=parts.clock),
+        catalog=Catalog(parts.db),
         idempotency=Idempotency(parts.db, clock=parts.clock),
         sources=services.get("source_service"),
         signals=services.get("signal_service"),
