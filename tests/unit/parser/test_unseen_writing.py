@@ -4,7 +4,9 @@ corpus conventions (``/work/shared/corpus/README.md``)."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +14,7 @@ import pytest
 from core.domain import SignalKind, UpdateType
 from services.signal_parser import parse
 from services.signal_parser.cli import to_output_dict
+from services.signal_parser.rules import _parse as parse_steps
 
 THRESHOLD = 0.6
 
@@ -352,3 +355,23 @@ CONFIDENCE_CASES: list[tuple[str, str]] = [
 )
 def test_levels_that_do_not_fit_are_below_threshold(text: str) -> None:
     assert parse(text).confidence < THRESHOLD
+
+
+def _labelled_texts() -> list[str]:
+    root = Path(__file__).resolve().parents[3]
+    files = [
+        root.parent / "shared" / "corpus" / "dev.jsonl",
+        *sorted(root.glob("tests/corpus/*.jsonl")),
+    ]
+    texts: list[str] = [c[1] for c in ENTRY_CASES] + [c[1] for c in UPDATE_CASES]
+    for path in files:
+        if path.exists():
+            with path.open(encoding="utf-8") as fh:
+                texts.extend(json.loads(line)["text"] for line in fh if line.strip())
+    return texts
+
+
+def test_no_labelled_post_trips_a_parser_bug() -> None:
+    """``parse`` turns a bug into "other" at confidence 0; the steps themselves must not raise."""
+    for text in _labelled_texts():
+        parse_steps(text)
