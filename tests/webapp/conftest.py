@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, async_playwright
 
+from tests.api.conftest import serve
 from tests.bot.conftest import AppFactory, app, make_app, telegram_api
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.webapp.dashboard import SETTINGS, Dashboard, api_for, bare, fill
-from tests.webapp.harness import chromium_path, serve
+from tests.webapp.harness import chromium_path
 
 __all__ = ["app", "browser", "make_app", "telegram_api"]
 

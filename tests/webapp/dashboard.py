@@ -18,11 +18,11 @@ from typing import Any
 
 from bot.app import App
 from bot.features.api import api_deps
+from tests.api.conftest import serve
 from tests.bot.conftest import ADMIN_ID, TRADER_ID, AppFactory, feed
 from tests.bot.plans.helpers import STATIC, market
 from tests.bot.tracking.test_tracking import write_candles
 from tests.fakes.telegram_api import FakeTelegramAPI
-from tests.webapp.harness import serve
 
 CHANNEL = -1001234567890
 OWNER_ID = 5005

@@ -1,26 +1,22 @@
-"""What the browser tests run on: an ASGI app served by a real uvicorn on 127.0.0.1 (in the
-test's event loop, so it shares the database engine with the test), and Debian's chromium
-driven by Playwright at a phone's size, recording what went wrong in the page.
+"""What the browser tests drive: Debian's chromium through Playwright at a phone's size,
+recording what went wrong in the page. (The API under it runs on a real uvicorn on 127.0.0.1
+through the API tests' ``serve``, in the test's event loop, sharing the test's database.)
 """
 
 from __future__ import annotations
 
-import asyncio
 import shutil
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import pytest
-import uvicorn
 from playwright.async_api import Browser, ConsoleMessage, Page, Request, expect
 
 CHROMIUM: Final = "/usr/bin/chromium"
 PHONE: Final = {"width": 360, "height": 640}
-START_TIMEOUT_S: Final = 10.0
 # Playwright's waits end as soon as the page is there; the bound is for a loaded CI machine
 # drawing charts (expect's default, 5 s, is tight on two busy cores)
 expect.set_options(timeout=15_000)
@@ -36,28 +32,6 @@ def chromium_path() -> str:
             pytrace=False,
         )
     return path
-
-
-@asynccontextmanager
-async def serve(app: Any) -> AsyncIterator[str]:
-    """Serve ``app`` with uvicorn on a free loopback port; yields its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        async with asyncio.timeout(START_TIMEOUT_S):
-            while not server.started:
-                if task.done():
-                    task.result()  # its start-up error
-                    raise RuntimeError("uvicorn stopped before serving")
-                await asyncio.sleep(0.01)  # readiness poll of the server we just started
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
 
 
 @dataclass

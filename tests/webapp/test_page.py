@@ -13,8 +13,9 @@ from fastapi import FastAPI
 from playwright.async_api import Browser, expect
 
 from api.webapp.routes import CONTENT_SECURITY_POLICY, mount_webapp
+from tests.api.conftest import serve
 from tests.webapp import harness
-from tests.webapp.harness import phone, serve
+from tests.webapp.harness import phone
 from tests.webapp.initdata import THEMES
 
 pytestmark = pytest.mark.browser
