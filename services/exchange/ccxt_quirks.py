@@ -26,6 +26,7 @@ __all__ = [
     "QUIRKS",
     "BinanceQuirks",
     "BinanceUsdmQuirks",
+    "BybitQuirks",
     "CcxtCall",
     "ExchangeQuirks",
     "Read",
@@ -107,6 +108,39 @@ class BinanceQuirks(ExchangeQuirks):
             return None  # NotSupported, e.g. a testnet without that endpoint
         value = raw.get(field)
         return None if value is None else bool(value)
+
+
+class BybitQuirks(ExchangeQuirks):
+    """bybit: the unified ccxt way, plus the key's permissions and IP binding from
+    ``GET /v5/user/query-api`` (https://bybit-exchange.github.io/docs/v5/user/apikey-info):
+    ``permissions.Wallet`` lists ``Withdraw`` for a key that may withdraw, and ``ips`` is
+    ``["*"]`` for a key bound to no address."""
+
+    async def withdrawals_enabled(self, ex: Any, read: Read) -> bool | None:
+        info = await self._key_info(ex, read)
+        permissions = info.get("permissions") if info is not None else None
+        if not isinstance(permissions, dict):
+            return None
+        return "Withdraw" in (permissions.get("Wallet") or [])
+
+    async def ip_restricted(self, ex: Any, read: Read) -> bool | None:
+        info = await self._key_info(ex, read)
+        ips = info.get("ips") if info is not None else None
+        if not isinstance(ips, list):
+            return None
+        return bool(ips) and "*" not in ips
+
+    @staticmethod
+    async def _key_info(ex: Any, read: Read) -> dict[str, Any] | None:
+        method = getattr(ex, "private_get_v5_user_query_api", None)
+        if method is None:
+            return None
+        try:
+            raw = await read("read the API key permissions", method)
+        except UserError:
+            return None  # NotSupported: an endpoint this venue does not have
+        result = raw.get("result") if isinstance(raw, dict) else None
+        return result if isinstance(result, dict) else None
 
 
 BINANCE_CODE: Final = re.compile(r'"code"\s*:\s*(-?\d+)')
@@ -198,7 +232,10 @@ def _plain_or_trigger(
     return run
 
 
-QUIRKS: Final[Mapping[str, type[ExchangeQuirks]]] = {"binance": BinanceQuirks}
+QUIRKS: Final[Mapping[str, type[ExchangeQuirks]]] = {
+    "binance": BinanceQuirks,
+    "bybit": BybitQuirks,
+}
 DERIVATIVES_QUIRKS: Final[Mapping[str, type[ExchangeQuirks]]] = {"binance": BinanceUsdmQuirks}
 
 
