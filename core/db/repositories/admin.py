@@ -152,7 +152,11 @@ class AdminRepository(Repository):
         return await self._session.get(Broadcast, broadcast_id, with_for_update=lock or None)
 
     async def broadcasts_sending(self) -> list[Broadcast]:
+        """The broadcasts being sent; on PostgreSQL each is locked for the transaction and one
+        another process holds is skipped (so one process at a time finishes it)."""
         stmt = select(Broadcast).where(Broadcast.status == "sending").order_by(Broadcast.id)
+        if self.dialect == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
         return list(await self._session.scalars(stmt))
 
     async def recipients(self) -> list[tuple[int, int]]:
