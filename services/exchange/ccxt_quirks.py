@@ -29,6 +29,7 @@ __all__ = [
     "BybitQuirks",
     "CcxtCall",
     "ExchangeQuirks",
+    "OkxQuirks",
     "Read",
     "quirks_for",
 ]
@@ -143,6 +144,34 @@ class BybitQuirks(ExchangeQuirks):
         return result if isinstance(result, dict) else None
 
 
+class OkxQuirks(ExchangeQuirks):
+    """okx: the unified ccxt way, plus the key's permissions and IP binding from
+    ``GET /api/v5/account/config``: ``perm`` is a comma-separated list holding ``withdraw`` for
+    a key that may withdraw, and ``ip`` the bound addresses (``""`` when none)."""
+
+    async def withdrawals_enabled(self, ex: Any, read: Read) -> bool | None:
+        perm = await self._config_field(ex, read, "perm")
+        return None if perm is None else "withdraw" in perm.replace(" ", "").split(",")
+
+    async def ip_restricted(self, ex: Any, read: Read) -> bool | None:
+        ips = await self._config_field(ex, read, "ip")
+        return None if ips is None else bool(ips.strip())
+
+    @staticmethod
+    async def _config_field(ex: Any, read: Read, field: str) -> str | None:
+        method = getattr(ex, "private_get_account_config", None)
+        if method is None:
+            return None
+        try:
+            raw = await read("read the API key permissions", method)
+        except UserError:
+            return None  # NotSupported: an endpoint this venue does not have
+        data = raw.get("data") if isinstance(raw, dict) else None
+        first = data[0] if isinstance(data, list) and data else None
+        value = first.get(field) if isinstance(first, dict) else None
+        return value if isinstance(value, str) else None
+
+
 BINANCE_CODE: Final = re.compile(r'"code"\s*:\s*(-?\d+)')
 # Binance futures: margin type not changeable with open orders (-4047) or a position (-4048);
 # leverage not lowerable on an isolated position (-4161). ccxt maps them to OperationRejected
@@ -235,6 +264,7 @@ def _plain_or_trigger(
 QUIRKS: Final[Mapping[str, type[ExchangeQuirks]]] = {
     "binance": BinanceQuirks,
     "bybit": BybitQuirks,
+    "okx": OkxQuirks,
 }
 DERIVATIVES_QUIRKS: Final[Mapping[str, type[ExchangeQuirks]]] = {"binance": BinanceUsdmQuirks}
 
