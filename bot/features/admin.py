@@ -108,6 +108,7 @@ async def build(ctx: FeatureContext) -> Feature:
         ctx.users,
         sources,
         access=ctx.settings.access,
+        admin_ids=ctx.settings.telegram.admin_ids,
         metrics=ctx.metrics,
         clock=ctx.clock,
     )

@@ -3,6 +3,7 @@ handlers, the presence middleware and the REST API reach them by one name."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from core.clock import Clock, utc_now
@@ -34,11 +35,12 @@ class AdminService:
         sources: SourceService,
         *,
         access: AccessSettings | None = None,
+        admin_ids: Iterable[int] = (),
         metrics: Metrics | None = None,
         clock: Clock = utc_now,
     ) -> AdminService:
         return cls(
-            users=AdminUserService(db, users, access, clock=clock),
+            users=AdminUserService(db, users, access, admin_ids=admin_ids, clock=clock),
             audit=AuditService(db),
             broadcasts=BroadcastService(db, clock=clock),
             stats=SystemStatsService(db, metrics, clock=clock),

@@ -2,8 +2,10 @@
 
 Rules, the same for every command (README "Admin tools"):
 
-- only an admin may act (``Forbidden``); an admin cannot demote or ban themselves, and an
-  admin must be demoted before being banned;
+- only an admin may act (``Forbidden``); an admin cannot demote or ban themselves, an admin
+  must be demoted before being banned, and the ``ADMIN_IDS`` of the settings are admins
+  whatever is done in chat (they are made admins again when they write), so demoting or
+  banning one is refused with that reason;
 - an unknown Telegram id is acted on like a known one: a row is made for it holding the
   decision, which applies when that person first writes (under ``REGISTRATION=closed`` this is
   how an admin lets someone in). A ban made that way never lets them in when lifted: under
@@ -15,6 +17,7 @@ Rules, the same for every command (README "Admin tools"):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -36,6 +39,10 @@ from services.users import UserService, to_view
 MAX_FOUND: Final = 500
 SEEN_EVERY: Final = timedelta(minutes=5)  # how stale "last seen" may be; bounds the writes
 SEEN_MEMORY: Final = 100_000
+SEEDED: Final = (
+    "That user is in ADMIN_IDS, an admin whatever is done here: remove them from ADMIN_IDS "
+    "in the settings first."
+)
 
 
 def require_admin(actor: UserView | None) -> UserView:
@@ -53,9 +60,11 @@ class AdminUserService:
         users: UserService,
         access: AccessSettings | None = None,
         *,
+        admin_ids: Iterable[int] = (),
         clock: Clock = utc_now,
     ) -> None:
         self._db = db
+        self._admin_ids = frozenset(admin_ids)
         self._users = users
         self._access = access or AccessSettings()
         self._clock = clock
@@ -106,6 +115,8 @@ class AdminUserService:
         admin = require_admin(actor)
         if admin.telegram_id == telegram_id and role is not Role.ADMIN:
             raise UserError("You cannot demote yourself; ask another admin.")
+        if telegram_id in self._admin_ids and role is not Role.ADMIN:
+            raise UserError(SEEDED)
         async with self._db.transaction() as session:
             user = await UserRepository(session).by_telegram_id(telegram_id)
             created = user is None
@@ -129,6 +140,8 @@ class AdminUserService:
         admin = require_admin(actor)
         if admin.telegram_id == telegram_id:
             raise UserError("You cannot ban yourself." if banned else "You are not banned.")
+        if telegram_id in self._admin_ids and banned:
+            raise UserError(SEEDED)
         async with self._db.transaction() as session:
             user = await UserRepository(session).by_telegram_id(telegram_id)
             if user is None and not banned:  # nobody to lift a ban from: a no-op, no row

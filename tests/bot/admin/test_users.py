@@ -132,3 +132,17 @@ async def test_lifting_a_ban_on_a_stranger_does_not_let_them_in_when_registratio
     assert "Telegram id" not in " ".join(m["text"] for m in telegram_api.messages(STRANGER))
     await say(app, telegram_api, ADMIN_ID, f"/role {STRANGER} viewer")  # how to let them in
     assert "Telegram id" in await say(app, telegram_api, STRANGER, "/whoami")
+
+
+async def test_admin_ids_stay_admins(app: App, telegram_api: FakeTelegramAPI) -> None:
+    """ADMIN_IDS are made admins again whenever they write: demoting or banning one in chat
+    (even before they ever wrote) is refused with the reason, and nothing is written."""
+    await with_roles(app, telegram_api)
+    await app.users.grant_role(None, 4321, Role.ADMIN)
+    other = await user_row(app, 4321)
+    assert other is not None
+    before = await audit_count(app)
+    for command in (f"/ban {ADMIN_ID}", f"/role {ADMIN_ID} trader"):
+        reply = await say(app, telegram_api, 4321, command)
+        assert "ADMIN_IDS" in reply, reply
+    assert await audit_count(app) == before
