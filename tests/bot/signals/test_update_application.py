@@ -15,6 +15,8 @@ from tests.bot.conftest import TRADER_ID, AppFactory, feed
 from tests.bot.plans.helpers import plans_of
 from tests.bot.signals.test_intake import (
     CHANNEL,
+    OWNER_ID,
+    button_data,
     follow,
     last_text,
     outbox_to,
@@ -23,6 +25,7 @@ from tests.bot.signals.test_intake import (
     reply_post,
     rows,
 )
+from tests.bot.signals.test_unplaced_updates import owner_card
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 BTC = "BTC/USDT LONG\nEntry: 87000-88000\nTP1: 90000\nTP2: 92000\nSL: 85000"
@@ -130,15 +133,21 @@ async def test_all_targets_achieved_closes_the_signal_with_every_target_hit(
 async def test_a_side_inferred_from_targets_and_stop_says_so_on_the_card(
     app: App, telegram_api: FakeTelegramAPI
 ) -> None:
+    """The parser caps an inferred side's confidence below the threshold: the owner's held
+    card says how the side was found, and so does the followers' note once tracked."""
     await register(app, telegram_api)
     await follow(app, telegram_api, TRADER_ID)
     await post(app, telegram_api, "#SOL/USDT 124-126 tp 130 sl 118")
     [signal] = await rows(app, Signal)
     assert signal.side is not None and signal.side.value == "long"
+    assert signal.status is SignalStatus.HELD
+    card = await owner_card(app, telegram_api)
+    assert "Side: long ❔ side inferred from targets and stop" in card["text"]
+    await feed(app, telegram_api.updates.callback(OWNER_ID, card, button_data(card)["Track"]))
     [alert] = await outbox_to(app, TRADER_ID)
     assert "Side: <b>long</b> ❔ side inferred from targets and stop" in alert.text
-    card = await signal_card(app, telegram_api, signal.id)
-    assert "Side: long ❔ side inferred from targets and stop" in card
+    card_text = await signal_card(app, telegram_api, signal.id)
+    assert "Side: long ❔ side inferred from targets and stop" in card_text
 
 
 async def test_a_live_signal_takes_no_edit_read_below_the_threshold(
