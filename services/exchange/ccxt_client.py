@@ -314,12 +314,12 @@ class CcxtExchangeClient:
         )
 
     async def withdrawals_enabled(self) -> bool | None:
-        """Where the exchange exposes key permissions (binance), whether the key may
+        """Where the exchange exposes key permissions (binance, bybit, okx), whether the key may
         withdraw; else None."""
         return await self._quirks.withdrawals_enabled(self._ex, self._read)
 
     async def ip_restricted(self) -> bool | None:
-        """Where the exchange says (binance), whether the key is limited to whitelisted IPs."""
+        """Where the exchange says (binance, bybit, okx), whether the key is limited to IPs."""
         return await self._quirks.ip_restricted(self._ex, self._read)
 
     # -- writes -------------------------------------------------------------------------------
