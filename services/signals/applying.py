@@ -18,6 +18,7 @@ from core.db.repositories.signals import SignalEventRepository
 from core.domain import UpdateType
 from services.signal_dto import EventView
 from services.signals import fan_out
+from services.signals.access import AWAITING
 from services.signals.context import SignalContext
 from services.signals.update_effects import Reading, apply_update
 from services.signals.views import to_event_view, to_signal_view
@@ -72,8 +73,9 @@ async def apply_all(
                 "status_changed": effect.changed,
                 "plan_stop": str(effect.stop) if effect.stop is not None else None,
             }
-            view = to_event_view(row)
-            await fan_out.announce_event(ctx, session, to_signal_view(signal, source), view)
+            if signal.status not in AWAITING:  # followers never heard of a held signal
+                view = to_event_view(row)
+                await fan_out.announce_event(ctx, session, to_signal_view(signal, source), view)
         views.append(to_event_view(row))
     return views
 

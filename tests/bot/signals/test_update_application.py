@@ -187,3 +187,15 @@ async def test_a_take_profit_that_also_moves_the_stop_does_both(
     assert [e.kind for e in await rows(app, SignalEvent)] == ["tp_hit", "move_sl"]
     [plan] = await plans_of(app, TRADER_ID)
     assert plan.stop_price == Decimal(88200)
+
+
+async def test_followers_hear_nothing_of_an_update_to_a_held_signal(
+    app: App, telegram_api: FakeTelegramAPI
+) -> None:
+    await register(app, telegram_api)
+    await follow(app, telegram_api, TRADER_ID)
+    held = await post(app, telegram_api, "BTC long 88000")  # a short entry: held
+    await reply_post(app, telegram_api, "TP1 hit", held)
+    [signal] = await rows(app, Signal)
+    assert signal.status is SignalStatus.HELD and signal.targets_hit == 0
+    assert await outbox_to(app, TRADER_ID) == []
