@@ -9,6 +9,7 @@ from bot.middlewares.auth import AuthMiddleware
 from bot.middlewares.context import ContextMiddleware
 from bot.middlewares.inbox import InboxMiddleware
 from bot.middlewares.presence import PresenceMiddleware
+from bot.middlewares.priority import SignalPriorityMiddleware
 from bot.middlewares.rate_limit import RateLimitMiddleware
 from bot.middlewares.rbac import RbacMiddleware
 from core.cache import KeyValue
@@ -50,6 +51,7 @@ def create_dispatcher(
     dp = Dispatcher(storage=storage, events_isolation=isolation, **services)
     dp.update.outer_middleware(ContextMiddleware(metrics))
     dp.update.outer_middleware(InboxMiddleware(inbox, metrics))
+    dp.update.outer_middleware(SignalPriorityMiddleware())  # channel posts first (T14)
     dp.update.outer_middleware(AuthMiddleware(users, settings.limits.ban_notice_interval_s, clock))
     dp.update.outer_middleware(PresenceMiddleware())  # last seen, for the admin tools
     limits = settings.limits
