@@ -12,7 +12,8 @@ import re
 from typing import Final
 
 from services.signal_parser import lexicon as lx
-from services.signal_parser.keywords import Scanner
+from services.signal_parser.keywords import Hit, Scanner
+from services.signal_parser.leads import led_pattern
 
 _LABEL_MAP: dict[str, str] = {}
 for _kind, _words in (
@@ -29,14 +30,24 @@ _LABEL_MAP.update(
 _LABEL_MAP["exit"] = "exitlabel"  # "EXIT: 0.212 , 0.218": targets, only with a price after it
 # words that introduce a price only when one follows: "EN 1.0740", "Short from 1.2615",
 # "Sell limit: 1314.68", "at 1.5630" opening a line
-_LABEL_MAP.update(dict.fromkeys(lx.WEAK_ENTRY_WORDS, "weakentry"))
-_LABEL_MAP["t"] = "tnum"  # "T1 : 47", "T 2: 1380": a target only with its number and a price
 LABELS: Final = Scanner(_LABEL_MAP)
+# the weak words are short and common inside other words ("at" in "that"): a regex of their
+# own checks the letter bounds in C, where the scanner would stop in Python at each
+WEAK_ENTRY: Final = led_pattern(
+    re.compile(
+        r"(?<![^\W\d_])(?:" + "|".join(sorted(lx.WEAK_ENTRY_WORDS, key=len, reverse=True)) + ")"
+        r"(?![^\W\d_])"
+    ),
+    "".join(sorted({w[0] for w in lx.WEAK_ENTRY_WORDS})),
+)
+# "T1 : 47", "T 2: 1380": a bare "t" is a target label only with its number and a colon; a
+# regex of its own (led by the letter, so ``re`` skips in C) keeps "t" out of the scanner, where
+# it would stop at every "t" of the text
+TNUM_RE: Final = re.compile(r"t(?<![^\W\d_]t)(?=[ \t]?\d{1,2}[ \t]*[:\-=)](?!\d\d))")
 # connectors that belong to the label before them: "SL @ 1.2", "take profit@ 1.1", "Stop at 9"
 CONNECTORS: Final = frozenset(("@", "at", "from"))
 GAP_RE: Final = re.compile(r"[^\w\n]*")
 WEAK_AFTER_RE: Final = re.compile(r"[ \t]*[:@>\-]*[ \t]*[({\[]?[ \t]*\$?\d")
-TNUM_AFTER_RE: Final = re.compile(r"[ \t]?\d{1,2}[ \t]*[:\-=)](?!\d\d)")  # not "T23:59"
 # a bare side word or "@" is an entry label only when a price follows: "LONG : 0.027", "@ 144.2"
 SIDE_LABEL_AFTER_RE: Final = re.compile(r"\s*[:@]\s*\$?\s*\d")
 AT_AFTER_RE: Final = re.compile(r"\s*\$?\s*\d")
@@ -50,11 +61,31 @@ Label = tuple[str, int, int]
 """``(kind, start, end)``: kind is one of lev, target, stop, entry, dca."""
 
 
+# the labels of the last text read: one parse asks for the labels of several stretches of the
+# same text, and they are read once. One tuple, replaced whole, so a reader never sees a text
+# with another text's labels.
+_LAST: list[tuple[str, list[Label]]] = [("", [])]
+
+
 def labels(low: str, start: int, end: int) -> list[Label]:
     """The labels in ``low[start:end]``, in order."""
+    last = _LAST[0]
+    if last[0] is not low:
+        last = (low, _read_labels(low))
+        _LAST[0] = last
+    return [x for x in last[1] if start <= x[1] and x[2] <= end]
+
+
+def _read_labels(low: str) -> list[Label]:
     out: list[Label] = []
     last_end = -1
-    for h in LABELS.finditer(low, start, end):
+    hits = LABELS.finditer(low)
+    extra = [Hit("weakentry", m.group("_m"), s, e) for s, e, m in WEAK_ENTRY.finditer(low)]
+    if "t" in low:
+        extra.extend(Hit("target", "t", m.start(), m.end()) for m in TNUM_RE.finditer(low))
+    if extra:
+        hits = sorted(hits + extra, key=lambda h: h.start)
+    for h in hits:
         kind = h.kind
         if (
             h.word in CONNECTORS
@@ -70,10 +101,6 @@ def labels(low: str, start: int, end: int) -> list[Label]:
             if not _weak_word_is_label(low, h.word, h.start, h.end):
                 continue
             kind = "entry"
-        elif kind == "tnum":
-            if not TNUM_AFTER_RE.match(low, h.end):
-                continue
-            kind = "target"
         elif kind == "sidelabel":
             if not _side_word_is_label(low, h.word, h.start, h.end):
                 continue

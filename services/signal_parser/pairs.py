@@ -14,6 +14,7 @@ from typing import Final
 
 from services.signal_parser import lexicon as lx
 from services.signal_parser.keywords import Scanner
+from services.signal_parser.leads import led_pattern
 from services.signal_parser.normalize import Normalized
 
 _Q: Final = "|".join(lx.QUOTES)
@@ -44,9 +45,14 @@ OPEN_TOKEN_RE: Final = re.compile(
     r"(?:开|開)\s*(?P<base>[A-Za-z][A-Za-z0-9]{1,11})(?![A-Za-z0-9])"
 )
 _FX: Final = "|".join(lx.FIAT)
-FOREX_PAIR_RE: Final = re.compile(
+_FOREX_PAIR_RE: Final = re.compile(
     r"(?<![A-Za-z0-9])[#$]?(?P<base>(?i:" + _FX + "|" + "|".join(lx.METALS) + r"))"
     r"(?:[ \t]*/[ \t]*|[ \t]|-)?(?P<quote>(?i:" + _FX + r"))(?![A-Za-z0-9])"
+)
+# led by the first letters of the table (and "#", "$"): ``re`` skips ahead in C to them
+FOREX_PAIR: Final = led_pattern(
+    _FOREX_PAIR_RE,
+    "#$" + "".join(sorted({c for w in (*lx.FIAT, *lx.METALS) for c in (w[0], w[0].lower())})),
 )
 METAL_NAME_RE: Final = re.compile(
     r"(?<![^\W\d_])(?P<base>(?i:" + "|".join(lx.METAL_NAMES) + r"))(?![^\W\d_])"
@@ -132,7 +138,7 @@ def _forex_pair(t: str) -> Pair | None:
     """Two currencies of ``FIAT`` (or a metal, then a currency) in any case, glued or split:
     "EURUSD", "UsdChf", "eur/jpy", "EUR USD", "XAUUSD". The table is strict, so any case is
     safe; "USD USD" is not a pair."""
-    for m in FOREX_PAIR_RE.finditer(t):
+    for _, _, m in FOREX_PAIR.finditer(t):
         base, quote = m.group("base").upper(), m.group("quote").upper()
         if base == quote:
             continue

@@ -78,7 +78,9 @@ def _annotation(low: str, prev: Num, start: int, value: Decimal) -> bool:
     """A number after a price that says something about it: a signed distance ("1.0670 +70",
     "1.0810 -70"), or anything in brackets ("1263.19 [Risk to reward ratio 2.23]")."""
     gap = low[prev.end : start]
-    if gap.count("(") + gap.count("[") > gap.count(")") + gap.count("]"):
+    if ("(" in gap or "[" in gap) and gap.count("(") + gap.count("[") > gap.count(")") + gap.count(
+        "]"
+    ):
         return True
     if gap.endswith("+"):
         return True
