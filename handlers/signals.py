@@ -67,7 +67,8 @@ async def answer_intake(message: Message, reply: IntakeReply) -> None:
     text = render.card(reply.card, kind, reply.note)
     if reply.duplicate and kind is CardKind.TRACKED:
         text += "\n<i>Already received: this post is one signal, however often it is sent.</i>"
-    await message.answer(text, reply_markup=markup(render.card_buttons(reply.card)))
+    rows = render.card_buttons(reply.card) + place_render.link_buttons(reply.card, reply.choices)
+    await message.answer(text, reply_markup=markup(rows))
 
 
 def render_note(note: str | None) -> str:

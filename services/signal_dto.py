@@ -161,6 +161,7 @@ class IntakeReply:
     card_kind: CardKind | None = None
     note: str | None = None  # why private / "not a signal" / update recorded ...
     duplicate: bool = False
+    choices: tuple[SignalView, ...] = ()  # open signals the pending card may be linked to
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,9 @@ from __future__ import annotations
 from datetime import datetime
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db.models import Source
 from core.db.repositories.signals import SignalRepository
 from core.db.repositories.sources import SourceRepository
 from core.domain import SignalKind, SignalStatus
@@ -123,7 +125,10 @@ async def _store_for_channel(
             submitted_by=user.id,
             posted_at=post.origin_date,
         )
-        return IntakeReply(card=view, card_kind=CardKind.TRACKED, duplicate=not created)
+        choices = await _restated(ctx, view) if view.status is SignalStatus.PENDING else ()
+        return IntakeReply(
+            card=view, card_kind=CardKind.TRACKED, duplicate=not created, choices=choices
+        )
     event, created = await store_update(
         ctx, source, post.origin_chat_id, post.origin_message_id, post.text, result, None
     )
@@ -173,12 +178,7 @@ async def store_entry(  # noqa: PLR0913 - one post's coordinates and outcome
             if status is SignalStatus.ACTIVE:
                 await fan_out.announce_signal(ctx, session, view)
             elif status is SignalStatus.HELD and src is not None:
-                choices = await placing.open_signals(session, src, view.base, None)
-                others = tuple(
-                    to_signal_view(s, src)
-                    for s in choices
-                    if s.id != view.id and s.base == view.base
-                )
+                others = await _open_on_pair(session, src, view)
                 await fan_out.send_held_card(ctx, session, view, src, others)
         activated_at = signal.activated_at
     if view.status is SignalStatus.ACTIVE and activated_at is not None:
@@ -202,3 +202,19 @@ async def _store_private(
     async with ctx.db.transaction() as session:
         signal, created = await SignalRepository(session).add_if_absent(values)
         return to_signal_view(signal, None), created
+
+
+async def _open_on_pair(
+    session: AsyncSession, source: Source, view: SignalView
+) -> tuple[SignalView, ...]:
+    """The source's open signals on the entry's coin (other than itself): those it may restate."""
+    choices = await placing.open_signals(session, source, view.base, None)
+    return tuple(
+        to_signal_view(s, source) for s in choices if s.id != view.id and s.base == view.base
+    )
+
+
+async def _restated(ctx: SignalContext, view: SignalView) -> tuple[SignalView, ...]:
+    async with ctx.db.session() as session:
+        source = await SourceRepository(session).get(view.source_id or 0)
+        return await _open_on_pair(session, source, view) if source is not None else ()

@@ -100,3 +100,21 @@ async def test_a_held_entry_on_a_pair_with_an_open_signal_may_be_linked_too(
     card = await owner_card(app, telegram_api)
     assert "or link it to the open signal it is about" in card["text"]
     assert list(button_data(card)) == ["Track", "Edit", "Ignore", f"Link to #{eth.id} ETH"]
+
+
+async def test_a_forwarded_entry_restating_an_open_signal_may_be_linked_to_it(
+    app: App, telegram_api: FakeTelegramAPI
+) -> None:
+    await register(app, telegram_api)
+    await post(app, telegram_api, SOL)
+    await feed(app, telegram_api.updates.forward(OWNER_ID, CHANNEL, "Alpha", "#SOL buy 124", 7))
+    card = telegram_api.messages(OWNER_ID)[-1]
+    sol, pending = await rows(app, Signal)
+    assert pending.status is SignalStatus.PENDING
+    link = f"Link to #{sol.id} SOL/USDT"
+    assert list(button_data(card)) == ["Track", "Edit", "Ignore", link]
+    await feed(app, telegram_api.updates.callback(OWNER_ID, card, button_data(card)[link]))
+    sol, pending = await rows(app, Signal)
+    assert pending.status is SignalStatus.IGNORED and sol.status is SignalStatus.ACTIVE
+    [repost] = await rows(app, SignalEvent)
+    assert (repost.signal_id, repost.message_id) == (sol.id, 7)
