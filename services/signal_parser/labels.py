@@ -13,7 +13,6 @@ from typing import Final
 
 from services.signal_parser import lexicon as lx
 from services.signal_parser.keywords import Hit, Scanner
-from services.signal_parser.leads import led_pattern
 
 _LABEL_MAP: dict[str, str] = {}
 for _kind, _words in (
@@ -33,12 +32,13 @@ _LABEL_MAP["exit"] = "exitlabel"  # "EXIT: 0.212 , 0.218": targets, only with a 
 LABELS: Final = Scanner(_LABEL_MAP)
 # the weak words are short and common inside other words ("at" in "that"): a regex of their
 # own checks the letter bounds in C, where the scanner would stop in Python at each
-WEAK_ENTRY: Final = led_pattern(
-    re.compile(
-        r"(?<![^\W\d_])(?:" + "|".join(sorted(lx.WEAK_ENTRY_WORDS, key=len, reverse=True)) + ")"
-        r"(?![^\W\d_])"
-    ),
-    "".join(sorted({w[0] for w in lx.WEAK_ENTRY_WORDS})),
+# (the character before the word, then the word; a word opening the text is looked for apart)
+WEAK_ENTRY_RE: Final = re.compile(
+    r"[\W\d_](?P<w>" + "|".join(sorted(lx.WEAK_ENTRY_WORDS, key=len, reverse=True)) + ")"
+    r"(?![^\W\d_])"
+)
+WEAK_AT_START_RE: Final = re.compile(
+    "(?:" + "|".join(sorted(lx.WEAK_ENTRY_WORDS, key=len, reverse=True)) + r")(?![^\W\d_])"
 )
 # "T1 : 47", "T 2: 1380": a bare "t" is a target label only with its number and a colon; a
 # regex of its own (led by the letter, so ``re`` skips in C) keeps "t" out of the scanner, where
@@ -76,16 +76,24 @@ def labels(low: str, start: int, end: int) -> list[Label]:
     return [x for x in last[1] if start <= x[1] and x[2] <= end]
 
 
+def _hits(low: str) -> list[Hit]:
+    """Every label word of ``low`` in text order: the scanner's, the weak words, "T1:"."""
+    hits = LABELS.finditer(low)
+    extra = [
+        Hit("weakentry", m.group("w"), m.start("w"), m.end()) for m in WEAK_ENTRY_RE.finditer(low)
+    ]
+    first = WEAK_AT_START_RE.match(low)
+    if first is not None:
+        extra.insert(0, Hit("weakentry", first.group(), 0, first.end()))
+    if "t" in low:
+        extra.extend(Hit("target", "t", m.start(), m.end()) for m in TNUM_RE.finditer(low))
+    return sorted(hits + extra, key=lambda h: h.start) if extra else hits
+
+
 def _read_labels(low: str) -> list[Label]:
     out: list[Label] = []
     last_end = -1
-    hits = LABELS.finditer(low)
-    extra = [Hit("weakentry", m.group("_m"), s, e) for s, e, m in WEAK_ENTRY.finditer(low)]
-    if "t" in low:
-        extra.extend(Hit("target", "t", m.start(), m.end()) for m in TNUM_RE.finditer(low))
-    if extra:
-        hits = sorted(hits + extra, key=lambda h: h.start)
-    for h in hits:
+    for h in _hits(low):
         kind = h.kind
         if (
             h.word in CONNECTORS

@@ -19,11 +19,12 @@ from services.signal_parser import lexicon as lx
 from services.signal_parser.keywords import Scanner
 from services.signal_parser.labels import labels
 from services.signal_parser.leads import led_pattern
-from services.signal_parser.normalize import Normalized, to_decimal
+from services.signal_parser.normalize import Normalized
 from services.signal_parser.prices import (
     Num,
     line_bounds,
     numbers,
+    to_decimal,
 )
 
 MAX_LEVERAGE: Final = Decimal(250)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Final
 
-from services.signal_parser.normalize import NUMBER_RE, Normalized, to_decimal
+from services.signal_parser.normalize import NUMBER_RE, Normalized
+from services.signal_parser.normalize import to_decimal as _read_token
 
 # "5%", "5-10%"; not "0.00002250 -4.66%" (a price, then how far it is)
 PERCENT_AFTER_RE: Final = re.compile(r"\s*%|-\d[\d.,]*\s*%")
@@ -32,6 +34,9 @@ NOT_PRICE_AFTER_RE: Final = re.compile(
 )
 # "1) 42000", "2. 43000": a list marker, not a price
 MARKER_AFTER_RE: Final = re.compile(r"\s*(?:\)|\.\s)\s*(?:\S{0,3}\s*)?\$?\d")
+# the same few tokens come back in every post ("1", "2", "42000"): read each once (a Decimal is
+# immutable, so sharing one is safe); bounded, so a flood of distinct numbers cannot grow it
+to_decimal: Final = lru_cache(maxsize=4096)(_read_token)
 # a price and a number 10x off it are not two prices of one zone
 MAGNITUDE: Final = 10
 # the separators of a zone whose second bound may be abbreviated: "2350-48", "0.0000860 - 890"
@@ -67,10 +72,18 @@ def numbers(n: Normalized, start: int, end: int) -> list[Num]:
         value = to_decimal(tok)
         if value is None:
             continue
-        if out and _annotation(low, out[-1], s, value):
-            continue
-        abbreviated = _abbreviation(low, out, s, tok, value) if out else None
-        out.append(Num(abbreviated if abbreviated is not None else value, s, e))
+        if out:
+            gap = low[out[-1].end : s]
+            # most gaps are a space or a dash: the rules below need a bracket, a sign or digits
+            if ("(" in gap or "[" in gap or "+" in gap or gap.endswith(" -")) and _annotation(
+                low, out[-1], s, value
+            ):
+                continue
+            if tok.isdigit():
+                abbreviated = _abbreviation(low, out, s, tok, value)
+                if abbreviated is not None:
+                    value = abbreviated
+        out.append(Num(value, s, e))
     return out
 
 
