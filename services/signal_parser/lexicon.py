@@ -329,6 +329,18 @@ WEAK_ENTRY_WORDS: Final = ("en", "from", "at", "limit", "buy limit", "sell limit
 # a post that calls itself an example (a guide quoting a signal) is not a call
 EXAMPLE_WORDS: Final = (
     "example",
+    "guide",
+    "guia",
+    "guía",
+    "how it works",
+    "come funziona",
+    "como funciona",
+    "cómo funciona",
+    "if you are",
+    "if you're",
+    "si estás",
+    "se você",
+    "если вы",
     "exemplo",
     "ejemplo",
     "exemple",

@@ -84,6 +84,8 @@ def update_result(
     conf = 0.9 if update.strong else 0.75
     if update.type is UpdateType.SL_HIT and not update.strong:
         conf = 0.65
+    if update.type is UpdateType.TP_HIT and not update.strong:
+        conf = 0.55  # "2🎯" alone: a target hit most likely, for the owner to confirm
     return ParseResult(
         kind=SignalKind.UPDATE,
         base=r.pair.base if r.pair else None,

@@ -30,7 +30,7 @@ MAX_CHARS: Final = 20_000
 INFERRED_SIDE: Final = frozenset({"side"})
 EXAMPLE: Final = Scanner(dict.fromkeys(lx.EXAMPLE_WORDS, "example"))
 # a guide says it quotes an example at its start
-EXAMPLE_SPAN: Final = 120
+EXAMPLE_SPAN: Final = 300
 OPEN_VERB_RE: Final = re.compile(
     LB + r"(?:open|открыва\w*|открыть|открываем|abrir|abra|aç|mở)" + RB + r"|开|開"
 )

@@ -81,7 +81,7 @@ UPDATE_TRIGGERS: Final[dict[UpdateType, tuple[str, ...]]] = {
         "partial",
         "част",
         "прикрыл",
-        "фиксир",
+        "фикс",
         "закрыва",
         "закро",
         "減倉",

@@ -51,6 +51,8 @@ ALL_TARGETS_RE: Final = re.compile(
     r"|全部(?:目標|目标|止盈)|所有(?:目標|目标)"
 )
 ALL_TARGETS: Final = led_pattern(ALL_TARGETS_RE, "aв全所")
+TARGET_EMOJI_RE: Final = re.compile(r"(?<![\d.,])([1-9])\s*🎯")
+SL_LEVEL_RE: Final = re.compile(r"[ \t]*(?:[a-z]{2,6}[ \t]*)?[-:]?[ \t]*\$?\d")
 SIGNAL_CLOSED: Final = led_pattern(re.compile(r"(?:signal|trade|position)\s+closed\b"), "spt")
 SL_WEAK_RE: Final = re.compile(r"^\W*(?:тут\s+|там\s+)?(?:стоп|stop|sl)\b")
 SHORT_TP_RE: Final = re.compile(
@@ -142,9 +144,17 @@ def _add_short_reports(low: str, found: dict[UpdateType, _Found]) -> None:
         if m and UpdateType.TP_HIT not in found:
             off = low.find(stripped)
             found[UpdateType.TP_HIT] = (int(m.group("idx")), True, off + m.start(), off + m.end())
+    if len(stripped) <= 40 and UpdateType.TP_HIT not in found:
+        m = TARGET_EMOJI_RE.search(stripped)  # "2🎯", "Sol 1🎯": target 2, target 1
+        if m:
+            off = low.find(stripped)
+            found[UpdateType.TP_HIT] = (int(m.group(1)), False, off + m.start(), off + m.end())
     if len(stripped) <= 100:
         m = SL_WEAK_RE.match(low)
-        if m and not found and not labels(low, m.end(), len(low)):
+        if m and not found and SL_LEVEL_RE.match(low, m.end()):
+            # "Sl 74", "Sl btc - 64300": a reply giving the new stop, not a hit
+            found[UpdateType.MOVE_SL] = (None, False, m.start(), m.end())
+        elif m and not found and not labels(low, m.end(), len(low)):
             found[UpdateType.SL_HIT] = (None, False, m.start(), m.end())
 
 
