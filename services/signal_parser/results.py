@@ -125,7 +125,8 @@ def entry_result(
         side=r.side.side,
         market=market,
         entry=entry,
-        targets=tuple(x.value for x in lv.targets),
+        # a post that repeats its targets (a summary after the plan) lists each once
+        targets=tuple(dict.fromkeys(x.value for x in lv.targets)),
         stop_loss=lv.stop.value if lv.stop else None,
         leverage=lv.leverage.value if lv.leverage else None,
         confidence=_entry_confidence(r),
