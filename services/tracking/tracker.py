@@ -75,9 +75,13 @@ class TrackerSettings:
     notify_max_age: timedelta = timedelta(hours=6)
 
 
-def channel_move(kind: str, text: str, at: datetime) -> ChannelMove | None:
+def channel_move(
+    kind: str, text: str, at: datetime, stop: Decimal | None = None
+) -> ChannelMove | None:
     """A stored channel update as a move the followed outcome applies (the plans' reading of
-    the post: "SL to entry", "close 30%", "stop hit" closes); None when it moves nothing."""
+    the post: "SL to entry", "close 30%", "stop hit" closes); None when it moves nothing.
+    ``stop``: the new stop the signal's update already read (its event's ``plan_stop``: the
+    parser's price for "SL moved to 88200", not the post's last number)."""
     try:
         update = channel_event(UpdateType(kind), text)
     except ValueError:
@@ -85,9 +89,10 @@ def channel_move(kind: str, text: str, at: datetime) -> ChannelMove | None:
     if update is None:
         return None
     if update.kind is UpdateType.MOVE_SL:
-        if update.price is None and not update.to_entry:
+        price = stop if stop is not None else update.price
+        if price is None and not update.to_entry:
             return None
-        return ChannelMove(at, MoveKind.MOVE_SL, price=None if update.to_entry else update.price)
+        return ChannelMove(at, MoveKind.MOVE_SL, price=None if update.to_entry else price)
     move = _MOVE_OF.get(update.kind)
     if move is None:
         return None
@@ -170,7 +175,11 @@ class Tracker:
             empty = Outcome(Result.NO_DATA)
             return _Computed(signal, None, None, empty, empty)
         window = {"fill_window": self._settings.fill_window, "max_life": self._settings.max_life}
-        moves = [m for e in events if (m := channel_move(e.kind, e.raw_text, e.created_at))]
+        moves = [
+            m
+            for e in events
+            if (m := channel_move(e.kind, e.raw_text, e.created_at, _plan_stop(e)))
+        ]
         price = price_outcome(tracked, arrays, now=now, **window)
         followed = followed_outcome(tracked, arrays, moves, now=now, **window)
         if arrays is None and now < posted + self._settings.fill_window:
@@ -254,3 +263,12 @@ async def _followers(session: AsyncSession, signal: Signal) -> list[User]:
 
 def _timeframe(seconds: int) -> str:
     return format_timeframe(timedelta(seconds=seconds))
+
+
+def _plan_stop(event: SignalEvent) -> Decimal | None:
+    """The stop a channel's stop move set, as the signal's update read it (if it did)."""
+    raw = (event.details or {}).get("plan_stop")
+    try:
+        return Decimal(str(raw)) if raw is not None else None
+    except ArithmeticError:
+        return None

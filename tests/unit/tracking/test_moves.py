@@ -7,8 +7,9 @@ from decimal import Decimal
 
 import pytest
 
+from core.db.models import SignalEvent
 from services.tracking.model import MoveKind
-from services.tracking.tracker import channel_move
+from services.tracking.tracker import _plan_stop, channel_move
 
 AT = datetime(2025, 1, 6, 5, 40, tzinfo=UTC)
 
@@ -39,3 +40,30 @@ def test_channel_move(
         return
     assert found is not None
     assert (found.kind, found.price, found.fraction, found.at) == (move, price, fraction, AT)
+
+
+def test_a_stop_move_takes_the_price_the_signal_update_read() -> None:
+    """'SL moved to 88200 after TP1 90000': the signal's update read 88200 (its event's
+    plan_stop); the post's last number, 90000, is not the new stop."""
+    text = "SL moved to 88200 after TP1 90000"
+    assert channel_move("move_sl", text, AT) == channel_move(
+        "move_sl", text, AT, Decimal(90000)
+    )  # with nothing read, the old reading (the last number)
+    found = channel_move("move_sl", text, AT, Decimal(88200))
+    assert found is not None and found.price == Decimal(88200)
+
+
+@pytest.mark.parametrize(
+    ("details", "stop"),
+    [
+        ({"plan_stop": "88200"}, Decimal(88200)),
+        ({"plan_stop": None, "to_entry": True}, None),
+        ({}, None),
+        ({"plan_stop": "not a number"}, None),
+    ],
+)
+def test_the_tracker_reads_the_stop_from_the_event(
+    details: dict[str, object], stop: Decimal | None
+) -> None:
+    event = SignalEvent(kind="move_sl", raw_text="SL moved", details=details)
+    assert _plan_stop(event) == stop
