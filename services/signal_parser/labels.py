@@ -29,17 +29,15 @@ _LABEL_MAP.update(
 _LABEL_MAP["exit"] = "exitlabel"  # "EXIT: 0.212 , 0.218": targets, only with a price after it
 # words that introduce a price only when one follows: "EN 1.0740", "Short from 1.2615",
 # "Sell limit: 1314.68", "at 1.5630" opening a line
+_LABEL_MAP.update(dict.fromkeys(lx.WEAK_ENTRY_WORDS, "weakentry"))
 LABELS: Final = Scanner(_LABEL_MAP)
-# the weak words are short and common inside other words ("at" in "that"): a regex of their
-# own checks the letter bounds in C, where the scanner would stop in Python at each
-# (the character before the word, then the word; a word opening the text is looked for apart)
-WEAK_ENTRY_RE: Final = re.compile(
-    r"[\W\d_](?P<w>" + "|".join(sorted(lx.WEAK_ENTRY_WORDS, key=len, reverse=True)) + ")"
-    r"(?![^\W\d_])"
+# "en" and "at" are inside many words: a regex of their own, run only when one opens a word
+# ("EN 1.0740", "En@143.50", "at 1.5630" opening a line), with the price it needs after it
+SHORT_ENTRY_RE: Final = re.compile(
+    r"(?:^|(?<=[\s@:>]))(?P<w>" + "|".join(lx.SHORT_ENTRY_WORDS) + r")(?=[ \t]*[:@]?[ \t]*\$?\d)"
 )
-WEAK_AT_START_RE: Final = re.compile(
-    "(?:" + "|".join(sorted(lx.WEAK_ENTRY_WORDS, key=len, reverse=True)) + r")(?![^\W\d_])"
-)
+_SHORT_GATES: Final = tuple(sep + w for w in lx.SHORT_ENTRY_WORDS for sep in (" ", "\n", "@", ":"))
+
 # "T1 : 47", "T 2: 1380": a bare "t" is a target label only with its number and a colon; a
 # regex of its own (led by the letter, so ``re`` skips in C) keeps "t" out of the scanner, where
 # it would stop at every "t" of the text
@@ -77,14 +75,14 @@ def labels(low: str, start: int, end: int) -> list[Label]:
 
 
 def _hits(low: str) -> list[Hit]:
-    """Every label word of ``low`` in text order: the scanner's, the weak words, "T1:"."""
+    """Every label word of ``low`` in text order: the scanner's, "en"/"at", "T1:"."""
     hits = LABELS.finditer(low)
-    extra = [
-        Hit("weakentry", m.group("w"), m.start("w"), m.end()) for m in WEAK_ENTRY_RE.finditer(low)
-    ]
-    first = WEAK_AT_START_RE.match(low)
-    if first is not None:
-        extra.insert(0, Hit("weakentry", first.group(), 0, first.end()))
+    extra: list[Hit] = []
+    if low.startswith(lx.SHORT_ENTRY_WORDS) or any(g in low for g in _SHORT_GATES):
+        extra.extend(
+            Hit("weakentry", m.group("w"), m.start(), m.end())
+            for m in SHORT_ENTRY_RE.finditer(low)
+        )
     if "t" in low:
         extra.extend(Hit("target", "t", m.start(), m.end()) for m in TNUM_RE.finditer(low))
     return sorted(hits + extra, key=lambda h: h.start) if extra else hits

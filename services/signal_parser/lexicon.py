@@ -325,7 +325,9 @@ LEVERAGE_WORDS: Final = (
     "levier",
 )
 # entry labels only when a price follows ("EN 1.0740", "Short from 1.2615", "Sell limit: 9")
-WEAK_ENTRY_WORDS: Final = ("en", "from", "at", "limit", "buy limit", "sell limit", "price")
+WEAK_ENTRY_WORDS: Final = ("from", "limit", "buy limit", "sell limit", "price")
+# two-letter ones, looked for only where a price follows them: "EN 1.0740", "at 1.5630"
+SHORT_ENTRY_WORDS: Final = ("en", "at")
 # a post that calls itself an example (a guide quoting a signal) is not a call
 EXAMPLE_WORDS: Final = (
     "example",

@@ -227,7 +227,8 @@ _MIX_POINT_RE: Final = re.compile("[A-Za-z][\u0400-\u04ff]|[\u0400-\u04ff][A-Za-
 
 def _fold_mixed_scripts(text: str) -> str:
     """Same length: every replacement is one letter for one letter, so offsets stay put."""
-    if _MIX_POINT_RE.search(text) is None:
+    # a Cyrillic letter first (one class, found in C): most posts have none
+    if _CYRILLIC_RE.search(text) is None or _MIX_POINT_RE.search(text) is None:
         return text
     return _MIXED_WORD_RE.sub(_one_script, text)
 
