@@ -179,6 +179,7 @@ class PaperSpotBatch:
             notes = self._notes(prepared.shared, made, refused)
             await OutboxRepository(session).enqueue_many(notes)
         log.info("plans_stored", signal_id=prepared.shared.view.id, plans=len(placed))
+        await self._holdings_changed(placed)
         return self._events(placed, results, prepared.shared.quote)
 
     async def _accounts_of(self, followers: Sequence[Follower]) -> dict[int, ExchangeAccount]:
@@ -345,6 +346,12 @@ class PaperSpotBatch:
                     event = LegFilled(leg.key, answer.filled, answer.average, fee)
                     events.setdefault(m.plan_id, []).append(event)
         return events
+
+    async def _holdings_changed(self, placed: Sequence[Made]) -> None:
+        """The followers' cached balance and positions views go (their orders changed them)."""
+        await asyncio.gather(
+            *(self._accounts.holdings_changed(m.follower.user.id) for m in placed)
+        )
 
     def _count(self, status: OrderStatus) -> None:
         if self._metrics is not None:

@@ -221,6 +221,7 @@ class LiveSpotBatch(PaperSpotBatch):
             await OutboxRepository(session).enqueue_many(self._notes(shared, made, refused))
         sent = await self._send_all(shared, placed)
         await self._record(sent)
+        await self._holdings_changed(placed)
         log.info("live_plans_stored", signal_id=shared.view.id, plans=len(placed))
         results: dict[str, OrderResult | str] = {}
         for cid, (_, answer) in sent.items():

@@ -15,9 +15,10 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from bot.app import App
-from core.db.models import Order, OutboxMessage, PlanLeg, TradePlan
+from core.db.models import Order, OutboxMessage, PlanLeg, TradePlan, User
 from core.domain import LegStatus, OrderStatus, PlanStatus
 from services.trade_plans.intake import PlanIntake
+from services.users import to_view
 from tests.bot.conftest import AppFactory
 from tests.bot.plans.helpers import live_follower
 from tests.bot.signals.test_intake import post, register
@@ -133,3 +134,24 @@ async def test_a_refusal_in_the_batch_is_told_and_the_others_go_on(
     )
     assert failed_chat in FOLLOWERS[:4]
     assert exchange_api.count("POST", ORDER_PATH) == 4  # the refused one never sent again
+
+
+async def test_the_batch_drops_the_followers_cached_balance(
+    live_app: App, telegram_api: FakeTelegramAPI, exchange_api: FakeExchangeAPI
+) -> None:
+    """A follower's balance view (cached a minute) shows the batch's order at once."""
+    app = live_app
+    await register(app, telegram_api)
+    [telegram_id] = FOLLOWERS[:1]
+    await live_follower(app, telegram_api, telegram_id, entry="market", size="100")
+    async with app.db.session() as session:
+        row = await session.scalar(select(User).where(User.telegram_id == telegram_id))
+        assert row is not None
+        user = to_view(row)
+    trading = app.services["trading_service"]
+    before = await trading.balance(user, "main")
+    await post(app, telegram_api, SPOT)
+    after = await trading.balance(user, "main")
+    free = {asset: amount for asset, amount, _ in after.assets}
+    assert free != {asset: amount for asset, amount, _ in before.assets}
+    assert free.get("BTC", 0) > 0
