@@ -49,6 +49,7 @@ _FOREX_PAIR_RE: Final = re.compile(
     r"(?<![A-Za-z0-9])[#$]?(?P<base>(?i:" + _FX + "|" + "|".join(lx.METALS) + r"))"
     r"(?:[ \t]*/[ \t]*|[ \t]|-)?(?P<quote>(?i:" + _FX + r"))(?![A-Za-z0-9])"
 )
+_FX_CODES: Final = tuple(c.lower() for c in (*lx.FIAT, *lx.METALS))
 # led by the first letters of the table (and "#", "$"): ``re`` skips ahead in C to them
 FOREX_PAIR: Final = led_pattern(
     _FOREX_PAIR_RE,
@@ -77,12 +78,12 @@ def find_pair(n: Normalized, with_labels: bool) -> Pair | None:
     """The pair or ticker of the post; the weak forms only when it has level labels."""
     t = n.text
     found = (
-        _forex_pair(t)
+        _forex_pair(t, n.lower)
         or _written_pair(t)
         or _glued_pair(t)
         or _labelled_coin(n)
         or _tagged_coin(t)
-        or _metal(t)
+        or _metal(t, n.lower)
     )
     if found is not None or not with_labels:
         return found
@@ -134,10 +135,12 @@ def _written_pair(t: str) -> Pair | None:
     return None
 
 
-def _forex_pair(t: str) -> Pair | None:
+def _forex_pair(t: str, low: str) -> Pair | None:
     """Two currencies of ``FIAT`` (or a metal, then a currency) in any case, glued or split:
     "EURUSD", "UsdChf", "eur/jpy", "EUR USD", "XAUUSD". The table is strict, so any case is
     safe; "USD USD" is not a pair."""
+    if sum(code in low for code in _FX_CODES) < 2:  # two codes at least: most posts have none
+        return None
     for _, _, m in FOREX_PAIR.finditer(t):
         base, quote = m.group("base").upper(), m.group("quote").upper()
         if base == quote:
@@ -146,9 +149,8 @@ def _forex_pair(t: str) -> Pair | None:
     return None
 
 
-def _metal(t: str) -> Pair | None:
+def _metal(t: str, low: str) -> Pair | None:
     """A metal by name: "GOLD BUY FROM CMP 1331" trades XAU (no quote written)."""
-    low = t.lower()
     if not any(name in low for name in lx.METAL_NAMES):
         return None
     m = METAL_NAME_RE.search(t)
