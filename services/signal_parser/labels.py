@@ -123,7 +123,8 @@ def _read_labels(low: str) -> list[Label]:
 def _weak_word_is_label(low: str, word: str, start: int, end: int) -> bool:
     if not WEAK_AFTER_RE.match(low, end):
         return False
-    return word != "at" or bool(LINE_HEAD_RE.search(low, max(0, start - 5), start))
+    # "at 1.5630", "Price: 1.678" opening a line; not "Current Price: $1670.55"
+    return word not in ("at", "price") or bool(LINE_HEAD_RE.search(low, max(0, start - 5), start))
 
 
 def _side_word_is_label(low: str, word: str, start: int, end: int) -> bool:

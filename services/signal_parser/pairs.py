@@ -35,7 +35,7 @@ TAG_RE: Final = re.compile(
 )
 PAIR_LABELS: Final = Scanner(dict.fromkeys(lx.PAIR_LABELS, "pair"))
 PAIR_AFTER_RE: Final = re.compile(
-    r"[ \t]*(?:[:：=]|->?|>|→)?[ \t]*[#$]?(?P<base>[A-Za-z0-9]{2,15})(?![A-Za-z0-9])"
+    r"[ \t]*(?P<sep>[:：=#$]|->?|>|→)?[ \t]*[#$]?(?P<base>[A-Za-z0-9]{2,15})(?![A-Za-z0-9])"
 )
 LEAD_TOKEN_RE: Final = re.compile(r"^[^\w\n]*(?P<base>[A-Za-z][A-Za-z0-9]{1,11})(?![A-Za-z0-9])")
 SIDE_TOKEN_RE: Final = re.compile(
@@ -185,7 +185,10 @@ def _labelled_coin(n: Normalized) -> Pair | None:
     """ "Pair: SOL", "Coin - ARB": the ticker after a pair label."""
     for h in PAIR_LABELS.finditer(n.lower):
         m = PAIR_AFTER_RE.match(n.text, h.end)
-        if m is not None and not _is_word(m.group("base")) and _upper_or_lower(m.group("base")):
+        if m is None or _is_word(m.group("base")) or not _upper_or_lower(m.group("base")):
+            continue
+        # "Pair: sol" names a coin; "the pair dropped back" does not
+        if m.group("base").isupper() or m.group("sep"):
             return _coin(m)
     return None
 

@@ -84,6 +84,8 @@ def update_result(
     conf = 0.9 if update.strong else 0.75
     if update.type is UpdateType.SL_HIT and not update.strong:
         conf = 0.65
+    if r.pair is None and lv.complete:
+        conf = 0.55  # a whole signal with no coin named: a plan that talks of TPs, or a report
     if update.type is UpdateType.TP_HIT and not update.strong:
         conf = 0.55  # "2🎯" alone: a target hit most likely, for the owner to confirm
     return ParseResult(
