@@ -222,13 +222,12 @@ def _one_script(m: re.Match[str]) -> str:
 
 
 # a Latin letter touching a Cyrillic one: led by a class, so ``re`` finds it in C
-_MIX_POINT_RE: Final = re.compile("[A-Za-z][\u0400-\u04ff]|[\u0400-\u04ff][A-Za-z]")
+_MIX_POINT_RE: Final = re.compile("[\u0400-\u04ff](?:(?<=[A-Za-z][\u0400-\u04ff])|(?=[A-Za-z]))")
 
 
 def _fold_mixed_scripts(text: str) -> str:
     """Same length: every replacement is one letter for one letter, so offsets stay put."""
-    # a Cyrillic letter first (one class, found in C): most posts have none
-    if _CYRILLIC_RE.search(text) is None or _MIX_POINT_RE.search(text) is None:
+    if _MIX_POINT_RE.search(text) is None:
         return text
     return _MIXED_WORD_RE.sub(_one_script, text)
 
