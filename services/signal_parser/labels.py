@@ -29,8 +29,14 @@ _LABEL_MAP.update(
 _LABEL_MAP["exit"] = "exitlabel"  # "EXIT: 0.212 , 0.218": targets, only with a price after it
 # words that introduce a price only when one follows: "EN 1.0740", "Short from 1.2615",
 # "Sell limit: 1314.68", "at 1.5630" opening a line
-_LABEL_MAP.update(dict.fromkeys(lx.WEAK_ENTRY_WORDS, "weakentry"))
 LABELS: Final = Scanner(_LABEL_MAP)
+# the weak words have a regex of their own, run only on posts holding one (substring tests in
+# C): in the scanner their first letters would make it stop at many more places of every post
+WEAK_ENTRY_RE: Final = re.compile(
+    r"(?<![^\W\d_])(?P<w>" + "|".join(sorted(lx.WEAK_ENTRY_WORDS, key=len, reverse=True)) + ")"
+    r"(?![^\W\d_])"
+)
+_WEAK_GATES: Final = tuple({w.split()[-1] for w in lx.WEAK_ENTRY_WORDS})
 # "en" and "at" are inside many words: a regex of their own, run only when one opens a word
 # ("EN 1.0740", "En@143.50", "at 1.5630" opening a line), with the price it needs after it
 SHORT_ENTRY_RE: Final = re.compile(
@@ -78,6 +84,10 @@ def _hits(low: str) -> list[Hit]:
     """Every label word of ``low`` in text order: the scanner's, "en"/"at", "T1:"."""
     hits = LABELS.finditer(low)
     extra: list[Hit] = []
+    if any(g in low for g in _WEAK_GATES):
+        extra.extend(
+            Hit("weakentry", m.group("w"), m.start(), m.end()) for m in WEAK_ENTRY_RE.finditer(low)
+        )
     if low.startswith(lx.SHORT_ENTRY_WORDS) or any(g in low for g in _SHORT_GATES):
         extra.extend(
             Hit("weakentry", m.group("w"), m.start(), m.end())
