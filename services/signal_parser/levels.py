@@ -204,7 +204,10 @@ def _segment_values(
         return _continued_targets(n, lines[line_idx + 1 :], nums, seg_end, next_label)
     if nums or seg_end < line_end:
         return nums, seg_end
-    if not HEADER_HEAD_RE.fullmatch(n.lower, lines[line_idx][0], label_start):
+    head_start = lines[line_idx][0]
+    if not HEADER_HEAD_RE.fullmatch(n.lower, head_start, label_start) and not any(
+        k == kind and head_start <= s < label_start for k, s, _ in labels(n.lower, 0, label_start)
+    ):  # "Realizare Profit 1 (TP1)": a second name of the same label heads the line too
         return nums, seg_end  # "Breakeven after 2 target": a sentence, not a header
     return _values_listed_below(n, lines[line_idx + 1 :], seg_end, next_label)
 

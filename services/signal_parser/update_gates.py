@@ -129,7 +129,18 @@ UPDATE_TRIGGERS: Final[dict[UpdateType, tuple[str, ...]]] = {
         "dời",
         "استاپ",
     ),
-    UpdateType.OTHER: ("設錯", "设错", "correct", "typo", "更正", "修改", "исправ"),
+    UpdateType.OTHER: (
+        "設錯",
+        "设错",
+        "correct",
+        "typo",
+        "更正",
+        "修改",
+        "исправ",
+        "следующ",
+        "next target",
+        "new target",
+    ),
 }
 UPDATE_GATES: Final[dict[UpdateType, re.Pattern[str]]] = {
     utype: re.compile(trie(words_)) for utype, words_ in UPDATE_TRIGGERS.items()

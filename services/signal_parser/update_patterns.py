@@ -302,8 +302,9 @@ UPDATE_PATTERNS: Final[tuple[tuple[UpdateType, Led, bool], ...]] = (
         led_parts(
             *_parts(
                 (
-                    "ctи修更設设",
-                    r"設錯|设错|\bcorrection\b|\bcorrected\b|\btypo\b|更正|修改|исправ\w*",
+                    "ctи修更設设сn",
+                    r"設錯|设错|\bcorrection\b|\bcorrected\b|\btypo\b|更正|修改|исправ\w*"
+                    r"|следующ\w*\s+цел\w*|\bnext\s+targets?\b|\bnew\s+targets?\b",
                 ),
             )
         ),
