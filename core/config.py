@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode
 
 from core.config_access import AccessSettings
 from core.config_alerts import SentrySettings, SmtpSettings
 from core.config_api import ApiSettings
 from core.config_api import production_problems as api_production_problems
+from core.config_base import section_config
 from core.config_tracking import TrackingSettings
 from core.config_webapp import WebAppSettings
 from core.config_webhook_ip import WebhookIpSettings
@@ -66,19 +67,8 @@ EXAMPLES: dict[str, str] = {
 }
 
 
-def _config(env_prefix: str = "") -> SettingsConfigDict:
-    return SettingsConfigDict(
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        case_sensitive=False,
-        populate_by_name=True,
-        env_prefix=env_prefix,
-    )
-
-
 class TelegramSettings(BaseSettings):
-    model_config = _config()
+    model_config = section_config()
 
     bot_token: SecretStr | None = Field(default=None, validation_alias="BOT_TOKEN")
     admin_ids: Annotated[list[int], NoDecode] = Field(
@@ -121,7 +111,7 @@ class TelegramSettings(BaseSettings):
 
 
 class DatabaseSettings(BaseSettings):
-    model_config = _config()
+    model_config = section_config()
 
     url: str = Field(
         default="sqlite+aiosqlite:///./data/tsbot.db", validation_alias="DATABASE_URL"
@@ -150,7 +140,7 @@ class DatabaseSettings(BaseSettings):
 
 
 class RedisSettings(BaseSettings):
-    model_config = _config()
+    model_config = section_config()
 
     url: str | None = Field(default=None, validation_alias="REDIS_URL")
     fsm_ttl_s: int = Field(default=86_400, ge=60, validation_alias="FSM_TTL")
@@ -168,7 +158,7 @@ class RedisSettings(BaseSettings):
 
 
 class SecuritySettings(BaseSettings):
-    model_config = _config()
+    model_config = section_config()
 
     encryption_key: SecretStr | None = Field(default=None, validation_alias="ENCRYPTION_KEY")
     data_dir: Path = Field(default=Path("./data"), validation_alias="DATA_DIR")
@@ -199,7 +189,7 @@ class SecuritySettings(BaseSettings):
 
 
 class ExchangeSettings(BaseSettings):
-    model_config = _config()
+    model_config = section_config()
 
     paper_start_balance: Decimal = Field(
         default=Decimal(10_000), ge=0, validation_alias="PAPER_START_BALANCE"
@@ -273,7 +263,7 @@ class ExchangeSettings(BaseSettings):
 
 
 class AISettings(BaseSettings):
-    model_config = _config()
+    model_config = section_config()
 
     openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
@@ -294,7 +284,7 @@ class AISettings(BaseSettings):
 
 
 class LimitsSettings(BaseSettings):
-    model_config = _config()
+    model_config = section_config()
 
     # 0 turns the per-user limit off (the console does: its one user is the operator)
     rate_limit_per_minute: int = Field(default=60, ge=0, validation_alias="RATE_LIMIT_PER_MINUTE")
@@ -314,7 +304,7 @@ class LimitsSettings(BaseSettings):
 
 
 class LoggingSettings(BaseSettings):
-    model_config = _config()
+    model_config = section_config()
 
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias="LOG_LEVEL"
@@ -333,7 +323,7 @@ class HealthSettings(BaseSettings):
     """The internal server of ``tsbot run`` (polling and webhook): ``/healthz`` and ``/metrics``.
     Loopback by default: metrics never share the public webhook port."""
 
-    model_config = _config()
+    model_config = section_config()
 
     host: str = Field(default="127.0.0.1", validation_alias="HEALTH_HOST")
     port: int = Field(default=8081, ge=1, le=65535, validation_alias="HEALTH_PORT")
@@ -342,7 +332,7 @@ class HealthSettings(BaseSettings):
 class Settings(BaseSettings):
     """Every setting, grouped. Build with ``load_settings()``."""
 
-    model_config = _config()
+    model_config = section_config()
 
     environment: Environment = Field(
         default=Environment.DEVELOPMENT,

@@ -13,7 +13,9 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
+
+from core.config_base import section_config
 
 
 class Registration(StrEnum):
@@ -26,13 +28,7 @@ class AccessSettings(BaseSettings):
     """Open + trader is the development default (anyone may try the bot out)."""
 
     # the same reading as every other section (core.config._config)
-    model_config = SettingsConfigDict(
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        case_sensitive=False,
-        populate_by_name=True,
-    )
+    model_config = section_config()
 
     registration: Registration = Field(default=Registration.OPEN, validation_alias="REGISTRATION")
     default_role: Literal["trader", "viewer"] = Field(

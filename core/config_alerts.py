@@ -10,24 +10,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode
 
-
-def _config() -> SettingsConfigDict:
-    return SettingsConfigDict(
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        case_sensitive=False,
-        populate_by_name=True,
-    )
+from core.config_base import section_config
 
 
 class SmtpSettings(BaseSettings):
     """E-mail to the admins for critical events (a stuck outbox, an exchange's circuit opening,
     a stored key that no longer decrypts, a long outage)."""
 
-    model_config = _config()
+    model_config = section_config()
 
     host: str | None = Field(default=None, validation_alias="SMTP_HOST")
     port: int = Field(default=587, ge=1, le=65535, validation_alias="SMTP_PORT")
@@ -84,7 +76,7 @@ class SmtpSettings(BaseSettings):
 class SentrySettings(BaseSettings):
     """Error reports to Sentry, scrubbed like the logs."""
 
-    model_config = _config()
+    model_config = section_config()
 
     dsn: SecretStr | None = Field(default=None, validation_alias="SENTRY_DSN")
     environment: str | None = Field(default=None, validation_alias="SENTRY_ENVIRONMENT")

@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import Annotated, Any, Final
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode
+
+from core.config_base import section_config
 
 MIN_JWT_SECRET_BYTES: Final = 32
 JWT_SECRET_EXAMPLE: Final = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"  # noqa: S105 - how to make one
@@ -21,13 +23,7 @@ JWT_SECRET_EXAMPLE: Final = "python -c 'import secrets; print(secrets.token_urls
 class ApiSettings(BaseSettings):
     """Where the API listens, how its tokens are signed, who may call it from a browser."""
 
-    model_config = SettingsConfigDict(
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        case_sensitive=False,
-        populate_by_name=True,
-    )
+    model_config = section_config()
 
     enabled: bool = Field(default=False, validation_alias="API_ENABLED")
     host: str = Field(default="127.0.0.1", validation_alias="API_HOST")

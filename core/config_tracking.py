@@ -9,19 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
+
+from core.config_base import section_config
 
 
 class TrackingSettings(BaseSettings):
     """The price tracker (issue 10 rules) and the scores."""
 
-    model_config = SettingsConfigDict(
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        case_sensitive=False,
-        populate_by_name=True,
-    )
+    model_config = section_config()
 
     enabled: bool = Field(default=True, validation_alias="TRACKER_ENABLED")
     interval_s: float = Field(default=60, gt=0, validation_alias="TRACKER_INTERVAL")

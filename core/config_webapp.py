@@ -9,19 +9,15 @@ hand with BotFather's ``/setmenubutton`` stays). Telegram only opens https pages
 from __future__ import annotations
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
+
+from core.config_base import section_config
 
 
 class WebAppSettings(BaseSettings):
     """Where Telegram opens the Mini App from the Dashboard button."""
 
-    model_config = SettingsConfigDict(
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        case_sensitive=False,
-        populate_by_name=True,
-    )
+    model_config = section_config()
 
     url: str | None = Field(default=None, validation_alias="WEBAPP_URL")
 

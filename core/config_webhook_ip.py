@@ -11,20 +11,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import Field, IPvAnyNetwork, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode
+
+from core.config_base import section_config
 
 
 class WebhookIpSettings(BaseSettings):
     """Which addresses may call the webhook, and which proxies may say who called."""
 
     # the same reading as every other section (core.config._config)
-    model_config = SettingsConfigDict(
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        case_sensitive=False,
-        populate_by_name=True,
-    )
+    model_config = section_config()
 
     allowed_ips: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
         default_factory=list, validation_alias="WEBHOOK_ALLOWED_IPS"

@@ -62,6 +62,7 @@ from services.trade_plans.model import Event
 from services.trade_plans.risk import GuardInput
 from services.trade_plans.settings import TraderRisk
 from services.trade_plans.store import leg_client_id, leg_values
+from services.trading.submit import write_result
 from services.trading.views import account_view
 
 log = structlog.get_logger(__name__)
@@ -371,21 +372,12 @@ async def _send(client: ExchangeClient, request: OrderRequest) -> _Sent:
 
 def _apply(order: Order, answer: _Sent) -> None:
     """The answer into the row, as ``OrderSubmitter.apply`` / ``mark`` write it."""
-    order.status = answer.status
     result = answer.result
     if result is None:  # refused (told with the plan's refusal) or unknown (reconciled)
+        order.status = answer.status
         order.error = answer.error
         if answer.status is OrderStatus.REJECTED:
             order.notified_status = answer.status.value
         return
+    write_result(order, result, answer.status)
     order.notified_status = answer.status.value
-    order.exchange_order_id = result.exchange_order_id or order.exchange_order_id
-    order.filled = result.filled
-    order.average = result.average if result.average is not None else order.average
-    order.fee = result.fee
-    order.fee_asset = result.fee_asset or order.fee_asset
-    order.priced_by = result.priced_by or order.priced_by
-    if order.price is None and result.price is not None:
-        order.price = result.price
-    order.error = None
-    order.reconcile_attempts = 0

@@ -17,6 +17,7 @@ from typing import Final
 import structlog
 
 from core.cache import Locks
+from core.db.models import Order
 from core.db.repositories.accounts import AccountRepository
 from core.db.repositories.orders import OrderRepository
 from core.db.repositories.tokens import TokenRepository
@@ -212,18 +213,7 @@ class OrderSubmitter:
             status = result.status
             if status is OrderStatus.UNKNOWN:
                 status = before
-            row.status = status
-            row.exchange_order_id = result.exchange_order_id or row.exchange_order_id
-            row.filled = result.filled
-            row.average = result.average if result.average is not None else row.average
-            row.fee = result.fee
-            row.fee_asset = result.fee_asset or row.fee_asset
-            row.priced_by = result.priced_by or row.priced_by
-            if row.price is None and result.price is not None:
-                row.price = result.price
-            if status is not OrderStatus.REJECTED:
-                row.error = None if status is not OrderStatus.CANCELLED else row.error
-            row.reconcile_attempts = 0
+            write_result(row, result, status)
             if notified:
                 row.notified_status = status.value
             user_id = row.user_id
@@ -246,3 +236,20 @@ class OrderSubmitter:
             account = await AccountRepository(session).get(order.account_id)
             assert account is not None
             return order_view(order, account)
+
+
+def write_result(row: Order, result: OrderResult, status: OrderStatus) -> None:
+    """What the exchange answered, into the order's row, with ``status`` the one to store
+    (the caller decides it: an ``unknown`` answer keeps what was known)."""
+    row.status = status
+    row.exchange_order_id = result.exchange_order_id or row.exchange_order_id
+    row.filled = result.filled
+    row.average = result.average if result.average is not None else row.average
+    row.fee = result.fee
+    row.fee_asset = result.fee_asset or row.fee_asset
+    row.priced_by = result.priced_by or row.priced_by
+    if row.price is None and result.price is not None:
+        row.price = result.price
+    if status is not OrderStatus.REJECTED:
+        row.error = None if status is not OrderStatus.CANCELLED else row.error
+    row.reconcile_attempts = 0
