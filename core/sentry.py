@@ -112,6 +112,9 @@ def init_sentry(
         environment=settings.environment or environment,
         traces_sample_rate=settings.traces_sample_rate,
         integrations=_integrations(),
+        # only the integrations named above: the auto-enabled ones would patch redis-py's
+        # Redis.execute_command, which core.redis_pipeline builds on (and its own check fails)
+        auto_enabling_integrations=False,
         data_collection={
             "user_info": False,
             "stack_frame_variables": False,

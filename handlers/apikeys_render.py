@@ -51,7 +51,7 @@ def revoke_button(key: ApiKeyView) -> str:
 
 
 def revoked(key: ApiKeyView) -> str:
-    return f"Key #{key.id} {key.prefix}… is revoked; its tokens stop working now."
+    return f"Key #{key.id} {escape(key.prefix)}… is revoked; its tokens stop working now."
 
 
 PIN_PROMPT: Final = (

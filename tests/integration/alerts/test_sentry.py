@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 import sentry_sdk
 from cryptography.fernet import Fernet
 from sentry_sdk.envelope import Envelope
@@ -81,6 +82,14 @@ async def test_error_report_carries_no_secret(transport: CapturingTransport) -> 
     for secret in (BOT_TOKEN, API_KEY, API_SECRET, PIN, "AAHk3v9QwErTyUiOpAs"):
         assert secret not in sent
     assert DSN not in sent
+
+
+def test_sentry_leaves_redis_py_alone(transport: CapturingTransport) -> None:
+    """Only the integrations the bot names: an auto-enabled Redis integration would patch
+    Redis.execute_command under core.redis_pipeline (whose own check then fails)."""
+    before = aioredis.Redis.execute_command, aioredis.client.Pipeline.execute
+    assert init_sentry(SentrySettings(SENTRY_DSN=DSN), Redactor(), "test", transport=transport)
+    assert (aioredis.Redis.execute_command, aioredis.client.Pipeline.execute) == before
 
 
 def test_sentry_stays_off_without_a_dsn() -> None:

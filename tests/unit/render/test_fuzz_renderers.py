@@ -73,6 +73,7 @@ PLAIN: Final = {
     "signals_render": {"field_value", "status_text"},
     "following_render": {"value_text"},
     "trading_render": {"estimate_label"},
+    "apikeys_render": {"revoke_button"},  # a button's text
 }
 # Helpers whose arguments are not free data: a fixed-shape dict or table.
 SKIP: Final = {
