@@ -50,8 +50,8 @@ def create_dispatcher(
     # workflow data is the services handlers call, nothing else (handlers.deps)
     dp = Dispatcher(storage=storage, events_isolation=isolation, **services)
     dp.update.outer_middleware(ContextMiddleware(metrics))
-    dp.update.outer_middleware(InboxMiddleware(inbox, metrics))
     dp.update.outer_middleware(SignalPriorityMiddleware())  # channel posts first (T14)
+    dp.update.outer_middleware(InboxMiddleware(inbox, metrics))
     dp.update.outer_middleware(AuthMiddleware(users, settings.limits.ban_notice_interval_s, clock))
     dp.update.outer_middleware(PresenceMiddleware())  # last seen, for the admin tools
     limits = settings.limits

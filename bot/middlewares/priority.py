@@ -2,8 +2,9 @@
 
 A channel post becomes orders for every auto follower; a chat message asks a price or a
 balance. On one event loop they share the CPU, so 100 chat updates a second stretched the
-post's way to its orders about 1.8x (docs/RELIABILITY.md, T14). This outer middleware (after
-the inbox claim, before any work) lets a channel post or its edit run at once, and makes any
+post's way to its orders about 1.8x (docs/RELIABILITY.md, T14). This outer middleware (the
+second, before any work: the receiving path has stored the update in the inbox already, so a
+wait here loses nothing) lets a channel post or its edit run at once, and makes any
 other update that arrives while one runs wait until none does, at most ``max_wait_s``: a
 flood of channel posts can delay a chat message by that much, never starve it. Updates
 already running are not interrupted. The gate is per process (each process has its own loop
