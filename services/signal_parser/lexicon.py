@@ -8,19 +8,14 @@ from __future__ import annotations
 
 from typing import Final
 
-QUOTES: Final = (
-    "FDUSD",
-    "USDT",
-    "USDC",
-    "BUSD",
-    "TUSD",
-    "USDE",
-    "USD",
-    "BTC",
-    "ETH",
-    "BNB",
-    "EUR",
-)
+from services import quotes
+
+# The one quote table (services/quotes) less the codes a post writes as words or coins:
+# "ENTRY" would split as EN/TRY, and DAI is a coin channels call like any other.
+NOT_QUOTES_IN_POSTS: Final = frozenset({"DAI", "TRY"})
+QUOTES: Final = tuple(q for q in quotes.QUOTES if q not in NOT_QUOTES_IN_POSTS)
+# the quotes that are money (a stablecoin or fiat: never the base of a glued symbol)
+CASH_QUOTES: Final = frozenset(quotes.CASH_QUOTES) - NOT_QUOTES_IN_POSTS
 # forex: a pair is two of these ("EURUSD", "UsdChf", "eur/jpy", "EUR USD"); metals price in them
 FIAT: Final = ("USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD", "NZD")
 METALS: Final = ("XAU", "XAG")

@@ -58,7 +58,6 @@ FOREX_PAIR: Final = led_pattern(
 METAL_NAME_RE: Final = re.compile(
     r"(?<![^\W\d_])(?P<base>(?i:" + "|".join(lx.METAL_NAMES) + r"))(?![^\W\d_])"
 )
-_STABLES: Final = frozenset({"USDT", "USDC", "BUSD", "USD", "FDUSD", "TUSD", "EUR", "USDE"})
 _LABEL_TOKEN: Final = re.compile(r"(?:tp|sl|tps|target|entry|stop)\d*")
 
 
@@ -164,7 +163,9 @@ def _glued_pair(t: str) -> Pair | None:
     for m in GLUED_PAIR_RE.finditer(t):
         base, quote = m.group("base"), m.group("quote")
         token = base + quote
-        if not any(c.isalpha() for c in base) or (base.upper() in _STABLES and base != "EUR"):
+        if not any(c.isalpha() for c in base) or (
+            base.upper() in lx.CASH_QUOTES and base != "EUR"
+        ):
             continue
         if not token.isupper() and not (token.islower() and quote in lx.STRONG_QUOTES):
             continue
