@@ -100,14 +100,8 @@ class BinanceQuirks(ExchangeQuirks):
 
     @staticmethod
     async def _restriction(ex: Any, read: Read, field: str) -> bool | None:
-        method = getattr(ex, "sapi_get_account_apirestrictions", None)
-        if method is None:
-            return None
-        try:
-            raw = await read("read the API key permissions", method)
-        except UserError:
-            return None  # NotSupported, e.g. a testnet without that endpoint
-        value = raw.get(field)
+        raw = await _key_endpoint(ex, read, "sapi_get_account_apirestrictions")
+        value = raw.get(field) if isinstance(raw, dict) else None
         return None if value is None else bool(value)
 
 
@@ -133,13 +127,7 @@ class BybitQuirks(ExchangeQuirks):
 
     @staticmethod
     async def _key_info(ex: Any, read: Read) -> dict[str, Any] | None:
-        method = getattr(ex, "private_get_v5_user_query_api", None)
-        if method is None:
-            return None
-        try:
-            raw = await read("read the API key permissions", method)
-        except UserError:
-            return None  # NotSupported: an endpoint this venue does not have
+        raw = await _key_endpoint(ex, read, "private_get_v5_user_query_api")
         result = raw.get("result") if isinstance(raw, dict) else None
         return result if isinstance(result, dict) else None
 
@@ -159,17 +147,23 @@ class OkxQuirks(ExchangeQuirks):
 
     @staticmethod
     async def _config_field(ex: Any, read: Read, field: str) -> str | None:
-        method = getattr(ex, "private_get_account_config", None)
-        if method is None:
-            return None
-        try:
-            raw = await read("read the API key permissions", method)
-        except UserError:
-            return None  # NotSupported: an endpoint this venue does not have
+        raw = await _key_endpoint(ex, read, "private_get_account_config")
         data = raw.get("data") if isinstance(raw, dict) else None
         first = data[0] if isinstance(data, list) and data else None
         value = first.get(field) if isinstance(first, dict) else None
         return value if isinstance(value, str) else None
+
+
+async def _key_endpoint(ex: Any, read: Read, method_name: str) -> Any:
+    """The answer of the venue's key-information endpoint (ccxt's implicit method
+    ``method_name``), or None when this ccxt or this venue (a testnet) does not have it."""
+    method = getattr(ex, method_name, None)
+    if method is None:
+        return None
+    try:
+        return await read("read the API key permissions", method)
+    except UserError:
+        return None  # NotSupported: an endpoint this venue does not have
 
 
 BINANCE_CODE: Final = re.compile(r'"code"\s*:\s*(-?\d+)')
