@@ -110,7 +110,7 @@ def update_result(
 def entry_result(
     r: Reading, market: Market | None, market_span: tuple[int, int] | None
 ) -> ParseResult:
-    """A new signal; an entry without prices is at market."""
+    """A new signal; an entry with a market word and no price is at market."""
     lv, n = r.levels, r.n
     spans = _common_spans(r, market_span)
     entry = _entry_value(n, lv, spans)
@@ -152,12 +152,13 @@ def _common_spans(r: Reading, market_span: tuple[int, int] | None) -> Spans:
 
 
 def _entry_value(n: Normalized, lv: Levels, spans: Spans) -> EntryValue:
-    """ "market", one price, or the (low, high) of an entry zone; records the entry span."""
+    """ "market", one price, the (low, high) of an entry zone, or None when the post gives
+    neither a price nor a market word; records the entry span."""
     if lv.entry_market is not None:
         spans["entry"] = n.span(*lv.entry_market)
         return MARKET_ENTRY
     if not lv.entry:
-        return MARKET_ENTRY
+        return None  # no price and no market word: the post does not say (a guess is not read)
     vals = [x.value for x in lv.entry]
     spans["entry"] = n.span(lv.entry[0].start, lv.entry[-1].end)
     lo, hi = min(vals), max(vals)
