@@ -8,7 +8,9 @@ object (``Any``: ccxt has no types) and return ccxt calls for the client to run,
 and error translation stay in one place (the client's ``_read``). Derivatives clients (ccxt
 ``defaultType`` swap) get ``DERIVATIVES_QUIRKS`` instead: on binance that is USDⓈ-M (``/fapi``),
 where stop orders live apart from plain ones (ccxt's ``trigger`` flag, Binance's algo orders),
-so an order looked up or cancelled by id is tried in both places.
+so an order looked up or cancelled by id is tried in both places. What a venue says of an API
+key's own rights (may it withdraw, is it bound to IPs) is ``key_checks``: ``quirks_for`` gives
+every quirks the ``KeyCheck`` of its exchange id.
 """
 
 from __future__ import annotations
@@ -19,24 +21,20 @@ from typing import Any, ClassVar, Final
 
 import ccxt
 
-from core.errors import UserError
+from services.exchange.key_checks import KeyCheck, Read, key_check_for
 
 __all__ = [
     "DERIVATIVES_QUIRKS",
     "QUIRKS",
     "BinanceQuirks",
     "BinanceUsdmQuirks",
-    "BybitQuirks",
     "CcxtCall",
     "ExchangeQuirks",
-    "OkxQuirks",
     "Read",
     "quirks_for",
 ]
 
 CcxtCall = Callable[[], Awaitable[Any]]
-Read = Callable[[str, CcxtCall], Awaitable[Any]]
-"""The client's retried, translated read-only call: ``await read(action, call)``."""
 
 
 class ExchangeQuirks:
@@ -44,6 +42,8 @@ class ExchangeQuirks:
 
     ccxt_options: ClassVar[Mapping[str, Any]] = {}
     """Extra ccxt ``options`` for this exchange (merged over the client's defaults)."""
+    key_check: KeyCheck = KeyCheck()
+    """What the venue says of a key's rights (``key_checks``; set by ``quirks_for``)."""
 
     def prepare(self, ex: Any) -> None:
         """Adjust a new ccxt exchange object beyond its options (once, before any call)."""
@@ -68,15 +68,15 @@ class ExchangeQuirks:
 
     async def withdrawals_enabled(self, ex: Any, read: Read) -> bool | None:
         """Whether the API key may withdraw; ``None`` where the exchange does not say."""
-        return None
+        return await self.key_check.withdrawals_enabled(ex, read)
 
     async def ip_restricted(self, ex: Any, read: Read) -> bool | None:
         """Whether the API key works only from whitelisted IPs; ``None`` where not said."""
-        return None
+        return await self.key_check.ip_restricted(ex, read)
 
 
 class BinanceQuirks(ExchangeQuirks):
-    """binance: spot markets only, client ids under ``origClientOrderId``, key restrictions."""
+    """binance: spot markets only, client ids under ``origClientOrderId``."""
 
     # Load spot markets only (no margin pairs, no private currencies call), and allow open
     # orders without a symbol (ccxt refuses by default).
@@ -89,81 +89,6 @@ class BinanceQuirks(ExchangeQuirks):
 
     def order_by_client_id(self, ex: Any, symbol: str, client_order_id: str) -> CcxtCall:
         return lambda: ex.fetch_order(None, symbol, {"origClientOrderId": client_order_id})
-
-    async def withdrawals_enabled(self, ex: Any, read: Read) -> bool | None:
-        """The key's ``enableWithdrawals`` from ``sapi/account/apiRestrictions``."""
-        return await self._restriction(ex, read, "enableWithdrawals")
-
-    async def ip_restricted(self, ex: Any, read: Read) -> bool | None:
-        """The key's ``ipRestrict`` from ``sapi/account/apiRestrictions``."""
-        return await self._restriction(ex, read, "ipRestrict")
-
-    @staticmethod
-    async def _restriction(ex: Any, read: Read, field: str) -> bool | None:
-        raw = await _key_endpoint(ex, read, "sapi_get_account_apirestrictions")
-        value = raw.get(field) if isinstance(raw, dict) else None
-        return None if value is None else bool(value)
-
-
-class BybitQuirks(ExchangeQuirks):
-    """bybit: the unified ccxt way, plus the key's permissions and IP binding from
-    ``GET /v5/user/query-api`` (https://bybit-exchange.github.io/docs/v5/user/apikey-info):
-    ``permissions.Wallet`` lists ``Withdraw`` for a key that may withdraw, and ``ips`` is
-    ``["*"]`` for a key bound to no address."""
-
-    async def withdrawals_enabled(self, ex: Any, read: Read) -> bool | None:
-        info = await self._key_info(ex, read)
-        permissions = info.get("permissions") if info is not None else None
-        if not isinstance(permissions, dict):
-            return None
-        return "Withdraw" in (permissions.get("Wallet") or [])
-
-    async def ip_restricted(self, ex: Any, read: Read) -> bool | None:
-        info = await self._key_info(ex, read)
-        ips = info.get("ips") if info is not None else None
-        if not isinstance(ips, list):
-            return None
-        return bool(ips) and "*" not in ips
-
-    @staticmethod
-    async def _key_info(ex: Any, read: Read) -> dict[str, Any] | None:
-        raw = await _key_endpoint(ex, read, "private_get_v5_user_query_api")
-        result = raw.get("result") if isinstance(raw, dict) else None
-        return result if isinstance(result, dict) else None
-
-
-class OkxQuirks(ExchangeQuirks):
-    """okx: the unified ccxt way, plus the key's permissions and IP binding from
-    ``GET /api/v5/account/config``: ``perm`` is a comma-separated list holding ``withdraw`` for
-    a key that may withdraw, and ``ip`` the bound addresses (``""`` when none)."""
-
-    async def withdrawals_enabled(self, ex: Any, read: Read) -> bool | None:
-        perm = await self._config_field(ex, read, "perm")
-        return None if perm is None else "withdraw" in perm.replace(" ", "").split(",")
-
-    async def ip_restricted(self, ex: Any, read: Read) -> bool | None:
-        ips = await self._config_field(ex, read, "ip")
-        return None if ips is None else bool(ips.strip())
-
-    @staticmethod
-    async def _config_field(ex: Any, read: Read, field: str) -> str | None:
-        raw = await _key_endpoint(ex, read, "private_get_account_config")
-        data = raw.get("data") if isinstance(raw, dict) else None
-        first = data[0] if isinstance(data, list) and data else None
-        value = first.get(field) if isinstance(first, dict) else None
-        return value if isinstance(value, str) else None
-
-
-async def _key_endpoint(ex: Any, read: Read, method_name: str) -> Any:
-    """The answer of the venue's key-information endpoint (ccxt's implicit method
-    ``method_name``), or None when this ccxt or this venue (a testnet) does not have it."""
-    method = getattr(ex, method_name, None)
-    if method is None:
-        return None
-    try:
-        return await read("read the API key permissions", method)
-    except UserError:
-        return None  # NotSupported: an endpoint this venue does not have
 
 
 BINANCE_CODE: Final = re.compile(r'"code"\s*:\s*(-?\d+)')
@@ -255,11 +180,7 @@ def _plain_or_trigger(
     return run
 
 
-QUIRKS: Final[Mapping[str, type[ExchangeQuirks]]] = {
-    "binance": BinanceQuirks,
-    "bybit": BybitQuirks,
-    "okx": OkxQuirks,
-}
+QUIRKS: Final[Mapping[str, type[ExchangeQuirks]]] = {"binance": BinanceQuirks}
 DERIVATIVES_QUIRKS: Final[Mapping[str, type[ExchangeQuirks]]] = {"binance": BinanceUsdmQuirks}
 
 
@@ -267,4 +188,6 @@ def quirks_for(exchange_id: str, *, derivatives: bool = False) -> ExchangeQuirks
     """The quirks of a ccxt exchange id, for its spot or its derivatives (swap) markets (the
     unified ccxt way for ids without an entry)."""
     table = DERIVATIVES_QUIRKS if derivatives else QUIRKS
-    return table.get(exchange_id, ExchangeQuirks)()
+    quirks = table.get(exchange_id, ExchangeQuirks)()
+    quirks.key_check = key_check_for(exchange_id)
+    return quirks

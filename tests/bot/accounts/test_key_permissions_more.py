@@ -14,6 +14,7 @@ import pytest
 
 from bot.app import App
 from services.exchange.ccxt_quirks import ExchangeQuirks, quirks_for
+from services.exchange.key_checks import KeyCheck
 from tests.bot.accounts.conftest import FAST, PRICES, button_data
 from tests.bot.accounts.test_connect import SECRET, deleted_ids, last_text, live_accounts, say
 from tests.bot.conftest import TRADER_ID, AppFactory, feed
@@ -170,8 +171,10 @@ async def test_an_okx_key_bound_to_no_ip_is_refused(
 
 
 def test_exchanges_that_expose_nothing_keep_the_unified_way() -> None:
-    """Only binance, bybit and okx have key checks; the others say nothing (None: accepted)."""
-    assert type(quirks_for("kraken")) is ExchangeQuirks
-    assert type(quirks_for("kucoin")) is ExchangeQuirks
-    assert type(quirks_for("bybit")) is not ExchangeQuirks
-    assert type(quirks_for("okx")) is not ExchangeQuirks
+    """Venues without a key-information endpoint (mexc, bitstamp) say nothing (None, None);
+    every venue with one gets its own check (services/exchange/key_checks.py)."""
+    assert type(quirks_for("bitstamp").key_check) is KeyCheck
+    assert type(quirks_for("mexc").key_check) is KeyCheck
+    for venue in ("binance", "bybit", "okx", "kraken", "kucoin"):
+        assert type(quirks_for(venue).key_check) is not KeyCheck
+    assert type(quirks_for("bybit")) is ExchangeQuirks  # nothing else differs there
