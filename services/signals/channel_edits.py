@@ -7,7 +7,8 @@ delivery records nothing twice. The edit is applied only to an entry whose signa
 and untraded; otherwise it is recorded with the reason. Followers hear of it only once the
 signal is live. A live signal (and the plans trading it) takes only an edit that passes the
 gate a new post passes: read at or above the confidence threshold, with a target or a stop;
-otherwise the edit is recorded, not applied. An edited update post keeps its first reading;
+otherwise the edit is recorded, not applied (an entry moved far from the market is read below
+the threshold: see ``plausibility``). An edited update post keeps its first reading;
 an edited post that was not a signal is read again as a new post.
 """
 
@@ -21,7 +22,7 @@ from core.db.repositories.sources import SourceRepository
 from core.domain import SignalKind
 from services.signal_dto import ChannelPost, EventView, SignalView
 from services.signal_parser import ParseResult
-from services.signals import fan_out
+from services.signals import fan_out, plausibility
 from services.signals.access import AWAITING, OPEN_FOR_EDIT
 from services.signals.columns import MAX_TARGETS, sha256, take_levels
 from services.signals.context import SignalContext
@@ -47,8 +48,8 @@ async def edit_channel_post(
             return None  # an edited update post: the first reading stands
         return await ingest_channel_post(ctx, post)  # e.g. "other" edited into an entry
     traded = bool(await ctx.trading.traded_signal_ids([existing.id]))
-    result = await ctx.parse(post.text)
-    event = await _record_edit(ctx, post, existing.id, result, traded=traded)
+    result, doubt = await plausibility.judge(ctx, await ctx.parse(post.text))
+    event = await _record_edit(ctx, post, existing.id, result, traded=traded, doubt=doubt)
     sure = result.confidence >= ctx.threshold and bool(result.targets or result.stop_loss)
     if traded and ctx.plans is not None and result.kind is SignalKind.ENTRY and sure:
         # the signal keeps its first levels; the plans trading it take the new targets and
@@ -58,8 +59,14 @@ async def edit_channel_post(
     return event
 
 
-async def _record_edit(
-    ctx: SignalContext, post: ChannelPost, signal_id: int, result: ParseResult, *, traded: bool
+async def _record_edit(  # noqa: PLR0913 - the edit, its signal and what was judged of it
+    ctx: SignalContext,
+    post: ChannelPost,
+    signal_id: int,
+    result: ParseResult,
+    *,
+    traded: bool,
+    doubt: str = "",
 ) -> EventView:
     """Apply the edit if allowed, record it once, and tell followers of a live signal."""
     version = post.edit_date or int(ctx.clock().timestamp())
@@ -67,7 +74,7 @@ async def _record_edit(
         signal = await SignalRepository(session).get_for_update(signal_id)
         assert signal is not None
         before = to_signal_view(signal, None)
-        reason = _refusal(ctx, signal, result, traded=traded)
+        reason = _refusal(ctx, signal, result, traded=traded, doubt=doubt)
         applied = not reason
         changes = _take_parse(signal, result) if applied else {}
         event, created = await SignalEventRepository(session).add_if_absent(
@@ -96,10 +103,13 @@ async def _record_edit(
         return event_view
 
 
-def _refusal(ctx: SignalContext, signal: Signal, result: ParseResult, *, traded: bool) -> str:
+def _refusal(
+    ctx: SignalContext, signal: Signal, result: ParseResult, *, traded: bool, doubt: str = ""
+) -> str:
     """Why the edit cannot change the signal, or "" when it can. A live signal takes only an
     edit read at or above the confidence threshold, with a target or a stop (the gate a new
-    post passes); a held or pending one takes any (its owner still decides)."""
+    post passes; ``doubt``: why its confidence was lowered); a held or pending one takes any
+    (its owner still decides)."""
     if traded:
         return "already traded"
     if result.kind is not SignalKind.ENTRY:
@@ -110,7 +120,7 @@ def _refusal(ctx: SignalContext, signal: Signal, result: ParseResult, *, traded:
         if result.confidence < ctx.threshold:
             return (
                 f"the edit was read at {result.confidence:.0%} confidence, "
-                f"below {ctx.threshold:.0%}"
+                f"below {ctx.threshold:.0%}" + (f" ({doubt})" if doubt else "")
             )
         if not result.targets and result.stop_loss is None:
             return "the edited post has no targets and no stop"

@@ -82,10 +82,13 @@ async def send_held_card(
     view: SignalView,
     source: Source | None,
     choices: tuple[SignalView, ...] = (),
+    *,
+    doubt: str = "",
 ) -> None:
     """A held post goes to the source owner (or, without one, to the bot admins): Track
     confirms it as a new signal; a short entry (no targets, no stop) may also be linked to
-    one of ``choices``, the source's open signals it may restate."""
+    one of ``choices``, the source's open signals it may restate. ``doubt``: why its
+    confidence was lowered ("entry 64,000 is 27.6 % from the market 88,405"), told with it."""
     users = UserRepository(session)
     owner = (
         await users.get(source.owner_user_id)
@@ -97,10 +100,12 @@ async def send_held_card(
         note = (
             "A short entry, with no targets and no stop: nothing happens until you confirm it "
             "as a new signal (Track), link it to an open signal it is about, or ignore it."
+            + (f" Note: {doubt}." if doubt else "")
         )
     else:
+        why = f" ({doubt})" if doubt else ""
         note = (
-            f"Confidence {view.confidence:.0%} is below {ctx.threshold:.0%}: "
+            f"Confidence {view.confidence:.0%} is below {ctx.threshold:.0%}{why}: "
             "nothing happens until you press Track"
             + (" (or link it to the open signal it is about)." if choices else ".")
         )

@@ -34,7 +34,7 @@ from services.signal_dto import (
     SourceView,
 )
 from services.signal_parser import ParseResult
-from services.signals import fan_out, placing
+from services.signals import fan_out, placing, plausibility
 from services.signals.attribution import attribute, earlier_copy, record_copy
 from services.signals.columns import new_signal_row
 from services.signals.context import SignalContext
@@ -59,6 +59,7 @@ async def ingest_channel_post(
         return None
     result = await ctx.parse(post.text)
     if result.kind is SignalKind.ENTRY:
+        result, doubt = await plausibility.judge(ctx, result)  # an entry far from the market
         sure = result.confidence >= ctx.threshold and (result.targets or result.stop_loss)
         status = SignalStatus.ACTIVE if sure else SignalStatus.HELD  # short entries: held
         view, _ = await store_entry(
@@ -70,6 +71,7 @@ async def ingest_channel_post(
             result,
             status=status,
             posted_at=post.date,
+            doubt=doubt,
         )
         return view
     if result.kind is SignalKind.UPDATE:
@@ -146,11 +148,13 @@ async def store_entry(  # noqa: PLR0913 - one post's coordinates and outcome
     status: SignalStatus,
     submitted_by: int | None = None,
     posted_at: datetime | None = None,
+    doubt: str = "",
 ) -> tuple[SignalView, bool]:
     """Store a channel's entry once (announcing it, or holding it, the first time); auto-trade
     it whenever it is live. Returns (signal, created). ``posted_at``: when the channel posted
     it (Telegram's date; a follower's plan refuses a signal older than its max age, so an old
-    post, a backlog after downtime or a held post tracked late is told, not traded)."""
+    post, a backlog after downtime or a held post tracked late is told, not traded).
+    ``doubt``: why a held post's confidence was lowered, for its owner's card."""
     now = ctx.clock()
     values = {
         **new_signal_row(result, text, chat_id, message_id, now),
@@ -179,7 +183,7 @@ async def store_entry(  # noqa: PLR0913 - one post's coordinates and outcome
                 await fan_out.announce_signal(ctx, session, view)
             elif status is SignalStatus.HELD and src is not None:
                 others = await _open_on_pair(session, src, view)
-                await fan_out.send_held_card(ctx, session, view, src, others)
+                await fan_out.send_held_card(ctx, session, view, src, others, doubt=doubt)
         activated_at = signal.activated_at
     if view.status is SignalStatus.ACTIVE and activated_at is not None:
         # also on a repeated delivery: a crash may have come between commit and trading

@@ -4,7 +4,9 @@
 a signal; ``SignalPlans`` (the trade-plan service) makes the followers' plans and applies channel
 updates to them, idempotent per (signal, follower) and per (update, plan); ``SignalMessages``
 renders what the feature queues in the outbox (the handler layer implements it, so no HTML is
-written here). The parser's model fallback is ``services.signal_parser.ai.ModelFallback``.
+written here); ``MarketPrices`` is the price feed the bot already has (the paper exchange's),
+read to judge whether an entry fits the market. The parser's model fallback is
+``services.signal_parser.ai.ModelFallback``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from core.domain import UpdateType
+from services.exchange.base import Ticker
 from services.signal_dto import CardKind, EventView, SignalView, UnplacedUpdate
 
 
@@ -21,6 +24,13 @@ class SignalTrading(Protocol):
     """The part of the trading service the signals feature uses."""
 
     async def traded_signal_ids(self, signal_ids: list[int]) -> set[int]: ...
+
+
+class MarketPrices(Protocol):
+    """A price feed: the current price of a unified symbol ("BTC/USDT", "BTC/USDT:USDT");
+    raises ``UserError`` for a symbol it does not price."""
+
+    async def ticker(self, symbol: str) -> Ticker: ...
 
 
 class SignalPlans(Protocol):

@@ -9,6 +9,7 @@ here to find where the work is done.
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from core.clock import Clock, utc_now
 from core.db.session import Database
@@ -28,7 +29,7 @@ from services.signal_parser import ParseResult
 from services.signal_parser.ai import ModelFallback
 from services.signals import channel_edits, decisions, follows, intake, placing, queries
 from services.signals.context import SignalContext
-from services.signals.ports import SignalMessages, SignalPlans, SignalTrading
+from services.signals.ports import MarketPrices, SignalMessages, SignalPlans, SignalTrading
 from services.source_heartbeat import SourceHeartbeat
 from services.sources import ChatDirectory, SourceService
 
@@ -50,6 +51,9 @@ class SignalService:
         default_quote: str = "USDT",
         plans: SignalPlans | None = None,
         heartbeat: SourceHeartbeat | None = None,
+        prices: MarketPrices | None = None,
+        entry_far_pct: Decimal = Decimal(0),
+        price_timeout_s: float = 1.0,
         clock: Clock = utc_now,
     ) -> None:
         self._ctx = SignalContext(
@@ -65,6 +69,9 @@ class SignalService:
             clock=clock,
             plans=plans,
             heartbeat=heartbeat,
+            prices=prices,
+            entry_far_pct=entry_far_pct,
+            price_timeout_s=price_timeout_s,
         )
 
     async def parse(self, text: str) -> ParseResult:
