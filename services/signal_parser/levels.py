@@ -54,6 +54,9 @@ NUMBERS_ONLY_LINE_RE: Final = re.compile(
     r"[^\w\n]*\$?\d[\d.,]*(?:[ \t]*[-–/,|][ \t]*\$?\d[\d.,]*)*[^\w\n]*"
 )
 _DIGIT_RE: Final = re.compile(r"\d")
+# letters between a label and its price that make the value part of a sentence
+PROSE_LETTERS: Final = 15
+CJK_WEIGHT: Final = 3
 MARKET_PRICE: Final = Scanner(dict.fromkeys(lx.MARKET_WORDS, "market"))
 
 LEV_VALUE_RE: Final = re.compile(
@@ -87,6 +90,10 @@ class Levels:
     stop_labelled: bool = False
     numbered: int = 0
     entry_weak: bool = False
+    # the entry or stop was read from a sentence ("Entrada Condicional: aguardar ... $4,500"):
+    # a later label of the same kind with a bare price ("| Preço de Entrada | $4,515 |") wins
+    entry_prose: bool = False
+    stop_prose: bool = False
 
     @property
     def has_entry(self) -> bool:
@@ -138,17 +145,30 @@ def extract_levels(n: Normalized, work_end: int) -> Levels:
         )
         if consumed > seg_end:
             used_until = consumed
+        prose = bool(nums) and _prose_before(low, le, nums[0].start)
         if kind == "entry":
-            _read_entry(lv, low, low[ls:le], nums, le, max(seg_end, consumed))
+            _read_entry(lv, low, low[ls:le], nums, le, max(seg_end, consumed), prose)
         elif kind == "target" and not OPEN_TARGET_RE.match(low, le, seg_end):
             lv.targets.extend(nums)
             lv.target_labelled = True
             lv.numbered = max(lv.numbered, _target_number(low, le, seg_end))
         elif kind == "stop":
             lv.stop_labelled = True
-            if lv.stop is None and nums:
-                lv.stop = nums[0]
+            if nums and (lv.stop is None or (lv.stop_prose and not prose)):
+                lv.stop, lv.stop_prose = nums[0], prose
     return lv
+
+
+def _prose_before(low: str, start: int, end: int) -> bool:
+    """Whether a sentence stands between a label and its first price: more than
+    ``PROSE_LETTERS`` letters, a Chinese or Japanese character counting as a word."""
+    if end - start <= PROSE_LETTERS // CJK_WEIGHT:
+        return False
+    weight = 0
+    for ch in low[start:end]:
+        if ch.isalpha():
+            weight += CJK_WEIGHT if ch >= "\u3040" else 1
+    return weight > PROSE_LETTERS
 
 
 def _target_number(low: str, start: int, end: int) -> int:
@@ -160,10 +180,20 @@ def _target_number(low: str, start: int, end: int) -> int:
 
 
 def _read_entry(
-    lv: Levels, low: str, word: str, nums: list[Num], label_end: int, read_until: int
+    lv: Levels,
+    low: str,
+    word: str,
+    nums: list[Num],
+    label_end: int,
+    read_until: int,
+    prose: bool,
 ) -> None:
-    """The first entry label wins; a later "Sell:" after a "Buy" entry (or the reverse) gives
-    targets. An entry is at market when a market word follows the label."""
+    """The first entry label wins (but one read from a sentence gives way to a later bare
+    price); a later "Sell:" after a "Buy" entry (or the reverse) gives targets. An entry is at
+    market when a market word follows the label."""
+    if lv.entry and lv.entry_prose and nums and not prose:
+        lv.entry, lv.entry_prose = nums, False
+        return
     if lv.entry or lv.entry_market is not None:  # the first entry label wins
         if (
             word in ("sell", "buy")
@@ -179,7 +209,7 @@ def _read_entry(
     if mk:
         lv.entry_market = (mk.start, mk.end)
     elif nums:
-        lv.entry = nums
+        lv.entry, lv.entry_prose = nums, prose
 
 
 def _segment_values(

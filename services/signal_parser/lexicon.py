@@ -44,6 +44,11 @@ LONG_WORDS: Final = (
     ("لانگ", 2),
     ("لونگ", 2),
     ("largo", 2),
+    ("longa", 2),
+    ("lunga", 2),
+    ("posição comprada", 2),
+    ("多頭", 1),
+    ("多头", 1),
     ("lung", 2),
     ("long pozisyon", 2),
     ("mua", 1),
@@ -82,6 +87,10 @@ SHORT_WORDS: Final = (
     ("開空", 2),
     ("شورت", 2),
     ("corto", 2),
+    ("corta", 2),
+    ("posição vendida", 2),
+    ("空頭", 1),
+    ("空头", 1),
     ("scurt", 2),
     ("short pozisyon", 2),
     ("bán", 1),
@@ -348,6 +357,8 @@ EXAMPLE_WORDS: Final = (
     "مثال",
     "örnek",
 )
+# a modal before an open verb makes a question or a thought, not a call ("devo abrir ...")
+MODAL_WORDS: Final = ("should", "shall", "could", "would", "devo", "deveria", "debo", "debería")
 # add-on / averaging levels are not part of the entry
 DCA_WORDS: Final = ("dca", "add more", "averaging", "усреднение", "補倉", "补仓", "加倉", "加仓")
 PAIR_LABELS: Final = (

@@ -25,11 +25,26 @@ PIPS_AFTER_RE: Final = re.compile(
 )
 DCA_AFTER_RE: Final = re.compile(r"\s*(?:附近)?\s*(?:補倉|补仓|加倉|加仓)")
 TIME_AFTER_RE: Final = re.compile(r":\d\d")
-# any of the five above in one ``match`` (a match of an alternation = a match of one of them)
+# a duration: "4 Horas", "4小時", "12-24 hours"
+DURATION_AFTER_RE: Final = re.compile(
+    r"\s*(?:小時|小时|分鐘|分钟|個月|个月"
+    r"|(?:hours?|hrs?|horas?|ore|saat|giờ|час\w*|minutes?|mins?|minutos?|days?|d[ií]as)(?![a-z]))"
+)
+# a ratio: "~2.67:1", "1:3", "1:1.6" (both sides small; "TP 1: 3500" has a space and an index)
+RATIO_AFTER_RE: Final = re.compile(r":(?P<r>\d{1,2}(?:\.\d+)?)(?![\d.,:])")
+RATIO_MAX: Final = Decimal(50)
+# any of the six above in one ``match`` (a match of an alternation = a match of one of them)
 NOT_PRICE_AFTER_RE: Final = re.compile(
     "|".join(
         "(?:" + rx.pattern + ")"
-        for rx in (PERCENT_AFTER_RE, LEV_AFTER_RE, PIPS_AFTER_RE, DCA_AFTER_RE, TIME_AFTER_RE)
+        for rx in (
+            PERCENT_AFTER_RE,
+            LEV_AFTER_RE,
+            PIPS_AFTER_RE,
+            DCA_AFTER_RE,
+            TIME_AFTER_RE,
+            DURATION_AFTER_RE,
+        )
     )
 )
 # "1) 42000", "2. 43000": a list marker, not a price
@@ -57,17 +72,19 @@ def numbers(n: Normalized, start: int, end: int) -> list[Num]:
     """Price-like numbers in ``text[start:end]``: no percentages, leverage, list markers, times."""
     low = n.lower
     out: list[Num] = []
-    not_price = NOT_PRICE_AFTER_RE.match
+    skip_until = -1
     # a label's segment is short: ``finditer`` in C beats the skipping led search loop
     for m in NUMBER_RE.finditer(low, start, end):
         s, e = m.span()
-        # percentages, leverage, "50 pips" (a distance), DCA add-ons, times
-        if not_price(low, e) is not None:
-            continue
+        if s < skip_until:
+            continue  # the second term of a ratio
         tok = m.group()
-        if tok.isdigit() and len(tok) <= 2 and MARKER_AFTER_RE.match(low, e):
-            continue
-        if s > 0 and low[s - 1] == "(" and low[e : e + 1] == ")" and tok.isdigit():
+        if low[e : e + 1] == ":":
+            ratio = _ratio_end(low, e, tok)
+            if ratio is not None:
+                skip_until = ratio
+                continue
+        if _not_a_price(low, s, e, tok):
             continue
         value = to_decimal(tok)
         if value is None:
@@ -85,6 +102,28 @@ def numbers(n: Normalized, start: int, end: int) -> list[Num]:
                     value = abbreviated
         out.append(Num(value, s, e))
     return out
+
+
+def _not_a_price(low: str, s: int, e: int, tok: str) -> bool:
+    """Percentages, leverage, "50 pips" (a distance), DCA add-ons, times, durations, list
+    markers ("1) 42000") and bracketed list numbers ("(2)")."""
+    if NOT_PRICE_AFTER_RE.match(low, e) is not None:
+        return True
+    if tok.isdigit() and len(tok) <= 2 and MARKER_AFTER_RE.match(low, e):
+        return True
+    return s > 0 and low[s - 1] == "(" and low[e : e + 1] == ")" and tok.isdigit()
+
+
+def _ratio_end(low: str, end: int, tok: str) -> int | None:
+    """Where a ratio "2.67:1" / "1:3" ends, when the number ending at ``end`` opens one."""
+    r = RATIO_AFTER_RE.match(low, end)
+    if r is None:
+        return None
+    left = to_decimal(tok)
+    right = to_decimal(r.group("r"))
+    if left is None or right is None or left >= RATIO_MAX or right >= RATIO_MAX:
+        return None
+    return r.end()
 
 
 def _annotation(low: str, prev: Num, start: int, value: Decimal) -> bool:

@@ -35,6 +35,11 @@ OPEN_VERB_RE: Final = re.compile(
     LB + r"(?:open|открыва\w*|открыть|открываем|abrir|abra|aç|mở)" + RB + r"|开|開"
 )
 OPEN_VERB: Final = led_pattern(OPEN_VERB_RE, "amoо开開")
+# "devo abrir $SOL posição longa", "should I open a long": a question, not a call
+MODAL_BEFORE_RE: Final = re.compile(
+    r"(?:" + "|".join(lx.MODAL_WORDS) + r")[ \t]+(?:i[ \t]+|we[ \t]+|eu[ \t]+|yo[ \t]+)?$"
+)
+MODAL_SPAN: Final = 16
 
 
 def parse_rules(text: str) -> ParseResult:
@@ -102,9 +107,17 @@ def _classify(r: Reading) -> SignalKind:
         return SignalKind.ENTRY
     if update is not None:
         return SignalKind.UPDATE
-    if r.pair is not None and r.side.side is not None and OPEN_VERB.fast.search(r.n.lower):
+    if r.pair is not None and r.side.side is not None and _open_call(r.n.lower):
         return SignalKind.ENTRY  # "开ETH多", "open long BTC"
     return SignalKind.OTHER
+
+
+def _open_call(low: str) -> bool:
+    """An open verb not asked about ("open long BTC", not "should I open a long")."""
+    verb = OPEN_VERB.fast.search(low)
+    if verb is None:
+        return False
+    return MODAL_BEFORE_RE.search(low, max(0, verb.start() - MODAL_SPAN), verb.start()) is None
 
 
 def _reads_as_entry(r: Reading) -> bool:

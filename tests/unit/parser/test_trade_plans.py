@@ -1,0 +1,72 @@
+"""Issue 11, batches 6-7: trade plans written as tables, one field per line, pipes or prose, in
+many languages. One short post per kind of writing, through ``parse``; each expected value
+follows the corpus conventions (``/work/shared/corpus/README.md``)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from core.domain import SignalKind
+from services.signal_parser import parse
+from services.signal_parser.cli import to_output_dict
+
+THRESHOLD = 0.6
+
+
+def D(*values: str) -> list[Decimal]:  # noqa: N802 - reads like a literal
+    return [Decimal(v) for v in values]
+
+
+PLAN_CASES: list[tuple[str, str, dict[str, Any]]] = [
+    (
+        "no_entry_price_reads_null",
+        "#ICNT SHORT SETUP\nTarget 1: $0.2045\nTarget 2: $0.2015\nSTOP : $0.2190",
+        {"entry": None, "targets": D("0.2045", "0.2015"), "stop_loss": Decimal("0.2190")},
+    ),
+    (
+        "ratio_is_not_a_target",
+        "#ETH/USDT LONG\nEntry: 4515\nTP1: 4820\nTP2: 4980\nSL: 4340\n"
+        "Risk/Reward (to TP2): ~2.67:1",
+        {"targets": D("4820", "4980")},
+    ),
+    (
+        "duration_is_not_a_price",
+        "#ETH/USDT LONG\nEntry: wait 4 hours above $4,500\nTP: 4820\nSL: 4340",
+        {"entry": D("4500")},
+    ),
+    (
+        "pt_table_bare_price_beats_a_sentence",
+        "| Ativo | ETH/USD |\n| Posição | Longa |\n"
+        "| Estratégia de Entrada | Entrada Condicional: aguardar um fechamento acima de $4,500 |\n"
+        "| Preço de Entrada | $4,515 |\n| Stop Loss | $4,340 |\n| Take Profit 1 (TP1) | $4,820 |",
+        {"side": "long", "entry": D("4515"), "targets": D("4820"), "stop_loss": Decimal(4340)},
+    ),
+    (
+        "zh_table_long_side_and_entry",
+        "| 資產 | ETH/USD 永續期貨 |\n| 頭寸 | 多頭 |\n"
+        "| 入場策略 | 條件入場:等待4小時蠟燭在$4,500阻力位以上收盤,然後入場。 |\n"
+        "| 入場價格 | $4,515 |\n| 止損 | $4,340 |\n| 止盈1(TP1) | $4,820 |",
+        {"side": "long", "entry": D("4515"), "stop_loss": Decimal(4340)},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "want"), [c[1:] for c in PLAN_CASES], ids=[c[0] for c in PLAN_CASES]
+)
+def test_trade_plan_writing(text: str, want: dict[str, Any]) -> None:
+    result = parse(text)
+    assert result.kind is SignalKind.ENTRY, result
+    got = to_output_dict(result)
+    assert {k: got[k] for k in want} == want
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["devo abrir $SOL posição longa", "should I open a $SOL long?"],
+)
+def test_a_question_about_opening_is_not_an_entry(text: str) -> None:
+    assert parse(text).kind is not SignalKind.ENTRY
