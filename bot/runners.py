@@ -39,6 +39,7 @@ from bot.middlewares.inbox import raw_json
 from bot.webhook_ip import IpAllowlist
 from core.config import RunMode, Settings
 from core.errors import ConfigError, ServiceUnavailable
+from core.heap import settle_heap
 from handlers.command_menu import publish_menus
 
 log = structlog.get_logger(__name__)
@@ -236,6 +237,7 @@ async def run_bot(settings: Settings) -> int:
     try:
         await app.on_start()
         await publish_menus(app.bot, settings.telegram.admin_ids)
+        log.info("heap_settled", frozen_objects=settle_heap())
         app.start_background()
         await serve(app, stop)
     finally:

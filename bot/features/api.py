@@ -27,6 +27,7 @@ from core.config import Settings
 from core.config_api import production_problems
 from core.db.session import Database
 from core.errors import ConfigError
+from core.heap import settle_heap
 from core.metrics import Metrics
 from handlers import apikeys, trading_render
 from handlers.deps import Services
@@ -182,5 +183,5 @@ async def build(ctx: FeatureContext) -> Feature:
 async def serve_api(app: App, host: str, port: int) -> None:
     """``tsbot api``: serve the API alone until interrupted (uvicorn handles the signals)."""
     server = uvicorn.Server(server_config(api_deps(app), host, port))
-    log.info("api_server_started", host=host, port=port)
+    log.info("api_server_started", host=host, port=port, frozen_objects=settle_heap())
     await server.serve()
