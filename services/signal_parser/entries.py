@@ -33,6 +33,11 @@ _AT_PRICE_RE: Final = re.compile(r"@\s*\$?\s*")
 PRICE_LINE_RE: Final = re.compile(
     r"[^\w\n]*\$?\d[\d.,]*(?:[ \t]*[-–/_~][ \t]*\$?\d[\d.,]*)?[^\w\n]*"
 )
+# how far from the side word a market word may stand ("BUY NOW", "Sell (Instant Execution)");
+# "... is now showing signs of weakness as selling volume rises" is commentary
+NEAR_SIDE: Final = 24
+# the longest first line that is a title
+TITLE_CHARS: Final = 60
 # how many lines below the side line a lone price may sit ("Sell" / "Nzdusd" / "0.7510")
 LINES_BELOW: Final = 2
 
@@ -50,10 +55,12 @@ def settle_entry(
         (
             side_span is not None
             and INSTANT.fast.search(
-                low, line_start(low, side_span[0]), line_end(low, side_span[1])
+                low,
+                max(line_start(low, side_span[0]), side_span[0] - NEAR_SIDE),
+                min(line_end(low, side_span[1]), side_span[1] + NEAR_SIDE),
             )
         )
-        or INSTANT.fast.search(low, 0, line_end(low, 0))
+        or (_title_end(low) is not None and INSTANT.fast.search(low, 0, line_end(low, 0)))
     ):
         # "Sell (Instant Execution)", a title "Ordem à Mercado": the price is a reference
         lv.entry_market = side_span or (0, 0)
@@ -75,6 +82,13 @@ def settle_entry(
         if at:
             lv.entry = numbers(n, at.end(), min(len(low), at.end() + 20))[:1]
             lv.entry_weak = bool(lv.entry)
+
+
+def _title_end(low: str) -> int | None:
+    """The end of the post's first line when it is a title ("Ordem à Mercado"), not the
+    first sentence of an analysis ("... and right now, that friend is looking bearish")."""
+    end = line_end(low, 0)
+    return end if end <= TITLE_CHARS else None
 
 
 def _side_line_entry(

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Final
 
 from services.signal_parser import lexicon as lx
-from services.signal_parser.keywords import Scanner
+from services.signal_parser import lexicon_coins as lc
+from services.signal_parser.keywords import LB, RB, Scanner
 from services.signal_parser.leads import led_pattern
 from services.signal_parser.normalize import Normalized
 
@@ -37,7 +38,8 @@ PAIR_LABELS: Final = Scanner(dict.fromkeys(lx.PAIR_LABELS, "pair"))
 PAIR_AFTER_RE: Final = re.compile(
     r"[ \t]*(?P<sep>[:：=#$]|->?|>|→)?[ \t]*[#$]?(?P<base>[A-Za-z0-9]{2,15})(?![A-Za-z0-9])"
 )
-LEAD_TOKEN_RE: Final = re.compile(r"^[^\w\n]*(?P<base>[A-Za-z][A-Za-z0-9]{1,11})(?![A-Za-z0-9])")
+# a ticker ends where the word ends: "LOẠI GIAO DỊCH" does not open with the coin LO
+LEAD_TOKEN_RE: Final = re.compile(r"^[^\w\n]*(?P<base>[A-Za-z][A-Za-z0-9]{1,11})(?![^\W_])")
 SIDE_TOKEN_RE: Final = re.compile(
     r"(?i:buy|sell|long|short|лонг|шорт)\s+[#$]?(?P<base>[A-Z][A-Z0-9]{1,9})(?![A-Za-z0-9])"
 )
@@ -58,6 +60,16 @@ FOREX_PAIR: Final = led_pattern(
 METAL_NAME_RE: Final = re.compile(
     r"(?<![^\W\d_])(?P<base>(?i:" + "|".join(lx.METAL_NAMES) + r"))(?![^\W\d_])"
 )
+# a ticker in a sentence: "The long liquidation of SOL accounts for 96%"
+PROSE_TICKER_RE: Final = re.compile(r"(?<![^\W_])[#$]?(?P<base>[A-Z]{2,6})(?![^\W_])")
+# a lower-case word beside it makes it part of a sentence, not of an all-caps heading
+WORD_AFTER_RE: Final = re.compile(r"[ \t]+[a-z]{2,}")
+WORD_BEFORE_RE: Final = re.compile(r"[a-z]{2,}[ \t]+$")
+_COIN_NAME_RE: Final = r"(?P<base>(?i:" + "|".join(lc.COIN_NAMES) + r"))"
+NAMED_PAIR_RE: Final = re.compile(
+    LB + _COIN_NAME_RE + r"[ \t]*/[ \t]*(?P<quote>(?i:" + "|".join(lc.QUOTE_NAMES) + r"))" + RB
+)
+NAMED_COIN_RE: Final = re.compile(LB + _COIN_NAME_RE + RB)
 _LABEL_TOKEN: Final = re.compile(r"(?:tp|sl|tps|target|entry|stop)\d*")
 
 
@@ -79,6 +91,7 @@ def find_pair(n: Normalized, with_labels: bool) -> Pair | None:
     found = (
         _forex_pair(t, n.lower)
         or _written_pair(t)
+        or _named_pair(t)
         or _glued_pair(t)
         or _labelled_coin(n)
         or _tagged_coin(t)
@@ -86,7 +99,13 @@ def find_pair(n: Normalized, with_labels: bool) -> Pair | None:
     )
     if found is not None or not with_labels:
         return found
-    return _coin_after_side_word(t) or _coin_after_open_verb(t) or _leading_coin(t)
+    return (
+        _coin_after_side_word(t)
+        or _coin_after_open_verb(t)
+        or _leading_coin(t)
+        or _prose_ticker(t)
+        or _named_coin(t)
+    )
 
 
 def _upper_or_lower(token: str) -> bool:
@@ -95,7 +114,7 @@ def _upper_or_lower(token: str) -> bool:
 
 def _is_word(base: str) -> bool:
     """Not a coin: a base without a letter, or a word of ``NOT_TICKERS``."""
-    return base.lower() in lx.NOT_TICKERS or not any(c.isalpha() for c in base)
+    return base.lower() in lc.NOT_TICKERS or not any(c.isalpha() for c in base)
 
 
 def _coin(m: re.Match[str], offset: int = 0) -> Pair:
@@ -113,11 +132,11 @@ def _written_pair(t: str) -> Pair | None:
         for m in rx.finditer(t):
             base = m.group("base")
             low_base = base.lower()
-            if not any(c.isalpha() for c in base) or low_base in lx.NEVER_BASES:
+            if not any(c.isalpha() for c in base) or low_base in lc.NEVER_BASES:
                 continue
             if (
-                low_base in lx.NOT_TICKERS
-                and low_base not in lx.PAIR_TICKERS
+                low_base in lc.NOT_TICKERS
+                and low_base not in lc.PAIR_TICKERS
                 and not (rx is SLASH_PAIR_RE and base.isupper())
             ):
                 continue  # "signal/usdt"; but "PERP/USDT" is the PERP token
@@ -169,7 +188,7 @@ def _glued_pair(t: str) -> Pair | None:
             continue
         if not token.isupper() and not (token.islower() and quote in lx.STRONG_QUOTES):
             continue
-        if token.lower() in lx.NOT_TICKERS and token.upper() != "BTCUSDT":
+        if token.lower() in lc.NOT_TICKERS and token.upper() != "BTCUSDT":
             continue
         return Pair(
             base.upper(),
@@ -198,7 +217,7 @@ def _tagged_coin(t: str) -> Pair | None:
     """ "#SOL", "$PEPE", "#1000SATS"."""
     for m in TAG_RE.finditer(t):
         base = m.group("base")
-        if base.lower() not in lx.NOT_TICKERS and _upper_or_lower(base):
+        if base.lower() not in lc.NOT_TICKERS and _upper_or_lower(base):
             return _coin(m)
     return None
 
@@ -207,7 +226,7 @@ def _coin_after_side_word(t: str) -> Pair | None:
     """ "Long SOL", "SELL #ARB": an upper-case ticker after a side word, kept as written."""
     for m in SIDE_TOKEN_RE.finditer(t):
         base = m.group("base")
-        if base.lower() not in lx.NOT_TICKERS:
+        if base.lower() not in lc.NOT_TICKERS:
             return Pair(base, None, m.start("base"), m.end("base"), None)
     return None
 
@@ -216,7 +235,7 @@ def _coin_after_open_verb(t: str) -> Pair | None:
     """ "开ETH多": the ticker after "开" / "開" (open)."""
     for m in OPEN_TOKEN_RE.finditer(t):
         base = m.group("base")
-        if base.lower() not in lx.NOT_TICKERS and _upper_or_lower(base):
+        if base.lower() not in lc.NOT_TICKERS and _upper_or_lower(base):
             return _coin(m)
     return None
 
@@ -229,12 +248,47 @@ def _leading_coin(t: str) -> Pair | None:
         return None
     base = m.group("base")
     if (
-        base.lower() in lx.NOT_TICKERS
+        base.lower() in lc.NOT_TICKERS
         or not _upper_or_lower(base)
         or _LABEL_TOKEN.fullmatch(base.lower())
     ):
         return None
     return _coin(m, offset=len(t) - len(first))
+
+
+def _named_pair(t: str) -> Pair | None:
+    """ "Bitcoin / TetherUS" (a chart's title): a coin and a quote by their names."""
+    if "/" not in t:
+        return None
+    m = NAMED_PAIR_RE.search(t)
+    if m is None:
+        return None
+    base = lc.COIN_NAMES[m.group("base").lower()]
+    quote = lc.QUOTE_NAMES[m.group("quote").lower()]
+    return Pair(base, quote, m.start("base"), m.end("base"), m.span("quote"))
+
+
+def _prose_ticker(t: str) -> Pair | None:
+    """The first upper-case ticker in a sentence ("DOGE is showing clear signs", "the long
+    liquidation of SOL accounts"): a lower-case word must stand beside it, so an all-caps
+    heading ("LOẠI GIAO DỊCH") or a verdict ("– VENDA (apenas") gives none."""
+    for m in PROSE_TICKER_RE.finditer(t):
+        base = m.group("base")
+        low = base.lower()
+        if low in lc.NOT_TICKERS or low in lc.PROSE_NOT_TICKERS:
+            continue
+        s, e = m.span()
+        if WORD_AFTER_RE.match(t, e) or WORD_BEFORE_RE.search(t, max(0, s - 30), s):
+            return _coin(m)
+    return None
+
+
+def _named_coin(t: str) -> Pair | None:
+    """A coin named by its name ("Эфириум продолжает двигаться вверх"), no quote."""
+    m = NAMED_COIN_RE.search(t)
+    if m is None:
+        return None
+    return Pair(lc.COIN_NAMES[m.group("base").lower()], None, m.start(), m.end(), None)
 
 
 def update_coin(t: str) -> Pair | None:

@@ -32,7 +32,10 @@ EXAMPLE: Final = Scanner(dict.fromkeys(lx.EXAMPLE_WORDS, "example"))
 # a guide says it quotes an example at its start
 EXAMPLE_SPAN: Final = 300
 OPEN_VERB_RE: Final = re.compile(
-    LB + r"(?:open|открыва\w*|открыть|открываем|abrir|abra|aç|mở)" + RB + r"|开|開"
+    LB
+    + r"(?:open(?![ \t]+interest)|открыва\w*|открыть|открываем|abrir|abra|aç|mở)"
+    + RB
+    + r"|开|開"
 )
 OPEN_VERB: Final = led_pattern(OPEN_VERB_RE, "amoо开開")
 # "devo abrir $SOL posição longa", "should I open a long": a question, not a call

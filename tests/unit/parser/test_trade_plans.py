@@ -51,6 +51,31 @@ PLAN_CASES: list[tuple[str, str, dict[str, Any]]] = [
         "| 入場價格 | $4,515 |\n| 止損 | $4,340 |\n| 止盈1(TP1) | $4,820 |",
         {"side": "long", "entry": D("4515"), "stop_loss": Decimal(4340)},
     ),
+    (
+        "ticker_in_a_sentence",
+        "DOGE is showing clear signs of exhaustion.\nShort Entry: $0.13650 - $0.13740\n"
+        "Take Profit 1: $0.13550\nStop Loss: $0.13860",
+        {"base": "DOGE", "side": "short", "entry": D("0.13650", "0.13740")},
+    ),
+    (
+        "pair_by_names",
+        "Bitcoin / TetherUS\nShort\nEntry Zone: 26,910 - 25,500\nStop Loss: 28,880\n"
+        "Take Profit: 20,690",
+        {"base": "BTC", "quote": "USDT", "entry": D("25500", "26910")},
+    ),
+    (
+        "coin_by_name_in_russian",
+        "Эфириум продолжает двигаться вниз.\nТорговые рекомендации: Sell 3016.10, "
+        "takeprofit 2858.42.",
+        {"base": "ETH", "side": "short", "entry": D("3016.10"), "targets": D("2858.42")},
+    ),
+    (
+        "now_in_the_analysis_is_not_a_market_entry",
+        "$DOGE is now showing signs of weakness as selling volume rises.\n"
+        "Trade Setup (Short Signal):\nEntry: 0.2490 - 0.2520\nTarget 1: 0.2430\n"
+        "Stop Loss: 0.2570",
+        {"entry": D("0.2490", "0.2520")},
+    ),
 ]
 
 
@@ -70,3 +95,19 @@ def test_trade_plan_writing(text: str, want: dict[str, Any]) -> None:
 )
 def test_a_question_about_opening_is_not_an_entry(text: str) -> None:
     assert parse(text).kind is not SignalKind.ENTRY
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # an all-caps heading in Vietnamese holds no coin ("LOẠI" is not LO, "GIAO" not a coin)
+        "LOẠI GIAO DỊCH: Bán (Short)\nKHUNG THỜI GIAN: 4H",
+        # "open interest" is not an open verb
+        "Harga Bitcoin naik lagi dan kami melihat peningkatan open interest, posisi short dan "
+        "long; gunakan stop-loss.",
+    ],
+)
+def test_headings_and_commentary_name_no_trade(text: str) -> None:
+    result = parse(text)
+    assert result.kind is not SignalKind.ENTRY
+    assert result.base is None
