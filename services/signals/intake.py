@@ -4,8 +4,9 @@ A post is unique on (chat id, message id); a forward counts as its origin post, 
 post and its forward (by any number of users) are one signal, and a post repeating the text of
 an entry its source posted within the duplicate window is that entry too (see ``attribution``).
 A channel entry at or above the confidence threshold goes live at once (followers told, auto
-followers trade); below it, or a short entry with no targets and no stop ("BTC long 88000"),
-it is held for the source owner (confirm as a new signal, link it to an open signal on its
+followers trade); below it (an entry far from its pair's market price is read below it: see
+``plausibility``), or a short entry with no targets and no stop ("BTC long 88000"), it is held
+for the source owner (confirm as a new signal, link it to an open signal on its
 pair, or ignore it). A forward by a channel admin waits (pending) for their Track. Anything
 not attributable is the sender's private, untracked signal. Auto-trading is retried on every
 repeated delivery of a live entry, because a crash may have come between the commit and the
@@ -116,6 +117,7 @@ async def _store_for_channel(
     """A forward attributed to its channel: an entry waits for Track, an update is applied."""
     assert post.origin_chat_id is not None and post.origin_message_id is not None
     if result.kind is SignalKind.ENTRY:
+        result, doubt = await plausibility.judge(ctx, result)  # the card's confidence, earned
         view, created = await store_entry(
             ctx,
             source,
@@ -129,7 +131,11 @@ async def _store_for_channel(
         )
         choices = await _restated(ctx, view) if view.status is SignalStatus.PENDING else ()
         return IntakeReply(
-            card=view, card_kind=CardKind.TRACKED, duplicate=not created, choices=choices
+            card=view,
+            card_kind=CardKind.TRACKED,
+            note=f"The {doubt}: check it before you press Track." if doubt else None,
+            duplicate=not created,
+            choices=choices,
         )
     event, created = await store_update(
         ctx, source, post.origin_chat_id, post.origin_message_id, post.text, result, None
