@@ -60,8 +60,8 @@ CJK_WEIGHT: Final = 3
 MARKET_PRICE: Final = Scanner(dict.fromkeys(lx.MARKET_WORDS, "market"))
 
 LEV_VALUE_RE: Final = re.compile(
-    r"(?<![a-z0-9.])[xх]?\s*(?P<lo>\d{1,3}(?:\.\d+)?)\s*(?:-\s*(?P<hi>\d{1,3}(?:\.\d+)?)\s*)?"
-    r"(?:[xх]|倍)?(?![a-z0-9])"
+    r"(?<![a-z0-9.$])[xх]?\s*(?P<lo>\d{1,3}(?:\.\d+)?)\s*(?:-\s*(?P<hi>\d{1,3}(?:\.\d+)?)\s*)?"
+    r"(?:[xх]|倍|times\b)?(?![a-z0-9])"
 )
 LEV_GATE_RE: Final = re.compile(r"\d\s*[xх倍]|[xх]\s?\d")
 LEV_FREE_RE: Final = re.compile(
@@ -94,6 +94,10 @@ class Levels:
     # a later label of the same kind with a bare price ("| Preço de Entrada | $4,515 |") wins
     entry_prose: bool = False
     stop_prose: bool = False
+    # where the first entry label starts: the side written around it decides (``sides``)
+    entry_at: int = -1
+    # the target numbers that gave values ("TP1: 42000"): a second "TP1" repeats it
+    numbers_read: set[int] = field(default_factory=set)
 
     @property
     def has_entry(self) -> bool:
@@ -140,23 +144,52 @@ def extract_levels(n: Normalized, work_end: int) -> Levels:
         if kind == "dca":
             continue
         expected = len(lv.targets) + 1 if kind == "target" else 1
+        # the same line already gave targets: no list below this label
+        on_line = kind == "target" and bool(lv.targets) and lv.targets[-1].start >= lines[li][0]
         nums, consumed = _segment_values(
-            n, lines, kind, le, seg_end, line_end, li, next_label, expected, ls
+            n, lines, kind, le, seg_end, line_end, li, next_label, expected, ls, on_line
         )
         if consumed > seg_end:
             used_until = consumed
+        nums = _until_pipe(low, nums, seg_end)
         prose = bool(nums) and _prose_before(low, le, nums[0].start)
         if kind == "entry":
+            if lv.entry_at < 0:
+                lv.entry_at = ls
             _read_entry(lv, low, low[ls:le], nums, le, max(seg_end, consumed), prose)
         elif kind == "target" and not OPEN_TARGET_RE.match(low, le, seg_end):
-            lv.targets.extend(nums)
-            lv.target_labelled = True
-            lv.numbered = max(lv.numbered, _target_number(low, le, seg_end))
+            _read_target(lv, low, nums, le, seg_end)
         elif kind == "stop":
-            lv.stop_labelled = True
-            if nums and (lv.stop is None or (lv.stop_prose and not prose)):
-                lv.stop, lv.stop_prose = nums[0], prose
+            _read_stop(lv, nums, prose)
     return lv
+
+
+def _read_stop(lv: Levels, nums: list[Num], prose: bool) -> None:
+    """The first stop wins, but one read from a sentence gives way to a later bare price."""
+    lv.stop_labelled = True
+    if nums and (lv.stop is None or (lv.stop_prose and not prose)):
+        lv.stop, lv.stop_prose = nums[0], prose
+
+
+def _until_pipe(low: str, nums: list[Num], seg_end: int) -> list[Num]:
+    """ "Entry range: $123-125 (...)|Stop loss: $128": a pipe after a value ends the field."""
+    if not nums or "|" not in low[nums[0].end : seg_end]:
+        return nums
+    bar = low.index("|", nums[0].end, seg_end)
+    return [x for x in nums if x.start < bar]
+
+
+def _read_target(lv: Levels, low: str, nums: list[Num], label_end: int, seg_end: int) -> None:
+    """A target label's values; a number already read is a repeat ("TP1: +$700 → 1:1" in a
+    risk/reward block after TP1..TP3) and gives nothing."""
+    number = _target_number(low, label_end, seg_end)
+    if number in lv.numbers_read:
+        return
+    lv.targets.extend(nums)
+    lv.target_labelled = True
+    lv.numbered = max(lv.numbered, number)
+    if number and nums:
+        lv.numbers_read.add(number)
 
 
 def _prose_before(low: str, start: int, end: int) -> bool:
@@ -205,7 +238,9 @@ def _read_entry(
             lv.entry.extend(nums)  # "Market entry: 126" then "Limit entry: 122": both bounds
         return
     lv.entry_word = word
-    mk = MARKET_PRICE.search(low, label_end, read_until)
+    # "Entry: CMP", "Entry @ 1.09150 (market price)"; a zone stays a zone ("Entry range:
+    # $123-125 (current price can open at market)")
+    mk = MARKET_PRICE.search(low, label_end, nums[0].start if len(nums) > 1 else read_until)
     if mk:
         lv.entry_market = (mk.start, mk.end)
     elif nums:
@@ -223,6 +258,7 @@ def _segment_values(
     next_label: int,
     expected: int,
     label_start: int,
+    values_on_line: bool = False,
 ) -> tuple[list[Num], int]:
     """Numbers belonging to one label (``start`` is the label's end) and where they end: the
     rest of its segment, else the list lines below it."""
@@ -235,6 +271,8 @@ def _segment_values(
     if nums or seg_end < line_end:
         return nums, seg_end
     head_start = lines[line_idx][0]
+    if values_on_line:
+        return nums, seg_end  # "TP: $118,000 (TP1) / $115,000 (TP2)": a line of values
     if not HEADER_HEAD_RE.fullmatch(n.lower, head_start, label_start) and not any(
         k == kind and head_start <= s < label_start for k, s, _ in labels(n.lower, 0, label_start)
     ):  # "Realizare Profit 1 (TP1)": a second name of the same label heads the line too
@@ -327,8 +365,10 @@ def _values_listed_below(
 
 
 def labelled_leverage(low: str, start: int, end: int) -> Num | None:
-    """The leverage after a "Leverage:" label: its first number, when it is 1..250."""
-    m = LEV_VALUE_RE.search(low, start, end)
+    """The leverage after a "Leverage:" label: its first number, when it is 1..250; not a price
+    ("5-7 times leverage at $123-125")."""
+    dollar = low.find("$", start, end)
+    m = LEV_VALUE_RE.search(low, start, end if dollar < 0 else dollar)
     if m is None:
         return None
     value = Decimal(m.group("lo"))

@@ -25,10 +25,11 @@ PIPS_AFTER_RE: Final = re.compile(
 )
 DCA_AFTER_RE: Final = re.compile(r"\s*(?:附近)?\s*(?:補倉|补仓|加倉|加仓)")
 TIME_AFTER_RE: Final = re.compile(r":\d\d")
-# a duration: "4 Horas", "4小時", "12-24 hours"
+# a duration or a multiple: "4 Horas", "4小時", "12-24 hours", "5-7 times" (leverage)
 DURATION_AFTER_RE: Final = re.compile(
-    r"\s*(?:小時|小时|分鐘|分钟|個月|个月"
-    r"|(?:hours?|hrs?|horas?|ore|saat|giờ|час\w*|minutes?|mins?|minutos?|days?|d[ií]as)(?![a-z]))"
+    r"(?:[ \t]*-[ \t]*\d+)?[ \t]*(?:小時|小时|分鐘|分钟|個月|个月"
+    r"|(?:hours?|hrs?|horas?|ore|saat|giờ|час\w*|minutes?|mins?|minutos?|days?|d[ií]as"
+    r"|times)(?![a-z]))"
 )
 # a ratio: "~2.67:1", "1:3", "1:1.6" (both sides small; "TP 1: 3500" has a space and an index)
 RATIO_AFTER_RE: Final = re.compile(r":(?P<r>\d{1,2}(?:\.\d+)?)(?![\d.,:])")

@@ -41,16 +41,29 @@ class SideVote(NamedTuple):
 _SideWord = tuple[Side, int, int, int, str]
 
 
-def find_side(low: str) -> SideVote:
-    """Vote over the side words of the lower-cased post."""
-    votes = {Side.LONG: 0, Side.SHORT: 0}
-    first: dict[Side, tuple[int, int]] = {}
+def find_side(low: str, focus: tuple[int, int, int] | None = None) -> SideVote:
+    """Vote over the side words of the lower-cased post. ``focus`` is (start of the line above
+    the entry label, start of the entry label's line, its end): the words on the entry line
+    ("Entry Zone (Buy Area)"), else on the line above ("Trade Setup (Short-Term Bearish
+    Bias):"), decide when they agree; an analysis around a plan often names the other side
+    ("short positions being liquidated")."""
     hits = _side_words(low)
     # the words that cancel a side word are looked for only when there is a side word
     blocked = [(h.start, h.end) for h in SIDE_NOT.finditer(low)] if hits else []
+    counted = [h for h in hits if not any(bs <= h[2] < be for bs, be in blocked)]
+    if focus is not None and counted:
+        above, line, end = focus
+        for lo, hi in ((line, end), (above, line)):
+            near = _vote([h for h in counted if lo <= h[2] < hi], low)
+            if near.side is not None and near.margin > 0:
+                return near
+    return _vote(counted, low)
+
+
+def _vote(hits: list[_SideWord], low: str) -> SideVote:
+    votes = {Side.LONG: 0, Side.SHORT: 0}
+    first: dict[Side, tuple[int, int]] = {}
     for side, weight, s, e, word in hits:
-        if any(bs <= s < be for bs, be in blocked):
-            continue
         if side is Side.SHORT and word == "sell" and votes[Side.LONG] and _is_label(low, e):
             continue  # "Buy zone ... Sell: x" - a target label, not a side
         votes[side] += weight
@@ -62,6 +75,23 @@ def find_side(low: str) -> SideVote:
         return SideVote(side, first[side], 0)
     side = Side.LONG if votes[Side.LONG] > votes[Side.SHORT] else Side.SHORT
     return SideVote(side, first[side], abs(votes[Side.LONG] - votes[Side.SHORT]))
+
+
+def side_focus(low: str, entry_at: int) -> tuple[int, int, int] | None:
+    """(start of the non-blank line above the entry label, start of the entry label's line,
+    its end); None without an entry label."""
+    if entry_at < 0:
+        return None
+    end = low.find("\n", entry_at)
+    line = low.rfind("\n", 0, entry_at) + 1
+    above = line - 1
+    while above > 0:
+        prev = low.rfind("\n", 0, above)
+        if low[prev + 1 : above].strip():
+            above = prev + 1
+            break
+        above = prev
+    return (max(above, 0), line, len(low) if end < 0 else end)
 
 
 def _side_words(low: str) -> list[_SideWord]:

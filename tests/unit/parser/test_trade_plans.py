@@ -76,6 +76,48 @@ PLAN_CASES: list[tuple[str, str, dict[str, Any]]] = [
         "Stop Loss: 0.2570",
         {"entry": D("0.2490", "0.2520")},
     ),
+    (
+        "pipe_separated_fields",
+        "Short position with 5-7 times leverage at $123-125 in $SOL.\n"
+        "Direction: Short|Leverage: 5-7 times|Entry range: $123-125 (current price can open "
+        "short at market price)|Stop loss: $128 (3.2% space)|Primary target: $117|"
+        "Extended target: $112 (potential decline of 9.7%)|Risk-reward ratio 1.75, holding "
+        "time 12-24 hours",
+        {
+            "side": "short",
+            "entry": D("123", "125"),
+            "targets": D("117", "112"),
+            "stop_loss": Decimal(128),
+            "leverage": Decimal(5),
+        },
+    ),
+    (
+        "side_beside_the_entry_beats_the_analysis",
+        "$SOL: short positions are being liquidated, bearish bets squeezed.\n"
+        "Entry Zone (Buy Area): $213 - $216\nTP1: $220\nTP2: $228\nStop Loss (SL): $209",
+        {"side": "long", "entry": D("213", "216")},
+    ),
+    (
+        "setup_heading_gives_the_side",
+        "$BTC holds a bullish structure above $120K.\nTrade Setup (Short-Term Bearish Bias):\n"
+        "Entry: $122,000-$123,000\nSL: $124,200\nTP: $118,000 (TP1) / $115,000 (TP2)\n"
+        "Bullish Invalidation: a close above $124,500",
+        {"side": "short", "targets": D("118000", "115000"), "stop_loss": Decimal(124200)},
+    ),
+    (
+        "risk_reward_block_repeats_the_targets",
+        "BTC Short Trade Setup\nEntry Zone: $122,400 - $122,600\nStop Loss: $123,200\n"
+        "TP1: $121,800\nTP2: $121,400\nTP3: $121,200\nRisk-Reward Overview\nEntry (Avg)\nSL\n"
+        "TP1\nTP2\nTP3\n$122,500\n$123,200\n$121,800\n$121,400\n$121,200\nRisk: $700\n"
+        "• TP1: +$700 → 1:1\n• TP2: +$1,100 → 1.57R",
+        {"targets": D("121800", "121400", "121200"), "stop_loss": Decimal(123200)},
+    ),
+    (
+        "market_word_after_one_price",
+        "EUR/USD\nDirection @ Bearish\nEntry @ 1.09150 (market price)\nStop loss @ 1.09950\n"
+        "1st target @ 1.08400",
+        {"entry": "market"},
+    ),
 ]
 
 
