@@ -23,6 +23,7 @@ from core.config_alerts import SentrySettings, SmtpSettings
 from core.config_api import ApiSettings
 from core.config_api import production_problems as api_production_problems
 from core.config_base import section_config
+from core.config_keys import KeySettings
 from core.config_tracking import TrackingSettings
 from core.config_webapp import WebAppSettings
 from core.config_webhook_ip import WebhookIpSettings
@@ -349,6 +350,7 @@ class Settings(BaseSettings):
     health: HealthSettings = Field(default_factory=HealthSettings)
     tracking: TrackingSettings = Field(default_factory=TrackingSettings)
     access: AccessSettings = Field(default_factory=AccessSettings)
+    keys: KeySettings = Field(default_factory=KeySettings)
     webapp: WebAppSettings = Field(default_factory=WebAppSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
@@ -380,6 +382,7 @@ SECTIONS: dict[str, type[BaseSettings]] = {
     "health": HealthSettings,
     "tracking": TrackingSettings,
     "access": AccessSettings,
+    "keys": KeySettings,
     "webapp": WebAppSettings,
     "api": ApiSettings,
     "smtp": SmtpSettings,

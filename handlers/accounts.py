@@ -37,6 +37,7 @@ from handlers.secret_input import delete_secret_message
 from services.accounts import (
     FORM_EXPIRED,
     AccountService,
+    ExchangeOptions,
     SealedKeys,
     check_key_text,
     looks_like_key,
@@ -61,6 +62,12 @@ class ExchangePageCallback(CallbackData, prefix="xg"):
 
 class NetworkCallback(CallbackData, prefix="xn"):
     testnet: bool
+
+
+class UncheckedKeyCallback(CallbackData, prefix="xu"):
+    """Under "I cannot check this key": yes, it has withdrawals off; or cancel."""
+
+    yes: bool
 
 
 class ConnectRetryCallback(CallbackData, prefix="xr"):
@@ -169,23 +176,64 @@ async def pick_exchange(
             render.network_prompt(options.exchange_id), reply_markup=builder.as_markup()
         )
         return
-    await state.update_data(sandbox=False)
-    await state.set_state(ConnectForm.api_key)
-    await callback.message.edit_text(render.key_prompt(options.exchange_id, sandbox=False))
+    await _ask_for_key(callback.message, state, options, sandbox=False)
 
 
 @routes.callback_query(NetworkCallback.filter(), ConnectForm.network, flags={"role": MANAGE})
 async def pick_network(
-    callback: CallbackQuery, callback_data: NetworkCallback, state: FSMContext
+    callback: CallbackQuery,
+    callback_data: NetworkCallback,
+    state: FSMContext,
+    account_service: AccountService,
 ) -> None:
-    data = await state.get_data()
-    await state.update_data(sandbox=callback_data.testnet)
-    await state.set_state(ConnectForm.api_key)
+    options = account_service.exchange_options(str((await state.get_data()).get("exchange")))
     await callback.answer()
     if isinstance(callback.message, Message):
-        await callback.message.edit_text(
-            render.key_prompt(str(data.get("exchange")), callback_data.testnet)
+        await _ask_for_key(callback.message, state, options, sandbox=callback_data.testnet)
+
+
+async def _ask_for_key(
+    prompt: Message, state: FSMContext, options: ExchangeOptions, *, sandbox: bool
+) -> None:
+    """The key prompt; for live keys of an exchange that cannot tell a key's withdraw right,
+    first the refusal (not allowed by the operator) or the question (allowed)."""
+    await state.update_data(sandbox=sandbox)
+    if options.withdraw_unchecked and not sandbox:
+        if not options.live_allowed:
+            await state.clear()
+            await prompt.edit_text(render.unchecked_refused(options.exchange_id))
+            return
+        await state.set_state(ConnectForm.confirm_unchecked)
+        builder = InlineKeyboardBuilder()
+        builder.button(
+            text="Yes, withdrawals are off", callback_data=UncheckedKeyCallback(yes=True)
         )
+        builder.button(text="Cancel", callback_data=UncheckedKeyCallback(yes=False))
+        await prompt.edit_text(
+            render.unchecked_warning(options.exchange_id), reply_markup=builder.as_markup()
+        )
+        return
+    await state.set_state(ConnectForm.api_key)
+    await prompt.edit_text(render.key_prompt(options.exchange_id, sandbox))
+
+
+@routes.callback_query(
+    UncheckedKeyCallback.filter(), ConnectForm.confirm_unchecked, flags={"role": MANAGE}
+)
+async def confirm_unchecked(
+    callback: CallbackQuery, callback_data: UncheckedKeyCallback, state: FSMContext
+) -> None:
+    await callback.answer()
+    if not callback_data.yes:
+        await state.clear()
+        if isinstance(callback.message, Message):
+            await callback.message.edit_text(render.connect_cancelled())
+        return
+    await state.update_data(withdrawals_confirmed=True)  # checked again by the service
+    await state.set_state(ConnectForm.api_key)
+    if isinstance(callback.message, Message):
+        exchange = str((await state.get_data()).get("exchange"))
+        await callback.message.edit_text(render.key_prompt(exchange, sandbox=False))
 
 
 @routes.message(ConnectForm.api_key, NOT_A_COMMAND, flags={"role": MANAGE})
@@ -246,6 +294,7 @@ def _sealed_keys(data: dict[str, Any], account_service: AccountService) -> Seale
         sandbox=bool(data.get("sandbox")),
         # a form opened before forms had an expiry gets one now
         expires_at=str(data.get("expires") or account_service.form_expiry()),
+        withdrawals_confirmed=bool(data.get("withdrawals_confirmed")),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers import numbers, trading_render
 from handlers.commands import CommandSpec
 from handlers.html import escape
+from services import accounts as accounts_service
 from services.intents import IntentAction
 from services.plain_language_dto import CommandOutcome, CommandPlan
 from services.trading_dto import AccountView
@@ -29,6 +30,21 @@ def exchange_matches(query: str, count: int) -> str:
 
 def network_prompt(exchange_id: str) -> str:
     return f"{escape(exchange_id)} has a testnet. Connect the live exchange or the testnet?"
+
+
+def unchecked_refused(exchange_id: str) -> str:
+    return escape(accounts_service.unchecked_refused(exchange_id))
+
+
+def unchecked_warning(exchange_id: str) -> str:
+    name = escape(exchange_id)
+    return (
+        f"<b>I cannot check this key.</b> {name} does not tell whether an API key may "
+        "withdraw funds, so I cannot refuse one that may, as I do on other exchanges. A leaked "
+        "key that may withdraw could empty the account.\n\n"
+        f"Create the {name} key with <b>trading only: withdrawals off</b>, bound to the bot "
+        "server's IP address. Is your key like that?"
+    )
 
 
 def key_prompt(exchange_id: str, sandbox: bool) -> str:

@@ -9,6 +9,8 @@ from aiogram.fsm.state import State, StatesGroup
 class ConnectForm(StatesGroup):
     exchange = State()  # typing part of a name, picking from buttons
     network = State()  # live or testnet
+    # live keys of an exchange that cannot tell a key's withdraw right: the user's explicit yes
+    confirm_unchecked = State()
     api_key = State()
     secret = State()
     passphrase = State()

@@ -11,6 +11,11 @@ later: FSM_TTL). Sealed keys kept for a retry after the exchange did not answer 
 then and no longer: storage TTLs restart on every write, so pressing "Try again" must not be
 able to keep them alive.
 
+An exchange that cannot tell a key's withdraw right (``key_checks.reports_withdrawals`` false:
+mexc, bitstamp) takes no live keys unless the operator allows it (``UNCHECKED_KEY_EXCHANGES``),
+and then only with the user's explicit yes that the key cannot withdraw (``withdrawals_confirmed``,
+audited). Testnet keys move no real funds and are not concerned.
+
 The PIN is 4-12 digits, stored as an argon2 hash on the user row; wrong guesses are limited per
 user by the ``PinAttempts`` shared with every other place a PIN is asked.
 """
@@ -36,6 +41,7 @@ from core.permissions import role_allows
 from core.security import KeyStore, hash_secret, mask, validate_pin
 from services.dto import UserView
 from services.exchange.base import ExchangeClient
+from services.exchange.key_checks import reports_withdrawals
 from services.pin_attempts import PinAttempts
 from services.trading import account_view
 from services.trading_dto import AccountView
@@ -59,6 +65,11 @@ IP_NOT_RESTRICTED: Final = (
     "This key works from any IP address, so I will not store it: a leaked key could trade "
     "from anywhere (the 3Commas keys were used so). Restrict it to the bot server's IP "
     "address in the exchange's API settings, then /connect again. Nothing was stored."
+)
+UNCHECKED_NOT_CONFIRMED: Final = (
+    "This exchange does not tell whether a key may withdraw, so I store its keys only after "
+    "you confirm the key has withdrawals off. /connect again and answer the question. "
+    "Nothing was stored."
 )
 FORM_EXPIRED: Final = (
     "This /connect form has expired and the keys it held are forgotten. "
@@ -97,11 +108,23 @@ class UserCachePort(Protocol):
     async def invalidate(self, telegram_id: int) -> None: ...
 
 
+def unchecked_refused(exchange_id: str) -> str:
+    """Why live keys of an exchange that cannot report a key's withdraw right are refused."""
+    return (
+        f"I cannot check whether a {exchange_id} key may withdraw funds: {exchange_id} does "
+        "not tell a key's permissions, and a leaked key that may withdraw could empty the "
+        f"account. So this bot takes no live {exchange_id} keys. Pick another exchange in "
+        "/connect (binance, bybit, okx, kucoin... are checked). Nothing was stored."
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ExchangeOptions:
     exchange_id: str
     has_testnet: bool
     needs_passphrase: bool
+    withdraw_unchecked: bool = False  # the exchange cannot tell a key's withdraw right
+    live_allowed: bool = True  # live keys taken (checked, or the operator allows it unchecked)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +138,7 @@ class SealedKeys:
     passphrase: str | None
     sandbox: bool
     expires_at: str  # ISO time
+    withdrawals_confirmed: bool = False  # the user's yes, where the exchange cannot tell
 
 
 @functools.cache
@@ -158,8 +182,10 @@ class AccountService:
         clock: Clock = utc_now,
         form_ttl_s: int = FORM_TTL_S,
         require_ip_restriction: bool = True,
+        unchecked_allowed: frozenset[str] = frozenset(),
     ) -> None:
         self._require_ip = require_ip_restriction
+        self._unchecked_allowed = unchecked_allowed  # UNCHECKED_KEY_EXCHANGES
         self._db = db
         self._keystore = keystore
         self._factory = factory
@@ -189,10 +215,13 @@ class AccountService:
         """What /connect must ask for this exchange; ``UserError`` when it is not offered."""
         if exchange_id not in self.exchange_ids():
             raise UserError("That exchange is not offered; /connect shows the list.")
+        unchecked = not reports_withdrawals(exchange_id)
         return ExchangeOptions(
             exchange_id=exchange_id,
             has_testnet=has_testnet(exchange_id),
             needs_passphrase=self._factory.needs_passphrase(exchange_id),
+            withdraw_unchecked=unchecked,
+            live_allowed=not unchecked or exchange_id in self._unchecked_allowed,
         )
 
     # -- key material in flight -----------------------------------------------------------------
@@ -223,6 +252,7 @@ class AccountService:
             secret=self.unseal(keys.secret),
             passphrase=self.unseal(keys.passphrase) if keys.passphrase else None,
             sandbox=keys.sandbox,
+            withdrawals_confirmed=keys.withdrawals_confirmed,
         )
 
     def _expired(self, expires_at: str) -> bool:
@@ -248,16 +278,19 @@ class AccountService:
         secret: str,
         passphrase: str | None = None,
         sandbox: bool = False,
+        withdrawals_confirmed: bool = False,
     ) -> AccountView:
         """Check the keys at the exchange and store them encrypted.
 
         Raises ``UserError`` for keys the exchange refuses, keys that may withdraw, malformed
-        input or an exchange not offered; ``TemporaryExchangeError`` when the exchange does not
-        answer. Nothing is stored unless every check passed."""
+        input, an exchange not offered, or live keys of an exchange that cannot tell a key's
+        withdraw right (unless allowed and ``withdrawals_confirmed``); ``TemporaryExchangeError``
+        when the exchange does not answer. Nothing is stored unless every check passed."""
         self._require(user)
         options = self.exchange_options(exchange_id)
         if sandbox and not options.has_testnet:
             raise UserError(f"{exchange_id} has no testnet; connect it live or pick another.")
+        unchecked = _unchecked_live(options, sandbox, withdrawals_confirmed)
         api_key = check_key_text(api_key, "key")
         secret = check_key_text(secret, "secret")
         if options.needs_passphrase:
@@ -287,7 +320,12 @@ class AccountService:
                 "account_connected",
                 actor_user_id=user.id,
                 target=label,
-                details={"exchange": exchange_id, "sandbox": sandbox},
+                details={
+                    "exchange": exchange_id,
+                    "sandbox": sandbox,
+                    # stored on the user's word: the exchange cannot tell the withdraw right
+                    "withdraw_unchecked": unchecked,
+                },
             )
             view = account_view(account)
         log.info("account_connected", account_id=view.id, exchange=exchange_id, sandbox=sandbox)
@@ -396,6 +434,18 @@ class AccountService:
     def _require(user: UserView) -> None:
         if not role_allows(user.role, "accounts.manage"):
             raise Forbidden("Only traders can manage exchange accounts.")
+
+
+def _unchecked_live(options: ExchangeOptions, sandbox: bool, confirmed: bool) -> bool:
+    """Whether these are live keys of an exchange that cannot tell a key's withdraw right;
+    ``UserError`` unless the operator allows that exchange and the user said yes."""
+    if not options.withdraw_unchecked or sandbox:
+        return False
+    if not options.live_allowed:
+        raise UserError(unchecked_refused(options.exchange_id))
+    if not confirmed:
+        raise UserError(UNCHECKED_NOT_CONFIRMED)
+    return True
 
 
 def _free_label(base: str, taken: set[str]) -> str:

@@ -38,6 +38,7 @@ async def build(ctx: FeatureContext) -> Feature:
         clock=ctx.clock,
         form_ttl_s=ctx.settings.redis.fsm_ttl_s,  # the /connect form's own expiry
         require_ip_restriction=ctx.settings.security.require_key_ip_restriction,
+        unchecked_allowed=ctx.settings.keys.unchecked_key_exchanges,
     )
     closers: list[Callable[[], Awaitable[None]]] = []
     ai = None
