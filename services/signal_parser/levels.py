@@ -96,6 +96,8 @@ class Levels:
     stop_prose: bool = False
     # where the first entry label starts: the side written around it decides (``sides``)
     entry_at: int = -1
+    # entry labels that gave prices: two plans ("Cenário A ... Cenário B") give two
+    entries_written: int = 0
     # the target numbers that gave values ("TP1: 42000"): a second "TP1" repeats it
     numbers_read: set[int] = field(default_factory=set)
 
@@ -141,8 +143,8 @@ def extract_levels(n: Normalized, work_end: int) -> Levels:
             if lv.leverage is None:
                 lv.leverage = labelled_leverage(low, le, seg_end)
             continue
-        if kind == "dca":
-            continue
+        if kind == "dca" or (kind == "entry" and _after_dca(found, i)):
+            continue  # "DCA Entry (1% capital): 9.72": an add-on, not the entry
         expected = len(lv.targets) + 1 if kind == "target" else 1
         # the same line already gave targets: no list below this label
         on_line = kind == "target" and bool(lv.targets) and lv.targets[-1].start >= lines[li][0]
@@ -169,6 +171,11 @@ def _read_stop(lv: Levels, nums: list[Num], prose: bool) -> None:
     lv.stop_labelled = True
     if nums and (lv.stop is None or (lv.stop_prose and not prose)):
         lv.stop, lv.stop_prose = nums[0], prose
+
+
+def _after_dca(found: list[tuple[str, int, int]], i: int) -> bool:
+    """Whether label ``i`` directly follows a DCA label ("DCA Entry", "Nhập DCA")."""
+    return i > 0 and found[i - 1][0] == "dca" and found[i][1] - found[i - 1][2] <= 1
 
 
 def _until_pipe(low: str, nums: list[Num], seg_end: int) -> list[Num]:
@@ -224,6 +231,8 @@ def _read_entry(
     """The first entry label wins (but one read from a sentence gives way to a later bare
     price); a later "Sell:" after a "Buy" entry (or the reverse) gives targets. An entry is at
     market when a market word follows the label."""
+    if nums:
+        lv.entries_written += 1
     if lv.entry and lv.entry_prose and nums and not prose:
         lv.entry, lv.entry_prose = nums, False
         return

@@ -216,6 +216,13 @@ ENTRY_WORDS: Final = (
     "قیمت ورود",
     "دخول",
     "entrée",
+    "zona di prezzo di entrata",
+    "prezzo di entrata",
+    "zona di entrata",
+    "entrata",
+    "ingresso",
+    "nhập chính",
+    "nhập",
     "einstieg",
     "harga masuk",
 )
@@ -270,6 +277,8 @@ TARGET_WORDS: Final = (
     "اهداف",
     "الهدف",
     "الأهداف",
+    "obiettivi",
+    "obiettivo",
     "ziele",
     "ziel",
     "objectifs",
@@ -327,6 +336,7 @@ LEVERAGE_WORDS: Final = (
     "الرافعة",
     "hebel",
     "levier",
+    "leva",
 )
 # entry labels only when a price follows ("EN 1.0740", "Short from 1.2615", "Sell limit: 9")
 WEAK_ENTRY_WORDS: Final = ("from", "limit", "buy limit", "sell limit", "price")
@@ -339,6 +349,10 @@ EXAMPLE_WORDS: Final = (
     "guia",
     "guía",
     "how it works",
+    "how i use",
+    "how to use",
+    "cách tôi sử dụng",
+    "cách sử dụng",
     "come funziona",
     "como funciona",
     "cómo funciona",
@@ -360,7 +374,22 @@ EXAMPLE_WORDS: Final = (
 # a modal before an open verb makes a question or a thought, not a call ("devo abrir ...")
 MODAL_WORDS: Final = ("should", "shall", "could", "would", "devo", "deveria", "debo", "debería")
 # add-on / averaging levels are not part of the entry
-DCA_WORDS: Final = ("dca", "add more", "averaging", "усреднение", "補倉", "补仓", "加倉", "加仓")
+# and neither is an average entry ("Avg Entry: ~9.89", "Mức Nhập Trung Bình: 10590")
+DCA_WORDS: Final = (
+    "dca",
+    "add more",
+    "averaging",
+    "усреднение",
+    "補倉",
+    "补仓",
+    "加倉",
+    "加仓",
+    "avg entry",
+    "avg. entry",
+    "average entry",
+    "mức nhập trung bình",
+    "nhập trung bình",
+)
 PAIR_LABELS: Final = (
     "pair",
     "coin",

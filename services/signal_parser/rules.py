@@ -124,11 +124,23 @@ def _open_call(low: str) -> bool:
 
 
 def _reads_as_entry(r: Reading) -> bool:
-    """A pair and two of side, entry, targets, stop. An entry price alone only counts when a
-    label says so ("Entry: 5"); commentary such as "ETH could go long above 2000" has a side
-    and a number but no trade."""
+    """A pair and two of side, entry, targets, stop (or, without a pair, labelled entry,
+    targets and stop). An entry price alone only counts when a label says so ("Entry: 5");
+    commentary such as "ETH could go long above 2000" has a side and a number but no trade."""
     lv = r.levels
-    entry_labelled = bool(lv.entry) and bool(lv.entry_word)
+    # an entry price read out of a sentence is no trade on its own ("Il punto di ingresso
+    # ideale sarebbe stato ... a ~3.1053")
+    entry_labelled = bool(lv.entry) and bool(lv.entry_word) and not lv.entry_prose
+    if r.pair is None:
+        # a plan that names no coin ("Điểm vào: 1.10 / Cắt lỗ: 0.865 / TP1: 1.20"): one entry,
+        # every level labelled; the missing coin keeps it below the threshold
+        return (
+            entry_labelled
+            and lv.entries_written == 1
+            and lv.complete
+            and lv.target_labelled
+            and lv.stop_labelled
+        )
     # "Eur/aud @ Sell Now 1.63260 / Take Profit: 20-50-100 Pips": at market, levels in pips
     market_call = lv.entry_market is not None and (lv.target_labelled or lv.stop_labelled)
     return (

@@ -33,10 +33,14 @@ UPDATE_ORDER: Final = (
     UpdateType.OTHER,
 )
 CONDITIONAL_RE: Final = re.compile(
-    r"(?:\b(?:if|after|when|once|until|before|unless|если|после|когда|как\s+только)|如果|当|當)"
+    r"(?:\b(?:if|after|when|once|until|before|unless|если|после|когда|как\s+только"
+    # a probability is no report either: "60-65% xác suất đạt ít nhất TP1", "chance to hit TP2"
+    r"|xác\s+suất|probability\s+(?:of|to)|chances?\s+(?:of|to)|вероятност\w*)|如果|当|當)"
     r"[\s,]*(?:the\s+|our\s+)?$"
 )
-CONDITIONAL: Final = led_pattern(CONDITIONAL_RE, "abiouwекп如当當")
+CONDITIONAL: Final = led_pattern(CONDITIONAL_RE, "abiouwекпxpcв如当當")
+# a probability inside a report match: "vượt TP1: ≈ 40-45% xác suất đạt" is no report
+PROBABILITY_RE: Final = re.compile(r"xác\s+suất|probabilit|chances?\b|вероятност|概率|機率")
 PROFIT_TRIGGERS: Final = ("profit", "прибыль", "lucro", "ganancia", "www")
 _PROFIT_EN: Final = r"profit\s*:?\s*\+?\d+(?:[.,]\d+)?\s*%|\d+(?:[.,]\d+)?\s*%\s*profit"
 _PROFIT_OTHER: Final = r"прибыль\s*:?\s*\+?\d|lucro\s*:?\s*\+?\d|ganancia\s*:?\s*\+?\d|\bwww\b"
@@ -121,7 +125,7 @@ def _best_report(low: str, scan: Led, utype: UpdateType, strong: bool) -> _Found
     """The first report ``scan`` finds; for take-profits the one naming the highest index."""
     best: _Found | None = None
     for s, e, m in scan.finditer(low):
-        if CONDITIONAL.fast.search(low, max(0, s - 16), s):
+        if CONDITIONAL.fast.search(low, max(0, s - 16), s) or PROBABILITY_RE.search(low, s, e):
             continue  # "after TP1 is hit, move SL": an instruction, not a report
         if utype is UpdateType.TP_HIT and low[max(0, s - 7) : s].rstrip().endswith(
             ("entry", "stop")

@@ -118,6 +118,37 @@ PLAN_CASES: list[tuple[str, str, dict[str, Any]]] = [
         "1st target @ 1.08400",
         {"entry": "market"},
     ),
+    (
+        "it_field_per_line",
+        "Attività\nETH/USDT Futures Perpetui\nPosizione\nLong\nZona di Prezzo di Entrata\n"
+        "$4,450 - $4,550\nTake Profit 1 (TP1)\n$4,760\nTake Profit 2 (TP2)\n$4,950\n"
+        "Stop Loss (SL)\n$4,240\nLeva Raccomandata\n5x - 8x",
+        {
+            "side": "long",
+            "entry": D("4450", "4550"),
+            "targets": D("4760", "4950"),
+            "stop_loss": Decimal(4240),
+            "leverage": Decimal(5),
+        },
+    ),
+    (
+        "dca_and_average_entries_are_not_the_entry",
+        "#ARB/USDT LONG\nInitial Entry (1% capital): 10.05 USDT\nDCA Entry (1% capital): 9.72 USDT"
+        "\nAvg Entry: ~9.89 USDT\nStop Loss: 8.88 USDT\nTP1: 10.38 USDT",
+        {"entry": D("10.05"), "stop_loss": Decimal("8.88")},
+    ),
+    (
+        "vi_no_coin_plan_with_a_probability",
+        "TÍN HIỆU NHANH\n• Điểm vào: 1.10\n• Cắt lỗ: 0.865\n• TP1: 1.20\n• TP2: 1.32\n"
+        "• Động lực duy trì vượt TP1: ≈ 40-45% xác suất đạt TP2",
+        {"base": None, "entry": D("1.10"), "targets": D("1.20", "1.32")},
+    ),
+    (
+        "vi_main_entry",
+        "LOẠI GIAO DỊCH: Bán (Short)\nĐòn bẩy: 70x\nNhập Chính: 10500 USDT\nNhập DCA: 10680 USDT"
+        "\nMức Nhập Trung Bình (ước tính): 10590 USDT\nDừng lỗ: 10860 USDT\nTP1: 10400 USDT",
+        {"side": "short", "entry": D("10500"), "stop_loss": Decimal(10860)},
+    ),
 ]
 
 
@@ -153,3 +184,26 @@ def test_headings_and_commentary_name_no_trade(text: str) -> None:
     result = parse(text)
     assert result.kind is not SignalKind.ENTRY
     assert result.base is None
+
+
+def test_a_plan_without_a_coin_stays_below_threshold() -> None:
+    result = parse("• Điểm vào: 1.10\n• Cắt lỗ: 0.865\n• TP1: 1.20\n• TP2: 1.32")
+    assert result.kind is SignalKind.ENTRY and result.base is None
+    assert result.confidence < THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a guide's example levels
+        "Cách Tôi Sử Dụng TP/SL:\n• Điểm vào: $2.75\n• TP1: $2.88\n• SL: $2.70",
+        # two scenarios and no coin: no single call
+        "Cenário A - VENDA:\nEntrada: 0.402 - 0.408\nStop-Loss: 0.414\nTP1: 0.385\n"
+        "Cenário B - COMPRA:\nEntrada: 0.360 - 0.352\nStop-Loss: 0.342\nTP1: 0.382",
+        # an entry price read out of a hindsight sentence, nothing else
+        "Un trader venderebbe XRP: 1. Entrata (Il Segnale di Vendita): il punto di ingresso "
+        "ideale per uno short sarebbe stato a ~3.1053.",
+    ],
+)
+def test_guides_scenarios_and_hindsight_are_not_entries(text: str) -> None:
+    assert parse(text).kind is not SignalKind.ENTRY
