@@ -54,6 +54,8 @@ NUMBERS_ONLY_LINE_RE: Final = re.compile(
     r"[^\w\n]*\$?\d[\d.,]*(?:[ \t]*[-–/,|][ \t]*\$?\d[\d.,]*)*[^\w\n]*"
 )
 _DIGIT_RE: Final = re.compile(r"\d")
+# a sentence ends between two numbers: they belong to different statements
+SENTENCE_END_RE: Final = re.compile(r"[.!?。][ \t]+[^\W\d_]")
 # letters between a label and its price that make the value part of a sentence
 PROSE_LETTERS: Final = 15
 CJK_WEIGHT: Final = 3
@@ -98,6 +100,8 @@ class Levels:
     entry_at: int = -1
     # entry labels that gave prices: two plans ("Cenário A ... Cenário B") give two
     entries_written: int = 0
+    # where the targets read from a sentence start
+    prose_targets: set[int] = field(default_factory=set)
     # the target numbers that gave values ("TP1: 42000"): a second "TP1" repeats it
     numbers_read: set[int] = field(default_factory=set)
 
@@ -153,16 +157,17 @@ def extract_levels(n: Normalized, work_end: int) -> Levels:
         )
         if consumed > seg_end:
             used_until = consumed
-        nums = _until_pipe(low, nums, seg_end)
+        nums = _field_values(low, nums, seg_end)
         prose = bool(nums) and _prose_before(low, le, nums[0].start)
         if kind == "entry":
-            if lv.entry_at < 0:
-                lv.entry_at = ls
+            lv.entry_at = ls if lv.entry_at < 0 else lv.entry_at
             _read_entry(lv, low, low[ls:le], nums, le, max(seg_end, consumed), prose)
         elif kind == "target" and not OPEN_TARGET_RE.match(low, le, seg_end):
-            _read_target(lv, low, nums, le, seg_end)
+            _read_target(lv, low, nums, le, seg_end, prose)
         elif kind == "stop":
             _read_stop(lv, nums, prose)
+    if lv.prose_targets and any(x.start not in lv.prose_targets for x in lv.targets):
+        lv.targets = [x for x in lv.targets if x.start not in lv.prose_targets]
     return lv
 
 
@@ -178,20 +183,32 @@ def _after_dca(found: list[tuple[str, int, int]], i: int) -> bool:
     return i > 0 and found[i - 1][0] == "dca" and found[i][1] - found[i - 1][2] <= 1
 
 
-def _until_pipe(low: str, nums: list[Num], seg_end: int) -> list[Num]:
-    """ "Entry range: $123-125 (...)|Stop loss: $128": a pipe after a value ends the field."""
-    if not nums or "|" not in low[nums[0].end : seg_end]:
+def _field_values(low: str, nums: list[Num], seg_end: int) -> list[Num]:
+    """The values of one field: a pipe after a value ends it ("Entry range: $123-125 (...)|Stop
+    loss: $128"), and so does the end of a sentence ("... em $2.309,36. Isso dá um lucro de
+    $2.576,77 - ...")."""
+    if not nums:
         return nums
-    bar = low.index("|", nums[0].end, seg_end)
-    return [x for x in nums if x.start < bar]
+    if "|" in low[nums[0].end : seg_end]:
+        bar = low.index("|", nums[0].end, seg_end)
+        nums = [x for x in nums if x.start < bar]
+    for i in range(1, len(nums)):
+        if SENTENCE_END_RE.search(low, nums[i - 1].end, nums[i].start):
+            return nums[:i]
+    return nums
 
 
-def _read_target(lv: Levels, low: str, nums: list[Num], label_end: int, seg_end: int) -> None:
+def _read_target(
+    lv: Levels, low: str, nums: list[Num], label_end: int, seg_end: int, prose: bool
+) -> None:
     """A target label's values; a number already read is a repeat ("TP1: +$700 → 1:1" in a
-    risk/reward block after TP1..TP3) and gives nothing."""
+    risk/reward block after TP1..TP3) and gives nothing. Targets read from a sentence are
+    marked: they give way to targets written as bare prices (``extract_levels``)."""
     number = _target_number(low, label_end, seg_end)
     if number in lv.numbers_read:
         return
+    if prose:
+        lv.prose_targets.update(x.start for x in nums)
     lv.targets.extend(nums)
     lv.target_labelled = True
     lv.numbered = max(lv.numbered, number)

@@ -306,6 +306,7 @@ STOP_WORDS: Final = (
     "止損",
     "止损",
     "stop de perda",
+    "parada de perda",
     "parar perda",
     "zarar durdur",
     "zarar kes",

@@ -286,7 +286,7 @@ def normalize(text: str) -> Normalized:
 # comma before a number with a decimal point separates two prices: "132.650,133.000".
 NUMBER_PATTERN: Final = (
     r"(?<![A-Za-z0-9\u0400-\u04ff])(?<![0-9]\.)(?:(?<![0-9],)|(?=\d+\.\d))"
-    r"(?>[1-9]\d{0,2}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d{1,3}(?:\.\d{3})+,\d+(?![.\d])|\d+(?:[.,]\d+)?|\.\d+)"
+    r"(?>[1-9]\d{0,2}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d{1,3}(?:\.\d{3})+,\d+(?!\.?\d)|\d+(?:[.,]\d+)?|\.\d+)"
     r"(?P<k>[kK](?![A-Za-z]))?"
     r"(?![A-Za-z0-9\u0400-\u04ff]|\.\d|,\d(?!\d*\.\d))"
 )

@@ -149,6 +149,22 @@ PLAN_CASES: list[tuple[str, str, dict[str, Any]]] = [
         "\nMức Nhập Trung Bình (ước tính): 10590 USDT\nDừng lỗ: 10860 USDT\nTP1: 10400 USDT",
         {"side": "short", "entry": D("10500"), "stop_loss": Decimal(10860)},
     ),
+    (
+        "pt_prose_sections_and_summary",
+        "Vamos analisar o $ETH para uma operação de venda.\n"
+        "1. **Ponto de Entrada**:\n- Entre na operação de venda pelo preço atual de $2.576,77.\n"
+        "2. **Lucro (TP)**:\n- Alvo no suporte recente em $2.309,36. Isso dá um lucro de "
+        "$2.576,77 - $2.309,36 = $267,41 por ETH.\n"
+        "3. **Parada de Perda (SL)**:\n- Defina a parada de perda acima da máxima recente em "
+        "$2.804,39, um pouco mais alta em $2.850,00.\n"
+        "### Resumo:\n- **Ponto de Entrada**: $2.576,77 (venda)\n- **Parada de Perda**: $2.850,00",
+        {
+            "side": "short",
+            "entry": D("2576.77"),
+            "targets": D("2309.36"),
+            "stop_loss": Decimal("2850.00"),
+        },
+    ),
 ]
 
 
