@@ -32,6 +32,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import ccxt
 import ccxt.async_support as ccxt_async
+import certifi
 import structlog
 from tenacity import (
     AsyncRetrying,
@@ -122,6 +123,7 @@ class CcxtExchangeClient:
         exchange: Any | None = None,
         breaker: CircuitBreaker | None = None,
         markets_cache: Cache | None = None,
+        http_session: Any | None = None,  # an aiohttp session shared by clients (the factory's)
     ) -> None:
         self.name = exchange_id
         self._derivatives = default_type != "spot"
@@ -155,6 +157,8 @@ class CcxtExchangeClient:
                 config["password"] = password
             if markets:
                 config["markets"] = dict(markets)
+            if http_session is not None:  # ccxt then neither makes nor closes its own
+                config["session"] = http_session
             exchange = _new_exchange(exchange_id, config, sandbox=sandbox)
             if urls_override:
                 exchange.urls["api"] = rewrite_urls(exchange.urls["api"], urls_override)
@@ -480,12 +484,15 @@ REFERENCE_PRICE_S: Final = 2.0
 _REFERENCE_PRICES: dict[tuple[str, str, str], tuple[float, Decimal]] = {}
 
 
+def shared_ssl_context() -> ssl.SSLContext:
+    """The TLS context ccxt's own connections would use (certifi's CA bundle), shared."""
+    return _ssl_context(certifi.where())
+
+
 def _ssl_context(cafile: str | None) -> ssl.SSLContext:
     """One TLS context per CA file for every client of the process. ccxt makes its own in each
-    exchange object's first request, reading the CA bundle again each time: about 22 ms of CPU
-    per client (measured; most of a cold live follower's cost) and its own certificate store in
-    memory. A context is safe to share between connections; it is built the way ccxt builds it.
-    """
+    exchange object's first request, reading the CA bundle again: about 22 ms of CPU per client
+    (measured) and its own certificate store. A context is safe to share; built as ccxt does."""
     context = _SSL_CONTEXTS.get(cafile)
     if context is None:
         context = _SSL_CONTEXTS[cafile] = ssl.create_default_context(cafile=cafile)
