@@ -18,7 +18,7 @@ from typing import Final
 from core.domain import Side
 from services.signal_parser.labels import labels
 from services.signal_parser.leads import led_pattern
-from services.signal_parser.levels import MARKET_PRICE, Levels
+from services.signal_parser.levels import MARKET_PRICE, SENTENCE_END_RE, Levels, field_values
 from services.signal_parser.normalize import Normalized
 from services.signal_parser.pairs import Pair
 from services.signal_parser.prices import Num, line_end, line_start, numbers
@@ -94,9 +94,12 @@ def _title_end(low: str) -> int | None:
 def _side_line_entry(
     n: Normalized, side_span: tuple[int, int], pair: Pair | None, work_end: int
 ) -> tuple[list[Num], tuple[int, int] | None]:
-    """Entry written on the side line, else on a price-only line just below it."""
+    """Entry written on the side line (in a paragraph, the side word's sentence), else on a
+    price-only line just below it."""
     low = n.lower
     ls = line_start(low, side_span[0])
+    for end in SENTENCE_END_RE.finditer(low, ls, side_span[0]):
+        ls = end.end() - 1  # a paragraph: the side word's own sentence
     le = min(work_end, line_end(low, side_span[1]))
     for kind, s, _ in labels(low, side_span[1], le):
         if kind in ("target", "stop"):
@@ -105,9 +108,11 @@ def _side_line_entry(
     mk = MARKET_PRICE.search(low, ls, le)
     if mk:
         return [], (mk.start, mk.end)
-    nums = [
-        x for x in numbers(n, ls, le) if pair is None or not (pair.start <= x.start < pair.end)
-    ]
+    nums = field_values(
+        low,
+        [x for x in numbers(n, ls, le) if pair is None or not (pair.start <= x.start < pair.end)],
+        le,
+    )
     if nums or le < line_end(low, side_span[1]):
         return nums, None
     return _price_line_below(n, le, work_end), None  # weak: see ``settle_entry``

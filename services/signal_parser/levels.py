@@ -100,8 +100,6 @@ class Levels:
     entry_at: int = -1
     # entry labels that gave prices: two plans ("Cenário A ... Cenário B") give two
     entries_written: int = 0
-    # where the targets read from a sentence start
-    prose_targets: set[int] = field(default_factory=set)
     # the target numbers that gave values ("TP1: 42000"): a second "TP1" repeats it
     numbers_read: set[int] = field(default_factory=set)
 
@@ -157,17 +155,15 @@ def extract_levels(n: Normalized, work_end: int) -> Levels:
         )
         if consumed > seg_end:
             used_until = consumed
-        nums = _field_values(low, nums, seg_end)
+        nums = field_values(low, nums, seg_end)
         prose = bool(nums) and _prose_before(low, le, nums[0].start)
         if kind == "entry":
             lv.entry_at = ls if lv.entry_at < 0 else lv.entry_at
             _read_entry(lv, low, low[ls:le], nums, le, max(seg_end, consumed), prose)
         elif kind == "target" and not OPEN_TARGET_RE.match(low, le, seg_end):
-            _read_target(lv, low, nums, le, seg_end, prose)
+            _read_target(lv, low, nums, le, seg_end)
         elif kind == "stop":
             _read_stop(lv, nums, prose)
-    if lv.prose_targets and any(x.start not in lv.prose_targets for x in lv.targets):
-        lv.targets = [x for x in lv.targets if x.start not in lv.prose_targets]
     return lv
 
 
@@ -183,7 +179,7 @@ def _after_dca(found: list[tuple[str, int, int]], i: int) -> bool:
     return i > 0 and found[i - 1][0] == "dca" and found[i][1] - found[i - 1][2] <= 1
 
 
-def _field_values(low: str, nums: list[Num], seg_end: int) -> list[Num]:
+def field_values(low: str, nums: list[Num], seg_end: int) -> list[Num]:
     """The values of one field: a pipe after a value ends it ("Entry range: $123-125 (...)|Stop
     loss: $128"), and so does the end of a sentence ("... em $2.309,36. Isso dá um lucro de
     $2.576,77 - ...")."""
@@ -198,17 +194,12 @@ def _field_values(low: str, nums: list[Num], seg_end: int) -> list[Num]:
     return nums
 
 
-def _read_target(
-    lv: Levels, low: str, nums: list[Num], label_end: int, seg_end: int, prose: bool
-) -> None:
+def _read_target(lv: Levels, low: str, nums: list[Num], label_end: int, seg_end: int) -> None:
     """A target label's values; a number already read is a repeat ("TP1: +$700 → 1:1" in a
-    risk/reward block after TP1..TP3) and gives nothing. Targets read from a sentence are
-    marked: they give way to targets written as bare prices (``extract_levels``)."""
+    risk/reward block after TP1..TP3) and gives nothing."""
     number = _target_number(low, label_end, seg_end)
     if number in lv.numbers_read:
         return
-    if prose:
-        lv.prose_targets.update(x.start for x in nums)
     lv.targets.extend(nums)
     lv.target_labelled = True
     lv.numbered = max(lv.numbered, number)

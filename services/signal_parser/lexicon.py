@@ -260,6 +260,11 @@ TARGET_WORDS: Final = (
     "止盈位",
     "止盈",
     "realizare profit",
+    "realizzare profitti",
+    "realizzerei profitti",
+    "prendere profitto",
+    "prenderei profitto",
+    "presa di profitto",
     "alvos",
     "alvo",
     "objetivos",
@@ -343,37 +348,6 @@ LEVERAGE_WORDS: Final = (
 WEAK_ENTRY_WORDS: Final = ("from", "limit", "buy limit", "sell limit", "price")
 # two-letter ones, looked for only where a price follows them: "EN 1.0740", "at 1.5630"
 SHORT_ENTRY_WORDS: Final = ("en", "at")
-# a post that calls itself an example (a guide quoting a signal) is not a call
-EXAMPLE_WORDS: Final = (
-    "example",
-    "guide",
-    "guia",
-    "guía",
-    "how it works",
-    "how i use",
-    "how to use",
-    "cách tôi sử dụng",
-    "cách sử dụng",
-    "come funziona",
-    "como funciona",
-    "cómo funciona",
-    "if you are",
-    "if you're",
-    "si estás",
-    "se você",
-    "если вы",
-    "exemplo",
-    "ejemplo",
-    "exemple",
-    "пример",
-    "示例",
-    "例子",
-    "ví dụ",
-    "مثال",
-    "örnek",
-)
-# a modal before an open verb makes a question or a thought, not a call ("devo abrir ...")
-MODAL_WORDS: Final = ("should", "shall", "could", "would", "devo", "deveria", "debo", "debería")
 # add-on / averaging levels are not part of the entry
 # and neither is an average entry ("Avg Entry: ~9.89", "Mức Nhập Trung Bình: 10590")
 DCA_WORDS: Final = (

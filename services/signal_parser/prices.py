@@ -13,6 +13,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Final
 
+from services.signal_parser import lexicon_context as lctx
 from services.signal_parser.normalize import NUMBER_RE, Normalized
 from services.signal_parser.normalize import to_decimal as _read_token
 
@@ -60,6 +61,19 @@ ZONE_GAP_RE: Final = re.compile(r"-|/|_|~| - | / | ~ ")
 RAW_DECIMAL_RE: Final = re.compile(r"\d+(?:\.\d+)?")
 
 
+# "3.000", "2.910": a dot before exactly three digits
+DOT_GROUPS_RE: Final = re.compile(r"[1-9]\d{0,2}(?:\.\d{3})+")
+# a decimal point written with other than three decimals ("1.25", "0.5"; not the ratio "1:1.6")
+OTHER_DECIMAL_RE: Final = re.compile(r"(?<![\d.,:])\d+\.(?:\d{1,2}|\d{4,})(?![\d.])")
+DOT_LANGUAGE: Final = re.compile(
+    r"(?<![^\W\d_])(?:" + "|".join(lctx.DOT_THOUSANDS_WORDS) + r")(?![^\W\d_])"
+)
+# how many words of those languages make a post one written in them
+DOT_LANGUAGE_WORDS: Final = 8
+# the last text asked about and its answer (one parse asks for many stretches of one text)
+_DOT_LAST: list[tuple[str, bool]] = [("", False)]
+
+
 @dataclass(slots=True)
 class Num:
     """A price as written and its span in the normalised text."""
@@ -90,6 +104,8 @@ def numbers(n: Normalized, start: int, end: int) -> list[Num]:
         value = to_decimal(tok)
         if value is None:
             continue
+        if "." in tok and DOT_GROUPS_RE.fullmatch(tok) and dot_thousands(low):
+            value = Decimal(tok.replace(".", ""))  # "3.000-3.025" in an Italian post
         if out:
             gap = low[out[-1].end : s]
             # most gaps are a space or a dash: the rules below need a bracket, a sign or digits
@@ -103,6 +119,21 @@ def numbers(n: Normalized, start: int, end: int) -> list[Num]:
                     value = abbreviated
         out.append(Num(value, s, e))
     return out
+
+
+def dot_thousands(low: str) -> bool:
+    """Whether ``low`` groups thousands with a dot ("3.000", "2.910"): a post written in a
+    language that does (Italian, Portuguese, Spanish, German, Turkish, Indonesian, Romanian)
+    whose every decimal point stands before exactly three digits."""
+    last = _DOT_LAST[0]
+    if last[0] is low:
+        return last[1]
+    answer = (
+        OTHER_DECIMAL_RE.search(low) is None
+        and len(DOT_LANGUAGE.findall(low)) >= DOT_LANGUAGE_WORDS
+    )
+    _DOT_LAST[0] = (low, answer)
+    return answer
 
 
 def _not_a_price(low: str, s: int, e: int, tok: str) -> bool:

@@ -13,7 +13,7 @@ import re
 from typing import Final
 
 from core.domain import SignalKind, UpdateType
-from services.signal_parser import lexicon as lx
+from services.signal_parser import lexicon_context as lctx
 from services.signal_parser.entries import infer_side, settle_entry
 from services.signal_parser.keywords import LB, RB, Scanner
 from services.signal_parser.leads import led_pattern
@@ -28,7 +28,7 @@ from services.signal_parser.updates import Update, find_update
 
 MAX_CHARS: Final = 20_000
 INFERRED_SIDE: Final = frozenset({"side"})
-EXAMPLE: Final = Scanner(dict.fromkeys(lx.EXAMPLE_WORDS, "example"))
+EXAMPLE: Final = Scanner(dict.fromkeys(lctx.EXAMPLE_WORDS, "example"))
 # a guide says it quotes an example at its start
 EXAMPLE_SPAN: Final = 300
 OPEN_VERB_RE: Final = re.compile(
@@ -40,7 +40,7 @@ OPEN_VERB_RE: Final = re.compile(
 OPEN_VERB: Final = led_pattern(OPEN_VERB_RE, "amoо开開")
 # "devo abrir $SOL posição longa", "should I open a long": a question, not a call
 MODAL_BEFORE_RE: Final = re.compile(
-    r"(?:" + "|".join(lx.MODAL_WORDS) + r")[ \t]+(?:i[ \t]+|we[ \t]+|eu[ \t]+|yo[ \t]+)?$"
+    r"(?:" + "|".join(lctx.MODAL_WORDS) + r")[ \t]+(?:i[ \t]+|we[ \t]+|eu[ \t]+|yo[ \t]+)?$"
 )
 MODAL_SPAN: Final = 16
 

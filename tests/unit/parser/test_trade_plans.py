@@ -165,6 +165,21 @@ PLAN_CASES: list[tuple[str, str, dict[str, Any]]] = [
             "stop_loss": Decimal("2850.00"),
         },
     ),
+    (
+        "it_prose_with_dot_thousands",
+        "$ETH sembra che stia cercando di girare al rialzo dopo un rimbalzo dal minimo intorno "
+        "a 2.787, e la MA(99) si trova vicino a 3.111. Per un piano long pulito, guarderei di "
+        "acquistare nell'area 3.000-3.025 (catturando il retest). Il primo posto dove "
+        "realizzerei profitti è intorno a 3.110. Il prossimo obiettivo al rialzo si trova vicino "
+        "a 3.185. Terrei la posizione protetta con uno stop intorno a 2.910, perché se il prezzo "
+        "perde quel supporto il rimbalzo sta svanendo.",
+        {
+            "side": "long",
+            "entry": D("3000", "3025"),
+            "targets": D("3110", "3185"),
+            "stop_loss": Decimal(2910),
+        },
+    ),
 ]
 
 
@@ -223,3 +238,14 @@ def test_a_plan_without_a_coin_stays_below_threshold() -> None:
 )
 def test_guides_scenarios_and_hindsight_are_not_entries(text: str) -> None:
     assert parse(text).kind is not SignalKind.ENTRY
+
+
+def test_dot_decimals_stay_decimals_in_english_and_with_other_decimals() -> None:
+    english = parse("#XRP/USDT LONG\nEntry: 3.135\nTP1: 3.160\nTP2: 3.210\nSL: 3.080")
+    assert english.entry == (Decimal("3.135"),)
+    # Italian, but a decimal of two digits says the dot is a decimal point
+    mixed = parse(
+        "$ARB per un piano long: acquistare il token che sono per il prezzo di entrata, "
+        "della zona nel grafico.\nEntrata: 1.250\nObiettivo: 1.32\nStop: 1.180"
+    )
+    assert mixed.entry == (Decimal("1.250"),)
