@@ -56,6 +56,11 @@ KEYS_REFUSED: Final = (
     "The exchange refused these keys. Check the key and secret, the key's permissions and its "
     "IP whitelist, then /connect again. Nothing was stored."
 )
+KEYS_UNUSABLE: Final = (
+    "I could not sign a request with this secret: it is not in the form this exchange gives "
+    "(base64 on Kraken, for example). Copy the whole secret again, then /connect again. "
+    "Nothing was stored."
+)
 WITHDRAWALS_REFUSED: Final = (
     "This key is allowed to withdraw funds, so I will not store it: a leaked key could empty "
     "the account. Create a key with trading only (withdrawals off), then /connect again. "
@@ -341,6 +346,9 @@ class AccountService:
             except AuthenticationFailed:
                 log.info("account_keys_refused", exchange=exchange_id)
                 raise UserError(KEYS_REFUSED) from None
+            except ValueError:  # ccxt could not sign: a secret not in the venue's form
+                log.info("account_keys_unusable", exchange=exchange_id)  # no traceback: locals
+                raise UserError(KEYS_UNUSABLE) from None
             if await client.withdrawals_enabled():
                 log.info("account_keys_may_withdraw", exchange=exchange_id)
                 raise UserError(WITHDRAWALS_REFUSED)

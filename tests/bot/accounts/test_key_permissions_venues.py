@@ -116,6 +116,22 @@ async def test_a_key_bound_to_no_ip_is_refused(
     assert await live_accounts(app) == []
 
 
+@pytest.mark.parametrize("venue_api", ["kraken"], indirect=True)
+async def test_a_secret_the_venue_cannot_sign_with_is_refused_plainly(
+    make_app: AppFactory, telegram_api: FakeTelegramAPI, venue_api: FakeVenueAPI, tmp_path: Path
+) -> None:
+    """Kraken secrets are base64: ccxt fails to sign with another (a ValueError, not an
+    exchange error). The user is told so, nothing is stored, and nothing reached the venue."""
+    app = await venue_app(make_app, venue_api, tmp_path)
+    await pick(app, telegram_api, "kraken")
+    secret_ids = [await say(app, telegram_api, venue_api.api_key)]
+    secret_ids.append(await say(app, telegram_api, "not-base64-secret-9f8e7d6c5b4a!"))
+    assert set(secret_ids) <= deleted_ids(telegram_api)
+    reply = last_text(telegram_api)
+    assert "could not sign a request with this secret" in reply and "Nothing was stored" in reply
+    assert venue_api.requests == [] and await live_accounts(app) == []
+
+
 # -- a venue that cannot tell a key's withdraw right -------------------------------------------
 
 
