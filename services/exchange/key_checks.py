@@ -190,9 +190,7 @@ class BitgetKeyCheck(KeyCheck):
 
     @staticmethod
     async def _data(ex: Any, read: Read) -> dict[str, Any] | None:
-        return _dict(
-            await key_endpoint(ex, read, "private_spot_get_v2_spot_account_info"), "data"
-        )
+        return _dict(await key_endpoint(ex, read, "private_spot_get_v2_spot_account_info"), "data")
 
 
 class HtxKeyCheck(KeyCheck):
@@ -216,9 +214,7 @@ class HtxKeyCheck(KeyCheck):
         query = {"uid": uid, "accessKey": ex.apiKey}
         raw = await key_endpoint(ex, read, "v2private_get_user_api_key", query)
         keys = raw.get("data") if isinstance(raw, dict) else None
-        mine = [
-            k for k in keys or [] if isinstance(k, dict) and k.get("accessKey") == ex.apiKey
-        ]
+        mine = [k for k in keys or [] if isinstance(k, dict) and k.get("accessKey") == ex.apiKey]
         return mine[0] if mine else None
 
 
