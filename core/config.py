@@ -24,6 +24,7 @@ from core.config_api import ApiSettings
 from core.config_api import production_problems as api_production_problems
 from core.config_base import section_config
 from core.config_keys import KeySettings
+from core.config_signals_checks import SignalChecksSettings
 from core.config_tracking import TrackingSettings
 from core.config_webapp import WebAppSettings
 from core.config_webhook_ip import WebhookIpSettings
@@ -349,6 +350,7 @@ class Settings(BaseSettings):
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     health: HealthSettings = Field(default_factory=HealthSettings)
     tracking: TrackingSettings = Field(default_factory=TrackingSettings)
+    signal_checks: SignalChecksSettings = Field(default_factory=SignalChecksSettings)
     access: AccessSettings = Field(default_factory=AccessSettings)
     keys: KeySettings = Field(default_factory=KeySettings)
     webapp: WebAppSettings = Field(default_factory=WebAppSettings)
@@ -381,6 +383,7 @@ SECTIONS: dict[str, type[BaseSettings]] = {
     "logging": LoggingSettings,
     "health": HealthSettings,
     "tracking": TrackingSettings,
+    "signal_checks": SignalChecksSettings,
     "access": AccessSettings,
     "keys": KeySettings,
     "webapp": WebAppSettings,

@@ -52,6 +52,9 @@ async def build(ctx: FeatureContext) -> Feature:
         default_quote=ctx.settings.exchange.paper_quote,
         plans=ctx.services.get("plan_service"),
         heartbeat=heartbeat,
+        prices=ctx.exchange_factory.paper.feed if ctx.exchange_factory is not None else None,
+        entry_far_pct=ctx.settings.signal_checks.entry_far_pct,
+        price_timeout_s=ctx.settings.signal_checks.price_timeout_s,
         clock=ctx.clock,
     )
     following_service = FollowingService(

@@ -186,6 +186,7 @@ def test_console_channel_follow_and_notifications(tmp_path: Path) -> None:
     script = (
         "/post signalsdemo #ETH/USDT LONG Entry: 3300-3350 Targets: 3400, 3500 Stop: 3200\n"
         "/follow signalsdemo\n"
+        "/market btc 60500\n"  # an entry far from the (replayed) market is held for the owner
         "/post signalsdemo #BTC/USDT LONG Entry 60000 Targets: 62000, 64000 Stop: 58000\n"
         "/post signalsdemo BTC TP1 hit!\n"
     )

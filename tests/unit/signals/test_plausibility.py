@@ -10,6 +10,7 @@ from typing import Any, cast
 
 import pytest
 
+from core.config import load_settings
 from core.domain import Market, Side, SignalKind
 from core.errors import TemporaryExchangeError, UserError
 from services.exchange.base import Ticker
@@ -17,6 +18,7 @@ from services.signal_parser import ParseResult
 from services.signals.context import SignalContext
 from services.signals.plausibility import far_entry, judge, lowered, market_symbol
 from services.signals.ports import MarketPrices
+from services.trade_plans.settings import FollowSettings
 
 D = Decimal
 TEN = D(10)
@@ -171,3 +173,14 @@ async def test_without_a_price_or_a_far_entry_nothing_changes(
     result, doubt = await judge(context(feed, far_pct), post)
     assert (result, doubt) == (post, "")
     assert result.confidence == post.confidence
+
+
+def test_the_setting_defaults_to_the_risk_guards_distance(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Held at the distance the trade plans' risk guard refuses by default; env-settable."""
+    monkeypatch.delenv("SIGNAL_ENTRY_FAR_PCT", raising=False)
+    checks = load_settings(None).signal_checks
+    assert checks.entry_far_pct == FollowSettings().max_entry_distance_pct == TEN
+    monkeypatch.setenv("SIGNAL_ENTRY_FAR_PCT", "25")
+    monkeypatch.setenv("SIGNAL_PRICE_TIMEOUT", "0.5")
+    checks = load_settings(None).signal_checks
+    assert (checks.entry_far_pct, checks.price_timeout_s) == (D(25), 0.5)
