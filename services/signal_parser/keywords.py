@@ -34,7 +34,7 @@ def _trie_node(node: dict[str, Any]) -> str:
     end = "" in node
     branches = []
     for ch in sorted((c for c in node if c), key=lambda c: -len(node[c])):
-        atom = r"\s+" if ch == " " else re.escape(ch)
+        atom = r"[ \t]+" if ch == " " else re.escape(ch)  # a phrase stays on its line
         branches.append(atom + _trie_node(node[ch]))
     if not branches:
         return ""

@@ -51,7 +51,10 @@ TNUM_RE: Final = re.compile(r"t(?<![^\W\d_]t)(?=[ \t]?\d{1,2}[ \t]*[:\-=)](?!\d\
 # connectors that belong to the label before them: "SL @ 1.2", "take profit@ 1.1", "Stop at 9"
 CONNECTORS: Final = frozenset(("@", "at", "from"))
 GAP_RE: Final = re.compile(r"[^\w\n]*")
-WEAK_AFTER_RE: Final = re.compile(r"[ \t]*[:@>\-]*[ \t]*[({\[]?[ \t]*\$?\d")
+# an emoji written as its name may stand between ("Price  checkered_flag : 1.6780")
+WEAK_AFTER_RE: Final = re.compile(
+    r"[ \t]*(?:[a-z]+(?:_[a-z]+)+[ \t]*)?[:@>\-]*[ \t]*[({\[]?[ \t]*\$?\d"
+)
 # a bare side word or "@" is an entry label only when a price follows: "LONG : 0.027", "@ 144.2"
 SIDE_LABEL_AFTER_RE: Final = re.compile(r"\s*[:@]\s*\$?\s*\d")
 AT_AFTER_RE: Final = re.compile(r"\s*\$?\s*\d")

@@ -33,7 +33,7 @@ KEPT_APART = (
 # batch4 0.62, batch6 0.27, batch7 0.36, batch8 1.0 (docs/PARSER_SCORES.md); the floors are the
 # figures reached since, and only go up.
 ENTRY_FLOOR = {
-    "batch1": 0.98,
+    "batch1": 1.0,
     "batch2": 1.0,
     "batch4": 1.0,
     "batch6": 1.0,

@@ -180,6 +180,12 @@ PLAN_CASES: list[tuple[str, str, dict[str, Any]]] = [
             "stop_loss": Decimal(2910),
         },
     ),
+    (
+        "label_phrase_stays_on_its_line_and_emoji_names",
+        "Symbol chart : EUR/ NZD\nType  chart_with_upwards_trend : Modify buy\n"
+        "Price  checkered_flag : 1.6780\nTp 1  white_check_mark : 1.6850\nSL  x : 1.6710",
+        {"entry": D("1.6780"), "targets": D("1.6850"), "stop_loss": Decimal("1.6710")},
+    ),
 ]
 
 
