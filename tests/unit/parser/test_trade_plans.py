@@ -186,6 +186,30 @@ PLAN_CASES: list[tuple[str, str, dict[str, Any]]] = [
         "Price  checkered_flag : 1.6780\nTp 1  white_check_mark : 1.6850\nSL  x : 1.6710",
         {"entry": D("1.6780"), "targets": D("1.6850"), "stop_loss": Decimal("1.6710")},
     ),
+    (
+        "pt_table_short_position",
+        "| Ativo | SOL/USDT |\n| Posição | Vendida |\n| Preço de Entrada | $182 |\n"
+        "| Stop Loss | $190 |\n| Alvo 1 | $170 |\n| Alvo 2 | $160 |",
+        {"side": "short", "entry": D("182"), "targets": D("170", "160")},
+    ),
+    (
+        "zh_table_short",
+        "| 資產 | BTC/USDT 永續 |\n| 頭寸 | 空頭 |\n| 入場價格 | $98,500 |\n| 止損 | $100,200 |\n"
+        "| 止盈1(TP1) | $95,000 |\n| 止盈2(TP2) | $93,000 |",
+        {"side": "short", "entry": D("98500"), "targets": D("95000", "93000")},
+    ),
+    (
+        "it_prose_short_with_objectives",
+        "Il prezzo di $SOL è sceso sotto il supporto. Per uno short guarderei di vendere "
+        "nell'area 182-185. Il primo obiettivo è 170, il secondo obiettivo è 162. Stop sopra "
+        "192, perché se il prezzo torna sopra quel livello il setup è invalidato.",
+        {
+            "side": "short",
+            "entry": D("182", "185"),
+            "targets": D("170", "162"),
+            "stop_loss": Decimal(192),
+        },
+    ),
 ]
 
 
