@@ -27,6 +27,9 @@ from services.signal_parser.update_gates import RESULT_GATE
 from services.signal_parser.updates import Update, find_update
 
 MAX_CHARS: Final = 20_000
+# the longest post a weak report word ("close", "стоп") alone makes an update: follow-ups are
+# short ("Close half", "SL 74"); a longer text with no strong report is a guide or commentary
+WEAK_UPDATE_CHARS: Final = 200
 INFERRED_SIDE: Final = frozenset({"side"})
 EXAMPLE: Final = Scanner(dict.fromkeys(lctx.EXAMPLE_WORDS, "example"))
 # a guide says it quotes an example at its start
@@ -63,6 +66,8 @@ def _parse(text: str) -> ParseResult:
     pair = find_pair(n, with_labels=levels.has_labels)
     side = find_side(low, side_focus(low, levels.entry_at))
     update = _scan_update(low, pair, levels)
+    if update is not None and not update.strong and len(low) > WEAK_UPDATE_CHARS:
+        update = None  # a long text with only a weak report word: a guide or commentary
     if levels.leverage is None:
         levels.leverage = free_leverage(low, 0, work_end)
     settle_entry(n, levels, side.span, pair, work_end)

@@ -270,6 +270,17 @@ def test_guides_scenarios_and_hindsight_are_not_entries(text: str) -> None:
     assert parse(text).kind is not SignalKind.ENTRY
 
 
+def test_a_long_guide_with_a_weak_report_word_is_no_update() -> None:
+    guide = (
+        "1. Открытие шорт-позиции\n— На бирже фьючерсов вы берёте контракт на продажу актива, "
+        "которого у вас физически нет.\n— Если цена падает после открытия позиции, вы "
+        "зарабатываете на разнице.\n2. Закрытие позиции\n— Чтобы закрыть шорт, вы покупаете "
+        "контракт обратно."
+    )
+    assert parse(guide).kind is SignalKind.OTHER
+    assert parse("Закрываем позицию по BTC").kind is SignalKind.UPDATE
+
+
 def test_dot_decimals_stay_decimals_in_english_and_with_other_decimals() -> None:
     english = parse("#XRP/USDT LONG\nEntry: 3.135\nTP1: 3.160\nTP2: 3.210\nSL: 3.080")
     assert english.entry == (Decimal("3.135"),)
