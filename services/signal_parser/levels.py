@@ -101,7 +101,7 @@ class Levels:
     # entry labels that gave prices: two plans ("Cenário A ... Cenário B") give two
     entries_written: int = 0
     # the target numbers that gave values ("TP1: 42000"): a second "TP1" repeats it
-    numbers_read: set[int] = field(default_factory=set)
+    numbers_read: int = 0  # a bit per number: no set to build for every post
 
     @property
     def has_entry(self) -> bool:
@@ -156,7 +156,8 @@ def extract_levels(n: Normalized, work_end: int) -> Levels:
         if consumed > seg_end:
             used_until = consumed
         nums = field_values(low, nums, seg_end)
-        prose = bool(nums) and _prose_before(low, le, nums[0].start)
+        # only an entry or a stop gives way when read from a sentence
+        prose = kind != "target" and bool(nums) and _prose_before(low, le, nums[0].start)
         if kind == "entry":
             lv.entry_at = ls if lv.entry_at < 0 else lv.entry_at
             _read_entry(lv, low, low[ls:le], nums, le, max(seg_end, consumed), prose)
@@ -183,11 +184,13 @@ def field_values(low: str, nums: list[Num], seg_end: int) -> list[Num]:
     """The values of one field: a pipe after a value ends it ("Entry range: $123-125 (...)|Stop
     loss: $128"), and so does the end of a sentence ("... em $2.309,36. Isso dá um lucro de
     $2.576,77 - ...")."""
-    if not nums:
-        return nums
+    if len(nums) < 2:
+        return nums  # a pipe or a sentence end after the only value cuts nothing
     if "|" in low[nums[0].end : seg_end]:
         bar = low.index("|", nums[0].end, seg_end)
         nums = [x for x in nums if x.start < bar]
+    if len(nums) < 2 or SENTENCE_END_RE.search(low, nums[0].end, nums[-1].start) is None:
+        return nums  # most fields: one search
     for i in range(1, len(nums)):
         if SENTENCE_END_RE.search(low, nums[i - 1].end, nums[i].start):
             return nums[:i]
@@ -198,13 +201,13 @@ def _read_target(lv: Levels, low: str, nums: list[Num], label_end: int, seg_end:
     """A target label's values; a number already read is a repeat ("TP1: +$700 → 1:1" in a
     risk/reward block after TP1..TP3) and gives nothing."""
     number = _target_number(low, label_end, seg_end)
-    if number in lv.numbers_read:
+    if number and lv.numbers_read >> number & 1:
         return
     lv.targets.extend(nums)
     lv.target_labelled = True
     lv.numbered = max(lv.numbered, number)
     if number and nums:
-        lv.numbers_read.add(number)
+        lv.numbers_read |= 1 << number
 
 
 def _prose_before(low: str, start: int, end: int) -> bool:

@@ -91,7 +91,7 @@ def find_pair(n: Normalized, with_labels: bool) -> Pair | None:
     found = (
         _forex_pair(t, n.lower)
         or _written_pair(t)
-        or _named_pair(t)
+        or _named_pair(t, n.lower)
         or _glued_pair(t)
         or _labelled_coin(n)
         or _tagged_coin(t)
@@ -256,9 +256,9 @@ def _leading_coin(t: str) -> Pair | None:
     return _coin(m, offset=len(t) - len(first))
 
 
-def _named_pair(t: str) -> Pair | None:
+def _named_pair(t: str, low: str) -> Pair | None:
     """ "Bitcoin / TetherUS" (a chart's title): a coin and a quote by their names."""
-    if "/" not in t:
+    if "/" not in t or not any(q in low for q in lc.QUOTE_NAMES):
         return None
     m = NAMED_PAIR_RE.search(t)
     if m is None:

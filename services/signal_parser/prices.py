@@ -33,9 +33,10 @@ DURATION_AFTER_RE: Final = re.compile(
     r"|times)(?![a-z]))"
 )
 # a ratio: "~2.67:1", "1:3", "1:1.6" (both sides small; "TP 1: 3500" has a space and an index)
-RATIO_AFTER_RE: Final = re.compile(r":(?P<r>\d{1,2}(?:\.\d+)?)(?![\d.,:])")
-RATIO_MAX: Final = Decimal(50)
-# any of the six above in one ``match`` (a match of an alternation = a match of one of them)
+RATIO_AFTER_RE: Final = re.compile(r":\d{1,2}(?:\.\d+)?(?![\d.,:])")
+# the second term of a ratio: a number under 100
+RATIO_RIGHT_RE: Final = re.compile(r"\d{1,2}(?:\.\d+)?")
+# any of the seven above in one ``match`` (a match of an alternation = a match of one of them)
 NOT_PRICE_AFTER_RE: Final = re.compile(
     "|".join(
         "(?:" + rx.pattern + ")"
@@ -46,6 +47,7 @@ NOT_PRICE_AFTER_RE: Final = re.compile(
             DCA_AFTER_RE,
             TIME_AFTER_RE,
             DURATION_AFTER_RE,
+            RATIO_AFTER_RE,
         )
     )
 )
@@ -84,22 +86,26 @@ class Num:
 
 
 def numbers(n: Normalized, start: int, end: int) -> list[Num]:
-    """Price-like numbers in ``text[start:end]``: no percentages, leverage, list markers, times."""
+    """Price-like numbers in ``text[start:end]``: no percentages, leverage, list markers, times,
+    durations or ratios."""
     low = n.lower
     out: list[Num] = []
-    skip_until = -1
+    not_price = NOT_PRICE_AFTER_RE.match
     # a label's segment is short: ``finditer`` in C beats the skipping led search loop
     for m in NUMBER_RE.finditer(low, start, end):
         s, e = m.span()
-        if s < skip_until:
-            continue  # the second term of a ratio
+        # percentages, leverage, "50 pips" (a distance), DCA add-ons, times, durations, ratios
+        if not_price(low, e) is not None:
+            continue
         tok = m.group()
-        if low[e : e + 1] == ":":
-            ratio = _ratio_end(low, e, tok)
-            if ratio is not None:
-                skip_until = ratio
-                continue
-        if _not_a_price(low, s, e, tok):
+        if (
+            s > start + 1
+            and low[s - 1] == ":"
+            and low[s - 2].isdigit()
+            and RATIO_RIGHT_RE.fullmatch(tok)
+        ):
+            continue  # "1:3": the second term of a ratio
+        if tok.isdigit() and _marker(low, s, e, tok):
             continue
         value = to_decimal(tok)
         if value is None:
@@ -121,6 +127,13 @@ def numbers(n: Normalized, start: int, end: int) -> list[Num]:
     return out
 
 
+def _marker(low: str, s: int, e: int, tok: str) -> bool:
+    """A list marker ("1) 42000", "2. 43000") or a bracketed number ("(2)")."""
+    if len(tok) <= 2 and MARKER_AFTER_RE.match(low, e):
+        return True
+    return s > 0 and low[s - 1] == "(" and low[e : e + 1] == ")"
+
+
 def dot_thousands(low: str) -> bool:
     """Whether ``low`` groups thousands with a dot ("3.000", "2.910"): a post written in a
     language that does (Italian, Portuguese, Spanish, German, Turkish, Indonesian, Romanian)
@@ -134,28 +147,6 @@ def dot_thousands(low: str) -> bool:
     )
     _DOT_LAST[0] = (low, answer)
     return answer
-
-
-def _not_a_price(low: str, s: int, e: int, tok: str) -> bool:
-    """Percentages, leverage, "50 pips" (a distance), DCA add-ons, times, durations, list
-    markers ("1) 42000") and bracketed list numbers ("(2)")."""
-    if NOT_PRICE_AFTER_RE.match(low, e) is not None:
-        return True
-    if tok.isdigit() and len(tok) <= 2 and MARKER_AFTER_RE.match(low, e):
-        return True
-    return s > 0 and low[s - 1] == "(" and low[e : e + 1] == ")" and tok.isdigit()
-
-
-def _ratio_end(low: str, end: int, tok: str) -> int | None:
-    """Where a ratio "2.67:1" / "1:3" ends, when the number ending at ``end`` opens one."""
-    r = RATIO_AFTER_RE.match(low, end)
-    if r is None:
-        return None
-    left = to_decimal(tok)
-    right = to_decimal(r.group("r"))
-    if left is None or right is None or left >= RATIO_MAX or right >= RATIO_MAX:
-        return None
-    return r.end()
 
 
 def _annotation(low: str, prev: Num, start: int, value: Decimal) -> bool:

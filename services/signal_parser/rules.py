@@ -22,7 +22,7 @@ from services.signal_parser.model import ParseResult
 from services.signal_parser.normalize import normalize
 from services.signal_parser.pairs import Pair, find_pair, update_coin
 from services.signal_parser.results import Reading, entry_result, other_result, update_result
-from services.signal_parser.sides import SideVote, find_market, find_side, side_focus
+from services.signal_parser.sides import SideVote, find_market, find_side
 from services.signal_parser.update_gates import RESULT_GATE
 from services.signal_parser.updates import Update, find_update
 
@@ -64,7 +64,7 @@ def _parse(text: str) -> ParseResult:
     work_end = levels_end(low)
     levels = extract_levels(n, work_end)
     pair = find_pair(n, with_labels=levels.has_labels)
-    side = find_side(low, side_focus(low, levels.entry_at))
+    side = find_side(low, levels.entry_at)
     update = _scan_update(low, pair, levels)
     if update is not None and not update.strong and len(low) > WEAK_UPDATE_CHARS:
         update = None  # a long text with only a weak report word: a guide or commentary

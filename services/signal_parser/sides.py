@@ -41,18 +41,22 @@ class SideVote(NamedTuple):
 _SideWord = tuple[Side, int, int, int, str]
 
 
-def find_side(low: str, focus: tuple[int, int, int] | None = None) -> SideVote:
-    """Vote over the side words of the lower-cased post. ``focus`` is (start of the line above
-    the entry label, start of the entry label's line, its end): the words on the entry line
-    ("Entry Zone (Buy Area)"), else on the line above ("Trade Setup (Short-Term Bearish
-    Bias):"), decide when they agree; an analysis around a plan often names the other side
-    ("short positions being liquidated")."""
+def find_side(low: str, entry_at: int = -1) -> SideVote:
+    """Vote over the side words of the lower-cased post. When the post names both sides, the
+    words on the line of the entry label (starting at ``entry_at``: "Entry Zone (Buy Area)"),
+    else on the line above it ("Trade Setup (Short-Term Bearish Bias):"), decide when they
+    agree: an analysis around a plan often names the other side ("short positions being
+    liquidated")."""
     hits = _side_words(low)
+    if not hits:
+        return SideVote(None, None, 0)
     # the words that cancel a side word are looked for only when there is a side word
-    blocked = [(h.start, h.end) for h in SIDE_NOT.finditer(low)] if hits else []
-    counted = [h for h in hits if not any(bs <= h[2] < be for bs, be in blocked)]
-    if focus is not None and counted:
-        above, line, end = focus
+    blocked = [(h.start, h.end) for h in SIDE_NOT.finditer(low)]
+    counted = (
+        [h for h in hits if not any(bs <= h[2] < be for bs, be in blocked)] if blocked else hits
+    )
+    if entry_at >= 0 and len({h[0] for h in counted}) == 2:
+        above, line, end = side_focus(low, entry_at)
         for lo, hi in ((line, end), (above, line)):
             near = _vote([h for h in counted if lo <= h[2] < hi], low)
             if near.side is not None and near.margin > 0:
@@ -77,11 +81,8 @@ def _vote(hits: list[_SideWord], low: str) -> SideVote:
     return SideVote(side, first[side], abs(votes[Side.LONG] - votes[Side.SHORT]))
 
 
-def side_focus(low: str, entry_at: int) -> tuple[int, int, int] | None:
-    """(start of the non-blank line above the entry label, start of the entry label's line,
-    its end); None without an entry label."""
-    if entry_at < 0:
-        return None
+def side_focus(low: str, entry_at: int) -> tuple[int, int, int]:
+    """(start of the non-blank line above ``entry_at``'s line, start of that line, its end)."""
     end = low.find("\n", entry_at)
     line = low.rfind("\n", 0, entry_at) + 1
     above = line - 1
