@@ -68,6 +68,7 @@ from services.exchange.ccxt_markets import shared_markets
 from services.exchange.ccxt_orders import prepare_order
 from services.exchange.ccxt_payloads import to_decimal
 from services.exchange.ccxt_quirks import quirks_for
+from services.exchange.ccxt_throttle import install as install_throttler
 from services.exchange.circuit import CircuitBreaker, breaker_for
 
 log = structlog.get_logger(__name__)
@@ -464,6 +465,7 @@ def _new_exchange(exchange_id: str, config: dict[str, Any], *, sandbox: bool) ->
     if exchange_id not in ccxt_async.exchanges:
         raise UserError(f"Unknown exchange {exchange_id!r}.")
     exchange = getattr(ccxt_async, exchange_id)(config)
+    install_throttler(exchange)  # ccxt's budget, waited for once instead of every millisecond
     if exchange.verify and exchange.ssl_context is None:
         exchange.ssl_context = _ssl_context(exchange.cafile)
     if sandbox:
@@ -485,8 +487,7 @@ _REFERENCE_PRICES: dict[tuple[str, str, str], tuple[float, Decimal]] = {}
 
 
 def shared_ssl_context() -> ssl.SSLContext:
-    """The TLS context ccxt's own connections would use (certifi's CA bundle), shared."""
-    return _ssl_context(certifi.where())
+    return _ssl_context(certifi.where())  # the one ccxt's own connections would use
 
 
 def _ssl_context(cafile: str | None) -> ssl.SSLContext:
