@@ -30,19 +30,32 @@ _LABEL_MAP["exit"] = "exitlabel"  # "EXIT: 0.212 , 0.218": targets, only with a 
 # words that introduce a price only when one follows: "EN 1.0740", "Short from 1.2615",
 # "Sell limit: 1314.68", "at 1.5630" opening a line
 LABELS: Final = Scanner(_LABEL_MAP)
+
+
+def _words_first(words: tuple[str, ...], not_before: str) -> str:
+    """An alternation of ``words`` (in order), each followed by a lookbehind that rejects it when
+    the character before it is in ``not_before``: the same as the lookbehind written in front,
+    but the pattern then starts with the words' letters and ``re`` skips to those in C."""
+    return "|".join(
+        re.escape(w) + "(?<!" + not_before + r"[\s\S]{" + str(len(w)) + "})" for w in words
+    )
+
+
 # the weak words have a regex of their own, run only on posts holding one (substring tests in
 # C): in the scanner their first letters would make it stop at many more places of every post
 WEAK_ENTRY_RE: Final = re.compile(
-    r"(?<![^\W\d_])(?P<w>" + "|".join(sorted(lx.WEAK_ENTRY_WORDS, key=len, reverse=True)) + ")"
-    r"(?![^\W\d_])"
+    "(?P<w>"
+    + _words_first(tuple(sorted(lx.WEAK_ENTRY_WORDS, key=len, reverse=True)), r"[^\W\d_]")
+    + r")(?![^\W\d_])"
 )
-_WEAK_GATES: Final = tuple({w.split()[-1] for w in lx.WEAK_ENTRY_WORDS})
+_WEAK_GATE: Final = re.compile("|".join(re.escape(w.split()[-1]) for w in lx.WEAK_ENTRY_WORDS))
 # "en" and "at" are inside many words: a regex of their own, run only when one opens a word
 # ("EN 1.0740", "En@143.50", "at 1.5630" opening a line), with the price it needs after it
 SHORT_ENTRY_RE: Final = re.compile(
-    r"(?:^|(?<=[\s@:>]))(?P<w>" + "|".join(lx.SHORT_ENTRY_WORDS) + r")(?=[ \t]*[:@]?[ \t]*\$?\d)"
+    "(?P<w>" + _words_first(lx.SHORT_ENTRY_WORDS, r"[^\s@:>]") + r")(?=[ \t]*[:@]?[ \t]*\$?\d)"
 )
-_SHORT_GATES: Final = tuple(sep + w for w in lx.SHORT_ENTRY_WORDS for sep in (" ", "\n", "@", ":"))
+# one opens the text or follows a space, a newline, "@" or ":"
+_SHORT_GATE: Final = re.compile(_words_first(lx.SHORT_ENTRY_WORDS, "[^ \n@:]"))
 
 # "T1 : 47", "T 2: 1380": a bare "t" is a target label only with its number and a colon; a
 # regex of its own (led by the letter, so ``re`` skips in C) keeps "t" out of the scanner, where
@@ -80,18 +93,21 @@ def labels(low: str, start: int, end: int) -> list[Label]:
     if last[0] is not low:
         last = (low, _read_labels(low))
         _LAST[0] = last
-    return [x for x in last[1] if start <= x[1] and x[2] <= end]
+    found = last[1]
+    if start <= 0 and end >= len(low):
+        return found[:]  # the whole text: every label
+    return [x for x in found if start <= x[1] and x[2] <= end]
 
 
 def _hits(low: str) -> list[Hit]:
     """Every label word of ``low`` in text order: the scanner's, "en"/"at", "T1:"."""
     hits = LABELS.finditer(low)
     extra: list[Hit] = []
-    if any(g in low for g in _WEAK_GATES):
+    if _WEAK_GATE.search(low) is not None:
         extra.extend(
             Hit("weakentry", m.group("w"), m.start(), m.end()) for m in WEAK_ENTRY_RE.finditer(low)
         )
-    if low.startswith(lx.SHORT_ENTRY_WORDS) or any(g in low for g in _SHORT_GATES):
+    if _SHORT_GATE.search(low) is not None:
         extra.extend(
             Hit("weakentry", m.group("w"), m.start(), m.end())
             for m in SHORT_ENTRY_RE.finditer(low)

@@ -14,7 +14,7 @@ from typing import Final
 
 from services.signal_parser import lexicon as lx
 from services.signal_parser import lexicon_coins as lc
-from services.signal_parser.keywords import LB, RB, Scanner
+from services.signal_parser.keywords import LB, RB, Scanner, trie
 from services.signal_parser.leads import led_pattern
 from services.signal_parser.normalize import Normalized
 
@@ -71,6 +71,16 @@ NAMED_PAIR_RE: Final = re.compile(
 )
 NAMED_COIN_RE: Final = re.compile(LB + _COIN_NAME_RE + RB)
 _LABEL_TOKEN: Final = re.compile(r"(?:tp|sl|tps|target|entry|stop)\d*")
+# Where a pair match can start at the earliest. The three pair patterns are led by a lookbehind,
+# so ``re`` tries them at every position; each match holds a separator or a quote, and its base
+# (at most 15 characters, after at most "#"/"$" and a space) ends right before it. Searching
+# from that far before the first separator or quote finds the same matches, and a post without
+# one is not searched at all.
+_BEFORE_BASE: Final = 17
+_DASH_QUOTE_RE: Final = re.compile(r"[-_:](?=(?i:" + _Q + "))")
+# a quote in the lower-cased text: (?i:...) also reads "ſ" as "s", so then no shortcut
+_LOW_QUOTE_RE: Final = re.compile(trie(q.lower() for q in lx.QUOTES))
+_LONG_S: Final = "\u017f"
 
 
 @dataclass(slots=True)
@@ -92,7 +102,7 @@ def find_pair(n: Normalized, with_labels: bool) -> Pair | None:
         _forex_pair(t, n.lower)
         or _written_pair(t)
         or _named_pair(t, n.lower)
-        or _glued_pair(t)
+        or _glued_pair(t, n.lower)
         or _labelled_coin(n)
         or _tagged_coin(t)
         or _metal(t, n.lower)
@@ -127,9 +137,10 @@ def _coin(m: re.Match[str], offset: int = 0) -> Pair:
 def _written_pair(t: str) -> Pair | None:
     """ "BTC/USDT", then "BTC-USDT" / "BTC_USDT_PERP" / "BTC:USDT"."""
     for rx in (SLASH_PAIR_RE, DASH_PAIR_RE):
-        if rx is SLASH_PAIR_RE and "/" not in t:
+        start = _slash_from(t) if rx is SLASH_PAIR_RE else _dash_from(t)
+        if start < 0:
             continue
-        for m in rx.finditer(t):
+        for m in rx.finditer(t, start):
             base = m.group("base")
             low_base = base.lower()
             if not any(c.isalpha() for c in base) or low_base in lc.NEVER_BASES:
@@ -153,11 +164,30 @@ def _written_pair(t: str) -> Pair | None:
     return None
 
 
+def _slash_from(t: str) -> int:
+    """Where a "BTC / USDT" match can start at the earliest, or -1 when ``t`` has no "/": the
+    first slash, back over the spaces before it, back over a base."""
+    i = t.find("/")
+    if i < 0:
+        return -1
+    while i > 0 and t[i - 1].isspace():
+        i -= 1
+    return max(0, i - _BEFORE_BASE)
+
+
+def _dash_from(t: str) -> int:
+    """Where a "BTC-USDT" match can start at the earliest, or -1 when no separator is followed
+    by a quote."""
+    m = _DASH_QUOTE_RE.search(t)
+    return -1 if m is None else max(0, m.start() - _BEFORE_BASE)
+
+
 def _forex_pair(t: str, low: str) -> Pair | None:
     """Two currencies of ``FIAT`` (or a metal, then a currency) in any case, glued or split:
     "EURUSD", "UsdChf", "eur/jpy", "EUR USD", "XAUUSD". The table is strict, so any case is
     safe; "USD USD" is not a pair."""
-    if sum(code in low for code in _FX_CODES) < 2:  # two codes at least: most posts have none
+    # two codes at least: most posts have none (``map`` of a bound method: no Python frame a code)
+    if sum(map(low.__contains__, _FX_CODES)) < 2:
         return None
     for _, _, m in FOREX_PAIR.finditer(t):
         base, quote = m.group("base").upper(), m.group("quote").upper()
@@ -177,9 +207,15 @@ def _metal(t: str, low: str) -> Pair | None:
     return Pair(lx.METAL_NAMES[m.group("base").lower()], None, m.start(), m.end(), None)
 
 
-def _glued_pair(t: str) -> Pair | None:
+def _glued_pair(t: str, low: str) -> Pair | None:
     """ "BTCUSDT", "btcusdt" (strong quotes only), "SUSHIUSDTPERP", "ETHUSDT.P"."""
-    for m in GLUED_PAIR_RE.finditer(t):
+    start = 0
+    if _LONG_S not in low:
+        q = _LOW_QUOTE_RE.search(low)
+        if q is None:
+            return None
+        start = max(0, q.start() - _BEFORE_BASE)
+    for m in GLUED_PAIR_RE.finditer(t, start):
         base, quote = m.group("base"), m.group("quote")
         token = base + quote
         if not any(c.isalpha() for c in base) or (

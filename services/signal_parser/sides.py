@@ -41,6 +41,9 @@ class SideVote(NamedTuple):
 _SideWord = tuple[Side, int, int, int, str]
 
 
+NO_SIDE: Final = SideVote(None, None, 0)
+
+
 def find_side(low: str, entry_at: int = -1) -> SideVote:
     """Vote over the side words of the lower-cased post. When the post names both sides, the
     words on the line of the entry label (starting at ``entry_at``: "Entry Zone (Buy Area)"),
@@ -49,7 +52,7 @@ def find_side(low: str, entry_at: int = -1) -> SideVote:
     liquidated")."""
     hits = _side_words(low)
     if not hits:
-        return SideVote(None, None, 0)
+        return NO_SIDE
     # the words that cancel a side word are looked for only when there is a side word
     blocked = [(h.start, h.end) for h in SIDE_NOT.finditer(low)]
     counted = (
@@ -65,20 +68,34 @@ def find_side(low: str, entry_at: int = -1) -> SideVote:
 
 
 def _vote(hits: list[_SideWord], low: str) -> SideVote:
-    votes = {Side.LONG: 0, Side.SHORT: 0}
-    first: dict[Side, tuple[int, int]] = {}
+    long_votes = short_votes = 0
+    first_long: tuple[int, int] | None = None
+    first_short: tuple[int, int] | None = None
+    long_first = False  # which side's first word was counted first (ties of equal offsets)
     for side, weight, s, e, word in hits:
-        if side is Side.SHORT and word == "sell" and votes[Side.LONG] and _is_label(low, e):
+        if side is Side.LONG:
+            long_votes += weight
+            if first_long is None:
+                first_long = (s, e)
+                long_first = first_short is None
+            continue
+        if word == "sell" and long_votes and _is_label(low, e):
             continue  # "Buy zone ... Sell: x" - a target label, not a side
-        votes[side] += weight
-        first.setdefault(side, (s, e))
-    if votes[Side.LONG] == votes[Side.SHORT]:
-        if not first:
-            return SideVote(None, None, 0)
-        side = min(first, key=lambda k: first[k][0])
-        return SideVote(side, first[side], 0)
-    side = Side.LONG if votes[Side.LONG] > votes[Side.SHORT] else Side.SHORT
-    return SideVote(side, first[side], abs(votes[Side.LONG] - votes[Side.SHORT]))
+        short_votes += weight
+        if first_short is None:
+            first_short = (s, e)
+    if long_votes == short_votes:
+        if first_long is None and first_short is None:
+            return NO_SIDE
+        if first_short is None or (
+            first_long is not None
+            and (first_long[0], not long_first) < (first_short[0], long_first)
+        ):
+            return SideVote(Side.LONG, first_long, 0)
+        return SideVote(Side.SHORT, first_short, 0)
+    if long_votes > short_votes:
+        return SideVote(Side.LONG, first_long, long_votes - short_votes)
+    return SideVote(Side.SHORT, first_short, short_votes - long_votes)
 
 
 def side_focus(low: str, entry_at: int) -> tuple[int, int, int]:

@@ -27,10 +27,28 @@ def _parts(*parts: tuple[str, str]) -> tuple[Part, ...]:
     return tuple(Part(lead, _clean(source)) for lead, source in parts)
 
 
-_HIT: Final = (
-    r"✅|✔|☑|🎯|💰|" + LB + r"(?:hit|reached|achieved|done|smashed|completed|touched|filled|www|"
+_HIT_MARKS: Final = ("✅", "✔", "☑", "🎯", "💰")
+_HIT_WORDS: Final = (
+    r"hit|reached|achieved|done|smashed|completed|touched|filled|www|"
     r"сработал\w*|взят\w*|достигнут\w*|закрыт\w*|закрыли|atingid\w*|alcanzad\w*|cumplid\w*|"
-    r"batid\w*|geldi|ulaşıldı|ulaştı|đạt|chạm|خورد|تاچ)" + RB
+    r"batid\w*|geldi|ulaşıldı|ulaştı|đạt|chạm|خورد|تاچ"
+)
+# the report word after a label and up to 40 characters: "[^\n]{0,40}?" tries the alternation
+# at each of those places, so a lookahead on the characters a report can start with goes first
+# (it is implied by the alternation: it changes no match, and fails fast in C at most places)
+_HIT_FIRST: Final = "".join(sorted({w[0] for w in (*_HIT_MARKS, *_HIT_WORDS.split("|"))}, key=ord))
+_HIT: Final = (
+    "(?=["
+    + _HIT_FIRST
+    + "])(?:"
+    + "|".join(_HIT_MARKS)
+    + "|"
+    + LB
+    + "(?:"
+    + _HIT_WORDS
+    + ")"
+    + RB
+    + ")"
 )
 _TP_LABEL: Final = (
     r"(?:take[- ]?profit(?:\s+target)?|short\s+term\s+target|target|tp|тейк|тп|цель|alvo|"
