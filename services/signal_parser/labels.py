@@ -48,7 +48,7 @@ WEAK_ENTRY_RE: Final = re.compile(
     + _words_first(tuple(sorted(lx.WEAK_ENTRY_WORDS, key=len, reverse=True)), r"[^\W\d_]")
     + r")(?![^\W\d_])"
 )
-_WEAK_GATE: Final = re.compile("|".join(re.escape(w.split()[-1]) for w in lx.WEAK_ENTRY_WORDS))
+_WEAK_GATES: Final = tuple({w.split()[-1] for w in lx.WEAK_ENTRY_WORDS})
 # "en" and "at" are inside many words: a regex of their own, run only when one opens a word
 # ("EN 1.0740", "En@143.50", "at 1.5630" opening a line), with the price it needs after it
 SHORT_ENTRY_RE: Final = re.compile(
@@ -61,6 +61,8 @@ _SHORT_GATE: Final = re.compile(_words_first(lx.SHORT_ENTRY_WORDS, "[^ \n@:]"))
 # regex of its own (led by the letter, so ``re`` skips in C) keeps "t" out of the scanner, where
 # it would stop at every "t" of the text
 TNUM_RE: Final = re.compile(r"t(?<![^\W\d_]t)(?=[ \t]?\d{1,2}[ \t]*[:\-=)](?!\d\d))")
+# what every "T1:" match holds: looked for first, most posts have none ("t" is frequent)
+_TNUM_GATE: Final = re.compile(r"t[ \t]?\d")
 # connectors that belong to the label before them: "SL @ 1.2", "take profit@ 1.1", "Stop at 9"
 CONNECTORS: Final = frozenset(("@", "at", "from"))
 GAP_RE: Final = re.compile(r"[^\w\n]*")
@@ -103,7 +105,7 @@ def _hits(low: str) -> list[Hit]:
     """Every label word of ``low`` in text order: the scanner's, "en"/"at", "T1:"."""
     hits = LABELS.finditer(low)
     extra: list[Hit] = []
-    if _WEAK_GATE.search(low) is not None:
+    if any(map(low.__contains__, _WEAK_GATES)):  # substring tests in C, no Python frame
         extra.extend(
             Hit("weakentry", m.group("w"), m.start(), m.end()) for m in WEAK_ENTRY_RE.finditer(low)
         )
@@ -112,7 +114,7 @@ def _hits(low: str) -> list[Hit]:
             Hit("weakentry", m.group("w"), m.start(), m.end())
             for m in SHORT_ENTRY_RE.finditer(low)
         )
-    if "t" in low:
+    if _TNUM_GATE.search(low) is not None:
         extra.extend(Hit("target", "t", m.start(), m.end()) for m in TNUM_RE.finditer(low))
     return sorted(hits + extra, key=lambda h: h.start) if extra else hits
 
