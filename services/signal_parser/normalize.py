@@ -15,6 +15,7 @@ import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
 from typing import Final
 
 from services.numbers import Role, read_number
@@ -176,6 +177,9 @@ def _glue_points(text: str) -> list[int]:
     return out
 
 
+_edit_start: Final = itemgetter(0)
+
+
 @dataclass(frozen=True, slots=True)
 class Normalized:
     """A normalised text plus what is needed to map offsets back to the original."""
@@ -190,7 +194,7 @@ class Normalized:
         """Map an offset in ``text`` to the matching offset in ``original``."""
         if not self.edits:
             return pos
-        idx = bisect_right(self._starts(), pos) - 1
+        idx = bisect_right(self.edits, pos, key=_edit_start) - 1
         if idx < 0:
             return pos
         n_start, n_end, o_start, o_end = self.edits[idx]
@@ -206,9 +210,6 @@ class Normalized:
         if end <= start:
             return (o_start, o_start)
         return (o_start, max(o_start, self.to_orig(end - 1) + 1))
-
-    def _starts(self) -> list[int]:
-        return [e[0] for e in self.edits]
 
 
 # letters that look alike in Latin and Cyrillic: "Cтоп" (Latin C), "Вхoд" (Latin o)

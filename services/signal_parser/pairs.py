@@ -199,7 +199,7 @@ def _forex_pair(t: str, low: str) -> Pair | None:
 
 def _metal(t: str, low: str) -> Pair | None:
     """A metal by name: "GOLD BUY FROM CMP 1331" trades XAU (no quote written)."""
-    if not any(name in low for name in lx.METAL_NAMES):
+    if not any(map(low.__contains__, lx.METAL_NAMES)):
         return None
     m = METAL_NAME_RE.search(t)
     if m is None:

@@ -29,6 +29,9 @@ Spans = dict[str, tuple[int, int]]
 MISFIT: Final = 0.45
 # the most a reading with an inferred side, or with neither targets nor stop, can score
 WEAK_CAP: Final = 0.55
+# Decimal operands made once: an int operand is converted to a Decimal at every operation
+_ZERO: Final = Decimal(0)
+_TEN: Final = Decimal(10)
 
 
 @dataclass(slots=True)
@@ -227,12 +230,15 @@ def sanity_penalty(
 def _magnitude_penalty(levels: list[Decimal]) -> float:
     """Levels that are not positive, or a level 10x off the median of the others."""
     penalty = 0.0
-    positive = [x for x in levels if x > 0]
+    positive = [x for x in levels if x > _ZERO]
     if len(positive) != len(levels):
         penalty += MISFIT
     if len(positive) >= 2:
         ordered = sorted(positive)
         median = ordered[len(ordered) // 2]
-        if any(x > median * 10 or x * 10 < median for x in positive):
-            penalty += MISFIT
+        top = median * _TEN  # once, not per level (a Decimal product each)
+        for x in positive:
+            if x > top or x * _TEN < median:
+                penalty += MISFIT
+                break
     return penalty
