@@ -17,8 +17,9 @@ on every post of the tests.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import Final, NamedTuple
 
 # the lead of a part that can match only at the start of the text
@@ -60,6 +61,24 @@ class Led:
             s, e = m.span("_m")
             yield s, e, m
             pos = e
+
+
+@cache
+def _bmp() -> str:
+    """Every character of the Basic Multilingual Plane, once (65,536 characters)."""
+    return "".join(map(chr, range(0x10000)))
+
+
+def ci_lead(words: Iterable[str]) -> str:
+    """The lead of a case-insensitive alternation of ``words``: every character ``re`` takes,
+    ignoring case, for the first letter of one ("S", "s" and "ſ" for "sell"; "С", "с" and
+    "ᲃ" for "сатоши"), found by ``re`` itself over the Basic Multilingual Plane, where every
+    case partner of a character of that plane lies (first letters beyond it are refused)."""
+    firsts = {w[0] for w in words}
+    if any(ord(ch) > 0xFFFF for ch in firsts):
+        raise ValueError("ci_lead reads first letters of the Basic Multilingual Plane only")
+    klass = "(?i:[" + "".join(re.escape(ch) for ch in sorted(firsts)) + "])"
+    return "".join(re.escape(ch) for ch in sorted(set(re.findall(klass, _bmp()))))
 
 
 def led_pattern(rx: re.Pattern[str], lead: str) -> Led:

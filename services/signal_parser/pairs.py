@@ -15,7 +15,7 @@ from typing import Final
 from services.signal_parser import lexicon as lx
 from services.signal_parser import lexicon_coins as lc
 from services.signal_parser.keywords import LB, RB, Scanner, trie
-from services.signal_parser.leads import led_pattern
+from services.signal_parser.leads import ci_lead, led_pattern
 from services.signal_parser.normalize import Normalized
 
 _Q: Final = "|".join(lx.QUOTES)
@@ -40,9 +40,11 @@ PAIR_AFTER_RE: Final = re.compile(
 )
 # a ticker ends where the word ends: "LOẠI GIAO DỊCH" does not open with the coin LO
 LEAD_TOKEN_RE: Final = re.compile(r"^[^\w\n]*(?P<base>[A-Za-z][A-Za-z0-9]{1,11})(?![^\W_])")
+_SIDE_TOKEN_WORDS: Final = ("buy", "sell", "long", "short", "лонг", "шорт")
 SIDE_TOKEN_RE: Final = re.compile(
-    r"(?i:buy|sell|long|short|лонг|шорт)\s+[#$]?(?P<base>[A-Z][A-Z0-9]{1,9})(?![A-Za-z0-9])"
+    r"(?i:" + "|".join(_SIDE_TOKEN_WORDS) + r")\s+[#$]?(?P<base>[A-Z][A-Z0-9]{1,9})(?![A-Za-z0-9])"
 )
+SIDE_TOKEN: Final = led_pattern(SIDE_TOKEN_RE, ci_lead(_SIDE_TOKEN_WORDS))
 OPEN_TOKEN_RE: Final = re.compile(
     r"(?:开|開)\s*(?P<base>[A-Za-z][A-Za-z0-9]{1,11})(?![A-Za-z0-9])"
 )
@@ -70,6 +72,12 @@ NAMED_PAIR_RE: Final = re.compile(
     LB + _COIN_NAME_RE + r"[ \t]*/[ \t]*(?P<quote>(?i:" + "|".join(lc.QUOTE_NAMES) + r"))" + RB
 )
 NAMED_COIN_RE: Final = re.compile(LB + _COIN_NAME_RE + RB)
+# the patterns tried on the whole post that start with a lookbehind or a case-insensitive
+# word, led by the characters their matches start with (``leads``): ``re`` skips ahead in C
+_COIN_NAME_LEAD: Final = ci_lead(lc.COIN_NAMES)
+NAMED_PAIR: Final = led_pattern(NAMED_PAIR_RE, _COIN_NAME_LEAD)
+NAMED_COIN: Final = led_pattern(NAMED_COIN_RE, _COIN_NAME_LEAD)
+PROSE_TICKER: Final = led_pattern(PROSE_TICKER_RE, "#$A-Z")
 _LABEL_TOKEN: Final = re.compile(r"(?:tp|sl|tps|target|entry|stop)\d*")
 # Where a pair match can start at the earliest. The three pair patterns are led by a lookbehind,
 # so ``re`` tries them at every position; each match holds a separator or a quote, and its base
@@ -260,7 +268,7 @@ def _tagged_coin(t: str) -> Pair | None:
 
 def _coin_after_side_word(t: str) -> Pair | None:
     """ "Long SOL", "SELL #ARB": an upper-case ticker after a side word, kept as written."""
-    for m in SIDE_TOKEN_RE.finditer(t):
+    for _, _, m in SIDE_TOKEN.finditer(t):
         base = m.group("base")
         if base.lower() not in lc.NOT_TICKERS:
             return Pair(base, None, m.start("base"), m.end("base"), None)
@@ -296,7 +304,7 @@ def _named_pair(t: str, low: str) -> Pair | None:
     """ "Bitcoin / TetherUS" (a chart's title): a coin and a quote by their names."""
     if "/" not in t or not any(q in low for q in lc.QUOTE_NAMES):
         return None
-    m = NAMED_PAIR_RE.search(t)
+    m = NAMED_PAIR.fast.search(t)
     if m is None:
         return None
     base = lc.COIN_NAMES[m.group("base").lower()]
@@ -308,12 +316,11 @@ def _prose_ticker(t: str) -> Pair | None:
     """The first upper-case ticker in a sentence ("DOGE is showing clear signs", "the long
     liquidation of SOL accounts"): a lower-case word must stand beside it, so an all-caps
     heading ("LOẠI GIAO DỊCH") or a verdict ("– VENDA (apenas") gives none."""
-    for m in PROSE_TICKER_RE.finditer(t):
+    for s, e, m in PROSE_TICKER.finditer(t):
         base = m.group("base")
         low = base.lower()
         if low in lc.NOT_TICKERS or low in lc.PROSE_NOT_TICKERS:
             continue
-        s, e = m.span()
         if WORD_AFTER_RE.match(t, e) or WORD_BEFORE_RE.search(t, max(0, s - 30), s):
             return _coin(m)
     return None
@@ -321,10 +328,10 @@ def _prose_ticker(t: str) -> Pair | None:
 
 def _named_coin(t: str) -> Pair | None:
     """A coin named by its name ("Эфириум продолжает двигаться вверх"), no quote."""
-    m = NAMED_COIN_RE.search(t)
+    m = NAMED_COIN.fast.search(t)
     if m is None:
         return None
-    return Pair(lc.COIN_NAMES[m.group("base").lower()], None, m.start(), m.end(), None)
+    return Pair(lc.COIN_NAMES[m.group("base").lower()], None, *m.span("_m"), None)
 
 
 def update_coin(t: str) -> Pair | None:
