@@ -150,8 +150,11 @@ def extract_levels(n: Normalized, work_end: int) -> Levels:
         expected = len(lv.targets) + 1 if kind == "target" else 1
         # the same line already gave targets: no list below this label
         on_line = kind == "target" and bool(lv.targets) and lv.targets[-1].start >= lines[li][0]
+        # the target number after the label ("TP 2: 1.5"), matched once for the values and
+        # the numbering
+        index = INDEX_RE.match(low, le, seg_end)
         nums, consumed = _segment_values(
-            n, lines, kind, le, seg_end, line_end, li, next_label, expected, ls, on_line
+            n, lines, kind, le, seg_end, line_end, li, next_label, expected, ls, on_line, index
         )
         if consumed > seg_end:
             used_until = consumed
@@ -162,7 +165,7 @@ def extract_levels(n: Normalized, work_end: int) -> Levels:
             lv.entry_at = ls if lv.entry_at < 0 else lv.entry_at
             _read_entry(lv, low, low[ls:le], nums, le, max(seg_end, consumed), prose)
         elif kind == "target" and not OPEN_TARGET_RE.match(low, le, seg_end):
-            _read_target(lv, low, nums, le, seg_end)
+            _read_target(lv, nums, index)
         elif kind == "stop":
             _read_stop(lv, nums, prose)
     return lv
@@ -197,10 +200,10 @@ def field_values(low: str, nums: list[Num], seg_end: int) -> list[Num]:
     return nums
 
 
-def _read_target(lv: Levels, low: str, nums: list[Num], label_end: int, seg_end: int) -> None:
+def _read_target(lv: Levels, nums: list[Num], index: re.Match[str] | None) -> None:
     """A target label's values; a number already read is a repeat ("TP1: +$700 → 1:1" in a
     risk/reward block after TP1..TP3) and gives nothing."""
-    number = _target_number(low, label_end, seg_end)
+    number = _target_number(index)
     if number and lv.numbers_read >> number & 1:
         return
     lv.targets.extend(nums)
@@ -222,10 +225,13 @@ def _prose_before(low: str, start: int, end: int) -> bool:
     return weight > PROSE_LETTERS
 
 
-def _target_number(low: str, start: int, end: int) -> int:
-    """The number a target label gives its target ("TP3: 45000" is 3), or 0."""
-    m = INDEX_RE.match(low, start, end)
-    if m is None or not (m.group("gap") == "" or m.group("hash") or m.group("mark") == ":"):
+def _target_number(m: re.Match[str] | None) -> int:
+    """The number a target label gives its target ("TP3: 45000" is 3), or 0, from the
+    ``INDEX_RE`` match after the label."""
+    if m is None:
+        return 0
+    gap, mark_hash, mark = m.group("gap", "hash", "mark")
+    if not (gap == "" or mark_hash or mark == ":"):
         return 0
     return int(m.group("idx"))
 
@@ -279,12 +285,14 @@ def _segment_values(
     expected: int,
     label_start: int,
     values_on_line: bool = False,
+    index: re.Match[str] | None = None,
 ) -> tuple[list[Num], int]:
     """Numbers belonging to one label (``start`` is the label's end) and where they end: the
-    rest of its segment, else the list lines below it."""
+    rest of its segment, else the list lines below it. ``index``: ``INDEX_RE`` matched at
+    ``start``."""
     glued: list[Num] = []
     if kind in ("entry", "target", "stop"):
-        start, glued = _skip_index(n, kind, start, seg_end, expected)
+        start, glued = _skip_index(n, kind, start, seg_end, expected, index)
     nums = glued + numbers(n, start, seg_end)
     if nums and kind == "target" and seg_end == line_end:
         return _continued_targets(n, lines[line_idx + 1 :], nums, seg_end, next_label)
@@ -301,18 +309,21 @@ def _segment_values(
 
 
 def _skip_index(
-    n: Normalized, kind: str, start: int, seg_end: int, expected: int
+    n: Normalized, kind: str, start: int, seg_end: int, expected: int, m: re.Match[str] | None
 ) -> tuple[int, list[Num]]:
     """Where the values after a label start, past a target number ("TP 2: 1.5": the 2 is an
-    index), and the value glued to the label, if any ("TP41.3100": target 4 is 1.3100)."""
+    index), and the value glued to the label, if any ("TP41.3100": target 4 is 1.3100).
+    ``m``: ``INDEX_RE`` matched at ``start``."""
     low = n.lower
-    g = GLUED_NUMBER_RE.match(low, start, seg_end)
-    if g is not None:
-        return g.end(), _glued_value(g, kind, expected)
-    m = INDEX_RE.match(low, start, seg_end)
+    # digits glued to the label start with a digit; most labels have a space or a colon after
+    if start < seg_end and low[start].isdecimal():
+        g = GLUED_NUMBER_RE.match(low, start, seg_end)
+        if g is not None:
+            return g.end(), _glued_value(g, kind, expected)
     if m is None:
         return start, []
-    if m.group("gap") == "" or m.group("hash") or m.group("mark") not in (None, "-"):
+    gap, mark_hash, mark = m.group("gap", "hash", "mark")
+    if gap == "" or mark_hash or mark not in (None, "-"):
         return m.end(), []  # "TP1 42000", "TP #1", "TP 1: 42000", "T.P 1" (price below)
     after = numbers(n, m.end(), seg_end)
     if not after:
