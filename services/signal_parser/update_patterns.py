@@ -144,7 +144,12 @@ _TP_SCANS: Final = {
     for en in (False, True)
 }
 # an English ordinal ("1st", "2nd"): the ordinal part is kept only then
-_EN_ORDINAL_RE: Final = re.compile(r"\d(?:st|nd|rd|th)\s")
+# r"\d(?:st|nd|rd|th)\s" as one pattern per suffix: each starts with its two letters, which
+# ``re`` looks for as a literal in C, then checks the digit before and the space after (led by
+# the digit, the one pattern stopped at every digit of a signal)
+_EN_ORDINAL_PARTS: Final = tuple(
+    re.compile(suffix + r"(?<=\d" + suffix + r")\s") for suffix in ("st", "nd", "rd", "th")
+)
 # (type, pattern, strong); a group named "idx" or "ord" carries the target index
 UPDATE_PATTERNS: Final[tuple[tuple[UpdateType, Led, bool], ...]] = (
     (UpdateType.TP_HIT, _TP_SCANS[(True, True, True)], True),
@@ -337,6 +342,11 @@ def tp_scan(low: str) -> Led:
         (
             "т" in low or "ц" in low,
             "目" in low or "止" in low,
-            _EN_ORDINAL_RE.search(low) is not None,
+            _en_ordinal(low),
         )
     ]
+
+
+def _en_ordinal(low: str) -> bool:
+    """Whether ``low`` holds an English ordinal ("1st ", "2nd "): a digit, its suffix, a space."""
+    return any(rx.search(low) is not None for rx in _EN_ORDINAL_PARTS)
