@@ -244,7 +244,10 @@ def _fold_mixed_scripts(text: str) -> str:
 
 def _edit_kind(m: re.Match[str]) -> str:
     """Which alternative of ``_EDIT_RE`` matched (the led match's last group is its own)."""
-    return next(kind for kind in _EDIT_KINDS if m.start(kind) >= 0)
+    for kind in _EDIT_KINDS:  # a loop, not a generator: most posts have a few of these each
+        if m.start(kind) >= 0:
+            return kind
+    raise AssertionError("an _EDIT_RE match holds one of its groups")
 
 
 def normalize(text: str) -> Normalized:
