@@ -22,6 +22,7 @@ from core.db.models_api import ApiSession
 from core.domain import SignalStatus
 from handlers.deps import HandlerData
 from services.exchange.candles import CandleSeries
+from services.exchange.ccxt_throttle import ExactThrottler
 from services.exchange.feeds import ReplayFeed
 from services.trade_plans.settings import StopPolicy
 
@@ -47,3 +48,4 @@ StatsOut.users_by_role  # same (and the catalog's SystemStats, copied by name)
 EmbeddedServer.capture_signals  # uvicorn.Server hook, overridden so the bot keeps the signals
 EmbeddedServer.should_exit  # uvicorn.Server's stop flag
 ApiSession.revoked_reason  # stored why a session ended (reuse, key, signed_out), read in SQL
+ExactThrottler.throttler  # ccxt reads exchange.throttler (set by ccxt_throttle.install)

@@ -38,6 +38,7 @@ from core.config import load_settings  # noqa: E402
 from core.db import migrate  # noqa: E402
 from core.db.models import Order  # noqa: E402
 from core.db.session import Database  # noqa: E402
+from core.heap import settle_heap  # noqa: E402
 from core.logging import configure_logging  # noqa: E402
 from tests.fakes.bot_api import RecordingBotAPI  # noqa: E402
 from tests.services import postgres_server, redis_server  # noqa: E402
@@ -154,6 +155,7 @@ async def main(seconds: float, rate: float) -> dict[str, Any]:
             for i in range(FOLLOWERS):
                 await feed(app, updates.message(20_000 + i, "/start"))
                 await feed(app, updates.message(20_000 + i, "/follow 1 auto 20"))
+            settle_heap()  # as `tsbot run` does once started (core/heap.py)
             idle = [await timed_post(app, updates, i) for i in range(SIGNALS)]
 
             stats = dict.fromkeys(("spam_sent", "user_sent"), 0)
