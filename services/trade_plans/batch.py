@@ -61,7 +61,7 @@ from services.trading.accounts import PAPER_LABEL, TradingAccounts
 log = structlog.get_logger(__name__)
 
 CHUNKS_AT_ONCE: Final = 1  # two at once stretched each chunk (its orders) more than it saved
-CHUNK: Final = 12  # followers per batch: one batch's orders go out in one paper transaction
+CHUNK: Final = 8  # one paper transaction places a batch; 12 made p99 per order 52-89 ms, 8: 32-43
 
 
 @dataclass(frozen=True, slots=True)
