@@ -12,7 +12,7 @@ import re
 from typing import Final
 
 from services.signal_parser import lexicon as lx
-from services.signal_parser.keywords import Hit, Scanner
+from services.signal_parser.keywords import Hit, Scanner, new_hit
 
 _LABEL_MAP: dict[str, str] = {}
 for _kind, _words in (
@@ -107,15 +107,16 @@ def _hits(low: str) -> list[Hit]:
     extra: list[Hit] = []
     if any(map(low.__contains__, _WEAK_GATES)):  # substring tests in C, no Python frame
         extra.extend(
-            Hit("weakentry", m.group("w"), m.start(), m.end()) for m in WEAK_ENTRY_RE.finditer(low)
+            new_hit(Hit, ("weakentry", m.group("w"), m.start(), m.end()))
+            for m in WEAK_ENTRY_RE.finditer(low)
         )
     if _SHORT_GATE.search(low) is not None:
         extra.extend(
-            Hit("weakentry", m.group("w"), m.start(), m.end())
+            new_hit(Hit, ("weakentry", m.group("w"), m.start(), m.end()))
             for m in SHORT_ENTRY_RE.finditer(low)
         )
     if _TNUM_GATE.search(low) is not None:
-        extra.extend(Hit("target", "t", m.start(), m.end()) for m in TNUM_RE.finditer(low))
+        extra.extend(new_hit(Hit, ("target", "t", *m.span())) for m in TNUM_RE.finditer(low))
     return sorted(hits + extra, key=lambda h: h.start) if extra else hits
 
 

@@ -231,13 +231,15 @@ def _one_script(m: re.Match[str]) -> str:
     return word.translate(_TO_CYRILLIC if cyrillic * 2 >= len(word) else _TO_LATIN)
 
 
-# a Latin letter touching a Cyrillic one: led by a class, so ``re`` finds it in C
-_MIX_POINT_RE: Final = re.compile("[\u0400-\u04ff](?:(?<=[A-Za-z][\u0400-\u04ff])|(?=[A-Za-z]))")
+# a Latin letter touching a Cyrillic one, led by a class so ``re`` finds it in C: by the Latin
+# letter (in a post with Cyrillic, Latin letters are the fewer: tickers, "TP"), and only in a
+# post that has a Cyrillic letter at all
+_MIX_POINT_RE: Final = re.compile("[A-Za-z](?:(?<=[\u0400-\u04ff][A-Za-z])|(?=[\u0400-\u04ff]))")
 
 
 def _fold_mixed_scripts(text: str) -> str:
     """Same length: every replacement is one letter for one letter, so offsets stay put."""
-    if _MIX_POINT_RE.search(text) is None:
+    if _CYRILLIC_RE.search(text) is None or _MIX_POINT_RE.search(text) is None:
         return text
     return _MIXED_WORD_RE.sub(_one_script, text)
 

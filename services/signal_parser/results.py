@@ -16,7 +16,13 @@ from typing import Final
 
 from core.domain import Market, Side, SignalKind, UpdateType
 from services.signal_parser.levels import Levels
-from services.signal_parser.model import MARKET_ENTRY, EntryValue, ParseResult, UpdateInfo
+from services.signal_parser.model import (
+    MARKET_ENTRY,
+    EntryValue,
+    ParseResult,
+    UpdateInfo,
+    rules_result,
+)
 from services.signal_parser.normalize import NUMBER_RE, Normalized
 from services.signal_parser.pairs import Pair
 from services.signal_parser.sides import SideVote
@@ -91,22 +97,25 @@ def update_result(
         conf = 0.55  # a whole signal with no coin named: a plan that talks of TPs, or a report
     if update.type is UpdateType.TP_HIT and not update.strong:
         conf = 0.55  # "2🎯" alone: a target hit most likely, for the owner to confirm
-    return ParseResult(
-        kind=SignalKind.UPDATE,
-        base=r.pair.base if r.pair else None,
-        quote=r.pair.quote if r.pair else None,
-        side=r.side.side,
-        market=market,
-        targets=targets,
-        stop_loss=stop,
-        update=UpdateInfo(
+    return rules_result(
+        SignalKind.UPDATE,
+        r.pair.base if r.pair else None,
+        r.pair.quote if r.pair else None,
+        r.side.side,
+        market,
+        None,
+        targets,
+        stop,
+        None,
+        UpdateInfo(
             update.type,
             update.index,
             also=tuple(t for t in UPDATE_ORDER if t in update.all_types and t is not update.type),
             all_targets=update.all_targets,
         ),
-        confidence=conf,
-        spans=spans,
+        conf,
+        spans,
+        frozenset(),
     )
 
 
@@ -123,20 +132,21 @@ def entry_result(
         spans["stop_loss"] = n.span(lv.stop.start, lv.stop.end)
     if lv.leverage is not None:
         spans["leverage"] = n.span(lv.leverage.start, lv.leverage.end)
-    return ParseResult(
-        kind=SignalKind.ENTRY,
-        base=r.pair.base if r.pair else None,
-        quote=r.pair.quote if r.pair else None,
-        side=r.side.side,
-        market=market,
-        entry=entry,
+    return rules_result(
+        SignalKind.ENTRY,
+        r.pair.base if r.pair else None,
+        r.pair.quote if r.pair else None,
+        r.side.side,
+        market,
+        entry,
         # a post that repeats its targets (a summary after the plan) lists each once
-        targets=tuple(dict.fromkeys(x.value for x in lv.targets)),
-        stop_loss=lv.stop.value if lv.stop else None,
-        leverage=lv.leverage.value if lv.leverage else None,
-        confidence=_entry_confidence(r),
-        spans=spans,
-        inferred=r.inferred,
+        tuple(dict.fromkeys(x.value for x in lv.targets)),
+        lv.stop.value if lv.stop else None,
+        lv.leverage.value if lv.leverage else None,
+        None,
+        _entry_confidence(r),
+        spans,
+        r.inferred,
     )
 
 
