@@ -56,6 +56,15 @@ SHORT_ENTRY_RE: Final = re.compile(
 )
 # one opens the text or follows a space, a newline, "@" or ":"
 _SHORT_GATE: Final = re.compile(_words_first(lx.SHORT_ENTRY_WORDS, "[^ \n@:]"))
+_SHORT_GATE_BEFORE: Final = " \n@:"
+# ``SHORT_ENTRY_RE`` one pattern per word: each starts with its two letters, which ``re`` looks
+# for as a literal in C (in one alternation they are a class of first letters, and ``re`` stops
+# at every "e" and "a"); the words cannot overlap, so their matches together are the
+# alternation's
+_SHORT_ENTRY_PARTS: Final = tuple(
+    re.compile("(?:" + _words_first((word,), r"[^\s@:>]") + r")(?=[ \t]*[:@]?[ \t]*\$?\d)")
+    for word in lx.SHORT_ENTRY_WORDS
+)
 
 # "T1 : 47", "T 2: 1380": a bare "t" is a target label only with its number and a colon; a
 # regex of its own (led by the letter, so ``re`` skips in C) keeps "t" out of the scanner, where
@@ -110,14 +119,25 @@ def _hits(low: str) -> list[Hit]:
             new_hit(Hit, ("weakentry", m.group("w"), m.start(), m.end()))
             for m in WEAK_ENTRY_RE.finditer(low)
         )
-    if _SHORT_GATE.search(low) is not None:
-        extra.extend(
-            new_hit(Hit, ("weakentry", m.group("w"), m.start(), m.end()))
-            for m in SHORT_ENTRY_RE.finditer(low)
-        )
+    extra.extend(_short_hits(low))
     if _TNUM_GATE.search(low) is not None:
         extra.extend(new_hit(Hit, ("target", "t", *m.span())) for m in TNUM_RE.finditer(low))
     return sorted(hits + extra, key=lambda h: h.start) if extra else hits
+
+
+def _short_hits(low: str) -> list[Hit]:
+    """``SHORT_ENTRY_RE``'s matches ("EN 1.0740", "at 1.5630"), when ``_SHORT_GATE`` finds a
+    short word (a match after a space, a newline, "@" or ":" is one)."""
+    spans = [m.span() for rx in _SHORT_ENTRY_PARTS for m in rx.finditer(low)]
+    if not spans:
+        return []
+    if (
+        not any(s == 0 or low[s - 1] in _SHORT_GATE_BEFORE for s, _ in spans)
+        and _SHORT_GATE.search(low) is None
+    ):
+        return []
+    spans.sort()
+    return [new_hit(Hit, ("weakentry", low[s:e], s, e)) for s, e in spans]
 
 
 def _read_labels(low: str) -> list[Label]:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import islice
 from typing import Final
 
 from services.signal_parser import lexicon as lx
@@ -158,7 +160,8 @@ def extract_levels(n: Normalized, work_end: int) -> Levels:
         )
         if consumed > seg_end:
             used_until = consumed
-        nums = field_values(low, nums, seg_end)
+        if len(nums) > 1:  # a pipe or a sentence end after the only value cuts nothing
+            nums = field_values(low, nums, seg_end)
         # only an entry or a stop gives way when read from a sentence
         prose = kind != "target" and bool(nums) and _prose_before(low, le, nums[0].start)
         if kind == "entry":
@@ -295,7 +298,7 @@ def _segment_values(
         start, glued = _skip_index(n, kind, start, seg_end, expected, index)
     nums = glued + numbers(n, start, seg_end)
     if nums and kind == "target" and seg_end == line_end:
-        return _continued_targets(n, lines[line_idx + 1 :], nums, seg_end, next_label)
+        return _continued_targets(n, islice(lines, line_idx + 1, None), nums, seg_end, next_label)
     if nums or seg_end < line_end:
         return nums, seg_end
     head_start = lines[line_idx][0]
@@ -305,7 +308,7 @@ def _segment_values(
         k == kind and head_start <= s < label_start for k, s, _ in labels(n.lower, 0, label_start)
     ):  # "Realizare Profit 1 (TP1)": a second name of the same label heads the line too
         return nums, seg_end  # "Breakeven after 2 target": a sentence, not a header
-    return _values_listed_below(n, lines[line_idx + 1 :], seg_end, next_label)
+    return _values_listed_below(n, islice(lines, line_idx + 1, None), seg_end, next_label)
 
 
 def _skip_index(
@@ -353,7 +356,7 @@ def _glued_value(g: re.Match[str], kind: str, expected: int) -> list[Num]:
 
 
 def _continued_targets(
-    n: Normalized, below: list[tuple[int, int]], nums: list[Num], seg_end: int, next_label: int
+    n: Normalized, below: Iterable[tuple[int, int]], nums: list[Num], seg_end: int, next_label: int
 ) -> tuple[list[Num], int]:
     """ "Tp 1.11" then "1.3" and "1.48" alone on the lines below."""
     last_end = seg_end
@@ -369,7 +372,7 @@ def _continued_targets(
 
 
 def _values_listed_below(
-    n: Normalized, below: list[tuple[int, int]], seg_end: int, next_label: int
+    n: Normalized, below: Iterable[tuple[int, int]], seg_end: int, next_label: int
 ) -> tuple[list[Num], int]:
     """Header style: "Take-Profit Targets:" followed by one value per line."""
     low = n.lower

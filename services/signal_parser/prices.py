@@ -105,7 +105,8 @@ def numbers(n: Normalized, start: int, end: int) -> list[Num]:
             and RATIO_RIGHT_RE.fullmatch(tok)
         ):
             continue  # "1:3": the second term of a ratio
-        if tok.isdigit() and _marker(low, s, e, tok):
+        # a marker has at most two digits or a bracket before it: most prices skip the call
+        if tok.isdigit() and (len(tok) <= 2 or low[s - 1 : s] == "(") and _marker(low, s, e, tok):
             continue
         value = to_decimal(tok)
         if value is None:
