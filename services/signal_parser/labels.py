@@ -50,21 +50,18 @@ WEAK_ENTRY_RE: Final = re.compile(
 )
 _WEAK_GATES: Final = tuple({w.split()[-1] for w in lx.WEAK_ENTRY_WORDS})
 # "en" and "at" are inside many words: a regex of their own, run only when one opens a word
-# ("EN 1.0740", "En@143.50", "at 1.5630" opening a line), with the price it needs after it
-SHORT_ENTRY_RE: Final = re.compile(
-    "(?P<w>" + _words_first(lx.SHORT_ENTRY_WORDS, r"[^\s@:>]") + r")(?=[ \t]*[:@]?[ \t]*\$?\d)"
-)
-# one opens the text or follows a space, a newline, "@" or ":"
-_SHORT_GATE: Final = re.compile(_words_first(lx.SHORT_ENTRY_WORDS, "[^ \n@:]"))
-_SHORT_GATE_BEFORE: Final = " \n@:"
-# ``SHORT_ENTRY_RE`` one pattern per word: each starts with its two letters, which ``re`` looks
-# for as a literal in C (in one alternation they are a class of first letters, and ``re`` stops
-# at every "e" and "a"); the words cannot overlap, so their matches together are the
-# alternation's
-_SHORT_ENTRY_PARTS: Final = tuple(
+# ("EN 1.0740", "En@143.50", "at 1.5630" opening a line), with the price it needs after it. One
+# pattern per word: each starts with its two letters, which ``re`` looks for as a literal in C
+# (in one alternation they are a class of first letters, and ``re`` stops at every "e" and
+# "a"); the words cannot overlap, so their matches together are the alternation's
+SHORT_ENTRY_PARTS: Final = tuple(
     re.compile("(?:" + _words_first((word,), r"[^\s@:>]") + r")(?=[ \t]*[:@]?[ \t]*\$?\d)")
     for word in lx.SHORT_ENTRY_WORDS
 )
+# a short word opens the text or follows a space, a newline, "@" or ":": the short entry
+# labels are read only in a post with one
+_SHORT_GATE: Final = re.compile(_words_first(lx.SHORT_ENTRY_WORDS, "[^ \n@:]"))
+_SHORT_GATE_BEFORE: Final = " \n@:"
 
 # "T1 : 47", "T 2: 1380": a bare "t" is a target label only with its number and a colon; a
 # regex of its own (led by the letter, so ``re`` skips in C) keeps "t" out of the scanner, where
@@ -126,9 +123,9 @@ def _hits(low: str) -> list[Hit]:
 
 
 def _short_hits(low: str) -> list[Hit]:
-    """``SHORT_ENTRY_RE``'s matches ("EN 1.0740", "at 1.5630"), when ``_SHORT_GATE`` finds a
-    short word (a match after a space, a newline, "@" or ":" is one)."""
-    spans = [m.span() for rx in _SHORT_ENTRY_PARTS for m in rx.finditer(low)]
+    """The short entry labels ("EN 1.0740", "at 1.5630") in text order, when ``_SHORT_GATE``
+    finds a short word (a match after a space, a newline, "@" or ":" is one)."""
+    spans = [m.span() for rx in SHORT_ENTRY_PARTS for m in rx.finditer(low)]
     if not spans:
         return []
     if (
