@@ -65,6 +65,8 @@ def settle_entry(
         # "Sell (Instant Execution)", a title "Ordem à Mercado": the price is a reference
         lv.entry_market = side_span or (0, 0)
         lv.entry = []
+    if lv.has_entry:
+        return  # most posts: the entry label gave it
     used = {x.start for x in lv.targets}
     if lv.stop is not None:
         used.add(lv.stop.start)

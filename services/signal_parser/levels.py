@@ -62,6 +62,8 @@ SENTENCE_END_RE: Final = re.compile(r"[.!?。][ \t]+[^\W\d_]")
 PROSE_LETTERS: Final = 15
 CJK_WEIGHT: Final = 3
 MARKET_PRICE: Final = Scanner(dict.fromkeys(lx.MARKET_WORDS, "market"))
+# the label kinds that make a post one with level labels
+LEVEL_KINDS: Final = frozenset(("entry", "target", "stop"))
 
 LEV_VALUE_RE: Final = re.compile(
     r"(?<![a-z0-9.$])[xх]?\s*(?P<lo>\d{1,3}(?:\.\d+)?)\s*(?:-\s*(?P<hi>\d{1,3}(?:\.\d+)?)\s*)?"
@@ -131,7 +133,7 @@ def extract_levels(n: Normalized, work_end: int) -> Levels:
     found = labels(low, 0, work_end)
     if not found:
         return lv
-    lv.has_labels = any(k in ("entry", "target", "stop") for k, _, _ in found)
+    lv.has_labels = not LEVEL_KINDS.isdisjoint([k for k, _, _ in found])
     lines = line_bounds(n.text)
     line_starts = [s for s, _ in lines]
     used_until = -1

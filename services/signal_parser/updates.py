@@ -166,7 +166,7 @@ def _profit_span(low: str) -> tuple[int, int] | None:
     """Where the post reports a profit ("Profit: 69.8%", "www"), if it does."""
     if "profit" in low:
         m = PROFIT.fast.search(low)
-    elif any(w in low for w in PROFIT_TRIGGERS):
+    elif any(map(low.__contains__, PROFIT_TRIGGERS)):
         m = PROFIT_NO_EN.fast.search(low)
     else:
         return None
