@@ -49,6 +49,26 @@ async def test_waits_once_for_exactly_what_the_bucket_needs(
     assert clock.sleeps == sleeps
 
 
+async def test_a_key_bursts_one_second_then_keeps_its_rate() -> None:
+    """What ``install`` gives Binance: 20 tokens (one second at 50 ms a token), full at first:
+    a balance read (4) and its order (0.2) go at once; over time the rate is ccxt's."""
+    clock = Clock()
+    throttle = ExactThrottler(
+        BINANCE | {"capacity": 20, "tokens": 20}, clock=clock, sleep=clock.sleep
+    )
+    await throttle(4)
+    await throttle(0.2)
+    assert clock.sleeps == []
+    for _ in range(20):
+        await throttle(1)
+    # 15.8 tokens were left: 16 go at once, the 17th waits for its last 0.2, then 50 ms each
+    assert clock.sleeps == [0.01, 0.05, 0.05, 0.05]
+    clock.now += 60
+    for cost in (20, 1, 1):  # refilled to the burst (20), never beyond it
+        await throttle(cost)
+    assert clock.sleeps == [0.01, 0.05, 0.05, 0.05, 0.05]
+
+
 async def test_requests_start_in_the_order_they_asked() -> None:
     clock = Clock()
     throttle = ExactThrottler(dict(BINANCE), clock=clock, sleep=clock.sleep)
@@ -69,6 +89,7 @@ async def test_installed_on_ccxt_objects_with_their_own_bucket() -> None:
         install(exchange)
         assert isinstance(exchange.throttler, ExactThrottler)
         assert exchange.throttler.config["refillRate"] == exchange.tokenBucket["refillRate"]
+        assert exchange.throttler.config["capacity"] == exchange.throttler.config["tokens"] == 20
         window = ccxt_async.binance({"rateLimiterAlgorithm": "rollingWindow"})
         kept = window.throttler
         window.tokenBucket = dict(window.tokenBucket, algorithm="rollingWindow")
