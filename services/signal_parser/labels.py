@@ -9,6 +9,7 @@ Cornix free text).
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 from typing import Final
 
 from services.signal_parser import lexicon as lx
@@ -85,6 +86,7 @@ SPACE_NUMBER_RE: Final = re.compile(r"[ \t]+\$?\d")
 # "#SOL buy 124", "buy 0.13-0.135 sell 0.14": a side word and a price (not "long 10x", "sell 50%")
 SIDE_PRICE_AFTER_RE: Final = re.compile(r"[ \t]+\$?\d[\d.,]*(?![\d.,]*[ \t]*(?:[xх%倍]|pips?\b))")
 
+_hit_start: Final = itemgetter(2)  # ``Hit.start``, without a Python frame per hit
 Label = tuple[str, int, int]
 """``(kind, start, end)``: kind is one of lev, target, stop, entry, dca."""
 
@@ -119,7 +121,7 @@ def _hits(low: str) -> list[Hit]:
     extra.extend(_short_hits(low))
     if _TNUM_GATE.search(low) is not None:
         extra.extend(new_hit(Hit, ("target", "t", *m.span())) for m in TNUM_RE.finditer(low))
-    return sorted(hits + extra, key=lambda h: h.start) if extra else hits
+    return sorted(hits + extra, key=_hit_start) if extra else hits
 
 
 def _short_hits(low: str) -> list[Hit]:

@@ -42,6 +42,8 @@ _SideWord = tuple[Side, int, int, int, str]
 
 
 NO_SIDE: Final = SideVote(None, None, 0)
+# ``SideVote(side, span, margin)`` without the named tuple's Python ``__new__`` (the same object)
+_new_vote: Final = tuple.__new__
 
 
 def find_side(low: str, entry_at: int = -1) -> SideVote:
@@ -91,11 +93,11 @@ def _vote(hits: list[_SideWord], low: str) -> SideVote:
             first_long is not None
             and (first_long[0], not long_first) < (first_short[0], long_first)
         ):
-            return SideVote(Side.LONG, first_long, 0)
-        return SideVote(Side.SHORT, first_short, 0)
+            return _new_vote(SideVote, (Side.LONG, first_long, 0))
+        return _new_vote(SideVote, (Side.SHORT, first_short, 0))
     if long_votes > short_votes:
-        return SideVote(Side.LONG, first_long, long_votes - short_votes)
-    return SideVote(Side.SHORT, first_short, short_votes - long_votes)
+        return _new_vote(SideVote, (Side.LONG, first_long, long_votes - short_votes))
+    return _new_vote(SideVote, (Side.SHORT, first_short, short_votes - long_votes))
 
 
 def side_focus(low: str, entry_at: int) -> tuple[int, int, int]:
