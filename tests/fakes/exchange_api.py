@@ -42,6 +42,7 @@ from tests.fakes.exchange_fapi import (
     FapiError,
     build_saved_fapi_markets,
 )
+from tests.fakes.loopback import serve_all
 
 DATA_DIR: Final = Path(__file__).parent / "data"
 EXCHANGE_INFO_PATH: Final = DATA_DIR / "binance_exchange_info.json"
@@ -220,14 +221,7 @@ class FakeExchangeAPI:
         await self.close()
 
     async def start(self) -> None:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
+        self._runner, self.url = await serve_all(self._handle)
 
     async def close(self) -> None:
         """Release held responses, then stop the server."""

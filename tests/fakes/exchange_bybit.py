@@ -22,6 +22,8 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from tests.fakes.loopback import serve_all
+
 DEFAULT_API_KEY: Final = "fake-bybit-key-0123456789"
 QUERY_API: Final = "/v5/user/query-api"
 TRADING_PERMISSIONS: Final[dict[str, list[str]]] = {
@@ -76,14 +78,7 @@ class FakeBybitAPI:
     _runner: web.AppRunner | None = None
 
     async def __aenter__(self) -> FakeBybitAPI:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
+        self._runner, self.url = await serve_all(self._handle)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

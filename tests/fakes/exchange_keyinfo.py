@@ -34,6 +34,8 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from tests.fakes.loopback import serve_all
+
 Answer = Callable[["FakeVenueAPI", web.Request], Any]
 
 
@@ -77,14 +79,7 @@ class FakeVenueAPI:
         return sum(1 for r in self.requests if (r.method, r.path) == where)
 
     async def __aenter__(self) -> FakeVenueAPI:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
+        self._runner, self.url = await serve_all(self._handle)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -20,6 +20,8 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from tests.fakes.loopback import serve_all
+
 DEFAULT_API_KEY: Final = "fake-okx-key-0123456789"
 ACCOUNT_CONFIG: Final = "/api/v5/account/config"
 SPOT_BTC_USDT: Final[dict[str, Any]] = {
@@ -61,14 +63,7 @@ class FakeOkxAPI:
     _runner: web.AppRunner | None = None
 
     async def __aenter__(self) -> FakeOkxAPI:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
+        self._runner, self.url = await serve_all(self._handle)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
