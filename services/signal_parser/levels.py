@@ -300,7 +300,12 @@ def _segment_values(
         start, glued = _skip_index(n, kind, start, seg_end, expected, index)
     nums = glued + numbers(n, start, seg_end)
     if nums and kind == "target" and seg_end == line_end:
-        return _continued_targets(n, islice(lines, line_idx + 1, None), nums, seg_end, next_label)
+        below = line_idx + 1
+        # no line below, or one that starts with a letter (the next label, mostly): no price
+        # continues the list there
+        if below == len(lines) or n.lower[lines[below][0] : lines[below][0] + 1].isalpha():
+            return nums, seg_end
+        return _continued_targets(n, islice(lines, below, None), nums, seg_end, next_label)
     if nums or seg_end < line_end:
         return nums, seg_end
     head_start = lines[line_idx][0]
