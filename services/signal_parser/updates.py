@@ -45,13 +45,23 @@ PROBABILITY_RE: Final = re.compile(r"xác\s+suất|probabilit|chances?\b|вер�
 # has no report to drop for it (the searches per report match are skipped)
 _PROBABILITY_GATE: Final = re.compile(r"xác\s+suất|probabilit|chance|вероятност|概率|機率")
 PROFIT_TRIGGERS: Final = ("profit", "прибыль", "lucro", "ganancia", "www")
-_PROFIT_EN: Final = r"profit\s*:?\s*\+?\d+(?:[.,]\d+)?\s*%|\d+(?:[.,]\d+)?\s*%\s*profit"
+_PROFIT_WORD_FIRST: Final = r"profit\s*:?\s*\+?\d+(?:[.,]\d+)?\s*%"
+# the one part led by a digit: it ends in "% profit", and starts in the run of digits, points,
+# commas and spaces before that "%"
+_PROFIT_NUMBER_FIRST: Final = r"\d+(?:[.,]\d+)?\s*%\s*profit"
+_PROFIT_EN: Final = _PROFIT_WORD_FIRST + "|" + _PROFIT_NUMBER_FIRST
 _PROFIT_OTHER: Final = r"прибыль\s*:?\s*\+?\d|lucro\s*:?\s*\+?\d|ganancia\s*:?\s*\+?\d|\bwww\b"
 PROFIT_RE: Final = re.compile(_PROFIT_EN + "|" + _PROFIT_OTHER)
 PROFIT: Final = led_pattern(PROFIT_RE, r"\dglpwп")
 # for a post without "profit": its two English parts need that word and match nowhere, and the
 # digit that leads one of them leaves the lead class
 PROFIT_NO_EN: Final = led_pattern(re.compile(_PROFIT_OTHER), "glwп")
+# ``PROFIT`` without its digit-led part: led by letters, so ``re`` does not stop at every digit
+# of a results post (12 us on one); the digit-led part is searched from where it can start
+PROFIT_NO_NUMBER_FIRST: Final = led_pattern(
+    re.compile(_PROFIT_WORD_FIRST + "|" + _PROFIT_OTHER), "glpwп"
+)
+_PERCENT_PROFIT_RE: Final = re.compile(r"%\s*profit")
 # "all targets achieved", "all take-profit targets hit", "все цели взяты", "全部目标": every target
 ALL_TARGETS_RE: Final = re.compile(
     r"\ball\s+(?:take[- ]?profit\s+)?(?:targets|tps|take[- ]?profits)\b|все\s+(?:цели|тейки)"
@@ -171,10 +181,26 @@ def _add_short_reports(low: str, found: dict[UpdateType, _Found]) -> None:
             found[UpdateType.SL_HIT] = (None, False, m.start(), m.end())
 
 
+def _profit_match(low: str) -> re.Match[str] | None:
+    """``PROFIT.fast.search(low)``: the parts led by a letter searched over the text, the one
+    led by a digit only from the run of digits, points, commas and spaces before the first
+    "% profit" (every match of it starts there or after it)."""
+    percent = _PERCENT_PROFIT_RE.search(low)
+    if percent is None:
+        return PROFIT_NO_NUMBER_FIRST.fast.search(low)
+    run = percent.start()
+    while run > 0 and (low[run - 1] in ".," or low[run - 1].isdecimal() or low[run - 1].isspace()):
+        run -= 1
+    m = PROFIT_NO_NUMBER_FIRST.fast.search(low, 0, len(low))
+    if m is not None and m.start("_m") < run:
+        return m  # a letter-led match before any digit-led one can start
+    return PROFIT.fast.search(low, run)
+
+
 def _profit_span(low: str) -> tuple[int, int] | None:
     """Where the post reports a profit ("Profit: 69.8%", "www"), if it does."""
     if "profit" in low:
-        m = PROFIT.fast.search(low)
+        m = _profit_match(low)
     elif any(map(low.__contains__, PROFIT_TRIGGERS)):
         m = PROFIT_NO_EN.fast.search(low)
     else:
