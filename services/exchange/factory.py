@@ -60,7 +60,7 @@ OFFERED_EXCHANGES: Final = (
     "kraken",
     "coinbase",
     "bitget",
-    "gateio",
+    "gate",  # ccxt's id (Gate.io): it cannot tell a key's withdraw right
     "mexc",
     "htx",
     "bitfinex",

@@ -169,5 +169,5 @@ def test_every_offered_venue_is_checked_or_named_unchecked() -> None:
         "htx",
         "bitfinex",
     }
-    assert set(OFFERED_EXCHANGES) - checked == {"gateio", "mexc", "bitstamp"}
+    assert set(OFFERED_EXCHANGES) - checked == {"gate", "mexc", "bitstamp"}
     assert set(KEY_CHECKS) == checked
