@@ -69,13 +69,11 @@ LEV_VALUE_RE: Final = re.compile(
     r"(?<![a-z0-9.$])[xх]?\s*(?P<lo>\d{1,3}(?:\.\d+)?)\s*(?:-\s*(?P<hi>\d{1,3}(?:\.\d+)?)\s*)?"
     r"(?:[xх]|倍|times\b)?(?![a-z0-9])"
 )
-LEV_GATE_RE: Final = re.compile(r"\d\s*[xх倍]|[xх]\s?\d")
 LEV_FREE_RE: Final = re.compile(
     r"(?<![a-z0-9.,])(?P<lo>\d{1,3}(?:\.\d+)?)\s*(?:-\s*(?P<hi>\d{1,3}(?:\.\d+)?)\s*)?"
     r"(?:[xх]|倍)(?![a-zа-я0-9])"
     r"|(?<![a-z0-9])[xх]\s?(?P<lo2>\d{1,3})(?![\d.,a-z])"
 )
-LEV_GATE: Final = led_pattern(LEV_GATE_RE, r"\dxх")
 LEV_FREE: Final = led_pattern(LEV_FREE_RE, r"\dxх")
 
 
@@ -420,10 +418,8 @@ def labelled_leverage(low: str, start: int, end: int) -> Num | None:
 
 def free_leverage(low: str, start: int, end: int) -> Num | None:
     """Leverage written without a label ("10x", "x20", "20倍"): the first one of 1..250."""
-    if ("x" not in low and "х" not in low and "倍" not in low) or not LEV_GATE.fast.search(
-        low, start, end
-    ):
-        return None  # both leverage patterns need an "x" (Latin or Cyrillic) or a "倍"
+    if not _leverage_gate(low, start, end):
+        return None  # both leverage patterns need what the gate looks for
     for _, _, m in LEV_FREE.finditer(low, start, end):
         group = "lo" if m.group("lo") else "lo2"
         raw = m.group(group)
@@ -433,3 +429,27 @@ def free_leverage(low: str, start: int, end: int) -> Num | None:
         if Decimal(1) <= value <= MAX_LEVERAGE:
             return Num(value, m.start(group), m.end(group))
     return None
+
+
+_LEV_X_DIGIT_RE: Final = re.compile(r"[xх]\s?\d")
+
+
+def _leverage_gate(low: str, start: int, end: int) -> bool:
+    """Whether ``re.search(r"\\d\\s*[xх倍]|[xх]\\s?\\d", low[start:end])`` finds a match (each
+    match of ``LEV_FREE`` holds one), found from its "x"/"х"/"倍" (a search led by digits
+    stopped at every digit of a signal): "x20" after it, or a digit before it past the spaces
+    ("10x", "10 x", "20倍")."""
+    if "x" not in low and "х" not in low and "倍" not in low:
+        return False  # most posts
+    if _LEV_X_DIGIT_RE.search(low, start, end) is not None:
+        return True
+    for mark in "xх倍":
+        i = low.find(mark, start, end)
+        while i >= 0:
+            j = i - 1
+            while j >= start and low[j].isspace():
+                j -= 1
+            if j >= start and low[j].isdecimal():
+                return True
+            i = low.find(mark, i + 1, end)
+    return False
