@@ -57,7 +57,7 @@ def parse_rules(text: str) -> ParseResult:
 
 
 def _parse(text: str) -> ParseResult:
-    if not text or not text.strip():
+    if not text or text.isspace():  # no copy of the text, as strip() makes
         return ParseResult(kind=SignalKind.OTHER, confidence=1.0)
     n = normalize(text)
     low = n.lower
