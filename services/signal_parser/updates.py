@@ -41,9 +41,6 @@ CONDITIONAL_RE: Final = re.compile(
 CONDITIONAL: Final = led_pattern(CONDITIONAL_RE, "abiouwекпxpcв如当當")
 # a probability inside a report match: "vượt TP1: ≈ 40-45% xác suất đạt" is no report
 PROBABILITY_RE: Final = re.compile(r"xác\s+suất|probabilit|chances?\b|вероятност|概率|機率")
-# what every ``PROBABILITY_RE`` match holds, in any window of the text: a post without one
-# has no report to drop for it (the searches per report match are skipped)
-_PROBABILITY_GATE: Final = re.compile(r"xác\s+suất|probabilit|chance|вероятност|概率|機率")
 PROFIT_TRIGGERS: Final = ("profit", "прибыль", "lucro", "ganancia", "www")
 _PROFIT_WORD_FIRST: Final = r"profit\s*:?\s*\+?\d+(?:[.,]\d+)?\s*%"
 # the one part led by a digit: it ends in "% profit", and starts in the run of digits, points,
@@ -124,27 +121,21 @@ def _reports(low: str) -> dict[UpdateType, _Found]:
     """Per update type whose gate passes, its best report in the post."""
     found: dict[UpdateType, _Found] = {}
     rare = RARE_UPDATE_GATE.search(low) is not None
-    probable = _PROBABILITY_GATE.search(low) is not None
     for utype, strong, gate, rare_type, led in UPDATE_LOOP:
         if (rare_type and not rare) or not gate.search(low):
             continue
         scan = tp_scan(low) if utype is UpdateType.TP_HIT else led
-        best = _best_report(low, scan, utype, strong, probable)
+        best = _best_report(low, scan, utype, strong)
         if best is not None:
             found[utype] = best
     return found
 
 
-def _best_report(
-    low: str, scan: Led, utype: UpdateType, strong: bool, probable: bool = True
-) -> _Found | None:
-    """The first report ``scan`` finds; for take-profits the one naming the highest index.
-    ``probable``: whether ``_PROBABILITY_GATE`` finds a word in ``low``."""
+def _best_report(low: str, scan: Led, utype: UpdateType, strong: bool) -> _Found | None:
+    """The first report ``scan`` finds; for take-profits the one naming the highest index."""
     best: _Found | None = None
     for s, e, m in scan.finditer(low):
-        if CONDITIONAL.fast.search(low, max(0, s - 16), s) or (
-            probable and PROBABILITY_RE.search(low, s, e)
-        ):
+        if CONDITIONAL.fast.search(low, max(0, s - 16), s) or PROBABILITY_RE.search(low, s, e):
             continue  # "after TP1 is hit, move SL": an instruction, not a report
         if utype is UpdateType.TP_HIT and low[max(0, s - 7) : s].rstrip().endswith(
             ("entry", "stop")
