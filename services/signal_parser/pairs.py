@@ -331,7 +331,9 @@ def _named_coin(t: str) -> Pair | None:
     m = NAMED_COIN.fast.search(t)
     if m is None:
         return None
-    return Pair(lc.COIN_NAMES[m.group("base").lower()], None, *m.span("_m"), None)
+    name = m.group("base")  # matched ignoring case, so also "ſolana": casefold reads it
+    base = lc.COIN_NAMES.get(name.lower()) or lc.COIN_NAMES.get(name.casefold())
+    return None if base is None else Pair(base, None, *m.span("_m"), None)
 
 
 def update_coin(t: str) -> Pair | None:

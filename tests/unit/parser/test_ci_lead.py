@@ -38,3 +38,16 @@ def test_lead_holds_every_case_partner_of_a_first_letter(words: tuple[str, ...])
 def test_first_letters_beyond_the_basic_plane_are_refused() -> None:
     with pytest.raises(ValueError, match="Basic Multilingual Plane"):
         ci_lead(["𐐀bc"])
+
+
+@pytest.mark.parametrize(
+    ("text", "base"),
+    [("ſolana long entry 100 tp 110 sl 90", "SOL"), ("Solana long entry 100 tp 110 sl 90", "SOL")],
+)
+def test_a_coin_name_matched_by_a_case_partner_is_read(text: str, base: str) -> None:
+    """The named-coin search ignores case, so it also matches "ſolana" ("ſ" is "s" to
+    ``re``); the name is then looked up case-folded, not dropped by a parser error."""
+    from services.signal_parser import parse
+
+    read = parse(text)
+    assert (read.kind.value, read.base) == ("entry", base)
