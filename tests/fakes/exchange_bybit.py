@@ -22,7 +22,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from tests.fakes.loopback import serve_all
+from tests.fakes.loopback import LoopbackFake, Recorded
 
 DEFAULT_API_KEY: Final = "fake-bybit-key-0123456789"
 QUERY_API: Final = "/v5/user/query-api"
@@ -58,14 +58,7 @@ SPOT_BTC_USDT: Final[dict[str, Any]] = {
 
 
 @dataclass
-class RecordedBybitRequest:
-    method: str
-    path: str
-    api_key: str | None
-
-
-@dataclass
-class FakeBybitAPI:
+class FakeBybitAPI(LoopbackFake):
     """Set ``withdraw``, ``ips`` or ``read_only`` to change what the key reports."""
 
     balances: dict[str, str] = field(default_factory=lambda: {"USDT": "1000"})
@@ -73,26 +66,15 @@ class FakeBybitAPI:
     withdraw: bool = False
     ips: list[str] = field(default_factory=lambda: ["203.0.113.10"])
     read_only: bool = False
-    requests: list[RecordedBybitRequest] = field(default_factory=list)
+    requests: list[Recorded] = field(default_factory=list)
     url: str = ""
     _runner: web.AppRunner | None = None
-
-    async def __aenter__(self) -> FakeBybitAPI:
-        self._runner, self.url = await serve_all(self._handle)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    def count(self, method: str, path: str) -> int:
-        return sum(1 for r in self.requests if r.method == method.upper() and r.path == path)
 
     # -- the endpoints ------------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.Response:
         key = request.headers.get("X-BAPI-API-KEY")
-        self.requests.append(RecordedBybitRequest(request.method, request.path, key))
+        self.requests.append(Recorded(request.method, request.path, key))
         public = {"/v5/market/instruments-info": self._instruments}
         private = {
             QUERY_API: self._query_api,

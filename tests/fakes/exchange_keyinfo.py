@@ -34,7 +34,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from tests.fakes.loopback import serve_all
+from tests.fakes.loopback import LoopbackFake, Recorded
 
 Answer = Callable[["FakeVenueAPI", web.Request], Any]
 
@@ -52,20 +52,14 @@ class Venue:
 
 
 @dataclass
-class RecordedRequest:
-    method: str
-    path: str
-
-
-@dataclass
-class FakeVenueAPI:
+class FakeVenueAPI(LoopbackFake):
     """One venue's fake; ``withdraw`` and ``ips`` are what the key reports."""
 
     venue_id: str
     api_key: str = "fake-venue-key-0123456789"
     withdraw: bool = False
     ips: list[str] = field(default_factory=lambda: ["203.0.113.10"])
-    requests: list[RecordedRequest] = field(default_factory=list)
+    requests: list[Recorded] = field(default_factory=list)
     url: str = ""
     _runner: web.AppRunner | None = None
 
@@ -78,16 +72,8 @@ class FakeVenueAPI:
         where = self.venue.key_info
         return sum(1 for r in self.requests if (r.method, r.path) == where)
 
-    async def __aenter__(self) -> FakeVenueAPI:
-        self._runner, self.url = await serve_all(self._handle)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
     async def _handle(self, request: web.Request) -> web.Response:
-        self.requests.append(RecordedRequest(request.method, request.path))
+        self.requests.append(Recorded(request.method, request.path))
         answer = self.venue.routes.get((request.method, request.path))
         if answer is None:
             return web.json_response({"error": f"not served: {request.path}"}, status=404)

@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from tests.fakes.loopback import serve_all
+from tests.fakes.loopback import LoopbackFake, Recorded
 
 DEFAULT_API_KEY: Final = "fake-okx-key-0123456789"
 ACCOUNT_CONFIG: Final = "/api/v5/account/config"
@@ -44,40 +44,22 @@ SPOT_BTC_USDT: Final[dict[str, Any]] = {
 
 
 @dataclass
-class RecordedOkxRequest:
-    method: str
-    path: str
-    api_key: str | None
-
-
-@dataclass
-class FakeOkxAPI:
+class FakeOkxAPI(LoopbackFake):
     """Set ``withdraw`` or ``ip`` to change what the key reports."""
 
     balances: dict[str, str] = field(default_factory=lambda: {"USDT": "1000"})
     api_key: str = DEFAULT_API_KEY
     withdraw: bool = False
     ip: str = "203.0.113.10"
-    requests: list[RecordedOkxRequest] = field(default_factory=list)
+    requests: list[Recorded] = field(default_factory=list)
     url: str = ""
     _runner: web.AppRunner | None = None
-
-    async def __aenter__(self) -> FakeOkxAPI:
-        self._runner, self.url = await serve_all(self._handle)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    def count(self, method: str, path: str) -> int:
-        return sum(1 for r in self.requests if r.method == method.upper() and r.path == path)
 
     # -- the endpoints ------------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.Response:
         key = request.headers.get("OK-ACCESS-KEY")
-        self.requests.append(RecordedOkxRequest(request.method, request.path, key))
+        self.requests.append(Recorded(request.method, request.path, key))
         public = {"/api/v5/public/instruments": self._instruments}
         private = {
             ACCOUNT_CONFIG: self._config,
