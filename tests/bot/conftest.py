@@ -11,6 +11,7 @@ from aiogram.types import Update
 
 from bot.app import App, build_app
 from core.cache import KeyValue
+from core.clock import Clock, utc_now
 from core.config import Settings, load_settings
 from core.db.session import Database
 from tests.fakes.telegram_api import FakeTelegramAPI, LoopbackSession
@@ -50,16 +51,20 @@ def make_settings(db_url: str, redis_url: str | None, **sections: dict[str, Any]
 async def make_app(
     pg_db: Database, redis_kv: KeyValue, redis_srv: RedisServer, telegram_api: FakeTelegramAPI
 ) -> AsyncIterator[AppFactory]:
-    """Build apps on clean PostgreSQL + Redis, talking to the fake Bot API; closed at the end."""
+    """Build apps on clean PostgreSQL + Redis, talking to the fake Bot API (on ``clock`` when a
+    test moves time); closed at the end."""
     apps: list[App] = []
 
-    async def factory(token: str = TOKEN, **sections: dict[str, Any]) -> App:
+    async def factory(
+        token: str = TOKEN, clock: Clock = utc_now, **sections: dict[str, Any]
+    ) -> App:
         settings = make_settings(pg_db.url, redis_srv.url(), **sections)
         app = await build_app(
             settings,
             session=LoopbackSession(api=TelegramAPIServer.from_base(telegram_api.url)),
             token=token,
             configure_logs=False,
+            clock=clock,
         )
         apps.append(app)
         return app

@@ -12,28 +12,24 @@ clock (every third of the lease, and after it).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import TelegramObject
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from bot.app import App, build_app
+from bot.app import App
 from bot.runners import SECRET_HEADER, webhook_app
-from core.cache import KeyValue
 from core.clock import utc_now
 from core.db.models import InboxUpdate, Order, Signal, TradePlan
-from core.db.session import Database
 from core.domain import InboxStatus
-from tests.bot.conftest import TOKEN, TRADER_ID, feed, make_settings
+from tests.bot.conftest import TRADER_ID, AppFactory, feed
 from tests.bot.signals.test_intake import CHANNEL, ENTRY, register
 from tests.fakes.clock import FakeClock
-from tests.fakes.telegram_api import FakeTelegramAPI, LoopbackSession
-from tests.services import RedisServer
+from tests.fakes.telegram_api import FakeTelegramAPI
 
 SECRET = "w" * 40
 STATIC = {"price_feed": "static", "static_prices": {"BTC/USDT": "60500"}}
@@ -64,29 +60,10 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def app(
-    pg_db: Database,
-    redis_kv: KeyValue,  # flushed before and after
-    redis_srv: RedisServer,
-    telegram_api: FakeTelegramAPI,
-    clock: FakeClock,
-) -> AsyncIterator[App]:
+async def app(make_app: AppFactory, clock: FakeClock) -> App:
     """The app as wired, on paper with a static price, on a clock the test moves."""
-    settings = make_settings(
-        pg_db.url,
-        redis_srv.url(),
-        exchange=STATIC,
-        limits={"inbox_lease_s": LEASE_S, "rate_limit_burst": 1000, "outbox_chat_per_s": 1000},
-    )
-    app = await build_app(
-        settings,
-        session=LoopbackSession(api=TelegramAPIServer.from_base(telegram_api.url)),
-        token=TOKEN,
-        configure_logs=False,
-        clock=clock,
-    )
-    yield app
-    await app.aclose()
+    limits = {"inbox_lease_s": LEASE_S, "rate_limit_burst": 1000, "outbox_chat_per_s": 1000}
+    return await make_app(clock=clock, exchange=STATIC, limits=limits)
 
 
 async def deliver(

@@ -13,15 +13,12 @@ from typing import Any, Final
 
 import pytest
 import structlog
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import StorageKey
 from aiohttp import web
 
-from bot.app import App, build_app
-from core.cache import KeyValue
+from bot.app import App
 from core.clock import utc_now
 from core.db.models import User
-from core.db.session import Database
 from core.security import mask
 from services.exchange.ccxt_client import DEFAULT_READ_RETRIES
 from tests.bot.accounts.conftest import FAST, PRICES, button_data
@@ -33,11 +30,10 @@ from tests.bot.accounts.test_connect import (
     press,
     say,
 )
-from tests.bot.conftest import TOKEN, TRADER_ID, feed, make_settings
+from tests.bot.conftest import TRADER_ID, AppFactory, feed
 from tests.fakes.clock import FakeClock
 from tests.fakes.exchange_api import FakeExchangeAPI, RecordedRequest
-from tests.fakes.telegram_api import FakeTelegramAPI, LoopbackSession
-from tests.services import RedisServer
+from tests.fakes.telegram_api import FakeTelegramAPI
 
 BALANCE: Final = "/api/v3/account"
 ATTEMPTS: Final = DEFAULT_READ_RETRIES + 1  # balance reads in one key check (the adapter retries)
@@ -96,14 +92,11 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def app(
-    pg_db: Database,
-    redis_kv: KeyValue,  # flushed before and after
-    redis_srv: RedisServer,
-    telegram_api: FakeTelegramAPI,
+    make_app: AppFactory,
     exchange_api: SilentExchangeAPI,
     markets_dir: Path,
     clock: FakeClock,
-) -> AsyncIterator[App]:
+) -> App:
     """The accounts app (as ``accounts_app``) on a clock the test moves, with a short
     exchange timeout and a one-hour form TTL."""
     exchange: dict[str, Any] = {
@@ -113,22 +106,9 @@ async def app(
         "static_prices": PRICES,
         "timeout_ms": TIMEOUT_MS,
     }
-    settings = make_settings(
-        pg_db.url,
-        redis_srv.url(),
-        exchange=exchange,
-        limits=FAST,
-        redis={"fsm_ttl_s": FORM_TTL_S},
+    return await make_app(
+        clock=clock, exchange=exchange, limits=FAST, redis={"fsm_ttl_s": FORM_TTL_S}
     )
-    built = await build_app(
-        settings,
-        session=LoopbackSession(api=TelegramAPIServer.from_base(telegram_api.url)),
-        token=TOKEN,
-        configure_logs=False,
-        clock=clock,
-    )
-    yield built
-    await built.aclose()
 
 
 async def form(app: App, user_id: int = TRADER_ID) -> tuple[str | None, dict[str, Any]]:

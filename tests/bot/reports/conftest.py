@@ -10,18 +10,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from aiogram.client.telegram import TelegramAPIServer
 from cryptography.fernet import Fernet
 
-from bot.app import App, build_app
-from core.cache import KeyValue
-from core.db.session import Database
-from tests.bot.conftest import TOKEN, make_settings
+from bot.app import App
+from tests.bot.conftest import AppFactory
 from tests.fakes.clock import FakeClock
 from tests.fakes.exchange_api import FakeExchangeAPI, load_saved_markets
 from tests.fakes.exchange_fapi import load_saved_fapi_markets
-from tests.fakes.telegram_api import FakeTelegramAPI, LoopbackSession
-from tests.services import RedisServer
 
 NOW = datetime(2026, 12, 7, 16, 0, tzinfo=UTC)
 PAPER_PRICES = {"BTC/USDT": "61500", "ETH/USDT": "3000"}
@@ -40,34 +35,16 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def app(  # noqa: PLR0913 - the services the app is built on, each a fixture
-    pg_db: Database,
-    redis_kv: KeyValue,
-    redis_srv: RedisServer,
-    telegram_api: FakeTelegramAPI,
-    exchange_api: FakeExchangeAPI,
-    clock: FakeClock,
-    tmp_path: Path,
-) -> AsyncIterator[App]:
+async def app(
+    make_app: AppFactory, exchange_api: FakeExchangeAPI, clock: FakeClock, tmp_path: Path
+) -> App:
     (tmp_path / "binance.json").write_text(json.dumps(load_saved_markets()))
     (tmp_path / "binance.swap.json").write_text(json.dumps(load_saved_fapi_markets()))
-    settings = make_settings(
-        pg_db.url,
-        redis_srv.url(),
-        exchange={
-            "api_url_override": exchange_api.url,
-            "markets_dir": str(tmp_path),
-            "price_feed": "static",
-            "static_prices": PAPER_PRICES,
-        },
-        security={"encryption_key": Fernet.generate_key().decode()},
-    )
-    app = await build_app(
-        settings,
-        session=LoopbackSession(api=TelegramAPIServer.from_base(telegram_api.url)),
-        token=TOKEN,
-        configure_logs=False,
-        clock=clock,
-    )
-    yield app
-    await app.aclose()
+    exchange = {
+        "api_url_override": exchange_api.url,
+        "markets_dir": str(tmp_path),
+        "price_feed": "static",
+        "static_prices": PAPER_PRICES,
+    }
+    security = {"encryption_key": Fernet.generate_key().decode()}
+    return await make_app(clock=clock, exchange=exchange, security=security)
