@@ -13,6 +13,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Final
 
+from services.numbers import Ambiguous, Role, read
 from services.signal_parser import lexicon_context as lctx
 from services.signal_parser.normalize import NUMBER_RE, Normalized
 from services.signal_parser.normalize import to_decimal as _read_token
@@ -113,7 +114,7 @@ def numbers(n: Normalized, start: int, end: int) -> list[Num]:
             continue
         # a dot group ends in a dot and three digits: the slice test spares most tokens the match
         if tok[-4:-3] == "." and DOT_GROUPS_RE.fullmatch(tok) and dot_thousands(low):
-            value = Decimal(tok.replace(".", ""))  # "3.000-3.025" in an Italian post
+            value = _grouped(tok)  # "3.000-3.025" in an Italian post
         if out:
             gap = low[out[-1].end : s]
             # most gaps are a space or a dash: the rules below need a bracket, a sign or digits
@@ -134,6 +135,15 @@ def _marker(low: str, s: int, e: int, tok: str) -> bool:
     if len(tok) <= 2 and MARKER_AFTER_RE.match(low, e):
         return True
     return s > 0 and low[s - 1] == "(" and low[e : e + 1] == ")"
+
+
+def _grouped(tok: str) -> Decimal:
+    """A dot-grouped token ("3.000") read by the one number reader with its dots as thousands
+    (a typed price reads it both ways; the post's language decided it is grouped)."""
+    reading = read(tok, Role.PRICE)
+    assert reading is not None  # DOT_GROUPS_RE matched it: digits in groups of three
+    value = reading.value
+    return value.grouped if isinstance(value, Ambiguous) else value
 
 
 def dot_thousands(low: str) -> bool:
