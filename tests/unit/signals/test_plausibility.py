@@ -94,16 +94,18 @@ def test_the_price_compared_is_the_perps_for_a_futures_post() -> None:
 
 
 class Feed:
-    """A price feed answering ``prices``, else refusing like the bot's feeds; ``delay`` hangs."""
+    """A price feed answering ``prices``, else refusing like the bot's feeds; with ``hang`` it
+    never answers (the intake's timeout must give up on it)."""
 
-    def __init__(self, prices: dict[str, Decimal], *, delay: float = 0.0) -> None:
+    def __init__(self, prices: dict[str, Decimal], *, hang: bool = False) -> None:
         self.prices = prices
-        self.delay = delay
+        self.hang = hang
         self.asked: list[str] = []
 
     async def ticker(self, symbol: str) -> Ticker:
         self.asked.append(symbol)
-        await asyncio.sleep(self.delay)
+        if self.hang:
+            await asyncio.Event().wait()
         if symbol == "DOWN/USDT":
             raise TemporaryExchangeError("the exchange is down")
         if symbol not in self.prices:
@@ -160,7 +162,7 @@ async def test_a_far_entry_is_lowered_with_its_reason() -> None:
         (Feed({"BTC/USDT": D(64500)}), entry_post(), TEN),  # near the market
         (Feed({}), entry_post(), TEN),  # the feed does not price the pair
         (Feed({}), entry_post("DOWN"), TEN),  # the feed's exchange is down
-        (Feed({"BTC/USDT": D(88405)}, delay=1.0), entry_post(), TEN),  # too slow
+        (Feed({"BTC/USDT": D(88405)}, hang=True), entry_post(), TEN),  # never answers
         (None, entry_post(), TEN),  # no feed
         (Feed({"BTC/USDT": D(88405)}), entry_post(), D(0)),  # the check off
         (Feed({"BTC/USDT": D(88405)}), entry_post(entry="market"), TEN),  # at the market
