@@ -79,6 +79,12 @@ async def app(make_app: AppFactory) -> App:
     return await make_app()
 
 
+async def drain_outbox(app: App) -> None:
+    """Send everything the outbox holds now (and what sending it queues)."""
+    while await app.outbox.drain_once():
+        pass
+
+
 async def feed(app: App, raw: dict[str, Any]) -> Any:
     """Feed one raw update dict through the whole chain (as the console does)."""
     update = Update.model_validate(raw, context={"bot": app.bot})

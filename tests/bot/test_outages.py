@@ -46,7 +46,7 @@ from core.db.models import (
 )
 from core.db.session import Database
 from core.domain import InboxStatus, LegKind, OrderStatus, OutboxStatus
-from tests.bot.conftest import TOKEN, TRADER_ID, feed, make_settings
+from tests.bot.conftest import TOKEN, TRADER_ID, drain_outbox, feed, make_settings
 from tests.bot.plans.helpers import live_follower
 from tests.bot.signals.test_intake import CHANNEL, register
 from tests.fakes.exchange_api import FakeExchangeAPI, load_saved_markets
@@ -140,8 +140,7 @@ async def _followers(stack: Stack) -> int:
         await live_follower(app, api, TRADER_ID, entry="market", size="100")
         await feed(app, api.updates.message(PAPER_FOLLOWER, "/start"))
         await feed(app, api.updates.message(PAPER_FOLLOWER, "/follow 1 auto 100"))
-        while await app.outbox.drain_once():  # the setup's replies: out of the way
-            pass
+        await drain_outbox(app)  # the setup's replies: out of the way
         async with app.db.session() as session:
             last_note = await session.scalar(select(func.max(OutboxMessage.id)))
     finally:

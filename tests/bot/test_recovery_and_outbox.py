@@ -21,7 +21,7 @@ from core.db.models import InboxUpdate, OutboxMessage
 from core.db.session import Database
 from core.domain import InboxStatus, OutboxStatus
 from services.inbox import MAX_ATTEMPTS
-from tests.bot.conftest import ADMIN_ID, TRADER_ID, AppFactory
+from tests.bot.conftest import ADMIN_ID, TRADER_ID, AppFactory, drain_outbox
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.services import RedisServer, free_port
 
@@ -202,8 +202,7 @@ async def test_outbox_gives_up_on_blocked_users_and_bad_requests(
     await notifier.notify(TRADER_ID, "you blocked me")
     telegram_api.api.block(TRADER_ID)
     telegram_api.fail("sendMessage", 400, "Bad Request: chat not found", times=1)
-    while await app.outbox.drain_once():
-        pass
+    await drain_outbox(app)
     async with app.db.session() as session:
         rows = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
     assert [r.status for r in rows] == [OutboxStatus.FAILED, OutboxStatus.FAILED]

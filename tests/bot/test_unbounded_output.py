@@ -22,7 +22,15 @@ from services.signal_dto import SignalDetail
 from services.signals.columns import MAX_TARGETS
 from services.trade_plans.dto import PlanView
 from services.trading_dto import OrderView
-from tests.bot.conftest import ADMIN_ID, API_USER_ID, TRADER_ID, VIEWER_ID, AppFactory, feed
+from tests.bot.conftest import (
+    ADMIN_ID,
+    API_USER_ID,
+    TRADER_ID,
+    VIEWER_ID,
+    AppFactory,
+    drain_outbox,
+    feed,
+)
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.unit.render.test_plans_render import plan
 from tests.unit.render.views import event, order, signal
@@ -56,11 +64,6 @@ async def register(
     await feed(
         app, telegram_api.updates.my_chat_member(chat_id, owner, chat_type="channel", title=title)
     )
-
-
-async def drain(app: App) -> None:
-    while await app.outbox.drain_once():
-        pass
 
 
 async def signals(app: App) -> list[Signal]:
@@ -105,7 +108,7 @@ async def test_channel_post_with_hundreds_of_targets_reaches_followers(
     await register(app, telegram_api, owner=ADMIN_ID)
     await feed(app, telegram_api.updates.message(TRADER_ID, "/follow 1"))
     await feed(app, telegram_api.updates.channel_post(CHANNEL, BIG_ENTRY))
-    await drain(app)
+    await drain_outbox(app)
     [signal] = await signals(app)
     assert len(signal.targets) == MAX_TARGETS
     alerts = [t for t in texts(telegram_api, TRADER_ID) if "New signal" in t]
@@ -119,7 +122,7 @@ async def test_held_card_of_a_huge_post_reaches_the_owner(
     app = await make_app(ai={"parser_threshold": 0.95}, limits={"outbox_chat_per_s": 1000})
     await register(app, telegram_api)
     await feed(app, telegram_api.updates.channel_post(CHANNEL, BIG_HELD))
-    await drain(app)
+    await drain_outbox(app)
     cards = [m for m in telegram_api.messages(OWNER_ID) if "below 95%" in m["text"]]
     assert len(cards) == 1
     assert dropped_note() in cards[0]["text"] and "Track" in buttons(cards[0])

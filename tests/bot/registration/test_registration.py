@@ -12,7 +12,7 @@ from bot.app import App
 from core.db.models import AuditEntry, User
 from core.domain import Access, Role
 from handlers.access_render import CLOSED_NOTICE, PENDING_NOTICE, REFUSED_NOTICE
-from tests.bot.conftest import ADMIN_ID, TRADER_ID, AppFactory, feed
+from tests.bot.conftest import ADMIN_ID, TRADER_ID, AppFactory, drain_outbox, feed
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 STRANGER_ID = 7007
@@ -20,11 +20,6 @@ STRANGER_ID = 7007
 
 async def say(app: App, telegram_api: FakeTelegramAPI, user_id: int, text: str) -> None:
     await feed(app, telegram_api.updates.message(user_id, text))
-
-
-async def drain(app: App) -> None:
-    while await app.outbox.drain_once():
-        pass
 
 
 async def stored(app: App, telegram_id: int) -> User | None:
@@ -44,7 +39,7 @@ def buttons(message: dict[str, Any]) -> dict[str, str]:
 async def newcomer_notice(
     app: App, telegram_api: FakeTelegramAPI, admin_id: int = ADMIN_ID
 ) -> dict[str, Any]:
-    await drain(app)
+    await drain_outbox(app)
     [notice] = [m for m in telegram_api.messages(admin_id) if "wants to use" in str(m["text"])]
     return notice
 
@@ -97,7 +92,7 @@ async def test_approval_keeps_a_stranger_waiting_until_an_admin_approves(
     assert "was let in as trader" in telegram_api.last("editMessageText")["text"]
     user = await stored(app, STRANGER_ID)
     assert user is not None and (user.role, user.access) == (Role.TRADER, Access.GRANTED)
-    await drain(app)
+    await drain_outbox(app)
     assert "An admin let you in as trader" in texts(telegram_api, STRANGER_ID)[-1]
     await say(app, telegram_api, STRANGER_ID, "/whoami")
     assert texts(telegram_api, STRANGER_ID)[-1] != PENDING_NOTICE
@@ -150,7 +145,7 @@ async def test_refused_stranger_is_told_once_and_kept_out(
     notice = await newcomer_notice(app, telegram_api)
     await feed(app, telegram_api.updates.callback(ADMIN_ID, notice, buttons(notice)["Refuse"]))
     assert "was refused" in telegram_api.last("editMessageText")["text"]
-    await drain(app)
+    await drain_outbox(app)
     assert texts(telegram_api, STRANGER_ID)[-1] == REFUSED_NOTICE
     before = len(texts(telegram_api, STRANGER_ID))
     await say(app, telegram_api, STRANGER_ID, "/start")

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from bot.app import App
 from core.db.models import Source, Subscription
-from tests.bot.conftest import ADMIN_ID, TRADER_ID, VIEWER_ID, feed
-from tests.bot.registration.test_registration import buttons, drain, say, texts
+from tests.bot.conftest import ADMIN_ID, TRADER_ID, VIEWER_ID, drain_outbox, feed
+from tests.bot.registration.test_registration import buttons, say, texts
 from tests.bot.signals.test_intake import (
     CHANNEL,
     ENTRY,
@@ -95,7 +95,7 @@ async def test_admin_approves_by_button_and_then_everyone_sees_it(
 ) -> None:
     await say(app, telegram_api, ADMIN_ID, "/start")  # admins known before the channel comes
     await register(app, telegram_api, approve=False)
-    await drain(app)
+    await drain_outbox(app)
     [notice] = [m for m in telegram_api.messages(ADMIN_ID) if "not a bot admin" in m["text"]]
     assert "its owner was checked as the channel's admin" in notice["text"]
     data = buttons(notice)["Approve"]

@@ -20,7 +20,15 @@ from core.db.models import (
     Subscription,
 )
 from core.domain import InboxStatus, Role, SignalStatus, SubscriptionMode
-from tests.bot.conftest import ADMIN_ID, API_USER_ID, TRADER_ID, VIEWER_ID, AppFactory, feed
+from tests.bot.conftest import (
+    ADMIN_ID,
+    API_USER_ID,
+    TRADER_ID,
+    VIEWER_ID,
+    AppFactory,
+    drain_outbox,
+    feed,
+)
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 CHANNEL = -1001234567890
@@ -391,8 +399,7 @@ async def test_low_confidence_post_is_held_until_the_owner_tracks_it(
     assert await outbox_to(app, TRADER_ID) == []  # not acted on until confirmed
     [_registered, held] = await outbox_to(app, OWNER_ID)
     assert "below 95%" in held.text and "Targets: <b>-</b> ❌ missing" in held.text
-    while await app.outbox.drain_once():
-        pass
+    await drain_outbox(app)
     card = telegram_api.messages(OWNER_ID)[-1]
     data = button_data(card)
     await feed(app, telegram_api.updates.callback(STRANGER_ID, card, data["Track"]))
@@ -411,8 +418,7 @@ async def test_ignore_sets_a_held_signal_aside(
     app = await signals_make_app(ai={"parser_threshold": 0.95})
     await register(app, telegram_api)
     await post(app, telegram_api, "ETH short entry 3000 sl 3100")
-    while await app.outbox.drain_once():
-        pass
+    await drain_outbox(app)
     card = telegram_api.messages(OWNER_ID)[-1]
     await feed(app, telegram_api.updates.callback(OWNER_ID, card, button_data(card)["Ignore"]))
     [signal] = await rows(app, Signal)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.app import App
 from core.db.models import AuditEntry, Signal, SignalEvent
 from core.domain import SignalStatus
-from tests.bot.conftest import ADMIN_ID, TRADER_ID, AppFactory, feed
+from tests.bot.conftest import ADMIN_ID, TRADER_ID, AppFactory, drain_outbox, feed
 from tests.bot.signals.test_intake import (
     CHANNEL,
     ETH_ENTRY,
@@ -36,8 +36,7 @@ SOL = "SOL/USDT SHORT\nEntry: 150\nTP1: 140\nTP2: 130\nSL: 160"
 
 async def owner_card(app: App, telegram_api: FakeTelegramAPI) -> dict[str, Any]:
     """The last message with buttons the owner got (the outbox sent first)."""
-    while await app.outbox.drain_once():
-        pass
+    await drain_outbox(app)
     return [m for m in telegram_api.messages(OWNER_ID) if "reply_markup" in m][-1]
 
 
@@ -154,8 +153,7 @@ async def test_the_owners_card_and_answers_escape_the_post(
     assert hostile in card["text"]  # the entities parsed back to the post's own text
     first = next(iter(button_data(card)))
     await feed(app, telegram_api.updates.callback(OWNER_ID, card, button_data(card)[first]))
-    while await app.outbox.drain_once():
-        pass
+    await drain_outbox(app)
     assert "target 1 hit" in telegram_api.messages(TRADER_ID)[-1]["text"]
     assert "Linked to signal" in telegram_api.last("editMessageText")["text"]
 
@@ -191,8 +189,7 @@ async def test_an_unowned_sources_update_goes_to_the_admins(
     await post(app, telegram_api, BTC)
     await post(app, telegram_api, ETH_ENTRY)
     await post(app, telegram_api, "TP1 hit")
-    while await app.outbox.drain_once():
-        pass
+    await drain_outbox(app)
     [card] = [m for m in telegram_api.messages(ADMIN_ID) if "reply_markup" in m]
     assert "could not place" in card["text"]
     press = next(iter(button_data(card).values()))

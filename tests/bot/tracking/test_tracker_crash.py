@@ -28,7 +28,7 @@ from core.clock import utc_now
 from core.db.models import OutboxMessage, SignalOutcome
 from core.db.session import Database
 from core.domain import OutboxStatus
-from tests.bot.conftest import TRADER_ID, AppFactory
+from tests.bot.conftest import TRADER_ID, AppFactory, drain_outbox
 from tests.bot.tracking.test_tracking import post_entry, setup_channel, write_candles
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.services import RedisServer, free_port
@@ -171,8 +171,7 @@ async def _tracked_channel(make_app: AppFactory, telegram_api: FakeTelegramAPI) 
     posted = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=10)
     await setup_channel(app, telegram_api)
     await post_entry(app, telegram_api, posted)
-    while await app.outbox.drain_once():
-        pass
+    await drain_outbox(app)
     await app.aclose()
     telegram_api.token = None  # the bot process has its own token
     return posted

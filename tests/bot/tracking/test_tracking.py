@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.app import App
 from core.db.models import OutboxMessage, SignalOutcome
-from tests.bot.conftest import ADMIN_ID, TRADER_ID, VIEWER_ID, AppFactory, feed
+from tests.bot.conftest import ADMIN_ID, TRADER_ID, VIEWER_ID, AppFactory, drain_outbox, feed
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 CHANNEL = -1001234567890
@@ -137,8 +137,7 @@ async def test_a_channel_signal_is_tracked_and_each_step_told_once(
     # a second pass, and a pass after a restart, recompute the same steps: nothing is told twice
     assert await tracking.run_pass() == 0
     assert len(await tracked_notes(app, TRADER_ID)) == 3
-    while await app.outbox.drain_once():
-        pass
+    await drain_outbox(app)
     sent = [m["text"] for m in telegram_api.messages(TRADER_ID) if "Prices:" in m.get("text", "")]
     assert len(sent) == 3
 

@@ -15,7 +15,7 @@ from bot.app import App
 from core.db.models import Order, Subscription
 from core.domain import OrderStatus, OrderType, Role
 from services.exchange.feeds import StaticFeed
-from tests.bot.conftest import TRADER_ID, VIEWER_ID, AppFactory
+from tests.bot.conftest import TRADER_ID, VIEWER_ID, AppFactory, drain_outbox
 from tests.bot.signals.test_intake import register
 from tests.bot.trading.test_trading_bot import say, texts_to, trading
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -90,8 +90,7 @@ async def test_stop_order_waits_for_its_trigger_then_fills(
         OrderStatus.FILLED,
         Decimal(70035),  # triggered at 70,000, filled as market 0.05 % worse
     )
-    while await app.outbox.drain_once():
-        pass
+    await drain_outbox(app)
     assert "✅ Bought 0.01 BTC on paper: filled at 70,035" in texts_to(telegram_api, TRADER_ID)[-1]
 
 

@@ -18,7 +18,7 @@ from core.domain import OrderStatus, Role
 from core.security import hash_secret
 from services.exchange.feeds import StaticFeed
 from services.trading import TradingService
-from tests.bot.conftest import ADMIN_ID, TRADER_ID, VIEWER_ID, AppFactory, feed
+from tests.bot.conftest import ADMIN_ID, TRADER_ID, VIEWER_ID, AppFactory, drain_outbox, feed
 from tests.fakes.exchange_api import FakeExchangeAPI, load_saved_markets
 from tests.fakes.telegram_api import FakeTelegramAPI
 
@@ -86,8 +86,7 @@ async def test_paper_limit_order_fills_when_the_price_crosses(
     assert isinstance(price_feed, StaticFeed)
     price_feed.set_price("BTC/USDT", "59950")
     assert "BTC/USDT</b>: 59,950 USDT" in await say(app, telegram_api, TRADER_ID, "/price btc")
-    while await app.outbox.drain_once():
-        pass
+    await drain_outbox(app)
     notice = texts_to(telegram_api, TRADER_ID)[-1]
     assert notice == (
         "✅ Bought 0.01 BTC on paper: filled at 60,000 USDT, fee 0.60 USDT, priced by static "
