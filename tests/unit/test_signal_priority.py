@@ -7,6 +7,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from aiogram.types import Chat, Message, Update
 
 from bot.middlewares.priority import SignalPriorityMiddleware
@@ -78,10 +79,8 @@ async def test_a_failing_channel_post_opens_the_gate() -> None:
     async def chat_handler(event: Any, data: Any) -> str:
         return "answered"
 
-    try:
+    with pytest.raises(RuntimeError, match="boom"):
         await gate(broken, _update(1, channel=True), {})
-    except RuntimeError:
-        pass
     assert await asyncio.wait_for(gate(chat_handler, _update(2, channel=False), {}), 5) == (
         "answered"
     )
