@@ -9,12 +9,7 @@ import pytest
 
 from core.domain import SignalKind
 from services.signal_parser import parse
-from services.signal_parser.cli import to_output_dict
-
-
-def D(*values: str) -> list[Decimal]:  # noqa: N802 - reads like a literal
-    return [Decimal(v) for v in values]
-
+from tests.unit.parser.cases import D, assert_entry
 
 ENTRY_CASES: list[tuple[str, str, dict[str, Any]]] = [
     (
@@ -309,11 +304,7 @@ ENTRY_CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("text", "expected"), [c[1:] for c in ENTRY_CASES], ids=[c[0] for c in ENTRY_CASES]
 )
 def test_entry_formats(text: str, expected: dict[str, Any]) -> None:
-    result = parse(text)
-    assert result.kind is SignalKind.ENTRY, result
-    got = to_output_dict(result)
-    for key, want in expected.items():
-        assert got[key] == want, (key, got)
+    result = assert_entry(text, expected)
     assert result.confidence >= 0.6
     for name, (start, end) in result.spans.items():
         assert 0 <= start <= end <= len(text), name

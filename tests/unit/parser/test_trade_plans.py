@@ -11,13 +11,9 @@ import pytest
 
 from core.domain import SignalKind
 from services.signal_parser import parse
-from services.signal_parser.cli import to_output_dict
+from tests.unit.parser.cases import D, assert_entry
 
 THRESHOLD = 0.6
-
-
-def D(*values: str) -> list[Decimal]:  # noqa: N802 - reads like a literal
-    return [Decimal(v) for v in values]
 
 
 PLAN_CASES: list[tuple[str, str, dict[str, Any]]] = [
@@ -217,10 +213,7 @@ PLAN_CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("text", "want"), [c[1:] for c in PLAN_CASES], ids=[c[0] for c in PLAN_CASES]
 )
 def test_trade_plan_writing(text: str, want: dict[str, Any]) -> None:
-    result = parse(text)
-    assert result.kind is SignalKind.ENTRY, result
-    got = to_output_dict(result)
-    assert {k: got[k] for k in want} == want
+    assert_entry(text, want)
 
 
 @pytest.mark.parametrize(

@@ -13,14 +13,10 @@ import pytest
 
 from core.domain import SignalKind, UpdateType
 from services.signal_parser import parse
-from services.signal_parser.cli import to_output_dict
 from services.signal_parser.rules import _parse as parse_steps
+from tests.unit.parser.cases import D, assert_entry
 
 THRESHOLD = 0.6
-
-
-def D(*values: str) -> list[Decimal]:  # noqa: N802 - reads like a literal
-    return [Decimal(v) for v in values]
 
 
 ENTRY_CASES: list[tuple[str, str, dict[str, Any]]] = [
@@ -248,10 +244,7 @@ ENTRY_CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("text", "want"), [c[1:] for c in ENTRY_CASES], ids=[c[0] for c in ENTRY_CASES]
 )
 def test_entry_kinds_of_writing(text: str, want: dict[str, Any]) -> None:
-    result = parse(text)
-    assert result.kind is SignalKind.ENTRY, result
-    got = to_output_dict(result)
-    assert {k: got[k] for k in want} == want
+    assert_entry(text, want)
 
 
 UPDATE_CASES: list[tuple[str, str, UpdateType, int | None]] = [
