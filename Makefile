@@ -23,7 +23,14 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP)
+# The parser's hot modules compiled by mypyc into build/native (services/signal_parser/native.py):
+# rebuilt when a parser source changes; used only while they match the sources; without a C
+# compiler the pure-Python parser runs (same results, slower).
+NATIVE := build/native/manifest.json
+$(NATIVE): $(STAMP) $(wildcard services/signal_parser/*.py)
+	$(BIN)/python -c "from services.signal_parser import native; raise SystemExit(native.main())"
+
+install: $(STAMP) $(NATIVE)
 
 # PostgreSQL and redis-server binaries for the test services (the tests start their own
 # throwaway instances on loopback; nothing is left running), and Debian's chromium for the

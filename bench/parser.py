@@ -3,7 +3,9 @@
 Runs on one core for a few seconds and prints posts per second; the last line is JSON.
 ``cpu_posts_per_s`` is the best rate of any five corpus passes in this process's CPU time: on
 a shared, busy machine it moves much less than the wall-clock ``posts_per_s``, so compare two
-versions with it.
+versions with it. ``parser`` says whether the modules compiled by mypyc ran (``native``, what
+``make install`` builds) or the pure-Python ones (and why): ``TSBOT_PARSER_NATIVE=0`` times
+the latter.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from services.signal_parser import parse  # noqa: E402
+from services.signal_parser import native, parse  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "dev.jsonl"
 PASSES_PER_ROUND = 5
@@ -54,7 +56,7 @@ def main() -> None:
     mean_chars = sum(len(t) for t in texts) / len(texts)
     print(
         f"parsed {posts} posts in {elapsed:.2f} s: {rate:,.0f} posts/s "
-        f"({1e6 / rate:.1f} us/post, mean {mean_chars:.0f} chars)"
+        f"({1e6 / rate:.1f} us/post, mean {mean_chars:.0f} chars); parser: {native.status()}"
     )
     print(
         json.dumps(
@@ -65,6 +67,7 @@ def main() -> None:
                 "posts": posts,
                 "seconds": round(elapsed, 3),
                 "corpus_posts": len(texts),
+                "parser": native.status(),
                 "corpus": str(CORPUS) if CORPUS.exists() else "builtin",
             }
         )
