@@ -177,10 +177,31 @@ class ExchangeFactory:
                 account = await session.get(ExchangeAccount, account_id)
             if account is None or not account.is_active:
                 raise NotFound("That exchange account does not exist (any more).")
-            client = self._build(account, perp=perp)
-            self._clients[key] = (client, self._clock())
-            self._forget_idle()
-            return client
+            # ``client_for_row`` takes no lock: it may have built this key while we read
+            cached = self._use(key)
+            return (
+                cached if cached is not None else self._keep(key, self._build(account, perp=perp))
+            )
+
+    def client_for_row(
+        self, account: ExchangeAccount, owner_id: int, *, perp: bool = False
+    ) -> ExchangeClient:
+        """The (cached) client of an account row the caller has just read (e.g. a signal's
+        live followers, read in one query), as ``client_for_account`` would give it: same cache,
+        same bounds, keys decrypted only when it is built. No lock and no database read: the
+        check, the build and the insert run without an await, so no other task can build the
+        same key in between. Raises ``NotFound`` for a deactivated account or one that is not
+        ``owner_id``'s."""
+        if account.user_id != owner_id or not account.is_active:
+            raise NotFound("That exchange account does not exist (any more).")
+        key = (account.id, perp)
+        cached = self._use(key)
+        return cached if cached is not None else self._keep(key, self._build(account, perp=perp))
+
+    def _keep(self, key: tuple[int, bool], client: ExchangeClient) -> ExchangeClient:
+        self._clients[key] = (client, self._clock())
+        self._forget_idle()
+        return client
 
     def _use(self, key: tuple[int, bool]) -> ExchangeClient | None:
         held = self._clients.get(key)

@@ -63,7 +63,6 @@ from services.trade_plans.risk import GuardInput
 from services.trade_plans.settings import TraderRisk
 from services.trade_plans.store import leg_client_id, leg_values
 from services.trading.submit import write_result
-from services.trading.views import account_view
 
 log = structlog.get_logger(__name__)
 
@@ -171,24 +170,26 @@ class LiveSpotBatch(PaperSpotBatch):
         and free quote balance, or why not."""
         gate = asyncio.Semaphore(READS_AT_ONCE)
 
-        async def read(account: ExchangeAccount) -> tuple[_Venue, Decimal]:
-            client = await self._accounts.client(account_view(account), symbol)
+        async def read(account: ExchangeAccount, owner: int) -> tuple[_Venue, Decimal]:
+            client = self._accounts.client_of_row(account, owner, symbol)
             key = (account.exchange_id, account.sandbox)
             if key not in venues:
                 venues[key] = asyncio.ensure_future(self._venue(shared, client, symbol))
             venue = await asyncio.shield(venues[key])
             return venue, free_quote(await client.balances(), shared.quote)
 
-        async def one(account: ExchangeAccount) -> tuple[_Venue, Decimal] | Refusal:
+        async def one(account: ExchangeAccount, owner: int) -> tuple[_Venue, Decimal] | Refusal:
             async with gate:
                 try:
-                    return await read(account)
+                    return await read(account, owner)
                 except TemporaryExchangeError:
                     raise
                 except (UserError, ExchangeError) as exc:
                     return Refusal("exchange", exc.user_message)
 
-        answers = await asyncio.gather(*(one(a) for _, a in served), return_exceptions=True)
+        answers = await asyncio.gather(
+            *(one(a, f.user.id) for f, a in served), return_exceptions=True
+        )
         return {f.user.id: answer for (f, _), answer in zip(served, answers, strict=True)}
 
     async def _venue(self, shared: Shared, client: ExchangeClient, symbol: str) -> _Venue:
@@ -252,7 +253,7 @@ class LiveSpotBatch(PaperSpotBatch):
 
         async def plan_entries(m: Made) -> None:
             async with gate:
-                client = await self._accounts.client(account_view(m.account), m.plan.symbol)
+                client = self._accounts.client_of_row(m.account, m.follower.user.id, m.plan.symbol)
                 for i, request in enumerate(entries[m.plan_id]):
                     if i == 0:
                         order_id = firsts.get(request.client_order_id)

@@ -228,6 +228,14 @@ class TradingAccounts:
             return self._paper.client(account.id, account.market_type)
         return await self._factory.client_for_account(account.id, perp=is_perp(symbol))
 
+    def client_of_row(
+        self, row: ExchangeAccount, owner_id: int, symbol: str | None = None
+    ) -> ExchangeClient:
+        """As ``client`` for a live account row the caller has just read, without reading it
+        again (``ExchangeFactory.client_for_row``): ``NotFound`` unless it is ``owner_id``'s
+        and active."""
+        return self._factory.client_for_row(row, owner_id, perp=is_perp(symbol))
+
     # -- markets and holdings -------------------------------------------------------------------
 
     async def resolve_symbol(self, text: str, account: AccountView | None = None) -> str:
