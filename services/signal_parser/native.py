@@ -152,6 +152,9 @@ def _compile(lib: Path, tmp: Path) -> str | None:
     paths = [str((PACKAGE / f"{name}.py").relative_to(ROOT)) for name in COMPILED]
     cwd = Path.cwd()
     os.chdir(ROOT)  # mypyc names modules by their path from here and reads pyproject's config
+    # its own mypy cache: `make test` runs the build beside the lint's mypy
+    cache = os.environ.get("MYPY_CACHE_DIR")
+    os.environ["MYPY_CACHE_DIR"] = str(tmp / "mypy-cache")
     try:
         modules = mypycify(paths, opt_level=OPT_LEVEL, target_dir=str(tmp / "c"), multi_file=True)
         setup(
@@ -169,6 +172,10 @@ def _compile(lib: Path, tmp: Path) -> str | None:
         )
     finally:
         os.chdir(cwd)
+        if cache is None:
+            del os.environ["MYPY_CACHE_DIR"]
+        else:
+            os.environ["MYPY_CACHE_DIR"] = cache
     missing = [
         n for n in COMPILED if not (lib / PACKAGE.relative_to(ROOT) / f"{n}{_suffix()}").exists()
     ]
