@@ -13,19 +13,21 @@ confirm mode) go one by one through ``PlanIntake``, which says why when it refus
   concurrently; a follower whose read failed for a transient reason is handed back for the
   one-by-one road (which retries the update later), one refused by the exchange is told why;
   reads what the risk guard needs of the chunk in one query each (``PaperSpotBatch._guards``);
-  builds each plan (pure); stores the plans, their legs and the notes in ONE transaction;
-  sends each plan's entries in turn and the plans concurrently; records every answer in one
-  more transaction (order rows and legs); and returns the events the answers make (fills,
-  refusals) for the plan runner, as the paper batch does.
+  builds each plan (pure); stores the plans, their legs, the notes and each plan's first entry
+  as a ``pending`` order in ONE transaction; sends each plan's entries in turn and the plans
+  concurrently; records every answer in one more transaction (order rows and legs); and
+  returns the events the answers make (fills, refusals) for the plan runner, as the paper
+  batch does.
 
 Exactly once, as ``services.trading.submit`` promises: each order's row is committed as
 ``pending`` with its deterministic client order id before the exchange is called (a chunk's
-first entries in one statement, sent at once; a plan's later entries one by one); a
-timeout or an unclear answer leaves it ``unknown`` for the reconciler (never sent again). A
-crash leaves per plan at most one order whose placement is unknown, and legs still ``planned``
-that the runner's ``resume`` sends (finding, by client order id, a row stored before). The
-per-user trade lock of ``OrderSubmitter`` is not taken: the rows are new and no other path
-places their client order ids; the reconciler gives a ``pending`` row up only after its age.
+first entries in one statement, committed with the plans, sent at once; a plan's later
+entries one by one); a timeout or an unclear answer leaves it ``unknown`` for the reconciler
+(never sent again). A crash leaves per plan at most one order whose placement is unknown,
+and legs still ``planned`` that the runner's ``resume`` sends (finding, by client order id, a
+row stored before). The per-user trade lock of ``OrderSubmitter`` is not taken: the rows are
+new and no other path places their client order ids; the reconciler gives a ``pending`` row up
+only after its age.
 """
 
 from __future__ import annotations
@@ -215,13 +217,18 @@ class LiveSpotBatch(PaperSpotBatch):
             else:
                 engine.start(built)
                 made.append(Made(follower, account, built))
-        async with self._db.transaction() as session:  # plans, legs, notes: all or none
+        # plans, legs, notes and each plan's first entry as a ``pending`` order: all or none
+        async with self._db.transaction() as session:
             await self._insert_plans(session, shared, made)
             placed = [m for m in made if m.plan_id]
             rows = [leg_values(m.plan_id, leg) for m in placed for leg in m.plan.legs]
             await PlanRepository(session).insert_many_ignore(PlanLeg, rows, ["client_order_id"])
             await OutboxRepository(session).enqueue_many(self._notes(shared, made, refused))
-        sent = await self._send_all(shared, placed)
+            entries = {m.plan_id: _entries(m) for m in placed}
+            firsts = await self._store_intents(
+                session, shared, [(m, entries[m.plan_id][0]) for m in placed if entries[m.plan_id]]
+            )
+        sent = await self._send_all(shared, placed, entries, firsts)
         await self._record(sent)
         await self._holdings_changed(placed)
         log.info("live_plans_stored", signal_id=shared.view.id, plans=len(placed))
@@ -234,20 +241,20 @@ class LiveSpotBatch(PaperSpotBatch):
         return self._events(placed, results, shared.quote)
 
     async def _send_all(
-        self, shared: Shared, placed: Sequence[Made]
+        self,
+        shared: Shared,
+        placed: Sequence[Made],
+        entries: dict[int, list[OrderRequest]],
+        firsts: dict[str, int],
     ) -> dict[str, tuple[int, _Sent]]:
         """Each plan's entries in turn, the plans concurrently: the first entry of every plan
-        of the chunk is committed as a ``pending`` row in ONE statement and all of them are
-        sent at once (the chunk is no larger than the sends allowed at once, so none waits
-        behind the commit); a plan's later entries are each committed just before their own
-        send, as ``OrderSubmitter`` does. A crash thus leaves at most one order per plan whose
-        placement is unknown (its later legs still planned: the runner's ``resume`` sends
-        them). Client order id -> (order row id, answer)."""
-        entries = {m.plan_id: _entries(m) for m in placed}
-        async with self._db.transaction() as session:
-            firsts = await self._store_intents(
-                session, shared, [(m, entries[m.plan_id][0]) for m in placed if entries[m.plan_id]]
-            )
+        of the chunk was committed as a ``pending`` row (``firsts``: client order id -> row id)
+        with the plans, in ONE statement, and all of them are sent at once (the chunk is no
+        larger than the sends allowed at once, so none waits behind another); a plan's later
+        entries are each committed just before their own send, as ``OrderSubmitter`` does. A
+        crash thus leaves at most one order per plan whose placement is unknown (its later legs
+        still planned: the runner's ``resume`` sends them). Client order id -> (order row id,
+        answer)."""
         gate = asyncio.Semaphore(SENDS_AT_ONCE)
         out: dict[str, tuple[int, _Sent]] = {}
 

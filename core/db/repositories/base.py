@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,10 +49,12 @@ class Repository:
         if not rows:
             return []
         insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        stmt = (
-            insert(model).values(list(rows)).on_conflict_do_nothing(index_elements=list(conflict))
-        )
+        # executemany over the table: one statement compiled once (and cached) whatever the
+        # row count, sent as multi-row VALUES pages ("insertmanyvalues"); a ``.values(rows)``
+        # statement was compiled afresh for each call (~1.5 ms a plan row, see PERFORMANCE)
+        table = cast("Table", model.__table__)  # every model is mapped to a Table
+        stmt = insert(table).on_conflict_do_nothing(index_elements=list(conflict))
         if not returning:
-            await self._session.execute(stmt)
+            await self._session.execute(stmt, list(rows))
             return []
-        return list((await self._session.execute(stmt.returning(*returning))).all())
+        return list((await self._session.execute(stmt.returning(*returning), list(rows))).all())
