@@ -17,7 +17,8 @@ confirm mode) go one by one through ``PlanIntake``, which says why when it refus
   as a ``pending`` order in ONE transaction; sends each plan's entries in turn and the plans
   concurrently; records every answer in one more transaction (order rows and legs); and
   returns the events the answers make (fills, refusals) for the plan runner, as the paper
-  batch does.
+  batch does. No full garbage collection starts while the chunks run
+  (``core.heap_burst``).
 
 Exactly once, as ``services.trading.submit`` promises: each order's row is committed as
 ``pending`` with its deterministic client order id before the exchange is called (a chunk's
@@ -46,6 +47,7 @@ from core.db.repositories.outbox import OutboxRepository
 from core.db.repositories.plans import PlanRepository
 from core.domain import LegKind, LegStatus, MarketType, OrderStatus, SubscriptionMode
 from core.errors import ExchangeError, OrderRejected, TemporaryExchangeError, UserError
+from core.heap_burst import full_collections_held
 from core.permissions import role_allows
 from services.exchange.base import ExchangeClient, MarketInfo, OrderRequest, OrderResult
 from services.signal_dto import SignalView
@@ -156,9 +158,10 @@ class LiveSpotBatch(PaperSpotBatch):
                 made = [(f, a, guards[f.user.id], r[0]) for f, a, r in ready]
                 events.update(await self._live_chunk(shared, made))
 
-        await asyncio.gather(
-            *(chunk(served[i : i + LIVE_CHUNK]) for i in range(0, len(served), LIVE_CHUNK))
-        )
+        with full_collections_held():  # no 200-300 ms collector pause under the orders
+            await asyncio.gather(
+                *(chunk(served[i : i + LIVE_CHUNK]) for i in range(0, len(served), LIVE_CHUNK))
+            )
         return events, back
 
     async def _read_all(
