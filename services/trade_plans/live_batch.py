@@ -70,7 +70,7 @@ from services.trading.submit import write_result
 
 log = structlog.get_logger(__name__)
 
-LIVE_CHUNK: Final = 24  # read, guarded, stored, sent together (<= SENDS_AT_ONCE); see PERFORMANCE
+LIVE_CHUNK: Final = 12  # read, guarded, stored, sent together (<= SENDS_AT_ONCE); see PERFORMANCE
 CHUNKS_AT_ONCE: Final = 2  # one chunk's database work overlaps another's exchange calls
 READS_AT_ONCE: Final = 64  # balances read at once (each its own account's rate limit)
 SENDS_AT_ONCE: Final = 64  # plans whose entries are in flight at once
