@@ -76,7 +76,7 @@ lock: install
 
 # two workers (pytest-xdist): each starts its own throwaway PostgreSQL and redis-server
 test: $(STAMP) services
-	@$(MAKE) --no-print-directory -j2 lint audit $(NATIVE)  # the parser compiles beside mypy
+	@$(MAKE) --no-print-directory -j2 $(NATIVE) lint audit  # the parser compiles beside the lint
 	$(BIN)/pytest -q -n 2
 
 # Not part of `make test` (pyproject's addopts deselect the faults marker; -m here replaces

@@ -84,6 +84,8 @@ def status(out: Path = OUT) -> str:
         return "pure Python (built for another Python)"
     if manifest.get("sources") != _sources():
         return "pure Python (a source changed since the build: make install rebuilds it)"
+    if not all((out / name).is_file() for name in manifest.get("files", [])):
+        return f"pure Python (the build is incomplete: remove {out} and run make install)"
     return "native"
 
 
@@ -112,7 +114,8 @@ def build(out: Path = OUT) -> bool:
     built = reason is None
     lib = work / "lib"
     lib.mkdir(parents=True, exist_ok=True)
-    manifest = {"built": built, "suffix": _suffix(), "sources": sources}
+    files = sorted(str(f.relative_to(lib)) for f in lib.rglob(f"*{_suffix()}"))
+    manifest = {"built": built, "suffix": _suffix(), "sources": sources, "files": files}
     if not built:
         manifest["reason"] = str(reason)[-300:]
     (lib / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")

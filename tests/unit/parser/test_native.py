@@ -71,6 +71,7 @@ def test_a_build_of_these_sources_is_used(tmp_path: Path, monkeypatch: pytest.Mo
         ({"sources": {"levels": "0" * 64}}, "a source changed since the build"),
         ({"suffix": ".cpython-312-x86_64-linux-gnu.so"}, "built for another Python"),
         ({"built": False, "reason": "no C compiler"}, "the build failed: no C compiler"),
+        ({"files": ["services/signal_parser/levels.so"]}, "the build is incomplete"),
     ],
 )
 def test_a_build_that_does_not_match_is_not_used(
