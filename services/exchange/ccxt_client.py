@@ -31,7 +31,6 @@ from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import ccxt
-import ccxt.async_support as ccxt_async
 import certifi
 import structlog
 from tenacity import (
@@ -62,6 +61,7 @@ from services.exchange.base import (
     Ticker,
 )
 from services.exchange.candles import Candle
+from services.exchange.ccxt_construct import new_exchange
 from services.exchange.ccxt_errors import translate_error
 from services.exchange.ccxt_leverage import set_isolated_leverage
 from services.exchange.ccxt_markets import shared_markets
@@ -462,9 +462,7 @@ class CcxtExchangeClient:
 def _new_exchange(exchange_id: str, config: dict[str, Any], *, sandbox: bool) -> Any:
     """A ccxt async exchange object; raises ``UserError`` for an unknown id or a sandbox the
     exchange does not have."""
-    if exchange_id not in ccxt_async.exchanges:
-        raise UserError(f"Unknown exchange {exchange_id!r}.")
-    exchange = getattr(ccxt_async, exchange_id)(config)
+    exchange = new_exchange(exchange_id, config)  # ccxt's constructor, its per-class work once
     install_throttler(exchange)  # ccxt's budget, waited for once instead of every millisecond
     if exchange.verify and exchange.ssl_context is None:
         exchange.ssl_context = _ssl_context(exchange.cafile)
