@@ -12,26 +12,12 @@ from core.errors import UserError
 from services.exchange import ccxt_construct
 from services.exchange.ccxt_construct import new_exchange
 from services.exchange.factory import OFFERED_EXCHANGES
+from tests.fakes.exchange_keyinfo import saved_market
 
 OWN = {"throttler", "origin"}  # every object's own: its request budget, a random id
-MARKETS = {
-    "BTC/USDT": {
-        "id": "BTCUSDT",
-        "symbol": "BTC/USDT",
-        "base": "BTC",
-        "quote": "USDT",
-        "baseId": "BTC",
-        "quoteId": "USDT",
-        "type": "spot",
-        "spot": True,
-        "active": True,
-        "precision": {"amount": 0.00001, "price": 0.01},
-        "limits": {"amount": {"min": 0.00001}, "cost": {"min": 5}},
-    }
-}
 
 
-def config(default_type: str, *, full: bool) -> dict[str, Any]:
+def config(exchange_id: str, default_type: str, *, full: bool) -> dict[str, Any]:
     """Two shapes of what the client passes: keys only, or with a password and markets."""
     made: dict[str, Any] = {
         "apiKey": "key-1",
@@ -41,7 +27,7 @@ def config(default_type: str, *, full: bool) -> dict[str, Any]:
         "options": {"defaultType": default_type, "maxRetriesOnFailure": 0},
     }
     if full:
-        made |= {"password": "pass-1", "markets": MARKETS}
+        made |= {"password": "pass-1", "markets": saved_market(exchange_id)}
     return made
 
 
@@ -62,11 +48,11 @@ async def test_objects_equal_those_of_ccxts_class(
     made = []
     try:
         # the class's first object walks every name; the later ones only their attributes
-        first = new_exchange(exchange_id, config(default_type, full=first_full))
+        first = new_exchange(exchange_id, config(exchange_id, default_type, full=first_full))
         made.append(first)
         for full in (not first_full, first_full):
-            fast = new_exchange(exchange_id, config(default_type, full=full))
-            plain = getattr(ccxt_async, exchange_id)(config(default_type, full=full))
+            fast = new_exchange(exchange_id, config(exchange_id, default_type, full=full))
+            plain = getattr(ccxt_async, exchange_id)(config(exchange_id, default_type, full=full))
             made += [fast, plain]
             assert isinstance(fast, getattr(ccxt_async, exchange_id))
             assert attributes(fast) == attributes(plain)
