@@ -178,10 +178,7 @@ class ExchangeFactory:
             if account is None or not account.is_active:
                 raise NotFound("That exchange account does not exist (any more).")
             # ``client_for_row`` takes no lock: it may have built this key while we read
-            cached = self._use(key)
-            return (
-                cached if cached is not None else self._keep(key, self._build(account, perp=perp))
-            )
+            return self._cached_or_built(key, account)
 
     def client_for_row(
         self, account: ExchangeAccount, owner_id: int, *, perp: bool = False
@@ -194,11 +191,14 @@ class ExchangeFactory:
         ``owner_id``'s."""
         if account.user_id != owner_id or not account.is_active:
             raise NotFound("That exchange account does not exist (any more).")
-        key = (account.id, perp)
-        cached = self._use(key)
-        return cached if cached is not None else self._keep(key, self._build(account, perp=perp))
+        return self._cached_or_built((account.id, perp), account)
 
-    def _keep(self, key: tuple[int, bool], client: ExchangeClient) -> ExchangeClient:
+    def _cached_or_built(self, key: tuple[int, bool], account: ExchangeAccount) -> ExchangeClient:
+        """The client cached under ``key``, else one built now and kept (no await between)."""
+        cached = self._use(key)
+        if cached is not None:
+            return cached
+        client = self._build(account, perp=key[1])
         self._clients[key] = (client, self._clock())
         self._forget_idle()
         return client

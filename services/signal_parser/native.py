@@ -70,6 +70,11 @@ def _suffix() -> str:
     return str(sysconfig.get_config_var("EXT_SUFFIX"))
 
 
+def has_compiler() -> bool:
+    """Whether the C compiler this Python was built with is on PATH (the build needs it)."""
+    return shutil.which((sysconfig.get_config_var("CC") or "cc").split()[0]) is not None
+
+
 def status(out: Path = OUT) -> str:
     """Why the compiled modules are used or not: "native", or the reason they are not."""
     if os.environ.get(ENV_SWITCH, "1") == "0":
@@ -101,8 +106,9 @@ def activate(path: MutableSequence[str], out: Path = OUT) -> bool:
 
 
 def build(out: Path = OUT) -> bool:
-    """Compile ``COMPILED`` into ``out`` (replaced whole once the build succeeded); a failure
-    is recorded in the manifest and reported. True when the compiled modules were built."""
+    """Compile ``COMPILED`` into ``out``, replaced whole by the new build or, when it failed,
+    by the manifest saying why (an older build matches no changed source anyway). True when
+    the compiled modules were built."""
     sources = _sources()
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="native-", dir=out.parent))
@@ -147,7 +153,7 @@ def _output_to(log: Path) -> Iterator[None]:
 
 def _compile(lib: Path, tmp: Path) -> str | None:
     """Run mypyc and the C compiler; None on success, else why not."""
-    if shutil.which(sysconfig.get_config_var("CC").split()[0] or "cc") is None:
+    if not has_compiler():
         return "no C compiler (install gcc to get the faster parser)"
     from mypyc.build import mypycify  # the dev tools' mypy: only the build needs it
     from setuptools import setup  # type: ignore[import-untyped] # setuptools ships no stubs
@@ -192,7 +198,3 @@ def main() -> int:
     )
     print(f"signal parser: {status()}{note}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import sysconfig
@@ -110,7 +109,7 @@ def test_a_failed_build_is_recorded_and_not_retried_as_native(
 def test_the_compiled_parser_reads_every_post_as_the_python_one() -> None:
     """The suite runs the compiled modules wherever a C compiler let `make install` build them,
     and they read the corpora (each post, upper-cased, and each line alone) exactly alike."""
-    if shutil.which(sysconfig.get_config_var("CC").split()[0]) is not None:
+    if native.has_compiler():
         assert native.status() == "native", "make install builds the compiled parser"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     runs = {}
