@@ -64,7 +64,7 @@ from services.exchange.candles import Candle
 from services.exchange.ccxt_construct import new_exchange
 from services.exchange.ccxt_errors import translate_error
 from services.exchange.ccxt_leverage import set_isolated_leverage
-from services.exchange.ccxt_markets import shared_markets
+from services.exchange.ccxt_markets import MarketsLoader, MarketTables, shared_markets
 from services.exchange.ccxt_orders import prepare_order
 from services.exchange.ccxt_payloads import to_decimal
 from services.exchange.ccxt_quirks import quirks_for
@@ -125,14 +125,12 @@ class CcxtExchangeClient:
         breaker: CircuitBreaker | None = None,
         markets_cache: Cache | None = None,
         http_session: Any | None = None,  # an aiohttp session shared by clients (the factory's)
+        market_tables: MarketTables | None = None,  # market tables shared by clients (ditto)
     ) -> None:
         self.name = exchange_id
         self._derivatives = default_type != "spot"
         self._quirks = quirks_for(exchange_id, derivatives=self._derivatives)
         self._clock = clock
-        self._markets_ttl_s = markets_ttl_s
-        self._markets_loaded_at: datetime | None = None
-        self._markets_lock = asyncio.Lock()
         # A template: each read runs on a copy, since a retrying object holds one call's state.
         self._read_retrying = AsyncRetrying(
             retry=retry_if_exception_type(TemporaryExchangeError),
@@ -156,7 +154,7 @@ class CcxtExchangeClient:
             }
             if password:
                 config["password"] = password
-            if markets:
+            if markets and market_tables is None:
                 config["markets"] = dict(markets)
             if http_session is not None:  # ccxt then neither makes nor closes its own
                 config["session"] = http_session
@@ -171,7 +169,12 @@ class CcxtExchangeClient:
         )
         self._breaker = breaker or breaker_for(venue)
         self._venue = venue
-        self._download = shared_markets(self._download_markets, markets_cache, markets_ttl_s)
+        download = shared_markets(self._download_markets, markets_cache, markets_ttl_s)
+        self._markets = MarketsLoader(
+            exchange, venue, download, markets_ttl_s, clock, market_tables
+        )
+        if markets and market_tables is not None:
+            market_tables.seed(venue, exchange, markets, clock())
         self._ex: Any = exchange
         self._display = str(getattr(exchange, "name", None) or exchange_id)
 
@@ -192,35 +195,13 @@ class CcxtExchangeClient:
             raise UserError(f"{self._display} does not list {symbol}.")
         return dict(market)
 
-    async def _load_markets(self) -> dict[str, Any]:
-        """Markets cached for ``markets_ttl_s``; a failed refresh keeps the stale copy."""
-        if self._markets_fresh():
-            return dict(self._ex.markets)
-        async with self._markets_lock:
-            if self._markets_fresh():
-                return dict(self._ex.markets)
-            reload = self._markets_loaded_at is not None
-            try:
-                raw = await self._download(self._venue, reload)
-                if not self._ex.markets or raw.keys() != self._ex.markets.keys():
-                    self._ex.set_markets(raw)  # another client's download, from the cache
-            except TemporaryExchangeError:
-                if not reload:
-                    raise
-                log.warning("markets_refresh_failed", exchange=self.name)
-            self._markets_loaded_at = self._clock()
-            return dict(self._ex.markets)
+    async def _load_markets(self) -> Mapping[str, Any]:
+        return await self._markets.load()
 
     async def _download_markets(self, venue: str, reload: bool) -> dict[str, Any]:
         del venue  # the shared cache's key
         await self._read("load the market list", lambda: self._ex.load_markets(reload=reload))
         return dict(self._ex.markets)
-
-    def _markets_fresh(self) -> bool:
-        if self._markets_loaded_at is None or not self._ex.markets:
-            return False
-        age = (self._clock() - self._markets_loaded_at).total_seconds()
-        return age < self._markets_ttl_s
 
     def _market_info(self, market: Mapping[str, Any]) -> MarketInfo:
         mode = getattr(self._ex, "precisionMode", ccxt.TICK_SIZE)

@@ -43,6 +43,7 @@ from core.errors import NotFound, UserError
 from core.security import KeyStore
 from services.exchange.base import ExchangeClient
 from services.exchange.ccxt_client import CcxtExchangeClient, shared_ssl_context
+from services.exchange.ccxt_markets import MarketTables
 from services.exchange.paper import PaperEngine
 
 log = structlog.get_logger(__name__)
@@ -122,6 +123,8 @@ class ExchangeFactory:
         self._lock = asyncio.Lock()
         self._closing: set[asyncio.Task[None]] = set()
         self._http: aiohttp.ClientSession | None = None
+        # the market tables its live clients share, per venue (services/exchange/ccxt_markets)
+        self._market_tables = MarketTables()
 
     def client_for_keys(
         self,
@@ -147,6 +150,7 @@ class ExchangeFactory:
             "clock": self._clock,
             "markets_cache": self.cache,
             "http_session": self._http_session(),
+            "market_tables": self._market_tables,
             **self._client_options,
         }
         return CcxtExchangeClient(exchange_id, api_key, secret, password, **kwargs)
@@ -215,7 +219,8 @@ class ExchangeFactory:
         """Close the clients idle for ``CLIENT_IDLE``, and the least recently used beyond
         ``MAX_CLIENTS`` (those idle at least a minute: one in use is never closed under it)."""
         now = self._clock()
-        for key, (client, used) in list(self._clients.items()):  # oldest use first
+        while self._clients:  # oldest use first; a copy of the whole cache per build was O(n²)
+            key, (client, used) = next(iter(self._clients.items()))
             idle = now - used
             over = len(self._clients) > MAX_CLIENTS and idle >= timedelta(minutes=1)
             if idle < CLIENT_IDLE and not over:
