@@ -1,4 +1,5 @@
-"""The ``tsbot`` command line: run, api, console, migrate, keys, admin grant, parse, backtest.
+"""The ``tsbot`` command line: run, signals, api, console, migrate, keys, admin grant, parse,
+backtest.
 
 Start-up problems (invalid settings, an unreachable database or Redis, a wrong encryption key)
 end in one clear message per cause and a non-zero exit, never a traceback.
@@ -173,7 +174,13 @@ async def _backtest(args: argparse.Namespace) -> int:
 async def _run(args: argparse.Namespace) -> int:
     from bot.runners import run_bot
 
-    return await run_bot(_settings(args))
+    return await run_bot(_settings(args), env_file=args.env_file)
+
+
+async def _signals(args: argparse.Namespace) -> int:
+    from bot.signal_worker import run_signal_worker
+
+    return await run_signal_worker(_settings(args))
 
 
 async def _api(args: argparse.Namespace) -> int:
@@ -212,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_runtime_commands(sub: Subcommands) -> None:
-    """run, api, console, migrate."""
+    """run, signals, api, console, migrate."""
     run = sub.add_parser(
         "run",
         help="run the bot (polling or webhook by BOT_MODE; the console when BOT_TOKEN is unset)",
@@ -220,6 +227,15 @@ def _add_runtime_commands(sub: Subcommands) -> None:
         "the console chat instead.",
     )
     run.set_defaults(func=_run)
+
+    signals = sub.add_parser(
+        "signals",
+        help="run the signal worker: channel posts handed off by tsbot run (SIGNAL_WORKER)",
+        description="Handle the channel posts that tsbot run hands off (SIGNAL_WORKER=child "
+        "or external; PostgreSQL and Redis), so chat traffic does not slow signals. tsbot run "
+        "starts it itself with SIGNAL_WORKER=child; run it yourself with external.",
+    )
+    signals.set_defaults(func=_signals)
 
     api = sub.add_parser(
         "api",

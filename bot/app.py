@@ -23,6 +23,7 @@ from bot.features import Feature, FeatureContext, Hook, Job, feature_builders
 from bot.features import webapp as webapp_feature
 from bot.features.alerts import build_alerts
 from bot.features.alerts import feature as alerts_feature
+from bot.handoff import SignalHandoff
 from bot.isolation import IsolatedRedisStorage, RedisIsolation
 from bot.outbox import OutboxSender
 from bot.response_models import pin_response_models
@@ -108,6 +109,7 @@ class App:
     services: Services
     clock: Clock = utc_now
     alerts: AdminAlerts | None = None  # e-mail to the admins for critical events
+    handoff: SignalHandoff | None = None  # SIGNAL_WORKER on: channel posts go to the worker
     closers: list[Hook] = field(default_factory=list)
     start_hooks: list[Hook] = field(default_factory=list)
     background: list[Job] = field(default_factory=list)
@@ -128,9 +130,16 @@ class App:
         """Outbox sender and inbox recovery, until ``aclose``."""
         self._tasks.append(asyncio.create_task(self.outbox.run(self._stop), name="outbox"))
         self._tasks.append(asyncio.create_task(self._recover_forever(), name="inbox-recovery"))
-        self._tasks.append(asyncio.create_task(self._renew_forever(), name="inbox-lease"))
+        self.start_lease_renewal()
+        if self.handoff is not None:  # what no worker took in time is run here
+            failover = self.handoff.failover(self._stop, self.recover_inbox)
+            self._tasks.append(asyncio.create_task(failover, name="signal-failover"))
         for job in self.background:
             self._tasks.append(asyncio.create_task(job(self._stop)))
+
+    def start_lease_renewal(self) -> None:
+        """Only the inbox lease renewal, until ``aclose`` (all the signal worker runs)."""
+        self._tasks.append(asyncio.create_task(self._renew_forever(), name="inbox-lease"))
 
     async def recover_inbox(self) -> int:
         """Re-run updates left unfinished past their lease (their process died)."""
@@ -301,6 +310,9 @@ async def build_app(
         services=context.services,
         clock=clock,
         alerts=alerts,
+        handoff=SignalHandoff(inbox, kv.redis, metrics)
+        if settings.worker.enabled and kv.redis is not None
+        else None,
         start_hooks=[hook for f in features for hook in f.start_hooks]
         + webapp_feature.start_hooks(settings.webapp, bot),
         background=[job for f in features for job in f.background],

@@ -39,9 +39,9 @@ def health_app(app: App) -> web.Application:
 
 
 @asynccontextmanager
-async def health_server(app: App) -> AsyncIterator[None]:
-    """Serve ``health_app`` for as long as the block runs."""
-    host, port = app.settings.health.host, app.settings.health.port
+async def health_server(app: App, port: int | None = None) -> AsyncIterator[None]:
+    """Serve ``health_app`` for as long as the block runs (on HEALTH_PORT unless ``port``)."""
+    host, port = app.settings.health.host, port or app.settings.health.port
     runner = web.AppRunner(health_app(app), access_log=None)
     await runner.setup()
     try:

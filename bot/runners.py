@@ -4,7 +4,9 @@ Polling: each batch from ``getUpdates`` is written to the inbox in one transacti
 next ``getUpdates`` (whose offset confirms the batch to Telegram) is requested. Webhook: the
 secret token is mandatory, a wrong or missing header is a 401 that writes nothing, and the 200
 is sent only after the inbox write. Either way handling happens after, in tasks; an update whose
-process dies mid-way is re-run by inbox recovery once its lease is over. An optional IP
+process dies mid-way is re-run by inbox recovery once its lease is over. With SIGNAL_WORKER on,
+channel posts are stored as handed off and run by the signal worker process instead
+(bot/handoff.py, bot/signal_worker.py); everything else is handled here. An optional IP
 allowlist (bot/webhook_ip.py, off by default) refuses other callers with 403 before the secret
 and the body are read. In both modes ``/healthz`` and ``/metrics`` are served by bot/health.py
 on the internal health port only; the webhook port serves the webhook route and nothing else.
@@ -17,6 +19,7 @@ import contextlib
 import json
 import secrets
 import signal
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
@@ -38,6 +41,7 @@ from bot.health import health_server
 from bot.middlewares.inbox import raw_json
 from bot.webhook_ip import IpAllowlist
 from core.config import RunMode, Settings
+from core.config_worker import SignalWorkerMode
 from core.errors import ConfigError, ServiceUnavailable
 from core.heap import settle_heap
 from handlers.command_menu import publish_menus
@@ -109,7 +113,7 @@ async def poll(app: App, stop: asyncio.Event) -> None:
         if not updates:
             continue
         try:
-            stored = await app.inbox.store_batch([(u.update_id, raw_json(u)) for u in updates])
+            stored, handed = await store_updates(app, updates)
         except (OSError, SQLAlchemyError) as exc:
             # Not stored, so not confirmed: the same batch comes again once the database is back.
             delay = next(backoff)
@@ -117,14 +121,24 @@ async def poll(app: App, stop: asyncio.Event) -> None:
             await _pause(stop, delay)
             continue
         offset = updates[-1].update_id + 1  # confirmed by the next getUpdates, after the write
-        mine = set(stored)
+        mine, passed = set(stored), set(handed)
         for update in updates:
             if update.update_id in mine:
                 mine.discard(update.update_id)  # a batch may carry the same update twice
                 runner.spawn(update)
+            elif update.update_id in passed:
+                passed.discard(update.update_id)  # the signal worker's
             else:
                 app.metrics.inbox_duplicates.inc()
     await runner.drain()
+
+
+async def store_updates(app: App, updates: Sequence[Update]) -> tuple[list[int], list[int]]:
+    """Store updates in the inbox (one transaction): (the ids to handle here, the ids handed
+    to the signal worker: channel posts when SIGNAL_WORKER is on, bot/handoff.py)."""
+    if app.handoff is not None:
+        return await app.handoff.store(updates)
+    return await app.inbox.store_batch([(u.update_id, raw_json(u)) for u in updates]), []
 
 
 async def _get_updates(
@@ -168,13 +182,13 @@ def webhook_app(app: App, secret: str, path: str) -> web.Application:
             log.warning("webhook_malformed_update")
             return web.json_response({"ok": False, "error": "malformed update"}, status=400)
         try:
-            mine = await app.inbox.store_batch([(update.update_id, raw_json(update))])
+            mine, handed = await store_updates(app, [update])
         except (OSError, SQLAlchemyError) as exc:  # Telegram retries a non-2xx delivery
             log.error("inbox_store_failed", error=type(exc).__name__)
             return web.json_response({"ok": False, "error": "unavailable"}, status=503)
         if mine:
             runner.spawn(update)
-        else:
+        elif not handed:
             app.metrics.inbox_duplicates.inc()
         return web.json_response({})  # 200 only now: the update is safely stored
 
@@ -226,21 +240,33 @@ def _install_signal_handlers(stop: asyncio.Event) -> None:
             loop.add_signal_handler(sig, stop.set)
 
 
-async def run_bot(settings: Settings) -> int:
+async def run_bot(settings: Settings, env_file: str | None = None) -> int:
     """``tsbot run``: the console when no token is set; otherwise polling or webhook, after
-    setting the command menus (handlers/command_menu.py)."""
+    setting the command menus (handlers/command_menu.py). With SIGNAL_WORKER=child also the
+    signal worker, as a supervised child reading ``env_file`` too (bot/worker_child.py)."""
     if settings.telegram.bot_token is None:  # nothing to connect to: chat in the terminal
         return await run_console(settings)
     app = await build_app(settings)
     stop = asyncio.Event()
     _install_signal_handlers(stop)
+    worker: asyncio.Task[None] | None = None
     try:
         await app.on_start()
         await publish_menus(app.bot, settings.telegram.admin_ids)
         log.info("heap_settled", frozen_objects=settle_heap())
         app.start_background()
+        mode = settings.worker.signal_worker
+        if mode is SignalWorkerMode.CHILD:
+            from bot.worker_child import supervise, worker_command
+
+            worker = asyncio.create_task(supervise(worker_command(env_file), stop))
+        elif mode is SignalWorkerMode.EXTERNAL:  # run apart; until it runs, recovery takes over
+            log.info("signal_worker_expected", command="tsbot signals")
         await serve(app, stop)
     finally:
+        if worker is not None:  # the child finishes its posts before the stores close
+            stop.set()
+            await worker
         await app.aclose()
     return 0
 

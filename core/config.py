@@ -28,6 +28,7 @@ from core.config_signals_checks import SignalChecksSettings
 from core.config_tracking import TrackingSettings
 from core.config_webapp import WebAppSettings
 from core.config_webhook_ip import WebhookIpSettings
+from core.config_worker import WorkerSettings
 from core.errors import ConfigError
 
 
@@ -358,6 +359,7 @@ class Settings(BaseSettings):
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     sentry: SentrySettings = Field(default_factory=SentrySettings)
     webhook_ip: WebhookIpSettings = Field(default_factory=WebhookIpSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
 
     @field_validator("environment", mode="before")
     @classmethod
@@ -391,6 +393,7 @@ SECTIONS: dict[str, type[BaseSettings]] = {
     "smtp": SmtpSettings,
     "sentry": SentrySettings,
     "webhook_ip": WebhookIpSettings,
+    "worker": WorkerSettings,
 }
 
 
@@ -462,6 +465,7 @@ def _runtime_problems(settings: Settings) -> list[str]:
             )
         if tg.webhook_port == settings.health.port:
             problems.append("HEALTH_PORT: must differ from WEBHOOK_PORT (metrics stay internal)")
+    problems.extend(settings.worker.problems(settings.database.is_sqlite, settings.redis.url))
     return problems
 
 

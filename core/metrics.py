@@ -31,6 +31,14 @@ class Metrics:
         self.inbox_recovered = Counter(
             "tsbot_inbox_recovered", "Unfinished updates re-run after their lease", registry=r
         )
+        # SIGNAL_WORKER: handed_off / push_failed (receiving process); handled / failed /
+        # taken_elsewhere (the worker; taken_elsewhere: recovery or another worker was first)
+        self.signal_posts = Counter(
+            "tsbot_signal_worker_posts",
+            "Channel posts through the signal worker",
+            ["outcome"],
+            registry=r,
+        )
         self.rate_limited = Counter(
             "tsbot_rate_limited", "Updates refused by the per-user rate limit", registry=r
         )

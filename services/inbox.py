@@ -9,7 +9,7 @@ before it is durable; the database just sees one write per batch instead of one 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 import structlog
@@ -42,6 +42,9 @@ ID_JUMP = 100_000
 ID_JUMP_BACK = 10_000
 # Telegram keeps undelivered updates for 24 hours: a longer outage may have lost some.
 TELEGRAM_KEEPS = timedelta(hours=24)
+# The lease of a channel post handed to the signal worker (SIGNAL_WORKER): not taken by a
+# worker within it (none running, the Redis push lost), inbox recovery runs it instead.
+HANDOFF_S = 5
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -122,21 +125,66 @@ class InboxService:
 
         Those are the new ones plus redelivered ones whose earlier handler died (lease over).
         """
+        mine, _ = await self.store_handing_off(updates, ())
+        return mine
+
+    async def store_handing_off(
+        self, updates: Sequence[tuple[int, str]], handoff: Collection[int]
+    ) -> tuple[list[int], list[int]]:
+        """``store_batch``, with the new updates in ``handoff`` stored as handed off (lease
+        ``HANDOFF_S``, no attempt yet) for the signal worker to claim. Returns (the ids to
+        handle here, the ids handed off). A redelivered update whose handler died is taken
+        back here, handed off or not: it has been started once, so no worker claims it."""
         if not updates:
-            return []
+            return [], []
         self._check_ids([update_id for update_id, _ in updates])
         now = self._clock()
         unique = list(
             {update_id: (update_id, self._sealer.seal(raw)) for update_id, raw in updates}.values()
         )
+        local = [row for row in unique if row[0] not in handoff]
+        passed = [row for row in unique if row[0] in handoff]
         async with self._db.transaction() as session:
             repo = InboxRepository(session)
-            new = await repo.add_many(unique, now=now, lease_until=now + self._lease)
-            mine = [update_id for update_id, _ in unique if update_id in new]
+            new = (
+                await repo.add_many(local, now=now, lease_until=now + self._lease)
+                if local
+                else set()
+            )
+            if passed:
+                until = now + timedelta(seconds=HANDOFF_S)
+                handed = await repo.add_many(passed, now=now, lease_until=until, attempts=0)
+                new |= handed
+            else:
+                handed = set()
+            mine = [update_id for update_id, _ in unique if update_id in new - handed]
             for update_id, _ in unique:
                 if update_id not in new and await repo.claim(update_id, now, self._lease):
                     mine.append(update_id)
-        return mine
+        return mine, [update_id for update_id, _ in passed if update_id in handed]
+
+    async def claim_handoff(self, update_id: int) -> str | None:
+        """Take a handed-off update for the signal worker: its raw JSON, or None when it was
+        taken first (by recovery after ``HANDOFF_S``) or is gone. The claim is atomic, so of a
+        worker and recovery racing for one row exactly one gets it. The lease is the usual
+        one; ``started`` keeps it renewed while the worker holds it."""
+        now = self._clock()
+        async with self._db.transaction() as session:
+            repo = InboxRepository(session)
+            payload = await repo.claim_handoff(update_id, now, self._lease)
+            if payload is None:
+                return None
+            try:
+                return self._sealer.unseal(payload)
+            except SecretDecryptError:  # sealed under a key no longer configured
+                log.error("inbox_payload_unreadable", update_id=update_id)
+                await repo.finish(
+                    update_id,
+                    at=now,
+                    status=InboxStatus.FAILED,
+                    error="payload sealed with an unknown key",
+                )
+        return None
 
     def finish(self, update_id: int, *, error: str | None = None) -> None:
         """Mark the update done (or failed). Returns at once; the mark is written with the

@@ -129,9 +129,15 @@ class InboxRepository(Repository):
         return new_id is not None
 
     async def add_many(
-        self, updates: list[tuple[int, str]], *, now: datetime, lease_until: datetime
+        self,
+        updates: list[tuple[int, str]],
+        *,
+        now: datetime,
+        lease_until: datetime,
+        attempts: int = 1,
     ) -> set[int]:
-        """Store a batch with one round trip; return the ids that were new.
+        """Store a batch with one round trip; return the ids that were new. ``attempts=0``
+        stores them as handed off: not started anywhere yet (``claim_handoff``).
 
         An executemany of one cached statement: SQLAlchemy sends it as multi-row VALUES
         ("insertmanyvalues") without compiling a new statement for every batch size."""
@@ -141,7 +147,7 @@ class InboxRepository(Repository):
                 "ids": [update_id for update_id, _ in updates],
                 "payloads": [payload for _, payload in updates],
                 "status": InboxStatus.PENDING,
-                "attempts": 1,
+                "attempts": attempts,
                 "locked_until": lease_until,
                 "received_at": now,
             }
@@ -151,7 +157,7 @@ class InboxRepository(Repository):
                     "update_id": update_id,
                     "payload": payload,
                     "status": InboxStatus.PENDING,
-                    "attempts": 1,
+                    "attempts": attempts,
                     "locked_until": lease_until,
                     "received_at": now,
                 }
@@ -242,6 +248,23 @@ class InboxRepository(Repository):
                 )
             )
             .values(locked_until=now + lease, attempts=InboxUpdate.attempts + 1)
+            .returning(InboxUpdate.payload)
+        )
+        return (await self._session.execute(stmt)).scalar_one_or_none()
+
+    async def claim_handoff(self, update_id: int, now: datetime, lease: timedelta) -> str | None:
+        """Atomically take a handed-off row (pending, never started: ``attempts`` 0) for the
+        signal worker; return its payload, or None when recovery (or another worker) took it
+        first or it is finished. A row being handled anywhere has ``attempts`` >= 1, so it is
+        never taken here, whatever its lease says."""
+        stmt = (
+            update(InboxUpdate)
+            .where(
+                InboxUpdate.update_id == update_id,
+                InboxUpdate.status == InboxStatus.PENDING,
+                InboxUpdate.attempts == 0,
+            )
+            .values(locked_until=now + lease, attempts=1)
             .returning(InboxUpdate.payload)
         )
         return (await self._session.execute(stmt)).scalar_one_or_none()

@@ -1,0 +1,493 @@
+"""The signal worker (SIGNAL_WORKER, T14): channel posts handed off by the receiving process,
+claimed and run by the worker once; run by recovery instead when no worker takes them in time;
+never twice when both try; and a real ``python -m bot signals`` killed mid-post.
+
+The receiving process and the worker are two apps on the same PostgreSQL and Redis (two
+processes, as far as the inbox and the hand-off queue can tell), or, in the last test, this test's
+app and a real worker process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiogram.types import TelegramObject, Update
+from aiohttp.test_utils import TestClient, TestServer
+from cryptography.fernet import Fernet
+from sqlalchemy import func, select, text
+
+from bot.app import App
+from bot.handoff import SIGNALS_KEY, SignalHandoff
+from bot.runners import SECRET_HEADER, poll, store_updates, webhook_app
+from bot.signal_worker import SignalWorker
+from core.clock import utc_now
+from core.db.models import InboxUpdate, Order, Signal, Source
+from core.db.session import Database
+from core.domain import InboxStatus
+from services.inbox import HANDOFF_S
+from tests.bot.conftest import TRADER_ID, AppFactory, feed
+from tests.bot.signals.test_intake import CHANNEL, ENTRY, ETH_ENTRY, register
+from tests.fakes.clock import FakeClock
+from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.services import RedisServer, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKER = {"signal_worker": "external"}  # handed off; no child started (there is no run_bot)
+STATIC = {"price_feed": "static", "static_prices": {"BTC/USDT": "60500", "ETH/USDT": "3000"}}
+LIMITS = {"rate_limit_burst": 1000, "outbox_chat_per_s": 1000}
+KEY = Fernet.generate_key().decode()  # this test's apps and the worker process share it
+DEADLINE_S = 30.0
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class CountRuns:
+    """An outer middleware on channel posts: which update ids ran, how often (all apps)."""
+
+    def __init__(self) -> None:
+        self.runs: Counter[int] = Counter()
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        update = data["event_update"]
+        self.runs[update.update_id] += 1
+        return await handler(event, data)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(utc_now())
+
+
+async def until(what: str, condition: Callable[[], Awaitable[bool]]) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``DEADLINE_S``."""
+    try:
+        async with asyncio.timeout(DEADLINE_S):
+            while True:
+                if await condition():
+                    return
+                await asyncio.sleep(0.05)  # polling interval, not a wait for anything
+    except TimeoutError:
+        pytest.fail(f"not within {DEADLINE_S} s: {what}")
+
+
+async def count(app: App, model: Any) -> int:
+    async with app.db.session() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def inbox_row(db: Database, update_id: int) -> InboxUpdate:
+    async with db.session() as session:
+        row = await session.scalar(select(InboxUpdate).where(InboxUpdate.update_id == update_id))
+    assert row is not None
+    return row
+
+
+async def entry_orders(app: App) -> list[Order]:
+    async with app.db.session() as session:
+        orders = await session.scalars(select(Order).order_by(Order.id))
+    return [o for o in orders if "-e" in o.client_order_id]  # then TPs and stop
+
+
+def sample(app: App, outcome: str) -> float:
+    value = app.metrics.registry.get_sample_value(
+        "tsbot_signal_worker_posts_total", {"outcome": outcome}
+    )
+    return value or 0.0
+
+
+async def followed_channel(make_app: AppFactory, telegram_api: FakeTelegramAPI, **kw: Any) -> App:
+    """The receiving app (worker mode on, paper at static prices), a registered channel and
+    a trader following it on auto."""
+    app = await make_app(**{"worker": WORKER, "exchange": STATIC, "limits": LIMITS, **kw})
+    await register(app, telegram_api)
+    await feed(app, telegram_api.updates.message(TRADER_ID, "/follow 1 auto 50"))
+    return app
+
+
+def as_update(app: App, raw: dict[str, Any]) -> Update:
+    return Update.model_validate(raw, context={"bot": app.bot})
+
+
+async def test_polling_hands_a_channel_post_to_the_worker_and_handles_chat_itself(
+    make_app: AppFactory, telegram_api: FakeTelegramAPI
+) -> None:
+    app = await followed_channel(make_app, telegram_api)
+    before = len(telegram_api.calls_of("sendMessage"))
+    post = telegram_api.updates.channel_post(CHANNEL, ENTRY)
+    telegram_api.feed(post)
+    telegram_api.feed(telegram_api.updates.message(TRADER_ID, "/whoami"))
+    stop = asyncio.Event()
+    polling = asyncio.create_task(poll(app, stop))
+    sent = await telegram_api.wait_for("sendMessage", count=before + 1, timeout=DEADLINE_S)
+    stop.set()
+    await polling  # drained: whatever it spawned has finished
+    assert "Telegram id" in sent[-1]["text"]  # the chat update was handled here
+
+    row = await inbox_row(app.db, post["update_id"])
+    assert (row.status, row.attempts) == (InboxStatus.PENDING, 0)  # not run here
+    assert await count(app, Signal) == 0
+    assert app.kv.redis is not None and await app.kv.redis.llen(SIGNALS_KEY) == 1
+    assert sample(app, "handed_off") == 1
+
+    worker_app = await make_app(worker=WORKER, exchange=STATIC, limits=LIMITS)
+    worker = SignalWorker(worker_app)
+    assert await worker.take_one()
+    await worker.drain()
+    assert await count(app, Signal) == 1
+    assert len(await entry_orders(app)) == 1  # the auto follower traded it, once
+    row = await inbox_row(app.db, post["update_id"])
+    assert (row.status, row.attempts) == (InboxStatus.DONE, 1)
+    assert sample(worker_app, "handled") == 1
+    assert await app.recover_inbox() == 0  # nothing left for the receiving process
+
+
+async def test_webhook_hands_a_channel_post_to_the_worker(
+    make_app: AppFactory, telegram_api: FakeTelegramAPI
+) -> None:
+    app = await followed_channel(make_app, telegram_api)
+    client = TestClient(TestServer(webhook_app(app, "w" * 40, "/hook")))
+    await client.start_server()
+    post = telegram_api.updates.channel_post(CHANNEL, ENTRY)
+    try:
+        answer = await client.post("/hook", json=post, headers={SECRET_HEADER: "w" * 40})
+        assert answer.status == 200
+        again = await client.post("/hook", json=post, headers={SECRET_HEADER: "w" * 40})
+        assert again.status == 200  # a redelivery: neither run here nor handed off twice
+    finally:
+        await client.close()
+    assert app.kv.redis is not None and await app.kv.redis.llen(SIGNALS_KEY) == 1
+    assert app.metrics.inbox_duplicates._value.get() == 1
+    worker = SignalWorker(await make_app(worker=WORKER, exchange=STATIC, limits=LIMITS))
+    assert await worker.take_one()
+    await worker.drain()
+    assert await count(app, Signal) == 1 and len(await entry_orders(app)) == 1
+
+
+async def test_without_a_worker_recovery_runs_the_post_after_the_handoff_lease(
+    make_app: AppFactory, telegram_api: FakeTelegramAPI, clock: FakeClock
+) -> None:
+    app = await followed_channel(make_app, telegram_api, clock=clock)
+    post = as_update(app, telegram_api.updates.channel_post(CHANNEL, ENTRY))
+    assert await store_updates(app, [post]) == ([], [post.update_id])
+    clock.advance(HANDOFF_S - 1)
+    assert await app.recover_inbox() == 0  # the worker may still take it
+    clock.advance(2)
+    assert await app.recover_inbox() == 1
+    await app.inbox.flush()
+    assert await count(app, Signal) == 1 and len(await entry_orders(app)) == 1
+    # the worker comes late: the row is taken, it runs nothing
+    late = await make_app(worker=WORKER, exchange=STATIC, limits=LIMITS, clock=clock)
+    worker = SignalWorker(late)
+    assert not await worker.take_one()
+    assert sample(late, "taken_elsewhere") == 1
+    clock.advance(3600)
+    assert await app.recover_inbox() == 0
+    assert await count(app, Signal) == 1 and len(await entry_orders(app)) == 1
+
+
+async def test_failover_runs_what_no_worker_took_just_after_the_handoff_lease(
+    make_app: AppFactory, telegram_api: FakeTelegramAPI, clock: FakeClock
+) -> None:
+    """The receiving process's failover pass, on its monotonic clock moved past the lease."""
+    app = await followed_channel(make_app, telegram_api, clock=clock)
+    assert app.kv.redis is not None
+    now = [0.0]
+    handoff = SignalHandoff(app.inbox, app.kv.redis, app.metrics, monotonic=lambda: now[0])
+    post = as_update(app, telegram_api.updates.channel_post(CHANNEL, ENTRY))
+    await handoff.store([post])
+    clock.advance(HANDOFF_S + 1)
+    now[0] += HANDOFF_S + 1
+    stop = asyncio.Event()
+    failover = asyncio.create_task(handoff.failover(stop, app.recover_inbox))
+    try:
+        await until("the failover pass ran the post", lambda: _done(app.db, post.update_id))
+    finally:
+        stop.set()
+        await failover
+    assert await count(app, Signal) == 1 and len(await entry_orders(app)) == 1
+
+
+async def _done(db: Database, update_id: int) -> bool:
+    """The update is stored and done (False while it is not stored yet)."""
+    async with db.session() as session:
+        status = await session.scalar(
+            select(InboxUpdate.status).where(InboxUpdate.update_id == update_id)
+        )
+    return status is InboxStatus.DONE
+
+
+async def test_worker_and_recovery_racing_for_the_same_rows_run_each_once(
+    make_app: AppFactory, telegram_api: FakeTelegramAPI, clock: FakeClock
+) -> None:
+    receiving = await make_app(worker=WORKER, clock=clock)
+    worker_app = await make_app(worker=WORKER, clock=clock)
+    counter = CountRuns()
+    for app in (receiving, worker_app):
+        app.dispatcher.channel_post.outer_middleware(counter)
+    posts = [
+        as_update(receiving, telegram_api.updates.channel_post(-1005000 - i, f"post {i}"))
+        for i in range(20)
+    ]
+    _, handed = await store_updates(receiving, posts)
+    assert len(handed) == 20
+    clock.advance(HANDOFF_S + 1)  # recovery may take every one of them now, as may the worker
+    worker = SignalWorker(worker_app)
+
+    async def work() -> int:
+        taken = sum([await worker.take_one(timeout_s=0.1) for _ in range(20)])
+        await worker.drain()
+        return taken
+
+    taken, recovered = await asyncio.gather(work(), receiving.recover_inbox())
+    await receiving.inbox.flush()
+    assert taken + recovered == 20
+    assert counter.runs == Counter({post.update_id: 1 for post in posts})
+    assert sample(worker_app, "handled") == taken
+    assert sample(worker_app, "taken_elsewhere") == 20 - taken
+
+
+async def test_a_channel_post_runs_its_posts_in_order(
+    make_app: AppFactory, telegram_api: FakeTelegramAPI
+) -> None:
+    """One channel's posts one after another, in the order handed off; others beside them."""
+    receiving = await make_app(worker=WORKER)
+    worker_app = await make_app(worker=WORKER)
+    order: list[tuple[int, str]] = []
+    running: Counter[int] = Counter()
+    most: Counter[int] = Counter()
+
+    async def record(handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        chat = data["event_chat"].id
+        running[chat] += 1
+        most[chat] = max(most[chat], running[chat])
+        await asyncio.sleep(0)  # let any other post of the chat start, if it could
+        order.append((chat, event.text or ""))  # type: ignore[attr-defined]
+        running[chat] -= 1
+        return await handler(event, data)
+
+    worker_app.dispatcher.channel_post.outer_middleware(record)
+    posts = [
+        as_update(receiving, telegram_api.updates.channel_post(-1007000 - i % 2, f"p{i}"))
+        for i in range(10)
+    ]
+    await store_updates(receiving, posts)
+    worker = SignalWorker(worker_app)
+    assert all([await worker.take_one(timeout_s=0.1) for _ in range(10)])
+    await worker.drain()
+    for chat in (-1007000, -1007001):
+        texts = [t for c, t in order if c == chat]
+        assert texts == sorted(texts, key=lambda t: int(t[1:])) and len(texts) == 5
+        assert most[chat] == 1
+
+
+def _worker_env(db: Database, redis: RedisServer, telegram_api: FakeTelegramAPI) -> dict[str, str]:
+    return {
+        **os.environ,
+        "BOT_TOKEN": "42:TEST-not-a-real-token-but-long-enough",
+        "TELEGRAM_API_URL": telegram_api.url,
+        "DATABASE_URL": db.url,
+        "REDIS_URL": redis.url(),
+        "ENCRYPTION_KEY": KEY,
+        "SIGNAL_WORKER": "external",
+        "SIGNAL_WORKER_HEALTH_PORT": str(free_port()),
+        "INBOX_LEASE": "1",
+        "PRICE_FEED": "static",
+        "STATIC_PRICES": "BTC/USDT=60500,ETH/USDT=3000",
+        "SIGNAL_ENTRY_FAR_PCT": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+async def _start_worker(env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
+    with log.open("ab") as sink:
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "--env-file",
+            "/dev/null",
+            "signals",
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=sink,
+        )
+
+
+@pytest.mark.slow
+async def test_a_killed_worker_process_leaves_its_post_to_recovery_run_once(
+    make_app: AppFactory,
+    pg_db: Database,
+    redis_srv: RedisServer,
+    telegram_api: FakeTelegramAPI,
+    tmp_path: Path,
+) -> None:
+    """A real ``python -m bot signals`` handles a post; the next one it is killed in the middle
+    of (held on the source's row lock, claimed, nothing written), and the receiving process's
+    recovery runs it after the inbox lease: each post one signal and one order."""
+    app = await followed_channel(
+        make_app,
+        telegram_api,
+        security={"encryption_key": KEY},
+        limits={**LIMITS, "inbox_lease_s": 1},
+    )
+    telegram_api.token = None  # the worker process has its own token
+    log = tmp_path / "worker.log"
+    worker = await _start_worker(_worker_env(pg_db, redis_srv, telegram_api), log)
+    try:
+        first = as_update(app, telegram_api.updates.channel_post(CHANNEL, ENTRY))
+        await store_updates(app, [first])
+        await until("the worker process ran the first post", lambda: _done(pg_db, first.update_id))
+        assert await count(app, Signal) == 1 and len(await entry_orders(app)) == 1
+
+        async with pg_db.engine.connect() as holder:
+            await holder.begin()
+            await holder.execute(select(Source.id).with_for_update())  # intake waits on it
+            second = as_update(app, telegram_api.updates.channel_post(CHANNEL, ETH_ENTRY))
+            await store_updates(app, [second])
+            await until("the worker waits on the source's lock", lambda: _lock_waits(pg_db))
+            row = await inbox_row(pg_db, second.update_id)
+            assert (row.status, row.attempts) == (InboxStatus.PENDING, 1)  # claimed
+            worker.send_signal(signal.SIGKILL)
+            await worker.wait()
+            await holder.rollback()
+    finally:
+        if worker.returncode is None:
+            worker.send_signal(signal.SIGKILL)
+            await worker.wait()
+
+    async def recovered() -> bool:
+        await app.recover_inbox()
+        await app.inbox.flush()
+        return await _done(pg_db, second.update_id)
+
+    await until("recovery ran the killed worker's post", recovered)
+    assert await count(app, Signal) == 2 and len(await entry_orders(app)) == 2
+    assert (await inbox_row(pg_db, second.update_id)).attempts == 2  # the worker's, then ours
+    assert "Traceback" not in log.read_text(errors="replace")
+
+
+async def _lock_waits(db: Database) -> bool:
+    async with db.session() as session:
+        waiting = await session.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted"))
+    return bool(waiting)
+
+
+@pytest.mark.slow
+async def test_worker_process_serves_health_and_stops_cleanly_on_sigterm(
+    make_app: AppFactory,
+    pg_db: Database,
+    redis_srv: RedisServer,
+    telegram_api: FakeTelegramAPI,
+    tmp_path: Path,
+) -> None:
+    await make_app(worker=WORKER)  # a clean Redis
+    env = _worker_env(pg_db, redis_srv, telegram_api)
+    worker = await _start_worker(env, tmp_path / "worker.log")
+    url = f"http://127.0.0.1:{env['SIGNAL_WORKER_HEALTH_PORT']}"
+    try:
+        async with aiohttp.ClientSession() as http:
+
+            async def healthy() -> bool:
+                assert worker.returncode is None, (tmp_path / "worker.log").read_text()
+                try:
+                    async with http.get(f"{url}/healthz") as answer:
+                        return answer.status == 200
+                except aiohttp.ClientConnectionError:
+                    return False
+
+            await until("the worker serves /healthz", healthy)
+            async with http.get(f"{url}/metrics") as answer:
+                assert "tsbot_signal_worker_posts" in await answer.text()
+        worker.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(worker.wait(), DEADLINE_S) == 0
+    finally:
+        if worker.returncode is None:
+            worker.send_signal(signal.SIGKILL)
+            await worker.wait()
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+async def _worker_metric(http: aiohttp.ClientSession, url: str, outcome: str) -> float | None:
+    """The worker's counter for ``outcome`` from its /metrics; None while it does not answer."""
+    try:
+        async with http.get(f"{url}/metrics") as answer:
+            body = await answer.text()
+    except aiohttp.ClientConnectionError:
+        return None
+    line = f'tsbot_signal_worker_posts_total{{outcome="{outcome}"}} '
+    return next(
+        (float(x.removeprefix(line)) for x in body.splitlines() if x.startswith(line)), 0.0
+    )
+
+
+@pytest.mark.slow
+async def test_run_starts_the_worker_as_a_child_restarts_it_and_ends_it(
+    make_app: AppFactory,
+    pg_db: Database,
+    redis_srv: RedisServer,
+    telegram_api: FakeTelegramAPI,
+    tmp_path: Path,
+) -> None:
+    """``tsbot run`` with SIGNAL_WORKER=child: the child handles a polled channel post, is
+    started again after a SIGKILL, and ends with its parent on SIGTERM."""
+    setup = await followed_channel(make_app, telegram_api, security={"encryption_key": KEY})
+    telegram_api.token = None  # the processes have their own token
+    env = {
+        **_worker_env(pg_db, redis_srv, telegram_api),
+        "SIGNAL_WORKER": "child",
+        "HEALTH_PORT": str(free_port()),
+        "POLLING_TIMEOUT": "1",
+    }
+    url = f"http://127.0.0.1:{env['SIGNAL_WORKER_HEALTH_PORT']}"
+    log = tmp_path / "bot.log"
+    with log.open("ab") as sink:
+        bot = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "bot", "--env-file", "/dev/null", "run"),
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=sink,
+        )
+    try:
+        async with aiohttp.ClientSession() as http:
+
+            async def worker_up() -> bool:
+                assert bot.returncode is None, log.read_text(errors="replace")[-3000:]
+                return await _worker_metric(http, url, "handled") is not None
+
+            await until("the child worker answers", worker_up)
+            post = telegram_api.updates.channel_post(CHANNEL, ENTRY)
+            telegram_api.feed(post)
+            await until("the post is handled", lambda: _done(pg_db, post["update_id"]))
+            assert await _worker_metric(http, url, "handled") == 1  # by the child
+            assert await count(setup, Signal) == 1 and len(await entry_orders(setup)) == 1
+
+            [child] = _children(bot.pid)
+            os.kill(child, signal.SIGKILL)
+
+            async def restarted() -> bool:
+                return bool(set(_children(bot.pid)) - {child}) and await worker_up()
+
+            await until("a new child worker answers", restarted)
+            [again] = _children(bot.pid)
+        bot.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(bot.wait(), DEADLINE_S) == 0, log.read_text()[-3000:]
+        with pytest.raises(ProcessLookupError):  # ended (and reaped) with its parent
+            os.kill(again, 0)
+    finally:
+        if bot.returncode is None:
+            bot.send_signal(signal.SIGKILL)
+            await bot.wait()
