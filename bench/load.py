@@ -13,6 +13,13 @@ Printed: the signal-to-orders time idle and under load (p50, p99), the updates h
 the spammer got (handled vs skipped and told), and whether every ordinary user was answered.
 The last line is JSON. The promise: per-user throttling holds the spammer to their budget, every
 other user is served, and the signal path stays within a small factor of idle.
+
+``--worker``: the same load with the signal worker (SIGNAL_WORKER, bot/signal_worker.py) as a
+separate process: ``python -m bot signals`` on the bench's PostgreSQL and Redis. Channel posts
+take the receiving process's hand-off path (stored in the inbox, their ids pushed to Redis)
+instead of its dispatcher, and each is timed from the hand-off to all its followers' orders
+stored, polling the database every ``POLL_S``; chat updates are handled in this process as
+before.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import signal
 import statistics
 import sys
 import time
@@ -31,11 +40,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from aiogram.types import Update  # noqa: E402
+from cryptography.fernet import Fernet  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from bot.app import App, build_app  # noqa: E402
 from bot.console.session import LocalSession  # noqa: E402
 from bot.console.updates import UpdateFactory  # noqa: E402
+from bot.runners import store_updates  # noqa: E402
 from core.config import load_settings  # noqa: E402
 from core.db import migrate  # noqa: E402
 from core.db.models import Order  # noqa: E402
@@ -53,6 +64,8 @@ SPAMMER = 999_999
 SIGNALS = 8
 PRICES = {"BTC/USDT": "61500", "ETH/USDT": "3000", "SOL/USDT": "150", "XRP/USDT": "2.5"}
 PAIRS = ("BTC", "ETH", "SOL", "XRP")
+POLL_S = 0.005  # --worker: how often the orders are counted while a post is on its way
+WORKER_START_S = 120.0  # --worker: the worker process's start and the first post, at most
 
 
 def entry(i: int) -> str:
@@ -81,11 +94,23 @@ def app_api(app: App) -> RecordingBotAPI:
     return session.local_api
 
 
-async def timed_post(app: App, updates: UpdateFactory, i: int) -> float:
-    """Post -> every follower's order placed (ms)."""
+async def timed_post(
+    app: App, updates: UpdateFactory, i: int, worker: bool = False, wait_s: float = 60.0
+) -> float:
+    """Post -> every follower's order placed (ms). ``worker``: handed off to the worker
+    process, then the orders counted every ``POLL_S`` until all are there (``wait_s`` at most)."""
     before = await orders(app)
     started = time.perf_counter()
-    await feed(app, updates.channel_post(CHANNEL, entry(i)))
+    raw = updates.channel_post(CHANNEL, entry(i))
+    if not worker:
+        await feed(app, raw)
+    else:
+        await store_updates(app, [Update.model_validate(raw, context={"bot": app.bot})])
+        deadline = started + wait_s
+        while True:  # the orders are in another process: counted in the database
+            if await orders(app) - before >= FOLLOWERS or time.perf_counter() > deadline:
+                break
+            await asyncio.sleep(POLL_S)
     taken = (time.perf_counter() - started) * 1000
     placed = await orders(app) - before
     if placed < FOLLOWERS:
@@ -133,12 +158,48 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
-async def main(seconds: float, rate: float) -> dict[str, Any]:
+async def start_worker(database_url: str, redis_url: str, key: str) -> asyncio.subprocess.Process:
+    """``python -m bot signals`` with the bench's settings (the Bot API is never called: what
+    a post tells its followers goes to the outbox, sent by this process)."""
+    env = {
+        **os.environ,
+        "BOT_TOKEN": "1000000:bench-worker-not-a-real-token",
+        "TELEGRAM_API_URL": "http://127.0.0.1:9",
+        "DATABASE_URL": database_url,
+        "DB_POOL_SIZE": "40",
+        "REDIS_URL": redis_url,
+        "ENCRYPTION_KEY": key,
+        "SIGNAL_WORKER": "external",
+        "SIGNAL_WORKER_HEALTH_PORT": "0",
+        "PRICE_FEED": "static",
+        "STATIC_PRICES": ",".join(f"{pair}={price}" for pair, price in PRICES.items()),
+        "TRACKER_ENABLED": "false",
+        "ADMIN_IDS": str(ADMIN),
+        "LOG_LEVEL": "ERROR",
+    }
+    return await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "bot", "--env-file", os.devnull, "signals"), cwd=ROOT, env=env
+    )
+
+
+async def stop_worker(proc: asyncio.subprocess.Process | None) -> None:
+    if proc is None or proc.returncode is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(proc.wait(), 40)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+
+
+async def main(seconds: float, rate: float, worker: bool = False) -> dict[str, Any]:
     configure_logging("ERROR", "console")
     with postgres_server() as pg, redis_server() as redis:
         db = Database(pg.url())
         await migrate.upgrade(db)
         await db.aclose()
+        key = Fernet.generate_key().decode()  # the app and the worker read each other's rows
         settings = load_settings(
             None,
             database={"url": pg.url(), "pool_size": 40},
@@ -147,10 +208,13 @@ async def main(seconds: float, rate: float) -> dict[str, Any]:
             exchange={"price_feed": "static", "static_prices": PRICES},
             tracking={"enabled": False},
             logging={"level": "ERROR"},
+            security={"encryption_key": key},
+            worker={"signal_worker": "external" if worker else "off"},
         )
         api = RecordingBotAPI()
         app = await build_app(settings, session=LocalSession(api), configure_logs=False)
         updates = UpdateFactory(api, first_update_id=1)
+        proc = await start_worker(pg.url(), redis.url(), key) if worker else None
         try:
             await feed(app, updates.message(ADMIN, "/start"))
             await feed(
@@ -162,8 +226,9 @@ async def main(seconds: float, rate: float) -> dict[str, Any]:
             settle_heap()  # as `tsbot run` does once started (core/heap.py)
             # one untimed post first: the first after start is 1.3-1.6x slower (first use of
             # the paths a post takes), which made the idle p99 a cold figure
-            await timed_post(app, updates, 2 * SIGNALS)
-            idle = [await timed_post(app, updates, i) for i in range(SIGNALS)]
+            # with --worker, also the worker process's start (the post waits in the inbox)
+            await timed_post(app, updates, 2 * SIGNALS, worker, wait_s=WORKER_START_S)
+            idle = [await timed_post(app, updates, i, worker) for i in range(SIGNALS)]
 
             stats = dict.fromkeys(("spam_sent", "user_sent"), 0)
             users_seen: set[int] = set()
@@ -173,19 +238,21 @@ async def main(seconds: float, rate: float) -> dict[str, Any]:
             load_started = time.perf_counter()
             for i in range(SIGNALS):
                 await asyncio.sleep(seconds / (SIGNALS + 1))  # spread over the load
-                loaded.append(await timed_post(app, updates, SIGNALS + i))
+                loaded.append(await timed_post(app, updates, SIGNALS + i, worker))
             stop.set()
             await load
             load_seconds = time.perf_counter() - load_started
             while await app.outbox.drain_once():
                 pass
         finally:
+            await stop_worker(proc)
             await app.aclose()
     spam_answers = api.messages(SPAMMER)
     told_skipped = sum("skipped" in m.get("text", "").lower() for m in spam_answers)
     served = sum(1 for user in users_seen if api.messages(user))
     result = {
         "bench": "load",
+        "worker": worker,
         "rate": rate,
         "seconds": seconds,
         "load_seconds": round(load_seconds, 1),
@@ -221,5 +288,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("seconds", nargs="?", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument(
+        "--worker", action="store_true", help="channel posts to a signal worker process"
+    )
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(main(args.seconds, args.rate))))
+    print(json.dumps(asyncio.run(main(args.seconds, args.rate, args.worker))))
