@@ -1,4 +1,4 @@
-"""Load test (threat T14): ``python bench/load.py [seconds] [--rate N]``.
+"""Load test (threat T14): ``python bench/load.py [seconds] [--rate N] [--worker]``.
 
 The real app on its own throwaway PostgreSQL and redis-server, the Bot API in process, default
 limits (60 messages a minute per user, a burst of 20). First, idle: channel posts with entry

@@ -133,8 +133,9 @@ class InboxService:
     ) -> tuple[list[int], list[int]]:
         """``store_batch``, with the new updates in ``handoff`` stored as handed off (lease
         ``HANDOFF_S``, no attempt yet) for the signal worker to claim. Returns (the ids to
-        handle here, the ids handed off). A redelivered update whose handler died is taken
-        back here, handed off or not: it has been started once, so no worker claims it."""
+        handle here, the ids handed off). A redelivered update whose lease is over is claimed
+        here, handed off or not, as ``store_batch`` does; the claim counts an attempt, so no
+        worker takes it after."""
         if not updates:
             return [], []
         self._check_ids([update_id for update_id, _ in updates])
