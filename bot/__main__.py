@@ -180,7 +180,7 @@ async def _run(args: argparse.Namespace) -> int:
 async def _signals(args: argparse.Namespace) -> int:
     from bot.signal_worker import run_signal_worker
 
-    return await run_signal_worker(_settings(args))
+    return await run_signal_worker(_settings(args), parent_pid=args.parent_pid)
 
 
 async def _api(args: argparse.Namespace) -> int:
@@ -235,6 +235,8 @@ def _add_runtime_commands(sub: Subcommands) -> None:
         "or external; PostgreSQL and Redis), so chat traffic does not slow signals. tsbot run "
         "starts it itself with SIGNAL_WORKER=child; run it yourself with external.",
     )
+    # set by tsbot run for its child: the worker ends when that process is gone
+    signals.add_argument("--parent-pid", type=int, default=None, help=argparse.SUPPRESS)
     signals.set_defaults(func=_signals)
 
     api = sub.add_parser(

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 from collections import deque
 from collections.abc import AsyncIterator
@@ -50,6 +51,7 @@ MAX_POSTS: Final = 32
 POP_TIMEOUT_S: Final = 1  # BRPOP's wait: how soon a stop is noticed while idle
 GRACE_S: Final = 30.0
 RETRY_MAX_S: Final = 5.0
+PARENT_CHECK_S: Final = 1.0
 
 
 def _chat_of(update: Update) -> int:
@@ -166,9 +168,24 @@ def _install_signal_handlers(stop: asyncio.Event) -> None:
             loop.add_signal_handler(sig, stop.set)
 
 
-async def run_signal_worker(settings: Settings, stop: asyncio.Event | None = None) -> int:
-    """``tsbot signals``: the worker until SIGTERM/SIGINT (or ``stop``). Raises ``ConfigError``
-    when SIGNAL_WORKER is off (nothing would be handed to it)."""
+async def _watch_parent(parent_pid: int, stop: asyncio.Event) -> None:
+    """Stop when the parent is gone (killed with SIGKILL, it could not end its child; its
+    restart starts a new one, and two workers would not keep a channel's order)."""
+    while not stop.is_set():
+        if os.getppid() != parent_pid:
+            log.warning("signal_worker_orphaned", parent_pid=parent_pid)
+            stop.set()
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), PARENT_CHECK_S)
+
+
+async def run_signal_worker(
+    settings: Settings, stop: asyncio.Event | None = None, parent_pid: int | None = None
+) -> int:
+    """``tsbot signals``: the worker until SIGTERM/SIGINT (or ``stop``; or, as the child of
+    ``parent_pid``, until that process is gone). Raises ``ConfigError`` when SIGNAL_WORKER is
+    off (nothing would be handed to it)."""
     if not settings.worker.enabled:
         raise ConfigError(
             [
@@ -181,11 +198,16 @@ async def run_signal_worker(settings: Settings, stop: asyncio.Event | None = Non
     if stop is None:
         stop = asyncio.Event()
         _install_signal_handlers(stop)
+    watcher = None
+    if parent_pid is not None:
+        watcher = asyncio.create_task(_watch_parent(parent_pid, stop), name="parent-watch")
     try:
         app.start_lease_renewal()
         async with _health(app):
             await SignalWorker(app).run(stop)
     finally:
+        if watcher is not None:
+            watcher.cancel()
         await app.aclose()
     return 0
 

@@ -28,8 +28,12 @@ STOP_GRACE_S: Final = GRACE_S + 5
 
 
 def worker_command(env_file: str | None) -> list[str]:
-    """``python -m bot --env-file FILE signals`` with this interpreter."""
-    return [sys.executable, "-m", "bot", "--env-file", env_file or os.devnull, "signals"]
+    """``python -m bot --env-file FILE signals --parent-pid PID`` with this interpreter (the
+    child ends itself should this process die without ending it: SIGKILL)."""
+    return [
+        *(sys.executable, "-m", "bot", "--env-file", env_file or os.devnull, "signals"),
+        *("--parent-pid", str(os.getpid())),
+    ]
 
 
 async def supervise(command: list[str], stop: asyncio.Event) -> None:
