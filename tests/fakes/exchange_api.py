@@ -32,6 +32,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
+import ccxt.async_support as ccxt_async
 from aiohttp import web
 
 from tests.fakes.exchange_fapi import (
@@ -102,6 +103,30 @@ def build_saved_markets() -> dict[str, Any]:
     exchange.options["isolatedMarginPairsData"] = []
     parsed = exchange.parse_markets(load_exchange_info()["symbols"])
     return {market["symbol"]: market for market in parsed}
+
+
+class CountingBinance(ccxt_async.binance):  # type: ignore[misc]  # ccxt ships no types
+    """Real ccxt binance whose market downloads (read from the saved file, no network) and
+    market-table builds are counted, over all its objects; ``reset`` before counting."""
+
+    downloads = 0
+    builds = 0
+
+    def __init__(self) -> None:
+        super().__init__({"enableRateLimit": False})
+        self.timeout_on_exit = 0  # no sockets to wait for in close()
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.downloads = cls.builds = 0
+
+    async def load_markets(self, reload: bool = False, params: Any = None) -> Any:
+        type(self).downloads += 1
+        return self.set_markets(load_saved_markets())
+
+    def set_markets(self, markets: Any, currencies: Any = None) -> Any:
+        type(self).builds += 1
+        return super().set_markets(markets, currencies)
 
 
 def _fmt(value: Decimal) -> str:

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-import ccxt.async_support as ccxt_async
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import update
@@ -44,7 +43,7 @@ from services.tracking.tracker import Tracker
 from services.trading import TradingService
 from services.trading_dto import BalanceView
 from services.users import UserService
-from tests.fakes.exchange_api import load_saved_markets
+from tests.fakes.exchange_api import CountingBinance
 from tests.integration.trading.conftest import exchange_settings
 
 T0 = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -317,24 +316,10 @@ async def test_scores_are_kept_until_the_tracker_stores_an_outcome(
 # -- exchange markets ---------------------------------------------------------------------------
 
 
-class CountingBinance(ccxt_async.binance):  # type: ignore[misc]  # ccxt ships no types
-    """Real ccxt binance whose market download is counted (and read from the saved file)."""
-
-    downloads = 0
-
-    def __init__(self) -> None:
-        super().__init__({"enableRateLimit": False})
-        self.timeout_on_exit = 0  # no sockets to wait for in close()
-
-    async def load_markets(self, reload: bool = False, params: Any = None) -> Any:
-        type(self).downloads += 1
-        return self.set_markets(load_saved_markets())
-
-
 async def test_markets_are_downloaded_once_per_venue_and_hour(kv: KeyValue, clock: Clock) -> None:
     """A second client of the venue (another account, another process) gets the first one's
     download; after the hour, one downloads again."""
-    CountingBinance.downloads = 0
+    CountingBinance.reset()
     cache = kv.cache if kv.is_redis else MemoryCache(clock)
     clients = [
         CcxtExchangeClient("binance", exchange=CountingBinance(), markets_cache=cache)

@@ -7,10 +7,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 
+from core.config import load_settings
+from core.db.session import Database
+from core.security import KeyStore
 from services.exchange.ccxt_client import CcxtExchangeClient
+from services.exchange.factory import ExchangeFactory
+from services.exchange.feeds import StaticFeed
+from services.exchange.paper import PaperEngine
 from tests.fakes.clock import FakeClock
 from tests.fakes.exchange_api import FakeExchangeAPI, load_saved_markets
+from tests.fakes.exchange_fapi import load_saved_fapi_markets
 
 SECRET = "fake-secret-do-not-leak-9f8e7d"
 
@@ -62,3 +70,24 @@ async def make_client(
 @pytest.fixture
 def client(make_client: ClientFactory) -> CcxtExchangeClient:
     return make_client()
+
+
+@pytest.fixture
+async def live_factory(
+    db: Database, exchange_api: FakeExchangeAPI
+) -> AsyncIterator[ExchangeFactory]:
+    """An ``ExchangeFactory`` whose live clients talk to the fake Binance (saved spot and perp
+    markets: nothing downloaded), closed at teardown."""
+    settings = load_settings(None, exchange={"price_feed": "static"})
+    made = ExchangeFactory(
+        db,
+        KeyStore([Fernet.generate_key()]),
+        settings.exchange,
+        PaperEngine(db, StaticFeed({"BTC/USDT": "50000"}), settings.exchange),
+        urls_override=exchange_api.url,
+        saved_markets={"binance": load_saved_markets(), "binance.swap": load_saved_fapi_markets()},
+        rate_limit=False,
+        client_options={"retry_backoff_s": 0, "timeout_ms": 2000},
+    )
+    yield made
+    await made.aclose()

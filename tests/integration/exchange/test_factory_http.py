@@ -3,41 +3,22 @@ its own client's key (real ccxt against the fake Binance on 127.0.0.1)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
-from cryptography.fernet import Fernet
 
-from core.config import load_settings
-from core.db.session import Database
 from core.errors import ExchangeError
-from core.security import KeyStore
 from services.exchange.base import ExchangeClient
 from services.exchange.ccxt_client import CcxtExchangeClient
 from services.exchange.factory import ExchangeFactory
-from services.exchange.feeds import StaticFeed
-from services.exchange.paper import PaperEngine
-from tests.fakes.exchange_api import FakeExchangeAPI, load_saved_markets
+from tests.fakes.exchange_api import FakeExchangeAPI
 
 OTHER_KEY = "k" * 64  # well formed, not the fake's: Binance answers -2015
 
 
 @pytest.fixture
-async def factory(db: Database, exchange_api: FakeExchangeAPI) -> AsyncIterator[ExchangeFactory]:
-    settings = load_settings(None, exchange={"price_feed": "static"})
-    made = ExchangeFactory(
-        db,
-        KeyStore([Fernet.generate_key()]),
-        settings.exchange,
-        PaperEngine(db, StaticFeed({"BTC/USDT": "50000"}), settings.exchange),
-        urls_override=exchange_api.url,
-        saved_markets={"binance": load_saved_markets()},
-        rate_limit=False,
-        client_options={"retry_backoff_s": 0, "timeout_ms": 2000},
-    )
-    yield made
-    await made.aclose()
+def factory(live_factory: ExchangeFactory) -> ExchangeFactory:
+    return live_factory
 
 
 async def usdt(client: ExchangeClient) -> Decimal:

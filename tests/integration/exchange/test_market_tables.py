@@ -5,24 +5,15 @@ newer build (real ccxt objects; the first test against the fake Binance on 127.0
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import ccxt.async_support as ccxt_async
 import pytest
-from cryptography.fernet import Fernet
 
-from core.config import load_settings
-from core.db.session import Database
-from core.security import KeyStore
 from services.exchange.ccxt_client import CcxtExchangeClient
 from services.exchange.ccxt_markets import TABLES, MarketTables
 from services.exchange.factory import ExchangeFactory
-from services.exchange.feeds import StaticFeed
-from services.exchange.paper import PaperEngine
 from tests.fakes.clock import FakeClock
-from tests.fakes.exchange_api import FakeExchangeAPI, load_saved_markets
-from tests.fakes.exchange_fapi import load_saved_fapi_markets
+from tests.fakes.exchange_api import CountingBinance, FakeExchangeAPI
 
 
 def ccxt_object(client: object) -> Any:
@@ -30,26 +21,10 @@ def ccxt_object(client: object) -> Any:
     return client._ex  # noqa: SLF001 - the ccxt object's tables are the point
 
 
-@pytest.fixture
-async def factory(db: Database, exchange_api: FakeExchangeAPI) -> AsyncIterator[ExchangeFactory]:
-    settings = load_settings(None, exchange={"price_feed": "static"})
-    made = ExchangeFactory(
-        db,
-        KeyStore([Fernet.generate_key()]),
-        settings.exchange,
-        PaperEngine(db, StaticFeed({"BTC/USDT": "50000"}), settings.exchange),
-        urls_override=exchange_api.url,
-        saved_markets={"binance": load_saved_markets(), "binance.swap": load_saved_fapi_markets()},
-        rate_limit=False,
-        client_options={"retry_backoff_s": 0, "timeout_ms": 2000},
-    )
-    yield made
-    await made.aclose()
-
-
 async def test_clients_of_a_factory_share_their_venue_s_tables(
-    factory: ExchangeFactory, exchange_api: FakeExchangeAPI
+    live_factory: ExchangeFactory, exchange_api: FakeExchangeAPI
 ) -> None:
+    factory = live_factory
     spot = [factory.client_for_keys("binance", exchange_api.api_key, f"s{i}") for i in range(3)]
     perp = [
         factory.client_for_keys("binance", exchange_api.api_key, f"s{i}", perp=True)
@@ -73,28 +48,9 @@ async def test_clients_of_a_factory_share_their_venue_s_tables(
             await client.close()
 
 
-class CountingBinance(ccxt_async.binance):  # type: ignore[misc]  # ccxt ships no types
-    """Real ccxt binance whose downloads and table builds are counted (saved markets)."""
-
-    downloads = 0
-    builds = 0
-
-    def __init__(self) -> None:
-        super().__init__({"enableRateLimit": False})
-        self.timeout_on_exit = 0  # no sockets to wait for in close()
-
-    async def load_markets(self, reload: bool = False, params: Any = None) -> Any:
-        type(self).downloads += 1
-        return self.set_markets(load_saved_markets())
-
-    def set_markets(self, markets: Any, currencies: Any = None) -> Any:
-        type(self).builds += 1
-        return super().set_markets(markets, currencies)
-
-
 @pytest.fixture
 def counting() -> type[CountingBinance]:
-    CountingBinance.downloads = CountingBinance.builds = 0
+    CountingBinance.reset()
     return CountingBinance
 
 
