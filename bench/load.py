@@ -6,8 +6,9 @@ signals for 50 auto followers on paper, one at a time: the time from the post to
 follower's order (the post's handling, which plans and places them all). Then the same posts
 while ``--rate`` updates a second (100 by default) arrive: ordinary users asking prices and
 balances, and one user sending a fifth of them on their own (a spammer). The posts are
-``seconds / (SIGNALS + 1)`` apart (``seconds``: 10), and the load runs until the last one is
-handled, so every loaded post meets it (``load_seconds``: how long it ran).
+``seconds / (SIGNALS + 1)`` apart (``seconds``: 10), idle and loaded alike, and the load runs
+until the last one is handled, so every loaded post meets it (``load_seconds``: how long it
+ran).
 
 Printed: the signal-to-orders time idle and under load (p50, p99), the updates handled, what
 the spammer got (handled vs skipped and told), and whether every ordinary user was answered.
@@ -119,6 +120,15 @@ async def timed_post(
     return taken
 
 
+def ordinary_user(sent: int) -> int:
+    """Who sends the ``sent``-th update when it is not the spammer's (every fifth is)."""
+    return 10_000 + sent % USERS
+
+
+# every user the load speaks for: the spammer's turns leave some ids out
+LOAD_USERS = frozenset(ordinary_user(n) for n in range(5 * USERS) if n % 5)
+
+
 async def traffic(
     app: App,
     updates: UpdateFactory,
@@ -140,7 +150,7 @@ async def traffic(
             if sent % 5 == 0:
                 raw, who = updates.message(SPAMMER, "/price btc"), "spam"
             else:
-                user = 10_000 + sent % USERS
+                user = ordinary_user(sent)
                 raw, who = updates.message(user, "/price btc" if sent % 2 else "/balance"), "user"
             stats[f"{who}_sent"] += 1
             if who == "user":
@@ -228,14 +238,29 @@ async def main(seconds: float, rate: float, worker: bool = False) -> dict[str, A
             # the paths a post takes), which made the idle p99 a cold figure
             # with --worker, also the worker process's start (the post waits in the inbox)
             await timed_post(app, updates, 2 * SIGNALS, worker, wait_s=WORKER_START_S)
-            idle = [await timed_post(app, updates, i, worker) for i in range(SIGNALS)]
+            # idle posts are spaced as the loaded ones are: back to back, a worker's post would
+            # still be finishing the one before (its fills, notes) when the next is timed
+            idle = []
+            for i in range(SIGNALS):
+                await asyncio.sleep(seconds / (SIGNALS + 1))
+                idle.append(await timed_post(app, updates, i, worker))
 
             stats = dict.fromkeys(("spam_sent", "user_sent"), 0)
             users_seen: set[int] = set()
             stop = asyncio.Event()
             load = asyncio.create_task(traffic(app, updates, stop, rate, stats, users_seen))
-            loaded = []
             load_started = time.perf_counter()
+            # the load's first seconds are every user's first message: 200 users new to the
+            # bot register (rows written, paper accounts made). That storm is untimed; the
+            # posts meet the steady 100 updates/s (``ramp_seconds``: how long it took)
+            answered: set[int] = set()
+            seen_calls = 0
+            while not answered.issuperset(LOAD_USERS):  # every ordinary user has had an answer
+                await asyncio.sleep(0.05)
+                calls, seen_calls = api.calls[seen_calls:], len(api.calls)
+                answered.update(int(p.get("chat_id", 0)) for _, p in calls)
+            ramp_seconds = time.perf_counter() - load_started
+            loaded = []
             for i in range(SIGNALS):
                 await asyncio.sleep(seconds / (SIGNALS + 1))  # spread over the load
                 loaded.append(await timed_post(app, updates, SIGNALS + i, worker))
@@ -256,10 +281,13 @@ async def main(seconds: float, rate: float, worker: bool = False) -> dict[str, A
         "rate": rate,
         "seconds": seconds,
         "load_seconds": round(load_seconds, 1),
+        "ramp_seconds": round(ramp_seconds, 1),
         "idle_p50_ms": round(statistics.median(idle)),
         "idle_p99_ms": round(percentile(idle, 0.99)),
         "load_p50_ms": round(statistics.median(loaded)),
         "load_p99_ms": round(percentile(loaded, 0.99)),
+        "idle_ms": [round(ms) for ms in idle],  # each post, in the order sent
+        "load_ms": [round(ms) for ms in loaded],
         "spam_sent": stats["spam_sent"],
         "spam_answers": len(spam_answers),
         "spam_told_skipped": told_skipped,
