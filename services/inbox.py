@@ -175,17 +175,7 @@ class InboxService:
             payload = await repo.claim_handoff(update_id, now, self._lease)
             if payload is None:
                 return None
-            try:
-                return self._sealer.unseal(payload)
-            except SecretDecryptError:  # sealed under a key no longer configured
-                log.error("inbox_payload_unreadable", update_id=update_id)
-                await repo.finish(
-                    update_id,
-                    at=now,
-                    status=InboxStatus.FAILED,
-                    error="payload sealed with an unknown key",
-                )
-        return None
+            return await self._unseal_or_fail(repo, update_id, payload, now)
 
     def finish(self, update_id: int, *, error: str | None = None) -> None:
         """Mark the update done (or failed). Returns at once; the mark is written with the
@@ -279,16 +269,26 @@ class InboxService:
                 payload = await repo.claim(update_id, now, self._lease)
                 if payload is None:
                     continue
-                try:
-                    claimed.append((update_id, self._sealer.unseal(payload)))
-                except SecretDecryptError:  # sealed under a key no longer configured
-                    log.error("inbox_payload_unreadable", update_id=update_id)
-                    await repo.finish(
-                        update_id,
-                        at=now,
-                        status=InboxStatus.FAILED,
-                        error="payload sealed with an unknown key",
-                    )
+                raw = await self._unseal_or_fail(repo, update_id, payload, now)
+                if raw is not None:
+                    claimed.append((update_id, raw))
         if claimed:
             log.warning("inbox_recovered", count=len(claimed))
         return claimed
+
+    async def _unseal_or_fail(
+        self, repo: InboxRepository, update_id: int, payload: str, now: datetime
+    ) -> str | None:
+        """A claimed row's raw JSON; None (the row marked failed) when it was sealed under a
+        key no longer configured: it can never be read, so it must not be claimed again."""
+        try:
+            return self._sealer.unseal(payload)
+        except SecretDecryptError:
+            log.error("inbox_payload_unreadable", update_id=update_id)
+            await repo.finish(
+                update_id,
+                at=now,
+                status=InboxStatus.FAILED,
+                error="payload sealed with an unknown key",
+            )
+            return None
