@@ -147,3 +147,21 @@ async def test_a_poison_update_is_parked_after_its_attempts(db: Database) -> Non
     assert (await statuses(db))[7] == (InboxStatus.FAILED, f"parked after {MAX_ATTEMPTS} attempts")
     now[0] += timedelta(seconds=11)
     assert await inbox.claim_stale() == []  # never again
+
+
+async def test_a_row_sealed_under_a_retired_key_is_failed_not_claimed_again(db: Database) -> None:
+    """A row stored under a key no longer configured can never be read: recovery and the
+    signal worker's hand-off claim each mark it failed once instead of returning it (or taking
+    it again after every lease)."""
+    now = [datetime(2026, 3, 1, tzinfo=UTC)]
+    old = clocked(db, now)
+    assert await old.store(1, '{"update_id": 1}')  # its process died with it
+    assert await old.store_handing_off([(2, '{"update_id": 2}')], {2}) == ([], [2])
+    now[0] += timedelta(seconds=11)
+    inbox = clocked(db, now)  # another key: the old one was retired
+    assert await inbox.claim_handoff(2) is None
+    assert await inbox.claim_stale() == []
+    unreadable = (InboxStatus.FAILED, "payload sealed with an unknown key")
+    assert await statuses(db) == {1: unreadable, 2: unreadable}
+    now[0] += timedelta(seconds=11)
+    assert await inbox.claim_stale() == []
