@@ -38,7 +38,7 @@ from core.sentry import init_sentry
 from handlers.access_render import AccessHtml
 from handlers.deps import Services
 from services.alerts.service import AdminAlerts
-from services.inbox import MAX_ATTEMPTS, TELEGRAM_KEEPS, InboxService
+from services.inbox import HANDOFF_S, MAX_ATTEMPTS, TELEGRAM_KEEPS, InboxService
 from services.notifications import OutboxNotifier
 from services.users import UserService
 
@@ -132,7 +132,7 @@ class App:
         self._tasks.append(asyncio.create_task(self._recover_forever(), name="inbox-recovery"))
         self.start_lease_renewal()
         if self.handoff is not None:  # what no worker took in time is run here
-            failover = self.handoff.failover(self._stop, self.recover_inbox)
+            failover = self.handoff.failover(self._stop, self.take_back_signal_posts)
             self._tasks.append(asyncio.create_task(failover, name="signal-failover"))
         for job in self.background:
             self._tasks.append(asyncio.create_task(job(self._stop)))
@@ -150,6 +150,29 @@ class App:
                 count += 1
         self.metrics.inbox_recovered.inc(count)
         return count
+
+    async def take_back_signal_posts(self) -> int:
+        """The signal worker's failover pass (bot/handoff.py): inbox recovery, which runs here
+        the posts no worker took within their hand-off lease. When it ran any, the admins are
+        told, once an hour: every post then waits ``HANDOFF_S`` before it is handled, and with
+        ``SIGNAL_WORKER=external`` nothing else would say that no worker is running."""
+        taken = await self.recover_inbox()
+        if not taken:
+            return 0
+        self.metrics.signal_posts.labels("taken_back").inc(taken)
+        hour = f"{self.clock():%Y%m%d%H}"
+        for admin_id in self.settings.telegram.admin_ids:
+            await self.notifier.notify(
+                admin_id,
+                f"⚠️ No signal worker took {taken} channel post(s) within {HANDOFF_S:g} s, so "
+                "this process handled them after that wait. Check that "
+                "<code>tsbot signals</code> is running (SIGNAL_WORKER) and not overloaded; "
+                f"until it is, every signal is {HANDOFF_S:g} s late.",
+                dedupe_key=f"signal-worker-silent:{hour}:{admin_id}",
+            )
+        if self.alerts is not None:
+            self.alerts.signal_worker_silent(taken)
+        return taken
 
     async def report_outage(self) -> bool:
         """An outage longer than Telegram keeps updates (24 h) may have lost posts: the admins

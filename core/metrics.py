@@ -31,7 +31,8 @@ class Metrics:
         self.inbox_recovered = Counter(
             "tsbot_inbox_recovered", "Unfinished updates re-run after their lease", registry=r
         )
-        # SIGNAL_WORKER: handed_off / push_failed (receiving process); handled / failed /
+        # SIGNAL_WORKER: handed_off / push_failed / taken_back (receiving process; taken_back:
+        # run by its failover pass, no worker took them in time); handled / failed /
         # taken_elsewhere (the worker; taken_elsewhere: recovery or another worker was first)
         self.signal_posts = Counter(
             "tsbot_signal_worker_posts",

@@ -40,6 +40,7 @@ class AlertKind(StrEnum):
     EXCHANGE_DOWN = "exchange_down"
     KEY_UNDECRYPTABLE = "key_undecryptable"
     LONG_OUTAGE = "long_outage"
+    SIGNAL_WORKER_SILENT = "signal_worker_silent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +177,18 @@ class AdminAlerts:
                 f"{last_update_at:%Y-%m-%d %H:%M} UTC). Telegram keeps undelivered updates for "
                 "24 h, so posts from before then may be lost: check your sources' recent posts.",
                 scope=f"{last_update_at:%Y%m%d%H%M}",
+            )
+        )
+
+    def signal_worker_silent(self, posts: int) -> None:
+        """The signal worker's failover ran ``posts`` channel posts no worker took in time."""
+        self.raise_alert(
+            Alert(
+                AlertKind.SIGNAL_WORKER_SILENT,
+                "no signal worker is taking channel posts",
+                f"{posts} channel post(s) were not taken by a signal worker within their "
+                "hand-off lease, so the receiving process handled them late. Check that "
+                "`tsbot signals` is running (SIGNAL_WORKER) and not overloaded.",
             )
         )
 

@@ -31,6 +31,7 @@ from core.domain import InboxStatus
 from services.inbox import HANDOFF_S
 from tests.bot.conftest import TRADER_ID, AppFactory, feed
 from tests.bot.signals.test_intake import CHANNEL, ENTRY, register
+from tests.bot.test_outage_alerts import admin_notes
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import FakeTelegramAPI
 
@@ -199,13 +200,21 @@ async def test_failover_runs_what_no_worker_took_just_after_the_handoff_lease(
     clock.advance(HANDOFF_S + 1)
     now[0] += HANDOFF_S + 1
     stop = asyncio.Event()
-    failover = asyncio.create_task(handoff.failover(stop, app.recover_inbox))
+    failover = asyncio.create_task(handoff.failover(stop, app.take_back_signal_posts))
     try:
         await until("the failover pass ran the post", lambda: done(app.db, post.update_id))
     finally:
         stop.set()
         await failover
     assert await count(app, Signal) == 1 and len(await entry_orders(app)) == 1
+    # the admins are told that no worker took it, once an hour however many passes run
+    later = as_update(app, telegram_api.updates.channel_post(CHANNEL, "#ETH/USDT LONG market"))
+    await handoff.store([later])
+    clock.advance(HANDOFF_S + 1)
+    assert await app.take_back_signal_posts() == 1
+    notes = [n for n in await admin_notes(app) if "signal worker" in n]
+    assert len(notes) == 1 and "No signal worker took 1 channel post(s)" in notes[0]
+    assert sample(app, "taken_back") == 2
 
 
 async def done(db: Database, update_id: int) -> bool:

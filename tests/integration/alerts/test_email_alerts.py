@@ -259,3 +259,15 @@ async def test_the_window_holds_in_the_process_while_the_cache_is_down(
     assert not await alerts.send(stuck)
     assert await alerts.send(Alert(AlertKind.EXCHANGE_DOWN, "down", "body", scope="okx"))
     assert len(smtp_server.mails) == 2
+
+
+async def test_posts_no_signal_worker_took_are_mailed_once(smtp_server: Mailbox) -> None:
+    """The signal worker's failover ran posts no worker took: one mail a window, however often
+    it happens (SIGNAL_WORKER=external with no worker running takes every post back)."""
+    alerts, _ = wired(settings_for(smtp_server.port), KeyValue.memory())
+    alerts.signal_worker_silent(1)
+    alerts.signal_worker_silent(3)
+    await alerts.aclose()
+    [mail] = smtp_server.mails
+    assert mail["Subject"] == "[tsbot] no signal worker is taking channel posts"
+    assert "tsbot signals" in mail.get_content()
