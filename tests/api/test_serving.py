@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
-from pathlib import Path
 from typing import Final
 
 import httpx
@@ -20,9 +18,9 @@ from tests.api.conftest import SECRET, api_settings, served
 from tests.bot.conftest import TRADER_ID, AppFactory
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.processes import spawn_bot
 from tests.services import RedisServer, free_port
 
-ROOT: Final = Path(__file__).resolve().parents[2]
 START_S: Final = 60.0
 
 
@@ -73,21 +71,13 @@ async def start_tsbot_api(app: App, redis: RedisServer, port: int) -> asyncio.su
         "API_JWT_SECRET": SECRET.decode(),
         "LOG_LEVEL": "WARNING",
     }
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "--env-file",
-        "/dev/null",
+    return await spawn_bot(
         "api",
         "--host",
         "127.0.0.1",
         "--port",
         str(port),
-        cwd=ROOT,
         env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
     )
 
 

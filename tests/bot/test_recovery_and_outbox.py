@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 import time
 from collections import defaultdict
 from datetime import timedelta
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -23,9 +21,8 @@ from core.domain import InboxStatus, OutboxStatus
 from services.inbox import MAX_ATTEMPTS
 from tests.bot.conftest import ADMIN_ID, TRADER_ID, AppFactory, drain_outbox
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.processes import spawn_bot
 from tests.services import RedisServer, free_port
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 async def _start_bot(
@@ -46,18 +43,7 @@ async def _start_bot(
         "HEALTH_PORT": str(free_port()),  # never the default 8081 another process holds
         **(extra or {}),
     }
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "--env-file",
-        "/dev/null",
-        "run",
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    return await spawn_bot("run", env=env)
 
 
 @pytest.mark.slow

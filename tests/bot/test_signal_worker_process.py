@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -36,9 +35,8 @@ from tests.bot.test_signal_worker import (
     until,
 )
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.processes import spawn_bot
 from tests.services import RedisServer, free_port
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _worker_env(db: Database, redis: RedisServer, telegram_api: FakeTelegramAPI) -> dict[str, str]:
@@ -61,19 +59,7 @@ def _worker_env(db: Database, redis: RedisServer, telegram_api: FakeTelegramAPI)
 
 async def _start_worker(env: dict[str, str], log: Path, *args: str) -> asyncio.subprocess.Process:
     with log.open("ab") as sink:
-        return await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "--env-file",
-            "/dev/null",
-            "signals",
-            *args,
-            cwd=ROOT,
-            env=env,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=sink,
-        )
+        return await spawn_bot("signals", *args, env=env, stderr=sink)
 
 
 @pytest.mark.slow
@@ -208,13 +194,7 @@ async def test_run_starts_the_worker_as_a_child_restarts_it_and_ends_it(
     url = f"http://127.0.0.1:{env['SIGNAL_WORKER_HEALTH_PORT']}"
     log = tmp_path / "bot.log"
     with log.open("ab") as sink:
-        bot = await asyncio.create_subprocess_exec(
-            *(sys.executable, "-m", "bot", "--env-file", "/dev/null", "run"),
-            cwd=ROOT,
-            env=env,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=sink,
-        )
+        bot = await spawn_bot("run", env=env, stderr=sink)
     try:
         async with aiohttp.ClientSession() as http:
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import spawn_bot
 
 
 class BotProcess:
@@ -25,18 +24,7 @@ class BotProcess:
 
     async def start(self) -> None:
         with self.log.open("ab") as sink:
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "--env-file",
-                "/dev/null",
-                "run",
-                cwd=ROOT,
-                env=self._env,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=sink,
-            )
+            self.proc = await spawn_bot("run", env=self._env, stderr=sink)
 
     @property
     def pid(self) -> int:

@@ -8,7 +8,6 @@ import asyncio
 import json
 import os
 import signal
-import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -24,9 +23,9 @@ from tests.bot.plans.helpers import live_follower
 from tests.bot.signals.test_intake import CHANNEL, register
 from tests.fakes.exchange_api import FakeExchangeAPI, load_saved_markets
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.processes import spawn_bot
 from tests.services import RedisServer, free_port
 
-ROOT = Path(__file__).resolve().parents[3]
 PRICES = {"BTC/USDT": "61500"}
 SPOT = "BTC/USDT LONG\nEntry: 60000-61000\nTP1: 62000\nTP2: 64000\nSL: 58000"
 ORDER_PATH = "/api/v3/order"
@@ -67,18 +66,7 @@ def _env(
 
 
 async def _start(env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "--env-file",
-        "/dev/null",
-        "run",
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    return await spawn_bot("run", env=env)
 
 
 async def _until(exchange: FakeExchangeAPI, condition: Callable[[], bool]) -> None:

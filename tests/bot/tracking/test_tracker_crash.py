@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -31,9 +30,9 @@ from core.domain import OutboxStatus
 from tests.bot.conftest import TRADER_ID, AppFactory, drain_outbox
 from tests.bot.tracking.test_tracking import post_entry, setup_channel, write_candles
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.processes import spawn_bot
 from tests.services import RedisServer, free_port
 
-ROOT = Path(__file__).resolve().parents[3]
 DEADLINE_S: Final = 120.0  # a generous bound for a loaded machine; met in seconds
 FILLED: Final = "entry filled at 61,000"
 TP1: Final = "TP1 hit at 62,000"
@@ -70,18 +69,7 @@ def _env(
 
 
 async def _start(env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "--env-file",
-        "/dev/null",
-        "run",
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    return await spawn_bot("run", env=env)
 
 
 async def _kill(process: asyncio.subprocess.Process) -> None:
