@@ -23,7 +23,7 @@ from bot.features import Feature, FeatureContext, Hook, Job, feature_builders
 from bot.features import webapp as webapp_feature
 from bot.features.alerts import build_alerts
 from bot.features.alerts import feature as alerts_feature
-from bot.handoff import SignalHandoff
+from bot.handoff import SignalHandoff, is_signal_payload
 from bot.isolation import IsolatedRedisStorage, RedisIsolation
 from bot.outbox import OutboxSender
 from bot.response_models import pin_response_models
@@ -143,20 +143,25 @@ class App:
 
     async def recover_inbox(self) -> int:
         """Re-run updates left unfinished past their lease (their process died)."""
-        count = 0
+        return len(await self._recover())
+
+    async def _recover(self) -> list[str]:
+        """``recover_inbox``: the raw updates it re-ran."""
+        recovered: list[str] = []
         while batch := await self.inbox.claim_stale():
             for _update_id, payload in batch:
                 await self.feed_raw(payload, claimed=True)
-                count += 1
-        self.metrics.inbox_recovered.inc(count)
-        return count
+                recovered.append(payload)
+        self.metrics.inbox_recovered.inc(len(recovered))
+        return recovered
 
     async def take_back_signal_posts(self) -> int:
         """The signal worker's failover pass (bot/handoff.py): inbox recovery, which runs here
         the posts no worker took within their hand-off lease. When it ran any, the admins are
         told, once an hour: every post then waits ``HANDOFF_S`` before it is handled, and with
         ``SIGNAL_WORKER=external`` nothing else would say that no worker is running."""
-        taken = await self.recover_inbox()
+        # the pass recovers any stale row: only the channel posts are the worker's
+        taken = sum(1 for raw in await self._recover() if is_signal_payload(raw))
         if not taken:
             return 0
         self.metrics.signal_posts.labels("taken_back").inc(taken)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -41,9 +42,18 @@ MARGIN_S: Final = 0.25
 MIN_PASS_GAP_S: Final = 1.0
 
 
+SIGNAL_KINDS: Final = ("channel_post", "edited_channel_post")
+
+
 def is_signal(update: Update) -> bool:
     """A channel post or its edit: what the signal worker handles."""
-    return update.channel_post is not None or update.edited_channel_post is not None
+    return any(getattr(update, kind) is not None for kind in SIGNAL_KINDS)
+
+
+def is_signal_payload(raw: str) -> bool:
+    """``is_signal`` of a stored update's raw JSON (an object; never ``None`` fields, as
+    ``raw_json`` stores them)."""
+    return any(kind in json.loads(raw) for kind in SIGNAL_KINDS)
 
 
 class SignalHandoff:
