@@ -147,20 +147,17 @@ class InboxService:
         passed = [row for row in unique if row[0] in handoff]
         async with self._db.transaction() as session:
             repo = InboxRepository(session)
-            new = (
-                await repo.add_many(local, now=now, lease_until=now + self._lease)
-                if local
-                else set()
-            )
+            new: set[int] = set()
+            if local:
+                new = await repo.add_many(local, now=now, lease_until=now + self._lease)
+            handed: set[int] = set()
             if passed:
                 until = now + timedelta(seconds=HANDOFF_S)
                 handed = await repo.add_many(passed, now=now, lease_until=until, attempts=0)
-                new |= handed
-            else:
-                handed = set()
-            mine = [update_id for update_id, _ in unique if update_id in new - handed]
-            for update_id, _ in unique:
-                if update_id not in new and await repo.claim(update_id, now, self._lease):
+            mine = [update_id for update_id, _ in local if update_id in new]
+            stored_now = new | handed
+            for update_id, _ in unique:  # stored before: ours again only if its lease is over
+                if update_id not in stored_now and await repo.claim(update_id, now, self._lease):
                     mine.append(update_id)
         return mine, [update_id for update_id, _ in passed if update_id in handed]
 
