@@ -1,13 +1,18 @@
 """Real bot processes for the tests that need one (kills, restarts, a second process): the
-one way they are started, so every such test runs the checkout's ``python -m bot`` alike."""
+one way they are started, so every such test runs the checkout's ``python -m bot`` alike, and
+the one wait on what such a process (or any other party) does: a condition polled until it
+holds, with a deadline."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import IO
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,3 +30,29 @@ async def spawn_bot(
         stdout=asyncio.subprocess.DEVNULL,
         stderr=stderr,
     )
+
+
+async def until(
+    what: str,
+    condition: Callable[[], Awaitable[bool] | bool],
+    deadline_s: float,
+    *,
+    alive: Callable[[], None] | None = None,
+    tail: Callable[[], str] | None = None,
+) -> None:
+    """Poll ``condition`` (sync or async) until it holds; fail naming ``what`` (and ``tail()``,
+    e.g. a process's last words) after ``deadline_s``. ``alive`` is called between polls to
+    fail at once when a process the wait depends on has ended."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + deadline_s
+    while True:
+        result = condition()
+        if not isinstance(result, bool):
+            result = await result
+        if result:
+            return
+        if alive is not None:
+            alive()
+        if loop.time() > deadline:
+            pytest.fail(f"not within {deadline_s} s: {what}" + (f"\n{tail()}" if tail else ""))
+        await asyncio.sleep(0.05)  # polling interval, not a wait for anything in particular

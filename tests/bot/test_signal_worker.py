@@ -34,6 +34,7 @@ from tests.bot.signals.test_intake import CHANNEL, ENTRY, register
 from tests.bot.test_outage_alerts import admin_notes
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.processes import until as wait_until
 
 WORKER = {"signal_worker": "external"}  # handed off; no child started (there is no run_bot)
 STATIC = {"price_feed": "static", "static_prices": {"BTC/USDT": "60500", "ETH/USDT": "3000"}}
@@ -61,15 +62,7 @@ def clock() -> FakeClock:
 
 
 async def until(what: str, condition: Callable[[], Awaitable[bool]]) -> None:
-    """Poll ``condition`` until it holds; fail naming ``what`` after ``DEADLINE_S``."""
-    try:
-        async with asyncio.timeout(DEADLINE_S):
-            while True:
-                if await condition():
-                    return
-                await asyncio.sleep(0.05)  # polling interval, not a wait for anything
-    except TimeoutError:
-        pytest.fail(f"not within {DEADLINE_S} s: {what}")
+    await wait_until(what, condition, DEADLINE_S)
 
 
 async def count(app: App, model: Any) -> int:
@@ -209,9 +202,12 @@ async def test_failover_runs_what_no_worker_took_just_after_the_handoff_lease(
     assert await count(app, Signal) == 1 and len(await entry_orders(app)) == 1
     # the admins are told that no worker took it, once an hour however many passes run
     later = as_update(app, telegram_api.updates.channel_post(CHANNEL, "#ETH/USDT LONG market"))
-    await handoff.store([later])
-    clock.advance(HANDOFF_S + 1)
+    # a chat update whose process died, recovered by the same pass, is no worker's post
+    chat = as_update(app, telegram_api.updates.message(TRADER_ID, "/whoami"))
+    await handoff.store([later, chat])
+    clock.advance(app.settings.limits.inbox_lease_s + 1)
     assert await app.take_back_signal_posts() == 1
+    assert await done(app.db, chat.update_id)
     notes = [n for n in await admin_notes(app) if "signal worker" in n]
     assert len(notes) == 1 and "No signal worker took 1 channel post(s)" in notes[0]
     assert sample(app, "taken_back") == 2

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.processes import spawn_bot
+from tests.processes import until as wait_until
 
 
 class BotProcess:
@@ -67,17 +68,6 @@ async def until(
     condition: Callable[[], Awaitable[bool] | bool],
     deadline_s: float,
 ) -> None:
-    """Poll ``condition`` (sync or async) until it holds; fail after ``deadline_s`` naming
-    ``what``, or at once when the bot process ended on its own."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + deadline_s
-    while True:
-        result = condition()
-        if not isinstance(result, bool):
-            result = await result
-        if result:
-            return
-        bot.alive()
-        if loop.time() > deadline:
-            pytest.fail(f"not within {deadline_s} s: {what}\n{bot.tail()}")
-        await asyncio.sleep(0.05)  # polling interval, not a wait for anything in particular
+    """``tests.processes.until`` failing at once, with its last words, when ``bot`` ended on
+    its own."""
+    await wait_until(what, condition, deadline_s, alive=bot.alive, tail=bot.tail)
